@@ -1,0 +1,262 @@
+"""The host configuration: one TOML file, every key optional, validated with clear errors.
+
+`load_config(path)` parses and validates; `parse_config(text, source)` does the same for a string.
+Any problem raises `ConfigError` naming the file and the key path (``symbols[1].tick_size``) or,
+for TOML syntax, the line and column that the parser reports. `setup_commands(config)` turns
+the symbols, firms and accounts into the admin commands a fresh journal starts with, in a fixed
+order, so that two hosts started on the same config journal byte-identical preambles.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.domain.types import (
+    CASH,
+    AddSymbol,
+    Command,
+    Deposit,
+    SelfTradePrevention,
+    SetSelfTradePrevention,
+)
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolConfig:
+    symbol: str
+    tick_size: int
+    lot_size: int
+    reference_price: int
+    band_bps: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    account: str
+    cash: int
+    shares: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FirmConfig:
+    firm: str
+    password: str
+    stp: SelfTradePrevention
+    accounts: tuple[AccountConfig, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    source: str = "<defaults>"
+    data_dir: str = "var"
+    matcher_shards: int = 2
+    feedback_window: int = 1024
+    ring_capacity: int = 65536
+    journal_sync: str = "batch"
+    journal_interval_ms: int = 2
+    journal_segment_bytes: int = 256 * 1024 * 1024
+    snapshot_every: int = 1_000_000
+    endpoints: dict[str, str] = field(default_factory=dict)
+    pinning: dict[str, int] = field(default_factory=dict)
+    symbols: tuple[SymbolConfig, ...] = ()
+    firms: tuple[FirmConfig, ...] = ()
+
+
+DEFAULT_ENDPOINTS = {
+    "fix": "127.0.0.1:9878",
+    "fix_target_comp_id": "SEQUEX",
+    "ouch": "127.0.0.1:9879",
+    "itch_multicast": "239.192.0.1:30001",
+    "itch_interface": "127.0.0.1",
+    "mold_retransmit": "127.0.0.1:30002",
+    "glimpse": "127.0.0.1:30003",
+    "http": "127.0.0.1:8080",
+}
+SYNC_POLICIES = ("batch", "interval", "none")
+STP_NAMES = {mode.name.lower(): mode for mode in SelfTradePrevention}
+
+
+class _Reader:
+    """Typed access to one TOML table that reports the key path of anything wrong."""
+
+    def __init__(self, table: Any, path: str, source: str) -> None:
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: {path or 'top level'} must be a table")
+        self.table: dict[str, Any] = table
+        self.path = path
+        self.source = source
+        self.used: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.where(key)}: {reason}")
+
+    def integer(self, key: str, default: int | None, *, minimum: int = 0) -> int:
+        self.used.add(key)
+        value = self.table.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.fail(key, f"must be an integer, not {value!r}")
+        if value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, not {value}")
+        return value
+
+    def text(self, key: str, default: str | None, *, max_len: int = 64) -> str:
+        self.used.add(key)
+        value = self.table.get(key, default)
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str) or not value or len(value) > max_len:
+            raise self.fail(key, f"must be a non-empty string of at most {max_len} characters")
+        if not value.isascii() or not value.isprintable():
+            raise self.fail(key, f"must be printable ASCII, not {value!r}")
+        return value
+
+    def table_list(self, key: str) -> list[_Reader]:
+        self.used.add(key)
+        items = self.table.get(key, [])
+        if not isinstance(items, list):
+            raise self.fail(key, "must be an array of tables ([[...]])")
+        where = self.where(key)
+        return [_Reader(item, f"{where}[{i}]", self.source) for i, item in enumerate(items)]
+
+    def sub(self, key: str) -> _Reader:
+        self.used.add(key)
+        return _Reader(self.table.get(key, {}), self.where(key), self.source)
+
+    def done(self) -> None:
+        """Refuse unknown keys: a typo must not silently fall back to a default."""
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise self.fail(unknown[0], "is not a known key")
+
+
+def _symbols(top: _Reader) -> tuple[SymbolConfig, ...]:
+    symbols: list[SymbolConfig] = []
+    for r in top.table_list("symbols"):
+        spec = SymbolConfig(
+            symbol=r.text("symbol", None, max_len=8),
+            tick_size=r.integer("tick_size", None, minimum=1),
+            lot_size=r.integer("lot_size", None, minimum=1),
+            reference_price=r.integer("reference_price", None, minimum=1),
+            band_bps=r.integer("band_bps", None, minimum=1),
+        )
+        r.done()
+        if spec.reference_price % spec.tick_size:
+            raise r.fail("reference_price", f"must be a multiple of tick_size {spec.tick_size}")
+        if any(s.symbol == spec.symbol for s in symbols):
+            raise r.fail("symbol", f"{spec.symbol!r} is listed twice")
+        symbols.append(spec)
+    return tuple(symbols)
+
+
+def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig, ...]:
+    known = {s.symbol for s in symbols}
+    firms: list[FirmConfig] = []
+    seen_accounts: set[str] = set()
+    for f in top.table_list("firms"):
+        name = f.text("firm", None, max_len=16)
+        password = f.text("password", None)
+        stp_name = f.text("stp", "cancel_resting")
+        if stp_name not in STP_NAMES:
+            raise f.fail("stp", f"must be one of {', '.join(STP_NAMES)}, not {stp_name!r}")
+        accounts: list[AccountConfig] = []
+        for a in f.table_list("accounts"):
+            account = a.text("account", None, max_len=16)
+            if account in seen_accounts:
+                raise a.fail("account", f"{account!r} is listed twice")
+            seen_accounts.add(account)
+            cash = a.integer("cash", 0)
+            holdings = a.sub("shares")
+            shares = tuple((sym, holdings.integer(sym, None)) for sym in sorted(holdings.table))
+            for sym, _ in shares:
+                if sym not in known:
+                    raise holdings.fail(sym, "is not a configured symbol")
+            a.done()
+            accounts.append(AccountConfig(account, cash, shares))
+        f.done()
+        if any(x.firm == name for x in firms):
+            raise f.fail("firm", f"{name!r} is listed twice")
+        firms.append(FirmConfig(name, password, STP_NAMES[stp_name], tuple(accounts)))
+    return tuple(firms)
+
+
+def parse_config(text: str, source: str = "<string>") -> HostConfig:
+    """Parse and validate a TOML configuration held in ``text``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    top = _Reader(data, "", source)
+    exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
+    endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
+    capacity = rings.integer("capacity", 65536, minimum=2)
+    if capacity & (capacity - 1):
+        raise rings.fail("capacity", f"must be a power of two, not {capacity}")
+    sync = journal.text("sync", "batch")
+    if sync not in SYNC_POLICIES:
+        raise journal.fail("sync", f"must be one of {', '.join(SYNC_POLICIES)}, not {sync!r}")
+    endpoints = dict(DEFAULT_ENDPOINTS)
+    for key in endpoints_table.table:
+        if key not in DEFAULT_ENDPOINTS:
+            raise endpoints_table.fail(key, "is not a known endpoint")
+        endpoints[key] = endpoints_table.text(key, None)
+    pinning = {stage: pinning_table.integer(stage, None) for stage in sorted(pinning_table.table)}
+    symbols = _symbols(top)
+    config = HostConfig(
+        source=source,
+        data_dir=exchange.text("data_dir", "var", max_len=4096),
+        matcher_shards=exchange.integer("matcher_shards", 2, minimum=1),
+        feedback_window=exchange.integer("feedback_window", 1024, minimum=1),
+        ring_capacity=capacity,
+        journal_sync=sync,
+        journal_interval_ms=journal.integer("interval_ms", 2, minimum=1),
+        journal_segment_bytes=journal.integer("segment_bytes", 256 * 1024 * 1024, minimum=4096),
+        snapshot_every=journal.integer("snapshot_every", 1_000_000),
+        endpoints=endpoints,
+        pinning=pinning,
+        symbols=symbols,
+        firms=_firms(top, symbols),
+    )
+    for reader in (exchange, rings, journal, top):
+        reader.done()
+    return config
+
+
+def load_config(path: str | Path) -> HostConfig:
+    """Read and validate the configuration file at ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def setup_commands(config: HostConfig, *, first_seq: int = 1, ts: int = 0) -> list[Command]:
+    """The admin commands that bring a fresh exchange to the configured start state."""
+    commands: list[Command] = []
+    seq = first_seq
+    for s in config.symbols:
+        commands.append(
+            AddSymbol(seq, ts, s.symbol, s.tick_size, s.lot_size, s.reference_price, s.band_bps)
+        )
+        seq += 1
+    for firm in config.firms:
+        commands.append(SetSelfTradePrevention(seq, ts, firm.firm, firm.stp))
+        seq += 1
+        for account in firm.accounts:
+            for asset, amount in ((CASH, account.cash), *account.shares):
+                if amount > 0:
+                    commands.append(Deposit(seq, ts, account.account, asset, amount))
+                    seq += 1
+    return commands

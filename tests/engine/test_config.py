@@ -1,0 +1,90 @@
+"""The host configuration: defaults, the demo file, and errors that name the key or line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.config import ConfigError, load_config, parse_config, setup_commands
+from engine.domain.types import (
+    CASH,
+    AddSymbol,
+    Deposit,
+    SelfTradePrevention,
+    SetSelfTradePrevention,
+)
+
+DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
+
+MINIMAL = """
+[[symbols]]
+symbol = "ACME"
+tick_size = 100
+lot_size = 1
+reference_price = 1000000
+band_bps = 1000
+
+[[firms]]
+firm = "ALPHA"
+password = "pw"
+
+[[firms.accounts]]
+account = "A-1"
+cash = 500
+shares = { ACME = 7 }
+"""
+
+
+def test_an_empty_file_gives_the_documented_defaults() -> None:
+    config = parse_config("")
+    assert config.matcher_shards == 2
+    assert config.ring_capacity == 65536
+    assert config.journal_sync == "batch"
+    assert config.endpoints["fix"] == "127.0.0.1:9878"
+    assert config.endpoints["itch_multicast"] == "239.192.0.1:30001"
+    assert config.symbols == () and config.firms == ()
+
+
+def test_the_demo_config_loads_with_symbols_and_two_firms() -> None:
+    config = load_config(DEMO)
+    assert [s.symbol for s in config.symbols] == ["ACME", "GLOBEX", "INITECH"]
+    assert [f.firm for f in config.firms] == ["ALPHA", "BETA"]
+    assert all(f.accounts for f in config.firms)
+
+
+def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
+    commands = setup_commands(parse_config(MINIMAL), first_seq=10, ts=5)
+    assert commands == [
+        AddSymbol(10, 5, "ACME", 100, 1, 1000000, 1000),
+        SetSelfTradePrevention(11, 5, "ALPHA", SelfTradePrevention.CANCEL_RESTING),
+        Deposit(12, 5, "A-1", CASH, 500),
+        Deposit(13, 5, "A-1", "ACME", 7),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[rings]\ncapacity = 1000\n", "rings.capacity: must be a power of two, not 1000"),
+        ("[exchange]\nmatcher_shards = 0\n", "exchange.matcher_shards: must be at least 1, not 0"),
+        ("[exchange]\nshards = 2\n", "exchange.shards: is not a known key"),
+        ("[journal]\nsync = 'sometimes'\n", "journal.sync: must be one of batch, interval, none"),
+        ("[endpoints]\nftp = 'x'\n", "endpoints.ftp: is not a known endpoint"),
+        ("[exchange]\nfeedback_window = true\n", "exchange.feedback_window: must be an integer"),
+        (MINIMAL.replace("tick_size = 100", "tick_size = 300"), "symbols[0].reference_price"),
+        (MINIMAL.replace("ACME = 7", "NOPE = 7"), "shares.NOPE: is not a configured symbol"),
+        (MINIMAL + MINIMAL.split("[[firms]]")[1].join(["[[firms]]", ""]), "listed twice"),
+        ("[exchange\n", "at line 1"),
+    ],
+)
+def test_a_bad_config_is_refused_with_the_key_or_line(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "test.toml")
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("test.toml: ")
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.toml")

@@ -1,0 +1,1 @@
+"""The `sequex` command line: each subcommand lives in its own module under `tools`."""

@@ -1,0 +1,56 @@
+"""Entry point of the `sequex` command.
+
+Each subcommand is a module of its own that exposes ``register(subparsers)``; the module adds
+its parser and sets ``func`` (a callable taking the parsed namespace and returning the exit
+code). Modules are imported lazily, only when their subcommand runs, so a heavy dependency of
+one command never slows the others down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand -> (module that implements it, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "journal": ("tools.journal_cli", "inspect a journal: dump, verify, stats"),
+    "bench": ("tools.bench_cli", "run a benchmark and print its figures"),
+    "simulate": ("tools.simulate_cli", "run the matching state machine offline over JSON lines"),
+}
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """Build the top-level parser; only the chosen subcommand's module is imported."""
+    parser = argparse.ArgumentParser(prog="sequex", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `sequex` command; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
