@@ -21,14 +21,25 @@ HARNESSES: dict[str, tuple[str, str]] = {
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("bench", help="run a benchmark and print its figures")
-    names = parser.add_subparsers(dest="bench_name", metavar="NAME", required=True)
-    for name, (module_name, help_text) in HARNESSES.items():
-        sub = names.add_parser(name, help=help_text)
-        sub.add_argument("--json", action="store_true", help="print one JSON object")
-        sub.set_defaults(func=_run, harness_module=module_name)
-        module = importlib.import_module(module_name)
-        module.add_arguments(sub)
+    names = ", ".join(f"{name} ({help_text})" for name, (_, help_text) in HARNESSES.items())
+    parser = subparsers.add_parser(
+        "bench",
+        help="run a benchmark and print its figures",
+        description=f"Benchmarks: {names}. `sequex bench NAME --help` lists a harness's options.",
+    )
+    parser.add_argument("bench_name", metavar="NAME", choices=sorted(HARNESSES))
+    parser.add_argument("harness_args", nargs=argparse.REMAINDER, help="options of that harness")
+    parser.set_defaults(func=_run)
+
+
+def harness_parser(name: str) -> tuple[Any, argparse.ArgumentParser]:
+    """Import only the chosen harness and build its option parser."""
+    module_name, help_text = HARNESSES[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"sequex bench {name}", description=help_text)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    module.add_arguments(parser)
+    return module, parser
 
 
 def format_summary(name: str, figures: dict[str, Any]) -> str:
@@ -47,9 +58,10 @@ def format_summary(name: str, figures: dict[str, Any]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    module = importlib.import_module(args.harness_module)
-    figures: dict[str, Any] = module.run(args)
-    if args.json:
+    module, parser = harness_parser(args.bench_name)
+    options = parser.parse_args(args.harness_args)
+    figures: dict[str, Any] = module.run(options)
+    if options.json:
         print(json.dumps(figures, sort_keys=False))
     else:
         print(format_summary(args.bench_name, figures))

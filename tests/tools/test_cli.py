@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from tools.bench_cli import format_summary
@@ -30,3 +33,23 @@ def test_bench_summary_aligns_keys_and_separates_thousands() -> None:
         "  queue_ratio      31.26",
         "  note             x",
     ]
+
+
+def test_bench_journal_prints_one_json_object_with_its_figures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    options = ["--json", "--records", "4096", "--batch", "512", "--repeats", "1"]
+    code = main(["bench", "journal", *options, "--dir", str(tmp_path)])
+    assert code == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["records_per_s"] > 0
+    assert figures["durable"] is True
+    assert {"records_per_s_min", "records_per_s_max", "replay_records_per_s"} <= set(figures)
+    assert list(tmp_path.iterdir()) == []  # the harness cleans up its temp journal
+
+
+def test_bench_of_an_unknown_harness_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["bench", "nothing"])
+    assert caught.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

@@ -1,0 +1,158 @@
+"""Torn-tail recovery and verification: the tail is damage after which nothing valid follows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from journal import JournalCorruption, JournalWriter, SyncPolicy, recover, verify
+from journal.layout import FILE_HEADER_SIZE, RECORD_HEADER_SIZE
+
+from .helpers import flip_bit, make_records, only_segment, read_all, record_offsets, write_journal
+
+RECORDS = make_records(12, seed=7)
+OFFSETS = record_offsets(RECORDS)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    directory = tmp_path_factory.mktemp("pristine")
+    write_journal(directory, RECORDS)
+    return only_segment(directory).read_bytes()
+
+
+def test_truncation_at_every_byte_of_the_last_records_recovers_the_valid_prefix(
+    tmp_path: Path, pristine: bytes
+) -> None:
+    name = "journal-00000000000000000001.log"
+    for cut in range(OFFSETS[-4], OFFSETS[-1] + 1):
+        directory = tmp_path / f"cut{cut}"
+        directory.mkdir()
+        (directory / name).write_bytes(pristine[:cut])
+        kept = sum(1 for end in OFFSETS[1:] if end <= cut)
+        prefix_end = OFFSETS[kept]
+        writer = JournalWriter(directory, policy=SyncPolicy.never())
+        report = writer.recovery
+        assert report.dropped_bytes == cut - prefix_end, cut
+        assert report.dropped_records == (1 if cut > prefix_end else 0), cut
+        assert writer.last_seq == RECORDS[kept - 1][1]
+        writer.append(1, writer.last_seq + 1, b"after")  # appends land right after the prefix
+        writer.close()
+        assert read_all(directory) == [*RECORDS[:kept], (1, RECORDS[kept - 1][1] + 1, b"after")]
+        shutil.rmtree(directory)
+
+
+def test_a_flipped_bit_in_the_last_record_is_a_torn_tail(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[-2] + RECORD_HEADER_SIZE + 1, bit=3)
+    damage = verify(tmp_path).damage
+    assert damage is not None and damage.torn_tail
+    assert (damage.segment, damage.offset, damage.reason) == (
+        segment.name,
+        OFFSETS[-2],
+        "checksum mismatch",
+    )
+    report = recover(tmp_path)
+    assert (report.dropped_bytes, report.dropped_records) == (OFFSETS[-1] - OFFSETS[-2], 1)
+    assert read_all(tmp_path) == RECORDS[:-1]
+    assert verify(tmp_path).damage is None
+
+
+@pytest.mark.parametrize("record", [0, 5, 10])
+def test_a_flipped_bit_mid_log_is_corruption_naming_segment_and_offset(
+    tmp_path: Path, record: int
+) -> None:
+    write_journal(tmp_path, RECORDS)
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[record] + 9)  # in the seq field
+    before = segment.read_bytes()
+    with pytest.raises(JournalCorruption) as info:
+        JournalWriter(tmp_path)
+    assert (info.value.segment, info.value.offset) == (segment.name, OFFSETS[record])
+    assert f"{segment.name} at byte {OFFSETS[record]}" in str(info.value)
+    assert segment.read_bytes() == before  # recovery changes nothing when it refuses
+    damage = verify(tmp_path).damage
+    assert damage is not None and not damage.torn_tail and damage.offset == OFFSETS[record]
+    with pytest.raises(JournalCorruption):
+        read_all(tmp_path)
+
+
+def test_a_corrupt_length_mid_log_is_still_found_to_be_followed_by_valid_records(
+    tmp_path: Path,
+) -> None:
+    write_journal(tmp_path, RECORDS)
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[3] + 2)  # length += 65536: the walk cannot hop over it
+    with pytest.raises(JournalCorruption, match="a valid record follows"):
+        recover(tmp_path)
+
+
+def test_damage_in_an_earlier_segment_is_corruption_even_at_its_end(tmp_path: Path) -> None:
+    records = make_records(60, seed=2)
+    write_journal(tmp_path, records, segment_bytes=600)
+    first = sorted(tmp_path.glob("journal-*.log"))[0]
+    data = first.read_bytes()
+    first.write_bytes(data[:-3])  # the end of a finished segment
+    damage = verify(tmp_path).damage
+    assert damage is not None and not damage.torn_tail
+    assert damage.segment == first.name
+    assert "valid records follow in journal-" in damage.reason
+    with pytest.raises(JournalCorruption):
+        read_all(tmp_path)
+
+
+def test_a_torn_segment_header_after_a_roll_is_removed(tmp_path: Path) -> None:
+    records = make_records(40, seed=4)
+    write_journal(tmp_path, records)
+    torn = tmp_path / "journal-00000000000000009999.log"
+    torn.write_bytes(b"SQXJRNL\x00\x01\x00")
+    report = recover(tmp_path)
+    assert report.removed_segments == [torn.name]
+    assert report.dropped_bytes == 10
+    assert not torn.exists()
+    assert read_all(tmp_path) == records
+
+
+def test_an_empty_trailing_segment_is_removed_and_its_seq_is_reusable(tmp_path: Path) -> None:
+    records = make_records(5, seed=5)
+    write_journal(tmp_path, records)
+    with JournalWriter(tmp_path / "x", first_seq=10_000, policy=SyncPolicy.never()):
+        pass
+    (tmp_path / "x" / "journal-00000000000000010000.log").rename(
+        tmp_path / "journal-00000000000000010000.log"
+    )
+    shutil.rmtree(tmp_path / "x")
+    with JournalWriter(tmp_path, policy=SyncPolicy.never()) as writer:
+        assert writer.recovery.removed_segments == ["journal-00000000000000010000.log"]
+        assert writer.last_seq == records[-1][1]
+        writer.append(1, records[-1][1] + 1, b"next")
+    assert read_all(tmp_path)[-1] == (1, records[-1][1] + 1, b"next")
+
+
+def test_an_out_of_order_seq_with_a_valid_checksum_is_corruption(tmp_path: Path) -> None:
+    write_journal(tmp_path / "a", [(1, 1, b"a"), (1, 9, b"b")])
+    write_journal(tmp_path / "b", [(1, 5, b"c")], first_seq=5)
+    data = only_segment(tmp_path / "a").read_bytes()
+    tail = only_segment(tmp_path / "b").read_bytes()[FILE_HEADER_SIZE:]
+    only_segment(tmp_path / "a").write_bytes(data + tail)
+    with pytest.raises(JournalCorruption, match="seq 5 is not greater than the previous seq 9"):
+        recover(tmp_path / "a")
+
+
+def test_verify_never_modifies_files(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    segment = only_segment(tmp_path)
+    segment.write_bytes(segment.read_bytes()[:-5])
+    before = segment.read_bytes()
+    report = verify(tmp_path)
+    assert report.damage is not None and report.damage.torn_tail
+    assert report.records == len(RECORDS) - 1
+    assert segment.read_bytes() == before
+
+
+def test_an_empty_new_journal_recovers_to_nothing(tmp_path: Path) -> None:
+    report = recover(tmp_path)
+    assert report.clean and report.tail is None
