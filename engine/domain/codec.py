@@ -1,0 +1,155 @@
+"""Snapshot encoding of the exchange state: versioned, canonical, ours (no pickle).
+
+The state is laid out as nested JSON lists with every collection in a defined order (symbols,
+accounts, assets, firms and order ids sorted; book orders best level first, then time
+priority), dumped with fixed separators. So the bytes are a pure function of the state, not of
+dict insertion order, and `Exchange.state_hash` is xxh3_64 of them.
+
+    {"format": "sequex-state", "version": 1, "window": W, "last_seq": n,
+     "symbols": [spec, ...], "accounts": [account, ...], "risk_orders": [order, ...],
+     "books": [[spec, bids, asks], ...], "stp": [[firm, mode], ...],
+     "feedback": [[seq_no, [[event class, field, ...], ...]], ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Iterable
+from enum import IntEnum
+from typing import Any
+
+from engine.domain import types as t
+from engine.domain.book import Book, Order
+from engine.domain.matcher import Matcher
+from engine.domain.risk import RiskStage
+from engine.domain.risk_order import RiskOrder
+from engine.domain.symbols import SymbolSpec
+from engine.domain.types import CASH, Event, SelfTradePrevention
+from engine.domain.wallet import Account, Position
+
+FORMAT = "sequex-state"
+VERSION = 1
+
+_EVENT_CLASSES: tuple[type, ...] = typing.get_args(t.Event)
+_EVENT_BY_NAME: dict[str, type] = {cls.__name__: cls for cls in _EVENT_CLASSES}
+
+
+def _converters(cls: type) -> list[Any]:
+    """Per field, the enum to rebuild it with (JSON keeps only the int), or None."""
+    hints = typing.get_type_hints(cls)
+    out: list[Any] = []
+    for name in cls._fields:  # type: ignore[attr-defined]
+        hint = hints[name]
+        out.append(hint if isinstance(hint, type) and issubclass(hint, IntEnum) else None)
+    return out
+
+
+_CONVERT = {cls.__name__: _converters(cls) for cls in _EVENT_CLASSES}
+
+
+def _plain(value: Any) -> Any:
+    return int(value) if isinstance(value, IntEnum) else value
+
+
+def _spec(spec: SymbolSpec) -> list[Any]:
+    return spec.as_list()
+
+
+def _side_orders(book: Book, bids: bool) -> list[list[Any]]:
+    side = book.bids if bids else book.asks
+    return [
+        [o.order_id, o.account, o.firm, int(o.side), o.price, o.qty, o.filled, int(o.tif)]
+        for level in side.iter_levels()
+        for o in level.orders()
+    ]
+
+
+def encode_state(
+    window: int,
+    last_seq: int,
+    risk: RiskStage,
+    matcher: Matcher,
+    queue: Iterable[tuple[int, list[Event]]],
+) -> bytes:
+    accounts = []
+    for name in sorted(risk.accounts):
+        acct = risk.accounts[name]
+        positions = [
+            [a, acct.positions[a].total, acct.positions[a].held] for a in sorted(acct.positions)
+        ]
+        limits = [acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders]
+        accounts.append([name, positions, limits])
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "window": window,
+        "last_seq": last_seq,
+        "symbols": [_spec(risk.symbols[s]) for s in sorted(risk.symbols)],
+        "accounts": accounts,
+        "risk_orders": [risk.orders[i].as_list() for i in sorted(risk.orders)],
+        "books": [
+            [
+                _spec(matcher.books[s].spec),
+                _side_orders(matcher.books[s], True),
+                _side_orders(matcher.books[s], False),
+            ]
+            for s in sorted(matcher.books)
+        ],
+        "stp": [[firm, int(matcher.stp[firm])] for firm in sorted(matcher.stp)],
+        "feedback": [
+            [seq, [[type(e).__name__, *map(_plain, e)] for e in events]] for seq, events in queue
+        ],
+    }
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _event(row: list[Any]) -> Event:
+    name, *fields = row
+    conv = _CONVERT[name]
+    values = [c(v) if c is not None else v for c, v in zip(conv, fields, strict=True)]
+    ev: Event = _EVENT_BY_NAME[name](*values)
+    return ev
+
+
+def decode_state(
+    data: bytes,
+) -> tuple[int, int, RiskStage, Matcher, list[tuple[int, list[Event]]]]:
+    state = json.loads(data)
+    if state.get("format") != FORMAT or state.get("version") != VERSION:
+        raise ValueError(f"not a {FORMAT} v{VERSION} snapshot")
+    risk = RiskStage(serial=state["window"] == 1)
+    for row in state["symbols"]:
+        risk.symbols[row[0]] = SymbolSpec(*row)
+    for name, positions, limits in state["accounts"]:
+        acct = risk.accounts[name] = Account(name)
+        for asset, total, held in positions:
+            acct.positions[asset] = Position(total, held)
+        acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders = limits
+    for row in state["risk_orders"]:
+        oid, name, symbol, is_buy, tif, price, qty, leaves, pool, pending, max_qty, hi = row
+        acct = risk.accounts[name]
+        cash, shares = acct.position(CASH), acct.position(symbol)
+        hold, other = (cash, shares) if is_buy else (shares, cash)
+        order = RiskOrder(
+            oid, acct, risk.symbols[symbol], is_buy, tif, price, qty, pool, hold, other
+        )
+        order.leaves = leaves
+        order.pending = pending
+        order.max_qty = max_qty
+        order.hi = hi
+        risk.orders[oid] = order
+    matcher = Matcher()
+    for spec_row, bids, asks in state["books"]:
+        book = matcher.books[spec_row[0]] = Book(SymbolSpec(*spec_row))
+        for rows, side in ((bids, book.bids), (asks, book.asks)):
+            for oid, account, firm, sd, price, qty, filled, tif in rows:
+                resting = Order(
+                    oid, account, firm, t.Side(sd), price, qty, filled, t.TimeInForce(tif), book
+                )
+                side.append(resting)
+                matcher.orders[oid] = resting
+    for firm, mode in state["stp"]:
+        matcher.stp[firm] = SelfTradePrevention(mode)
+    queue = [(seq, [_event(row) for row in events]) for seq, events in state["feedback"]]
+    return state["window"], state["last_seq"], risk, matcher, queue

@@ -1,0 +1,90 @@
+"""The risk stage's record of one order it accepted and has not yet seen end.
+
+The record holds the order's *confirmed* terms (price, total qty, leaves) as the matcher last
+reported them, and ``pool``: exactly what is held in the wallet for the order (cash for a buy,
+shares for a sell). Replaces travel to the matcher after the risk stage held for them, so for a
+while the order may have several possible live terms (the confirmed one and each replace in
+flight, ``pending`` of them). The invariant the risk stage keeps is
+
+    pool >= max over live terms t of (qty_t - filled) * unit,   unit = hi for buys, 1 for sells
+
+where ``max_qty`` and ``hi`` are the largest qty and price over the live terms. A fill at a price
+<= hi consumes at most ``q * hi`` from the pool and lowers every term's need by ``q * hi``, so
+the invariant survives any interleaving the feedback window allows; when no replace is in flight
+the pool is trued up to exactly ``leaves * price`` (buy) or ``leaves`` (sell).
+"""
+
+from __future__ import annotations
+
+from engine.domain.symbols import SymbolSpec
+from engine.domain.wallet import Account, Position
+
+
+class RiskOrder:
+    __slots__ = (
+        "account",
+        "hi",
+        "hold",
+        "is_buy",
+        "leaves",
+        "max_qty",
+        "order_id",
+        "other",
+        "pending",
+        "pool",
+        "price",
+        "qty",
+        "spec",
+        "tif",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        account: Account,
+        spec: SymbolSpec,
+        is_buy: bool,
+        tif: int,
+        price: int,
+        qty: int,
+        pool: int,
+        hold: Position,
+        other: Position,
+    ) -> None:
+        self.order_id = order_id
+        self.account = account
+        self.spec = spec
+        self.is_buy = is_buy
+        self.tif = tif
+        #: the hold price of a buy (its limit price, or the band top for a market buy)
+        self.price = price
+        self.qty = qty
+        self.leaves = qty
+        self.pool = pool
+        self.pending = 0
+        self.max_qty = qty
+        self.hi = price
+        #: the position the order holds from (cash for a buy, shares for a sell) ...
+        self.hold = hold
+        #: ... and the one its fills credit
+        self.other = other
+
+    def target(self) -> int:
+        """What the pool must be when no replace is in flight."""
+        return self.leaves * self.price if self.is_buy else self.leaves
+
+    def as_list(self) -> list[int | str | bool]:
+        return [
+            self.order_id,
+            self.account.name,
+            self.spec.symbol,
+            self.is_buy,
+            self.tif,
+            self.price,
+            self.qty,
+            self.leaves,
+            self.pool,
+            self.pending,
+            self.max_qty,
+            self.hi,
+        ]

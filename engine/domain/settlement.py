@@ -1,0 +1,102 @@
+"""Settlement: the risk stage applying the matcher's events to wallets and its order table.
+
+This is the feedback half of two-phase risk. Events are applied strictly in (seq_no, sub_seq)
+order; which commands' events have been applied when the risk stage decides command N is fixed
+by the feedback window (see `engine.domain.exchange`), never by timing.
+
+* ``Fill`` of a buy: cash total and hold -qty x fill price, shares +qty; of a sell: shares total
+  and hold -qty, cash +qty x fill price. The reference price becomes the fill price. Then, with
+  no replace in flight, the hold is trued up to ``leaves x limit`` (releasing price improvement);
+  at leaves 0 the order ends.
+* ``Cancelled`` / ``Expired``: the order ends.
+* ``Replaced``: the confirmed terms change; with no other replace in flight the hold is trued
+  up to the new terms.
+* ``Rejected`` by the matcher of a NewOrder (post-only; its order_id is 0, its seq_no is the
+  order id): the order ends. A matcher reject of a cancel/replace needs nothing: the order had
+  already ended, and that end was fed back earlier because it came from an earlier command.
+
+An order that ends releases its whole pool and leaves the table. Book events carry nothing the
+wallets need and are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from engine.domain.risk_order import RiskOrder
+from engine.domain.types import Cancelled, Event, Expired, Fill, Rejected, Replaced
+
+
+class Settler:
+    __slots__ = ("handlers", "orders")
+
+    def __init__(self, orders: dict[int, RiskOrder]) -> None:
+        self.orders = orders
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            Fill: self.fill,
+            Cancelled: self.ended,
+            Expired: self.ended,
+            Replaced: self.replaced,
+            Rejected: self.rejected,
+        }
+
+    def apply(self, events: Iterable[Event]) -> None:
+        get = self.handlers.get
+        for event in events:
+            handler = get(event.__class__)
+            if handler is not None:
+                handler(event)
+
+    def fill(self, ev: Fill) -> None:
+        order = self.orders[ev.order_id]
+        qty = ev.fill_qty
+        price = ev.fill_price
+        order.spec.reference = price
+        hold = order.hold
+        if order.is_buy:
+            cost = qty * price
+            hold.total -= cost
+            hold.held -= cost
+            order.pool -= cost
+            order.other.total += qty
+        else:
+            hold.total -= qty
+            hold.held -= qty
+            order.pool -= qty
+            order.other.total += qty * price
+        leaves = order.leaves = ev.leaves_qty
+        if not leaves:
+            self._end(order)
+        elif not order.pending:
+            target = leaves * order.price if order.is_buy else leaves
+            hold.held -= order.pool - target
+            order.pool = target
+
+    def ended(self, ev: Cancelled | Expired) -> None:
+        self._end(self.orders[ev.order_id])
+
+    def replaced(self, ev: Replaced) -> None:
+        order = self.orders[ev.order_id]
+        order.qty = ev.qty
+        order.price = ev.price
+        order.leaves = ev.leaves_qty
+        order.pending -= 1
+        if not order.pending:
+            order.max_qty = ev.qty
+            order.hi = ev.price
+            target = order.target()
+            order.hold.held -= order.pool - target
+            order.pool = target
+
+    def rejected(self, ev: Rejected) -> None:
+        if ev.order_id == 0:
+            order = self.orders.get(ev.seq_no)
+            if order is not None:
+                self._end(order)
+
+    def _end(self, order: RiskOrder) -> None:
+        order.hold.held -= order.pool
+        order.pool = 0
+        order.account.open_orders -= 1
+        del self.orders[order.order_id]
