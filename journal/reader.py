@@ -10,9 +10,11 @@ sees the records present at that moment and holds at most one segment in memory.
 payloads are memoryviews into that buffer (copy them to keep them past the next segment only
 if memory matters; they stay valid either way).
 
-Damage: a bad record with nothing valid after it (a torn tail not yet recovered, or a record
-the writer is still writing) ends the iteration and is left in ``tail_damage``; a bad record
-followed by a valid one raises ``JournalCorruption`` naming segment and offset.
+Damage: a bad record with nothing valid after it in the last segment (a torn tail not yet
+recovered, a record the writer is still writing, or a last segment whose header is not written
+yet) ends the iteration and is left in ``tail_damage``; a bad record followed by a valid one, or
+by any later segment file, raises ``JournalCorruption`` naming segment and offset. Index entries
+pointing outside the segment are ignored like any other wrong hint.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from journal.errors import JournalCorruption, JournalFormatError
 from journal.layout import FILE_HEADER_SIZE, INDEX_ENTRY, decode_file_header, index_name
-from journal.recovery import Damage
+from journal.recovery import Damage, classify_damage
 from journal.scan import (
     WalkEnd,
     count_torn_records,
@@ -72,7 +74,21 @@ class JournalReader:
         last_seq = -1
         for i in range(start, len(segments)):
             name_seq, path = segments[i]
-            data, base, floor = self._load(path, name_seq, from_seq if i == start else None)
+            try:
+                data, base, floor = self._load(path, name_seq, from_seq if i == start else None)
+            except JournalCorruption:
+                if i + 1 < len(segments):
+                    raise
+                # A bad header in the last segment: a crash during a roll, or a roll this
+                # reader raced. A torn tail unless valid records follow the header.
+                scan = scan_segment(path, name_seq, -1)
+                if scan.damage_offset is None:
+                    return  # completed meanwhile: it held no record when we looked
+                damage = classify_damage(scan, [])
+                if not damage.torn_tail:
+                    raise
+                self.tail_damage = damage
+                return
             end = WalkEnd()
             walk_from = max(last_seq, floor)
             for _offset, rtype, seq, payload in iter_frames(data, 0, walk_from, end):
@@ -87,6 +103,7 @@ class JournalReader:
         """Read the records of a segment from the best start: (bytes, their file offset,
         seq the first record must exceed)."""
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
             header = f.read(FILE_HEADER_SIZE)
             try:
                 first_seq, _user = decode_file_header(header)
@@ -95,7 +112,7 @@ class JournalReader:
             except JournalFormatError as exc:
                 raise JournalCorruption(path.name, 0, f"bad segment header: {exc}") from None
             start, floor = FILE_HEADER_SIZE, first_seq - 1
-            hint = self._index_hint(path, first_seq, from_seq)
+            hint = self._index_hint(path, first_seq, from_seq, size)
             if hint is not None:
                 seq, offset = hint
                 f.seek(offset)
@@ -106,9 +123,10 @@ class JournalReader:
             return bytearray(f.read()), start, floor
 
     def _index_hint(
-        self, path: Path, first_seq: int, from_seq: int | None
+        self, path: Path, first_seq: int, from_seq: int | None, size: int
     ) -> tuple[int, int] | None:
-        """The last index entry with seq <= from_seq, if the sidecar has one."""
+        """The last index entry with seq <= from_seq, if the sidecar has one pointing inside
+        the records of the segment (``size`` bytes long); garbage entries are ignored."""
         if from_seq is None or from_seq <= first_seq:
             return None
         try:
@@ -117,7 +135,7 @@ class JournalReader:
             return None
         entries = [INDEX_ENTRY.unpack_from(raw, o) for o in range(0, len(raw) // 16 * 16, 16)]
         pos = bisect.bisect_right(entries, (from_seq, 1 << 64)) - 1
-        if pos < 0 or entries[pos][1] <= FILE_HEADER_SIZE:
+        if pos < 0 or not FILE_HEADER_SIZE < entries[pos][1] < size:
             return None
         seq, offset = entries[pos]
         return int(seq), int(offset)
@@ -135,13 +153,18 @@ class JournalReader:
         resume = None if end.hard else find_next_valid(data, end.offset + 1, end.last_seq)
         if end.hard or resume is not None:
             raise JournalCorruption(path.name, offset, end.reason)
-        for name_seq, seg_path in later:
-            scan = scan_segment(seg_path, name_seq, -1)
-            if scan.records or scan.resume_offset is not None:
-                raise JournalCorruption(
-                    path.name, offset, f"{end.reason}; valid records follow in {seg_path.name}"
-                )
-        dropped = len(data) - end.offset + sum(p.stat().st_size for _, p in later)
+        if later:
+            # The writer syncs a segment before it creates the next: a later segment file,
+            # even an empty one, means this damage is not a torn write.
+            scans = [scan_segment(seg_path, name_seq, -1) for name_seq, seg_path in later]
+            valid = next((s for s in scans if s.records or s.resume_offset is not None), None)
+            what = (
+                f"valid records follow in {valid.path.name}"
+                if valid is not None
+                else f"a later segment {later[0][1].name} exists"
+            )
+            raise JournalCorruption(path.name, offset, f"{end.reason}; {what}")
+        dropped = len(data) - end.offset
         torn = count_torn_records(data, end.offset)
         self.tail_damage = Damage(path.name, offset, end.reason, True, dropped, torn)
 

@@ -1,7 +1,9 @@
 """Torn-tail recovery (modifies files) and verification (read-only) of a journal directory.
 
-What "tail" means: damage after which no valid record follows anywhere in the journal, which is
-what a crash in the middle of a write leaves. ``recover`` truncates such a tail and removes
+What "tail" means: damage in the last segment file after which no valid record follows, which
+is what a crash in the middle of a write leaves. Damage in a segment that any later segment file
+follows (even an empty one, left by a crash during a roll) is corruption: the writer syncs a
+segment before it creates the next. ``recover`` truncates such a tail and removes
 trailing segment files that hold no valid record (a crash during a segment roll), then makes
 the result durable. Damage followed by a valid record is mid-log corruption: ``recover`` raises
 ``JournalCorruption`` naming the segment and byte offset, and changes nothing.
@@ -105,7 +107,7 @@ def verify(directory: str | os.PathLike[str]) -> VerifyReport:
         report.segments.append(scan)
         if scan.damage_offset is not None:
             later = [scan_segment(p, s, -1) for s, p in segments[i + 1 :]]
-            report.damage = _classify(scan, later)
+            report.damage = classify_damage(scan, later)
             report.segments.extend(later)
             break
         if scan.last_seq is not None:
@@ -125,7 +127,7 @@ def recover(directory: str | os.PathLike[str]) -> RecoveryReport:
         name_seq, seg_path = segments[-1]
         scan = scan_segment(seg_path, name_seq, -1)
         if scan.damage_offset is not None:
-            damage = _classify(scan, [])
+            damage = classify_damage(scan, removals)
             if not damage.torn_tail:
                 raise JournalCorruption(damage.segment, damage.offset, damage.reason)
             report.damage = report.damage or damage
@@ -156,6 +158,17 @@ def recover(directory: str | os.PathLike[str]) -> RecoveryReport:
     return report
 
 
+def make_directory(path: Path, *, durable: bool = True) -> None:
+    """``mkdir -p path``; when ``durable``, fsync the parent of every directory it created so
+    the new entries survive a crash (a file synced in a directory whose own entry is lost is
+    lost with it)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    if durable:
+        for created in reversed(missing):
+            fsync_directory(created.parent)
+
+
 def fsync_directory(path: Path) -> None:
     """Make creations, renames and removals of directory entries durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -176,16 +189,23 @@ def _segments_or_raise(path: Path) -> list[tuple[int, Path]]:
     return segments
 
 
-def _classify(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
-    """Torn tail when nothing valid follows the damage, in this segment or any later one."""
+def classify_damage(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
+    """Torn tail when nothing valid follows the damage and no later segment file exists.
+
+    The writer syncs a segment before it creates the next, so any later segment file (even an
+    empty one left by a crash during a roll) proves this one was complete: damage in it is
+    corruption, never a tail to truncate.
+    """
     assert scan.damage_offset is not None and scan.damage_reason is not None
     followed_by = next((s for s in later if s.records or s.resume_offset is not None), None)
-    if scan.damage_hard or scan.resume_offset is not None or followed_by is not None:
+    if scan.damage_hard or scan.resume_offset is not None or followed_by is not None or later:
         reason = scan.damage_reason
         if scan.resume_offset is not None:
             reason += f"; a valid record follows at byte {scan.resume_offset}"
         elif followed_by is not None:
             reason += f"; valid records follow in {followed_by.path.name}"
+        elif later:
+            reason += f"; a later segment {later[0].path.name} exists"
         return Damage(scan.path.name, scan.damage_offset, reason, torn_tail=False)
     dropped = scan.file_size - scan.damage_offset + sum(s.file_size for s in later)
     return Damage(

@@ -26,7 +26,7 @@ from journal.layout import (
     SNAPSHOT_VERSION,
     snapshot_name,
 )
-from journal.recovery import fsync_directory
+from journal.recovery import fsync_directory, make_directory
 
 _TEMP_PREFIX = ".snapshot-"
 _TEMP_SUFFIX = ".tmp"
@@ -90,7 +90,7 @@ class SnapshotStore:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self._dir = Path(directory)
-        self._dir.mkdir(parents=True, exist_ok=True)
+        make_directory(self._dir)
 
     @property
     def directory(self) -> Path:

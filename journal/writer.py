@@ -7,9 +7,13 @@ a record that would take it past ``segment_bytes`` (a segment always takes at le
 the old segment is written and synced before the new file exists, so a crash can only ever
 damage the last segment: that is what makes tail recovery sound.
 
-Opening runs ``recover()`` first (torn tail truncated, report in ``writer.recovery``). A write or
-sync error makes the writer unusable: after a failed fdatasync the page cache state is unknown,
-so retrying could report data durable that is not (fail fast; restart and recover instead).
+Opening takes an exclusive lock on the directory (a second writer, which would truncate the
+first one's in-flight batch as a "torn tail", is refused), runs ``recover()`` (torn tail
+truncated, report in ``writer.recovery``) and syncs the tail segment and the directory before
+reporting anything durable: a previous process may have died between write and fdatasync.
+A write or sync error makes the writer unusable: after a failed fdatasync the page cache state
+is unknown, so retrying could report data durable that is not (fail fast; restart and recover
+instead).
 
 Usage::
 
@@ -21,6 +25,7 @@ Usage::
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -49,7 +54,7 @@ from journal.layout import (
     segment_name,
 )
 from journal.policy import SyncKind, SyncPolicy
-from journal.recovery import RecoveryReport, fsync_directory, recover
+from journal.recovery import RecoveryReport, fsync_directory, make_directory, recover
 
 Buffer = bytes | bytearray | memoryview
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
@@ -93,9 +98,9 @@ class JournalWriter:
         if user_header is not None:
             check_user_header(user_header)
         self._dir = Path(directory)
-        self._dir.mkdir(parents=True, exist_ok=True)
         self._limit = segment_bytes
         self._policy = policy or SyncPolicy.every_batch()
+        make_directory(self._dir, durable=self._policy.syncs)
         self._clock = clock
         self._pending = bytearray()
         self._pending_index: list[tuple[int, int]] = []
@@ -107,6 +112,18 @@ class JournalWriter:
         self._seg_bytes = 0
         self._seg_records = 0
         self._next_mark = 0
+        self._lock_fd = _lock_directory(self._dir)
+        try:
+            self._open(user_header, first_seq)
+        except BaseException:
+            self._release()
+            raise
+        self._written_seq = self._last_seq
+        self._durable_seq = self._last_seq
+        self._last_sync = clock()
+        self.syncs = 0  # fdatasync calls made for commits; the benchmark reports it
+
+    def _open(self, user_header: bytes | None, first_seq: int) -> None:
         self.recovery: RecoveryReport = recover(self._dir)
         tail = self.recovery.tail
         if tail is None:
@@ -128,10 +145,6 @@ class JournalWriter:
             self._open_segment(tail.path, tail.header_first_seq, tail.valid_end, tail.records)
             if tail.index:
                 self._next_mark = (tail.index[-1][1] // INDEX_STRIDE + 1) * INDEX_STRIDE
-        self._written_seq = self._last_seq
-        self._durable_seq = self._last_seq
-        self._last_sync = clock()
-        self.syncs = 0  # fdatasync calls made for commits; the benchmark reports it
 
     # --- properties -------------------------------------------------------------------------
     @property
@@ -222,6 +235,8 @@ class JournalWriter:
         types = np.asarray(rtype)
         if types.ndim and types.shape != (count,):
             raise ValueError(f"{types.shape[0]} types given for {count} records")
+        if types.dtype.kind not in "iu" or types.min() < 0 or types.max() > MAX_TYPE:
+            raise ValueError(f"record types must be integers in 0..{MAX_TYPE}")
         src = src.reshape(count, payload_size)
         size = RECORD_HEADER_SIZE + payload_size
         done = 0
@@ -260,6 +275,8 @@ class JournalWriter:
         mark = self._next_mark
         while mark < end:
             i = max(0, -(-(mark - offset) // size))  # first record starting at or after mark
+            if i >= count:
+                break  # that record is not in this chunk: the next append indexes it
             at = offset + i * size
             self._pending_index.append((first_seq + i, at))
             mark = (at // INDEX_STRIDE + 1) * INDEX_STRIDE
@@ -304,8 +321,7 @@ class JournalWriter:
                 self.sync()
         finally:
             self._closed = True
-            os.close(self._fd)
-            os.close(self._idx_fd)
+            self._release()
 
     def __enter__(self) -> JournalWriter:
         return self
@@ -353,18 +369,32 @@ class JournalWriter:
         self._durable_seq = self._written_seq
         self._last_sync = self._clock()
 
+    def _release(self) -> None:
+        """Close every descriptor still owned (-1 marks one already closed)."""
+        fds = (self._fd, self._idx_fd, self._lock_fd)
+        self._fd = self._idx_fd = self._lock_fd = -1
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+
     def _roll(self, first_seq: int) -> None:
-        """Finish the current segment (written and synced) and start one at ``first_seq``."""
+        """Finish the current segment (written and synced) and start one at ``first_seq``.
+
+        Any error leaves the writer failed: its descriptors are closed (and marked so, since
+        their numbers may be reused by other files) and no segment is open.
+        """
         self._write_pending()
-        if self._policy.syncs:
-            try:
+        try:
+            if self._policy.syncs:
                 os.fdatasync(self._fd)
-            except OSError as exc:
-                self._failed = exc
-                raise
-        os.close(self._fd)
-        os.close(self._idx_fd)
-        self._create_segment(first_seq)
+            fd, idx_fd = self._fd, self._idx_fd
+            self._fd = self._idx_fd = -1
+            os.close(fd)
+            os.close(idx_fd)
+            self._create_segment(first_seq)
+        except BaseException as exc:
+            self._failed = exc
+            raise
 
     def _create_segment(self, first_seq: int) -> None:
         path = self._dir / segment_name(first_seq)
@@ -382,6 +412,12 @@ class JournalWriter:
 
     def _open_segment(self, path: Path, first_seq: int, size: int, records: int) -> None:
         self._fd = os.open(path, _FLAGS)
+        if self._policy.syncs:
+            # What recovery kept may still be only in the page cache (the previous process
+            # died between write and fdatasync, or before its directory fsync): make it
+            # durable before durable_seq reports it.
+            os.fsync(self._fd)
+            fsync_directory(self._dir)
         self._attach(path, first_seq, size, records, truncate_index=False)
 
     def _attach(
@@ -393,3 +429,18 @@ class JournalWriter:
         self._next_mark = 0
         idx_flags = _FLAGS | os.O_CREAT | (os.O_TRUNC if truncate_index else 0)
         self._idx_fd = os.open(self._dir / index_name(first_seq), idx_flags, 0o644)
+
+
+def _lock_directory(directory: Path) -> int:
+    """An open descriptor of ``directory`` holding its exclusive flock (released on close or
+    process death); JournalError when another writer holds it."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise JournalError(f"journal directory {directory} is in use by another writer") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

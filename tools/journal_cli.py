@@ -8,11 +8,13 @@ byte offset), 2 the path is missing or holds no journal.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from journal import JournalCorruption, JournalFormatError, JournalReader, verify
+from journal import JournalCorruption, JournalError, JournalFormatError, JournalReader, verify
 from journal.layout import SEGMENT_RE
 
 EXIT_OK = 0
@@ -29,15 +31,36 @@ def register(subparsers: Any) -> None:
     dump.add_argument("path", metavar="PATH", help="journal directory")
     dump.add_argument("--from", dest="from_seq", type=int, default=None, metavar="SEQ")
     dump.add_argument("--limit", type=int, default=None, metavar="N")
-    dump.set_defaults(func=_dump)
+    dump.set_defaults(func=_guarded(_dump))
 
     check = commands.add_parser("verify", help="check every record; exit 1 on damage")
     check.add_argument("path", metavar="PATH", help="journal directory")
-    check.set_defaults(func=_verify)
+    check.set_defaults(func=_guarded(_verify))
 
     stats = commands.add_parser("stats", help="segments, records, seqs, bytes, records per type")
     stats.add_argument("path", metavar="PATH", help="journal directory")
-    stats.set_defaults(func=_stats)
+    stats.set_defaults(func=_guarded(_stats))
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(command: Command) -> Command:
+    """Report an error the command did not handle (an unreadable directory or file, ...) as
+    one line on stderr with the documented exit code, never as a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except JournalCorruption as exc:
+            print(f"sequex journal: mid-log corruption in {exc}", file=sys.stderr)
+            return EXIT_DAMAGED
+        except (OSError, JournalError, ValueError) as exc:
+            print(f"sequex journal: {args.path}: {exc}", file=sys.stderr)
+            return EXIT_UNUSABLE
+
+    return run
 
 
 def _resolve(raw: str) -> Path | None:

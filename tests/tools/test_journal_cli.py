@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from journal import JournalWriter, SyncPolicy
+from journal.layout import INDEX_ENTRY
 from tools.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,3 +134,44 @@ def test_the_installed_command_verifies_a_journal(journal_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: ") and "20 record(s)" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["dump", "verify", "stats"])
+def test_an_unreadable_directory_is_a_clear_error_not_a_traceback(
+    journal_dir: Path,
+    command: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tests may run as root, which reads any directory: inject the EACCES a user would get.
+    def denied(path: object = ".") -> object:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("os.listdir", denied)
+    monkeypatch.setattr("os.scandir", denied)
+    assert main(["journal", command, str(journal_dir)]) == 2
+    assert "Permission denied" in capsys.readouterr().err
+
+
+def test_dump_ignores_a_garbage_index_sidecar(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert journal_dir.joinpath("journal-00000000000000000011.log").exists()  # holds seq 15
+    for idx in journal_dir.glob("journal-*.idx"):
+        # an entry whose offset cannot even be seeked to, then a torn one
+        idx.write_bytes(INDEX_ENTRY.pack(0, 2**64 - 1) + b"\xff" * 9)
+    assert main(["journal", "dump", str(journal_dir), "--from", "15", "--limit", "2"]) == 0
+    seqs = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert seqs == ["seq=15", "seq=16"]
+
+
+def test_dump_reports_a_torn_last_segment_header_as_a_torn_tail(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (journal_dir / "journal-00000000000000000021.log").write_bytes(b"SQXJRNL\x00")
+    assert main(["journal", "dump", str(journal_dir)]) == 1
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 20
+    assert "torn tail in journal-00000000000000000021.log at byte 0" in captured.err
+    assert main(["journal", "verify", str(journal_dir)]) == 1
+    assert "DAMAGED: torn tail in journal-00000000000000000021.log" in capsys.readouterr().out
