@@ -1,0 +1,214 @@
+"""Agents and their runners (agrona style): a stage is an agent, a runner owns its loop.
+
+An agent has ``do_work() -> int`` (work done, 0 when idle; it never sleeps itself unless its
+work *is* waiting, like a Disruptor consumer blocking in its wait strategy), ``on_start()``,
+``on_close()`` and ``halt()`` (make a blocked ``do_work`` return or raise promptly).
+:class:`AgentRunner` loops ``idle.idle(agent.do_work())`` until stopped, alerted
+(:class:`AlertException`) or interrupted by SIGTERM.
+
+:class:`AgentProcess` runs an agent in its own OS process, optionally pinned to a CPU. The agent
+is built *in the child* by a picklable factory, so it attaches to shared memory there. We use
+the ``spawn`` start method by default: the child starts from a clean interpreter, inherits no
+threads, locks or mappings of the parent, and behaves the same whatever the parent is (a pytest
+run, a threaded supervisor). ``fork`` is accepted for speed-sensitive callers that know the
+parent is single-threaded. A clean stop exits with code 0; an exception in the agent exits with
+code 1 (after the traceback is printed); a kill shows as ``-signal``: the parent reads
+``exitcode`` and fails fast.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any, Protocol
+
+from disruptor.idle import IdleStrategy, NoOpIdleStrategy
+from disruptor.wait import AlertException
+
+
+class Agent(Protocol):
+    def on_start(self) -> None: ...
+
+    def do_work(self) -> int: ...
+
+    def on_close(self) -> None: ...
+
+    def halt(self) -> None: ...
+
+
+class AgentCrashed(RuntimeError):
+    """An agent process exited with a non-zero code."""
+
+    def __init__(self, name: str, exitcode: int | None) -> None:
+        super().__init__(f"agent {name!r} exited with code {exitcode}")
+        self.name = name
+        self.exitcode = exitcode
+
+
+class AgentRunner:
+    """Runs one agent in the calling thread until stopped."""
+
+    def __init__(self, agent: Agent, idle: IdleStrategy | None = None) -> None:
+        self.agent = agent
+        self._idle: IdleStrategy = idle if idle is not None else NoOpIdleStrategy()
+        self._running = True
+
+    def stop(self) -> None:
+        """Request a stop (callable from a signal handler or another thread)."""
+        self._running = False
+        self.agent.halt()
+
+    def run(self) -> None:
+        agent = self.agent
+        idle = self._idle
+        agent.on_start()
+        try:
+            while self._running:
+                idle.idle(agent.do_work())
+        except AlertException:
+            pass  # a ring-wide or local alert is a normal stop
+        finally:
+            agent.on_close()
+
+
+def _child_main(
+    factory: Callable[[], Agent], idle: IdleStrategy | None, cpu: int | None, freeze: bool
+) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    runner = AgentRunner(factory(), idle)
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it too
+    if freeze:
+        gc.freeze()  # start-up objects never need collecting; keeps GC pauses short
+    runner.run()
+
+
+class AgentProcess:
+    """One agent in its own OS process."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Agent],
+        *,
+        name: str = "agent",
+        cpu: int | None = None,
+        idle: IdleStrategy | None = None,
+        start_method: str = "spawn",
+        freeze_gc: bool = True,
+    ) -> None:
+        ctx: Any = multiprocessing.get_context(start_method)
+        self.name = name
+        self._process: BaseProcess = ctx.Process(
+            target=_child_main, args=(factory, idle, cpu, freeze_gc), name=name, daemon=True
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._process.exitcode
+
+    def start(self) -> None:
+        self._process.start()
+
+    def is_alive(self) -> bool:
+        return self._process.is_alive()
+
+    def join(self, timeout: float | None = None) -> int | None:
+        self._process.join(timeout)
+        return self._process.exitcode
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """SIGTERM, wait up to ``timeout``, then SIGKILL; returns the exit code."""
+        if self._process.pid is None:
+            return None
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout)
+        return self._process.exitcode
+
+    def check(self) -> None:
+        """Raise AgentCrashed if the process has exited with a non-zero code."""
+        code = self._process.exitcode
+        if code not in (None, 0):
+            raise AgentCrashed(self.name, code)
+
+
+class AgentThread:
+    """One agent in a thread of this process: same interface as AgentProcess, for tests and
+    single-process runs (no signals; ``stop`` calls ``halt``)."""
+
+    def __init__(self, factory: Callable[[], Agent], *, name: str = "agent") -> None:
+        self.name = name
+        self._factory = factory
+        self._runner: AgentRunner | None = None
+        self._ready = threading.Event()
+        self._exitcode: int | None = None
+        self._thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    def _main(self) -> None:
+        try:
+            self._runner = AgentRunner(self._factory())
+            self._ready.set()
+            self._runner.run()
+            self._exitcode = 0
+        except BaseException:
+            # Like a crashed process: print the traceback, report a non-zero exit code.
+            self._exitcode = 1
+            traceback.print_exc()
+        finally:
+            self._ready.set()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._exitcode
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> int | None:
+        self._thread.join(timeout)
+        return self._exitcode
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        self._ready.wait(timeout)
+        if self._runner is not None and self._thread.is_alive():
+            self._runner.stop()
+        self._thread.join(timeout)
+        return self._exitcode
+
+    def check(self) -> None:
+        if self._exitcode not in (None, 0):
+            raise AgentCrashed(self.name, self._exitcode)
+
+
+def wait_any(agents: Iterable[AgentProcess | AgentThread], timeout: float) -> list[str]:
+    """Poll until one agent has exited or ``timeout`` passes; returns names of exited agents."""
+    agents = list(agents)
+    deadline = time.monotonic() + timeout
+    while True:
+        done = [a.name for a in agents if not a.is_alive()]
+        if done or time.monotonic() >= deadline:
+            return done
+        time.sleep(0.01)
