@@ -1,0 +1,127 @@
+"""`sequex bench book`: in-process throughput of the Exchange (matching + risk + wallet).
+
+Method: the workloads of :mod:`tools.workload` are generated first (untimed); each repeat then
+builds a fresh ``Exchange``, applies the setup commands untimed, and times one loop of
+``ex.submit(cmd)`` over the timed commands with ``time.perf_counter``. The garbage collector
+is frozen and disabled during each timed loop (``gc.collect(); gc.freeze(); gc.disable()``),
+as the hot pipeline processes do after start-up, so a collection pause is not charged to the
+command that happens to trigger it.
+
+Figures:
+  * ``commands_per_s``: median over ``--repeats`` of the standard workload (``--commands``);
+    ``commands_per_s_min`` / ``_max`` the slowest and fastest repeat;
+  * ``deep_commands_per_s``: median over ``--deep-repeats`` of the deep-book variant
+    (``--deep-commands``, ~1,000 orders a level); ``deep_ratio`` = deep / standard;
+  * ``events_per_command``: events the standard workload produces per command;
+  * ``baseline_dict_deque_ops_per_s``: the naive ``DictDequeBook`` (dict of price -> deque, no
+    risk, no events) over the same standard commands in the same run, median of the same
+    repeats, so a reader can see what risk, wallet and events cost (``deep_baseline_...``
+    likewise for the deep workload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tools.workload import DictDequeBook, Workload, deep_book_workload, standard_book_workload
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--commands", type=int, default=500_000, help="standard workload size")
+    parser.add_argument("--deep-commands", type=int, default=1_000_000, help="deep workload size")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of the standard load")
+    parser.add_argument("--deep-repeats", type=int, default=3, help="timed runs of the deep load")
+    parser.add_argument("--seed", type=int, default=1, help="workload seed")
+    parser.add_argument("--feedback-window", type=int, default=1, metavar="W")
+
+
+def _timed(loop: Callable[[], int]) -> tuple[float, int]:
+    """Run ``loop`` with the collector frozen and off; return (seconds, what it returned)."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = loop()
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    return elapsed, result
+
+
+def time_exchange(workload: Workload, feedback_window: int = 1) -> tuple[float, int]:
+    """Seconds to submit the timed commands to a fresh, set-up Exchange, and the event count."""
+    from engine.domain.exchange import Exchange
+
+    exchange = Exchange(feedback_window=feedback_window)
+    for cmd in workload.setup:
+        exchange.submit(cmd)
+    submit = exchange.submit
+    commands = workload.commands
+
+    def loop() -> int:
+        events = 0
+        for cmd in commands:
+            events += len(submit(cmd))
+        return events
+
+    return _timed(loop)
+
+
+def time_baseline(workload: Workload) -> float:
+    """Seconds for the naive DictDequeBook to apply the same timed commands."""
+    book = DictDequeBook()
+    for cmd in workload.setup:
+        book.submit(cmd)
+    submit = book.submit
+    commands = workload.commands
+
+    def loop() -> int:
+        for cmd in commands:
+            submit(cmd)
+        return 0
+
+    return _timed(loop)[0]
+
+
+def _rates(count: int, seconds: Sequence[float]) -> list[float]:
+    return [count / s for s in seconds]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate both workloads, time them and the baseline, return the figures."""
+    window = args.feedback_window
+    standard = standard_book_workload(args.commands, seed=args.seed)
+    n = len(standard.commands)
+    runs = [time_exchange(standard, window) for _ in range(args.repeats)]
+    rates = _rates(n, [s for s, _ in runs])
+    baseline = _rates(n, [time_baseline(standard) for _ in range(args.repeats)])
+    events = runs[0][1]
+    del standard
+    deep = deep_book_workload(args.deep_commands, seed=args.seed + 1)
+    dn = len(deep.commands)
+    deep_rates = _rates(dn, [time_exchange(deep, window)[0] for _ in range(args.deep_repeats)])
+    deep_baseline = _rates(dn, [time_baseline(deep) for _ in range(args.deep_repeats)])
+    median = statistics.median(rates)
+    deep_median = statistics.median(deep_rates)
+    return {
+        "commands_per_s": round(median),
+        "commands_per_s_min": round(min(rates)),
+        "commands_per_s_max": round(max(rates)),
+        "deep_commands_per_s": round(deep_median),
+        "deep_ratio": round(deep_median / median, 3),
+        "events_per_command": round(events / n, 3),
+        "baseline_dict_deque_ops_per_s": round(statistics.median(baseline)),
+        "deep_baseline_dict_deque_ops_per_s": round(statistics.median(deep_baseline)),
+        "commands": n,
+        "deep_commands": dn,
+        "repeats": args.repeats,
+        "deep_repeats": args.deep_repeats,
+        "feedback_window": window,
+    }
