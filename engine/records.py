@@ -227,10 +227,13 @@ class CommandDecoder:
 
     def _new_order(self, f: _Fields) -> Command:
         text = self._text.get
-        firm, account, symbol, client = text(f[11]), text(f[12]), text(f[13]), text(f[14])
-        if firm is None or account is None or symbol is None or client is None:
-            firm, account = self.text(f[11]), self.text(f[12])
-            symbol, client = self.text(f[13]), self.text(f[14])
+        firm, account, symbol = text(f[11]), text(f[12]), text(f[13])
+        if firm is None or account is None or symbol is None:
+            firm, account, symbol = self.text(f[11]), self.text(f[12]), self.text(f[13])
+        try:
+            client = f[14].rstrip(b"\0").decode("ascii")  # unique per order: never cached
+        except UnicodeDecodeError:
+            raise RecordError(f"client_order_id {f[14]!r} is not ASCII") from None
         side, order_type, tif, post_only = f[1], f[2], f[3], f[4]
         if not (0 < side < 3 and 0 < order_type < 3 and 0 < tif < 5 and post_only < 2):
             raise RecordError(f"NewOrder seq {f[5]}: an enum byte is out of range")
@@ -289,11 +292,12 @@ class CommandDecoder:
                             tifs[fields[3]] or _bad(),
                             fields[7],
                             fields[8],
-                            text[fields[14]],
+                            # client order ids are unique in real traffic: decoded, never cached
+                            fields[14].rstrip(b"\0").decode("ascii"),
                             fields[4] == 1,
                         ),
                     )
-                except (KeyError, IndexError, RecordError):
+                except (KeyError, IndexError, RecordError, UnicodeDecodeError):
                     cmd = build_one(fields, index * RECORD_SIZE)
                 append(cmd)
             else:

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "journal": ("tools.journal_cli", "inspect a journal: dump, verify, stats"),
     "bench": ("tools.bench_cli", "run a benchmark and print its figures"),
     "simulate": ("tools.simulate_cli", "run the matching state machine offline over JSON lines"),
+    "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
 }
 
 
