@@ -27,7 +27,7 @@ def run_pyperf_suites() -> None:
             check=True,
             cwd=ROOT,
         )
-        subprocess.run([sys.executable, "-m", "pyperf", "show", str(output)], check=True)
+        subprocess.run([sys.executable, "-m", "pyperf", "show", "--quiet", str(output)], check=True)
 
 
 def run_harnesses() -> None:
