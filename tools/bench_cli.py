@@ -17,6 +17,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "ring": ("tools.bench_ring", "ring throughput across processes, with a queue baseline"),
     "journal": ("tools.bench_journal", "journal append with durable group commit"),
     "book": ("tools.bench_book", "matching engine with risk and wallet, in process"),
+    "pipeline": ("tools.bench_pipeline", "the whole host as processes, durable journal"),
 }
 
 

@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("tools.bench_cli", "run a benchmark and print its figures"),
     "simulate": ("tools.simulate_cli", "run the matching state machine offline over JSON lines"),
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
+    "run": ("tools.run_cli", "start the exchange host (stages as processes) until Ctrl-C"),
 }
 
 

@@ -1,0 +1,78 @@
+"""Journaler: ring[in] slot ranges -> the journal; its consumer sequence *is* durable_seq.
+
+Contract. Consumer 0 of ring[in]. Each poll takes every available slot (up to ``max_batch``),
+appends the range with one ``append_fixed`` per contiguous chunk (record type COMMAND, journal
+seq = seq_no = base_seq + slot + 1, the 128-byte record untouched), commits, and only then
+publishes its consumer sequence, up to the journal's ``durable_seq``: the risk stage's barrier
+depends on it, so nothing takes effect before it is on stable storage. Under the interval sync
+policy a commit may leave the tail not yet durable; when no more input is waiting the journaler
+forces the sync, so durability never waits for traffic. Bytes only: no per-command objects.
+"""
+
+from __future__ import annotations
+
+from disruptor import RingBuffer
+from engine.journal_format import RECORD_COMMAND
+from engine.records import RECORD_SIZE
+from journal import JournalWriter
+
+CONSUMER = 0
+
+
+class JournalerStage:
+    """Consumer 0 of ring[in]; writes the journal."""
+
+    def __init__(
+        self, ring: RingBuffer, writer: JournalWriter, base_seq: int = 0, max_batch: int = 65536
+    ) -> None:
+        self._ring = ring
+        self._writer = writer
+        self._base = base_seq
+        self._max_batch = max_batch
+        self._barrier = ring.barrier(CONSUMER)
+        self._sequence = ring.consumer_sequence(CONSUMER)
+        self._signal = self._barrier.wait_strategy.signal_all_when_blocking
+        self._appended = ring.consumer_sequence(CONSUMER).get()
+        self.commits = 0
+
+    def poll(self) -> int:
+        lo = self._appended + 1
+        hi = min(self._barrier.available(), lo + self._max_batch - 1)
+        if hi >= lo:
+            slots = self._ring.slots
+            append = self._writer.append_fixed
+            first = self._base + lo + 1
+            for start, stop in self._ring.chunks(lo, hi):
+                append(RECORD_COMMAND, first, slots[start:stop], RECORD_SIZE)
+                first += stop - start
+            self._appended = hi
+        durable = self._writer.commit()
+        if durable < self._base + self._appended + 1 and self._barrier.available() == hi:
+            durable = self._writer.sync()  # idle: make the tail durable now
+        self.commits += hi >= lo
+        published = min(durable - self._base - 1, self._appended)
+        if published > self._sequence.get():
+            self._sequence.set(published)
+            self._signal()
+        return max(0, hi - lo + 1)
+
+    def wait(self) -> None:
+        if self._sequence.get() < self._appended:
+            return  # a sync is still due: poll again
+        self._barrier.wait_for(self._appended + 1)
+
+    def do_work(self) -> int:
+        done = self.poll()
+        if not done:
+            self.wait()
+        return done
+
+    def on_start(self) -> None:
+        pass
+
+    def on_close(self) -> None:
+        self._writer.close()
+        self._ring.close()  # our attached handle (the supervisor owns the segment)
+
+    def halt(self) -> None:
+        self._barrier.alert()

@@ -1,0 +1,191 @@
+"""A matcher shard adapter: ring[risk] -> ``Matcher`` (the symbols of shard k) -> ring[out_k].
+
+Contract. Consumer k of ring[risk]; it reads every slot and handles those that target it (or
+every shard: SetSelfTradePrevention, which it records and answers with no event). Each event is
+written to ring[out_k] as one 128-byte record stamped (seq_no, sub_seq). Events are published
+*before* the consumer sequence on ring[risk] advances, so that sequence is the watermark the risk
+stage and the publisher rely on: "every event of every command <= it is in ring[out_k]".
+
+Backpressure without deadlock. The events of a batch are encoded into a local buffer and
+flushed into ring[out_k] as space allows; the consumer sequence advances to the last command
+whose events are all out. When ring[out_k] is full the stage signals ring[risk] and ring[in]
+(the boards its consumers park on) so that they wake and drain it, and then parks on ring[out_k].
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from disruptor import AlertException, RingBuffer
+from engine.domain.matcher import Matcher
+from engine.domain.types import (
+    AddSymbol,
+    CancelOrder,
+    EndOfDay,
+    Event,
+    Halt,
+    NewOrder,
+    ReplaceOrder,
+    Resume,
+    SetSelfTradePrevention,
+)
+from engine.event_records import EVENT_RECORD_SIZE
+from engine.records import RECORD_SIZE, CommandDecoder
+from engine.stages.event_codec import encode_events_into
+from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
+from engine.stages.waiting import Halt as HaltFlag
+from engine.stages.waiting import park
+
+_CAP_WORD = CAP_OFFSET // 8
+
+
+class MatcherAgent:
+    """Consumer ``shard`` of ring[risk], producer of ring[out_k]."""
+
+    def __init__(
+        self,
+        shard: int,
+        ring_risk: RingBuffer,
+        out: RingBuffer,
+        ring_in: RingBuffer,
+        max_batch: int = 4096,
+    ) -> None:
+        if out.slot_size != EVENT_RECORD_SIZE:
+            raise ValueError(f"ring[out] slots must be {EVENT_RECORD_SIZE} bytes")
+        self.shard = shard
+        self._risk_ring, self._out, self._in = ring_risk, out, ring_in
+        self._max_batch = max_batch
+        self._barrier = ring_risk.barrier(shard)
+        self._sequence = ring_risk.consumer_sequence(shard)
+        self._signal_risk = self._barrier.wait_strategy.signal_all_when_blocking
+        self._out_seqr = out.sequencer()
+        self._matcher = Matcher()
+        self._commands = CommandDecoder()
+        self._buf = bytearray()  # encoded events not yet in ring[out_k]
+        self._flushed = 0  # records of _buf already published
+        self._ends: list[int] = []  # per handled command: records of _buf through its events
+        self._end_slots: list[int] = []  # ... and its ring[risk] sequence
+        self._through = self._sequence.get()  # last ring[risk] sequence handled
+        self._halt = HaltFlag()
+        m = self._matcher
+        self._dispatch: dict[type, Callable[[Any, int], list[Event]]] = {
+            NewOrder: m.new_order,
+            CancelOrder: lambda c, _: m.cancel(c),
+            ReplaceOrder: lambda c, _: m.replace(c),
+            AddSymbol: lambda c, _: m.add_symbol(c),
+            Halt: lambda c, _: m.set_halted(c.symbol, True),
+            Resume: lambda c, _: m.set_halted(c.symbol, False),
+            EndOfDay: lambda c, _: m.end_of_day(c),
+            SetSelfTradePrevention: self._set_stp,
+        }
+
+    def _set_stp(self, cmd: SetSelfTradePrevention, _cap: int) -> list[Event]:
+        self._matcher.set_stp(cmd.firm, cmd.mode)
+        return []  # answered by the risk stage
+
+    def poll(self) -> int:
+        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+            return self._flush()
+        lo = self._sequence.get() + 1
+        hi = min(self._barrier.available(), lo + self._max_batch - 1)
+        if hi < lo:
+            return 0
+        slots = self._risk_ring.slots
+        first = lo  # ring[risk] sequence of the chunk's first row
+        for start, stop in self._risk_ring.chunks(lo, hi):
+            rows = slots[start:stop]
+            targets = rows[:, TARGET_OFFSET]
+            mine = np.flatnonzero((targets == self.shard) | (targets == TARGET_ALL))
+            if len(mine):
+                picked = rows[mine]
+                caps = picked.view("<i8")[:, _CAP_WORD].tolist()
+                commands = self._commands.decode_many(picked[:, :RECORD_SIZE].tobytes())
+                self._handle(commands, caps, (mine + first).tolist())
+            first += stop - start
+        self._through = hi
+        self._flush()
+        return hi - lo + 1
+
+    def _handle(self, commands: list[Any], caps: list[int], seqs: list[int]) -> None:
+        buf, dispatch, encode = self._buf, self._dispatch, encode_events_into
+        size = EVENT_RECORD_SIZE
+        ends, end_slots = self._ends, self._end_slots
+        for cmd, cap, seq in zip(commands, caps, seqs, strict=True):
+            events = dispatch[cmd.__class__](cmd, cap)
+            if events:
+                encode(buf, cmd.seq_no, events)
+                ends.append(len(buf) // size)
+                end_slots.append(seq)
+
+    def _flush(self) -> int:
+        """Publish buffered events as space allows; advance the watermark; returns records."""
+        total = len(self._buf) // EVENT_RECORD_SIZE
+        done = self._flushed
+        out, seqr = self._out, self._out_seqr
+        while done < total:
+            n = min(total - done, seqr.remaining_capacity())
+            if n <= 0:
+                break
+            hi = seqr.next(n)
+            src = np.frombuffer(self._buf, dtype=np.uint8).reshape(total, EVENT_RECORD_SIZE)
+            at = done
+            for start, stop in out.chunks(hi - n + 1, hi):
+                out.slots[start:stop] = src[at : at + stop - start]
+                at += stop - start
+            del src  # release the export of _buf before it may be resized
+            seqr.publish(hi)  # events first ...
+            done += n
+        moved = done - self._flushed
+        self._flushed = done
+        if done == total:
+            watermark = self._through
+            self._buf.clear()
+            self._flushed = 0
+            self._ends.clear()
+            self._end_slots.clear()
+        else:
+            # The first command not wholly out holds the watermark just below its slot.
+            first_open = bisect.bisect_right(self._ends, done)
+            watermark = self._end_slots[first_open] - 1
+        if watermark > self._sequence.get():
+            self._sequence.set(watermark)  # ... then the watermark
+        self._signal_risk()
+        if done < total:
+            self._in.board.signal()  # the risk stage may be parked on input: let it drain us
+        return moved
+
+    def _ready(self) -> bool:
+        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+            return self._out_seqr.remaining_capacity() > 0
+        return self._barrier.available() > self._sequence.get()
+
+    def _check_alert(self) -> None:
+        self._halt.check_alert()
+        if self._risk_ring.is_alerted() or self._out.is_alerted():
+            raise AlertException("ring alerted")
+
+    def wait(self) -> None:
+        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+            park(self._out.board, 0, self._ready, self._check_alert)
+        else:
+            park(self._risk_ring.board, 1 + self.shard, self._ready, self._check_alert)
+
+    def do_work(self) -> int:
+        done = self.poll()
+        if not done:
+            self.wait()
+        return done
+
+    def on_start(self) -> None:
+        pass
+
+    def on_close(self) -> None:
+        for ring in (self._risk_ring, self._out, self._in):
+            ring.close()  # our attached handles (the supervisor owns the segments)
+
+    def halt(self) -> None:
+        self._halt.halted = True

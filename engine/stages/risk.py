@@ -1,0 +1,308 @@
+"""The risk stage adapter: durable commands -> ``RiskStage`` -> ring[risk], fill feedback in.
+
+Contract (the wiring of ``engine.domain.exchange.Exchange``, split across processes):
+
+* Consumer 1 of ring[in], behind the journaler (consumer 0): it only ever reads durable
+  commands, and checks it (``journaled >= hi`` per batch, else AssertionError: fail fast).
+* Sole producer of ring[risk]: every command gets one slot at the same sequence (layout in
+  ``engine.stages.slots``): rejects and wallet/limits admin carry the risk stage's one event and
+  target no matcher; SetSelfTradePrevention carries its event and targets every matcher; every
+  other accepted command targets the shard of its symbol (NewOrder with its cap).
+* Consumer 0 of every ring[out_k]: drains them on every poll into bounded local buffers
+  (bounded: matchers run at most one ring[risk] capacity ahead), so matchers never stall on it.
+
+The window rule. Before handling command N it has applied the matcher events of exactly the
+commands <= N - W, in seq order. The watermark of matcher k is its consumer sequence on
+ring[risk] (a matcher publishes a command's events before advancing it), so after reading
+wm = min over matchers and *then* draining the out rings, every event of commands <= wm is in
+hand; those are merged across shards by seq into ``_ready``. A poll handles commands only up to
+seq_no wm + W, publishes them, and returns: the next watermark can only come from matchers
+working on what was just published (no deadlock), and ``wait`` parks on ring[risk], whose
+consumers (the matchers, the publisher) signal it. Events with seq > N - W that were already
+read stay buffered. Outputs depend on W only, never on shards, ring sizes or batch sizes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from disruptor import AlertException, RingBuffer
+from engine.domain.risk import RiskStage
+from engine.domain.types import (
+    AddSymbol,
+    CancelOrder,
+    Command,
+    Deposit,
+    EndOfDay,
+    Event,
+    Halt,
+    NewOrder,
+    Rejected,
+    ReplaceOrder,
+    Resume,
+    SetRiskLimits,
+    SetSelfTradePrevention,
+    Withdraw,
+)
+from engine.event_records import EVENT_CLASSES, encode_event_into
+from engine.records import RECORD_SIZE, CommandDecoder
+from engine.stages.event_codec import FastEventDecoder
+from engine.stages.slots import (
+    CAP_OFFSET,
+    EVENT_OFFSET,
+    HAS_EVENT_OFFSET,
+    RISK_SLOT_SIZE,
+    TARGET_ALL,
+    TARGET_NONE,
+    TARGET_OFFSET,
+    ShardMap,
+)
+from engine.stages.waiting import Halt as HaltFlag
+from engine.stages.waiting import park
+
+IN_CONSUMER = 1
+OUT_CONSUMER = 0
+_CAP = struct.Struct("<q")
+# (target, cap, event): what the stage decided for one command
+Decision = tuple[int, int, Event | None]
+
+
+class RiskAgent:
+    """Consumer of ring[in] and of the out rings, producer of ring[risk]."""
+
+    def __init__(
+        self,
+        ring_in: RingBuffer,
+        ring_risk: RingBuffer,
+        outs: list[RingBuffer],
+        feedback_window: int,
+        base_seq: int = 0,
+        max_batch: int = 4096,
+    ) -> None:
+        if ring_risk.slot_size != RISK_SLOT_SIZE or ring_risk.capacity != ring_in.capacity:
+            raise ValueError(f"ring[risk] must have {RISK_SLOT_SIZE}-byte slots, same capacity")
+        self._in, self._risk_ring, self._outs = ring_in, ring_risk, outs
+        self._window = feedback_window
+        self._base = base_seq
+        self._max_batch = max_batch
+        self._in_barrier = ring_in.barrier(IN_CONSUMER, depends_on=[0])
+        self._in_seq = ring_in.consumer_sequence(IN_CONSUMER)
+        self._journaled = ring_in.consumer_sequence(0)
+        self._seqr = ring_risk.sequencer()
+        self._watermarks = [ring_risk.consumer_sequence(k) for k in range(len(outs))]
+        self._out_seqs = [o.consumer_sequence(OUT_CONSUMER) for o in outs]
+        self._slot_bytes = memoryview(ring_risk.slots.reshape(-1))  # type: ignore[arg-type]
+        self._risk = RiskStage(serial=feedback_window == 1)
+        self._shard = ShardMap(len(outs))
+        self._commands = CommandDecoder()
+        self._events = FastEventDecoder()
+        self._pending: list[deque[tuple[int, Event]]] = [deque() for _ in outs]
+        self._ready: deque[tuple[int, Event]] = deque()
+        self._wm_seen = -2
+        self._park_on_input = True
+        self._space_seen = 0
+        self._halt = HaltFlag()
+        # Book events carry nothing the wallets need: skip decoding them (the settler would).
+        handlers: Any = getattr(self._risk.settler, "handlers", None)
+        wanted = set(handlers) if isinstance(handlers, dict) else set(EVENT_CLASSES)
+        self._feedback_kinds = np.zeros(256, dtype=np.bool_)  # kind byte -> keep?
+        self._feedback_kinds[[i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in wanted]] = 1
+        risk = self._risk
+        self._dispatch: dict[type, Callable[[Any], Decision]] = {
+            NewOrder: self._new_order,
+            CancelOrder: self._cancel,
+            ReplaceOrder: self._replace,
+            AddSymbol: lambda c: self._symbol(c, risk.add_symbol(c)),
+            Halt: lambda c: self._symbol(c, risk.set_halted(c.seq_no, c.symbol, True)),
+            Resume: lambda c: self._symbol(c, risk.set_halted(c.seq_no, c.symbol, False)),
+            EndOfDay: lambda c: self._symbol(c, risk.check_symbol(c.seq_no, c.symbol)),
+            Deposit: lambda c: (TARGET_NONE, 0, risk.deposit(c)[0]),
+            Withdraw: lambda c: (TARGET_NONE, 0, risk.withdraw(c)[0]),
+            SetRiskLimits: lambda c: (TARGET_NONE, 0, risk.set_limits(c)[0]),
+            SetSelfTradePrevention: lambda c: (TARGET_ALL, 0, risk.set_stp(c)[0]),
+        }
+        self.durability_checks = 0
+
+    # -- decisions (the Exchange's wiring) --------------------------------------------------
+
+    def _new_order(self, cmd: NewOrder) -> Decision:
+        cap = self._risk.new_order(cmd)
+        if cap.__class__ is Rejected:
+            return TARGET_NONE, 0, cap
+        return self._shard(cmd.symbol), cap, None  # type: ignore[return-value]
+
+    def _cancel(self, cmd: CancelOrder) -> Decision:
+        refused = self._risk.cancel(cmd)
+        if refused is not None:
+            return TARGET_NONE, 0, refused
+        return self._order_shard(cmd.order_id), 0, None
+
+    def _replace(self, cmd: ReplaceOrder) -> Decision:
+        refused = self._risk.replace(cmd)
+        if refused is not None:
+            return TARGET_NONE, 0, refused
+        return self._order_shard(cmd.order_id), 0, None
+
+    def _order_shard(self, order_id: int) -> int:
+        if self._shard.shards == 1:
+            return 0
+        return self._shard(self._risk.orders[order_id].spec.symbol)
+
+    def _symbol(
+        self, cmd: AddSymbol | Halt | Resume | EndOfDay, refused: Rejected | None
+    ) -> Decision:
+        if refused is not None:
+            return TARGET_NONE, 0, refused
+        return self._shard(cmd.symbol), 0, None
+
+    # -- feedback -----------------------------------------------------------------------------
+
+    def _drain(self) -> int:
+        """Read everything the matchers published; keep the feedback events, free the slots."""
+        drained = 0
+        kinds = self._feedback_kinds
+        decode_many = self._events.decode_many
+        for k, out in enumerate(self._outs):
+            seq = self._out_seqs[k]
+            lo = seq.get() + 1
+            hi = out.cursor.get()
+            if hi < lo:
+                continue
+            pending = self._pending[k]
+            for start, stop in out.chunks(lo, hi):
+                rows = out.slots[start:stop]
+                keep = np.flatnonzero(kinds[rows[:, 0]])
+                if len(keep):
+                    pending.extend(
+                        [(seq_no, e) for seq_no, _, e in decode_many(rows[keep].tobytes())]
+                    )
+            seq.set(hi)
+            out.board.signal()  # the matcher may be waiting for space
+            drained += hi - lo + 1
+        return drained
+
+    def _merge_upto(self, seq_no: int) -> None:
+        """Move buffered events of commands <= seq_no (all in hand) to ``_ready``, seq order."""
+        parts = []
+        for pending in self._pending:
+            if pending and pending[0][0] <= seq_no:
+                part = []
+                while pending and pending[0][0] <= seq_no:
+                    part.append(pending.popleft())
+                parts.append(part)
+        if len(parts) == 1:
+            self._ready.extend(parts[0])
+        elif parts:
+            # One command's events are all in one shard, so a stable sort on seq_no keeps them.
+            self._ready.extend(sorted((e for p in parts for e in p), key=lambda e: e[0]))
+
+    def _watermark(self) -> int:
+        """seq_no through which every matcher has published its events."""
+        return self._base + min(w.get() for w in self._watermarks) + 1
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        wm = self._watermark()  # read before draining: then every event <= wm is drained
+        work = self._drain()
+        if wm != self._wm_seen:
+            self._wm_seen = wm
+            self._merge_upto(wm)
+        lo = self._in_seq.get() + 1
+        hi = self._in_barrier.available()
+        if hi < lo:
+            self._park_on_input = True
+            return work
+        self._park_on_input = False
+        self._space_seen = self._seqr.remaining_capacity()
+        limit = wm + self._window - self._base - 1  # last slot decidable with this watermark
+        hi = min(hi, lo + self._max_batch - 1, limit, lo + self._space_seen - 1)
+        if hi < lo:
+            return work
+        if self._journaled.get() < hi:
+            raise AssertionError(f"risk stage reached slot {hi} before the journal made it durable")
+        self.durability_checks += 1
+        claimed = self._seqr.next(hi - lo + 1)
+        assert claimed == hi, f"ring[risk] claim {claimed} is not ring[in] slot {hi}"
+        in_slots, risk_slots = self._in.slots, self._risk_ring.slots
+        for start, stop in self._in.chunks(lo, hi):
+            risk_slots[start:stop, :RECORD_SIZE] = in_slots[start:stop]
+            self._decide(self._commands.decode_many(in_slots[start:stop].tobytes()), start)
+        self._seqr.publish(hi)  # rule 1: everything decided is visible before we wait
+        self._in_seq.set(hi)
+        self._in.board.signal()  # the injector may wait for space
+        return work + hi - lo + 1
+
+    def _decide(self, commands: list[Command], first_index: int) -> None:
+        ready, apply = self._ready, self._risk.settler.apply
+        window, dispatch, mem = self._window, self._dispatch, self._slot_bytes
+        offset = first_index * RISK_SLOT_SIZE
+        for cmd in commands:
+            upto = cmd.seq_no - window
+            if ready and ready[0][0] <= upto:
+                batch = []
+                while ready and ready[0][0] <= upto:
+                    batch.append(ready.popleft()[1])
+                apply(batch)
+            target, cap, event = dispatch[cmd.__class__](cmd)
+            mem[offset + TARGET_OFFSET] = target
+            if cap:
+                _CAP.pack_into(mem, offset + CAP_OFFSET, cap)
+            if event is not None:
+                mem[offset + HAS_EVENT_OFFSET] = 1
+                encode_event_into(mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
+            offset += RISK_SLOT_SIZE
+
+    # -- waiting and the agent interface ------------------------------------------------------
+
+    def _out_data(self) -> bool:
+        return any(
+            o.cursor.get() > s.get() for o, s in zip(self._outs, self._out_seqs, strict=True)
+        )
+
+    def _ready_input(self) -> bool:
+        return self._in_barrier.available() > self._in_seq.get() or self._out_data()
+
+    def _ready_progress(self) -> bool:
+        # A poll stopped for the watermark or for space in ring[risk]: either may have moved.
+        return (
+            self._watermark() != self._wm_seen
+            or self._seqr.remaining_capacity() != self._space_seen
+            or self._out_data()
+        )
+
+    def _check_alert(self) -> None:
+        self._halt.check_alert()
+        if self._in.is_alerted() or self._risk_ring.is_alerted():
+            raise AlertException("ring alerted")
+
+    def wait(self) -> None:
+        """Park until input, matcher progress, space or out data may let a poll do work.
+        Input wakes come through ring[in] (journaler; a matcher about to block on a full out
+        ring signals it too); progress and space through ring[risk]."""
+        if self._park_on_input:
+            park(self._in.board, 1 + IN_CONSUMER, self._ready_input, self._check_alert)
+        else:
+            park(self._risk_ring.board, 0, self._ready_progress, self._check_alert)
+
+    def do_work(self) -> int:
+        done = self.poll()
+        if not done:
+            self.wait()
+        return done
+
+    def on_start(self) -> None:
+        pass
+
+    def on_close(self) -> None:
+        self._slot_bytes.release()
+        for ring in (self._in, self._risk_ring, *self._outs):
+            ring.close()  # our attached handles (the supervisor owns the segments)
+
+    def halt(self) -> None:
+        self._halt.halted = True  # a parked wait sees it within its timeout

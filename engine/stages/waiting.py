@@ -1,0 +1,56 @@
+"""Blocking on one ring's semaphore while the condition may depend on several rings.
+
+A ring's wait strategy re-checks only that ring's sequences. A stage whose next step depends on
+sequences of several rings (the risk stage needs durable input *or* matcher progress *or* space,
+and must keep draining the out rings) parks on the board of one ring with its own ``ready()``
+predicate instead. The protocol is the ring's own (see ``disruptor.wait.WakeBoard``): declare
+the blocking episode, re-check ``ready()``, then sleep. Every party whose progress can make
+``ready()`` true signals that board after publishing (the topology arranges this), so a wake-up
+is never lost; the timeout is only a safety net and a bound on a missed case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from disruptor import AlertException, WakeBoard
+
+
+class Halt:
+    """A local stop flag shared by a stage's waits (``halt()`` from a signal handler)."""
+
+    __slots__ = ("halted",)
+
+    def __init__(self) -> None:
+        self.halted = False
+
+    def check_alert(self) -> None:
+        if self.halted:
+            raise AlertException("stage halted")
+
+
+def park(
+    board: WakeBoard,
+    waiter: int,
+    ready: Callable[[], bool],
+    check_alert: Callable[[], None],
+    *,
+    spin: int = 8,
+    timeout: float = 0.01,
+) -> None:
+    """Return once ``ready()`` is true, spinning briefly and then sleeping on ``waiter``'s
+    semaphore of ``board``. ``check_alert`` raises AlertException to stop."""
+    for _ in range(spin):
+        if ready():
+            return
+    while True:
+        check_alert()
+        board.begin_wait(waiter)
+        try:
+            if ready():
+                return
+            board.block(waiter, timeout)
+        finally:
+            board.end_wait(waiter)
+        if ready():
+            return

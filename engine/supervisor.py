@@ -1,0 +1,136 @@
+"""The supervisor: owns every ring, runs each stage as an OS process, fails fast, drains.
+
+Contract.
+
+* ``start()`` removes whatever a crashed run left under the prefix (``cleanup_stale``), creates
+  every ring (this process owns every segment and semaphore), starts each stage as an
+  ``AgentProcess`` (spawned; pinned when ``spec.pinning`` names its core; ``gc.freeze()`` after
+  its start-up) and a watchdog thread.
+* Fail fast: when any stage exits while the host is running, the watchdog records it
+  (:attr:`failure`), alerts every ring (every blocked wait, including an injector blocked on a
+  full ring[in] in this process, raises ``AlertException``) and sets :attr:`stopped`. ``close()``
+  then stops the others; :meth:`raise_if_failed` raises ``AgentCrashed`` naming the stage.
+* ``drain(timeout)`` waits until the publisher has published every command injected so far;
+  ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
+  period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+
+from disruptor import AgentCrashed, AgentProcess, cleanup_stale, list_names
+from engine.stages.injector import Injector
+from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
+
+
+class Supervisor:
+    """One host: rings + stage processes + watchdog."""
+
+    def __init__(self, spec: TopologySpec, *, start_method: str = "spawn") -> None:
+        self.spec = spec
+        self._start_method = start_method
+        self.rings: Rings | None = None
+        self.processes: list[AgentProcess] = []
+        self.failure: tuple[str, int | None] | None = None
+        self.stopped = threading.Event()
+        self._closing = False
+        self._watchdog: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Supervisor:
+        cleanup_stale(self.spec.prefix)
+        self.rings = create_rings(self.spec)
+        try:
+            for name in self.spec.stage_names():
+                proc = AgentProcess(
+                    stage_factory(self.spec, name),
+                    name=name,
+                    cpu=self.spec.pinning.get(name),
+                    start_method=self._start_method,
+                )
+                proc.start()
+                self.processes.append(proc)
+        except BaseException:
+            self.close()
+            raise
+        self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._watchdog.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._closing:
+            for proc in self.processes:
+                if not proc.is_alive() and not self._closing:
+                    self.failure = (proc.name, proc.exitcode)
+                    if self.rings is not None:
+                        self.rings.alert()
+                    self.stopped.set()
+                    return
+            time.sleep(0.01)
+
+    def injector(self, *, stamp_ts: bool = False) -> Injector:
+        """The producer of ring[in] (one per host: single writer)."""
+        assert self.rings is not None, "start() first"
+        return Injector(self.rings.ring_in, self.spec.base_seq, stamp_ts=stamp_ts)
+
+    def published_seq_no(self) -> int:
+        assert self.rings is not None, "start() first"
+        return published_seq_no(self.spec, self.rings.ring_risk)
+
+    def injected_seq_no(self) -> int:
+        assert self.rings is not None, "start() first"
+        return self.spec.base_seq + self.rings.ring_in.cursor.get() + 1
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every injected command is published; False on timeout or failure."""
+        target = self.injected_seq_no()
+        deadline = time.monotonic() + timeout
+        while self.published_seq_no() < target:
+            if self.failure is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    def raise_if_failed(self) -> None:
+        if self.failure is not None:
+            raise AgentCrashed(*self.failure)
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop every stage (alert, then SIGTERM/SIGKILL stragglers) and unlink every ring."""
+        self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.join()
+        if self.rings is not None:
+            self.rings.alert()
+        deadline = time.monotonic() + grace
+        for proc in self.processes:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in self.processes:
+            if proc.is_alive():
+                proc.stop(timeout=grace)
+        if self.rings is not None:
+            self.rings.close()
+            self.rings = None
+        cleanup_stale(self.spec.prefix)  # semaphores of a killed stage's waits, if any
+        self.stopped.set()
+
+    def exit_codes(self) -> dict[str, int | None]:
+        return {proc.name: proc.exitcode for proc in self.processes}
+
+    def leftovers(self) -> list[str]:
+        return list_names(self.spec.prefix)
+
+    def __enter__(self) -> Supervisor:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

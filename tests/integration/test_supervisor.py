@@ -1,0 +1,100 @@
+"""Fail fast and clean stops: a dead stage stops the host and is named; SIGTERM drains; nothing
+is left in /dev/shm."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from disruptor import AgentCrashed, list_names
+from engine.supervisor import Supervisor
+from engine.topology import TopologySpec
+from tests.integration.streams import mixed_stream
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("victim", ["matcher1", "journaler"])
+def test_killing_a_stage_stops_the_host_and_names_it(
+    prefix: str, tmp_path: Path, victim: str
+) -> None:
+    spec = TopologySpec(prefix=prefix, data_dir=str(tmp_path), shards=2, capacity=64)
+    host = Supervisor(spec).start()
+    try:
+        injector = host.injector()
+        injector.submit(mixed_stream(50, seed=1))
+        assert host.drain(30)
+        pid = {p.name: p.pid for p in host.processes}[victim]
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        assert host.stopped.wait(10), "the watchdog did not notice"
+        assert host.failure == (victim, -signal.SIGKILL)
+        with pytest.raises(AgentCrashed, match=victim):
+            host.raise_if_failed()
+    finally:
+        host.close()
+    assert all(not p.is_alive() for p in host.processes)
+    assert list_names(prefix) == []
+
+
+@pytest.mark.timeout(60)
+def test_an_injector_blocked_on_a_full_ring_is_released_when_a_stage_dies(
+    prefix: str, tmp_path: Path
+) -> None:
+    from disruptor import AlertException
+
+    spec = TopologySpec(prefix=prefix, data_dir=str(tmp_path), shards=1, capacity=16)
+    host = Supervisor(spec).start()
+    try:
+        pid = {p.name: p.pid for p in host.processes}["risk"]
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # nobody consumes behind the journaler any more
+        with pytest.raises(AlertException):
+            host.injector().submit(mixed_stream(200, seed=2))
+        assert host.failure is not None and host.failure[0] == "risk"
+    finally:
+        host.close()
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
+    config = tmp_path / "host.toml"
+    demo = (ROOT / "config" / "demo.toml").read_text()
+    config.write_text(demo.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"'))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tools.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    prefix = f"sequex-{proc.pid}-"
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "press Ctrl-C to stop" in line or not line:
+                break
+        assert "press Ctrl-C to stop" in lines[-1], "".join(lines)
+        assert list_names(prefix), "the host owns its rings under its prefix"
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "stopped" in out
+    assert list_names(prefix) == []
+    assert any((tmp_path / "var" / "journal").glob("*.log"))

@@ -1,0 +1,155 @@
+"""`sequex bench pipeline`: the whole host (stages as processes, durable journal), no sockets.
+
+Commands of the standard book workload are injected straight into ring[in]; the journal
+fdatasyncs every group commit on the real disk (``--dir``, default the working directory; not
+tmpfs); the publisher consumes every output (canonical digest, exec routing). Figures:
+
+* ``orders_per_s``: sustained, commands injected and published / elapsed (median of
+  ``--repeats`` fresh hosts; ``_min``/``_max`` give the range);
+* ``p50_us`` / ``p99_us`` / ``p999_us``: from publication into ring[in] (the injector stamps a
+  monotonic ns clock into ``ts``) to the command's execution report leaving the router, paced
+  at half the median sustained rate, from an HdrHistogram;
+* ``exchange_commands_per_s``: the in-process ``Exchange(W).submit`` on the same commands in
+  this run, the single-process baseline (``exchange_w1_commands_per_s``: with W = 1, which
+  takes the Exchange's fused serial path).
+
+Measures only; never asserts a goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+from engine.stages.injector import encode_records
+from engine.supervisor import Supervisor
+from engine.topology import TopologySpec
+from tools.bench_book import time_exchange
+from tools.workload import Workload, standard_book_workload
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--commands", type=int, default=200_000, help="timed commands per run")
+    parser.add_argument("--repeats", type=int, default=3, help="throughput runs (fresh hosts)")
+    parser.add_argument("--shards", type=int, default=1, help="matcher shards")
+    parser.add_argument("--feedback-window", type=int, default=1024, metavar="W")
+    parser.add_argument("--capacity", type=int, default=65536, help="slots per ring")
+    parser.add_argument("--latency-seconds", type=float, default=8.0, help="paced run length")
+    parser.add_argument("--dir", default=".", help="where the journals go (a real disk)")
+    parser.add_argument("--seed", type=int, default=1, help="workload seed")
+
+
+def bench_spec(
+    root: Path,
+    run: str,
+    *,
+    shards: int = 1,
+    window: int = 1024,
+    capacity: int = 65536,
+    latency: bool = False,
+) -> TopologySpec:
+    """A host of the benchmark: durable journal (fdatasync per group commit) under ``root``."""
+    return TopologySpec(
+        prefix=f"sequex-bench{os.getpid()}-{run}-",
+        data_dir=str(root / run),
+        shards=shards,
+        capacity=capacity,
+        feedback_window=window,
+        journal_sync="batch",
+        summary_path=str(root / f"{run}.json"),
+        measure_latency=latency,
+    )
+
+
+def _spec(args: argparse.Namespace, root: Path, run: str, latency: bool) -> TopologySpec:
+    return bench_spec(
+        root,
+        run,
+        shards=args.shards,
+        window=args.feedback_window,
+        capacity=args.capacity,
+        latency=latency,
+    )
+
+
+def _throughput(spec: TopologySpec, workload: Workload) -> float:
+    return len(workload.commands) / time_pipeline(spec, workload)
+
+
+def time_pipeline(spec: TopologySpec, workload: Workload) -> float:
+    """Seconds to inject and publish the timed commands through a fresh, set-up host."""
+    setup, timed = encode_records(workload.setup), encode_records(workload.commands)
+    with Supervisor(spec) as host:
+        host.injector().publish(setup)
+        if not host.drain(60):
+            host.raise_if_failed()
+            raise RuntimeError("the setup was not published in time")
+        start = time.perf_counter()
+        host.injector().publish(timed)
+        drained = host.drain(600)
+        elapsed = time.perf_counter() - start
+        host.raise_if_failed()
+        if not drained:
+            raise RuntimeError("the pipeline did not drain in time")
+    return elapsed
+
+
+def _latency(spec: TopologySpec, workload: Workload, rate: float, seconds: float) -> HdrHistogram:
+    """Inject at ``rate`` commands/s in 1 ms ticks with the injector stamping ts."""
+    count = min(len(workload.commands), max(1, int(rate * seconds)))
+    timed = encode_records(workload.commands[:count])
+    per_tick = max(1, int(rate / 1000))
+    with Supervisor(spec) as host:
+        host.injector().publish(encode_records(workload.setup))
+        host.drain(60)
+        injector = host.injector(stamp_ts=True)
+        next_at = time.perf_counter()
+        for lo in range(0, count, per_tick):
+            injector.publish(timed[lo : lo + per_tick])
+            next_at += per_tick / rate
+            pause = next_at - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        host.drain(120)
+        host.raise_if_failed()
+    summary = json.loads(Path(spec.summary_path or "").read_text())
+    return HdrHistogram.decode(summary["latency_hdr"])
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    workload = standard_book_workload(args.commands, seed=args.seed)
+    baseline = time_exchange(workload, args.feedback_window)[0]
+    serial = time_exchange(workload, 1)[0]  # W = 1 takes the Exchange's fused fast path
+    root = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=args.dir))
+    try:
+        rates = [
+            _throughput(_spec(args, root, f"t{i}", False), workload) for i in range(args.repeats)
+        ]
+        median = statistics.median(rates)
+        hist = _latency(_spec(args, root, "lat", True), workload, median / 2, args.latency_seconds)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return {
+        "orders_per_s": round(median),
+        "orders_per_s_min": round(min(rates)),
+        "orders_per_s_max": round(max(rates)),
+        "p50_us": hist.get_value_at_percentile(50),
+        "p99_us": hist.get_value_at_percentile(99),
+        "p999_us": hist.get_value_at_percentile(99.9),
+        "latency_samples": hist.get_total_count(),
+        "latency_rate_per_s": round(median / 2),
+        "exchange_commands_per_s": round(len(workload.commands) / baseline),
+        "exchange_w1_commands_per_s": round(len(workload.commands) / serial),
+        "commands": len(workload.commands),
+        "shards": args.shards,
+        "feedback_window": args.feedback_window,
+    }
