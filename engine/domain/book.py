@@ -8,6 +8,10 @@ Layout (chosen so that no operation depends on how many orders share a level):
 * A level is an intrusive doubly linked list of `Order` objects (head = oldest = first to
   trade) plus its total open qty and order count.
 * Every resting order points at its level, so a cancel unlinks it without any search.
+* `Order` and `Level` have no ``__init__``: the fused serial path (`engine.domain.serial`)
+  fills their slots in place, which saves a Python frame per object; ``create`` is the
+  constructor for everyone else. An order's ``filled`` is derived (``qty - leaves``) so a
+  fill writes one field.
 
 Complexity (n = orders at the level, L = price levels on the side):
   add to an existing level O(1); add at a new price O(log L) search + O(L) list insert (L is
@@ -29,10 +33,22 @@ SELL = 2
 class Order:
     """A resting order (or the incoming one while it matches)."""
 
+    order_id: int
+    account: str
+    firm: str
+    side: int
+    price: int
+    qty: int
+    leaves: int
+    tif: int
+    book: Book
+    level: Level | None
+    prev: Order | None
+    next: Order | None
+
     __slots__ = (
         "account",
         "book",
-        "filled",
         "firm",
         "leaves",
         "level",
@@ -45,8 +61,12 @@ class Order:
         "tif",
     )
 
-    def __init__(
-        self,
+    # No __init__: the fused serial path fills the slots in place, which is cheaper than
+    # calling a Python __init__ (a frame) or object.__new__ (an argument tuple).
+
+    @classmethod
+    def create(
+        cls,
         order_id: int,
         account: str,
         firm: str,
@@ -56,20 +76,26 @@ class Order:
         filled: int,
         tif: int,
         book: Book,
-    ) -> None:
-        self.order_id = order_id
-        self.account = account
-        self.firm = firm
-        self.side = side
-        self.price = price
-        self.qty = qty
-        self.filled = filled
-        self.leaves = qty - filled
-        self.tif = tif
-        self.book = book
-        self.level: Level | None = None
-        self.prev: Order | None = None
-        self.next: Order | None = None
+    ) -> Order:
+        order = cls()
+        order.order_id = order_id
+        order.account = account
+        order.firm = firm
+        order.side = side
+        order.price = price
+        order.qty = qty
+        order.leaves = qty - filled
+        order.tif = tif
+        order.book = book
+        order.level = None
+        order.prev = None
+        order.next = None
+        return order
+
+    @property
+    def filled(self) -> int:
+        """Derived, so that a fill updates one field (leaves) rather than two."""
+        return self.qty - self.leaves
 
 
 class Level:
@@ -77,12 +103,21 @@ class Level:
 
     __slots__ = ("count", "head", "price", "tail", "total")
 
-    def __init__(self, price: int) -> None:
-        self.price = price
-        self.head: Order | None = None
-        self.tail: Order | None = None
-        self.total = 0
-        self.count = 0
+    price: int
+    head: Order | None
+    tail: Order | None
+    total: int
+    count: int
+
+    @classmethod
+    def create(cls, price: int) -> Level:
+        level = cls()
+        level.price = price
+        level.head = None
+        level.tail = None
+        level.total = 0
+        level.count = 0
+        return level
 
     def orders(self) -> list[Order]:
         out = []
@@ -108,7 +143,7 @@ class BookSide:
         price = order.price
         level = self.levels.get(price)
         if level is None:
-            level = self.levels[price] = Level(price)
+            level = self.levels[price] = Level.create(price)
             insort(self.keys, self.sign * price)
             level.head = order
         else:
@@ -192,7 +227,7 @@ class BookSide:
                 assert order.prev is prev, f"order {order.order_id} bad prev link"
                 assert order.level is level, f"order {order.order_id} bad level"
                 assert order.side == side and order.price == price, f"order {order.order_id}"
-                assert 0 < order.leaves == order.qty - order.filled, f"order {order.order_id}"
+                assert 0 < order.leaves <= order.qty, f"order {order.order_id}"
                 prev = order
             n += len(orders)
         return n

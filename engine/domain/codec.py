@@ -125,13 +125,14 @@ def decode_state(
         acct = risk.accounts[name] = Account(name)
         for asset, total, held in positions:
             acct.positions[asset] = Position(total, held)
-        acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders = limits
+        acct.set_limits(*limits[:3])
+        acct.open_orders = limits[3]
     for row in state["risk_orders"]:
         oid, name, symbol, is_buy, tif, price, qty, leaves, pool, pending, max_qty, hi = row
         acct = risk.accounts[name]
         cash, shares = acct.position(CASH), acct.position(symbol)
         hold, other = (cash, shares) if is_buy else (shares, cash)
-        order = RiskOrder(
+        order = RiskOrder.create(
             oid, acct, risk.symbols[symbol], is_buy, tif, price, qty, pool, hold, other
         )
         order.leaves = leaves
@@ -144,7 +145,7 @@ def decode_state(
         book = matcher.books[spec_row[0]] = Book(SymbolSpec(*spec_row))
         for rows, side in ((bids, book.bids), (asks, book.asks)):
             for oid, account, firm, sd, price, qty, filled, tif in rows:
-                resting = Order(
+                resting = Order.create(
                     oid, account, firm, t.Side(sd), price, qty, filled, t.TimeInForce(tif), book
                 )
                 side.append(resting)

@@ -14,6 +14,10 @@ Wiring (the same as the multi-process pipeline, with direct calls in place of ri
 Exactly one of the two stages emits the events of any command, so the canonical stream
 ``(seq_no, sub_seq)`` does not depend on how symbols are sharded.
 
+With W = 1 the hot commands (plain limit orders that pass risk, cancels by the owner) take
+`engine.domain.serial.SerialPath`, which does 1-3 in one pass over the same state with
+identical outputs; every other command, and every W > 1, goes through the stages above.
+
 The feedback window W. Before the risk stage handles command N it has applied the matcher
 events of every command with seq_no <= N - W, in seq order, and none later. `submit` keeps the
 events of forwarded commands in a queue and, after command N, applies every entry with
@@ -35,6 +39,7 @@ from engine.domain.codec import decode_state, encode_state
 from engine.domain.invariants import check_exchange
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
+from engine.domain.serial import SerialPath
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -109,11 +114,19 @@ class Exchange:
         self._match_new = matcher.new_order
         self._serial = self.feedback_window == 1
         if self._serial:
-            # Fast path with identical outputs: feedback applied inline, no queue checks.
-            self._handlers[NewOrder] = self._new_order_serial
-            self._handlers[CancelOrder] = self._cancel_serial
+            # Fast path with identical outputs: feedback applied inline, no queue checks, and
+            # the commands of the bench's hot loop fused into one pass (engine.domain.serial).
             self._settle_end = risk.settler.ended
-            self.submit = self._submit_serial  # type: ignore[method-assign]
+            fast = SerialPath(risk, matcher, self._new_order_serial, self._cancel_serial)
+            handlers = self._handlers
+            handlers[NewOrder] = fast.new_order
+            handlers[CancelOrder] = fast.cancel
+
+            def submit_serial(cmd: Command) -> list[Event]:
+                self._last_seq = cmd.seq_no
+                return handlers[cmd.__class__](cmd)
+
+            self.submit = submit_serial  # type: ignore[method-assign]
 
     # -- the command path -----------------------------------------------------------------
 
@@ -128,10 +141,6 @@ class Exchange:
             self._drain(seq + 1 - self.feedback_window)
         self._last_seq = seq
         return events
-
-    def _submit_serial(self, cmd: Command) -> list[Event]:
-        self._last_seq = cmd.seq_no
-        return self._handlers[cmd.__class__](cmd)
 
     def _new_order_serial(self, cmd: NewOrder) -> list[Event]:
         cap = self._risk_new(cmd)

@@ -156,7 +156,7 @@ class Matcher:
         if post_only and crosses:
             return [reject(seq, account, clid, 0, RejectReason.POST_ONLY_WOULD_TAKE)]
         events: list[Event] = [_new(Accepted, (seq, seq, account, clid))]
-        order = Order(seq, account, firm, side, price, qty, 0, tif, book)
+        order = Order.create(seq, account, firm, side, price, qty, 0, tif, book)
         if crosses:
             mode = self.stp.get(firm, _CANCEL_RESTING)
             if tif == _FOK and not _fillable(opp, is_buy, limit, firm, mode, qty):
@@ -221,9 +221,9 @@ class Matcher:
                 events.append(_new(BookReduce, (symbol, oid, cut)))
             return events
         own.unlink(order)
+        order.leaves = leaves = qty - order.filled
         order.qty = qty
         order.price = price
-        order.leaves = leaves = qty - order.filled
         events = [_new(Replaced, (oid, account, qty, price, leaves, False))]
         opp = book.asks if is_buy else book.bids
         keys = opp.keys
@@ -298,7 +298,6 @@ class Matcher:
                 leaves -= q
                 mleaves -= q
                 maker.leaves = mleaves
-                maker.filled += q
                 level.total -= q
                 mid = maker.order_id
                 append(_new(Fill, (tid, tacct, symbol, tside, q, px, leaves, ts, _TAKER, exec_id)))
@@ -319,8 +318,8 @@ class Matcher:
                 maker = nxt
             if taker_cancelled:
                 break
-        spec.reference = last
-        taker.filled += taker.leaves - leaves
+        if last != spec.reference:
+            spec.set_reference(last)
         taker.leaves = leaves
         if taker_cancelled:
             append(_new(Cancelled, (tid, tacct, leaves, _SELF_TRADE)))

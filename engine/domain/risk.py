@@ -139,7 +139,7 @@ class RiskStage:
             other = positions.get(CASH) or acct.position(CASH)
         pos.held += need
         acct.open_orders += 1
-        self.orders[seq] = RiskOrder(
+        self.orders[seq] = RiskOrder.create(
             seq, acct, spec, side == _BUY, tif, hold_price, qty, need, pos, other
         )
         return hold_price
@@ -256,9 +256,7 @@ class RiskStage:
         if cmd.max_order_qty < 0 or cmd.max_notional < 0 or cmd.max_open_orders < 0:
             return [reject(cmd.seq_no, cmd.account, "", 0, R.INVALID_LIMITS)]
         acct = self.account(cmd.account)
-        acct.max_order_qty = cmd.max_order_qty
-        acct.max_notional = cmd.max_notional
-        acct.max_open_orders = cmd.max_open_orders
+        acct.set_limits(cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
         return [LimitsSet(cmd.account, cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)]
 
     def set_stp(self, cmd: SetSelfTradePrevention) -> list[Event]:

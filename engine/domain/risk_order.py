@@ -21,6 +21,21 @@ from engine.domain.wallet import Account, Position
 
 
 class RiskOrder:
+    order_id: int
+    account: Account
+    spec: SymbolSpec
+    is_buy: bool
+    tif: int
+    price: int
+    qty: int
+    leaves: int
+    pool: int
+    pending: int
+    max_qty: int
+    hi: int
+    hold: Position
+    other: Position
+
     __slots__ = (
         "account",
         "hi",
@@ -38,8 +53,10 @@ class RiskOrder:
         "tif",
     )
 
-    def __init__(
-        self,
+    # No __init__ (like book.Order): the fused serial path fills the slots in place.
+    @classmethod
+    def create(
+        cls,
         order_id: int,
         account: Account,
         spec: SymbolSpec,
@@ -50,24 +67,26 @@ class RiskOrder:
         pool: int,
         hold: Position,
         other: Position,
-    ) -> None:
-        self.order_id = order_id
-        self.account = account
-        self.spec = spec
-        self.is_buy = is_buy
-        self.tif = tif
+    ) -> RiskOrder:
+        order = cls()
+        order.order_id = order_id
+        order.account = account
+        order.spec = spec
+        order.is_buy = is_buy
+        order.tif = tif
         #: the hold price of a buy (its limit price, or the band top for a market buy)
-        self.price = price
-        self.qty = qty
-        self.leaves = qty
-        self.pool = pool
-        self.pending = 0
-        self.max_qty = qty
-        self.hi = price
+        order.price = price
+        order.qty = qty
+        order.leaves = qty
+        order.pool = pool
+        order.pending = 0
+        order.max_qty = qty
+        order.hi = price
         #: the position the order holds from (cash for a buy, shares for a sell) ...
-        self.hold = hold
+        order.hold = hold
         #: ... and the one its fills credit
-        self.other = other
+        order.other = other
+        return order
 
     def target(self) -> int:
         """What the pool must be when no replace is in flight."""

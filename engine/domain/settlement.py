@@ -52,7 +52,7 @@ class Settler:
         order = self.orders[ev.order_id]
         qty = ev.fill_qty
         price = ev.fill_price
-        order.spec.reference = price
+        order.spec.set_reference(price)
         hold = order.hold
         if order.is_buy:
             cost = qty * price

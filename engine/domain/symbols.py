@@ -16,7 +16,16 @@ BPS = 10_000
 
 
 class SymbolSpec:
-    __slots__ = ("band_bps", "halted", "lot", "reference", "symbol", "tick")
+    __slots__ = (
+        "band_bps",
+        "halted",
+        "lot",
+        "max_price",
+        "min_price",
+        "reference",
+        "symbol",
+        "tick",
+    )
 
     def __init__(
         self,
@@ -30,9 +39,21 @@ class SymbolSpec:
         self.symbol = symbol
         self.tick = tick
         self.lot = lot
-        self.reference = reference
         self.band_bps = band_bps
         self.halted = halted
+        self.set_reference(reference)
+
+    def set_reference(self, reference: int) -> None:
+        """Move the band's centre; every write of ``reference`` goes through here.
+
+        ``min_price`` / ``max_price`` cache the range of acceptable limit prices (the band,
+        and at least 1) so the hot path checks a price with one chained comparison.
+        """
+        self.reference = reference
+        half = reference * self.band_bps // BPS
+        low = reference - half
+        self.min_price = low if low > 1 else 1
+        self.max_price = reference + half
 
     @classmethod
     def from_command(cls, cmd: AddSymbol) -> SymbolSpec:

@@ -41,6 +41,7 @@ class Account:
     """
 
     __slots__ = (
+        "limited",
         "max_notional",
         "max_open_orders",
         "max_order_qty",
@@ -55,7 +56,15 @@ class Account:
         self.max_order_qty = 0
         self.max_notional = 0
         self.max_open_orders = 0
+        #: whether any limit is set: one test on the hot path when none is
+        self.limited = False
         self.open_orders = 0
+
+    def set_limits(self, max_order_qty: int, max_notional: int, max_open_orders: int) -> None:
+        self.max_order_qty = max_order_qty
+        self.max_notional = max_notional
+        self.max_open_orders = max_open_orders
+        self.limited = bool(max_order_qty or max_notional or max_open_orders)
 
     def position(self, asset: str) -> Position:
         """The position for ``asset``, created empty on first use."""
