@@ -113,20 +113,22 @@ class Exchange:
         self._risk_new = risk.new_order
         self._match_new = matcher.new_order
         self._serial = self.feedback_window == 1
+        self._fast: SerialPath | None = None
         if self._serial:
             # Fast path with identical outputs: feedback applied inline, no queue checks, and
             # the commands of the bench's hot loop fused into one pass (engine.domain.serial).
             self._settle_end = risk.settler.ended
-            fast = SerialPath(risk, matcher, self._new_order_serial, self._cancel_serial)
-            handlers = self._handlers
-            handlers[NewOrder] = fast.new_order
-            handlers[CancelOrder] = fast.cancel
-
-            def submit_serial(cmd: Command) -> list[Event]:
-                self._last_seq = cmd.seq_no
-                return handlers[cmd.__class__](cmd)
-
-            self.submit = submit_serial  # type: ignore[method-assign]
+            # SerialPath.submit takes NewOrder itself and CancelOrder by one call; the other
+            # commands go to the handlers, bound to the separable path as for W > 1.
+            self._fast = SerialPath(
+                risk,
+                matcher,
+                self._new_order_serial,
+                self._cancel_serial,
+                self._handlers,
+                self._last_seq,
+            )
+            self.submit = self._fast.submit  # type: ignore[method-assign]
 
     # -- the command path -----------------------------------------------------------------
 
@@ -236,9 +238,9 @@ class Exchange:
 
     def snapshot(self) -> bytes:
         """A versioned, deterministic encoding of the whole state (see `engine.domain.codec`)."""
-        return encode_state(
-            self.feedback_window, self._last_seq, self._risk, self._matcher, self._queue
-        )
+        fast = self._fast
+        last_seq = self._last_seq if fast is None else fast.last_seq
+        return encode_state(self.feedback_window, last_seq, self._risk, self._matcher, self._queue)
 
     @classmethod
     def restore(cls, data: bytes) -> Exchange:

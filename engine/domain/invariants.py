@@ -39,7 +39,7 @@ def check_risk(risk: RiskStage) -> None:
     open_orders: dict[str, int] = {}
     for oid, order in risk.orders.items():
         assert order.order_id == oid, f"risk order {oid} keyed wrongly"
-        acct = order.account
+        acct = order.owner
         assert risk.accounts.get(acct.name) is acct, f"order {oid}: unknown account"
         asset = "CASH" if order.is_buy else order.spec.symbol
         assert acct.positions.get(asset) is order.hold, f"order {oid} holds a stray position"
@@ -75,7 +75,7 @@ def check_exchange(risk: RiskStage, matcher: Matcher, settled: bool) -> None:
     for oid, order in matcher.orders.items():
         rorder = risk.orders.get(oid)
         assert rorder is not None, f"resting order {oid} unknown to risk"
-        assert rorder.account.name == order.account, f"order {oid}: owners differ"
+        assert rorder.owner.name == order.account, f"order {oid}: owners differ"
         if settled:
             assert rorder.leaves == order.leaves, f"order {oid}: leaves differ"
             assert rorder.qty == order.qty, f"order {oid}: qty differs"

@@ -148,7 +148,7 @@ class RiskStage:
         order = self.orders.get(cmd.order_id)
         if order is None:
             return reject(cmd.seq_no, cmd.account, "", cmd.order_id, R.UNKNOWN_ORDER)
-        if order.account.name != cmd.account:
+        if order.owner.name != cmd.account:
             return reject(cmd.seq_no, cmd.account, "", cmd.order_id, R.NOT_ORDER_OWNER)
         return None
 
@@ -162,7 +162,7 @@ class RiskStage:
         order = self.orders.get(oid)
         if order is None or order.tif == _IOC or order.tif == _FOK:
             return reject(seq, account, "", oid, R.UNKNOWN_ORDER)
-        if order.account.name != account:
+        if order.owner.name != account:
             return reject(seq, account, "", oid, R.NOT_ORDER_OWNER)
         spec = order.spec
         if spec.halted:
@@ -176,7 +176,7 @@ class RiskStage:
         lo, hi = spec.band()
         if price < lo or price > hi:
             return reject(seq, account, "", oid, R.PRICE_OUTSIDE_BAND)
-        acct = order.account
+        acct = order.owner
         if acct.max_order_qty and qty > acct.max_order_qty:
             return reject(seq, account, "", oid, R.QTY_ABOVE_LIMIT)
         if acct.max_notional and qty * price > acct.max_notional:

@@ -16,13 +16,14 @@ the pool is trued up to exactly ``leaves * price`` (buy) or ``leaves`` (sell).
 
 from __future__ import annotations
 
+from engine.domain.book import Book, Level, Order
 from engine.domain.symbols import SymbolSpec
 from engine.domain.wallet import Account, Position
 
 
 class RiskOrder:
     order_id: int
-    account: Account
+    owner: Account
     spec: SymbolSpec
     is_buy: bool
     tif: int
@@ -37,7 +38,6 @@ class RiskOrder:
     other: Position
 
     __slots__ = (
-        "account",
         "hi",
         "hold",
         "is_buy",
@@ -45,6 +45,7 @@ class RiskOrder:
         "max_qty",
         "order_id",
         "other",
+        "owner",
         "pending",
         "pool",
         "price",
@@ -70,7 +71,7 @@ class RiskOrder:
     ) -> RiskOrder:
         order = cls()
         order.order_id = order_id
-        order.account = account
+        order.owner = account
         order.spec = spec
         order.is_buy = is_buy
         order.tif = tif
@@ -95,7 +96,7 @@ class RiskOrder:
     def as_list(self) -> list[int | str | bool]:
         return [
             self.order_id,
-            self.account.name,
+            self.owner.name,
             self.spec.symbol,
             self.is_buy,
             self.tif,
@@ -107,3 +108,33 @@ class RiskOrder:
             self.max_qty,
             self.hi,
         ]
+
+
+class SerialOrder(RiskOrder):
+    """One record for both stages: a RiskOrder that is also the book's resting `Order`.
+
+    Only the fused serial path (W = 1) creates these, for the plain limit orders it rests: with
+    W = 1 the risk stage's confirmed terms (price, qty, leaves) always equal the book's, so one
+    object can sit in both ``RiskStage.orders`` and ``Matcher.orders`` and save an allocation and
+    five stores per resting order. It has every slot of `engine.domain.book.Order` (``account``
+    is the owner's name there, hence the risk side's ``owner``), so the matcher, the settler,
+    the codec and the invariant checks use it as either kind unchanged; every writer of a shared
+    field (matcher, settler) writes the same value, since the settler applies the matcher's
+    events at once. Nothing relies on the records being merged: a restored state, and orders the
+    separable path rests, keep two objects.
+    """
+
+    account: str
+    firm: str
+    side: int
+    book: Book
+    level: Level | None
+    prev: Order | None
+    next: Order | None
+
+    __slots__ = ("account", "book", "firm", "level", "next", "prev", "side")
+
+    @property
+    def filled(self) -> int:
+        """As `engine.domain.book.Order.filled`."""
+        return self.qty - self.leaves

@@ -1,7 +1,8 @@
 """The fused serial path: NewOrder and CancelOrder for feedback window W = 1 in one flat pass.
 
-Contract. `SerialPath.new_order` and `SerialPath.cancel` return exactly the events, and leave
-exactly the state, that the separable path gives for W = 1:
+Contract. `SerialPath.submit` is `Exchange.submit` for W = 1. For a NewOrder (handled in that
+frame) and a CancelOrder (`SerialPath.cancel`) it returns exactly the events, and leaves exactly
+the state, that the separable path gives for W = 1:
 
     RiskStage.new_order -> Matcher.new_order -> Settler.apply(events)      (and likewise cancel)
 
@@ -18,8 +19,11 @@ form (cash -cost / shares +filled, or the reverse, and a hold of exactly leaves 
 leaves if it rests), and a maker's risk order always holds exactly its leaves x price (buy) or
 leaves (sell) - no replace can be in flight between commands - so its fill needs no true-up.
 Book operations are inlined where the general ones would pay a call for a case known here
-(a filled maker is always the head of the best level). Everything is bound to locals; events
-are built with ``tuple.__new__`` (the NamedTuple constructor is a Python function).
+(a filled maker is always the head of the best level). An order it rests is one
+`SerialOrder` in both the risk stage's and the matcher's table (one allocation, not two); the
+code here never assumes that, so states restored from a snapshot (two records per order) take
+the same path. Everything is bound to locals; events are built with ``tuple.__new__`` (the
+NamedTuple constructor is a Python function).
 
 Complexity: the same as the separable path: O(1) per order added, cancelled or consumed, plus
 O(log L) search and O(L) list insert/delete when a price level appears or disappears.
@@ -34,7 +38,7 @@ from typing import Any
 from engine.domain.book import Book, BookSide, Level, Order
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
-from engine.domain.risk_order import RiskOrder
+from engine.domain.risk_order import SerialOrder
 from engine.domain.symbols import BPS, SymbolSpec
 from engine.domain.types import (
     CASH,
@@ -84,6 +88,8 @@ class SerialPath:
     __slots__ = (
         "accounts",
         "books",
+        "handlers",
+        "last_seq",
         "morders",
         "rorders",
         "slow_cancel",
@@ -93,7 +99,13 @@ class SerialPath:
     )
 
     def __init__(
-        self, risk: RiskStage, matcher: Matcher, slow_new: Handler, slow_cancel: Handler
+        self,
+        risk: RiskStage,
+        matcher: Matcher,
+        slow_new: Handler,
+        slow_cancel: Handler,
+        handlers: dict[type, Handler],
+        last_seq: int,
     ) -> None:
         # The stages' tables, bound once (they are never rebound; restore builds new stages
         # and a new SerialPath).
@@ -106,9 +118,21 @@ class SerialPath:
         #: the separable path, for every command the fast path does not take
         self.slow_new = slow_new
         self.slow_cancel = slow_cancel
+        #: the Exchange's handlers of every other command type
+        self.handlers = handlers
+        #: the seq_no of the last command submitted (what Exchange.submit would record)
+        self.last_seq = last_seq
 
-    def new_order(self, cmd: NewOrder) -> list[Event]:
+    def submit(self, cmd: Any) -> list[Event]:
+        """`Exchange.submit` for W = 1: a NewOrder is handled in this frame (the dispatch
+        costs no extra call on the hottest command), anything else goes to its handler."""
+        if cmd.__class__ is not NewOrder:
+            self.last_seq = cmd[0]
+            if cmd.__class__ is CancelOrder:
+                return self.cancel(cmd)
+            return self.handlers[cmd.__class__](cmd)
         seq, ts, firm, account, symbol, side, otype, tif, qty, price, clid, post_only = cmd
+        self.last_seq = seq
         # The risk checks of RiskStage.new_order, as one guard: any failure -> separable path.
         # Enum fields are tested by identity: an IntEnum ``==`` takes CPython's generic compare,
         # and a plain int that equals a member is merely sent the slow (still exact) way.
@@ -183,13 +207,15 @@ class SerialPath:
             events.append(_new(Expired, (seq, account, leaves, _EXP_IOC)))
             return events
 
-        # Rest: the book order, the risk order holding exactly leaves x price (or leaves).
+        # Rest.
         pool = leaves * price if is_buy else leaves
         hold.held += pool
         acct.open_orders += 1
-        ro = RiskOrder()
+        # One record in both tables (see SerialOrder): the risk order holding exactly
+        # leaves x price (or leaves) and the book order.
+        ro = SerialOrder()
         ro.order_id = seq
-        ro.account = acct
+        ro.owner = acct
         ro.spec = spec
         ro.is_buy = is_buy
         ro.tif = tif
@@ -202,19 +228,13 @@ class SerialPath:
         ro.hi = price
         ro.hold = hold
         ro.other = other
+        ro.account = account
+        ro.firm = firm
+        ro.side = side
+        ro.book = book
+        ro.next = None
         self.rorders[seq] = ro
-
-        order = Order()
-        order.order_id = seq
-        order.account = account
-        order.firm = firm
-        order.side = side
-        order.price = price
-        order.qty = qty
-        order.leaves = leaves
-        order.tif = tif
-        order.book = book
-        order.next = None
+        order: Order = ro  # type: ignore[assignment]
         own = book.bids if is_buy else book.asks
         level = own.levels.get(price)
         if level is None:
@@ -284,7 +304,7 @@ class SerialPath:
                         append(_new(BookDelete, (symbol, mid)))
                         ro = rorders.pop(mid)
                         ro.hold.held -= ro.pool
-                        ro.account.open_orders -= 1
+                        ro.owner.open_orders -= 1
                     if mode != _CANCEL_RESTING:
                         cancelled = True
                         break
@@ -336,7 +356,7 @@ class SerialPath:
                         del levels[px]
                     del morders[mid]
                     del rorders[mid]
-                    ro.account.open_orders -= 1
+                    ro.owner.open_orders -= 1
                 if not leaves:
                     break
                 maker = nxt
@@ -361,7 +381,7 @@ class SerialPath:
         oid = cmd.order_id
         rorders = self.rorders
         ro = rorders.get(oid)
-        if ro is None or ro.account.name != cmd.account:
+        if ro is None or ro.owner.name != cmd.account:
             return self.slow_cancel(cmd)
         order = self.morders.pop(oid, None)
         if order is None:
@@ -385,7 +405,7 @@ class SerialPath:
             book = order.book
             (book.bids if order.side == _BUY else book.asks).drop_level(level)  # type: ignore[arg-type]
         ro.hold.held -= ro.pool
-        ro.account.open_orders -= 1
+        ro.owner.open_orders -= 1
         return [
             _new(Cancelled, (oid, order.account, order.leaves, _USER)),
             _new(BookDelete, (ro.spec.symbol, oid)),

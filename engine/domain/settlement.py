@@ -98,5 +98,5 @@ class Settler:
     def _end(self, order: RiskOrder) -> None:
         order.hold.held -= order.pool
         order.pool = 0
-        order.account.open_orders -= 1
+        order.owner.open_orders -= 1
         del self.orders[order.order_id]
