@@ -67,6 +67,8 @@ class HostConfig:
     pinning: dict[str, int] = field(default_factory=dict)
     symbols: tuple[SymbolConfig, ...] = ()
     firms: tuple[FirmConfig, ...] = ()
+    #: The operator's password (``[admin] password``); None: no operator login at all.
+    admin_password: str | None = None
 
 
 DEFAULT_ENDPOINTS = {
@@ -78,6 +80,7 @@ DEFAULT_ENDPOINTS = {
     "mold_retransmit": "127.0.0.1:30002",
     "glimpse": "127.0.0.1:30003",
     "http": "127.0.0.1:8080",
+    "json": "127.0.0.1:9877",
 }
 SYNC_POLICIES = ("batch", "interval", "none")
 STP_NAMES = {mode.name.lower(): mode for mode in SelfTradePrevention}
@@ -200,6 +203,8 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     top = _Reader(data, "", source)
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
+    admin = top.sub("admin")
+    admin_password = admin.text("password", None) if "password" in admin.table else None
     capacity = rings.integer("capacity", 65536, minimum=2)
     if capacity & (capacity - 1):
         raise rings.fail("capacity", f"must be a power of two, not {capacity}")
@@ -227,8 +232,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         pinning=pinning,
         symbols=symbols,
         firms=_firms(top, symbols),
+        admin_password=admin_password,
     )
-    for reader in (exchange, rings, journal, top):
+    for reader in (exchange, rings, journal, admin, top):
         reader.done()
     return config
 

@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("tools.simulate_cli", "run the matching state machine offline over JSON lines"),
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
     "run": ("tools.run_cli", "start the exchange host (stages as processes) until Ctrl-C"),
+    "admin": ("tools.admin_cli", "send one operator command to a running host (JSON gateway)"),
 }
 
 

@@ -1,0 +1,11 @@
+"""The JSON lines gateway: how firms and the operator reach the running host.
+
+* :mod:`engine.gateway.auth`: who is logging in (firm password or the operator's).
+* :mod:`engine.gateway.validate`: what that principal may send; builds the Command.
+* :mod:`engine.gateway.router`: which session each execution report goes to (order ownership).
+* :mod:`engine.gateway.exec_ring`: routed reports across processes (publisher -> gateway).
+* :mod:`engine.gateway.publisher_port`: the gateway's single-writer port into ring[in].
+* :mod:`engine.gateway.server`: the asyncio TCP server, the only socket code.
+
+auth, validate and router are pure (no clock, no I/O) and import nothing from the server.
+"""

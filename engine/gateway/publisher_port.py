@@ -1,0 +1,49 @@
+"""The gateway's port into ring[in]: the one writer of ring[in] in its process.
+
+Wraps ``engine.stages.injector.Injector`` (which stamps seq_no = base_seq + slot + 1) and adds
+the gateway's part of the record: ``origin``, the session that sent the command (offset 116,
+see ``engine.records``). Never waits: :meth:`try_submit` publishes now or reports that the ring
+is full, and the asyncio server decides how to wait (it stops reading sockets; see
+``engine.gateway.server``). Create it only when no other writer of ring[in] is left: a fresh
+sequencer resumes after the ring's cursor, so setup commands injected earlier by another
+process (or through :meth:`submit_blocking` here) simply come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from disruptor import RingBuffer
+from engine.domain.types import Command
+from engine.records import RECORD_SIZE, encode_command_into
+from engine.stages.injector import Injector, encode_records
+
+
+class RingInPort:
+    """Publishes one command at a time into ring[in], stamping its gateway session."""
+
+    def __init__(self, ring_in: RingBuffer, base_seq: int) -> None:
+        self._injector = Injector(ring_in, base_seq)
+        self._row = bytearray(RECORD_SIZE)
+
+    @property
+    def last_seq_no(self) -> int:
+        """seq_no of the last command in ring[in] (base_seq when none)."""
+        return self._injector.last_seq_no
+
+    def try_submit(self, cmd: Command, origin: int) -> int | None:
+        """Publish ``cmd`` (its seq_no must be 0: the slot decides it) from session ``origin``;
+        returns its seq_no, or None when ring[in] is full (nothing was written)."""
+        encode_command_into(self._row, 0, cmd, origin)
+        records = np.frombuffer(self._row, dtype=np.uint8).reshape(1, RECORD_SIZE)
+        if self._injector.try_publish(records) == 0:
+            return None
+        return self._injector.last_seq_no
+
+    def submit_blocking(self, commands: Sequence[Command]) -> int:
+        """Publish setup commands (origin 0), waiting while the ring is full (before serving)."""
+        if not commands:
+            return self.last_seq_no
+        return self._injector.publish(encode_records(commands))

@@ -1,0 +1,327 @@
+"""The JSON lines gateway server: asyncio TCP, the only socket code of the gateway.
+
+It only moves bytes and calls the pure parts:
+
+    socket ──► JsonSession (sans-IO) ──► Authenticator / validate ──► RingInPort ──► ring[in]
+    socket ◄── JsonSession.send_* ◄── this loop ◄── ExecRingReader ◄── exec ring ◄── publisher
+
+Contract.
+
+* Each connection gets a session id, a u32 counting up from ``first_session_id`` and never
+  reused while this server lives; it is the ``origin`` stamped into every command record it
+  sends, and the exec ring addresses reports to it.
+* A command line is answered by exactly one line of its own: ``sequenced`` (it entered ring[in]
+  as that seq_no) or ``error`` (refused; nothing reached ring[in]). Its reports follow
+  later, once the command was journaled and processed (``accepted`` is the ack).
+* ``ts`` is stamped here, from ``time.time_ns()`` when the command enters the sequence (its
+  receive time unless backpressure held it), never below the previous command's ts, so ts is
+  non-decreasing in seq_no order even if the wall clock steps back.
+* Backpressure: when ring[in] is full, the connection's task retries ``try_submit`` every
+  0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
+  so other sessions still log in and receive their reports. Nothing is dropped.
+* Reports: a thread blocks on the exec ring (a semaphore, no polling) and asks the loop to
+  drain it; the loop takes every available slot and writes each session's lines. Reports for a
+  session that is gone are dropped (``dropped``); a firm session never receives a report about
+  an account it does not own (``misrouted``, defence in depth against a routing bug).
+* A client that does not read its reports is disconnected once ``write_limit`` bytes wait for
+  it: the exec ring, shared by every session, must never wait on one client.
+* A client that disconnects, even mid-line, ends only its own session (the partial line is
+  discarded). Cancelling :meth:`serve` closes the listener, every connection, the exec thread
+  and the ring handles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from disruptor import AlertException, RingBuffer
+from engine.config import HostConfig
+from engine.domain.types import Command, Event
+from engine.gateway.auth import Authenticator, Principal
+from engine.gateway.exec_ring import ExecRingReader
+from engine.gateway.publisher_port import RingInPort
+from engine.gateway.router import Report
+from engine.gateway.validate import Refusal, validate
+from engine.protocols.json_session import (
+    NEED_DATA,
+    CommandRequest,
+    ConnectionClosed,
+    JsonSession,
+    Login,
+    Logout,
+    ProtocolError,
+)
+
+READ_CHUNK = 65536
+BACKPRESSURE_SLEEP = 0.0005
+WRITE_LIMIT = 4 * 1024 * 1024
+MAX_SESSION_ID = 0xFFFF_FFFF
+
+
+def parse_endpoint(endpoint: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` -> (host, port); ValueError naming the endpoint otherwise."""
+    host, sep, port = endpoint.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"endpoint {endpoint!r} is not HOST:PORT")
+    return host, int(port)
+
+
+@dataclass
+class _Connection:
+    session_id: int
+    session: JsonSession
+    writer: asyncio.StreamWriter
+    principal: Principal | None = None
+
+
+class GatewayServer:
+    """One gateway: a TCP listener, its sessions, the port into ring[in], the exec reader."""
+
+    def __init__(
+        self,
+        config: HostConfig,
+        ring_in_name: str,
+        exec_ring_name: str,
+        base_seq: int,
+        *,
+        endpoint: str | None = None,
+        setup: Sequence[Command] = (),
+        first_session_id: int = 1,
+        write_limit: int = WRITE_LIMIT,
+    ) -> None:
+        self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
+        self._auth = Authenticator(config)
+        self._ring_in_name, self._exec_ring_name = ring_in_name, exec_ring_name
+        self._base_seq = base_seq
+        self._setup = list(setup)
+        self._ids = itertools.count(first_session_id)
+        self._write_limit = write_limit
+        self._connections: dict[int, _Connection] = {}  # logged-in sessions: report targets
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._server: asyncio.Server | None = None
+        self._rings: list[RingBuffer] = []
+        self._port_in: RingInPort | None = None
+        self._reader: ExecRingReader | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._drained = threading.Event()
+        self._last_ts = 0
+        self.address: tuple[str, int] | None = None
+        self.dropped = self.misrouted = self.backpressure_waits = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> tuple[str, int]:
+        """Attach the rings, inject ``setup`` (origin 0), listen; returns (host, port)."""
+        ring_in = RingBuffer.attach(self._ring_in_name)
+        self._rings.append(ring_in)
+        exec_ring = RingBuffer.attach(self._exec_ring_name)
+        self._rings.append(exec_ring)
+        self._port_in = RingInPort(ring_in, self._base_seq)
+        if self._setup:
+            # Before listening: nothing else writes ring[in] yet (may wait while it is full).
+            await asyncio.to_thread(self._port_in.submit_blocking, self._setup)
+        self._reader = ExecRingReader(exec_ring)
+        loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(
+            target=self._wait_for_reports, args=(loop,), name="gateway-exec", daemon=True
+        )
+        self._thread.start()
+        self._server = await asyncio.start_server(self._accept, self._host, self._port)
+        sockname = self._server.sockets[0].getsockname()
+        self.address = (sockname[0], sockname[1])
+        return self.address
+
+    async def serve(self) -> None:
+        """Start and serve until cancelled; then close everything."""
+        try:
+            await self.start()
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections.values()):
+            conn.writer.transport.abort()
+        for task in list(self._handlers):
+            task.cancel()
+        if self._handlers:
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        self._stopping.set()
+        if self._reader is not None:
+            self._reader.stop()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        for ring in self._rings:
+            ring.close()  # attached handles only: the supervisor owns the segments
+        self._rings.clear()
+
+    # -- connections -----------------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        session_id = next(self._ids)
+        if session_id > MAX_SESSION_ID:
+            raise RuntimeError("session ids exhausted")  # never reuse one within a run
+        conn = _Connection(session_id, JsonSession(), writer)
+        try:
+            while not writer.is_closing():
+                data = await reader.read(READ_CHUNK)
+                conn.session.receive_data(data)
+                if not await self._process(conn):
+                    break
+        except (ConnectionError, OSError):
+            pass  # the peer vanished: only this session ends
+        except asyncio.CancelledError:
+            # close() cancels us; end normally (Python 3.11's streams log a cancelled handler)
+            pass
+        finally:
+            self._handlers.discard(task)
+            self._connections.pop(session_id, None)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _process(self, conn: _Connection) -> bool:
+        """Handle every event now in the session; False when the connection must end."""
+        session = conn.session
+        while True:
+            event = session.next_event()
+            match event:
+                case CommandRequest(obj=obj, line=line):
+                    assert conn.principal is not None  # the session allows commands after login
+                    result = validate(conn.principal, obj, 0)
+                    if isinstance(result, Refusal):
+                        self._send(conn, session.send_error(line, result.code, result.text))
+                    else:
+                        seq_no = await self._submit(result, conn.session_id)
+                        self._send(conn, session.send_sequenced(line, seq_no))
+                case Login():
+                    principal = self._auth.authenticate(event)
+                    if not isinstance(principal, Principal):
+                        self._send(
+                            conn, session.send_login_rejected(principal.code, principal.text)
+                        )
+                        return False
+                    conn.principal = principal
+                    self._send(conn, session.send_login_ok(conn.session_id, principal.firm))
+                    self._connections[conn.session_id] = conn
+                case Logout():
+                    self._connections.pop(conn.session_id, None)
+                    self._send(conn, session.send_logged_out())
+                    return False
+                case ProtocolError(code=code, text=text, line=line, fatal=fatal):
+                    self._send(conn, session.send_error(line, code, text))
+                    if fatal:
+                        return False
+                case ConnectionClosed():
+                    return False
+                case _:
+                    assert event is NEED_DATA, event  # PAUSED cannot happen: logins are answered
+                    return True
+
+    async def _submit(self, cmd: Command, origin: int) -> int:
+        """Publish into ring[in], awaiting (not spinning the loop) while it is full."""
+        port = self._port_in
+        assert port is not None
+        while True:
+            now = time.time_ns()
+            self._last_ts = ts = max(now, self._last_ts)
+            seq_no = port.try_submit(cmd._replace(ts=ts), origin)
+            if seq_no is not None:
+                return seq_no
+            self.backpressure_waits += 1
+            await asyncio.sleep(BACKPRESSURE_SLEEP)
+
+    def _send(self, conn: _Connection, data: bytes) -> None:
+        transport = conn.writer.transport
+        if transport.is_closing():
+            return
+        conn.writer.write(data)
+        if transport.get_write_buffer_size() > self._write_limit:
+            # A slow consumer: cut it off rather than let the shared exec ring wait on it.
+            self._connections.pop(conn.session_id, None)
+            transport.abort()
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def _wait_for_reports(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Exec thread: block on the exec ring; the loop does the taking (one batch at a time,
+        so reports wait in the ring, bounded, never in an unbounded callback queue)."""
+        reader = self._reader
+        assert reader is not None
+        while not self._stopping.is_set():
+            try:
+                reader.wait_available()
+            except AlertException:
+                return
+            self._drained.clear()
+            try:
+                loop.call_soon_threadsafe(self._drain_reports)
+            except RuntimeError:  # the loop is closed: we are shutting down
+                return
+            while not self._drained.wait(0.05):
+                if self._stopping.is_set():
+                    return
+
+    def _drain_reports(self) -> None:
+        try:
+            if self._reader is not None and not self._stopping.is_set():
+                self._deliver(self._reader.poll())
+        finally:
+            self._drained.set()
+
+    def _deliver(self, reports: list[Report]) -> None:
+        by_session: dict[int, list[tuple[int, int, Event]]] = {}
+        for session_id, seq_no, sub, event in reports:
+            by_session.setdefault(session_id, []).append((seq_no, sub, event))
+        for session_id, group in by_session.items():
+            conn = self._connections.get(session_id)
+            if conn is None or not conn.session.can_send_reports:
+                self.dropped += len(group)
+                continue
+            principal = conn.principal
+            if principal is not None and not principal.is_admin:
+                mine = [r for r in group if getattr(r[2], "account", None) in principal.accounts]
+                self.misrouted += len(group) - len(mine)
+                group = mine
+            if group:
+                self._send(conn, conn.session.send_events(group))
+
+
+def run_gateway(
+    config: HostConfig,
+    ring_in_name: str,
+    exec_ring_name: str,
+    base_seq: int,
+    setup: Sequence[Command] = (),
+) -> None:
+    """Process entry point (picklable, for a spawned process): serve until SIGTERM or SIGINT,
+    then close cleanly (listener, sessions, exec thread, ring handles)."""
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+        server = GatewayServer(config, ring_in_name, exec_ring_name, base_seq, setup=setup)
+        with contextlib.suppress(asyncio.CancelledError):
+            await server.serve()
+
+    asyncio.run(main())

@@ -1,0 +1,8 @@
+"""Sans-IO protocol cores: codecs and session state machines over bytes, no sockets, no clock.
+
+Each protocol object takes bytes in (``receive_data``), hands parsed messages out
+(``next_event``) and turns outgoing messages into bytes (``send_*``); the server that owns the
+socket only moves those bytes. Imports: engine types and ``engine.canonical`` only.
+
+* :mod:`engine.protocols.json_session`: the JSON lines session (login, commands, logout).
+"""

@@ -1,0 +1,255 @@
+"""A gateway over a FAKE pipeline, for end-to-end tests over real loopback sockets.
+
+* :class:`FakePipeline`: a thread that consumes ring[in] (consumer 0), runs each command
+  through an in-process ``Exchange`` and routes its reports (``ReportRouter`` ->
+  ``ExecRingWriter``) into the exec ring: the publisher's seam without the processes.
+* :class:`ServerThread`: a ``GatewayServer`` on its own asyncio loop, ephemeral port.
+* :func:`gateway_host`: both, on fresh rings; everything stopped and unlinked on exit.
+* :class:`Client`: a blocking JSON lines client with a deadline on every read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from disruptor import AlertException, RingBuffer, list_names
+from engine.config import HostConfig, load_config, setup_commands
+from engine.domain.exchange import Exchange
+from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
+from engine.gateway.router import ROUTED_EVENTS, ReportRouter
+from engine.gateway.server import GatewayServer
+from engine.records import RECORD_SIZE, CommandDecoder
+
+DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
+
+
+class FakePipeline(threading.Thread):
+    """ring[in] -> Exchange -> ReportRouter -> exec ring; ``gate`` cleared = paused."""
+
+    def __init__(self, ring_in: RingBuffer, exec_ring: RingBuffer) -> None:
+        super().__init__(name="fake-pipeline", daemon=True)
+        self.ring_in = ring_in
+        self.exchange = Exchange()
+        self.router = ReportRouter(ExecRingWriter(exec_ring))
+        self.gate = threading.Event()
+        self.gate.set()
+        self.stopping = threading.Event()
+        self.processed = 0
+        self.error: BaseException | None = None
+        self._barrier = ring_in.barrier(0)
+        self._sequence = ring_in.consumer_sequence(0)
+
+    def run(self) -> None:
+        decoder = CommandDecoder()
+        try:
+            while not self.stopping.is_set():
+                hi = self._barrier.wait_for(self._sequence.get() + 1)
+                while not self.gate.wait(0.02):
+                    if self.stopping.is_set():
+                        return
+                for seq in range(self._sequence.get() + 1, hi + 1):
+                    row = self.ring_in.slots[seq & self.ring_in.mask].tobytes()
+                    cmd, origin = decoder.decode(row)
+                    events = self.exchange.submit(cmd)
+                    reports = [e for e in events if e.__class__ in ROUTED_EVENTS]
+                    if reports:
+                        self.router.route(origin, cmd.seq_no, reports)
+                    self.processed += 1
+                    self._sequence.set(seq)
+                    self.ring_in.board.signal()
+        except AlertException:
+            pass
+        except BaseException as exc:  # surfaced by the test through .error
+            self.error = exc
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.gate.set()
+        self._barrier.alert()
+        self.join(5)
+        assert not self.is_alive()
+
+
+class ServerThread:
+    """A GatewayServer on its own event loop in a thread."""
+
+    def __init__(self, server: GatewayServer) -> None:
+        self.server = server
+        self._loop = asyncio.new_event_loop()
+        self._task: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="gateway-loop", daemon=True)
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._task = asyncio.current_task()
+            await self.server.serve()
+
+        try:
+            self._loop.run_until_complete(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self._loop.close()
+
+    def start(self) -> int:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while self.server.address is None:
+            if self.error is not None or not self._thread.is_alive():
+                raise RuntimeError(f"gateway did not start: {self.error!r}")
+            assert time.monotonic() < deadline, "gateway did not start in time"
+            time.sleep(0.005)
+        return self.server.address[1]
+
+    def stop(self) -> None:
+        if self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+
+
+@dataclass
+class Host:
+    port: int
+    config: HostConfig
+    pipeline: FakePipeline
+    server: GatewayServer
+    ring_in: RingBuffer
+
+    def client(self) -> Client:
+        return Client(self.port)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "condition not reached in time"
+            time.sleep(0.002)
+
+
+@contextmanager
+def gateway_host(
+    *, capacity: int = 64, setup: bool = True, write_limit: int | None = None
+) -> Iterator[Host]:
+    config = load_config(DEMO)
+    prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
+    ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
+    exec_ring = create_exec_ring(prefix + "exec", capacity)
+    pipeline = FakePipeline(ring_in, exec_ring)
+    pipeline.start()
+    extra: dict[str, Any] = {} if write_limit is None else {"write_limit": write_limit}
+    server = GatewayServer(
+        config,
+        prefix + "in",
+        prefix + "exec",
+        0,
+        endpoint="127.0.0.1:0",
+        setup=setup_commands(config) if setup else (),
+        **extra,
+    )
+    runner = ServerThread(server)
+    try:
+        port = runner.start()
+        host = Host(port, config, pipeline, server, ring_in)
+        if setup:
+            host.wait_for(lambda: pipeline.processed == len(setup_commands(config)))
+        yield host
+    finally:
+        runner.stop()
+        pipeline.stop()
+        ring_in.close()
+        exec_ring.close()
+        assert list_names(prefix) == []
+    assert runner.error is None, runner.error
+    assert pipeline.error is None, pipeline.error
+
+
+class Client:
+    """A blocking JSON lines client; every read waits at most ``timeout`` seconds."""
+
+    def __init__(self, port: int, timeout: float = 5.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self._buf = b""
+
+    @staticmethod
+    def encode(obj: dict[str, Any]) -> bytes:
+        return json.dumps(obj).encode() + b"\n"
+
+    def send(self, obj: dict[str, Any]) -> None:
+        self.send_raw(self.encode(obj))
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self) -> dict[str, Any]:
+        while b"\n" not in self._buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("closed by the gateway")
+            self._buf += chunk
+        raw, _, self._buf = self._buf.partition(b"\n")
+        obj: dict[str, Any] = json.loads(raw)
+        return obj
+
+    def read_until(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Lines up to and including the first that matches."""
+        lines = [self.read()]
+        while not predicate(lines[-1]):
+            lines.append(self.read())
+        return lines
+
+    def login(self, firm: str | None = "ALPHA", password: str = "alpha-pass") -> dict[str, Any]:
+        who: dict[str, Any] = {"admin": True} if firm is None else {"firm": firm}
+        self.send({"type": "login", **who, "password": password})
+        return self.read()
+
+    def is_closed(self) -> bool:
+        """True once the gateway has closed the connection (after reading what is left)."""
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except ConnectionError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def order(
+    side: str,
+    qty: int,
+    price: int,
+    *,
+    firm: str = "ALPHA",
+    account: str = "ALPHA-1",
+    symbol: str = "ACME",
+    client_order_id: str = "c1",
+) -> dict[str, Any]:
+    return {
+        "type": "new_order",
+        "firm": firm,
+        "account": account,
+        "symbol": symbol,
+        "side": side,
+        "order_type": "limit",
+        "tif": "day",
+        "qty": qty,
+        "price": price,
+        "client_order_id": client_order_id,
+    }
