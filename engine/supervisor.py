@@ -13,24 +13,35 @@ Contract.
 * ``drain(timeout)`` waits until the publisher has published every command injected so far;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
   period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
+* Restart: ``state`` (``engine.topology.prepare_start``) is handed to the stage factories that
+  restore from it; ``spec.base_seq`` says which seq it covers.
+* The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
+  write their parts when they close; after a clean ``close()`` (no failure), :meth:`live_state`
+  merges them (``engine.stages.restore.merge_parts``) into ``(last_seq, state bytes)``: the
+  host's in-memory state, for comparison with an offline rebuild of its journal.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 from disruptor import AgentCrashed, AgentProcess, cleanup_stale, list_names
 from engine.stages.injector import Injector
+from engine.stages.restore import merge_parts
 from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
 
 
 class Supervisor:
     """One host: rings + stage processes + watchdog."""
 
-    def __init__(self, spec: TopologySpec, *, start_method: str = "spawn") -> None:
+    def __init__(
+        self, spec: TopologySpec, *, start_method: str = "spawn", state: bytes | None = None
+    ) -> None:
         self.spec = spec
+        self._state = state
         self._start_method = start_method
         self.rings: Rings | None = None
         self.processes: list[AgentProcess] = []
@@ -43,11 +54,13 @@ class Supervisor:
 
     def start(self) -> Supervisor:
         cleanup_stale(self.spec.prefix)
+        for part in self._part_paths():
+            Path(part).unlink(missing_ok=True)  # a previous run's parts must never be merged
         self.rings = create_rings(self.spec)
         try:
             for name in self.spec.stage_names():
                 proc = AgentProcess(
-                    stage_factory(self.spec, name),
+                    stage_factory(self.spec, name, self._state),
                     name=name,
                     cpu=self.spec.pinning.get(name),
                     start_method=self._start_method,
@@ -117,6 +130,18 @@ class Supervisor:
             self.rings = None
         cleanup_stale(self.spec.prefix)  # semaphores of a killed stage's waits, if any
         self.stopped.set()
+
+    def _part_paths(self) -> list[str]:
+        names = ["risk", *(f"matcher{k}" for k in range(self.spec.shards))]
+        return [p for p in map(self.spec.report_path, names) if p is not None]
+
+    def live_state(self) -> tuple[int, bytes]:
+        """(last seq, live state) merged from the stages' parts after a clean close; raises
+        RuntimeError if the host failed or has no report_dir, StateMismatch if not drained."""
+        if self.failure is not None or self.spec.report_dir is None or not self._closing:
+            raise RuntimeError("live_state needs a clean close() of a host with a report_dir")
+        risk, *matchers = [Path(p).read_bytes() for p in self._part_paths()]
+        return merge_parts(risk, matchers)
 
     def exit_codes(self) -> dict[str, int | None]:
         return {proc.name: proc.exitcode for proc in self.processes}

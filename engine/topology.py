@@ -14,10 +14,22 @@
                            │          before the matcher's sequence on ring[risk] moves
                            ├── consumer 0: risk stage  fill feedback, window W (engine.stages.risk)
                            └── consumer 1: publisher   canonical merge -> digest, exec router
+    snapshotter (niced, on no ring): follows the journal files up to durable_seq (the
+                           journaler's sequence on ring[in]) into its own Exchange(W) and
+                           writes a snapshot every ``snapshot_every`` commands and at close
 
 Every ring has one writer. Every ring has the same capacity (ring[risk] slots map 1:1 onto
 ring[in] slots). Names are ``<prefix>in``, ``<prefix>risk``, ``<prefix>out<k>`` so that
 ``disruptor.cleanup_stale(prefix)`` removes whatever a crashed run left.
+
+Start and restart (:func:`prepare_start`). On a data directory without a journal the host
+starts empty at seq 0. Otherwise the journal is opened once to recover it (torn tail truncated
+and synced), ``engine.recovery.rebuild`` replays the newest snapshot + journal tail into an
+``Exchange(W)`` (W from the journal header; a different configured W is refused), and the spec
+gets ``base_seq`` = its last seq. The ``Exchange.snapshot()`` bytes are the ``state`` handed to
+the stage factories: risk and matcher stages decode and keep their part
+(``engine.stages.restore``; matcher parts split by the *current* shard count), the snapshotter
+restores it whole, the journaler continues at base_seq + 1 and ring[in] slot 0 is that seq.
 
 Two runners execute the same stage objects: :class:`InProcessRunner` (one thread polls every
 stage in turn; for fast deterministic tests) and ``engine.supervisor.Supervisor`` (one OS process
@@ -29,8 +41,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,12 +53,15 @@ from engine.config import HostConfig
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.journal_format import encode_user_header, journal_dir
 from engine.records import RECORD_SIZE
+from engine.recovery import RecoveryError, read_window, rebuild
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
 from engine.stages.publisher import ExecRouter, PublisherAgent
+from engine.stages.restore import matcher_part, risk_part
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
+from engine.stages.snapshotter import SnapshotterAgent
 from journal import JournalWriter, SyncPolicy
 
 
@@ -67,6 +83,8 @@ class TopologySpec:
     events_path: str | None = None
     measure_latency: bool = False
     pinning: dict[str, int] = field(default_factory=dict)
+    snapshot_every: int = 0  # 0: no snapshotter process
+    report_dir: str | None = None  # risk/matcher stages write their state parts here at close
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -87,6 +105,7 @@ class TopologySpec:
             "journal_sync": config.journal_sync,
             "journal_interval_ms": config.journal_interval_ms,
             "journal_segment_bytes": config.journal_segment_bytes,
+            "snapshot_every": config.snapshot_every,
             "pinning": dict(config.pinning),
         }
         values.update(overrides)
@@ -107,7 +126,14 @@ class TopologySpec:
 
     def stage_names(self) -> list[str]:
         """Stages in start order (downstream first, so nothing waits on a missing peer)."""
-        return ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk", "journaler"]
+        names = ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk", "journaler"]
+        return (["snapshotter"] if self.snapshot_every > 0 else []) + names
+
+    def report_path(self, stage: str) -> str | None:
+        """Where ``stage`` writes its part of the live state at close (None: it does not)."""
+        if self.report_dir is None:
+            return None
+        return str(Path(self.report_dir) / f"{stage}.state")
 
 
 @dataclass
@@ -167,32 +193,58 @@ class Stage(Agent, Protocol):
 STAGE_GC_THRESHOLD = (20_000, 20, 100)
 
 
+#: Niceness of the snapshotter process: it gets what core time the pipeline leaves.
+SNAPSHOTTER_NICE = 10
+
+
 def build_stage(
-    spec: TopologySpec, name: str, router: ExecRouter | None = None, *, tune_gc: bool = False
+    spec: TopologySpec,
+    name: str,
+    router: ExecRouter | None = None,
+    *,
+    tune_gc: bool = False,
+    state: bytes | None = None,
 ) -> Stage:
     """Attach to the rings of ``spec`` and build stage ``name`` (runs in the stage's process;
-    ``tune_gc`` sets that process's collector thresholds, so only a stage process uses it)."""
+    ``tune_gc`` sets that process's collector thresholds and niceness, so only a stage process
+    uses it). ``state`` is the recovered ``Exchange.snapshot()`` at ``spec.base_seq`` (None: a
+    fresh start, which requires base_seq 0)."""
+    if state is None and spec.base_seq != 0 and _restores(name):
+        raise ValueError(f"stage {name} cannot start at base_seq {spec.base_seq} without state")
     if tune_gc:
         gc.set_threshold(*STAGE_GC_THRESHOLD)
     attach = RingBuffer.attach
+    window, base = spec.feedback_window, spec.base_seq
     if name == "journaler":
         writer = JournalWriter(
             journal_dir(spec.data_dir),
-            user_header=encode_user_header(spec.feedback_window),
+            user_header=encode_user_header(window),
             policy=_sync_policy(spec),
             segment_bytes=spec.journal_segment_bytes,
-            first_seq=spec.base_seq + 1,
+            first_seq=base + 1,
         )
-        return JournalerStage(attach(spec.ring_in), writer, spec.base_seq, spec.capacity)
+        return JournalerStage(attach(spec.ring_in), writer, base, spec.capacity)
+    if name == "snapshotter":
+        return SnapshotterAgent(
+            attach(spec.ring_in),
+            spec.data_dir,
+            window,
+            spec.snapshot_every,
+            base_seq=base,
+            state=state,
+            nice=SNAPSHOTTER_NICE if tune_gc else 0,
+        )
     outs = [attach(spec.ring_out(k)) for k in range(spec.shards)]
     if name == "risk":
         return RiskAgent(
             attach(spec.ring_in),
             attach(spec.ring_risk),
             outs,
-            spec.feedback_window,
-            spec.base_seq,
+            window,
+            base,
             spec.max_batch,
+            restored=None if state is None else risk_part(state, window, base),
+            report_path=spec.report_path(name),
         )
     if name == "publisher":
         return PublisherAgent(
@@ -203,18 +255,81 @@ def build_stage(
             events_path=spec.events_path,
             measure_latency=spec.measure_latency,
             max_batch=spec.max_batch,
+            base_seq=base,
         )
     if name.startswith("matcher"):
         shard = int(name.removeprefix("matcher"))
+        books = None if state is None else matcher_part(state, window, base, shard, spec.shards)
         return MatcherAgent(
-            shard, attach(spec.ring_risk), outs[shard], attach(spec.ring_in), spec.max_batch
+            shard,
+            attach(spec.ring_risk),
+            outs[shard],
+            attach(spec.ring_in),
+            spec.max_batch,
+            base_seq=base,
+            matcher=books,
+            window=window,
+            report_path=spec.report_path(name),
         )
     raise ValueError(f"unknown stage {name!r}; stages are {spec.stage_names()}")
 
 
-def stage_factory(spec: TopologySpec, name: str) -> partial[Stage]:
-    """A picklable factory of stage ``name`` for ``disruptor.AgentProcess``."""
-    return partial(build_stage, spec, name, tune_gc=True)
+def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> partial[Stage]:
+    """A picklable factory of stage ``name`` for ``disruptor.AgentProcess``; ``state`` (bytes)
+    is only pickled into the stages that restore from it."""
+    state = state if _restores(name) else None
+    return partial(build_stage, spec, name, tune_gc=True, state=state)
+
+
+def _restores(name: str) -> bool:
+    """Whether stage ``name`` holds exchange state (and so restores it on a restart)."""
+    return name in ("risk", "snapshotter") or name.startswith("matcher")
+
+
+class WindowMismatchError(RecoveryError):
+    """The configured feedback window differs from the one the journal was written with."""
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """Where a host starts: ``spec`` (with ``base_seq``) and the recovered ``state``
+    (``Exchange.snapshot()`` bytes; None on a fresh data directory). ``state_hash`` is the
+    rebuilt exchange's ``state_hash()`` (what ``sequex replay DATA_DIR`` prints), ``snapshot_seq``
+    the snapshot the rebuild started from and ``replayed`` the journaled commands after it."""
+
+    spec: TopologySpec
+    state: bytes | None
+    state_hash: int | None = None
+    snapshot_seq: int | None = None
+    replayed: int = 0
+
+
+def prepare_start(spec: TopologySpec) -> StartPoint:
+    """A fresh start, or the restart point of the journal in ``spec.data_dir`` (see the module
+    docstring). RecoveryError when the configured feedback window differs from the journal's;
+    the errors of ``engine.recovery.rebuild`` (damage, mismatched snapshots) pass through."""
+    directory = journal_dir(spec.data_dir)
+    if not any(directory.glob("*.log")):
+        return StartPoint(replace(spec, base_seq=0), None)
+    # Recover the journal first (truncate a torn tail, sync what the dead writer left in the
+    # page cache), so that the replay below and the journaler see the very same records.
+    JournalWriter(directory, policy=_sync_policy(spec)).close()
+    window = read_window(spec.data_dir)  # refuse before a possibly long replay
+    if window != spec.feedback_window:
+        raise WindowMismatchError(
+            f"{spec.data_dir}: the journal was written with feedback_window {window} but the "
+            f"configuration says {spec.feedback_window}; W decides outcomes, so it cannot "
+            "change over a journal's life"
+        )
+    rebuilt = rebuild(spec.data_dir, digest=False)
+    state = rebuilt.exchange.snapshot()
+    return StartPoint(
+        replace(spec, base_seq=rebuilt.last_seq),
+        state,
+        rebuilt.exchange.state_hash(),
+        rebuilt.snapshot_seq,
+        rebuilt.commands,
+    )
 
 
 def published_seq_no(spec: TopologySpec, ring_risk: RingBuffer) -> int:
@@ -226,13 +341,15 @@ class InProcessRunner:
     """Every stage in this thread, polled in turn: the same objects as the process runner, no
     waiting (a poll never blocks), fully deterministic scheduling. For tests."""
 
-    def __init__(self, spec: TopologySpec, router: ExecRouter | None = None) -> None:
+    def __init__(
+        self, spec: TopologySpec, router: ExecRouter | None = None, state: bytes | None = None
+    ) -> None:
         self.spec = spec
         self.rings = create_rings(spec)
         self.stages: dict[str, Stage] = {}
         try:
             for name in spec.stage_names():
-                self.stages[name] = build_stage(spec, name, router)
+                self.stages[name] = build_stage(spec, name, router, state=state)
             for stage in self.stages.values():
                 stage.on_start()
         except BaseException:
@@ -272,8 +389,10 @@ class InProcessRunner:
 
 
 @contextmanager
-def in_process(spec: TopologySpec, router: ExecRouter | None = None) -> Iterator[InProcessRunner]:
-    runner = InProcessRunner(spec, router)
+def in_process(
+    spec: TopologySpec, router: ExecRouter | None = None, state: bytes | None = None
+) -> Iterator[InProcessRunner]:
+    runner = InProcessRunner(spec, router, state)
     try:
         yield runner
     finally:

@@ -2,9 +2,17 @@
 
 On a fresh data directory the configured setup (symbols, STP modes, deposits; see
 ``engine.config.setup_commands``) is injected first through ring[in], so admin goes through the
-same sequenced, journaled stream as trading. SIGINT/SIGTERM drain (stop injecting, let the rings
-empty) and stop cleanly with exit code 0; a stage that dies stops everything with exit code 1,
-naming it. Until the gateway lands there is no network input.
+same sequenced, journaled stream as trading. On a data directory that holds a journal the host
+recovers instead (``engine.topology.prepare_start``: newest snapshot + journal tail, W from the
+journal header; a configured feedback_window that differs is refused with exit code 2), prints
+``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence; the
+setup is not injected again. A snapshotter process writes a snapshot every ``[journal]
+snapshot_every`` commands and one at shutdown. SIGINT/SIGTERM drain (stop injecting, let the
+rings empty) and stop cleanly with exit code 0, printing ``live_state_hash`` and ``last_seq``:
+the hash of the stages' own state at the stop (see ``engine.stages.restore.live_state``; with
+W = 1 it equals ``sequex replay``'s state_hash). A stage that dies stops everything with exit
+code 1, naming it; damaged or inconsistent data refuses to start with exit code 1. Until the
+gateway lands there is no network input.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -33,9 +42,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError, load_config, setup_commands
-    from engine.journal_format import journal_dir
+    from engine.recovery import RecoveryError
     from engine.supervisor import Supervisor
-    from engine.topology import TopologySpec
+    from engine.topology import TopologySpec, WindowMismatchError, prepare_start
+    from journal import JournalError
 
     try:
         config = load_config(args.config)
@@ -43,18 +53,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"sequex run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     data_dir = args.data_dir or config.data_dir
-    if any(journal_dir(data_dir).glob("*.log")):
-        # Restart from snapshot + journal belongs to the recovery issue; refuse rather than
-        # start a second history on top of the first.
-        print(
-            f"sequex run: {journal_dir(data_dir)} already holds a journal; restarting from it is "
-            "not wired yet (use a fresh data_dir)",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     prefix = args.prefix or f"sequex-{os.getpid()}-"
-    spec = TopologySpec.from_config(config, prefix, data_dir=data_dir)
+    reports = tempfile.TemporaryDirectory(prefix="sequex-state-")
+    spec = TopologySpec.from_config(config, prefix, data_dir=data_dir, report_dir=reports.name)
+    try:
+        start = prepare_start(spec)
+    except WindowMismatchError as exc:
+        print(f"sequex run: refusing to start: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecoveryError as exc:
+        print(f"sequex run: cannot recover: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (JournalError, OSError) as exc:
+        print(f"sequex run: cannot recover {data_dir}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    spec = start.spec
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -62,18 +76,27 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    supervisor = Supervisor(spec)
+    supervisor = Supervisor(spec, state=start.state)
     try:
         supervisor.start()
-        setup = setup_commands(config)
-        supervisor.injector().submit(setup)
+        setup = setup_commands(config) if start.state is None else []
+        if setup:
+            supervisor.injector().submit(setup)
         if not supervisor.drain(timeout=30.0):
             raise SystemExit(_failed(supervisor))
         print(
             f"sequex host up: {spec.shards} matcher shard(s), W={spec.feedback_window}, "
             f"data in {data_dir}, shm prefix {prefix}"
         )
-        print(f"  setup: {len(setup)} admin commands journaled and applied")
+        if start.state_hash is None:
+            print(f"  setup: {len(setup)} admin commands journaled and applied")
+        else:
+            snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
+            print(
+                f"  recovered through seq {spec.base_seq} (snapshot {snapshot} + "
+                f"{start.replayed} journaled commands replayed)"
+            )
+            print(f"state_hash {start.state_hash:016x}")
         for name, endpoint in sorted(config.endpoints.items()):
             print(f"  {name:<20} {endpoint}  (not served until the gateway lands)")
         print("press Ctrl-C to stop", flush=True)
@@ -85,9 +108,24 @@ def run(args: argparse.Namespace) -> int:
     finally:
         supervisor.close()
     if supervisor.failure is not None:
+        reports.cleanup()
         return _failed(supervisor)
+    _print_live_state(supervisor)
+    reports.cleanup()
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _print_live_state(supervisor: Any) -> None:
+    from engine.stages.restore import StateMismatch, state_hash
+
+    try:
+        last_seq, state = supervisor.live_state()
+    except (OSError, StateMismatch) as exc:
+        print(f"sequex run: no live state at the stop: {exc}", file=sys.stderr)
+        return
+    print(f"live_state_hash {state_hash(state):016x}")
+    print(f"last_seq {last_seq}", flush=True)
 
 
 def _failed(supervisor: Any) -> int:

@@ -7,6 +7,9 @@ publishes its consumer sequence, up to the journal's ``durable_seq``: the risk s
 depends on it, so nothing takes effect before it is on stable storage. Under the interval sync
 policy a commit may leave the tail not yet durable; when no more input is waiting the journaler
 forces the sync, so durability never waits for traffic. Bytes only: no per-command objects.
+
+Restart: the writer reopens the existing journal and must end exactly at ``base_seq`` (the seq
+the recovered state covers), so the next record is base_seq + 1: no gap, no duplicate.
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ class JournalerStage:
     def __init__(
         self, ring: RingBuffer, writer: JournalWriter, base_seq: int = 0, max_batch: int = 65536
     ) -> None:
+        if writer.last_seq != base_seq:
+            writer.close()
+            raise ValueError(
+                f"the journal ends at seq {writer.last_seq} but the stage continues from "
+                f"base_seq {base_seq}: the recovered state and the journal disagree"
+            )
         self._ring = ring
         self._writer = writer
         self._base = base_seq

@@ -10,6 +10,10 @@ Backpressure without deadlock. The events of a batch are encoded into a local bu
 flushed into ring[out_k] as space allows; the consumer sequence advances to the last command
 whose events are all out. When ring[out_k] is full the stage signals ring[risk] and ring[in]
 (the boards its consumers park on) so that they wake and drain it, and then parks on ring[out_k].
+
+Restart: ``matcher`` is this shard's part of the recovered state (``engine.stages.restore``)
+at ``base_seq``. With ``report_path`` the stage writes, when it closes, its part of the live
+state (its books, through the last command it handled) for the supervisor to merge.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 
 from disruptor import AlertException, RingBuffer
 from engine.domain.matcher import Matcher
+from engine.domain.risk import RiskStage
 from engine.domain.types import (
     AddSymbol,
     CancelOrder,
@@ -36,6 +41,7 @@ from engine.domain.types import (
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.event_codec import encode_events_into
+from engine.stages.restore import live_state, write_atomic
 from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import park
@@ -53,6 +59,11 @@ class MatcherAgent:
         out: RingBuffer,
         ring_in: RingBuffer,
         max_batch: int = 4096,
+        *,
+        base_seq: int = 0,
+        matcher: Matcher | None = None,
+        window: int = 1,
+        report_path: str | None = None,
     ) -> None:
         if out.slot_size != EVENT_RECORD_SIZE:
             raise ValueError(f"ring[out] slots must be {EVENT_RECORD_SIZE} bytes")
@@ -63,7 +74,8 @@ class MatcherAgent:
         self._sequence = ring_risk.consumer_sequence(shard)
         self._signal_risk = self._barrier.wait_strategy.signal_all_when_blocking
         self._out_seqr = out.sequencer()
-        self._matcher = Matcher()
+        self._matcher = matcher if matcher is not None else Matcher()
+        self._base, self._window, self._report_path = base_seq, window, report_path
         self._commands = CommandDecoder()
         self._buf = bytearray()  # encoded events not yet in ring[out_k]
         self._flushed = 0  # records of _buf already published
@@ -184,6 +196,10 @@ class MatcherAgent:
         pass
 
     def on_close(self) -> None:
+        if self._report_path is not None:
+            last = self._base + self._through + 1  # the books hold every command through it
+            data = live_state(self._window, last, RiskStage(), [self._matcher], [])
+            write_atomic(self._report_path, data)
         for ring in (self._risk_ring, self._out, self._in):
             ring.close()  # our attached handles (the supervisor owns the segments)
 

@@ -11,6 +11,10 @@ execution reports (Accepted, Rejected, Fill, Cancelled, Replaced, Expired) to th
 with the command's gateway session (``origin``), and counts order-book events (market data
 will consume them). With ``measure_latency`` it records, per command with an execution report,
 now - ts (the injector's monotonic stamp) in microseconds into an HdrHistogram after routing.
+
+After a restart the stream resumes at ``base_seq + 1``: the digest and the event file cover the
+commands of this run only (``summary()["base_seq"]`` says where they start), so the canonical
+stream of the whole history is the recovered replay's through ``base_seq`` followed by these.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class PublisherAgent:
         events_path: str | None = None,
         measure_latency: bool = False,
         max_batch: int = 4096,
+        base_seq: int = 0,
     ) -> None:
         shards = len(outs)
         self._risk_ring, self._outs = ring_risk, outs
@@ -98,7 +103,8 @@ class PublisherAgent:
         self._events_file: IO[bytes] | None = None
         self.latency = HdrHistogram(1, LATENCY_MAX_US, 3) if measure_latency else None
         self.commands = self.exec_reports = 0
-        self.last_seq_no = 0
+        self.base_seq = base_seq
+        self.last_seq_no = base_seq
         self._halt = HaltFlag()
 
     def _drain(self) -> int:
@@ -179,6 +185,7 @@ class PublisherAgent:
             "digest": self.digest.hexdigest(),
             "events": self.digest.count,
             "commands": self.commands,
+            "base_seq": self.base_seq,
             "last_seq_no": self.last_seq_no,
             "exec_reports": self.exec_reports,
             "market_events": self.digest.count - self.exec_reports,

@@ -20,6 +20,13 @@ seq_no wm + W, publishes them, and returns: the next watermark can only come fro
 working on what was just published (no deadlock), and ``wait`` parks on ring[risk], whose
 consumers (the matchers, the publisher) signal it. Events with seq > N - W that were already
 read stay buffered. Outputs depend on W only, never on shards, ring sizes or batch sizes.
+
+Restart (``restored``, see ``engine.stages.restore``): the stage starts from the recovered
+``RiskStage`` at ``base_seq`` with the recovered pending feedback already in ``_ready``; those
+events (seq_no <= base_seq) are applied by the same rule as live ones, before the first command
+N with N - W >= their seq_no, exactly when ``Exchange`` would. With ``report_path`` the stage
+writes, when it closes, its part of :func:`engine.stages.restore.live_state` (after one last
+drain of the out rings): the supervisor merges it with the matchers' parts after a clean stop.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ from engine.domain.types import (
 from engine.event_records import EVENT_CLASSES, encode_event_into
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.event_codec import FastEventDecoder
+from engine.stages.restore import RiskPart, live_state, write_atomic
 from engine.stages.slots import (
     CAP_OFFSET,
     EVENT_OFFSET,
@@ -83,6 +91,9 @@ class RiskAgent:
         feedback_window: int,
         base_seq: int = 0,
         max_batch: int = 4096,
+        *,
+        restored: RiskPart | None = None,
+        report_path: str | None = None,
     ) -> None:
         if ring_risk.slot_size != RISK_SLOT_SIZE or ring_risk.capacity != ring_in.capacity:
             raise ValueError(f"ring[risk] must have {RISK_SLOT_SIZE}-byte slots, same capacity")
@@ -98,11 +109,20 @@ class RiskAgent:
         self._out_seqs = [o.consumer_sequence(OUT_CONSUMER) for o in outs]
         self._slot_bytes = memoryview(ring_risk.slots.reshape(-1))  # type: ignore[arg-type]
         self._risk = RiskStage(serial=feedback_window == 1)
+        self._report_path = report_path
         self._shard = ShardMap(len(outs))
         self._commands = CommandDecoder()
         self._events = FastEventDecoder()
         self._pending: list[deque[tuple[int, Event]]] = [deque() for _ in outs]
         self._ready: deque[tuple[int, Event]] = deque()
+        if restored is not None:
+            if (restored.window, restored.last_seq) != (feedback_window, base_seq):
+                raise ValueError(
+                    f"restored risk state is W={restored.window} at seq {restored.last_seq}, "
+                    f"the stage runs W={feedback_window} from base_seq {base_seq}"
+                )
+            self._risk = restored.risk
+            self._ready.extend(restored.feedback)  # all <= base_seq: in hand, in seq order
         self._wm_seen = -2
         self._park_on_input = True
         self._space_seen = 0
@@ -300,9 +320,27 @@ class RiskAgent:
         pass
 
     def on_close(self) -> None:
+        if self._report_path is not None:
+            self._write_report(self._report_path)
         self._slot_bytes.release()
         for ring in (self._in, self._risk_ring, *self._outs):
             ring.close()  # our attached handles (the supervisor owns the segments)
 
     def halt(self) -> None:
         self._halt.halted = True  # a parked wait sees it within its timeout
+
+    def _write_report(self, path: str) -> None:
+        """Write the risk part of the live state through the last command handled. Meaningful
+        after a drained stop (every matcher then has published through it); the supervisor
+        checks that by comparing the last seqs of every part."""
+        last = self._base + self._in_seq.get() + 1
+        wm = self._watermark()
+        self._drain()
+        self._merge_upto(wm)
+        ready = self._ready
+        applied = []
+        while ready and ready[0][0] <= last + 1 - self._window:  # what Exchange applied
+            applied.append(ready.popleft()[1])
+        self._risk.settler.apply(applied)
+        data = live_state(self._window, last, self._risk, [], list(ready))
+        write_atomic(path, data)
