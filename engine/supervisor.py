@@ -13,7 +13,7 @@ Contract.
 * ``drain(timeout)`` waits until the publisher has published every command injected so far;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
   period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
-* Restart: ``state`` (``engine.topology.prepare_start``) is handed to the stage factories that
+* Restart: ``state`` (``engine.restart.prepare_start``) is handed to the stage factories that
   restore from it; ``spec.base_seq`` says which seq it covers.
 * The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
   write their parts when they close; after a clean ``close()`` (no failure), :meth:`live_state`

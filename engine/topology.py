@@ -41,7 +41,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,7 +53,6 @@ from engine.config import HostConfig
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.journal_format import encode_user_header, journal_dir
 from engine.records import RECORD_SIZE
-from engine.recovery import RecoveryError, read_window, rebuild
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
@@ -173,7 +172,7 @@ def create_rings(spec: TopologySpec) -> Rings:
     return Rings(made[0], made[1], made[2:])
 
 
-def _sync_policy(spec: TopologySpec) -> SyncPolicy:
+def sync_policy(spec: TopologySpec) -> SyncPolicy:
     if spec.journal_sync == "batch":
         return SyncPolicy.every_batch()
     if spec.journal_sync == "interval":
@@ -219,7 +218,7 @@ def build_stage(
         writer = JournalWriter(
             journal_dir(spec.data_dir),
             user_header=encode_user_header(window),
-            policy=_sync_policy(spec),
+            policy=sync_policy(spec),
             segment_bytes=spec.journal_segment_bytes,
             first_seq=base + 1,
         )
@@ -284,52 +283,6 @@ def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> 
 def _restores(name: str) -> bool:
     """Whether stage ``name`` holds exchange state (and so restores it on a restart)."""
     return name in ("risk", "snapshotter") or name.startswith("matcher")
-
-
-class WindowMismatchError(RecoveryError):
-    """The configured feedback window differs from the one the journal was written with."""
-
-
-@dataclass(frozen=True)
-class StartPoint:
-    """Where a host starts: ``spec`` (with ``base_seq``) and the recovered ``state``
-    (``Exchange.snapshot()`` bytes; None on a fresh data directory). ``state_hash`` is the
-    rebuilt exchange's ``state_hash()`` (what ``sequex replay DATA_DIR`` prints), ``snapshot_seq``
-    the snapshot the rebuild started from and ``replayed`` the journaled commands after it."""
-
-    spec: TopologySpec
-    state: bytes | None
-    state_hash: int | None = None
-    snapshot_seq: int | None = None
-    replayed: int = 0
-
-
-def prepare_start(spec: TopologySpec) -> StartPoint:
-    """A fresh start, or the restart point of the journal in ``spec.data_dir`` (see the module
-    docstring). RecoveryError when the configured feedback window differs from the journal's;
-    the errors of ``engine.recovery.rebuild`` (damage, mismatched snapshots) pass through."""
-    directory = journal_dir(spec.data_dir)
-    if not any(directory.glob("*.log")):
-        return StartPoint(replace(spec, base_seq=0), None)
-    # Recover the journal first (truncate a torn tail, sync what the dead writer left in the
-    # page cache), so that the replay below and the journaler see the very same records.
-    JournalWriter(directory, policy=_sync_policy(spec)).close()
-    window = read_window(spec.data_dir)  # refuse before a possibly long replay
-    if window != spec.feedback_window:
-        raise WindowMismatchError(
-            f"{spec.data_dir}: the journal was written with feedback_window {window} but the "
-            f"configuration says {spec.feedback_window}; W decides outcomes, so it cannot "
-            "change over a journal's life"
-        )
-    rebuilt = rebuild(spec.data_dir, digest=False)
-    state = rebuilt.exchange.snapshot()
-    return StartPoint(
-        replace(spec, base_seq=rebuilt.last_seq),
-        state,
-        rebuilt.exchange.state_hash(),
-        rebuilt.snapshot_seq,
-        rebuilt.commands,
-    )
 
 
 def published_seq_no(spec: TopologySpec, ring_risk: RingBuffer) -> int:

@@ -3,7 +3,7 @@
 On a fresh data directory the configured setup (symbols, STP modes, deposits; see
 ``engine.config.setup_commands``) is injected first through ring[in], so admin goes through the
 same sequenced, journaled stream as trading. On a data directory that holds a journal the host
-recovers instead (``engine.topology.prepare_start``: newest snapshot + journal tail, W from the
+recovers instead (``engine.restart.prepare_start``: newest snapshot + journal tail, W from the
 journal header; a configured feedback_window that differs is refused with exit code 2), prints
 ``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence; the
 setup is not injected again. A snapshotter process writes a snapshot every ``[journal]
@@ -43,8 +43,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError, load_config, setup_commands
     from engine.recovery import RecoveryError
+    from engine.restart import WindowMismatchError, prepare_start
     from engine.supervisor import Supervisor
-    from engine.topology import TopologySpec, WindowMismatchError, prepare_start
+    from engine.topology import TopologySpec
     from journal import JournalError
 
     try:

@@ -78,8 +78,8 @@ def feed(
 
 def host_main(scenario_json: str, prefix: str, data_dir: str, events_path: str) -> None:
     """The host the test kills: recover or start fresh, feed the workload, then idle."""
+    from engine.restart import prepare_start
     from engine.supervisor import Supervisor
-    from engine.topology import prepare_start
 
     scenario = Scenario(**json.loads(scenario_json))
     spec = scenario.spec(prefix, Path(data_dir), scenario.shards, events_path=events_path)

@@ -25,9 +25,9 @@ import pytest
 
 from disruptor import AlertException
 from engine.recovery import rebuild
+from engine.restart import prepare_start
 from engine.stages.restore import state_hash
 from engine.supervisor import Supervisor
-from engine.topology import prepare_start
 from tests.integration.crash_support import (
     Scenario,
     acknowledged,

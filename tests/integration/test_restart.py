@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from engine.recovery import rebuild
+from engine.restart import WindowMismatchError, prepare_start
 from engine.stages.injector import encode_records
 from engine.stages.restore import exchange_live_state, merge_parts, state_hash
 from engine.stages.snapshotter import SnapshotterAgent
-from engine.topology import TopologySpec, WindowMismatchError, in_process, prepare_start
+from engine.topology import TopologySpec, in_process
 from tests.integration.crash_support import replay, tail_digest
 from tests.integration.streams import mixed_stream
 
