@@ -13,6 +13,10 @@ Contract.
 * ``drain(timeout)`` waits until the publisher has published every command injected so far;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
   period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
+* Gateway: with ``spec.gateway``, :meth:`start_gateway` (after any setup was injected through
+  :meth:`injector` and drained, so ring[in] keeps one writer at a time) starts the gateway
+  process, which becomes the single writer of ring[in]; the watchdog watches it like a stage.
+  :meth:`stop_gateway` stops it first on the way down, so nothing enters a draining host.
 * Restart: ``state`` (``engine.restart.prepare_start``) is handed to the stage factories that
   restore from it; ``spec.base_seq`` says which seq it covers.
 * The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
@@ -29,6 +33,8 @@ from pathlib import Path
 from types import TracebackType
 
 from disruptor import AgentCrashed, AgentProcess, cleanup_stale, list_names
+from engine.config import HostConfig
+from engine.gateway.process import GatewayProcess
 from engine.stages.injector import Injector
 from engine.stages.restore import merge_parts
 from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
@@ -44,10 +50,12 @@ class Supervisor:
         self._state = state
         self._start_method = start_method
         self.rings: Rings | None = None
-        self.processes: list[AgentProcess] = []
+        self.processes: list[AgentProcess | GatewayProcess] = []
+        self.gateway: GatewayProcess | None = None
         self.failure: tuple[str, int | None] | None = None
         self.stopped = threading.Event()
         self._closing = False
+        self._stopping_gateway = False
         self._watchdog: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -76,7 +84,9 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._closing:
-            for proc in self.processes:
+            for proc in list(self.processes):
+                if proc is self.gateway and self._stopping_gateway:
+                    continue  # stopped on purpose, on the way down
                 if not proc.is_alive() and not self._closing:
                     self.failure = (proc.name, proc.exitcode)
                     if self.rings is not None:
@@ -85,9 +95,25 @@ class Supervisor:
                     return
             time.sleep(0.01)
 
+    def start_gateway(self, config: HostConfig) -> GatewayProcess:
+        """Start the gateway: from now on it alone writes ring[in] (no injector after this)."""
+        assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
+        gateway = GatewayProcess(config, self.spec.ring_in, self.spec.ring_exec, self.spec.base_seq)
+        gateway.start()
+        self.gateway = gateway
+        self.processes.append(gateway)
+        return gateway
+
+    def stop_gateway(self, timeout: float = 5.0) -> None:
+        """Stop the gateway (no more input); a no-op without one."""
+        if self.gateway is not None and self.gateway.is_alive():
+            self._stopping_gateway = True
+            self.gateway.stop(timeout)
+
     def injector(self, *, stamp_ts: bool = False) -> Injector:
         """The producer of ring[in] (one per host: single writer)."""
         assert self.rings is not None, "start() first"
+        assert self.gateway is None, "the gateway is the writer of ring[in] once started"
         return Injector(self.rings.ring_in, self.spec.base_seq, stamp_ts=stamp_ts)
 
     def published_seq_no(self) -> int:
@@ -117,6 +143,7 @@ class Supervisor:
         self._closing = True
         if self._watchdog is not None:
             self._watchdog.join()
+        self.stop_gateway(grace)
         if self.rings is not None:
             self.rings.alert()
         deadline = time.monotonic() + grace

@@ -51,12 +51,14 @@ import numpy as np
 from disruptor import Agent, RingBuffer
 from engine.config import HostConfig
 from engine.event_records import EVENT_RECORD_SIZE
+from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
+from engine.gateway.router import ROUTED_EVENTS, ReportRouter
 from engine.journal_format import encode_user_header, journal_dir
 from engine.records import RECORD_SIZE
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
-from engine.stages.publisher import ExecRouter, PublisherAgent
+from engine.stages.publisher import EXEC_EVENTS, ExecRouter, PublisherAgent
 from engine.stages.restore import matcher_part, risk_part
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
@@ -84,6 +86,7 @@ class TopologySpec:
     pinning: dict[str, int] = field(default_factory=dict)
     snapshot_every: int = 0  # 0: no snapshotter process
     report_dir: str | None = None  # risk/matcher stages write their state parts here at close
+    gateway: bool = False  # an exec ring carries routed reports to the gateway process
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -123,6 +126,10 @@ class TopologySpec:
     def ring_out(self, shard: int) -> str:
         return f"{self.prefix}out{shard}"
 
+    @property
+    def ring_exec(self) -> str:
+        return f"{self.prefix}exec"
+
     def stage_names(self) -> list[str]:
         """Stages in start order (downstream first, so nothing waits on a missing peer)."""
         names = ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk", "journaler"]
@@ -142,9 +149,11 @@ class Rings:
     ring_in: RingBuffer
     ring_risk: RingBuffer
     outs: list[RingBuffer]
+    ring_exec: RingBuffer | None = None
 
     def all(self) -> list[RingBuffer]:
-        return [self.ring_in, self.ring_risk, *self.outs]
+        extra = [] if self.ring_exec is None else [self.ring_exec]
+        return [self.ring_in, self.ring_risk, *self.outs, *extra]
 
     def alert(self) -> None:
         for ring in self.all():
@@ -165,11 +174,14 @@ def create_rings(spec: TopologySpec) -> Rings:
         )
         for k in range(spec.shards):
             made.append(RingBuffer.create(spec.ring_out(k), spec.capacity, EVENT_RECORD_SIZE, 2))
+        if spec.gateway:
+            made.append(create_exec_ring(spec.ring_exec, spec.capacity))
     except BaseException:
         for ring in made:
             ring.close()
         raise
-    return Rings(made[0], made[1], made[2:])
+    outs = made[2 : 2 + spec.shards]
+    return Rings(made[0], made[1], outs, made[2 + spec.shards] if spec.gateway else None)
 
 
 def sync_policy(spec: TopologySpec) -> SyncPolicy:
@@ -246,10 +258,16 @@ def build_stage(
             report_path=spec.report_path(name),
         )
     if name == "publisher":
+        routed_kinds = EXEC_EVENTS
+        if spec.gateway and router is None:
+            # reports (and admin results, for the operator's session) go to the gateway
+            router = ReportRouter(ExecRingWriter(attach(spec.ring_exec)))
+            routed_kinds = ROUTED_EVENTS
         return PublisherAgent(
             attach(spec.ring_risk),
             outs,
             router=router,
+            routed_kinds=routed_kinds,
             summary_path=spec.summary_path,
             events_path=spec.events_path,
             measure_latency=spec.measure_latency,

@@ -11,8 +11,13 @@ snapshot_every`` commands and one at shutdown. SIGINT/SIGTERM drain (stop inject
 rings empty) and stop cleanly with exit code 0, printing ``live_state_hash`` and ``last_seq``:
 the hash of the stages' own state at the stop (see ``engine.stages.restore.live_state``; with
 W = 1 it equals ``sequex replay``'s state_hash). A stage that dies stops everything with exit
-code 1, naming it; damaged or inconsistent data refuses to start with exit code 1. Until the
-gateway lands there is no network input.
+code 1, naming it; damaged or inconsistent data refuses to start with exit code 1.
+
+Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, see
+``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
+operator sends admin commands (``sequex admin``). The FIX 4.4, OUCH 4.2 and market-data
+endpoints are listed but not served until their gateways land. On the way down the gateway
+stops first, so nothing enters a draining host.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     prefix = args.prefix or f"sequex-{os.getpid()}-"
     reports = tempfile.TemporaryDirectory(prefix="sequex-state-")
-    spec = TopologySpec.from_config(config, prefix, data_dir=data_dir, report_dir=reports.name)
+    spec = TopologySpec.from_config(
+        config, prefix, data_dir=data_dir, report_dir=reports.name, gateway=True
+    )
     try:
         start = prepare_start(spec)
     except WindowMismatchError as exc:
@@ -98,11 +105,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{start.replayed} journaled commands replayed)"
             )
             print(f"state_hash {start.state_hash:016x}")
+        supervisor.start_gateway(config)
+        json_endpoint = config.endpoints["json"]
+        if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
+            raise SystemExit(_failed(supervisor))
         for name, endpoint in sorted(config.endpoints.items()):
-            print(f"  {name:<20} {endpoint}  (not served until the gateway lands)")
+            served = "serving JSON lines" if name == "json" else "not served yet"
+            print(f"  {name:<20} {endpoint}  ({served})")
         print("press Ctrl-C to stop", flush=True)
         while not stop.is_set() and not supervisor.stopped.is_set():
             stop.wait(0.1)
+        supervisor.stop_gateway()
         if supervisor.failure is None:
             drained = supervisor.drain(timeout=30.0)
             print("draining: " + ("done" if drained else "timed out"), flush=True)
@@ -115,6 +128,24 @@ def run(args: argparse.Namespace) -> int:
     reports.cleanup()
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
+    """Wait until the gateway accepts connections; False if it died or never listened."""
+    import socket
+    import time
+
+    host, _, port = endpoint.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and supervisor.failure is None:
+        try:
+            with socket.create_connection((host, int(port)), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    if supervisor.failure is None:
+        print(f"sequex run: the gateway did not listen on {endpoint}", file=sys.stderr)
+    return False
 
 
 def _print_live_state(supervisor: Any) -> None:

@@ -310,15 +310,17 @@ def run_gateway(
     exec_ring_name: str,
     base_seq: int,
     setup: Sequence[Command] = (),
+    stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
 ) -> None:
-    """Process entry point (picklable, for a spawned process): serve until SIGTERM or SIGINT,
-    then close cleanly (listener, sessions, exec thread, ring handles)."""
+    """Process entry point (picklable, for a spawned process): serve until one of
+    ``stop_signals`` arrives, then close cleanly (listener, sessions, exec thread, ring
+    handles)."""
 
     async def main() -> None:
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in stop_signals:
             loop.add_signal_handler(signum, task.cancel)
         server = GatewayServer(config, ring_in_name, exec_ring_name, base_seq, setup=setup)
         with contextlib.suppress(asyncio.CancelledError):

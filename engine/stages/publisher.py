@@ -80,6 +80,7 @@ class PublisherAgent:
         outs: list[RingBuffer],
         *,
         router: ExecRouter | None = None,
+        routed_kinds: frozenset[type] = EXEC_EVENTS,
         summary_path: str | None = None,
         events_path: str | None = None,
         measure_latency: bool = False,
@@ -97,6 +98,9 @@ class PublisherAgent:
         self._decoder = FastEventDecoder()
         self._max_batch = max_batch
         self.router: ExecRouter = router if router is not None else CountingRouter()
+        #: the event classes handed to the router: execution reports, plus admin results when
+        #: a gateway routes them back to the operator's session
+        self._routed_kinds = routed_kinds
         self.digest = OutputDigest()
         self._summary_path = summary_path
         self._events_path = events_path
@@ -155,6 +159,7 @@ class PublisherAgent:
         pending, update = self._pending, self.digest.update
         write = self._events_file.write if self._events_file is not None else None
         route, latency, exec_kinds = self.router.route, self.latency, EXEC_EVENTS
+        routed_kinds = self._routed_kinds
         reports_total = 0
         for i, seq_no in enumerate(seq_nos):
             events: list[Event] = [next(risk_events)[2]] if has[i] else []
@@ -166,10 +171,10 @@ class PublisherAgent:
             data = update(seq_no, events)
             if write is not None:
                 write(data)
-            reports = [e for e in events if e.__class__ in exec_kinds]
+            reports = [e for e in events if e.__class__ in routed_kinds]
             if reports:
                 route(origins[i], seq_no, reports)
-                reports_total += len(reports)
+                reports_total += sum(e.__class__ in exec_kinds for e in reports)
                 if latency is not None:
                     elapsed = (time.monotonic_ns() - stamps[i]) // 1000
                     if 0 <= elapsed < LATENCY_MAX_US:  # else not stamped by our clock

@@ -1,0 +1,165 @@
+"""The real host behind its JSON-lines gateway: admin, order entry, acks and a maker's fill.
+
+`sequex run` starts every stage and the gateway as processes; `sequex admin` and raw firm
+sessions talk to it over loopback; SIGTERM stops it cleanly, and a replay of its journal
+reaches the state the host reported at the stop.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from disruptor import list_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def host_config(tmp_path: Path, window: int = 1) -> tuple[Path, str]:
+    """The demo config with its data in ``tmp_path`` and the gateway on a free port."""
+    endpoint = f"127.0.0.1:{free_port()}"
+    text = (ROOT / "config" / "demo.toml").read_text()
+    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"')
+    text = text.replace("feedback_window = 1024", f"feedback_window = {window}")
+    text = text.replace('json = "127.0.0.1:9877"', f'json = "{endpoint}"')
+    path = tmp_path / "host.toml"
+    path.write_text(text)
+    return path, endpoint
+
+
+class Firm:
+    """A raw JSON-lines session of one firm."""
+
+    def __init__(self, endpoint: str, firm: str, password: str) -> None:
+        host, _, port = endpoint.rpartition(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.lines = self.sock.makefile("rb")
+        self.send({"type": "login", "firm": firm, "password": password})
+        assert self.next()["type"] == "login_ok"
+
+    def send(self, obj: dict[str, Any]) -> None:
+        self.sock.sendall(json.dumps(obj).encode() + b"\n")
+
+    def next(self) -> dict[str, Any]:
+        line = self.lines.readline()
+        assert line, "the gateway closed the session"
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def until(self, kind: str, **fields: Any) -> dict[str, Any]:
+        while True:
+            reply = self.next()
+            if reply["type"] == kind and all(reply.get(k) == v for k, v in fields.items()):
+                return reply
+
+    def close(self) -> None:
+        self.lines.close()
+        self.sock.close()
+
+
+def order(
+    firm: str, account: str, side: str, qty: int, price: int, tif: str, cid: str
+) -> dict[str, Any]:
+    return {
+        "type": "new_order",
+        "firm": firm,
+        "account": account,
+        "symbol": "ACME",
+        "side": side,
+        "order_type": "limit",
+        "tif": tif,
+        "qty": qty,
+        "price": price,
+        "client_order_id": cid,
+    }
+
+
+def sequex(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path) -> None:
+    config, endpoint = host_config(tmp_path)
+    prefix = f"sequex-gw{time.monotonic_ns() % 10**9}-"
+    host = subprocess.Popen(
+        [sys.executable, "-m", "tools.cli", "run", "--config", str(config), "--prefix", prefix],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert host.stdout is not None
+        banner = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = host.stdout.readline()
+            assert line, f"host exited early: {host.stderr.read() if host.stderr else ''}"
+            banner.append(line)
+            if line.startswith("press Ctrl-C"):
+                break
+        assert any("serving JSON lines" in line for line in banner)
+
+        admin = sequex("admin", "--endpoint", endpoint, "--password", "admin-pass")
+        assert admin.returncode == 2  # no command: a usage error, never a traceback
+        deposit = sequex(
+            "admin", "--endpoint", endpoint, "--password", "admin-pass",
+            "deposit", "BETA-2", "CASH", "5000",
+        )  # fmt: skip
+        assert deposit.returncode == 0, deposit.stderr
+        assert '"type":"balance_changed","account":"BETA-2"' in deposit.stdout
+        refused = sequex(
+            "admin", "--endpoint", endpoint, "--password", "admin-pass", "halt", "NOPE"
+        )
+        assert refused.returncode == 1
+
+        alpha = Firm(endpoint, "ALPHA", "alpha-pass")
+        beta = Firm(endpoint, "BETA", "beta-pass")
+        alpha.send(order("ALPHA", "ALPHA-1", "sell", 100, 1_000_000, "day", "a1"))
+        seq = alpha.until("sequenced")["seq"]
+        assert alpha.until("accepted")["order_id"] == seq  # the ack {order_id, seq_no}
+        beta.send(order("BETA", "BETA-1", "buy", 30, 1_010_000, "ioc", "b1"))
+        taker = beta.until("fill")
+        assert (taker["fill_qty"], taker["fill_price"], taker["liquidity"]) == (
+            30,
+            1_000_000,
+            "taker",
+        )
+        maker = alpha.until("fill")  # caused by BETA's command, delivered to ALPHA's session
+        assert (maker["order_id"], maker["leaves_qty"], maker["liquidity"]) == (seq, 70, "maker")
+        beta.send(order("ALPHA", "ALPHA-1", "buy", 1, 1_000_000, "day", "x"))
+        assert beta.until("error")["code"] == "wrong_firm"  # refused before ring[in]
+        alpha.close()
+        beta.close()
+    finally:
+        host.send_signal(signal.SIGTERM)
+        out, err = host.communicate(timeout=60)
+    assert host.returncode == 0, err
+    assert list_names(prefix) == []
+    values = dict(
+        line.split(" ", 1) for line in out.splitlines() if line.startswith(("live_", "last_"))
+    )
+    replay = sequex("replay", str(tmp_path / "var"), "--from-start")
+    assert replay.returncode == 0, replay.stderr
+    replayed = dict(line.split(" ", 1) for line in replay.stdout.splitlines() if " " in line)
+    assert replayed["last_seq"] == values["last_seq"]
+    assert replayed["state_hash"] == values["live_state_hash"]  # W = 1: the same state
