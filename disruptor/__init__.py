@@ -18,7 +18,15 @@ One producer and one consumer in two processes::
     ring.alert(); proc.join(); ring.close()  # the owner unlinks on close
 """
 
-from disruptor.agent import Agent, AgentCrashed, AgentProcess, AgentRunner, AgentThread, wait_any
+from disruptor.agent import (
+    Agent,
+    AgentCrashed,
+    AgentProcess,
+    AgentRunner,
+    AgentThread,
+    ManagedProcess,
+    wait_any,
+)
 from disruptor.barrier import SequenceBarrier
 from disruptor.idle import (
     BackoffIdleStrategy,
@@ -55,6 +63,7 @@ __all__ = [
     "BusySpinWaitStrategy",
     "IdleStrategy",
     "LocalSequence",
+    "ManagedProcess",
     "NoOpIdleStrategy",
     "PerEventHandler",
     "RingBuffer",

@@ -96,24 +96,17 @@ def _child_main(
     runner.run()
 
 
-class AgentProcess:
-    """One agent in its own OS process."""
+class ManagedProcess:
+    """A child OS process the supervisor can watch and stop: the handle every host process
+    shares (a stage's :class:`AgentProcess`, or a process that is not an agent, such as an
+    asyncio server). ``stop`` is SIGTERM, then SIGKILL after ``timeout``."""
 
     def __init__(
-        self,
-        factory: Callable[[], Agent],
-        *,
-        name: str = "agent",
-        cpu: int | None = None,
-        idle: IdleStrategy | None = None,
-        start_method: str = "spawn",
-        freeze_gc: bool = True,
+        self, target: Callable[..., None], args: tuple[Any, ...], *, name: str, start_method: str
     ) -> None:
         ctx: Any = multiprocessing.get_context(start_method)
         self.name = name
-        self._process: BaseProcess = ctx.Process(
-            target=_child_main, args=(factory, idle, cpu, freeze_gc), name=name, daemon=True
-        )
+        self._process: BaseProcess = ctx.Process(target=target, args=args, name=name, daemon=True)
 
     @property
     def pid(self) -> int | None:
@@ -150,6 +143,24 @@ class AgentProcess:
         code = self._process.exitcode
         if code not in (None, 0):
             raise AgentCrashed(self.name, code)
+
+
+class AgentProcess(ManagedProcess):
+    """One agent in its own OS process."""
+
+    def __init__(
+        self,
+        factory: Callable[[], Agent],
+        *,
+        name: str = "agent",
+        cpu: int | None = None,
+        idle: IdleStrategy | None = None,
+        start_method: str = "spawn",
+        freeze_gc: bool = True,
+    ) -> None:
+        super().__init__(
+            _child_main, (factory, idle, cpu, freeze_gc), name=name, start_method=start_method
+        )
 
 
 class AgentThread:

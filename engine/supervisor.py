@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from disruptor import AgentCrashed, AgentProcess, cleanup_stale, list_names
+from disruptor import AgentCrashed, AgentProcess, ManagedProcess, cleanup_stale, list_names
 from engine.config import HostConfig
 from engine.gateway.process import GatewayProcess
 from engine.stages.injector import Injector
@@ -50,7 +50,7 @@ class Supervisor:
         self._state = state
         self._start_method = start_method
         self.rings: Rings | None = None
-        self.processes: list[AgentProcess | GatewayProcess] = []
+        self.processes: list[ManagedProcess] = []
         self.gateway: GatewayProcess | None = None
         self.failure: tuple[str, int | None] | None = None
         self.stopped = threading.Event()

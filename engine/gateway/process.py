@@ -9,11 +9,9 @@ no command enters a host that is draining).
 
 from __future__ import annotations
 
-import multiprocessing
 import signal
-from multiprocessing.process import BaseProcess
-from typing import Any
 
+from disruptor import ManagedProcess
 from engine.config import HostConfig
 from engine.gateway.server import run_gateway
 
@@ -23,7 +21,7 @@ def _gateway_main(config: HostConfig, ring_in: str, ring_exec: str, base_seq: in
     run_gateway(config, ring_in, ring_exec, base_seq, stop_signals=(signal.SIGTERM,))
 
 
-class GatewayProcess:
+class GatewayProcess(ManagedProcess):
     """The JSON-lines gateway serving ``config``'s endpoint, as the single writer of ring[in]."""
 
     def __init__(
@@ -35,41 +33,5 @@ class GatewayProcess:
         *,
         name: str = "gateway",
     ) -> None:
-        ctx: Any = multiprocessing.get_context("spawn")
-        self.name = name
-        self._process: BaseProcess = ctx.Process(
-            target=_gateway_main,
-            args=(config, ring_in, ring_exec, base_seq),
-            name=name,
-            daemon=True,
-        )
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    @property
-    def exitcode(self) -> int | None:
-        return self._process.exitcode
-
-    def start(self) -> None:
-        self._process.start()
-
-    def is_alive(self) -> bool:
-        return self._process.is_alive()
-
-    def join(self, timeout: float | None = None) -> int | None:
-        self._process.join(timeout)
-        return self._process.exitcode
-
-    def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to ``timeout``, then SIGKILL; returns the exit code."""
-        if self._process.pid is None:
-            return None
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join(timeout)
-        return self._process.exitcode
+        args = (config, ring_in, ring_exec, base_seq)
+        super().__init__(_gateway_main, args, name=name, start_method="spawn")
