@@ -58,6 +58,8 @@ class HostConfig:
     data_dir: str = "var"
     matcher_shards: int = 2
     feedback_window: int = 1024
+    #: "sharded" (risk stage + matcher shards) or "fused" (one core stage runs the Exchange)
+    topology: str = "sharded"
     ring_capacity: int = 65536
     journal_sync: str = "batch"
     journal_interval_ms: int = 2
@@ -83,6 +85,7 @@ DEFAULT_ENDPOINTS = {
     "json": "127.0.0.1:9877",
 }
 SYNC_POLICIES = ("batch", "interval", "none")
+TOPOLOGIES = ("sharded", "fused")
 STP_NAMES = {mode.name.lower(): mode for mode in SelfTradePrevention}
 
 
@@ -217,12 +220,16 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
             raise endpoints_table.fail(key, "is not a known endpoint")
         endpoints[key] = endpoints_table.text(key, None)
     pinning = {stage: pinning_table.integer(stage, None) for stage in sorted(pinning_table.table)}
+    topology = exchange.text("topology", "sharded")
+    if topology not in TOPOLOGIES:
+        raise exchange.fail("topology", f"must be one of {', '.join(TOPOLOGIES)}, not {topology!r}")
     symbols = _symbols(top)
     config = HostConfig(
         source=source,
         data_dir=exchange.text("data_dir", "var", max_len=4096),
         matcher_shards=exchange.integer("matcher_shards", 2, minimum=1),
         feedback_window=exchange.integer("feedback_window", 1024, minimum=1),
+        topology=topology,
         ring_capacity=capacity,
         journal_sync=sync,
         journal_interval_ms=journal.integer("interval_ms", 2, minimum=1),

@@ -20,7 +20,8 @@ Contract.
 * Restart: ``state`` (``engine.restart.prepare_start``) is handed to the stage factories that
   restore from it; ``spec.base_seq`` says which seq it covers.
 * The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
-  write their parts when they close; after a clean ``close()`` (no failure), :meth:`live_state`
+  (in a fused topology: the core, as the risk part and the one matcher part) write their parts
+  when they close; after a clean ``close()`` (no failure), :meth:`live_state`
   merges them (``engine.stages.restore.merge_parts``) into ``(last_seq, state bytes)``: the
   host's in-memory state, for comparison with an offline rebuild of its journal.
 """

@@ -14,6 +14,10 @@
                            │          before the matcher's sequence on ring[risk] moves
                            ├── consumer 0: risk stage  fill feedback, window W (engine.stages.risk)
                            └── consumer 1: publisher   canonical merge -> digest, exec router
+    fused (``TopologySpec.fused``, one shard): ring[in] -> journaler ∥ core (barrier on the
+                           journaler) -> ring[risk] + ring[out0] -> publisher, unchanged: the
+                           core runs a whole Exchange(W) (``engine.stages.core``) in place of
+                           the risk stage and matcher 0; fewer processes, one codec pass
     snapshotter (niced, on no ring): follows the journal files up to durable_seq (the
                            journaler's sequence on ring[in]) into its own Exchange(W) and
                            writes a snapshot every ``snapshot_every`` commands and at close
@@ -55,11 +59,12 @@ from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
 from engine.gateway.router import ROUTED_EVENTS, ReportRouter
 from engine.journal_format import encode_user_header, journal_dir
 from engine.records import RECORD_SIZE
+from engine.stages.core import CoreAgent
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
 from engine.stages.publisher import EXEC_EVENTS, ExecRouter, PublisherAgent
-from engine.stages.restore import matcher_part, risk_part
+from engine.stages.restore import exchange_part, matcher_part, risk_part
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.stages.snapshotter import SnapshotterAgent
@@ -85,8 +90,9 @@ class TopologySpec:
     measure_latency: bool = False
     pinning: dict[str, int] = field(default_factory=dict)
     snapshot_every: int = 0  # 0: no snapshotter process
-    report_dir: str | None = None  # risk/matcher stages write their state parts here at close
+    report_dir: str | None = None  # risk/matcher (or core) stages write state parts here at close
     gateway: bool = False  # an exec ring carries routed reports to the gateway process
+    fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -95,6 +101,8 @@ class TopologySpec:
             raise ValueError(f"ring capacity must be a power of two >= 2, got {self.capacity}")
         if self.feedback_window < 1:
             raise ValueError(f"feedback_window must be >= 1, got {self.feedback_window}")
+        if self.fused and self.shards != 1:
+            raise ValueError(f"a fused topology has one (virtual) shard, got {self.shards}")
 
     @classmethod
     def from_config(cls, config: HostConfig, prefix: str, **overrides: Any) -> TopologySpec:
@@ -109,8 +117,11 @@ class TopologySpec:
             "journal_segment_bytes": config.journal_segment_bytes,
             "snapshot_every": config.snapshot_every,
             "pinning": dict(config.pinning),
+            "fused": config.topology == "fused",
         }
         values.update(overrides)
+        if values["fused"]:
+            values["shards"] = 1  # matcher_shards means nothing to a fused core
         return cls(**values)
 
     # -- names ------------------------------------------------------------------------------
@@ -132,7 +143,11 @@ class TopologySpec:
 
     def stage_names(self) -> list[str]:
         """Stages in start order (downstream first, so nothing waits on a missing peer)."""
-        names = ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk", "journaler"]
+        if self.fused:
+            names = ["publisher", "core", "journaler"]
+        else:
+            names = ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk"]
+            names.append("journaler")
         return (["snapshotter"] if self.snapshot_every > 0 else []) + names
 
     def report_path(self, stage: str) -> str | None:
@@ -246,6 +261,19 @@ def build_stage(
             nice=SNAPSHOTTER_NICE if tune_gc else 0,
         )
     outs = [attach(spec.ring_out(k)) for k in range(spec.shards)]
+    if name == "core":
+        # The supervisor merges a "risk" part and one "matcher0" part: the core writes both.
+        paths = [spec.report_path(part) for part in ("risk", "matcher0")]
+        return CoreAgent(
+            attach(spec.ring_in),
+            attach(spec.ring_risk),
+            outs[0],
+            window,
+            base,
+            spec.max_batch,
+            exchange=None if state is None else exchange_part(state, window, base),
+            report_paths=[p for p in paths if p is not None],
+        )
     if name == "risk":
         return RiskAgent(
             attach(spec.ring_in),
@@ -300,7 +328,7 @@ def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> 
 
 def _restores(name: str) -> bool:
     """Whether stage ``name`` holds exchange state (and so restores it on a restart)."""
-    return name in ("risk", "snapshotter") or name.startswith("matcher")
+    return name in ("risk", "snapshotter", "core") or name.startswith("matcher")
 
 
 def published_seq_no(spec: TopologySpec, ring_risk: RingBuffer) -> int:

@@ -12,6 +12,9 @@ tmpfs); the publisher consumes every output (canonical digest, exec routing). Fi
 * ``exchange_commands_per_s``: the in-process ``Exchange(W).submit`` on the same commands in
   this run, the single-process baseline (``exchange_w1_commands_per_s``: with W = 1, which
   takes the Exchange's fused serial path).
+* ``--fused``: the host runs the fused topology (one core stage runs ``Exchange(W)``,
+  ``engine.stages.core``); the sharded host is then timed too, its repeats interleaved with
+  the fused ones so both see the same machine load: ``sharded_orders_per_s`` (and range).
 
 Measures only; never asserts a goal.
 """
@@ -46,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-seconds", type=float, default=8.0, help="paced run length")
     parser.add_argument("--dir", default=".", help="where the journals go (a real disk)")
     parser.add_argument("--seed", type=int, default=1, help="workload seed")
+    parser.add_argument(
+        "--fused", action="store_true", help="fused topology (and the sharded one for comparison)"
+    )
 
 
 def bench_spec(
@@ -56,6 +62,7 @@ def bench_spec(
     window: int = 1024,
     capacity: int = 65536,
     latency: bool = False,
+    fused: bool = False,
 ) -> TopologySpec:
     """A host of the benchmark: durable journal (fdatasync per group commit) under ``root``."""
     return TopologySpec(
@@ -67,14 +74,18 @@ def bench_spec(
         journal_sync="batch",
         summary_path=str(root / f"{run}.json"),
         measure_latency=latency,
+        fused=fused,
     )
 
 
-def _spec(args: argparse.Namespace, root: Path, run: str, latency: bool) -> TopologySpec:
+def _spec(
+    args: argparse.Namespace, root: Path, run: str, latency: bool, fused: bool
+) -> TopologySpec:
     return bench_spec(
         root,
         run,
-        shards=args.shards,
+        shards=1 if fused else args.shards,
+        fused=fused,
         window=args.feedback_window,
         capacity=args.capacity,
         latency=latency,
@@ -131,17 +142,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     serial = time_exchange(workload, 1)[0]  # W = 1 takes the Exchange's fused fast path
     root = Path(tempfile.mkdtemp(prefix="bench-pipeline-", dir=args.dir))
     try:
-        rates = [
-            _throughput(_spec(args, root, f"t{i}", False), workload) for i in range(args.repeats)
-        ]
+        rates: list[float] = []
+        sharded: list[float] = []
+        for i in range(args.repeats):
+            rates.append(_throughput(_spec(args, root, f"t{i}", False, args.fused), workload))
+            if args.fused:
+                sharded.append(_throughput(_spec(args, root, f"s{i}", False, False), workload))
         median = statistics.median(rates)
-        hist = _latency(_spec(args, root, "lat", True), workload, median / 2, args.latency_seconds)
+        spec = _spec(args, root, "lat", True, args.fused)
+        hist = _latency(spec, workload, median / 2, args.latency_seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    comparison: dict[str, Any] = {}
+    if sharded:
+        comparison = {
+            "sharded_orders_per_s": round(statistics.median(sharded)),
+            "sharded_orders_per_s_min": round(min(sharded)),
+            "sharded_orders_per_s_max": round(max(sharded)),
+        }
     return {
+        "topology": "fused" if args.fused else "sharded",
         "orders_per_s": round(median),
         "orders_per_s_min": round(min(rates)),
         "orders_per_s_max": round(max(rates)),
+        **comparison,
         "p50_us": hist.get_value_at_percentile(50),
         "p99_us": hist.get_value_at_percentile(99),
         "p999_us": hist.get_value_at_percentile(99.9),
@@ -150,6 +174,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "exchange_commands_per_s": round(len(workload.commands) / baseline),
         "exchange_w1_commands_per_s": round(len(workload.commands) / serial),
         "commands": len(workload.commands),
-        "shards": args.shards,
+        "shards": 1 if args.fused else args.shards,
         "feedback_window": args.feedback_window,
     }

@@ -6,7 +6,8 @@ same sequenced, journaled stream as trading. On a data directory that holds a jo
 recovers instead (``engine.restart.prepare_start``: newest snapshot + journal tail, W from the
 journal header; a configured feedback_window that differs is refused with exit code 2), prints
 ``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence; the
-setup is not injected again. A snapshotter process writes a snapshot every ``[journal]
+setup is not injected again (unless the journal holds no command yet: a first run that stopped
+before its setup was journaled). A snapshotter process writes a snapshot every ``[journal]
 snapshot_every`` commands and one at shutdown. SIGINT/SIGTERM drain (stop injecting, let the
 rings empty) and stop cleanly with exit code 0, printing ``live_state_hash`` and ``last_seq``:
 the hash of the stages' own state at the stop (see ``engine.stages.restore.live_state``; with
@@ -23,6 +24,7 @@ stops first, so nothing enters a draining host.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -59,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"sequex run: {exc}", file=sys.stderr)
         return EXIT_USAGE
     data_dir = args.data_dir or config.data_dir
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"sequex run: cannot use data directory {data_dir}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     prefix = args.prefix or f"sequex-{os.getpid()}-"
     reports = tempfile.TemporaryDirectory(prefix="sequex-state-")
     spec = TopologySpec.from_config(
@@ -87,16 +93,17 @@ def run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(spec, state=start.state)
     try:
         supervisor.start()
-        setup = setup_commands(config) if start.state is None else []
+        setup = setup_commands(config) if needs_setup(start.spec) else []
         if setup:
             supervisor.injector().submit(setup)
         if not supervisor.drain(timeout=30.0):
             raise SystemExit(_failed(supervisor))
         print(
-            f"sequex host up: {spec.shards} matcher shard(s), W={spec.feedback_window}, "
+            f"sequex host up: {'fused core' if spec.fused else f'{spec.shards} matcher shard(s)'}, "
+            f"W={spec.feedback_window}, "
             f"data in {data_dir}, shm prefix {prefix}"
         )
-        if start.state_hash is None:
+        if setup or start.state_hash is None:
             print(f"  setup: {len(setup)} admin commands journaled and applied")
         else:
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
@@ -105,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{start.replayed} journaled commands replayed)"
             )
             print(f"state_hash {start.state_hash:016x}")
-        supervisor.start_gateway(config)
+        # the gateway reads the last journaled ts there (its ts floor after a restart)
+        supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir))
         json_endpoint = config.endpoints["json"]
         if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
             raise SystemExit(_failed(supervisor))
@@ -128,6 +136,13 @@ def run(args: argparse.Namespace) -> int:
     reports.cleanup()
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def needs_setup(spec: Any) -> bool:
+    """Whether the configured setup (symbols, STP modes, deposits) must be injected: only when
+    nothing is journaled yet (``base_seq`` 0). That includes a journal left empty by a first
+    run that stopped before its setup was durable: the recovered state is then empty too."""
+    return bool(spec.base_seq == 0)
 
 
 def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:

@@ -68,6 +68,12 @@ def risk_part(state: bytes, window: int, base_seq: int) -> RiskPart:
     return RiskPart(window, base_seq, risk, feedback)
 
 
+def exchange_part(state: bytes, window: int, base_seq: int) -> Exchange:
+    """The whole ``Exchange`` of ``state``, for the fused core stage (checked like the parts)."""
+    _decode(state, window, base_seq)  # start-up only: validates window and seq
+    return Exchange.restore(state)
+
+
 def split_matcher(matcher: Matcher, shard: int, shards: int) -> Matcher:
     """A matcher holding the books (and their resting orders) of shard ``shard`` of ``shards``;
     the STP modes are copied whole (every shard needs every firm's)."""

@@ -14,6 +14,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetSelfTradePrevention,
 )
+from engine.topology import TopologySpec
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
 
@@ -41,6 +42,7 @@ def test_an_empty_file_gives_the_documented_defaults() -> None:
     assert config.matcher_shards == 2
     assert config.ring_capacity == 65536
     assert config.journal_sync == "batch"
+    assert config.topology == "sharded"
     assert config.endpoints["fix"] == "127.0.0.1:9878"
     assert config.endpoints["itch_multicast"] == "239.192.0.1:30001"
     assert config.symbols == () and config.firms == ()
@@ -75,6 +77,7 @@ def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
         (MINIMAL.replace("tick_size = 100", "tick_size = 300"), "symbols[0].reference_price"),
         (MINIMAL.replace("ACME = 7", "NOPE = 7"), "shares.NOPE: is not a configured symbol"),
         (MINIMAL + MINIMAL.split("[[firms]]")[1].join(["[[firms]]", ""]), "listed twice"),
+        ("[exchange]\ntopology = 'mesh'\n", "exchange.topology: must be one of sharded, fused"),
         ("[exchange\n", "at line 1"),
     ],
 )
@@ -88,3 +91,15 @@ def test_a_bad_config_is_refused_with_the_key_or_line(text: str, message: str) -
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_the_topology_is_parsed_and_a_fused_spec_has_one_shard() -> None:
+    config = parse_config("[exchange]\ntopology = 'fused'\nmatcher_shards = 4\n")
+    assert config.topology == "fused"
+    spec = TopologySpec.from_config(config, "p-")
+    assert spec.fused and spec.shards == 1
+    assert spec.stage_names()[-3:] == ["publisher", "core", "journaler"]
+    sharded = TopologySpec.from_config(parse_config("[exchange]\nmatcher_shards = 4\n"), "p-")
+    assert not sharded.fused and sharded.shards == 4
+    with pytest.raises(ValueError, match="one \\(virtual\\) shard"):
+        TopologySpec(prefix="p-", data_dir="d", shards=2, fused=True)
