@@ -13,6 +13,7 @@ reason on stderr, 2 usage or connection trouble (refused login, timeout, host go
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -25,6 +26,8 @@ EXIT_REJECTED = 1
 EXIT_TROUBLE = 2
 DEFAULT_ENDPOINT = "127.0.0.1:9877"
 PASSWORD_ENV = "SEQUEX_ADMIN_PASSWORD"
+#: Above this a socket timeout no longer fits the OS (and nobody waits a year for an answer).
+MAX_TIMEOUT = 365 * 86400.0
 STP_MODES = ("cancel_resting", "cancel_incoming", "cancel_both")
 #: The event that reports an admin command's effect (the last line we wait for).
 RESULT_TYPES = frozenset(
@@ -150,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if password is None:
             raise _Trouble(f"no operator password: use --password or ${PASSWORD_ENV}")
+        if not 0 < args.timeout < MAX_TIMEOUT:  # also refuses nan
+            raise _Trouble(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:g})")
         return _session(args.endpoint, args.timeout, password, command_of(args))
     except _Trouble as exc:
         print(f"sequex admin: {exc}", file=sys.stderr)
@@ -165,7 +170,8 @@ def _session(endpoint: str, timeout: float, password: str, command: dict[str, An
             raise _Trouble(f"login refused: {reply.get('code')}: {reply.get('text')}")
         client.send(command)
         code = _await_result(client)
-        client.send({"type": "logout"})
+        with contextlib.suppress(_Trouble):  # the outcome is known: a lost connection now
+            client.send({"type": "logout"})  # changes nothing about it
         return code
     finally:
         client.close()

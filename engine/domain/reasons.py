@@ -28,6 +28,7 @@ TEXT: dict[int, str] = {
     R.INVALID_AMOUNT: "amount must be positive",
     R.INVALID_LIMITS: "risk limits must not be negative",
     R.UNKNOWN_ASSET: "asset is neither cash nor a symbol",
+    R.AMOUNT_TOO_LARGE: "the asset's total supply would exceed 2**63 - 1",
 }
 
 

@@ -55,6 +55,8 @@ _DAY = TimeInForce.DAY
 _GTC = TimeInForce.GTC
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
+#: The most of one asset that can exist across all accounts: what a signed 64-bit field holds.
+MAX_SUPPLY = 2**63 - 1
 
 
 class RiskStage:
@@ -229,6 +231,13 @@ class RiskStage:
         bad = self._bad_transfer(cmd.seq_no, cmd.account, cmd.asset, cmd.amount)
         if bad is not None:
             return [bad]
+        # Trading conserves each asset's supply, so capping the supply at int64 keeps every
+        # balance, hold and event field representable in the 64-bit records forever.
+        supply = sum(
+            a.positions[cmd.asset].total for a in self.accounts.values() if cmd.asset in a.positions
+        )
+        if supply + cmd.amount > MAX_SUPPLY:
+            return [reject(cmd.seq_no, cmd.account, "", 0, R.AMOUNT_TOO_LARGE)]
         pos = self.account(cmd.account).position(cmd.asset)
         pos.total += cmd.amount
         return [BalanceChanged(cmd.account, cmd.asset, cmd.amount, pos.total)]

@@ -91,6 +91,7 @@ class RejectReason(IntEnum):
     INVALID_AMOUNT = 18  # deposit or withdrawal amount not positive
     UNKNOWN_ASSET = 19  # deposit or withdrawal of an asset that is neither cash nor a symbol
     INVALID_LIMITS = 20  # a negative risk limit
+    AMOUNT_TOO_LARGE = 21  # a deposit would take the asset's total supply past a signed 64-bit int
 
 
 class CancelReason(IntEnum):

@@ -15,7 +15,8 @@ Contract.
   later, once the command was journaled and processed (``accepted`` is the ack).
 * ``ts`` is stamped here, from ``time.time_ns()`` when the command enters the sequence (its
   receive time unless backpressure held it), never below the previous command's ts, so ts is
-  non-decreasing in seq_no order even if the wall clock steps back.
+  non-decreasing in seq_no order even if the wall clock steps back. After a restart the
+  previous command is the journaled one at ``base_seq`` (read from ``config.data_dir``).
 * Backpressure: when ring[in] is full, the connection's task retries ``try_submit`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
@@ -49,6 +50,7 @@ from engine.gateway.exec_ring import ExecRingReader
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.router import Report
 from engine.gateway.validate import Refusal, validate
+from engine.journal_format import journal_dir
 from engine.protocols.json_session import (
     NEED_DATA,
     CommandRequest,
@@ -58,6 +60,8 @@ from engine.protocols.json_session import (
     Logout,
     ProtocolError,
 )
+from engine.records import RECORD_SIZE, CommandDecoder
+from journal import JournalReader
 
 READ_CHUNK = 65536
 BACKPRESSURE_SLEEP = 0.0005
@@ -71,6 +75,19 @@ def parse_endpoint(endpoint: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or int(port) > 65535:
         raise ValueError(f"endpoint {endpoint!r} is not HOST:PORT")
     return host, int(port)
+
+
+def journaled_ts(data_dir: str, seq: int) -> int:
+    """The ts of the command journaled as ``seq`` in ``data_dir`` (0 for seq 0 or when it is
+    not there): a restarted gateway stamps no ts below it, whatever the wall clock says now."""
+    directory = journal_dir(data_dir)
+    if seq <= 0 or not directory.is_dir():
+        return 0
+    for _rtype, got, payload in JournalReader(directory).records(seq):
+        if got == seq and len(payload) == RECORD_SIZE:
+            return int(CommandDecoder().decode_many(payload)[0].ts)
+        break
+    return 0
 
 
 @dataclass
@@ -100,6 +117,7 @@ class GatewayServer:
         self._auth = Authenticator(config)
         self._ring_in_name, self._exec_ring_name = ring_in_name, exec_ring_name
         self._base_seq = base_seq
+        self._data_dir = config.data_dir
         self._setup = list(setup)
         self._ids = itertools.count(first_session_id)
         self._write_limit = write_limit
@@ -125,6 +143,8 @@ class GatewayServer:
         exec_ring = RingBuffer.attach(self._exec_ring_name)
         self._rings.append(exec_ring)
         self._port_in = RingInPort(ring_in, self._base_seq)
+        floor = await asyncio.to_thread(journaled_ts, self._data_dir, self._base_seq)
+        self._last_ts = max(self._last_ts, floor)
         if self._setup:
             # Before listening: nothing else writes ring[in] yet (may wait while it is full).
             await asyncio.to_thread(self._port_in.submit_blocking, self._setup)
