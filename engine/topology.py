@@ -91,6 +91,7 @@ class TopologySpec:
     pinning: dict[str, int] = field(default_factory=dict)
     snapshot_every: int = 0  # 0: no snapshotter process
     report_dir: str | None = None  # risk/matcher (or core) stages write state parts here at close
+    output_digest: bool = True  # the publisher digests the canonical stream (verification)
     gateway: bool = False  # an exec ring carries routed reports to the gateway process
     fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
 
@@ -298,6 +299,7 @@ def build_stage(
             routed_kinds=routed_kinds,
             summary_path=spec.summary_path,
             events_path=spec.events_path,
+            output_digest=spec.output_digest,
             measure_latency=spec.measure_latency,
             max_batch=spec.max_batch,
             base_seq=base,

@@ -52,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fused", action="store_true", help="fused topology (and the sharded one for comparison)"
     )
+    parser.add_argument(
+        "--no-digest",
+        action="store_true",
+        help="the publisher routes but does not digest the canonical stream (production mode)",
+    )
 
 
 def bench_spec(
@@ -63,6 +68,7 @@ def bench_spec(
     capacity: int = 65536,
     latency: bool = False,
     fused: bool = False,
+    output_digest: bool = True,
 ) -> TopologySpec:
     """A host of the benchmark: durable journal (fdatasync per group commit) under ``root``."""
     return TopologySpec(
@@ -75,6 +81,7 @@ def bench_spec(
         summary_path=str(root / f"{run}.json"),
         measure_latency=latency,
         fused=fused,
+        output_digest=output_digest,
     )
 
 
@@ -89,6 +96,7 @@ def _spec(
         window=args.feedback_window,
         capacity=args.capacity,
         latency=latency,
+        output_digest=not args.no_digest,
     )
 
 
@@ -162,6 +170,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     return {
         "topology": "fused" if args.fused else "sharded",
+        "output_digest": not args.no_digest,
         "orders_per_s": round(median),
         "orders_per_s_min": round(min(rates)),
         "orders_per_s_max": round(max(rates)),

@@ -83,6 +83,7 @@ class PublisherAgent:
         routed_kinds: frozenset[type] = EXEC_EVENTS,
         summary_path: str | None = None,
         events_path: str | None = None,
+        output_digest: bool = True,
         measure_latency: bool = False,
         max_batch: int = 4096,
         base_seq: int = 0,
@@ -102,6 +103,10 @@ class PublisherAgent:
         #: a gateway routes them back to the operator's session
         self._routed_kinds = routed_kinds
         self.digest = OutputDigest()
+        #: the canonical digest is a verification device (tests, drills), not an exchange
+        #: function: encoding every event as its canonical line is the publisher's main cost
+        self._digesting = output_digest or events_path is not None
+        self.event_count = 0
         self._summary_path = summary_path
         self._events_path = events_path
         self._events_file: IO[bytes] | None = None
@@ -160,7 +165,8 @@ class PublisherAgent:
         write = self._events_file.write if self._events_file is not None else None
         route, latency, exec_kinds = self.router.route, self.latency, EXEC_EVENTS
         routed_kinds = self._routed_kinds
-        reports_total = 0
+        digesting = self._digesting
+        reports_total = event_count = 0
         for i, seq_no in enumerate(seq_nos):
             events: list[Event] = [next(risk_events)[2]] if has[i] else []
             target = targets[i]
@@ -168,9 +174,11 @@ class PublisherAgent:
                 queue = pending[target]
                 if queue and queue[0][0] == seq_no:
                     events += queue.popleft()[1]
-            data = update(seq_no, events)
-            if write is not None:
-                write(data)
+            if digesting:
+                data = update(seq_no, events)
+                if write is not None:
+                    write(data)
+            event_count += len(events)
             reports = [e for e in events if e.__class__ in routed_kinds]
             if reports:
                 route(origins[i], seq_no, reports)
@@ -180,6 +188,7 @@ class PublisherAgent:
                     if 0 <= elapsed < LATENCY_MAX_US:  # else not stamped by our clock
                         latency.record_value(max(elapsed, 1))
         self.exec_reports += reports_total
+        self.event_count += event_count
         self.commands += len(seq_nos)
         if seq_nos:
             self.last_seq_no = seq_nos[-1]
@@ -187,13 +196,13 @@ class PublisherAgent:
     def summary(self) -> dict[str, Any]:
         """What the run published: digest, counts and (if measured) the latency histogram."""
         out: dict[str, Any] = {
-            "digest": self.digest.hexdigest(),
-            "events": self.digest.count,
+            "digest": self.digest.hexdigest() if self._digesting else None,
+            "events": self.event_count,
             "commands": self.commands,
             "base_seq": self.base_seq,
             "last_seq_no": self.last_seq_no,
             "exec_reports": self.exec_reports,
-            "market_events": self.digest.count - self.exec_reports,
+            "market_events": self.event_count - self.exec_reports,
         }
         if self.latency is not None:
             out["latency_hdr"] = self.latency.encode().decode("ascii")

@@ -111,8 +111,10 @@ def restart_and_continue(scenario: Scenario, prefix: str, tmp_path: Path, data_d
     assert live_last == len(commands)
     assert state_hash(live) == live_hash(full)
     assert check_journal(data_dir, commands) == len(commands)
-    final = rebuild(data_dir)  # from the shutdown snapshot
-    assert final.snapshot_seq == len(commands)
+    final = rebuild(data_dir)  # from the newest snapshot: the shutdown one, if it finished
+    # The snapshotter gets a grace period at shutdown and is killed if it is still catching up
+    # (older snapshots stay valid); whether it finished is timing, so assert only what must hold.
+    assert final.snapshot_seq is not None and final.snapshot_seq <= len(commands)
     assert final.exchange.state_hash() == full.state_hash()
 
 

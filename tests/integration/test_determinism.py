@@ -81,3 +81,32 @@ def test_simulate_gives_the_same_digest(window: int) -> None:
     lines = "".join(json.dumps(command_to_json(c)) + "\n" for c in MIXED).encode()
     summary = simulate(io.BytesIO(lines), io.BytesIO(), feedback_window=window)
     assert (summary.digest, summary.events) == reference_digest(MIXED, window)
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_without_the_digest_the_publisher_publishes_and_routes_the_same(
+    prefix: str, tmp_path: Path, fused: bool
+) -> None:
+    """The digest is a verification switch: turning it off changes nothing that is published
+    or routed, only what is hashed."""
+    summaries = []
+    for digest in (True, False):
+        spec = TopologySpec(
+            prefix=f"{prefix}{int(digest)}",
+            data_dir=str(tmp_path / str(digest)),
+            shards=1 if fused else 2,
+            fused=fused,
+            feedback_window=1024,
+            journal_sync="none",
+            output_digest=digest,
+        )
+        with in_process(spec) as runner:
+            runner.publish(encode_records(MIXED))
+            runner.pump()
+            summaries.append(runner.publisher.summary())
+    with_digest, without = summaries
+    assert with_digest["digest"] == reference_digest(MIXED, 1024)[0]
+    assert without["digest"] is None
+    for key in ("events", "commands", "exec_reports", "market_events", "last_seq_no"):
+        assert without[key] == with_digest[key], key
+    assert without["events"] == reference_digest(MIXED, 1024)[1]
