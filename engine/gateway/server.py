@@ -24,6 +24,8 @@ Contract.
   drain it; the loop takes every available slot and writes each session's lines. Reports for a
   session that is gone are dropped (``dropped``); a firm session never receives a report about
   an account it does not own (``misrouted``, defence in depth against a routing bug).
+* A connection that has not logged in within ``login_timeout`` seconds gets an error line
+  (``login_timeout``) and is closed.
 * A client that does not read its reports is disconnected once ``write_limit`` bytes wait for
   it: the exec ring, shared by every session, must never wait on one client.
 * A client that disconnects, even mid-line, ends only its own session (the partial line is
@@ -66,6 +68,9 @@ from journal import JournalReader
 READ_CHUNK = 65536
 BACKPRESSURE_SLEEP = 0.0005
 WRITE_LIMIT = 4 * 1024 * 1024
+#: Seconds a connection may stay without a successful login before it is closed: a silent
+#: client must not hold a socket and a session id forever.
+LOGIN_TIMEOUT = 10.0
 MAX_SESSION_ID = 0xFFFF_FFFF
 
 
@@ -112,6 +117,7 @@ class GatewayServer:
         setup: Sequence[Command] = (),
         first_session_id: int = 1,
         write_limit: int = WRITE_LIMIT,
+        login_timeout: float = LOGIN_TIMEOUT,
     ) -> None:
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
         self._auth = Authenticator(config)
@@ -121,6 +127,7 @@ class GatewayServer:
         self._setup = list(setup)
         self._ids = itertools.count(first_session_id)
         self._write_limit = write_limit
+        self._login_timeout = login_timeout
         self._connections: dict[int, _Connection] = {}  # logged-in sessions: report targets
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
@@ -199,9 +206,18 @@ class GatewayServer:
         if session_id > MAX_SESSION_ID:
             raise RuntimeError("session ids exhausted")  # never reuse one within a run
         conn = _Connection(session_id, JsonSession(), writer)
+        login_deadline = asyncio.get_running_loop().time() + self._login_timeout
         try:
             while not writer.is_closing():
-                data = await reader.read(READ_CHUNK)
+                if conn.principal is None:
+                    left = login_deadline - asyncio.get_running_loop().time()
+                    try:
+                        data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
+                    except TimeoutError:
+                        self._send(conn, conn.session.send_login_timeout(self._login_timeout))
+                        break
+                else:
+                    data = await reader.read(READ_CHUNK)
                 conn.session.receive_data(data)
                 if not await self._process(conn):
                     break

@@ -24,6 +24,7 @@ States, as one transition table (:data:`TRANSITIONS`)::
     AWAITING_LOGIN --recv login--> LOGIN_PENDING --send login_ok--> LOGGED_IN
     LOGIN_PENDING --send login_rejected--> CLOSED
     LOGGED_IN --recv command / send reply--> LOGGED_IN --recv logout--> CLOSED
+    AWAITING_LOGIN --send login_timeout--> CLOSED   (the server's clock ran out; see below)
     any --peer's fatal fault--> ERROR (sticky: input is ignored from then on)
     any --end of input--> CLOSED
 
@@ -88,6 +89,7 @@ class _Trigger(Enum):
     SEND_LOGIN_REJECTED = "send login_rejected"
     SEND_REPLY = "send sequenced/events/error"
     SEND_LOGGED_OUT = "send logged_out"
+    SEND_LOGIN_TIMEOUT = "send login_timeout"
 
 
 _S, _T = State, _Trigger
@@ -102,6 +104,7 @@ TRANSITIONS: Final[dict[tuple[State, _Trigger], State]] = {
     (_S.LOGGED_IN, _T.SEND_REPLY): _S.LOGGED_IN,
     (_S.LOGGED_IN, _T.RECV_LOGOUT): _S.CLOSED,
     (_S.CLOSED, _T.SEND_LOGGED_OUT): _S.CLOSED,
+    (_S.AWAITING_LOGIN, _T.SEND_LOGIN_TIMEOUT): _S.CLOSED,
     # A fatal fault is reported with one last error line, whatever the state.
     (_S.AWAITING_LOGIN, _T.PEER_FAULT): _S.ERROR,
     (_S.LOGIN_PENDING, _T.PEER_FAULT): _S.ERROR,
@@ -345,6 +348,13 @@ class JsonSession:
         """An error line; also allowed once after a fatal fault, to say why we close."""
         self._advance(_T.SEND_REPLY)
         return _line({"type": "error", "line": line, "code": code, "text": text})
+
+    def send_login_timeout(self, seconds: float) -> bytes:
+        """Close a session that did not log in in time. The session has no clock: the server
+        keeps the deadline and calls this when it passes."""
+        self._advance(_T.SEND_LOGIN_TIMEOUT)
+        text = f"no login within {seconds:g} s"
+        return _line({"type": "error", "line": 0, "code": "login_timeout", "text": text})
 
     def send_logged_out(self) -> bytes:
         self._advance(_T.SEND_LOGGED_OUT)

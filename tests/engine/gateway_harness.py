@@ -142,7 +142,11 @@ class Host:
 
 @contextmanager
 def gateway_host(
-    *, capacity: int = 64, setup: bool = True, write_limit: int | None = None
+    *,
+    capacity: int = 64,
+    setup: bool = True,
+    write_limit: int | None = None,
+    login_timeout: float | None = None,
 ) -> Iterator[Host]:
     config = load_config(DEMO)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
@@ -151,6 +155,8 @@ def gateway_host(
     pipeline = FakePipeline(ring_in, exec_ring)
     pipeline.start()
     extra: dict[str, Any] = {} if write_limit is None else {"write_limit": write_limit}
+    if login_timeout is not None:
+        extra["login_timeout"] = login_timeout
     server = GatewayServer(
         config,
         prefix + "in",

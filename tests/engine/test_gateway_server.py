@@ -104,6 +104,21 @@ def test_a_wrong_password_is_rejected_and_the_connection_closed() -> None:
         other.close()
 
 
+def test_a_connection_that_never_logs_in_is_closed_with_a_reason() -> None:
+    with gateway_host(setup=False, login_timeout=0.3) as host:
+        silent = host.client()
+        reply = silent.read()
+        assert (reply["type"], reply["code"]) == ("error", "login_timeout")
+        assert silent.is_closed()
+        silent.close()
+        prompt = host.client()  # a client that logs in in time is unaffected
+        assert prompt.login()["type"] == "login_ok"
+        time.sleep(0.5)
+        prompt.send({"type": "logout"})
+        assert prompt.read()["type"] == "logged_out"
+        prompt.close()
+
+
 def test_backpressure_stops_reading_without_dropping_or_blocking_the_loop() -> None:
     with gateway_host(capacity=4) as host:
         client = host.client()

@@ -221,3 +221,18 @@ def test_garbage_either_parses_or_yields_protocol_error(chunks: list[bytes]) -> 
     single = drive(JsonSession(max_line=256, max_pending=1024), [bytes([b]) for b in data])
     if not any(isinstance(e, ProtocolError) and e.code == "buffer_overflow" for e in events):
         assert single == events
+
+
+def test_a_login_timeout_closes_a_session_awaiting_login_and_nothing_else() -> None:
+    from engine.protocols.json_session import JsonSession, LocalProtocolError, State
+
+    waiting = JsonSession()
+    line = json.loads(waiting.send_login_timeout(10))
+    assert (line["type"], line["code"], line["line"]) == ("error", "login_timeout", 0)
+    assert waiting.state is State.CLOSED
+    logged_in = JsonSession()
+    logged_in.receive_data(b'{"type":"login","firm":"ALPHA","password":"p"}\n')
+    logged_in.next_event()
+    logged_in.send_login_ok(1, "ALPHA")
+    with pytest.raises(LocalProtocolError):
+        logged_in.send_login_timeout(10)
