@@ -33,17 +33,14 @@ part and one "matcher0" part with ``merge_parts``, and the whole state is a vali
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
-
-import numpy as np
 
 from disruptor import AlertException, RingBuffer
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.stages.event_codec import encode_events_into
+from engine.stages.outbox import EventOutbox
 from engine.stages.restore import exchange_live_state, write_atomic
 from engine.stages.slots import RISK_SLOT_SIZE, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
@@ -85,20 +82,16 @@ class CoreAgent:
         self._journaled = ring_in.consumer_sequence(0)
         self._risk_seqr = ring_risk.sequencer(gating=[PUBLISHER])
         self._watermark = ring_risk.consumer_sequence(WATERMARK)
-        self._out_seqr = out.sequencer(gating=[PUBLISHER])
         self._exchange = exchange if exchange is not None else Exchange(feedback_window)
         self._report_paths = tuple(report_paths)
         self._commands = CommandDecoder()
-        self._buf = bytearray()  # encoded events not yet in ring[out0]
-        self._flushed = 0  # records of _buf already published
-        self._ends: list[int] = []  # per command with events: records of _buf through them
-        self._end_slots: list[int] = []  # ... and its ring[risk] sequence
-        self._through = self._in_seq.get()  # last ring[in] (= ring[risk]) sequence handled
+        # ring[in] and ring[risk] sequences coincide here: the outbox's "through" is both
+        self._outbox = EventOutbox(out, out.sequencer(gating=[PUBLISHER]), self._in_seq.get())
         self._park_on_input = True
         self._halt = HaltFlag()
 
     def poll(self) -> int:
-        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+        if self._outbox.pending:
             return self._flush()
         lo = self._in_seq.get() + 1
         hi = self._in_barrier.available()
@@ -122,64 +115,31 @@ class CoreAgent:
         self._risk_seqr.publish(hi)  # the publisher still waits for the watermark
         self._in_seq.set(hi)
         self._in.board.signal()  # the injector may wait for space
-        self._through = hi
+        self._outbox.through = hi
         self._flush()
         return hi - lo + 1
 
     def _handle(self, commands: list[Command]) -> None:
-        submit, encode, buf = self._exchange.submit, encode_events_into, self._buf
-        ends, end_slots, size = self._ends, self._end_slots, EVENT_RECORD_SIZE
+        submit, add = self._exchange.submit, self._outbox.add
         slot_of = -self._base - 1  # ring sequence = seq_no - base_seq - 1
         for cmd in commands:
             events = submit(cmd)
             if events:
-                seq_no = cmd.seq_no
-                encode(buf, seq_no, events)
-                ends.append(len(buf) // size)
-                end_slots.append(seq_no + slot_of)
+                add(cmd.seq_no, events, cmd.seq_no + slot_of)
 
     def _flush(self) -> int:
-        """Publish buffered events as space allows, then the watermark; returns records moved.
-        The same discipline as ``MatcherAgent._flush``: events first, then the watermark."""
-        total = len(self._buf) // EVENT_RECORD_SIZE
-        done = self._flushed
-        out, seqr = self._out, self._out_seqr
-        while done < total:
-            n = min(total - done, seqr.remaining_capacity())
-            if n <= 0:
-                break
-            hi = seqr.next(n)
-            src = np.frombuffer(self._buf, dtype=np.uint8).reshape(total, EVENT_RECORD_SIZE)
-            at = done
-            for start, stop in out.chunks(hi - n + 1, hi):
-                out.slots[start:stop] = src[at : at + stop - start]
-                at += stop - start
-            del src  # release the export of _buf before it may be resized
-            seqr.publish(hi)
-            done += n
-        moved = done - self._flushed
-        self._flushed = done
-        if done == total:
-            watermark = self._through
-            self._buf.clear()
-            self._flushed = 0
-            self._ends.clear()
-            self._end_slots.clear()
-        else:
-            first_open = bisect.bisect_right(self._ends, done)
-            watermark = self._end_slots[first_open] - 1
+        """Publish buffered events as space allows, then the watermark; returns records moved
+        (the ordering rule lives in ``EventOutbox``, shared with the matcher shards)."""
+        moved, watermark = self._outbox.flush()
         if watermark > self._watermark.get():
-            self._watermark.set(watermark)  # x86-64: the stores above are visible before it
+            self._watermark.set(watermark)  # x86-64: the event stores are visible before it
         self._risk_ring.board.signal()  # the publisher parks on ring[risk]'s board
         return moved
 
     # -- waiting and the agent interface ------------------------------------------------------
 
-    def _unflushed(self) -> bool:
-        return self._flushed < len(self._buf) // EVENT_RECORD_SIZE
-
     def _ready_out(self) -> bool:
-        return self._out_seqr.remaining_capacity() > 0
+        return self._outbox.has_space()
 
     def _ready_input(self) -> bool:
         return self._in_barrier.available() > self._in_seq.get()
@@ -196,7 +156,7 @@ class CoreAgent:
         """Park on the ring whose progress lets the next poll work: ring[out0] (the publisher
         drains it and signals its board), ring[in] (the journaler signals durability) or
         ring[risk] (the publisher signals after moving its sequence)."""
-        if self._unflushed():
+        if self._outbox.pending:
             park(self._out.board, 0, self._ready_out, self._check_alert)
         elif self._park_on_input:
             park(self._in.board, 1 + IN_CONSUMER, self._ready_input, self._check_alert)

@@ -18,7 +18,6 @@ state (its books, through the last command it handled) for the supervisor to mer
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +39,7 @@ from engine.domain.types import (
 )
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.stages.event_codec import encode_events_into
+from engine.stages.outbox import EventOutbox
 from engine.stages.restore import live_state, write_atomic
 from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
@@ -73,15 +72,10 @@ class MatcherAgent:
         self._barrier = ring_risk.barrier(shard)
         self._sequence = ring_risk.consumer_sequence(shard)
         self._signal_risk = self._barrier.wait_strategy.signal_all_when_blocking
-        self._out_seqr = out.sequencer()
         self._matcher = matcher if matcher is not None else Matcher()
         self._base, self._window, self._report_path = base_seq, window, report_path
         self._commands = CommandDecoder()
-        self._buf = bytearray()  # encoded events not yet in ring[out_k]
-        self._flushed = 0  # records of _buf already published
-        self._ends: list[int] = []  # per handled command: records of _buf through its events
-        self._end_slots: list[int] = []  # ... and its ring[risk] sequence
-        self._through = self._sequence.get()  # last ring[risk] sequence handled
+        self._outbox = EventOutbox(out, out.sequencer(), self._sequence.get())
         self._halt = HaltFlag()
         m = self._matcher
         self._dispatch: dict[type, Callable[[Any, int], list[Event]]] = {
@@ -100,7 +94,7 @@ class MatcherAgent:
         return []  # answered by the risk stage
 
     def poll(self) -> int:
-        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+        if self._outbox.pending:
             return self._flush()
         lo = self._sequence.get() + 1
         hi = min(self._barrier.available(), lo + self._max_batch - 1)
@@ -118,61 +112,30 @@ class MatcherAgent:
                 commands = self._commands.decode_many(picked[:, :RECORD_SIZE].tobytes())
                 self._handle(commands, caps, (mine + first).tolist())
             first += stop - start
-        self._through = hi
+        self._outbox.through = hi
         self._flush()
         return hi - lo + 1
 
     def _handle(self, commands: list[Any], caps: list[int], seqs: list[int]) -> None:
-        buf, dispatch, encode = self._buf, self._dispatch, encode_events_into
-        size = EVENT_RECORD_SIZE
-        ends, end_slots = self._ends, self._end_slots
+        dispatch, add = self._dispatch, self._outbox.add
         for cmd, cap, seq in zip(commands, caps, seqs, strict=True):
             events = dispatch[cmd.__class__](cmd, cap)
             if events:
-                encode(buf, cmd.seq_no, events)
-                ends.append(len(buf) // size)
-                end_slots.append(seq)
+                add(cmd.seq_no, events, seq)
 
     def _flush(self) -> int:
-        """Publish buffered events as space allows; advance the watermark; returns records."""
-        total = len(self._buf) // EVENT_RECORD_SIZE
-        done = self._flushed
-        out, seqr = self._out, self._out_seqr
-        while done < total:
-            n = min(total - done, seqr.remaining_capacity())
-            if n <= 0:
-                break
-            hi = seqr.next(n)
-            src = np.frombuffer(self._buf, dtype=np.uint8).reshape(total, EVENT_RECORD_SIZE)
-            at = done
-            for start, stop in out.chunks(hi - n + 1, hi):
-                out.slots[start:stop] = src[at : at + stop - start]
-                at += stop - start
-            del src  # release the export of _buf before it may be resized
-            seqr.publish(hi)  # events first ...
-            done += n
-        moved = done - self._flushed
-        self._flushed = done
-        if done == total:
-            watermark = self._through
-            self._buf.clear()
-            self._flushed = 0
-            self._ends.clear()
-            self._end_slots.clear()
-        else:
-            # The first command not wholly out holds the watermark just below its slot.
-            first_open = bisect.bisect_right(self._ends, done)
-            watermark = self._end_slots[first_open] - 1
+        """Publish buffered events as space allows, then the watermark; returns records."""
+        moved, watermark = self._outbox.flush()
         if watermark > self._sequence.get():
-            self._sequence.set(watermark)  # ... then the watermark
+            self._sequence.set(watermark)  # x86-64: the event stores are visible before it
         self._signal_risk()
-        if done < total:
+        if self._outbox.pending:
             self._in.board.signal()  # the risk stage may be parked on input: let it drain us
         return moved
 
     def _ready(self) -> bool:
-        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
-            return self._out_seqr.remaining_capacity() > 0
+        if self._outbox.pending:
+            return self._outbox.has_space()
         return self._barrier.available() > self._sequence.get()
 
     def _check_alert(self) -> None:
@@ -181,7 +144,7 @@ class MatcherAgent:
             raise AlertException("ring alerted")
 
     def wait(self) -> None:
-        if self._flushed < len(self._buf) // EVENT_RECORD_SIZE:
+        if self._outbox.pending:
             park(self._out.board, 0, self._ready, self._check_alert)
         else:
             park(self._risk_ring.board, 1 + self.shard, self._ready, self._check_alert)
@@ -197,7 +160,7 @@ class MatcherAgent:
 
     def on_close(self) -> None:
         if self._report_path is not None:
-            last = self._base + self._through + 1  # the books hold every command through it
+            last = self._base + self._outbox.through + 1  # the books hold every command through it
             data = live_state(self._window, last, RiskStage(), [self._matcher], [])
             write_atomic(self._report_path, data)
         for ring in (self._risk_ring, self._out, self._in):
