@@ -71,6 +71,9 @@ class HostConfig:
     firms: tuple[FirmConfig, ...] = ()
     #: The operator's password (``[admin] password``); None: no operator login at all.
     admin_password: str | None = None
+    #: ``[gateway] max_connections``: open TCP connections the JSON gateway serves at once;
+    #: one more gets a ``too_many_connections`` error line and is closed.
+    gateway_max_connections: int = 256
 
 
 DEFAULT_ENDPOINTS = {
@@ -206,7 +209,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     top = _Reader(data, "", source)
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
-    admin = top.sub("admin")
+    admin, gateway = top.sub("admin"), top.sub("gateway")
     admin_password = admin.text("password", None) if "password" in admin.table else None
     capacity = rings.integer("capacity", 65536, minimum=2)
     if capacity & (capacity - 1):
@@ -240,8 +243,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         symbols=symbols,
         firms=_firms(top, symbols),
         admin_password=admin_password,
+        gateway_max_connections=gateway.integer("max_connections", 256, minimum=1),
     )
-    for reader in (exchange, rings, journal, admin, top):
+    for reader in (exchange, rings, journal, admin, gateway, top):
         reader.done()
     return config
 

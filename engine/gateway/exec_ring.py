@@ -3,14 +3,17 @@
 One ring of 128-byte slots, one writer (the publisher process, through
 :class:`ExecRingWriter`, the sink of its ``ReportRouter``) and one consumer (the gateway
 process, :class:`ExecRingReader`, consumer index 0). A slot is the event record of
-``engine.event_records`` with the target session in bytes that layout leaves zero::
+``engine.event_records`` with the report's address (``engine.gateway.router``) in bytes that
+layout leaves zero::
 
      offset  size  field
      0       108   the event record (kind, e1, e2, sub_seq, seq_no, i1..i6, texts)
-     108     4     session  u32, the gateway session the report is for (never 0)
-     112     16    (zero)
+     108     4     session  u32, the session the report answers (0: none)
+     112     1     owner    u8, 1: also the sessions of the firm that owns the event's account
+     113     15    (zero)
 
-A report that goes to two sessions takes two slots. Writing waits while the ring is full
+One report, one slot, however many sessions it reaches: the gateway resolves the address
+against the sessions logged in when it delivers. Writing waits while the ring is full
 (nothing is dropped); the gateway drains it promptly and never blocks on a client for it (a
 client that does not read is disconnected instead, see ``engine.gateway.server``).
 """
@@ -27,7 +30,8 @@ from engine.event_records import EVENT_RECORD_SIZE, EventDecoder, encode_event_i
 from engine.gateway.router import Report
 
 SESSION_OFFSET: Final = 108
-_SESSION = struct.Struct("<I")
+OWNER_OFFSET: Final = 112
+_ADDRESS = struct.Struct("<IB")
 EXEC_SLOT_SIZE: Final = EVENT_RECORD_SIZE
 #: The exec ring has one consumer: the gateway.
 EXEC_CONSUMERS: Final = 1
@@ -41,10 +45,10 @@ def create_exec_ring(name: str, capacity: int) -> RingBuffer:
 def encode_reports(reports: list[Report]) -> bytearray:
     """``reports`` as back-to-back exec slots."""
     out = bytearray(EXEC_SLOT_SIZE * len(reports))
-    for index, (session, seq_no, sub, event) in enumerate(reports):
+    for index, (session, owner, seq_no, sub, event) in enumerate(reports):
         offset = index * EXEC_SLOT_SIZE
         encode_event_into(out, offset, seq_no, sub, event)
-        _SESSION.pack_into(out, offset + SESSION_OFFSET, session)
+        _ADDRESS.pack_into(out, offset + SESSION_OFFSET, session, owner)
     return out
 
 
@@ -104,10 +108,13 @@ class ExecRingReader:
         for start, stop in self._ring.chunks(lo, hi):
             rows = self._ring.slots[start:stop]
             sessions = rows[:, SESSION_OFFSET : SESSION_OFFSET + 4].copy().view("<u4")[:, 0]
+            owners = (rows[:, OWNER_OFFSET] != 0).tolist()
             decoded = self._decoder.decode_many(rows.tobytes())
             reports.extend(
-                (session, seq, sub, event)
-                for session, (seq, sub, event) in zip(sessions.tolist(), decoded, strict=True)
+                (session, owner, seq, sub, event)
+                for session, owner, (seq, sub, event) in zip(
+                    sessions.tolist(), owners, decoded, strict=True
+                )
             )
         # Copied out: the writer may reuse the slots from here on.
         self._sequence.set(hi)

@@ -13,16 +13,26 @@ import signal
 
 from disruptor import ManagedProcess
 from engine.config import HostConfig
-from engine.gateway.server import run_gateway
+from engine.gateway.server import MAX_CONNECTIONS, run_gateway
 
 
-def _gateway_main(config: HostConfig, ring_in: str, ring_exec: str, base_seq: int) -> None:
+def _gateway_main(
+    config: HostConfig, ring_in: str, ring_exec: str, base_seq: int, max_connections: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
-    run_gateway(config, ring_in, ring_exec, base_seq, stop_signals=(signal.SIGTERM,))
+    run_gateway(
+        config,
+        ring_in,
+        ring_exec,
+        base_seq,
+        stop_signals=(signal.SIGTERM,),
+        max_connections=max_connections,
+    )
 
 
 class GatewayProcess(ManagedProcess):
-    """The JSON-lines gateway serving ``config``'s endpoint, as the single writer of ring[in]."""
+    """The JSON-lines gateway serving ``config``'s endpoint, as the single writer of ring[in];
+    at most ``max_connections`` open connections (``engine.gateway.server``)."""
 
     def __init__(
         self,
@@ -32,6 +42,7 @@ class GatewayProcess(ManagedProcess):
         base_seq: int,
         *,
         name: str = "gateway",
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
-        args = (config, ring_in, ring_exec, base_seq)
+        args = (config, ring_in, ring_exec, base_seq, max_connections)
         super().__init__(_gateway_main, args, name=name, start_method="spawn")

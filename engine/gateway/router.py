@@ -1,40 +1,57 @@
-"""Execution-report routing: which gateway session each report of a command goes to.
+"""Execution-report routing: who each report of a command is addressed to.
 
 :class:`ReportRouter` implements ``engine.stages.publisher.ExecRouter``: the publisher calls
 ``route(origin, seq_no, events)`` once per command, in seq_no order, after the command was
 journaled and processed. The router turns the events into :data:`Report` tuples
-``(session, seq_no, sub, event)`` and hands them to a sink: in the host, the exec ring writer
-(``engine.gateway.exec_ring``) that carries them to the gateway process; in one process, a
-:class:`SessionQueues`.
+``(session, owner, seq_no, sub, event)`` and hands them to a sink: in the host, the exec ring
+writer (``engine.gateway.exec_ring``) that carries them to the gateway process; in one
+process, a ``engine.gateway.directory.SessionQueues``.
 
-Rules (``origin`` is the session that sent the command; 0 = setup/internal, never a session):
+A report has an *address* of two parts, resolved to live sessions only at delivery
+(``engine.gateway.directory.SessionDirectory``, in the gateway process, which alone knows who
+is logged in):
 
-* Accepted and Rejected answer the command: to ``origin``. Accepted also records
-  ``order_id -> origin``: the order's *owner*.
-* Fill, Cancelled, Expired, Replaced concern an order: to its owner, so a maker's fills, a
-  self-trade cancel or an end-of-day expiry of a resting order reach the session that entered
-  it even when another session's command caused them. Replaced and a Cancelled with reason
-  USER or REPLACED_AWAY also answer the command, so they go to ``origin`` as well when it is
-  another session (the engine has checked that the order's account is the command's, so that
-  session is of the same firm). An order with no known owner (entered before this router
-  started) is reported to ``origin``.
-* Admin results (BalanceChanged, SymbolAdded, ...) answer the command: to ``origin``.
-* An order ends with a Fill whose leaves_qty is 0, a Cancelled or an Expired; the router then
-  forgets it, so the ownership table holds only live orders.
-* Book events are not routed. Reports addressed to session 0 are not emitted.
+* ``session``: the session that sent the command (``origin``), when the report answers it;
+  0 = none (also when ``origin`` is 0: setup/internal commands have no session).
+* ``owner``: True when the report concerns an order: it then also goes to every logged-in
+  session of the firm that owns the event's ``account`` (the configured firm whose accounts
+  include it), whichever session entered the order and whenever it was entered.
+
+Rules:
+
+* Accepted, Rejected and admin results (BalanceChanged, SymbolAdded, ...) answer the command:
+  ``(origin, False)``.
+* Fill and Expired concern an order, never answer the command that caused them (a maker's
+  fill is caused by another firm's order; an end-of-day expiry by the operator):
+  ``(0, True)``.
+* Replaced, and a Cancelled with reason USER or REPLACED_AWAY, answer the command *and*
+  concern the order: ``(origin, True)``. Other Cancelled (self-trade prevention) are caused by
+  an incoming order, possibly another session's: ``(0, True)``.
+* Book events are not routed (market data's, not a session's). A report with address
+  ``(0, False)`` is not emitted.
+
+Delivery (the directory's contract, summarised here because together they are the routing
+rule): a report reaches the union of ``session`` (if still logged in) and, with ``owner``, the
+logged-in sessions of the account's firm, each at most once; each session gets its reports in
+``(seq_no, sub)`` order; a firm session never gets a report about an account of another firm
+(the engine already refuses a cancel or replace of another account's order, so ``origin`` of
+an order report is always a session of the owning firm). A report that reaches no session is
+dropped and counted: nobody could read it.
+
+Why no ownership table: every event of those kinds carries ``account``, and accounts belong to
+exactly one firm (``engine.config`` refuses an account listed twice), so the address is a pure
+function of the command's events and its origin. The router keeps no state: a host restart (a
+fresh router) or a firm logging in again (a new session id) changes nothing about where a
+resting order's later reports go. Routing is output-side only: it never feeds back into the
+canonical stream.
 
 ``sub`` is the event's index in the list given to ``route`` (the publisher passes the
 execution reports of the command, so ``(seq_no, sub)`` identifies a report uniquely; it is not
 the canonical-stream sub_seq, which also counts book events).
-
-Sessions that are gone are the sink's business: :class:`SessionQueues` (and the gateway
-server) drop reports for a session that is not open and count them in ``dropped``; a firm that
-reconnects sees its orders' later reports only if they are addressed to the new session.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -55,8 +72,9 @@ from engine.domain.types import (
     TradingStatus,
 )
 
-#: (session, seq_no, sub, event)
-Report = tuple[int, int, int, Event]
+#: (session, owner, seq_no, sub, event): ``session`` 0 = no session; ``owner`` = also the
+#: logged-in sessions of the firm that owns ``event.account``.
+Report = tuple[int, bool, int, int, Event]
 ReportSink = Callable[[list[Report]], None]
 
 EXEC_REPORTS: Final = frozenset({Accepted, Rejected, Fill, Cancelled, Replaced, Expired})
@@ -65,17 +83,17 @@ ADMIN_RESULTS: Final = frozenset(
 )
 #: What the publisher should hand to ``route``: execution reports and admin results.
 ROUTED_EVENTS: Final = EXEC_REPORTS | ADMIN_RESULTS
+#: Order reports: addressed to the owning firm (``owner`` True).
+ORDER_REPORTS: Final = frozenset({Fill, Cancelled, Replaced, Expired})
 
 _ANSWERS: Final = frozenset({CancelReason.USER, CancelReason.REPLACED_AWAY})
 
 
 class ReportRouter:
-    """Order ownership + the routing rules above; one per publisher."""
+    """The addressing rules above; stateless, one per publisher."""
 
     def __init__(self, sink: ReportSink) -> None:
         self._sink = sink
-        #: order_id -> session of its owner, for live orders only
-        self.owners: dict[int, int] = {}
 
     def route(self, origin: int, seq_no: int, events: list[Event]) -> None:
         reports = self.resolve(origin, seq_no, events)
@@ -83,59 +101,18 @@ class ReportRouter:
             self._sink(reports)
 
     def resolve(self, origin: int, seq_no: int, events: list[Event]) -> list[Report]:
-        """The reports of one command, in event order (a report may go to two sessions)."""
-        owners = self.owners
+        """The reports of one command, one per routed event, in event order."""
         out: list[Report] = []
         for sub, event in enumerate(events):
-            targets: tuple[int, ...]
             match event:
-                case Accepted(order_id=order_id):
-                    if origin:
-                        owners[order_id] = origin
-                    targets = (origin,)
-                case Fill(order_id=order_id, leaves_qty=leaves):
-                    owner = owners.get(order_id, origin)
-                    if leaves == 0:
-                        owners.pop(order_id, None)
-                    targets = (owner,)
-                case Cancelled(order_id=order_id, reason=reason):
-                    owner = owners.pop(order_id, origin)
-                    targets = (owner, origin) if reason in _ANSWERS else (owner,)
-                case Expired(order_id=order_id):
-                    targets = (owners.pop(order_id, origin),)
-                case Replaced(order_id=order_id):
-                    targets = (owners.get(order_id, origin), origin)
-                case _ if event.__class__ in ROUTED_EVENTS:  # Rejected, admin results
-                    targets = (origin,)
+                case Fill() | Expired():
+                    out.append((0, True, seq_no, sub, event))
+                case Cancelled(reason=reason):
+                    out.append((origin if reason in _ANSWERS else 0, True, seq_no, sub, event))
+                case Replaced():
+                    out.append((origin, True, seq_no, sub, event))
+                case _ if origin and event.__class__ in ROUTED_EVENTS:  # answers only
+                    out.append((origin, False, seq_no, sub, event))
                 case _:
-                    continue  # book events: market data's, not a session's
-            first = targets[0]
-            if first:
-                out.append((first, seq_no, sub, event))
-            if len(targets) == 2 and targets[1] != first and targets[1]:
-                out.append((targets[1], seq_no, sub, event))
+                    continue  # book events, or an answer to nobody (origin 0)
         return out
-
-
-class SessionQueues:
-    """An in-process sink: session id -> its queue of reports; reports for a session that is
-    not open are dropped and counted (the session is gone: nobody could read them)."""
-
-    def __init__(self) -> None:
-        self.queues: dict[int, deque[Report]] = {}
-        self.dropped = 0
-
-    def open(self, session: int) -> deque[Report]:
-        return self.queues.setdefault(session, deque())
-
-    def close(self, session: int) -> None:
-        self.queues.pop(session, None)
-
-    def __call__(self, reports: list[Report]) -> None:
-        queues = self.queues
-        for report in reports:
-            queue = queues.get(report[0])
-            if queue is None:
-                self.dropped += 1
-            else:
-                queue.append(report)

@@ -7,9 +7,9 @@ It only moves bytes and calls the pure parts:
 
 Contract.
 
-* Each connection gets a session id, a u32 counting up from ``first_session_id`` and never
-  reused while this server lives; it is the ``origin`` stamped into every command record it
-  sends, and the exec ring addresses reports to it.
+* Each admitted connection gets a session id, a u32 counting up from ``first_session_id``
+  and never reused while this server lives; it is the ``origin`` stamped into every command
+  record it sends, to which the answers to those commands are addressed.
 * A command line is answered by exactly one line of its own: ``sequenced`` (it entered ring[in]
   as that seq_no) or ``error`` (refused; nothing reached ring[in]). Its reports follow
   later, once the command was journaled and processed (``accepted`` is the ack).
@@ -20,10 +20,19 @@ Contract.
 * Backpressure: when ring[in] is full, the connection's task retries ``try_submit`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
-* Reports: a thread blocks on the exec ring (a semaphore, no polling) and asks the loop to
-  drain it; the loop takes every available slot and writes each session's lines. Reports for a
-  session that is gone are dropped (``dropped``); a firm session never receives a report about
-  an account it does not own (``misrouted``, defence in depth against a routing bug).
+* Reports: a thread blocks on the exec ring (a semaphore, no polling) and has the loop take
+  every available slot (``engine.gateway.report_pump``). Each report's address (the session
+  it answers and/or the firm that owns its account: ``engine.gateway.router``) is resolved
+  against the sessions logged in at that moment (``engine.gateway.directory``): a firm's
+  order reports reach each of its sessions once, one that logged in after the order was
+  entered too; a firm session never gets a report about another firm's account
+  (``misrouted``, defence in depth); a report that reaches no session is ``dropped``.
+* At most ``max_connections`` connections are open at once (logged in or not). One more is
+  refused: it gets one error line (``too_many_connections``, see
+  ``engine.protocols.json_session``), its input is discarded for at most ``refuse_linger``
+  seconds (closing with unread input would send a reset that can destroy that line before
+  the client reads it), and it is closed. It takes no session id and open sessions are
+  unaffected.
 * A connection that has not logged in within ``login_timeout`` seconds gets an error line
   (``login_timeout``) and is closed.
 * A client that does not read its reports is disconnected once ``write_limit`` bytes wait for
@@ -39,17 +48,18 @@ import asyncio
 import contextlib
 import itertools
 import signal
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from disruptor import AlertException, RingBuffer
+from disruptor import RingBuffer
 from engine.config import HostConfig
-from engine.domain.types import Command, Event
+from engine.domain.types import Command
 from engine.gateway.auth import Authenticator, Principal
+from engine.gateway.directory import SessionDirectory
 from engine.gateway.exec_ring import ExecRingReader
 from engine.gateway.publisher_port import RingInPort
+from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import Report
 from engine.gateway.validate import Refusal, validate
 from engine.journal_format import journal_dir
@@ -71,6 +81,10 @@ WRITE_LIMIT = 4 * 1024 * 1024
 #: Seconds a connection may stay without a successful login before it is closed: a silent
 #: client must not hold a socket and a session id forever.
 LOGIN_TIMEOUT = 10.0
+#: Open connections at most (a socket and a task each): beyond it a connection is refused.
+MAX_CONNECTIONS = 256
+#: Seconds a refused connection's input is read and discarded before closing (see Contract).
+REFUSE_LINGER = 2.0
 MAX_SESSION_ID = 0xFFFF_FFFF
 
 
@@ -118,7 +132,11 @@ class GatewayServer:
         first_session_id: int = 1,
         write_limit: int = WRITE_LIMIT,
         login_timeout: float = LOGIN_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+        refuse_linger: float = REFUSE_LINGER,
     ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
         self._auth = Authenticator(config)
         self._ring_in_name, self._exec_ring_name = ring_in_name, exec_ring_name
@@ -128,18 +146,36 @@ class GatewayServer:
         self._ids = itertools.count(first_session_id)
         self._write_limit = write_limit
         self._login_timeout = login_timeout
-        self._connections: dict[int, _Connection] = {}  # logged-in sessions: report targets
+        self._max_connections = max_connections
+        self._refuse_linger = refuse_linger
+        #: connections admitted and not yet ended (the cap counts these), and refused ones
+        #: still lingering (bounded by the cap too: beyond it they are closed at once)
+        self._open = self._lingering = 0
+        #: logged-in sessions, opened and closed together with their directory entry
+        self._connections: dict[int, _Connection] = {}
+        self._directory = SessionDirectory()
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._rings: list[RingBuffer] = []
         self._port_in: RingInPort | None = None
-        self._reader: ExecRingReader | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._drained = threading.Event()
+        self._pump: ReportPump | None = None
         self._last_ts = 0
         self.address: tuple[str, int] | None = None
-        self.dropped = self.misrouted = self.backpressure_waits = 0
+        self.backpressure_waits = self.refused = 0
+
+    @property
+    def dropped(self) -> int:
+        """Reports that reached no session (see Contract)."""
+        return self._directory.dropped
+
+    @property
+    def misrouted(self) -> int:
+        """Reports withheld from a session of another firm (a routing bug if ever non-zero)."""
+        return self._directory.misrouted
+
+    @property
+    def open_connections(self) -> int:
+        return self._open
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -155,12 +191,8 @@ class GatewayServer:
         if self._setup:
             # Before listening: nothing else writes ring[in] yet (may wait while it is full).
             await asyncio.to_thread(self._port_in.submit_blocking, self._setup)
-        self._reader = ExecRingReader(exec_ring)
-        loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(
-            target=self._wait_for_reports, args=(loop,), name="gateway-exec", daemon=True
-        )
-        self._thread.start()
+        self._pump = ReportPump(ExecRingReader(exec_ring), self._deliver)
+        self._pump.start(asyncio.get_running_loop())
         self._server = await asyncio.start_server(self._accept, self._host, self._port)
         sockname = self._server.sockets[0].getsockname()
         self.address = (sockname[0], sockname[1])
@@ -186,12 +218,9 @@ class GatewayServer:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
-        self._stopping.set()
-        if self._reader is not None:
-            self._reader.stop()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join)
-            self._thread = None
+        if self._pump is not None:
+            await self._pump.stop()
+            self._pump = None
         for ring in self._rings:
             ring.close()  # attached handles only: the supervisor owns the segments
         self._rings.clear()
@@ -202,6 +231,50 @@ class GatewayServer:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        admitted = self._open < self._max_connections
+        if admitted:
+            self._open += 1
+        else:
+            self.refused += 1
+        try:
+            if admitted:
+                await self._serve_connection(reader, writer)
+            else:
+                await self._refuse(reader, writer)
+        except (ConnectionError, OSError):
+            pass  # the peer vanished: only this connection ends
+        except asyncio.CancelledError:
+            # close() cancels us; end normally (Python 3.11's streams log a cancelled handler)
+            pass
+        finally:
+            if admitted:
+                self._open -= 1
+            self._handlers.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Over the cap: the error line, end of our output, then discard input until the peer
+        closes or ``refuse_linger`` passes (a lingering close; see the Contract)."""
+        writer.write(JsonSession().send_too_many_connections(self._max_connections))
+        if self._lingering >= self._max_connections:
+            return  # a flood of refusals: keep no more sockets open for them than the cap
+        self._lingering += 1
+        try:
+            if writer.can_write_eof():
+                writer.write_eof()
+            async with asyncio.timeout(self._refuse_linger):
+                while await reader.read(READ_CHUNK):
+                    pass
+        except TimeoutError:
+            pass
+        finally:
+            self._lingering -= 1
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         session_id = next(self._ids)
         if session_id > MAX_SESSION_ID:
             raise RuntimeError("session ids exhausted")  # never reuse one within a run
@@ -221,17 +294,8 @@ class GatewayServer:
                 conn.session.receive_data(data)
                 if not await self._process(conn):
                     break
-        except (ConnectionError, OSError):
-            pass  # the peer vanished: only this session ends
-        except asyncio.CancelledError:
-            # close() cancels us; end normally (Python 3.11's streams log a cancelled handler)
-            pass
         finally:
-            self._handlers.discard(task)
-            self._connections.pop(session_id, None)
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
-                await writer.wait_closed()
+            self._forget(session_id)
 
     async def _process(self, conn: _Connection) -> bool:
         """Handle every event now in the session; False when the connection must end."""
@@ -257,8 +321,9 @@ class GatewayServer:
                     conn.principal = principal
                     self._send(conn, session.send_login_ok(conn.session_id, principal.firm))
                     self._connections[conn.session_id] = conn
+                    self._directory.open(conn.session_id, principal)
                 case Logout():
-                    self._connections.pop(conn.session_id, None)
+                    self._forget(conn.session_id)
                     self._send(conn, session.send_logged_out())
                     return False
                 case ProtocolError(code=code, text=text, line=line, fatal=fatal):
@@ -291,52 +356,22 @@ class GatewayServer:
         conn.writer.write(data)
         if transport.get_write_buffer_size() > self._write_limit:
             # A slow consumer: cut it off rather than let the shared exec ring wait on it.
-            self._connections.pop(conn.session_id, None)
+            self._forget(conn.session_id)
             transport.abort()
+
+    def _forget(self, session_id: int) -> None:
+        """The session no longer takes reports (a no-op if it never logged in)."""
+        if self._connections.pop(session_id, None) is not None:
+            self._directory.close(session_id)
 
     # -- reports ---------------------------------------------------------------------------
 
-    def _wait_for_reports(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Exec thread: block on the exec ring; the loop does the taking (one batch at a time,
-        so reports wait in the ring, bounded, never in an unbounded callback queue)."""
-        reader = self._reader
-        assert reader is not None
-        while not self._stopping.is_set():
-            try:
-                reader.wait_available()
-            except AlertException:
-                return
-            self._drained.clear()
-            try:
-                loop.call_soon_threadsafe(self._drain_reports)
-            except RuntimeError:  # the loop is closed: we are shutting down
-                return
-            while not self._drained.wait(0.05):
-                if self._stopping.is_set():
-                    return
-
-    def _drain_reports(self) -> None:
-        try:
-            if self._reader is not None and not self._stopping.is_set():
-                self._deliver(self._reader.poll())
-        finally:
-            self._drained.set()
-
     def _deliver(self, reports: list[Report]) -> None:
-        by_session: dict[int, list[tuple[int, int, Event]]] = {}
-        for session_id, seq_no, sub, event in reports:
-            by_session.setdefault(session_id, []).append((seq_no, sub, event))
-        for session_id, group in by_session.items():
-            conn = self._connections.get(session_id)
-            if conn is None or not conn.session.can_send_reports:
-                self.dropped += len(group)
-                continue
-            principal = conn.principal
-            if principal is not None and not principal.is_admin:
-                mine = [r for r in group if getattr(r[2], "account", None) in principal.accounts]
-                self.misrouted += len(group) - len(mine)
-                group = mine
-            if group:
+        for session_id, group in self._directory.deliveries(reports).items():
+            conn = self._connections[session_id]  # opened and closed with the directory
+            # Always true: a session leaves the directory in the same step as it stops
+            # being LOGGED_IN (logout, end of input, fatal fault); never write out of state.
+            if conn.session.can_send_reports:
                 self._send(conn, conn.session.send_events(group))
 
 
@@ -347,6 +382,7 @@ def run_gateway(
     base_seq: int,
     setup: Sequence[Command] = (),
     stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
+    max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
     ``stop_signals`` arrives, then close cleanly (listener, sessions, exec thread, ring
@@ -358,7 +394,14 @@ def run_gateway(
         loop = asyncio.get_running_loop()
         for signum in stop_signals:
             loop.add_signal_handler(signum, task.cancel)
-        server = GatewayServer(config, ring_in_name, exec_ring_name, base_seq, setup=setup)
+        server = GatewayServer(
+            config,
+            ring_in_name,
+            exec_ring_name,
+            base_seq,
+            setup=setup,
+            max_connections=max_connections,
+        )
         with contextlib.suppress(asyncio.CancelledError):
             await server.serve()
 

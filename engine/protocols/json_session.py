@@ -18,6 +18,8 @@ Gateway -> client (``send_*``)::
     {"seq":1042,"sub":0,"type":"accepted",...}  reports: canonical event lines
     {"type":"error","line":3,"code":"not_owner","text":"..."}      nothing of line 3 was sent
     {"type":"logged_out"}
+    {"type":"error","line":0,"code":"too_many_connections","text":"..."}  then the gateway
+                                   closes: it serves its maximum of connections already
 
 States, as one transition table (:data:`TRANSITIONS`)::
 
@@ -25,6 +27,7 @@ States, as one transition table (:data:`TRANSITIONS`)::
     LOGIN_PENDING --send login_rejected--> CLOSED
     LOGGED_IN --recv command / send reply--> LOGGED_IN --recv logout--> CLOSED
     AWAITING_LOGIN --send login_timeout--> CLOSED   (the server's clock ran out; see below)
+    AWAITING_LOGIN --send too_many_connections--> CLOSED   (the server is full)
     any --peer's fatal fault--> ERROR (sticky: input is ignored from then on)
     any --end of input--> CLOSED
 
@@ -90,6 +93,7 @@ class _Trigger(Enum):
     SEND_REPLY = "send sequenced/events/error"
     SEND_LOGGED_OUT = "send logged_out"
     SEND_LOGIN_TIMEOUT = "send login_timeout"
+    SEND_TOO_MANY_CONNECTIONS = "send too_many_connections"
 
 
 _S, _T = State, _Trigger
@@ -105,6 +109,7 @@ TRANSITIONS: Final[dict[tuple[State, _Trigger], State]] = {
     (_S.LOGGED_IN, _T.RECV_LOGOUT): _S.CLOSED,
     (_S.CLOSED, _T.SEND_LOGGED_OUT): _S.CLOSED,
     (_S.AWAITING_LOGIN, _T.SEND_LOGIN_TIMEOUT): _S.CLOSED,
+    (_S.AWAITING_LOGIN, _T.SEND_TOO_MANY_CONNECTIONS): _S.CLOSED,
     # A fatal fault is reported with one last error line, whatever the state.
     (_S.AWAITING_LOGIN, _T.PEER_FAULT): _S.ERROR,
     (_S.LOGIN_PENDING, _T.PEER_FAULT): _S.ERROR,
@@ -355,6 +360,13 @@ class JsonSession:
         self._advance(_T.SEND_LOGIN_TIMEOUT)
         text = f"no login within {seconds:g} s"
         return _line({"type": "error", "line": 0, "code": "login_timeout", "text": text})
+
+    def send_too_many_connections(self, limit: int) -> bytes:
+        """Refuse a new connection because ``limit`` connections are open already (the server
+        counts them); the first and only line the peer gets before the close."""
+        self._advance(_T.SEND_TOO_MANY_CONNECTIONS)
+        text = f"the gateway serves at most {limit} connections; try again later"
+        return _line({"type": "error", "line": 0, "code": "too_many_connections", "text": text})
 
     def send_logged_out(self) -> bytes:
         self._advance(_T.SEND_LOGGED_OUT)

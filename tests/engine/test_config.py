@@ -46,6 +46,7 @@ def test_an_empty_file_gives_the_documented_defaults() -> None:
     assert config.endpoints["fix"] == "127.0.0.1:9878"
     assert config.endpoints["itch_multicast"] == "239.192.0.1:30001"
     assert config.symbols == () and config.firms == ()
+    assert config.gateway_max_connections == 256
 
 
 def test_the_demo_config_loads_with_symbols_and_two_firms() -> None:
@@ -53,6 +54,7 @@ def test_the_demo_config_loads_with_symbols_and_two_firms() -> None:
     assert [s.symbol for s in config.symbols] == ["ACME", "GLOBEX", "INITECH"]
     assert [f.firm for f in config.firms] == ["ALPHA", "BETA"]
     assert all(f.accounts for f in config.firms)
+    assert config.gateway_max_connections == 256
 
 
 def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
@@ -79,6 +81,8 @@ def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
         (MINIMAL + MINIMAL.split("[[firms]]")[1].join(["[[firms]]", ""]), "listed twice"),
         ("[exchange]\ntopology = 'mesh'\n", "exchange.topology: must be one of sharded, fused"),
         ("[exchange\n", "at line 1"),
+        ("[gateway]\nmax_connections = 0\n", "gateway.max_connections: must be at least 1"),
+        ("[gateway]\nmax_sessions = 9\n", "gateway.max_sessions: is not a known key"),
     ],
 )
 def test_a_bad_config_is_refused_with_the_key_or_line(text: str, message: str) -> None:

@@ -1,4 +1,5 @@
-"""Report routing by order ownership, and the exec ring round trip over a real RingBuffer."""
+"""Report addressing (origin and/or owning firm), and the exec ring round trip over a real
+RingBuffer."""
 
 from __future__ import annotations
 
@@ -26,106 +27,110 @@ from engine.domain.types import (
     Side,
 )
 from engine.gateway.exec_ring import (
+    OWNER_OFFSET,
     SESSION_OFFSET,
     ExecRingReader,
     ExecRingWriter,
     create_exec_ring,
     encode_reports,
 )
-from engine.gateway.router import Report, ReportRouter, SessionQueues
+from engine.gateway.router import Report, ReportRouter
 
 
 def fill(order_id: int, leaves: int, liquidity: Liquidity = Liquidity.MAKER) -> Fill:
     return Fill(order_id, "A-1", "ACME", Side.SELL, 5, 100, leaves, 0, liquidity, 7)
 
 
-def routed(router: ReportRouter, origin: int, seq: int, events: list[Event]) -> list[Report]:
-    return router.resolve(origin, seq, events)
+def routed(origin: int, seq: int, events: list[Event]) -> list[Report]:
+    return ReportRouter(lambda _: None).resolve(origin, seq, events)
 
 
-def test_answers_go_to_the_origin_and_accepted_records_the_owner() -> None:
-    router = ReportRouter(lambda _: None)
+def test_answers_go_to_the_origin_only() -> None:
     acc = Accepted(5, 5, "A-1", "c")
-    assert routed(router, 1, 5, [BookAdd("ACME", 5, Side.BUY, 1, 1), acc]) == [(1, 5, 1, acc)]
-    assert router.owners == {5: 1}
+    assert routed(1, 5, [BookAdd("ACME", 5, Side.BUY, 1, 1), acc]) == [(1, False, 5, 1, acc)]
     rej = reject(6, "A-1", "", 0, RejectReason.UNKNOWN_SYMBOL)
-    assert routed(router, 2, 6, [rej]) == [(2, 6, 0, rej)]
+    assert routed(2, 6, [rej]) == [(2, False, 6, 0, rej)]
     bal = BalanceChanged("A-1", "CASH", 5, 5)
-    assert routed(router, 3, 7, [bal]) == [(3, 7, 0, bal)]
+    assert routed(3, 7, [bal]) == [(3, False, 7, 0, bal)]
 
 
-def test_a_makers_fill_goes_to_the_maker_and_the_ended_order_is_forgotten() -> None:
-    router = ReportRouter(lambda _: None)
-    routed(router, 1, 5, [Accepted(5, 5, "A-1", "m")])
+def test_a_makers_fill_goes_to_the_owning_firm_never_to_the_takers_session() -> None:
     taker_acc = Accepted(9, 9, "B-1", "t")
     maker_part, taker_fill = fill(5, 3), fill(9, 0, Liquidity.TAKER)
-    out = routed(router, 2, 9, [taker_acc, maker_part, taker_fill])
-    assert out == [(2, 9, 0, taker_acc), (1, 9, 1, maker_part), (2, 9, 2, taker_fill)]
-    assert router.owners == {5: 1}  # the taker ended; the maker still rests
-    routed(router, 2, 10, [fill(5, 0)])
-    assert router.owners == {}
+    out = routed(2, 9, [taker_acc, maker_part, taker_fill])
+    assert out == [
+        (2, False, 9, 0, taker_acc),
+        (0, True, 9, 1, maker_part),
+        (0, True, 9, 2, taker_fill),
+    ]
 
 
 @pytest.mark.parametrize(
-    ("event", "expected_sessions"),
+    ("event", "address"),
     [
-        (Expired(5, "A-1", 3, ExpireReason.END_OF_DAY), [1]),
-        (Cancelled(5, "A-1", 3, CancelReason.SELF_TRADE), [1]),
-        (Cancelled(5, "A-1", 3, CancelReason.USER), [1, 4]),
-        (Cancelled(5, "A-1", 3, CancelReason.REPLACED_AWAY), [1, 4]),
+        (Expired(5, "A-1", 3, ExpireReason.END_OF_DAY), (0, True)),
+        (Expired(5, "A-1", 3, ExpireReason.IOC), (0, True)),
+        (Cancelled(5, "A-1", 3, CancelReason.SELF_TRADE), (0, True)),
+        (Cancelled(5, "A-1", 3, CancelReason.USER), (4, True)),
+        (Cancelled(5, "A-1", 3, CancelReason.REPLACED_AWAY), (4, True)),
+        (Replaced(5, "A-1", 4, 100, 4, True), (4, True)),
     ],
 )
-def test_a_resting_orders_end_goes_to_its_owner_and_the_answer_to_the_requester(
-    event: Event, expected_sessions: list[int]
+def test_order_reports_go_to_the_owner_and_answers_also_to_the_requester(
+    event: Event, address: tuple[int, bool]
 ) -> None:
-    router = ReportRouter(lambda _: None)
-    routed(router, 1, 5, [Accepted(5, 5, "A-1", "m")])
-    out = routed(router, 4, 11, [event, DayEnded("ACME")])
-    assert [s for s, _, _, e in out if e is event] == expected_sessions
-    assert router.owners == {}
+    out = routed(4, 11, [event, DayEnded("ACME")])
+    assert [(s, o) for s, o, _, _, e in out if e is event] == [address]
 
 
-def test_a_replace_goes_to_the_owner_and_the_requester_once_each() -> None:
-    router = ReportRouter(lambda _: None)
-    routed(router, 1, 5, [Accepted(5, 5, "A-1", "m")])
-    rep = Replaced(5, "A-1", 4, 100, 4, True)
-    assert routed(router, 1, 6, [rep]) == [(1, 6, 0, rep)]
-    assert routed(router, 3, 7, [rep]) == [(1, 7, 0, rep), (3, 7, 0, rep)]
-    assert router.owners == {5: 1}
+def test_origin_0_answers_nobody_but_order_reports_still_reach_the_owner() -> None:
+    assert routed(0, 1, [BalanceChanged("A-1", "CASH", 1, 1)]) == []
+    assert routed(0, 2, [Accepted(2, 2, "A-1", "")]) == []
+    exp = Expired(77, "A-1", 1, ExpireReason.END_OF_DAY)
+    assert routed(0, 4, [exp]) == [(0, True, 4, 0, exp)]
+    cancel = Cancelled(77, "A-1", 1, CancelReason.USER)
+    assert routed(0, 5, [cancel]) == [(0, True, 5, 0, cancel)]
 
 
-def test_origin_0_and_unknown_orders() -> None:
-    router = ReportRouter(lambda _: None)
-    assert routed(router, 0, 1, [BalanceChanged("A-1", "CASH", 1, 1)]) == []
-    assert routed(router, 0, 2, [Accepted(2, 2, "A-1", "")]) == [] and router.owners == {}
-    exp = Expired(77, "A-1", 1, ExpireReason.END_OF_DAY)  # entered before this router started
-    assert routed(router, 3, 4, [exp]) == [(3, 4, 0, exp)]
+def test_the_router_is_stateless_so_a_restart_changes_no_address() -> None:
+    """A fill of an order entered before this router existed (a host restart) is addressed
+    exactly as if the router had seen the order accepted."""
+    seen = ReportRouter(lambda _: None)
+    seen.resolve(1, 5, [Accepted(5, 5, "A-1", "m")])
+    events: list[Event] = [
+        Accepted(9, 9, "B-1", "t"),
+        fill(5, 0),
+        BookAdd("ACME", 5, Side.BUY, 1, 1),
+    ]
+    assert seen.resolve(2, 9, events) == ReportRouter(lambda _: None).resolve(2, 9, events)
+    assert not vars(seen).keys() - {"_sink"}  # nothing learned
 
 
-def test_session_queues_drop_reports_for_sessions_that_are_gone() -> None:
-    queues = SessionQueues()
-    router = ReportRouter(queues)
-    mine = queues.open(1)
-    router.route(1, 5, [Accepted(5, 5, "A-1", "")])
-    router.route(2, 6, [Accepted(6, 6, "B-1", "")])
-    assert list(mine) == [(1, 5, 0, Accepted(5, 5, "A-1", ""))] and queues.dropped == 1
-    queues.close(1)
-    router.route(3, 7, [fill(5, 0)])
-    assert queues.dropped == 2
+def test_route_hands_a_commands_reports_to_the_sink_in_one_call() -> None:
+    batches: list[list[Report]] = []
+    router = ReportRouter(batches.append)
+    router.route(1, 5, [BookAdd("ACME", 5, Side.BUY, 1, 1)])  # nothing routed: no call
+    router.route(1, 6, [Accepted(6, 6, "A-1", ""), fill(6, 0)])
+    assert [[r[:4] for r in batch] for batch in batches] == [[(1, False, 6, 0), (0, True, 6, 1)]]
 
 
 REPORTS: list[Report] = [
-    (1, 5, 0, Accepted(5, 5, "A-1", "c1")),
-    (0xFFFF_FFFF, 9, 2, fill(5, 0)),
-    (2, 10, 0, reject(10, "B-1", "x", 0, RejectReason.INSUFFICIENT_CASH)),
-    (3, 11, 1, DayEnded("ACME")),
+    (1, False, 5, 0, Accepted(5, 5, "A-1", "c1")),
+    (0, True, 9, 2, fill(5, 0)),
+    (0xFFFF_FFFF, True, 9, 3, Cancelled(5, "A-1", 0, CancelReason.USER)),
+    (2, False, 10, 0, reject(10, "B-1", "x", 0, RejectReason.INSUFFICIENT_CASH)),
+    (3, False, 11, 1, DayEnded("ACME")),
 ]
 
 
-def test_the_session_sits_in_the_event_records_zero_bytes() -> None:
-    data = encode_reports(REPORTS[:1])
+def test_the_address_sits_in_the_event_records_zero_bytes() -> None:
+    data = encode_reports(REPORTS[:3])
     assert data[SESSION_OFFSET : SESSION_OFFSET + 4] == (1).to_bytes(4, "little")
-    assert not any(data[SESSION_OFFSET + 4 :])
+    assert data[OWNER_OFFSET] == 0
+    assert not any(data[OWNER_OFFSET + 1 : 128])
+    second, third = data[128:256], data[256:384]
+    assert second[SESSION_OFFSET : SESSION_OFFSET + 4] == bytes(4) and second[OWNER_OFFSET] == 1
+    assert third[SESSION_OFFSET : SESSION_OFFSET + 4] == b"\xff" * 4 and third[OWNER_OFFSET] == 1
 
 
 def test_exec_ring_round_trip_across_the_wrap() -> None:
@@ -135,13 +140,13 @@ def test_exec_ring_round_trip_across_the_wrap() -> None:
     try:
         writer, reader = ExecRingWriter(ring), ExecRingReader(attached)
         got: list[Report] = []
-        for _ in range(5):  # 20 slots through an 8-slot ring: wraps twice
+        for _ in range(5):  # 25 slots through an 8-slot ring: wraps three times
             writer(REPORTS)
             got += reader.poll()
         assert got == REPORTS * 5
         assert reader.poll() == []
         writer(REPORTS[:2])
-        assert reader.wait_available() == 21
+        assert reader.wait_available() == 26
         assert reader.poll() == REPORTS[:2]
     finally:
         attached.close()

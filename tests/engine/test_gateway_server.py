@@ -50,7 +50,6 @@ def test_a_makers_fill_reaches_the_makers_session_and_no_other() -> None:
         assert maker_fill["type"] == "fill" and maker_fill["seq"] == taker_seq
         assert maker_fill["order_id"] == maker_seq and maker_fill["liquidity"] == "maker"
         assert maker_fill["leaves_qty"] == 0
-        assert host.pipeline.router.owners == {}  # both orders ended: forgotten
         # the taker saw nothing of ALPHA's: its next line is the answer to its next request
         taker.send({"type": "cancel_order", "account": "BETA-1", "order_id": maker_seq})
         assert taker.read()["type"] == "sequenced"
@@ -60,6 +59,54 @@ def test_a_makers_fill_reaches_the_makers_session_and_no_other() -> None:
             "not_order_owner",
         )
         maker.close()
+        taker.close()
+
+
+def test_a_firm_that_logs_in_again_gets_the_fills_of_its_resting_order() -> None:
+    with gateway_host() as host:
+        first = host.client()
+        first.login()
+        first.send(order("sell", 5, 1_000_000, client_order_id="m1"))
+        maker_seq = first.read()["seq"]
+        assert first.read()["type"] == "accepted"
+        first.close()  # gone without a logout: the order rests
+        host.wait_for(lambda: host.server.open_connections == 0)
+        again, taker = host.client(), host.client()
+        assert again.login()["session"] != 1
+        taker.login("BETA", "beta-pass")
+        taker.send(order("buy", 2, 1_000_000, firm="BETA", account="BETA-1"))
+        taker_seq = taker.read()["seq"]
+        maker_fill = again.read()
+        assert maker_fill["type"] == "fill" and maker_fill["seq"] == taker_seq
+        assert (maker_fill["order_id"], maker_fill["leaves_qty"]) == (maker_seq, 3)
+        # the owner's cancel is answered on the new session too, once
+        again.send({"type": "cancel_order", "account": "ALPHA-1", "order_id": maker_seq})
+        assert again.read()["type"] == "sequenced"
+        assert again.read()["type"] == "cancelled"
+        again.send({"type": "logout"})
+        assert again.read() == {"type": "logged_out"}  # nothing twice in between
+        assert host.server.misrouted == 0
+        again.close()
+        taker.close()
+
+
+def test_every_session_of_the_owning_firm_gets_an_order_report_once() -> None:
+    with gateway_host() as host:
+        desk, drop_copy, taker = host.client(), host.client(), host.client()
+        desk.login()
+        drop_copy.login()
+        taker.login("BETA", "beta-pass")
+        desk.send(order("sell", 5, 1_000_000, client_order_id="m1"))
+        desk.read_until(lambda line: line["type"] == "accepted")
+        taker.send(order("buy", 5, 1_000_000, firm="BETA", account="BETA-1"))
+        taker.read_until(lambda line: line["type"] == "fill")
+        for session in (desk, drop_copy):
+            line = session.read()
+            assert (line["type"], line["liquidity"]) == ("fill", "maker")
+            session.send({"type": "logout"})
+            assert session.read() == {"type": "logged_out"}
+            session.close()
+        assert host.server.misrouted == 0
         taker.close()
 
 

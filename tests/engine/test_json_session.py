@@ -236,3 +236,19 @@ def test_a_login_timeout_closes_a_session_awaiting_login_and_nothing_else() -> N
     logged_in.send_login_ok(1, "ALPHA")
     with pytest.raises(LocalProtocolError):
         logged_in.send_login_timeout(10)
+
+
+def test_too_many_connections_refuses_a_new_session_with_one_error_line() -> None:
+    from engine.protocols.json_session import JsonSession, LocalProtocolError, State
+
+    fresh = JsonSession()
+    line = json.loads(fresh.send_too_many_connections(256))
+    assert (line["type"], line["code"], line["line"]) == ("error", "too_many_connections", 0)
+    assert "256" in line["text"]
+    assert fresh.state is State.CLOSED
+    logged_in = JsonSession()
+    logged_in.receive_data(b'{"type":"login","firm":"ALPHA","password":"p"}\n')
+    logged_in.next_event()
+    logged_in.send_login_ok(1, "ALPHA")
+    with pytest.raises(LocalProtocolError):  # an admitted session is never refused later
+        logged_in.send_too_many_connections(256)

@@ -2,7 +2,8 @@
 
 `sequex run` starts every stage and the gateway as processes; `sequex admin` and raw firm
 sessions talk to it over loopback; SIGTERM stops it cleanly, and a replay of its journal
-reaches the state the host reported at the stop.
+reaches the state the host reported at the stop. A firm's order reports reach the firm's
+session of the moment: after it logged in again, and after the host restarted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +101,18 @@ def sequex(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path) -> None:
-    config, endpoint = host_config(tmp_path)
+@dataclass
+class HostRun:
+    """What ``sequex run`` printed: the banner up to "press Ctrl-C", then the rest at exit."""
+
+    banner: list[str]
+    out: str = ""
+
+
+@contextmanager
+def running_host(config: Path) -> Iterator[HostRun]:
+    """``sequex run`` on ``config``, up and serving; SIGTERM on exit, which must end it cleanly
+    (exit 0, nothing left in /dev/shm)."""
     prefix = f"sequex-gw{time.monotonic_ns() % 10**9}-"
     host = subprocess.Popen(
         [sys.executable, "-m", "tools.cli", "run", "--config", str(config), "--prefix", prefix],
@@ -107,18 +121,28 @@ def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path
         stderr=subprocess.PIPE,
         text=True,
     )
+    run = HostRun([])
     try:
         assert host.stdout is not None
-        banner = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             line = host.stdout.readline()
             assert line, f"host exited early: {host.stderr.read() if host.stderr else ''}"
-            banner.append(line)
+            run.banner.append(line)
             if line.startswith("press Ctrl-C"):
                 break
-        assert any("serving JSON lines" in line for line in banner)
+        assert any("serving JSON lines" in line for line in run.banner)
+        yield run
+    finally:
+        host.send_signal(signal.SIGTERM)
+        run.out, err = host.communicate(timeout=60)
+    assert host.returncode == 0, err
+    assert list_names(prefix) == []
 
+
+def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path) -> None:
+    config, endpoint = host_config(tmp_path)
+    with running_host(config) as run:
         admin = sequex("admin", "--endpoint", endpoint, "--password", "admin-pass")
         assert admin.returncode == 2  # no command: a usage error, never a traceback
         deposit = sequex(
@@ -150,16 +174,62 @@ def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path
         assert beta.until("error")["code"] == "wrong_firm"  # refused before ring[in]
         alpha.close()
         beta.close()
-    finally:
-        host.send_signal(signal.SIGTERM)
-        out, err = host.communicate(timeout=60)
-    assert host.returncode == 0, err
-    assert list_names(prefix) == []
     values = dict(
-        line.split(" ", 1) for line in out.splitlines() if line.startswith(("live_", "last_"))
+        line.split(" ", 1) for line in run.out.splitlines() if line.startswith(("live_", "last_"))
     )
     replay = sequex("replay", str(tmp_path / "var"), "--from-start")
     assert replay.returncode == 0, replay.stderr
     replayed = dict(line.split(" ", 1) for line in replay.stdout.splitlines() if " " in line)
     assert replayed["last_seq"] == values["last_seq"]
     assert replayed["state_hash"] == values["live_state_hash"]  # W = 1: the same state
+
+
+def rest_alpha_sell(endpoint: str) -> int:
+    """ALPHA rests a day sell of 100 at 100.00, then disconnects; the order id."""
+    alpha = Firm(endpoint, "ALPHA", "alpha-pass")
+    alpha.send(order("ALPHA", "ALPHA-1", "sell", 100, 1_000_000, "day", "a1"))
+    seq: int = alpha.until("sequenced")["seq"]
+    assert alpha.until("accepted")["order_id"] == seq
+    alpha.close()
+    return seq
+
+
+def beta_takes_30_and_alpha_sees_the_maker_fill(endpoint: str, maker_order: int) -> None:
+    """A new ALPHA session, then BETA's IOC buy of 30: ALPHA's maker fill reaches the new
+    session, BETA sees only its own reports."""
+    alpha = Firm(endpoint, "ALPHA", "alpha-pass")
+    beta = Firm(endpoint, "BETA", "beta-pass")
+    beta.send(order("BETA", "BETA-1", "buy", 30, 1_010_000, "ioc", "b1"))
+    taker_seq = beta.until("sequenced")["seq"]
+    assert beta.next()["type"] == "accepted"
+    taker = beta.next()
+    assert (taker["type"], taker["liquidity"], taker["account"]) == ("fill", "taker", "BETA-1")
+    maker = alpha.next()  # the first line after login: nothing else was addressed to ALPHA
+    assert (maker["type"], maker["seq"], maker["account"]) == ("fill", taker_seq, "ALPHA-1")
+    assert (maker["order_id"], maker["leaves_qty"], maker["liquidity"]) == (
+        maker_order,
+        70,
+        "maker",
+    )
+    for firm in (alpha, beta):  # nothing more for either (no copy, no leak)
+        firm.send({"type": "logout"})
+        assert firm.next() == {"type": "logged_out"}
+        firm.close()
+
+
+def test_a_firm_that_logs_in_again_gets_the_maker_fill_of_its_resting_order(
+    tmp_path: Path,
+) -> None:
+    config, endpoint = host_config(tmp_path)
+    with running_host(config):
+        maker_order = rest_alpha_sell(endpoint)
+        beta_takes_30_and_alpha_sees_the_maker_fill(endpoint, maker_order)
+
+
+def test_a_maker_fill_after_a_host_restart_reaches_the_makers_firm(tmp_path: Path) -> None:
+    config, endpoint = host_config(tmp_path)
+    with running_host(config):
+        maker_order = rest_alpha_sell(endpoint)
+    with running_host(config) as run:  # recovers from the journal: the order rests again
+        assert any("recovered through seq" in line for line in run.banner)
+        beta_takes_30_and_alpha_sees_the_maker_fill(endpoint, maker_order)

@@ -1,0 +1,130 @@
+"""Live sessions, and which of them a routed report reaches. Pure: no I/O, no clock.
+
+The router (``engine.gateway.router``) addresses a report to ``(session, owner)``; only the
+gateway process knows who is logged in, so it resolves that address here, at delivery time.
+:class:`SessionDirectory` holds the logged-in sessions with their :class:`Principal`, and an
+index account -> sessions of the firm that owns it (built from the principals: a firm
+principal lists its accounts, and an account belongs to one firm only).
+
+Contract of :meth:`SessionDirectory.targets` (one report):
+
+* ``session`` (when not 0 and still open) gets it, unless it is a firm session and the event
+  is not about one of its accounts: then it is withheld and counted in ``misrouted`` (defence
+  in depth: the router never addresses such a session). The operator's session gets every
+  report addressed to it (admin results; it owns no account, so never an order report).
+* With ``owner``, every open session of the firm that owns ``event.account`` gets it too, in
+  login order.
+* Each session at most once (the origin of an order report is usually one of the owning
+  firm's sessions). A report that reaches no session is counted in ``dropped``.
+
+:meth:`SessionDirectory.deliveries` applies that to a batch and groups by session, keeping
+each session's reports in batch order (which is ``(seq_no, sub)`` order).
+
+A firm that logs in again gets a new session id; its firm's order reports reach the new
+session from then on, since they are addressed to the firm, not to the session that entered
+the order. Reports published while no session of the firm was logged in are not replayed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from engine.domain.types import Event
+from engine.gateway.auth import Principal
+from engine.gateway.router import Report
+
+#: What one session receives: (seq_no, sub, event).
+Delivery = tuple[int, int, Event]
+
+
+class SessionDirectory:
+    """The logged-in sessions, by id and by account; resolves report addresses."""
+
+    def __init__(self) -> None:
+        self._principals: dict[int, Principal] = {}
+        #: account -> the open sessions of its firm, in login order (dict as an ordered set)
+        self._by_account: dict[str, dict[int, None]] = {}
+        self.dropped = 0
+        self.misrouted = 0
+
+    def __contains__(self, session: int) -> bool:
+        return session in self._principals
+
+    def __len__(self) -> int:
+        return len(self._principals)
+
+    def open(self, session: int, principal: Principal) -> None:
+        """``session`` logged in as ``principal``; ids are never reused while it is open."""
+        if session in self._principals:
+            raise ValueError(f"session {session} is already open")
+        self._principals[session] = principal
+        for account in principal.accounts:
+            self._by_account.setdefault(account, {})[session] = None
+
+    def close(self, session: int) -> None:
+        """``session`` is gone (logout, disconnect, cut off); a no-op when it is not open."""
+        principal = self._principals.pop(session, None)
+        if principal is None:
+            return
+        for account in principal.accounts:
+            sessions = self._by_account[account]
+            del sessions[session]
+            if not sessions:
+                del self._by_account[account]
+
+    def targets(self, session: int, owner: bool, event: Event) -> list[int]:
+        """The open sessions one report reaches, each once, in the order of the contract."""
+        account = getattr(event, "account", None)
+        out: list[int] = []
+        if session:
+            principal = self._principals.get(session)
+            if principal is None:
+                pass  # gone: the owner's sessions may still take it
+            elif principal.is_admin or account in principal.accounts:
+                out.append(session)
+            else:
+                self.misrouted += 1
+        if owner and account is not None:
+            out.extend(s for s in self._by_account.get(account, ()) if s != session)
+        if not out:
+            self.dropped += 1
+        return out
+
+    def deliveries(self, reports: Iterable[Report]) -> dict[int, list[Delivery]]:
+        """session -> its reports of this batch, in batch order."""
+        by_session: dict[int, list[Delivery]] = {}
+        targets = self.targets
+        for session, owner, seq_no, sub, event in reports:
+            for target in targets(session, owner, event):
+                group = by_session.get(target)
+                if group is None:
+                    by_session[target] = [(seq_no, sub, event)]
+                else:
+                    group.append((seq_no, sub, event))
+        return by_session
+
+
+class SessionQueues:
+    """An in-process ``ReportSink``: a queue of deliveries per open session, filled by a
+    :class:`SessionDirectory` with the gateway's rules (for one-process hosts and tests)."""
+
+    def __init__(self) -> None:
+        self.directory = SessionDirectory()
+        self.queues: dict[int, deque[Delivery]] = {}
+
+    @property
+    def dropped(self) -> int:
+        return self.directory.dropped
+
+    def open(self, session: int, principal: Principal) -> deque[Delivery]:
+        self.directory.open(session, principal)
+        return self.queues.setdefault(session, deque())
+
+    def close(self, session: int) -> None:
+        self.directory.close(session)
+        self.queues.pop(session, None)
+
+    def __call__(self, reports: list[Report]) -> None:
+        for session, group in self.directory.deliveries(reports).items():
+            self.queues[session].extend(group)
