@@ -17,34 +17,46 @@ Errors:
 * a snapshot taken with another W than the journal's, a record that is not a command, a
   record whose seq differs from its command's seq_no, a snapshot newer than the whole
   journal: :class:`RecoveryError` (never silently skipped: the outputs would differ);
+* a gap in the replayed seqs (the tail must start at snapshot seq + 1, or 1, and go on one by
+  one; e.g. segments deleted by hand): :class:`RecoveryError` naming the expected seq, the
+  found seq and its segment and byte offset;
 * mid-log damage: ``journal.JournalCorruption`` passes through (it names segment and offset).
   A torn tail (a crash mid-write) is not an error: the valid prefix is replayed and the damage
   reported in ``Rebuilt.tail_damage`` (the journal is never modified here; the writer
   truncates it when the host reopens it).
 
-Speed: replay reads a segment in one read and, when it is made entirely of verified command
-frames (the normal case), checks lengths, types and seq order with numpy over the whole segment,
-computes the per-record xxh3 checksums in one tight loop, then hands contiguous runs of
-``BATCH`` 128-byte records to ``CommandDecoder.decode_many``; the digest is fed once per batch.
-Any segment that does not pass that check (damage, a torn tail, a foreign record) is read
-from there on through ``journal.JournalReader``, whose verdicts and messages are the reference.
+Speed: the journal is read as verified batches of command records
+(``engine.command_batches.CommandBatchReader``: numpy checks and one checksum loop per
+segment), each batch decoded by ``CommandDecoder.decode_many``; the digest is fed once per batch.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "CommandBatchReader",
+    "NoJournalError",
+    "Rebuilt",
+    "RecoveryError",
+    "read_window",
+    "rebuild",
+    "take_snapshot",
+]
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import xxhash
-
 from engine.canonical import OutputDigest, encode_events
+from engine.command_batches import (
+    Batch,
+    CommandBatchReader,
+    NoJournalError,
+    RecoveryError,
+    check_seq_nos,
+    contiguous,
+)
 from engine.domain.exchange import Exchange
 from engine.journal_format import (
-    COMMAND_FRAME_SIZE,
-    RECORD_COMMAND,
     HostFormatError,
     decode_snapshot_payload,
     decode_user_header,
@@ -52,38 +64,15 @@ from engine.journal_format import (
     journal_dir,
     snapshot_dir,
 )
-from engine.records import RECORD_SIZE, CommandDecoder
-from journal import Damage, JournalError, JournalFormatError, JournalReader, SnapshotStore
-from journal.layout import FILE_HEADER_SIZE, decode_file_header, snapshot_name
+from engine.records import CommandDecoder
+from journal import Damage, JournalFormatError, JournalReader, SnapshotStore
+from journal.layout import snapshot_name
 
-#: Commands decoded and replayed per batch.
-BATCH = 4096
 #: Snapshots kept by take_snapshot.
 KEEP_SNAPSHOTS = 3
 
 #: progress(commands replayed so far, estimated total to replay); called once per batch.
 Progress = Callable[[int, int], None]
-_Seqs = npt.NDArray[np.uint64]
-_Batch = tuple[memoryview, _Seqs]
-
-_FRAME = np.dtype(
-    [
-        ("length", "<u4"),
-        ("type", "<u4"),
-        ("seq", "<u8"),
-        ("checksum", "<u8"),
-        ("payload", "u1", (RECORD_SIZE,)),
-    ]
-)
-assert _FRAME.itemsize == COMMAND_FRAME_SIZE
-
-
-class RecoveryError(Exception):
-    """The data directory cannot be replayed into a state that matches the journal."""
-
-
-class NoJournalError(RecoveryError):
-    """The data directory holds no journal written by a sequex host."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +135,8 @@ def rebuild(
     tail = CommandBatchReader(journal_dir(data_dir))
     from_seq = 0 if snapshot_seq is None else snapshot_seq + 1
     out = OutputDigest() if digest else None
-    commands, last_seq = _replay(exchange, tail.batches(from_seq), out, progress, tail.estimate)
+    batches = contiguous(tail.batches(from_seq), from_seq or 1, journal_dir(data_dir))
+    commands, last_seq = _replay(exchange, batches, out, progress, tail.estimate)
     if commands == 0 and snapshot_seq is not None:
         _check_journal_reaches(journal_dir(data_dir), snapshot_seq)
     if commands == 0:
@@ -238,7 +228,7 @@ def _check_journal_reaches(directory: Path, snapshot_seq: int) -> None:
 
 def _replay(
     exchange: Exchange,
-    batches: Iterator[_Batch],
+    batches: Iterator[Batch],
     out: OutputDigest | None,
     progress: Progress | None,
     estimate: Callable[[], int],
@@ -250,7 +240,7 @@ def _replay(
     commands = 0
     last_seq = 0
     for payload, seqs in batches:
-        _check_seq_nos(payload, seqs)
+        check_seq_nos(payload, seqs)
         batch = decode_many(payload)
         if out is None:
             for cmd in batch:
@@ -269,128 +259,3 @@ def _replay(
         if progress is not None:
             progress(commands, max(commands, estimate()))
     return commands, last_seq
-
-
-def _check_seq_nos(payload: memoryview, seqs: _Seqs) -> None:
-    """Every record's journal seq must equal its command's seq_no (bytes 8..16)."""
-    count = len(seqs)
-    seq_nos = np.ndarray((count,), dtype="<i8", buffer=payload, offset=8, strides=(RECORD_SIZE,))
-    bad = np.flatnonzero(seq_nos != seqs.astype(np.int64))
-    if bad.size:
-        i = int(bad[0])
-        raise RecoveryError(
-            f"journal record seq {int(seqs[i])} holds a command with seq_no {int(seq_nos[i])}"
-        )
-
-
-class CommandBatchReader:
-    """The journaled commands of a journal directory as batches of at most ``BATCH``
-    ``(records, seqs)``: ``records`` a memoryview of back-to-back 128-byte command records (for
-    ``CommandDecoder.decode_many``), ``seqs`` their journal seqs (uint64). Verifies every
-    record; ``tail_damage`` is set once the iteration reached a torn tail."""
-
-    def __init__(self, directory: Path) -> None:
-        self._dir = directory
-        self._segments = JournalReader(directory).segments()
-        self._estimate = 0
-        self.tail_damage: Damage | None = None
-
-    def estimate(self) -> int:
-        """Commands to replay, estimated from the segment sizes."""
-        return self._estimate
-
-    def batches(self, from_seq: int) -> Iterator[_Batch]:
-        segments = self._segments
-        firsts = [first for first, _ in segments]
-        start = max(0, int(np.searchsorted(firsts, from_seq, side="right")) - 1)
-        sizes = [max(0, p.stat().st_size - FILE_HEADER_SIZE) for _, p in segments[start:]]
-        self._estimate = max(0, sum(sizes) // COMMAND_FRAME_SIZE - max(0, from_seq - firsts[start]))
-        header = _user_header_of(segments[0][1])
-        floor = -1  # seqs must exceed the previous segment's last one
-        for index in range(start, len(segments)):
-            name_seq, path = segments[index]
-            frames = _verified_frames(path, name_seq, header, floor)
-            if frames is None:
-                yield from self._slow(max(from_seq, name_seq))
-                return
-            seqs = frames["seq"]
-            if len(seqs):
-                floor = int(seqs[-1])
-            first = int(np.searchsorted(seqs, from_seq, side="left"))
-            if first == len(frames):
-                continue
-            payloads = frames["payload"]
-            for lo in range(first, len(seqs), BATCH):
-                hi = min(lo + BATCH, len(seqs))
-                # one copy per batch (not per segment) keeps the extra memory small
-                records = np.ascontiguousarray(payloads[lo:hi]).reshape(-1)
-                yield records.data, seqs[lo:hi]
-
-    def _slow(self, from_seq: int) -> Iterator[_Batch]:
-        """The reference path: every record through JournalReader, from ``from_seq`` on."""
-        reader = JournalReader(self._dir)
-        buffer = bytearray()
-        seqs: list[int] = []
-        for rtype, seq, payload in reader.records(from_seq):
-            if rtype != RECORD_COMMAND or len(payload) != RECORD_SIZE:
-                raise RecoveryError(
-                    f"journal record seq {seq} has type {rtype} and {len(payload)} bytes; a host "
-                    f"journal holds only commands (type {RECORD_COMMAND}, {RECORD_SIZE} bytes)"
-                )
-            buffer += payload
-            seqs.append(seq)
-            if len(seqs) == BATCH:
-                yield memoryview(bytes(buffer)), np.array(seqs, dtype=np.uint64)
-                buffer.clear()
-                seqs.clear()
-        if seqs:
-            yield memoryview(bytes(buffer)), np.array(seqs, dtype=np.uint64)
-        self.tail_damage = reader.tail_damage
-
-
-def _user_header_of(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return decode_file_header(f.read(FILE_HEADER_SIZE))[1]
-
-
-def _verified_frames(
-    path: Path, name_seq: int, header: bytes, floor: int
-) -> npt.NDArray[np.void] | None:
-    """The frames of a segment made only of valid command records with seqs increasing from
-    above ``floor``, else None (the
-    caller then lets JournalReader judge it). A valid segment header with a user header other
-    than the first segment's is an error: W cannot change mid-journal."""
-    data = bytearray(path.read_bytes())
-    try:
-        first_seq, user = decode_file_header(data)
-    except JournalError:
-        return None
-    if first_seq != name_seq or (len(data) - FILE_HEADER_SIZE) % COMMAND_FRAME_SIZE:
-        return None
-    if user != header:
-        raise RecoveryError(
-            f"{path.name}: user header {user!r} differs from the first segment's {header!r}"
-        )
-    frames = np.frombuffer(data, dtype=_FRAME, offset=FILE_HEADER_SIZE)
-    count = len(frames)
-    if count == 0:
-        return frames
-    seqs = frames["seq"]
-    if not (
-        (frames["length"] == RECORD_SIZE).all()
-        and (frames["type"] == RECORD_COMMAND).all()
-        and int(seqs[0]) >= first_seq
-        and int(seqs[0]) > floor
-        and (seqs[1:] > seqs[:-1]).all()
-    ):
-        return None
-    stored = frames["checksum"].copy()
-    frames["checksum"] = 0  # the checksum is defined over the frame with this field zeroed
-    view = memoryview(data)
-    digest = xxhash.xxh3_64_intdigest
-    size = COMMAND_FRAME_SIZE
-    end = FILE_HEADER_SIZE + count * size
-    sums = [digest(view[pos : pos + size]) for pos in range(FILE_HEADER_SIZE, end, size)]
-    if not (np.array(sums, dtype=np.uint64) == stored).all():
-        return None
-    return frames

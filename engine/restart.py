@@ -9,21 +9,41 @@ segment torn in its header is started again), rebuilds the exchange
 from the newest valid snapshot plus the journal tail, and returns the spec with ``base_seq`` =
 the last journaled seq and the state bytes each stage restores its part from
 (``engine.topology.stage_factory``).
+
+The configured setup (``setup``: ``engine.config.setup_commands``, injected through ring[in]
+before the gateway starts) is resumed, never repeated: ``StartPoint.setup`` holds the setup
+commands still to inject (see :func:`pending_setup`). A host that died part-way through its
+setup left a journal holding a strict prefix of it; that prefix must be exactly what the
+configuration says (record for record, byte for byte) or the start is refused
+(:class:`SetupMismatchError`: the configuration was edited since), since injecting the rest of
+another setup would build a state no configuration describes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
-from engine.journal_format import encode_user_header, journal_dir, snapshot_dir
+from engine.domain.types import Command
+from engine.journal_format import RECORD_COMMAND, encode_user_header, journal_dir, snapshot_dir
+from engine.records import RECORD_SIZE, CommandDecoder
 from engine.recovery import NoJournalError, RecoveryError, read_window, rebuild
+from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
-from journal import JournalWriter, SnapshotStore
+from journal import JournalReader, JournalWriter, SnapshotStore
+
+#: Bytes 16..24 of a command record: ts (``engine.records``). The gateway stamps every command
+#: it sequences with its receive time (> 0); the setup is injected with ts 0.
+_TS = slice(16, 24)
 
 
 class WindowMismatchError(RecoveryError):
     """The configured feedback window differs from the one the journal was written with."""
+
+
+class SetupMismatchError(RecoveryError):
+    """The journal holds part of a setup that is not the configured one."""
 
 
 @dataclass(frozen=True)
@@ -31,23 +51,28 @@ class StartPoint:
     """Where a host starts: ``spec`` (with ``base_seq``) and the recovered ``state``
     (``Exchange.snapshot()`` bytes; None on a fresh data directory). ``state_hash`` is the
     rebuilt exchange's ``state_hash()`` (what ``sequex replay DATA_DIR`` prints), ``snapshot_seq``
-    the snapshot the rebuild started from and ``replayed`` the journaled commands after it."""
+    the snapshot the rebuild started from and ``replayed`` the journaled commands after it.
+    ``setup`` is what is left of the setup given to :func:`prepare_start` (seq_nos from
+    ``base_seq + 1``): inject it before anything else."""
 
     spec: TopologySpec
     state: bytes | None
     state_hash: int | None = None
     snapshot_seq: int | None = None
     replayed: int = 0
+    setup: tuple[Command, ...] = ()
 
 
-def prepare_start(spec: TopologySpec) -> StartPoint:
+def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoint:
     """A fresh start, or the restart point of the journal in ``spec.data_dir`` (see the module
-    docstring). RecoveryError when the configured feedback window differs from the journal's;
-    the errors of ``engine.recovery.rebuild`` (damage, mismatched snapshots) pass through."""
+    docstring); ``setup`` is the configured setup (seq_nos 1..n, ts 0). WindowMismatchError when
+    the configured feedback window differs from the journal's, SetupMismatchError when the
+    journal holds a strict prefix of a setup other than ``setup``; the errors of
+    ``engine.recovery.rebuild`` (damage, gaps, mismatched snapshots) pass through."""
     directory = journal_dir(spec.data_dir)
     if not any(directory.glob("*.log")):
         _refuse_orphan_snapshots(spec.data_dir)
-        return StartPoint(replace(spec, base_seq=0), None)
+        return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup))
     try:
         window: int | None = read_window(spec.data_dir)
     except NoJournalError:
@@ -72,7 +97,62 @@ def prepare_start(spec: TopologySpec) -> StartPoint:
         rebuilt.exchange.state_hash(),
         rebuilt.snapshot_seq,
         rebuilt.commands,
+        tuple(pending_setup(spec.data_dir, rebuilt.last_seq, setup)),
     )
+
+
+def pending_setup(data_dir: str, base_seq: int, setup: Sequence[Command]) -> list[Command]:
+    """The commands of ``setup`` still to inject into the journal of ``data_dir``, which holds
+    seqs 1..``base_seq``.
+
+    * ``base_seq`` 0: all of it (nothing was journaled yet);
+    * ``base_seq`` >= len(setup): none (the setup was completed; as before, a setup edited
+      since is not re-checked: it is never applied to a running journal);
+    * else the journal may hold only setup commands (the gateway starts once the setup has
+      drained), so it must equal ``setup[:base_seq]`` byte for byte (seq_no i at seq i, ts 0)
+      and ``setup[base_seq:]`` is returned. One exception: a command stamped by the gateway
+      (ts != 0) proves an earlier, shorter setup was completed and trading began; then none,
+      as when ``base_seq`` >= len(setup). Any other difference is a SetupMismatchError.
+    """
+    if base_seq == 0 or base_seq >= len(setup):
+        return list(setup) if base_seq == 0 else []
+    journaled = _journaled_records(data_dir, base_seq)
+    if any(bytes(record[_TS]) != bytes(8) for record in journaled):
+        return []  # trading began after an earlier setup: not a setup cut short
+    expected = encode_records(setup[:base_seq])
+    for index, record in enumerate(journaled):
+        if bytes(record) != expected[index].tobytes():
+            decode = CommandDecoder().decode_many
+            got = decode(memoryview(bytes(record)))[0]
+            want = decode(memoryview(expected[index].tobytes()))[0]
+            raise SetupMismatchError(
+                f"{data_dir}: a first run stopped after journaling {base_seq} of the "
+                f"{len(setup)} setup commands, but they differ from the configured setup: "
+                f"seq {index + 1} is {got} in the journal, {want} in the configuration; "
+                "restore the configuration the journal was started with (or start a new "
+                "data directory)"
+            )
+    return list(setup[base_seq:])
+
+
+def _journaled_records(data_dir: str, last_seq: int) -> list[memoryview]:
+    """The command records of seqs 1..``last_seq`` (a few: a part of the setup)."""
+    records: list[memoryview] = []
+    for rtype, seq, payload in JournalReader(journal_dir(data_dir)).records(1):
+        if seq > last_seq:
+            break
+        if seq != len(records) + 1 or rtype != RECORD_COMMAND or len(payload) != RECORD_SIZE:
+            raise SetupMismatchError(
+                f"{data_dir}: cannot check the journaled part of the setup: journal record "
+                f"seq {seq} (type {rtype}) is not command {len(records) + 1} of the setup"
+            )
+        records.append(payload)
+    if len(records) != last_seq:
+        raise SetupMismatchError(
+            f"{data_dir}: cannot check the journaled part of the setup: the journal holds "
+            f"{len(records)} of its first {last_seq} commands"
+        )
+    return records
 
 
 def _refuse_orphan_snapshots(data_dir: str) -> None:

@@ -13,6 +13,14 @@ Contract.
 * ``drain(timeout)`` waits until the publisher has published every command injected so far;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
   period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
+* Shutdown snapshot: on the alert the snapshotter catches up with the durable journal and
+  writes a last snapshot; ``close(snapshot_grace=...)`` is how long it may take (default: the
+  grace of the other stages), then it is killed. Cutting it short is safe: a snapshot is
+  written to a temp file, fsynced and renamed (``journal.SnapshotStore``), so it exists whole
+  or not at all, and the next start uses the previous snapshot and replays a longer tail;
+  :meth:`shutdown_snapshot_cut_short` tells whether it happened. While it runs (the journaler
+  has stopped) the supervisor holds the journal writer's lock, so ``sequex replay --snapshot``
+  is refused as while the host ran.
 * Gateway: with ``spec.gateway``, :meth:`start_gateway` (after any setup was injected through
   :meth:`injector` and drained, so ring[in] keeps one writer at a time) starts the gateway
   process, which becomes the single writer of ring[in]; the watchdog watches it like a stage.
@@ -28,6 +36,7 @@ Contract.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -36,9 +45,14 @@ from types import TracebackType
 from disruptor import AgentCrashed, AgentProcess, ManagedProcess, cleanup_stale, list_names
 from engine.config import HostConfig
 from engine.gateway.process import GatewayProcess
+from engine.journal_format import journal_dir
 from engine.stages.injector import Injector
 from engine.stages.restore import merge_parts
 from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
+from journal import JournalError, lock_directory
+
+#: The stage name of the snapshotter (``TopologySpec.stage_names``).
+SNAPSHOTTER = "snapshotter"
 
 
 class Supervisor:
@@ -99,7 +113,13 @@ class Supervisor:
     def start_gateway(self, config: HostConfig) -> GatewayProcess:
         """Start the gateway: from now on it alone writes ring[in] (no injector after this)."""
         assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
-        gateway = GatewayProcess(config, self.spec.ring_in, self.spec.ring_exec, self.spec.base_seq)
+        gateway = GatewayProcess(
+            config,
+            self.spec.ring_in,
+            self.spec.ring_exec,
+            self.spec.base_seq,
+            max_connections=config.gateway_max_connections,
+        )
         gateway.start()
         self.gateway = gateway
         self.processes.append(gateway)
@@ -139,25 +159,54 @@ class Supervisor:
         if self.failure is not None:
             raise AgentCrashed(*self.failure)
 
-    def close(self, grace: float = 5.0) -> None:
-        """Stop every stage (alert, then SIGTERM/SIGKILL stragglers) and unlink every ring."""
+    def close(self, grace: float = 5.0, *, snapshot_grace: float | None = None) -> None:
+        """Stop every stage and unlink every ring.
+
+        From the alert, each stage has ``grace`` seconds to stop by itself, then gets SIGTERM
+        and, ``grace`` later, SIGKILL. The snapshotter has ``snapshot_grace`` seconds (None:
+        ``grace``) to finish its shutdown snapshot, then SIGKILL at once: SIGTERM would not
+        interrupt it, and killing it is safe (see the module docstring)."""
         self._closing = True
         if self._watchdog is not None:
             self._watchdog.join()
         self.stop_gateway(grace)
         if self.rings is not None:
             self.rings.alert()
-        deadline = time.monotonic() + grace
-        for proc in self.processes:
-            proc.join(max(0.0, deadline - time.monotonic()))
-        for proc in self.processes:
-            if proc.is_alive():
-                proc.stop(timeout=grace)
+        now = time.monotonic()
+        deadline = now + grace
+        snapshot_deadline = now + (grace if snapshot_grace is None else snapshot_grace)
+        # the snapshotter last: waiting for its snapshot must not delay stopping a stuck stage
+        lock = -1
+        try:
+            for proc in sorted(self.processes, key=lambda p: p.name == SNAPSHOTTER):
+                if proc.name == SNAPSHOTTER and proc.is_alive():
+                    lock = self._hold_journal()
+                until = snapshot_deadline if proc.name == SNAPSHOTTER else deadline
+                proc.join(max(0.0, until - time.monotonic()))
+                if not proc.is_alive():
+                    continue
+                if proc.name == SNAPSHOTTER:
+                    proc.stop(timeout=0.0)  # SIGTERM, SIGKILL
+                    proc.join(grace)  # reap it: its exit code tells the shutdown snapshot's fate
+                else:
+                    proc.stop(timeout=grace)
+        finally:
+            if lock >= 0:
+                os.close(lock)
         if self.rings is not None:
             self.rings.close()
             self.rings = None
         cleanup_stale(self.spec.prefix)  # semaphores of a killed stage's waits, if any
         self.stopped.set()
+
+    def _hold_journal(self) -> int:
+        """The journal writer's lock, taken once the journaler has stopped and held while the
+        snapshotter finishes (a descriptor; -1 if it is taken): the host is still writing its
+        data directory, so ``sequex replay --snapshot`` or a second host must stay out."""
+        try:
+            return lock_directory(journal_dir(self.spec.data_dir))
+        except (JournalError, OSError):
+            return -1
 
     def _part_paths(self) -> list[str]:
         names = ["risk", *(f"matcher{k}" for k in range(self.spec.shards))]
@@ -170,6 +219,12 @@ class Supervisor:
             raise RuntimeError("live_state needs a clean close() of a host with a report_dir")
         risk, *matchers = [Path(p).read_bytes() for p in self._part_paths()]
         return merge_parts(risk, matchers)
+
+    def shutdown_snapshot_cut_short(self) -> bool:
+        """After ``close()``: whether the snapshotter was stopped before it finished (its
+        shutdown snapshot then is not written; an earlier one and the journal still are)."""
+        codes = [proc.exitcode for proc in self.processes if proc.name == SNAPSHOTTER]
+        return bool(codes) and codes[0] != 0
 
     def exit_codes(self) -> dict[str, int | None]:
         return {proc.name: proc.exitcode for proc in self.processes}

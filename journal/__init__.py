@@ -18,7 +18,7 @@ from journal.policy import SyncPolicy
 from journal.reader import JournalReader
 from journal.recovery import Damage, RecoveryReport, VerifyReport, recover, verify
 from journal.snapshot import LoadResult, Snapshot, SnapshotStore
-from journal.writer import JournalWriter
+from journal.writer import JournalWriter, lock_directory
 
 __all__ = [
     "Damage",
@@ -34,6 +34,7 @@ __all__ = [
     "SnapshotStore",
     "SyncPolicy",
     "VerifyReport",
+    "lock_directory",
     "recover",
     "verify",
 ]

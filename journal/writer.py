@@ -112,7 +112,7 @@ class JournalWriter:
         self._seg_bytes = 0
         self._seg_records = 0
         self._next_mark = 0
-        self._lock_fd = _lock_directory(self._dir)
+        self._lock_fd = lock_directory(self._dir)
         try:
             self._open(user_header, first_seq)
         except BaseException:
@@ -431,9 +431,10 @@ class JournalWriter:
         self._idx_fd = os.open(self._dir / index_name(first_seq), idx_flags, 0o644)
 
 
-def _lock_directory(directory: Path) -> int:
-    """An open descriptor of ``directory`` holding its exclusive flock (released on close or
-    process death); JournalError when another writer holds it."""
+def lock_directory(directory: Path) -> int:
+    """An open descriptor of ``directory`` holding the writer's exclusive flock (released on
+    close or process death); JournalError when another writer holds it. A tool that must not
+    run beside a live writer (one that writes snapshots, say) takes it the same way."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

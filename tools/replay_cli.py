@@ -10,14 +10,30 @@ to what ``sequex simulate`` prints for the same commands), ``commands``, ``event
 ``--snapshot`` then writes a snapshot of the rebuilt state (``snapshot_written PATH``). The
 journal itself is never modified. A progress bar is drawn on stderr when it is a terminal.
 
-Exit codes: 0 done, 1 the data is damaged or inconsistent (mid-log corruption, a snapshot of
-another feedback window, a foreign record), 2 DATA_DIR is missing or holds no sequex journal,
-3 the engine raised while replaying (a bug: reported, never a traceback).
+A live journal. Plain ``sequex replay`` only reads, so it may run while a host writes the
+journal: it sees each segment as it was when it read it (records written but maybe not yet
+fsynced included), a record being written at that moment shows as a torn tail (reported,
+the valid prefix replayed), and ``last_seq``/``state_hash`` describe that prefix, not what the
+host holds by the time they are printed. ``--snapshot`` writes into the data directory, so it
+first takes the journal writer's own lock (the exclusive ``flock`` a ``journal.JournalWriter``
+holds on the journal directory for its whole life) without waiting, and keeps it until the
+snapshot is written: if a host (or any writer) holds it, nothing is replayed or written and the
+exit code is 4. Holding it, a host that starts meanwhile is refused by its own writer ("in use
+by another writer") instead of racing this snapshot; a live host is never disturbed. A stopping
+host holds the lock until its shutdown snapshot is done (``engine.supervisor``). The one
+window: between a host's recovery and its journaler's start the lock is free; a ``--snapshot``
+taken then makes that host's journaler fail to start (nothing is lost: it stops, exit 1).
+
+Exit codes: 0 done, 1 the data is damaged or inconsistent (mid-log corruption, a gap in the
+seqs, a snapshot of another feedback window, a foreign record), 2 DATA_DIR is missing or holds
+no sequex journal, 3 the engine raised while replaying (a bug: reported, never a traceback),
+4 ``--snapshot`` refused: the journal is in use by a live host.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +45,7 @@ EXIT_OK = 0
 EXIT_DAMAGED = 1
 EXIT_USAGE = 2
 EXIT_ENGINE_ERROR = 3
+EXIT_IN_USE = 4
 
 
 def register(subparsers: Any) -> None:
@@ -50,13 +67,44 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``sequex replay`` with parsed arguments; returns the exit code."""
-    from engine.recovery import NoJournalError, RecoveryError, rebuild, take_snapshot
-    from journal import JournalCorruption, JournalError
+    from engine.journal_format import journal_dir
+    from journal import JournalError
 
     data_dir = Path(args.data_dir)
     if not data_dir.is_dir():
         _error(f"{data_dir}: no such directory")
         return EXIT_USAGE
+    if not args.snapshot or not journal_dir(data_dir).is_dir():
+        return _replay(args, data_dir)  # read-only (no journal: _replay reports it)
+    try:
+        lock = _writer_lock(journal_dir(data_dir))
+    except JournalError as exc:
+        _error(f"refusing to write a snapshot: {exc} (a live host?); stop it first")
+        return EXIT_IN_USE
+    except OSError as exc:
+        _error(f"I/O error: {exc}")
+        return EXIT_USAGE
+    try:
+        return _replay(args, data_dir)
+    finally:
+        os.close(lock)  # releases the flock
+
+
+def _writer_lock(directory: Path) -> int:
+    """The journal writer's exclusive lock on ``directory``, taken without waiting: a
+    descriptor to close to release it; JournalError when a writer (a live host) holds it.
+
+    The very function ``JournalWriter`` locks with (journal/ offers no public name for it):
+    whatever it locks, a host and this tool exclude each other."""
+    from journal import lock_directory
+
+    return lock_directory(directory)
+
+
+def _replay(args: argparse.Namespace, data_dir: Path) -> int:
+    from engine.recovery import NoJournalError, RecoveryError, rebuild, take_snapshot
+    from journal import JournalCorruption, JournalError
+
     started = time.perf_counter()
     try:
         with _progress_bar() as progress:

@@ -5,13 +5,19 @@ On a fresh data directory the configured setup (symbols, STP modes, deposits; se
 same sequenced, journaled stream as trading. On a data directory that holds a journal the host
 recovers instead (``engine.restart.prepare_start``: newest snapshot + journal tail, W from the
 journal header; a configured feedback_window that differs is refused with exit code 2), prints
-``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence; the
-setup is not injected again (unless the journal holds no command yet: a first run that stopped
-before its setup was journaled). A snapshotter process writes a snapshot every ``[journal]
-snapshot_every`` commands and one at shutdown. SIGINT/SIGTERM drain (stop injecting, let the
-rings empty) and stop cleanly with exit code 0, printing ``live_state_hash`` and ``last_seq``:
-the hash of the stages' own state at the stop (see ``engine.stages.restore.live_state``; with
-W = 1 it equals ``sequex replay``'s state_hash). A stage that dies stops everything with exit
+``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence. The
+setup is never injected twice: a journal holding all of it (or trading after it) gets none of
+it again; a first run that stopped part-way through its setup (the journal holds a strict
+prefix of it, maybe none) gets the rest, after checking that the journaled part is exactly the
+configured setup's beginning (``engine.restart.pending_setup``; a configuration edited since is
+refused with exit code 2). A snapshotter process writes a snapshot every ``[journal]
+snapshot_every`` commands and one at shutdown, given ``--snapshot-grace`` seconds (default 10)
+to catch up with the journal and write it; cut short (killed), it leaves no snapshot file, only
+the earlier ones, and the next start replays a longer tail (a warning says so).
+SIGINT/SIGTERM drain (stop injecting, let the rings empty) and stop cleanly with exit code 0,
+printing ``live_state_hash`` and ``last_seq``: the hash of the stages' own state at the stop
+(see ``engine.stages.restore.live_state``; with W = 1 it equals ``sequex replay``'s
+state_hash). A stage that dies stops everything with exit
 code 1, naming it; damaged or inconsistent data refuses to start with exit code 1.
 
 Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, see
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -38,22 +45,40 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+#: What a stopping host gave its snapshotter before --snapshot-grace existed (5 s, then 5 s
+#: more after a SIGTERM that a snapshot in progress ignores).
+DEFAULT_SNAPSHOT_GRACE = 10.0
+MAX_SNAPSHOT_GRACE = 86_400.0
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="start the exchange host", description=__doc__)
     parser.add_argument("--config", required=True, help="host configuration (TOML)")
     parser.add_argument("--data-dir", help="override [exchange] data_dir")
     parser.add_argument("--prefix", help="shared-memory name prefix (default sequex-<pid>-)")
+    parser.add_argument(
+        "--snapshot-grace",
+        type=_seconds,
+        default=DEFAULT_SNAPSHOT_GRACE,
+        metavar="SECONDS",
+        help="time the shutdown snapshot may take to catch up with the journal (default "
+        f"{DEFAULT_SNAPSHOT_GRACE:g}); then it is skipped and the next start replays longer",
+    )
     parser.set_defaults(func=run)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_SNAPSHOT_GRACE:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected seconds in 0..{MAX_SNAPSHOT_GRACE:g}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
-    from engine.config import ConfigError, load_config, setup_commands
-    from engine.recovery import RecoveryError
-    from engine.restart import WindowMismatchError, prepare_start
-    from engine.supervisor import Supervisor
-    from engine.topology import TopologySpec
-    from journal import JournalError
+    from engine.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)
@@ -66,14 +91,27 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"sequex run: cannot use data directory {data_dir}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # removed on every way out (a refusal too), not left to the garbage collector
+    with tempfile.TemporaryDirectory(prefix="sequex-state-") as reports:
+        return _run(args, config, data_dir, reports)
+
+
+def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
+    from engine.config import setup_commands
+    from engine.recovery import RecoveryError
+    from engine.restart import SetupMismatchError, WindowMismatchError, prepare_start
+    from engine.supervisor import Supervisor
+    from engine.topology import TopologySpec
+    from journal import JournalError
+
     prefix = args.prefix or f"sequex-{os.getpid()}-"
-    reports = tempfile.TemporaryDirectory(prefix="sequex-state-")
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports.name, gateway=True
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
     )
+    configured_setup = setup_commands(config)
     try:
-        start = prepare_start(spec)
-    except WindowMismatchError as exc:
+        start = prepare_start(spec, configured_setup)
+    except (WindowMismatchError, SetupMismatchError) as exc:
         print(f"sequex run: refusing to start: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RecoveryError as exc:
@@ -93,30 +131,36 @@ def run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(spec, state=start.state)
     try:
         supervisor.start()
-        setup = setup_commands(config) if needs_setup(start.spec) else []
+        setup = list(start.setup)
         if setup:
             supervisor.injector().submit(setup)
         if not supervisor.drain(timeout=30.0):
-            raise SystemExit(_failed(supervisor))
+            return _failed(supervisor)
         print(
             f"sequex host up: {'fused core' if spec.fused else f'{spec.shards} matcher shard(s)'}, "
             f"W={spec.feedback_window}, "
             f"data in {data_dir}, shm prefix {prefix}"
         )
-        if setup or start.state_hash is None:
-            print(f"  setup: {len(setup)} admin commands journaled and applied")
-        else:
+        if start.state_hash is not None and (spec.base_seq > 0 or not setup):
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
             print(
                 f"  recovered through seq {spec.base_seq} (snapshot {snapshot} + "
                 f"{start.replayed} journaled commands replayed)"
             )
             print(f"state_hash {start.state_hash:016x}")
+        if setup and spec.base_seq > 0:
+            print(
+                f"  setup resumed: {spec.base_seq} of {len(configured_setup)} admin commands "
+                f"were journaled by a run that stopped; the other {len(setup)} journaled and "
+                "applied"
+            )
+        elif setup or start.state_hash is None:
+            print(f"  setup: {len(setup)} admin commands journaled and applied")
         # the gateway reads the last journaled ts there (its ts floor after a restart)
         supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir))
         json_endpoint = config.endpoints["json"]
         if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
-            raise SystemExit(_failed(supervisor))
+            return _failed(supervisor)
         for name, endpoint in sorted(config.endpoints.items()):
             served = "serving JSON lines" if name == "json" else "not served yet"
             print(f"  {name:<20} {endpoint}  ({served})")
@@ -128,20 +172,27 @@ def run(args: argparse.Namespace) -> int:
             drained = supervisor.drain(timeout=30.0)
             print("draining: " + ("done" if drained else "timed out"), flush=True)
     finally:
-        supervisor.close()
+        supervisor.close(snapshot_grace=args.snapshot_grace)
     if supervisor.failure is not None:
-        reports.cleanup()
         return _failed(supervisor)
+    if supervisor.shutdown_snapshot_cut_short():
+        code = supervisor.exit_codes().get("snapshotter")
+        print(
+            f"sequex run: warning: no shutdown snapshot (the snapshotter did not finish within "
+            f"--snapshot-grace {args.snapshot_grace:g} s; exit code {code}): the next start "
+            "replays the journal from the previous snapshot",
+            file=sys.stderr,
+        )
     _print_live_state(supervisor)
-    reports.cleanup()
     print("stopped", flush=True)
     return EXIT_OK
 
 
 def needs_setup(spec: Any) -> bool:
-    """Whether the configured setup (symbols, STP modes, deposits) must be injected: only when
-    nothing is journaled yet (``base_seq`` 0). That includes a journal left empty by a first
-    run that stopped before its setup was durable: the recovered state is then empty too."""
+    """Whether all of the configured setup (symbols, STP modes, deposits) is due: nothing is
+    journaled yet (``base_seq`` 0), e.g. a journal left empty by a first run that stopped
+    before its setup was durable. ``run`` injects ``StartPoint.setup``, which also covers a
+    setup journaled only in part (``engine.restart.pending_setup``)."""
     return bool(spec.base_seq == 0)
 
 
