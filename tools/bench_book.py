@@ -16,7 +16,12 @@ Figures:
   * ``baseline_dict_deque_ops_per_s``: the naive ``DictDequeBook`` (dict of price -> deque, no
     risk, no events) over the same standard commands in the same run, median of the same
     repeats, so a reader can see what risk, wallet and events cost (``deep_baseline_...``
-    likewise for the deep workload).
+    likewise for the deep workload);
+  * ``lean_ceiling_ops_per_s``: `tools.lean_book.run_lean` over the same standard commands, median
+    of the same repeats: the engine's hot path as one flat loop with list records, which returns
+    exactly the engine's events (tested). It bounds what pure CPython reaches on this workload
+    with risk, wallet and every event; ``lean_ceiling_plain_tuples_ops_per_s`` is the same with
+    events as plain tuples (what the typed events cost).
 """
 
 from __future__ import annotations
@@ -90,6 +95,19 @@ def time_baseline(workload: Workload) -> float:
     return _timed(loop)[0]
 
 
+def time_lean(workload: Workload, *, plain_tuples: bool = False) -> float:
+    """Seconds for the lean ceiling to apply the same timed commands (see tools.lean_book)."""
+    from tools.lean_book import LeanState, run_lean
+
+    state = LeanState(workload.setup)
+    commands = workload.commands
+
+    def loop() -> int:
+        return run_lean(state, commands, plain_tuples=plain_tuples)
+
+    return _timed(loop)[0]
+
+
 def _rates(count: int, seconds: Sequence[float]) -> list[float]:
     return [count / s for s in seconds]
 
@@ -102,6 +120,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = [time_exchange(standard, window) for _ in range(args.repeats)]
     rates = _rates(n, [s for s, _ in runs])
     baseline = _rates(n, [time_baseline(standard) for _ in range(args.repeats)])
+    lean = _rates(n, [time_lean(standard) for _ in range(args.repeats)])
+    lean_plain = _rates(n, [time_lean(standard, plain_tuples=True) for _ in range(args.repeats)])
     events = runs[0][1]
     del standard
     deep = deep_book_workload(args.deep_commands, seed=args.seed + 1)
@@ -119,6 +139,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "events_per_command": round(events / n, 3),
         "baseline_dict_deque_ops_per_s": round(statistics.median(baseline)),
         "deep_baseline_dict_deque_ops_per_s": round(statistics.median(deep_baseline)),
+        "lean_ceiling_ops_per_s": round(statistics.median(lean)),
+        "lean_ceiling_plain_tuples_ops_per_s": round(statistics.median(lean_plain)),
         "commands": n,
         "deep_commands": dn,
         "repeats": args.repeats,

@@ -15,7 +15,8 @@ def test_bench_book_prints_every_figure_as_json(capsys: pytest.CaptureFixture[st
     figures = json.loads(capsys.readouterr().out)
     for key in ("commands_per_s", "commands_per_s_min", "commands_per_s_max",
                 "deep_commands_per_s", "deep_ratio", "events_per_command",
-                "baseline_dict_deque_ops_per_s"):  # fmt: skip
+                "baseline_dict_deque_ops_per_s", "lean_ceiling_ops_per_s",
+                "lean_ceiling_plain_tuples_ops_per_s"):  # fmt: skip
         assert figures[key] > 0, key
     assert figures["commands_per_s_min"] <= figures["commands_per_s"]
     assert figures["commands_per_s"] <= figures["commands_per_s_max"]
