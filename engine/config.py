@@ -243,11 +243,23 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         symbols=symbols,
         firms=_firms(top, symbols),
         admin_password=admin_password,
-        gateway_max_connections=gateway.integer("max_connections", 256, minimum=1),
+        gateway_max_connections=_max_connections(gateway),
     )
     for reader in (exchange, rings, journal, admin, gateway, top):
         reader.done()
     return config
+
+
+#: Connections one gateway process may be configured to serve (each needs about two file
+#: descriptors; see engine.gateway.limits).
+MAX_CONNECTIONS_LIMIT = 16384
+
+
+def _max_connections(gateway: _Reader) -> int:
+    value = gateway.integer("max_connections", 256, minimum=1)
+    if value > MAX_CONNECTIONS_LIMIT:
+        raise gateway.fail("max_connections", f"must be at most {MAX_CONNECTIONS_LIMIT}")
+    return value
 
 
 def load_config(path: str | Path) -> HostConfig:

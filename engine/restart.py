@@ -17,12 +17,21 @@ setup left a journal holding a strict prefix of it; that prefix must be exactly 
 configuration says (record for record, byte for byte) or the start is refused
 (:class:`SetupMismatchError`: the configuration was edited since), since injecting the rest of
 another setup would build a state no configuration describes.
+
+Once a start has applied its setup, the host marks it complete (:func:`mark_setup_complete`:
+a ``setup.complete`` file in the data directory, written atomically). With the mark, the setup
+is never resumed or checked again, so growing the configured setup later (a new symbol or
+firm) neither injects into nor refuses a journal whose setup is done: the count of journaled
+commands alone cannot tell a finished short setup from an interrupted long one. A fresh
+journal removes a mark left by an earlier one.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import NoReturn
 
 from engine.domain.types import Command
@@ -36,6 +45,8 @@ from journal import JournalReader, JournalWriter, SnapshotStore
 #: Bytes 16..24 of a command record: ts (``engine.records``). The gateway stamps every command
 #: it sequences with its receive time (> 0); the setup is injected with ts 0.
 _TS = slice(16, 24)
+#: In the data directory: the configured setup was applied in full (see the module docstring).
+SETUP_COMPLETE = "setup.complete"
 
 
 class WindowMismatchError(RecoveryError):
@@ -72,6 +83,8 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
     directory = journal_dir(spec.data_dir)
     if not any(directory.glob("*.log")):
         _refuse_orphan_snapshots(spec.data_dir)
+        # a mark left by an earlier journal would stop this one's setup from being resumed
+        Path(spec.data_dir, SETUP_COMPLETE).unlink(missing_ok=True)
         return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup))
     try:
         window: int | None = read_window(spec.data_dir)
@@ -106,16 +119,19 @@ def pending_setup(data_dir: str, base_seq: int, setup: Sequence[Command]) -> lis
     seqs 1..``base_seq``.
 
     * ``base_seq`` 0: all of it (nothing was journaled yet);
-    * ``base_seq`` >= len(setup): none (the setup was completed; as before, a setup edited
-      since is not re-checked: it is never applied to a running journal);
+    * the data directory is marked :data:`SETUP_COMPLETE`, or ``base_seq`` >= len(setup):
+      none (the setup was completed; a setup edited since is not re-checked: it is never
+      applied to a running journal);
     * else the journal may hold only setup commands (the gateway starts once the setup has
       drained), so it must equal ``setup[:base_seq]`` byte for byte (seq_no i at seq i, ts 0)
       and ``setup[base_seq:]`` is returned. One exception: a command stamped by the gateway
       (ts != 0) proves an earlier, shorter setup was completed and trading began; then none,
       as when ``base_seq`` >= len(setup). Any other difference is a SetupMismatchError.
     """
-    if base_seq == 0 or base_seq >= len(setup):
-        return list(setup) if base_seq == 0 else []
+    if base_seq == 0:
+        return list(setup)
+    if base_seq >= len(setup) or Path(data_dir, SETUP_COMPLETE).exists():
+        return []
     journaled = _journaled_records(data_dir, base_seq)
     if any(bytes(record[_TS]) != bytes(8) for record in journaled):
         return []  # trading began after an earlier setup: not a setup cut short
@@ -133,6 +149,27 @@ def pending_setup(data_dir: str, base_seq: int, setup: Sequence[Command]) -> lis
                 "data directory)"
             )
     return list(setup[base_seq:])
+
+
+def mark_setup_complete(data_dir: str) -> None:
+    """Record that the configured setup is journaled and applied in full (call once it has
+    drained: it is then durable). Atomic (temporary file, fsync, rename, directory fsync), so
+    a crash leaves either no mark, and the next start checks the journaled setup again, or a
+    whole one. Idempotent."""
+    final = Path(data_dir, SETUP_COMPLETE)
+    if final.exists():
+        return
+    temporary = final.with_name(SETUP_COMPLETE + ".tmp")
+    with open(temporary, "wb") as f:
+        f.write(b"the configured setup was journaled and applied in full\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, final)
+    descriptor = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _journaled_records(data_dir: str, last_seq: int) -> list[memoryview]:

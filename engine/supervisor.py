@@ -53,6 +53,7 @@ from journal import JournalError, lock_directory
 
 #: The stage name of the snapshotter (``TopologySpec.stage_names``).
 SNAPSHOTTER = "snapshotter"
+JOURNALER = "journaler"
 
 
 class Supervisor:
@@ -72,6 +73,8 @@ class Supervisor:
         self._closing = False
         self._stopping_gateway = False
         self._watchdog: threading.Thread | None = None
+        #: set by cut_snapshot_grace(): stop waiting for the shutdown snapshot
+        self._cut = threading.Event()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -175,21 +178,25 @@ class Supervisor:
         now = time.monotonic()
         deadline = now + grace
         snapshot_deadline = now + (grace if snapshot_grace is None else snapshot_grace)
-        # the snapshotter last: waiting for its snapshot must not delay stopping a stuck stage
+        # The journaler first: once it is gone the writer's lock is free, and the host takes it
+        # at once (while the other stages stop and the snapshotter finishes: the host is still
+        # writing its data directory, so `sequex replay --snapshot` or a second host must stay
+        # out). The snapshotter last: waiting for its snapshot must not delay stopping a stuck
+        # stage.
         lock = -1
+        order = sorted(self.processes, key=lambda p: (p.name != JOURNALER, p.name == SNAPSHOTTER))
         try:
-            for proc in sorted(self.processes, key=lambda p: p.name == SNAPSHOTTER):
-                if proc.name == SNAPSHOTTER and proc.is_alive():
-                    lock = self._hold_journal()
-                until = snapshot_deadline if proc.name == SNAPSHOTTER else deadline
-                proc.join(max(0.0, until - time.monotonic()))
-                if not proc.is_alive():
-                    continue
+            for proc in order:
                 if proc.name == SNAPSHOTTER:
-                    proc.stop(timeout=0.0)  # SIGTERM, SIGKILL
-                    proc.join(grace)  # reap it: its exit code tells the shutdown snapshot's fate
-                else:
+                    self._join_snapshotter(proc, snapshot_deadline, grace)
+                    continue
+                proc.join(max(0.0, deadline - time.monotonic()))
+                if proc.is_alive():
                     proc.stop(timeout=grace)
+                if proc.name == JOURNALER and any(
+                    p.name == SNAPSHOTTER and p.is_alive() for p in self.processes
+                ):
+                    lock = self._hold_journal()
         finally:
             if lock >= 0:
                 os.close(lock)
@@ -198,6 +205,23 @@ class Supervisor:
             self.rings = None
         cleanup_stale(self.spec.prefix)  # semaphores of a killed stage's waits, if any
         self.stopped.set()
+
+    def _join_snapshotter(self, proc: ManagedProcess, deadline: float, grace: float) -> None:
+        """Wait for the shutdown snapshot until ``deadline`` (or cut_snapshot_grace()), then
+        SIGKILL: SIGTERM would not interrupt it, and killing it is safe (module docstring)."""
+        while proc.is_alive() and not self._cut.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            proc.join(min(left, 0.05))
+        if proc.is_alive():
+            proc.stop(timeout=0.0)  # SIGTERM, SIGKILL
+            proc.join(grace)  # reap it: its exit code tells the shutdown snapshot's fate
+
+    def cut_snapshot_grace(self) -> None:
+        """Stop waiting for the shutdown snapshot now (e.g. an operator's second Ctrl-C); safe
+        from a signal handler or another thread. The next start replays a longer tail."""
+        self._cut.set()
 
     def _hold_journal(self) -> int:
         """The journal writer's lock, taken once the journaler has stopped and held while the

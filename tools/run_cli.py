@@ -13,7 +13,8 @@ configured setup's beginning (``engine.restart.pending_setup``; a configuration 
 refused with exit code 2). A snapshotter process writes a snapshot every ``[journal]
 snapshot_every`` commands and one at shutdown, given ``--snapshot-grace`` seconds (default 10)
 to catch up with the journal and write it; cut short (killed), it leaves no snapshot file, only
-the earlier ones, and the next start replays a longer tail (a warning says so).
+the earlier ones, and the next start replays a longer tail (a warning says so); a second
+SIGINT/SIGTERM while stopping skips the wait for it at once.
 SIGINT/SIGTERM drain (stop injecting, let the rings empty) and stop cleanly with exit code 0,
 printing ``live_state_hash`` and ``last_seq``: the hash of the stages' own state at the stop
 (see ``engine.stages.restore.live_state``; with W = 1 it equals ``sequex replay``'s
@@ -99,7 +100,12 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
     from engine.config import setup_commands
     from engine.recovery import RecoveryError
-    from engine.restart import SetupMismatchError, WindowMismatchError, prepare_start
+    from engine.restart import (
+        SetupMismatchError,
+        WindowMismatchError,
+        mark_setup_complete,
+        prepare_start,
+    )
     from engine.supervisor import Supervisor
     from engine.topology import TopologySpec
     from journal import JournalError
@@ -122,13 +128,16 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         return EXIT_FAILED
     spec = start.spec
     stop = threading.Event()
+    supervisor = Supervisor(spec, state=start.state)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        # A second signal while stopping: the operator will not wait for the snapshot.
+        if stop.is_set():
+            supervisor.cut_snapshot_grace()
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    supervisor = Supervisor(spec, state=start.state)
     try:
         supervisor.start()
         setup = list(start.setup)
@@ -136,6 +145,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             supervisor.injector().submit(setup)
         if not supervisor.drain(timeout=30.0):
             return _failed(supervisor)
+        mark_setup_complete(data_dir)  # drained: the setup is durable and applied
         print(
             f"sequex host up: {'fused core' if spec.fused else f'{spec.shards} matcher shard(s)'}, "
             f"W={spec.feedback_window}, "

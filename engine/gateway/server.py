@@ -58,6 +58,7 @@ from engine.domain.types import Command
 from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.exec_ring import ExecRingReader
+from engine.gateway.limits import fit_connection_cap
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import Report
@@ -400,7 +401,7 @@ def run_gateway(
             exec_ring_name,
             base_seq,
             setup=setup,
-            max_connections=max_connections,
+            max_connections=fit_connection_cap(max_connections),
         )
         with contextlib.suppress(asyncio.CancelledError):
             await server.serve()

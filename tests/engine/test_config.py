@@ -83,6 +83,7 @@ def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
         ("[exchange\n", "at line 1"),
         ("[gateway]\nmax_connections = 0\n", "gateway.max_connections: must be at least 1"),
         ("[gateway]\nmax_sessions = 9\n", "gateway.max_sessions: is not a known key"),
+        ("[gateway]\nmax_connections = 99999\n", "gateway.max_connections: must be at most"),
     ],
 )
 def test_a_bad_config_is_refused_with_the_key_or_line(text: str, message: str) -> None:

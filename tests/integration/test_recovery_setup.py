@@ -13,7 +13,7 @@ import pytest
 from engine.config import load_config, parse_config, setup_commands
 from engine.domain.types import CASH, Command, Deposit, NewOrder, OrderType, Side, TimeInForce
 from engine.journal_format import journal_dir
-from engine.restart import SetupMismatchError, prepare_start
+from engine.restart import SETUP_COMPLETE, SetupMismatchError, mark_setup_complete, prepare_start
 from engine.topology import TopologySpec
 from tests.engine.test_replay_equivalence import write_journal
 from tests.integration.test_restart_cli import ROOT, _config, _run_until_up_then_stop
@@ -120,3 +120,32 @@ def test_sequex_run_resumes_a_setup_cut_short_and_ends_where_a_full_first_run_do
         timeout=120,
     )
     assert f"last_seq {len(SETUP)}" in replayed.stdout
+
+
+def test_a_setup_marked_complete_is_never_resumed_even_when_the_config_grew(
+    tmp_path: Path,
+) -> None:
+    # A first run journaled a shorter setup, marked it complete and stopped before any trading.
+    # The configuration then grew (a symbol is added first, shifting every later command): the
+    # count of journaled commands alone would read as a cut-off setup; the mark says it is not.
+    shorter = SETUP[1:]
+    renumbered = [cmd._replace(seq_no=i + 1) for i, cmd in enumerate(shorter)]
+    write_journal(tmp_path, renumbered, WINDOW)
+    mark_setup_complete(str(tmp_path))
+    mark_setup_complete(str(tmp_path))  # idempotent
+    start = prepare_start(_spec(tmp_path), SETUP)
+    assert start.setup == () and start.spec.base_seq == len(renumbered)
+    # without the mark, the same journal reads as a cut-off setup of another configuration
+    (tmp_path / SETUP_COMPLETE).unlink()
+    with pytest.raises(SetupMismatchError):
+        prepare_start(_spec(tmp_path), SETUP)
+
+
+def test_a_fresh_journal_drops_a_mark_left_by_an_earlier_one(tmp_path: Path) -> None:
+    (tmp_path / SETUP_COMPLETE).write_text("left by an earlier journal\n")
+    start = prepare_start(_spec(tmp_path), SETUP)
+    assert list(start.setup) == SETUP
+    assert not (tmp_path / SETUP_COMPLETE).exists()
+    # so a crash part-way through the new journal's setup is resumed, not mistaken as done
+    write_journal(tmp_path, SETUP[:3], WINDOW)
+    assert list(prepare_start(_spec(tmp_path), SETUP).setup) == SETUP[3:]

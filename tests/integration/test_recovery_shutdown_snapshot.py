@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -174,6 +175,34 @@ def test_a_host_stopped_while_its_snapshotter_lags_recovers_from_the_earlier_sna
     assert start.spec.base_seq == len(commands)
     assert start.state_hash == replay(commands, WINDOW)[0].state_hash()
     assert start.state_hash == rebuild(tmp_path, from_start=True).exchange.state_hash()
+
+
+@pytest.mark.timeout(180)
+def test_cutting_the_grace_short_stops_waiting_for_the_shutdown_snapshot_at_once(
+    prefix: str, tmp_path: Path
+) -> None:
+    # What a second Ctrl-C does in `sequex run`: the operator will not wait for the snapshot.
+    commands = mixed_stream(1_200, seed=33)
+    spec = _spec(prefix, tmp_path, snapshot_every=600)
+    with Supervisor(spec) as host:
+        host.injector().publish(encode_records(commands[:600]))
+        assert host.drain(60), host.failure
+        _wait_for_snapshot(tmp_path, 600, host)
+        os.kill(_snapshotter_pid(host), signal.SIGSTOP)  # it would never finish by itself
+        host.injector().publish(encode_records(commands[600:]))
+        assert host.drain(60), host.failure
+        cut = threading.Timer(0.5, host.cut_snapshot_grace)
+        cut.start()
+        began = time.monotonic()
+        host.close(grace=0.5, snapshot_grace=150.0)
+        cut.join()
+        # far less than the 150 s granted: the wait ended at the cut, not at the deadline
+        assert time.monotonic() - began < 60
+    assert host.failure is None and host.shutdown_snapshot_cut_short()
+    assert host.leftovers() == []
+    start = prepare_start(spec)
+    assert (start.snapshot_seq, start.replayed) == (600, len(commands) - 600)
+    assert start.state_hash == replay(commands, WINDOW)[0].state_hash()
 
 
 @pytest.mark.timeout(180)
