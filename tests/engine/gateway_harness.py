@@ -147,14 +147,19 @@ def gateway_host(
     setup: bool = True,
     write_limit: int | None = None,
     login_timeout: float | None = None,
+    **server_options: Any,
 ) -> Iterator[Host]:
+    """A GatewayServer over a fake pipeline; ``server_options`` go to GatewayServer as given
+    (e.g. ``max_connections``)."""
     config = load_config(DEMO)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
     exec_ring = create_exec_ring(prefix + "exec", capacity)
     pipeline = FakePipeline(ring_in, exec_ring)
     pipeline.start()
-    extra: dict[str, Any] = {} if write_limit is None else {"write_limit": write_limit}
+    extra: dict[str, Any] = dict(server_options)
+    if write_limit is not None:
+        extra["write_limit"] = write_limit
     if login_timeout is not None:
         extra["login_timeout"] = login_timeout
     server = GatewayServer(

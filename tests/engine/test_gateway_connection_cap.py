@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 
-from disruptor import RingBuffer, list_names
 from engine.config import load_config
-from engine.gateway.exec_ring import create_exec_ring
 from engine.gateway.server import GatewayServer
-from engine.records import RECORD_SIZE
-from tests.engine.gateway_harness import DEMO, Client, FakePipeline, Host, ServerThread
+from tests.engine.gateway_harness import DEMO, Client, Host, gateway_host
 
 
-@contextmanager
-def capped_host(max_connections: int) -> Iterator[Host]:
+def capped_host(max_connections: int) -> AbstractContextManager[Host]:
     """``gateway_host`` (no setup) with a connection cap."""
-    config = load_config(DEMO)
-    prefix = f"sqxgwc{os.getpid()}-{uuid.uuid4().hex[:6]}-"
-    ring_in = RingBuffer.create(prefix + "in", 64, RECORD_SIZE, 1)
-    exec_ring = create_exec_ring(prefix + "exec", 64)
-    pipeline = FakePipeline(ring_in, exec_ring)
-    pipeline.start()
-    server = GatewayServer(
-        config,
-        prefix + "in",
-        prefix + "exec",
-        0,
-        endpoint="127.0.0.1:0",
-        max_connections=max_connections,
-    )
-    runner = ServerThread(server)
-    try:
-        yield Host(runner.start(), config, pipeline, server, ring_in)
-    finally:
-        runner.stop()
-        pipeline.stop()
-        ring_in.close()
-        exec_ring.close()
-        assert list_names(prefix) == []
-    assert runner.error is None, runner.error
-    assert pipeline.error is None, pipeline.error
+    return gateway_host(setup=False, max_connections=max_connections)
 
 
 def test_a_connection_over_the_cap_gets_one_error_line_and_is_closed() -> None:
