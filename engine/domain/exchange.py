@@ -16,7 +16,10 @@ Exactly one of the two stages emits the events of any command, so the canonical 
 
 With W = 1 the hot commands (plain limit orders that pass risk, cancels by the owner) take
 `engine.domain.serial.SerialPath`, which does 1-3 in one pass over the same state with
-identical outputs; every other command, and every W > 1, goes through the stages above.
+identical outputs; with W > 1 they take `engine.domain.windowed.WindowedPath`, which does 1-2
+in one pass and queues the events for 3 exactly as below. Every other command goes through
+the stages above. (`_FAST_WINDOWED`, private, turns the W > 1 fast path off: the
+differential tests compare both.)
 
 The feedback window W. Before the risk stage handles command N it has applied the matcher
 events of every command with seq_no <= N - W, in seq order, and none later. `submit` keeps the
@@ -62,8 +65,13 @@ from engine.domain.types import (
     Withdraw,
 )
 from engine.domain.wallet import Balance
+from engine.domain.windowed import WindowedPath
 
 __all__ = ["Balance", "Exchange", "OrderView"]
+
+#: Private test switch, read when an Exchange is built or restored: False sends every command
+#: of a W > 1 exchange through the separable stages (the reference the fast path must equal).
+_FAST_WINDOWED = True
 
 
 class OrderView(NamedTuple):
@@ -113,7 +121,13 @@ class Exchange:
         self._risk_new = risk.new_order
         self._match_new = matcher.new_order
         self._serial = self.feedback_window == 1
-        self._fast: SerialPath | None = None
+        self._fast: SerialPath | WindowedPath | None = None
+        if not self._serial and _FAST_WINDOWED:
+            # The W > 1 fast path: drains the same queue and hands over to these handlers.
+            self._fast = WindowedPath(
+                risk, matcher, self._queue, self.feedback_window, self._handlers, self._last_seq
+            )
+            self.submit = self._fast.submit  # type: ignore[method-assign]
         if self._serial:
             # Fast path with identical outputs: feedback applied inline, no queue checks, and
             # the commands of the bench's hot loop fused into one pass (engine.domain.serial).

@@ -42,36 +42,46 @@ class Settler:
         }
 
     def apply(self, events: Iterable[Event]) -> None:
-        get = self.handlers.get
-        for event in events:
-            handler = get(event.__class__)
-            if handler is not None:
-                handler(event)
+        """Apply one command's events in order. Dispatch is by class identity in this one frame
+        (the hot events, fills and ends, cost no further call): the feedback of every
+        forwarded command passes here, in the risk stage process and in `Exchange`."""
+        orders = self.orders
+        evs: Iterable[Any] = events  # fields read by index below, by class
+        for ev in evs:
+            cls = ev.__class__
+            if cls is Fill:
+                order = orders[ev[0]]
+                qty = ev[4]
+                price = ev[5]
+                order.spec.set_reference(price)
+                hold = order.hold
+                if order.is_buy:
+                    cost = qty * price
+                    hold.total -= cost
+                    hold.held -= cost
+                    order.pool -= cost
+                    order.other.total += qty
+                else:
+                    hold.total -= qty
+                    hold.held -= qty
+                    order.pool -= qty
+                    order.other.total += qty * price
+                leaves = order.leaves = ev[6]
+                if not leaves:
+                    self._end(order)
+                elif not order.pending:
+                    target = leaves * order.price if order.is_buy else leaves
+                    hold.held -= order.pool - target
+                    order.pool = target
+            elif cls is Cancelled or cls is Expired:
+                self._end(orders[ev[0]])
+            elif cls is Replaced:
+                self.replaced(ev)
+            elif cls is Rejected:
+                self.rejected(ev)
 
     def fill(self, ev: Fill) -> None:
-        order = self.orders[ev.order_id]
-        qty = ev.fill_qty
-        price = ev.fill_price
-        order.spec.set_reference(price)
-        hold = order.hold
-        if order.is_buy:
-            cost = qty * price
-            hold.total -= cost
-            hold.held -= cost
-            order.pool -= cost
-            order.other.total += qty
-        else:
-            hold.total -= qty
-            hold.held -= qty
-            order.pool -= qty
-            order.other.total += qty * price
-        leaves = order.leaves = ev.leaves_qty
-        if not leaves:
-            self._end(order)
-        elif not order.pending:
-            target = leaves * order.price if order.is_buy else leaves
-            hold.held -= order.pool - target
-            order.pool = target
+        self.apply((ev,))
 
     def ended(self, ev: Cancelled | Expired) -> None:
         self._end(self.orders[ev.order_id])
