@@ -106,6 +106,9 @@ class Settler:
                 self._end(order)
 
     def _end(self, order: RiskOrder) -> None:
+        # Twin: engine.domain.windowed.WindowedPath.submit ends a plain cancel's order inline
+        # with this arithmetic, and skips [Accepted, BookAdd] because apply ignores both
+        # classes; a change here (or to which classes apply settles) must be made there too.
         order.hold.held -= order.pool
         order.pool = 0
         order.owner.open_orders -= 1

@@ -19,8 +19,8 @@ settled when the window says, because replaces may be put in flight meanwhile (`
 ``max_qty``, ``hi``, ``pool`` change) and later risk decisions must not see this feedback yet.
 The drain is `Settler.apply` itself; it skips ``[Accepted, BookAdd]`` (which the settler
 walks without effect) and ends a plain cancel's order inline (`Settler.ended`'s arithmetic).
-The one difference in state: a maker filled away keeps stale ``prev``/``level`` pointers, and
-nothing refers to it any more.
+The one difference in state: a maker filled away keeps stale ``prev``/``next``/``level``
+pointers, and nothing refers to it any more.
 
 Complexity: as the separable path (O(1) per order added, cancelled, consumed or settled, plus
 O(log L) / O(L) when a price level appears or disappears); it saves calls, not steps.
@@ -153,7 +153,8 @@ class WindowedPath:
                     # [Accepted, BookAdd]: a resting order that did not trade changes no wallet.
                     if cls is BookAdd:
                         continue
-                    # [Cancelled, BookDelete]: a cancel ends the order (Settler.ended).
+                    # [Cancelled, BookDelete]: a cancel ends the order (Settler._end's
+                    # arithmetic, its twin: keep the two alike).
                     first = done[0]
                     if cls is BookDelete and first.__class__ is Cancelled:
                         order = self.rorders.pop(first[0])
