@@ -9,7 +9,7 @@ bytes on every run and machine, so the digest of a run is xxh3_64 over exactly t
 its events.jsonl.
 
 :func:`event_to_json` + ``json`` define the format; :func:`encode_event_line` produces the
-same bytes about six times faster through one f-string encoder per event class, generated
+same bytes about eight times faster through one bytes %-format per event class, generated
 once at import from the class's fields and annotations (tests check both agree).
 """
 
@@ -104,33 +104,62 @@ json_encode: Callable[[object], str] = json.JSONEncoder(
 
 _Encoder = Callable[[int, int, Any], bytes]
 
+#: String fields whose values repeat (accounts, symbols, firms, assets): their JSON form is
+#: cached, bounded; the others (client order ids, reject texts) are unique and encoded each time.
+_UNCACHED_STR_FIELDS: Final = frozenset({"client_order_id", "text"})
+_STR_CACHE_LIMIT: Final = 65_536
+_str_cache: dict[str, bytes] = {}
 
-def _field_expr(cls: type[Any], index: int, field: str, names: dict[str, object]) -> str:
-    """The f-string replacement field (braces included) that renders ``event[index]``."""
+
+def _json_str(value: str) -> bytes:
+    """A JSON string literal (quotes included, ASCII with ``\\uXXXX`` escapes) as bytes."""
+    encoded: bytes = encode_basestring_ascii(value).encode("ascii")
+    return encoded
+
+
+def _json_str_cached(value: str) -> bytes:
+    encoded = _str_cache.get(value)
+    if encoded is None:
+        if len(_str_cache) >= _STR_CACHE_LIMIT:
+            _str_cache.clear()  # bounded: a replay of millions of orders must not grow it
+        encoded = _str_cache[value] = _json_str(value)
+    return encoded
+
+
+def _field_format(
+    cls: type[Any], index: int, field: str, names: dict[str, object]
+) -> tuple[bytes, str]:
+    """The %-format piece and the argument expression that render ``event[index]``."""
     kind = get_type_hints(cls)[field]
     value = "e[" + str(index) + "]"
     if kind is int:
-        return "{" + value + "}"  # an int renders as its decimal digits, as in JSON
+        return b"%d", value  # an int renders as its decimal digits, as in JSON
     if kind is str:
-        return "{_str(" + value + ")}"
+        encoder = "_json_str" if field in _UNCACHED_STR_FIELDS else "_json_str_cached"
+        return b"%b", encoder + "(" + value + ")"
     if kind is bool:
-        return '{"true" if ' + value + ' else "false"}'
+        return b"%b", '(b"true" if ' + value + ' else b"false")'
     assert isinstance(kind, type) and issubclass(kind, IntEnum), (cls, field, kind)
     table = "_" + kind.__name__
     # one table per enum: IntEnum members of different enums compare (and hash) equal
-    names[table] = {member: '"' + member.name.lower() + '"' for member in kind}
-    return "{" + table + "[" + value + "]}"
+    names[table] = {member: b'"' + member.name.lower().encode() + b'"' for member in kind}
+    return b"%b", table + "[" + value + "]"
 
 
 def _build_encoder(cls: type[Any], type_name: str) -> _Encoder:
-    """Compile ``encode(seq, sub, e) -> bytes`` for one event class; e.g. for DayEnded:
-    ``f'{{"seq":{seq},"sub":{sub},"type":"day_ended","symbol":{_str(e[0])}}}\\n'``."""
-    names: dict[str, object] = {"_str": encode_basestring_ascii}
-    body = '{{"seq":{seq},"sub":{sub},"type":"' + type_name + '"'
+    """Compile ``encode(seq, sub, e) -> bytes`` for one event class: one bytes %-format (ints
+    are formatted in C, no str -> bytes step); e.g. for DayEnded:
+    ``_FORMAT % (seq, sub, _json_str_cached(e[0]))`` with
+    ``_FORMAT = b'{"seq":%d,"sub":%d,"type":"day_ended","symbol":%b}\\n'``."""
+    names: dict[str, object] = {"_json_str": _json_str, "_json_str_cached": _json_str_cached}
+    template = b'{"seq":%d,"sub":%d,"type":"' + type_name.encode() + b'"'
+    arguments = ["seq", "sub"]
     for index, field in enumerate(cls._fields):
-        body += ',"' + field + '":' + _field_expr(cls, index, field, names)
-    body += "}}\\n"
-    source = "def encode(seq, sub, e):\n    return f'" + body + "'.encode('ascii')\n"
+        piece, argument = _field_format(cls, index, field, names)
+        template += b',"' + field.encode() + b'":' + piece
+        arguments.append(argument)
+    names["_FORMAT"] = template + b"}\n"
+    source = "def encode(seq, sub, e):\n    return _FORMAT % (" + ", ".join(arguments) + ")\n"
     exec(source, names)  # the source is built above from the event classes only
     encoder: _Encoder = names["encode"]  # type: ignore[assignment]
     return encoder
@@ -144,13 +173,17 @@ _ENCODERS: Final[dict[type[Any], _Encoder]] = {
 def encode_event_line(seq_no: int, sub_seq: int, event: Event) -> bytes:
     """One event as one compact ASCII JSON line ending in ``\\n``; the same bytes every run.
     Equal to ``json_encode(event_to_json(seq_no, sub_seq, event)) + "\\n"``."""
-    return _ENCODERS[type(event)](seq_no, sub_seq, event)
+    return _ENCODERS[event.__class__](seq_no, sub_seq, event)
 
 
 def encode_events(seq_no: int, events: Iterable[Event]) -> bytes:
     """The lines of one command's events (sub_seq = position in ``events``), concatenated."""
     encoders = _ENCODERS
-    return b"".join(encoders[type(e)](seq_no, sub, e) for sub, e in enumerate(events))
+    lines: list[bytes] = []
+    append = lines.append
+    for sub, event in enumerate(events):
+        append(encoders[event.__class__](seq_no, sub, event))
+    return b"".join(lines)
 
 
 class OutputDigest:

@@ -233,3 +233,15 @@ def test_fast_event_encoding_equals_the_json_reference(seq: int, sub: int, event
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     decoded = json.loads(line)
     assert list(decoded) == ["seq", "sub", "type", *type(event)._fields]
+
+
+def test_the_cache_of_repeated_strings_stays_bounded_and_exact() -> None:
+    from engine.canonical import events as module
+
+    limit = module._STR_CACHE_LIMIT
+    for i in range(limit + 10):
+        account = f"acct-{i}-\u00e9"
+        event = CancelledEvent(i, account, 1, CancelReason.USER)
+        expected = json_encode(event_to_json(i, 0, event)).encode() + b"\n"
+        assert encode_event_line(i, 0, event) == expected
+        assert len(module._str_cache) <= limit
