@@ -37,6 +37,27 @@ orders of the own firm are skipped under CANCEL_RESTING and end the count otherw
 from __future__ import annotations
 
 from engine.domain.book import Book, BookSide, Order
+from engine.domain.hot import (
+    BUY,
+    CANCEL_INCOMING,
+    CANCEL_RESTING,
+    DAY,
+    EXPIRED_EOD,
+    EXPIRED_FOK,
+    EXPIRED_IOC,
+    EXPIRED_MARKET,
+    FOK,
+    GTC,
+    IOC,
+    MAKER,
+    MARKET,
+    REPLACED_AWAY,
+    SELF_TRADE,
+    SELL,
+    TAKER,
+    USER_CANCEL,
+    new_tuple,
+)
 from engine.domain.reasons import reject
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import (
@@ -50,47 +71,21 @@ from engine.domain.types import (
     BookReplace,
     Cancelled,
     CancelOrder,
-    CancelReason,
     DayEnded,
     EndOfDay,
     Event,
     Expired,
-    ExpireReason,
     Fill,
-    Liquidity,
     NewOrder,
-    OrderType,
     RejectReason,
     Replaced,
     ReplaceOrder,
     SelfTradePrevention,
-    Side,
     SymbolAdded,
-    TimeInForce,
     TradingStatus,
 )
 
 # Module constants: a global lookup is cheaper than an enum attribute lookup on the hot path.
-_BUY = Side.BUY
-_SELL = Side.SELL
-_MARKET = OrderType.MARKET
-_DAY = TimeInForce.DAY
-_GTC = TimeInForce.GTC
-_IOC = TimeInForce.IOC
-_FOK = TimeInForce.FOK
-_MAKER = Liquidity.MAKER
-_TAKER = Liquidity.TAKER
-_CANCEL_RESTING = SelfTradePrevention.CANCEL_RESTING
-_CANCEL_INCOMING = SelfTradePrevention.CANCEL_INCOMING
-_SELF_TRADE = CancelReason.SELF_TRADE
-_USER = CancelReason.USER
-_REPLACED_AWAY = CancelReason.REPLACED_AWAY
-_EXP_IOC = ExpireReason.IOC
-_EXP_FOK = ExpireReason.FOK
-_EXP_MARKET = ExpireReason.MARKET
-_EXP_EOD = ExpireReason.END_OF_DAY
-_XPC = EXEC_IDS_PER_COMMAND
-_new = tuple.__new__
 
 
 class Matcher:
@@ -125,11 +120,11 @@ class Matcher:
         for side in (book.bids, book.asks):
             for level in side.iter_levels():
                 for order in level.orders():
-                    if order.tif == _DAY:
+                    if order.tif == DAY:
                         side.unlink(order)
                         del self.orders[order.order_id]
                         events.append(
-                            Expired(order.order_id, order.account, order.leaves, _EXP_EOD)
+                            Expired(order.order_id, order.account, order.leaves, EXPIRED_EOD)
                         )
                         events.append(BookDelete(symbol, order.order_id))
         events.append(DayEnded(symbol))
@@ -141,8 +136,8 @@ class Matcher:
         """Match an accepted NewOrder. ``cap``: the price risk held cash at (market buys)."""
         seq, ts, firm, account, symbol, side, otype, tif, qty, price, clid, post_only = cmd
         book = self.books[symbol]
-        is_buy = side == _BUY
-        if otype == _MARKET:
+        is_buy = side == BUY
+        if otype == MARKET:
             lo, hi = book.spec.band()
             limit = (hi if hi < cap else cap) if is_buy else lo
         else:
@@ -155,27 +150,33 @@ class Matcher:
             crosses = best <= limit if is_buy else best >= limit
         if post_only and crosses:
             return [reject(seq, account, clid, 0, RejectReason.POST_ONLY_WOULD_TAKE)]
-        events: list[Event] = [_new(Accepted, (seq, seq, account, clid))]
+        events: list[Event] = [new_tuple(Accepted, (seq, seq, account, clid))]
         order = Order.create(seq, account, firm, side, price, qty, 0, tif, book)
         if crosses:
-            mode = self.stp.get(firm, _CANCEL_RESTING)
-            if tif == _FOK and not _fillable(opp, is_buy, limit, firm, mode, qty):
-                events.append(_new(Expired, (seq, account, qty, _EXP_FOK)))
+            mode = self.stp.get(firm, CANCEL_RESTING)
+            if tif == FOK and not _fillable(opp, is_buy, limit, firm, mode, qty):
+                events.append(new_tuple(Expired, (seq, account, qty, EXPIRED_FOK)))
                 return events
             if self._match(book, opp, order, limit, mode, seq, ts, events):
                 return events  # self-trade prevention cancelled the incoming order
-        elif tif == _FOK:
-            events.append(_new(Expired, (seq, account, qty, _EXP_FOK)))
+        elif tif == FOK:
+            events.append(new_tuple(Expired, (seq, account, qty, EXPIRED_FOK)))
             return events
         leaves = order.leaves
         if leaves:
-            if tif in (_DAY, _GTC):
+            if tif in (DAY, GTC):
                 (book.bids if is_buy else book.asks).append(order)
                 self.orders[seq] = order
-                events.append(_new(BookAdd, (symbol, seq, side, leaves, price)))
+                events.append(new_tuple(BookAdd, (symbol, seq, side, leaves, price)))
             else:
-                reason = _EXP_MARKET if otype == _MARKET else _EXP_IOC if tif == _IOC else _EXP_FOK
-                events.append(_new(Expired, (seq, account, leaves, reason)))
+                reason = (
+                    EXPIRED_MARKET
+                    if otype == MARKET
+                    else EXPIRED_IOC
+                    if tif == IOC
+                    else EXPIRED_FOK
+                )
+                events.append(new_tuple(Expired, (seq, account, leaves, reason)))
         return events
 
     def cancel(self, cmd: CancelOrder) -> list[Event]:
@@ -183,11 +184,11 @@ class Matcher:
         if order is None:
             return [reject(cmd.seq_no, cmd.account, "", cmd.order_id, RejectReason.UNKNOWN_ORDER)]
         book = order.book
-        (book.bids if order.side == _BUY else book.asks).unlink(order)
+        (book.bids if order.side == BUY else book.asks).unlink(order)
         oid = order.order_id
         return [
-            _new(Cancelled, (oid, order.account, order.leaves, _USER)),
-            _new(BookDelete, (book.spec.symbol, oid)),
+            new_tuple(Cancelled, (oid, order.account, order.leaves, USER_CANCEL)),
+            new_tuple(BookDelete, (book.spec.symbol, oid)),
         ]
 
     def replace(self, cmd: ReplaceOrder) -> list[Event]:
@@ -197,15 +198,15 @@ class Matcher:
             return [reject(seq, cmd.account, "", oid, RejectReason.UNKNOWN_ORDER)]
         book = order.book
         symbol = book.spec.symbol
-        is_buy = order.side == _BUY
+        is_buy = order.side == BUY
         own = book.bids if is_buy else book.asks
         account = order.account
         if qty <= order.filled:
             del self.orders[oid]
             own.unlink(order)
             return [
-                _new(Cancelled, (oid, account, order.leaves, _REPLACED_AWAY)),
-                _new(BookDelete, (symbol, oid)),
+                new_tuple(Cancelled, (oid, account, order.leaves, REPLACED_AWAY)),
+                new_tuple(BookDelete, (symbol, oid)),
             ]
         if price == order.price and qty <= order.qty:
             cut = order.qty - qty
@@ -215,32 +216,32 @@ class Matcher:
             assert level is not None
             level.total -= cut
             events: list[Event] = [
-                _new(Replaced, (oid, account, qty, price, order.leaves, True)),
+                new_tuple(Replaced, (oid, account, qty, price, order.leaves, True)),
             ]
             if cut:
-                events.append(_new(BookReduce, (symbol, oid, cut)))
+                events.append(new_tuple(BookReduce, (symbol, oid, cut)))
             return events
         own.unlink(order)
         order.leaves = leaves = qty - order.filled
         order.qty = qty
         order.price = price
-        events = [_new(Replaced, (oid, account, qty, price, leaves, False))]
+        events = [new_tuple(Replaced, (oid, account, qty, price, leaves, False))]
         opp = book.asks if is_buy else book.bids
         keys = opp.keys
         if keys and (-keys[-1] <= price if is_buy else keys[-1] >= price):
             del self.orders[oid]
-            events.append(_new(BookDelete, (symbol, oid)))
-            mode = self.stp.get(order.firm, _CANCEL_RESTING)
+            events.append(new_tuple(BookDelete, (symbol, oid)))
+            mode = self.stp.get(order.firm, CANCEL_RESTING)
             if self._match(book, opp, order, price, mode, seq, ts, events):
                 return events
             leaves = order.leaves
             if leaves:
                 own.append(order)
                 self.orders[oid] = order
-                events.append(_new(BookAdd, (symbol, oid, order.side, leaves, price)))
+                events.append(new_tuple(BookAdd, (symbol, oid, order.side, leaves, price)))
             return events
         own.append(order)
-        events.append(_new(BookReplace, (symbol, oid, order.side, leaves, price)))
+        events.append(new_tuple(BookReplace, (symbol, oid, order.side, leaves, price)))
         return events
 
     def _match(
@@ -260,14 +261,14 @@ class Matcher:
         keys = opp.keys
         levels = opp.levels
         sign = opp.sign
-        is_buy = taker.side == _BUY
+        is_buy = taker.side == BUY
         firm = taker.firm
         tid = taker.order_id
         tacct = taker.account
         tside = taker.side
-        mside = _SELL if is_buy else _BUY
+        mside = SELL if is_buy else BUY
         leaves = taker.leaves
-        exec_id = seq * _XPC
+        exec_id = seq * EXEC_IDS_PER_COMMAND
         append = events.append
         orders = self.orders
         unlink = opp.unlink
@@ -282,13 +283,13 @@ class Matcher:
             while maker is not None:
                 nxt = maker.next
                 if maker.firm == firm:
-                    if mode != _CANCEL_INCOMING:
+                    if mode != CANCEL_INCOMING:
                         unlink(maker)
                         mid = maker.order_id
                         del orders[mid]
-                        append(_new(Cancelled, (mid, maker.account, maker.leaves, _SELF_TRADE)))
-                        append(_new(BookDelete, (symbol, mid)))
-                    if mode != _CANCEL_RESTING:
+                        append(new_tuple(Cancelled, (mid, maker.account, maker.leaves, SELF_TRADE)))
+                        append(new_tuple(BookDelete, (symbol, mid)))
+                    if mode != CANCEL_RESTING:
                         taker_cancelled = True
                         break
                     maker = nxt
@@ -300,14 +301,16 @@ class Matcher:
                 maker.leaves = mleaves
                 level.total -= q
                 mid = maker.order_id
-                append(_new(Fill, (tid, tacct, symbol, tside, q, px, leaves, ts, _TAKER, exec_id)))
                 append(
-                    _new(
+                    new_tuple(Fill, (tid, tacct, symbol, tside, q, px, leaves, ts, TAKER, exec_id))
+                )
+                append(
+                    new_tuple(
                         Fill,
-                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, _MAKER, exec_id),
+                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, MAKER, exec_id),
                     )
                 )
-                append(_new(BookExecute, (symbol, mid, q, px, exec_id)))
+                append(new_tuple(BookExecute, (symbol, mid, q, px, exec_id)))
                 exec_id += 1
                 last = px
                 if not mleaves:
@@ -322,7 +325,7 @@ class Matcher:
             spec.set_reference(last)
         taker.leaves = leaves
         if taker_cancelled:
-            append(_new(Cancelled, (tid, tacct, leaves, _SELF_TRADE)))
+            append(new_tuple(Cancelled, (tid, tacct, leaves, SELF_TRADE)))
         return taker_cancelled
 
 
@@ -338,7 +341,7 @@ def _fillable(opp: BookSide, is_buy: bool, limit: int, firm: str, mode: int, nee
         order = levels[px].head
         while order is not None:
             if order.firm == firm:
-                if mode != _CANCEL_RESTING:
+                if mode != CANCEL_RESTING:
                     return False
             else:
                 total += order.leaves

@@ -32,10 +32,26 @@ O(log L) search and O(L) list insert/delete when a price level appears or disapp
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Callable
 from typing import Any
 
 from engine.domain.book import Book, BookSide, Level, Order
+from engine.domain.hot import (
+    BUY,
+    CANCEL_INCOMING,
+    CANCEL_RESTING,
+    DAY,
+    EXPIRED_IOC,
+    GTC,
+    IOC,
+    LIMIT,
+    MAKER,
+    SELF_TRADE,
+    SELL,
+    TAKER,
+    USER_CANCEL,
+    Handler,
+    new_tuple,
+)
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
 from engine.domain.risk_order import SerialOrder
@@ -49,37 +65,13 @@ from engine.domain.types import (
     BookExecute,
     Cancelled,
     CancelOrder,
-    CancelReason,
     Event,
     Expired,
-    ExpireReason,
     Fill,
-    Liquidity,
     NewOrder,
-    OrderType,
-    SelfTradePrevention,
     Side,
-    TimeInForce,
 )
 from engine.domain.wallet import Position
-
-_BUY = Side.BUY
-_SELL = Side.SELL
-_LIMIT = OrderType.LIMIT
-_DAY = TimeInForce.DAY
-_GTC = TimeInForce.GTC
-_IOC = TimeInForce.IOC
-_MAKER = Liquidity.MAKER
-_TAKER = Liquidity.TAKER
-_CANCEL_RESTING = SelfTradePrevention.CANCEL_RESTING
-_CANCEL_INCOMING = SelfTradePrevention.CANCEL_INCOMING
-_SELF_TRADE = CancelReason.SELF_TRADE
-_USER = CancelReason.USER
-_EXP_IOC = ExpireReason.IOC
-_XPC = EXEC_IDS_PER_COMMAND
-_new = tuple.__new__
-
-Handler = Callable[[Any], list[Event]]
 
 
 class SerialPath:
@@ -137,9 +129,9 @@ class SerialPath:
         # Enum fields are tested by identity: an IntEnum ``==`` takes CPython's generic compare,
         # and a plain int that equals a member is merely sent the slow (still exact) way.
         if (
-            otype is not _LIMIT
+            otype is not LIMIT
             or post_only
-            or (tif is not _DAY and tif is not _GTC and tif is not _IOC)
+            or (tif is not DAY and tif is not GTC and tif is not IOC)
         ):
             return self.slow_new(cmd)
         spec = self.symbols.get(symbol)
@@ -162,7 +154,7 @@ class SerialPath:
             if limit and acct.open_orders >= limit:
                 return self.slow_new(cmd)
         positions = acct.positions
-        if side is _BUY:
+        if side is BUY:
             is_buy = True
             hold = positions.get(CASH)
             if hold is None or hold.total - hold.held < qty * price:
@@ -170,7 +162,7 @@ class SerialPath:
             other = positions.get(symbol)
             if other is None:
                 other = positions[symbol] = Position()
-        elif side is _SELL:
+        elif side is SELL:
             is_buy = False
             hold = positions.get(symbol)
             if hold is None or hold.total - hold.held < qty:
@@ -183,7 +175,7 @@ class SerialPath:
 
         # Accepted: match. The hold is taken and settled in closed form below.
         book = self.books[symbol]
-        events: list[Event] = [_new(Accepted, (seq, seq, account, clid))]
+        events: list[Event] = [new_tuple(Accepted, (seq, seq, account, clid))]
         opp = book.asks if is_buy else book.bids
         keys = opp.keys
         leaves = qty
@@ -203,8 +195,8 @@ class SerialPath:
                 return events
         if not leaves:
             return events
-        if tif is _IOC:
-            events.append(_new(Expired, (seq, account, leaves, _EXP_IOC)))
+        if tif is IOC:
+            events.append(new_tuple(Expired, (seq, account, leaves, EXPIRED_IOC)))
             return events
 
         # Rest.
@@ -254,7 +246,7 @@ class SerialPath:
         level.tail = order
         order.level = level
         self.morders[seq] = order
-        events.append(_new(BookAdd, (symbol, seq, side, leaves, price)))
+        events.append(new_tuple(BookAdd, (symbol, seq, side, leaves, price)))
         return events
 
     def _take(
@@ -275,12 +267,12 @@ class SerialPath:
         """Trade a limit taker against ``opp`` up to ``limit`` (Matcher._match plus the makers'
         settlement); return (leaves, cash traded, whether STP cancelled the taker)."""
         symbol = spec.symbol
-        mode = self.stp.get(firm, _CANCEL_RESTING)
+        mode = self.stp.get(firm, CANCEL_RESTING)
         keys = opp.keys
         levels = opp.levels
         sign = opp.sign
-        mside = _SELL if is_buy else _BUY
-        exec_id = seq * _XPC
+        mside = SELL if is_buy else BUY
+        exec_id = seq * EXEC_IDS_PER_COMMAND
         append = events.append
         morders = self.morders
         rorders = self.rorders
@@ -297,15 +289,15 @@ class SerialPath:
                 nxt = maker.next
                 mid = maker.order_id
                 if maker.firm == firm:
-                    if mode != _CANCEL_INCOMING:
+                    if mode != CANCEL_INCOMING:
                         opp.unlink(maker)
                         del morders[mid]
-                        append(_new(Cancelled, (mid, maker.account, maker.leaves, _SELF_TRADE)))
-                        append(_new(BookDelete, (symbol, mid)))
+                        append(new_tuple(Cancelled, (mid, maker.account, maker.leaves, SELF_TRADE)))
+                        append(new_tuple(BookDelete, (symbol, mid)))
                         ro = rorders.pop(mid)
                         ro.hold.held -= ro.pool
                         ro.owner.open_orders -= 1
-                    if mode != _CANCEL_RESTING:
+                    if mode != CANCEL_RESTING:
                         cancelled = True
                         break
                     maker = nxt
@@ -316,14 +308,16 @@ class SerialPath:
                 mleaves -= q
                 maker.leaves = mleaves
                 level.total -= q
-                append(_new(Fill, (seq, account, symbol, side, q, px, leaves, ts, _TAKER, exec_id)))
                 append(
-                    _new(
+                    new_tuple(Fill, (seq, account, symbol, side, q, px, leaves, ts, TAKER, exec_id))
+                )
+                append(
+                    new_tuple(
                         Fill,
-                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, _MAKER, exec_id),
+                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, MAKER, exec_id),
                     )
                 )
-                append(_new(BookExecute, (symbol, mid, q, px, exec_id)))
+                append(new_tuple(BookExecute, (symbol, mid, q, px, exec_id)))
                 exec_id += 1
                 last = px
                 notional = q * px
@@ -374,7 +368,7 @@ class SerialPath:
             spec.min_price = mspec.min_price = low
             spec.max_price = mspec.max_price = high
         if cancelled:
-            append(_new(Cancelled, (seq, account, leaves, _SELF_TRADE)))
+            append(new_tuple(Cancelled, (seq, account, leaves, SELF_TRADE)))
         return leaves, cost, cancelled
 
     def cancel(self, cmd: CancelOrder) -> list[Event]:
@@ -403,10 +397,10 @@ class SerialPath:
         level.count -= 1  # type: ignore[union-attr]
         if not level.count:  # type: ignore[union-attr]
             book = order.book
-            (book.bids if order.side == _BUY else book.asks).drop_level(level)  # type: ignore[arg-type]
+            (book.bids if order.side == BUY else book.asks).drop_level(level)  # type: ignore[arg-type]
         ro.hold.held -= ro.pool
         ro.owner.open_orders -= 1
         return [
-            _new(Cancelled, (oid, order.account, order.leaves, _USER)),
-            _new(BookDelete, (ro.spec.symbol, oid)),
+            new_tuple(Cancelled, (oid, order.account, order.leaves, USER_CANCEL)),
+            new_tuple(BookDelete, (ro.spec.symbol, oid)),
         ]

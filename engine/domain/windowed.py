@@ -30,10 +30,26 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from engine.domain.book import Book, BookSide, Level, Order
+from engine.domain.hot import (
+    BUY,
+    CANCEL_INCOMING,
+    CANCEL_RESTING,
+    DAY,
+    EXPIRED_IOC,
+    GTC,
+    IOC,
+    LIMIT,
+    MAKER,
+    SELF_TRADE,
+    SELL,
+    TAKER,
+    USER_CANCEL,
+    Handler,
+    new_tuple,
+)
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
 from engine.domain.risk_order import RiskOrder
@@ -47,37 +63,14 @@ from engine.domain.types import (
     BookExecute,
     Cancelled,
     CancelOrder,
-    CancelReason,
     Event,
     Expired,
-    ExpireReason,
     Fill,
-    Liquidity,
     NewOrder,
-    OrderType,
-    SelfTradePrevention,
     Side,
-    TimeInForce,
 )
 from engine.domain.wallet import Position
 
-_BUY = Side.BUY
-_SELL = Side.SELL
-_LIMIT = OrderType.LIMIT
-_DAY = TimeInForce.DAY
-_GTC = TimeInForce.GTC
-_IOC = TimeInForce.IOC
-_MAKER = Liquidity.MAKER
-_TAKER = Liquidity.TAKER
-_CANCEL_RESTING = SelfTradePrevention.CANCEL_RESTING
-_CANCEL_INCOMING = SelfTradePrevention.CANCEL_INCOMING
-_SELF_TRADE = CancelReason.SELF_TRADE
-_USER = CancelReason.USER
-_EXP_IOC = ExpireReason.IOC
-_XPC = EXEC_IDS_PER_COMMAND
-_new = tuple.__new__
-
-Handler = Callable[[Any], list[Event]]
 Queue = deque[tuple[int, list[Event]]]
 
 
@@ -173,10 +166,10 @@ class WindowedPath:
         # are tested by identity (a plain int equal to a member just goes the slow way); the
         # band is the risk stage's (min_price >= 1 also refuses a price that is not positive).
         if (
-            otype is not _LIMIT
+            otype is not LIMIT
             or post_only
-            or (tif is not _DAY and tif is not _GTC and tif is not _IOC)
-            or (side is not _BUY and side is not _SELL)
+            or (tif is not DAY and tif is not GTC and tif is not IOC)
+            or (side is not BUY and side is not SELL)
             or spec is None
             or spec.halted
             or qty <= 0
@@ -192,7 +185,7 @@ class WindowedPath:
             or (acct.max_open_orders and acct.open_orders >= acct.max_open_orders)
         ):
             return self.handlers[NewOrder](cmd)
-        is_buy = side is _BUY
+        is_buy = side is BUY
         need = qty * price if is_buy else qty
         positions = acct.positions
         hold = positions.get(CASH if is_buy else symbol)
@@ -225,7 +218,7 @@ class WindowedPath:
 
         # Matcher.new_order for a plain limit order; its events go to the queue as they are.
         book = self.books[symbol]
-        events: list[Event] = [_new(Accepted, (seq, seq, account, clid))]
+        events: list[Event] = [new_tuple(Accepted, (seq, seq, account, clid))]
         self.queue.append((seq, events))
         opp = book.asks if is_buy else book.bids
         keys = opp.keys
@@ -236,8 +229,8 @@ class WindowedPath:
                 return events  # self-trade prevention cancelled the incoming order
         if not leaves:
             return events
-        if tif is _IOC:
-            events.append(_new(Expired, (seq, account, leaves, _EXP_IOC)))
+        if tif is IOC:
+            events.append(new_tuple(Expired, (seq, account, leaves, EXPIRED_IOC)))
             return events
 
         # Rest: Order.create + BookSide.append, inlined.
@@ -271,7 +264,7 @@ class WindowedPath:
         level.tail = order
         order.level = level
         self.morders[seq] = order
-        events.append(_new(BookAdd, (symbol, seq, side, leaves, price)))
+        events.append(new_tuple(BookAdd, (symbol, seq, side, leaves, price)))
         return events
 
     def _take(
@@ -292,12 +285,12 @@ class WindowedPath:
         leaves, or -1 if self-trade prevention cancelled it."""
         spec = book.spec
         symbol = spec.symbol
-        mode = self.stp.get(firm, _CANCEL_RESTING)
+        mode = self.stp.get(firm, CANCEL_RESTING)
         keys = opp.keys
         levels = opp.levels
         sign = opp.sign
-        mside = _SELL if is_buy else _BUY
-        exec_id = seq * _XPC
+        mside = SELL if is_buy else BUY
+        exec_id = seq * EXEC_IDS_PER_COMMAND
         append = events.append
         morders = self.morders
         last = 0
@@ -312,12 +305,12 @@ class WindowedPath:
                 nxt = maker.next
                 mid = maker.order_id
                 if maker.firm == firm:
-                    if mode != _CANCEL_INCOMING:
+                    if mode != CANCEL_INCOMING:
                         opp.unlink(maker)
                         del morders[mid]
-                        append(_new(Cancelled, (mid, maker.account, maker.leaves, _SELF_TRADE)))
-                        append(_new(BookDelete, (symbol, mid)))
-                    if mode != _CANCEL_RESTING:
+                        append(new_tuple(Cancelled, (mid, maker.account, maker.leaves, SELF_TRADE)))
+                        append(new_tuple(BookDelete, (symbol, mid)))
+                    if mode != CANCEL_RESTING:
                         cancelled = True
                         break
                     maker = nxt
@@ -328,14 +321,16 @@ class WindowedPath:
                 mleaves -= q
                 maker.leaves = mleaves
                 level.total -= q
-                append(_new(Fill, (seq, account, symbol, side, q, px, leaves, ts, _TAKER, exec_id)))
                 append(
-                    _new(
+                    new_tuple(Fill, (seq, account, symbol, side, q, px, leaves, ts, TAKER, exec_id))
+                )
+                append(
+                    new_tuple(
                         Fill,
-                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, _MAKER, exec_id),
+                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, MAKER, exec_id),
                     )
                 )
-                append(_new(BookExecute, (symbol, mid, q, px, exec_id)))
+                append(new_tuple(BookExecute, (symbol, mid, q, px, exec_id)))
                 exec_id += 1
                 last = px
                 if not mleaves:
@@ -365,7 +360,7 @@ class WindowedPath:
             spec.min_price = low if low > 1 else 1
             spec.max_price = last + half
         if cancelled:
-            append(_new(Cancelled, (seq, account, leaves, _SELF_TRADE)))
+            append(new_tuple(Cancelled, (seq, account, leaves, SELF_TRADE)))
             return -1
         return leaves
 
@@ -380,10 +375,10 @@ class WindowedPath:
             # Ended in the matcher, not yet in the risk stage: the matcher's reject.
             return self.handlers[CancelOrder](cmd)
         book = order.book
-        (book.bids if order.side == _BUY else book.asks).unlink(order)
+        (book.bids if order.side == BUY else book.asks).unlink(order)
         events: list[Event] = [
-            _new(Cancelled, (oid, order.account, order.leaves, _USER)),
-            _new(BookDelete, (book.spec.symbol, oid)),
+            new_tuple(Cancelled, (oid, order.account, order.leaves, USER_CANCEL)),
+            new_tuple(BookDelete, (book.spec.symbol, oid)),
         ]
         self.queue.append((cmd.seq_no, events))
         return events
