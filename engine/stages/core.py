@@ -44,14 +44,14 @@ from engine.stages.outbox import EventOutbox
 from engine.stages.restore import exchange_live_state, write_atomic
 from engine.stages.slots import RISK_SLOT_SIZE, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
-from engine.stages.waiting import park
+from engine.stages.waiting import PollingStage, park
 
 IN_CONSUMER = 1  # the risk stage's place on ring[in]: behind the journaler
 WATERMARK = 0  # ring[risk] consumer 0: "matcher shard 0" for the publisher's barrier
 PUBLISHER = 1  # the publisher's consumer index on ring[risk] and on ring[out0]
 
 
-class CoreAgent:
+class CoreAgent(PollingStage):
     """Consumer of ring[in]; producer of ring[risk] and ring[out0]."""
 
     def __init__(
@@ -162,15 +162,6 @@ class CoreAgent:
             park(self._in.board, 1 + IN_CONSUMER, self._ready_input, self._check_alert)
         else:
             park(self._risk_ring.board, 0, self._ready_space, self._check_alert)
-
-    def do_work(self) -> int:
-        done = self.poll()
-        if not done:
-            self.wait()
-        return done
-
-    def on_start(self) -> None:
-        pass
 
     def on_close(self) -> None:
         if self._report_paths:

@@ -17,12 +17,13 @@ from __future__ import annotations
 from disruptor import RingBuffer
 from engine.journal_format import RECORD_COMMAND
 from engine.records import RECORD_SIZE
+from engine.stages.waiting import PollingStage
 from journal import JournalWriter
 
 CONSUMER = 0
 
 
-class JournalerStage:
+class JournalerStage(PollingStage):
     """Consumer 0 of ring[in]; writes the journal."""
 
     def __init__(
@@ -69,15 +70,6 @@ class JournalerStage:
         if self._sequence.get() < self._appended:
             return  # a sync is still due: poll again
         self._barrier.wait_for(self._appended + 1)
-
-    def do_work(self) -> int:
-        done = self.poll()
-        if not done:
-            self.wait()
-        return done
-
-    def on_start(self) -> None:
-        pass
 
     def on_close(self) -> None:
         self._writer.close()

@@ -43,12 +43,12 @@ from engine.stages.outbox import EventOutbox
 from engine.stages.restore import live_state, write_atomic
 from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
-from engine.stages.waiting import park
+from engine.stages.waiting import PollingStage, park
 
 _CAP_WORD = CAP_OFFSET // 8
 
 
-class MatcherAgent:
+class MatcherAgent(PollingStage):
     """Consumer ``shard`` of ring[risk], producer of ring[out_k]."""
 
     def __init__(
@@ -148,15 +148,6 @@ class MatcherAgent:
             park(self._out.board, 0, self._ready, self._check_alert)
         else:
             park(self._risk_ring.board, 1 + self.shard, self._ready, self._check_alert)
-
-    def do_work(self) -> int:
-        done = self.poll()
-        if not done:
-            self.wait()
-        return done
-
-    def on_start(self) -> None:
-        pass
 
     def on_close(self) -> None:
         if self._report_path is not None:

@@ -48,7 +48,7 @@ from engine.records import RECORD_SIZE
 from engine.stages.event_codec import FastEventDecoder
 from engine.stages.slots import HAS_EVENT_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
-from engine.stages.waiting import park
+from engine.stages.waiting import PollingStage, park
 
 EXEC_EVENTS = frozenset({Accepted, Rejected, Fill, Cancelled, Replaced, Expired})
 BOOK_EVENTS = frozenset({BookAdd, BookExecute, BookReduce, BookDelete, BookReplace})
@@ -71,7 +71,7 @@ class CountingRouter:
         self.reports[origin] = self.reports.get(origin, 0) + len(events)
 
 
-class PublisherAgent:
+class PublisherAgent(PollingStage):
     """The last consumer of ring[risk] and of every ring[out_k]."""
 
     def __init__(
@@ -224,12 +224,6 @@ class PublisherAgent:
         # Matchers signal ring[risk] after publishing events (and before blocking on a full out
         # ring), the risk stage after publishing slots: one board covers every wake-up we need.
         park(self._risk_ring.board, 1 + len(self._outs), self._ready, self._check_alert)
-
-    def do_work(self) -> int:
-        done = self.poll()
-        if not done:
-            self.wait()
-        return done
 
     def on_start(self) -> None:
         if self._events_path is not None:

@@ -71,7 +71,7 @@ from engine.stages.slots import (
     ShardMap,
 )
 from engine.stages.waiting import Halt as HaltFlag
-from engine.stages.waiting import park
+from engine.stages.waiting import PollingStage, park
 
 IN_CONSUMER = 1
 OUT_CONSUMER = 0
@@ -80,7 +80,7 @@ _CAP = struct.Struct("<q")
 Decision = tuple[int, int, Event | None]
 
 
-class RiskAgent:
+class RiskAgent(PollingStage):
     """Consumer of ring[in] and of the out rings, producer of ring[risk]."""
 
     def __init__(
@@ -309,15 +309,6 @@ class RiskAgent:
             park(self._in.board, 1 + IN_CONSUMER, self._ready_input, self._check_alert)
         else:
             park(self._risk_ring.board, 0, self._ready_progress, self._check_alert)
-
-    def do_work(self) -> int:
-        done = self.poll()
-        if not done:
-            self.wait()
-        return done
-
-    def on_start(self) -> None:
-        pass
 
     def on_close(self) -> None:
         if self._report_path is not None:

@@ -54,3 +54,25 @@ def park(
             board.end_wait(waiter)
         if ready():
             return
+
+
+class PollingStage:
+    """The agent loop of a pipeline stage: ``do_work`` polls, and parks in ``wait`` only when
+    the poll did nothing (so a busy stage never blocks, an idle one never spins)."""
+
+    def poll(self) -> int:
+        """Do every piece of work available now; return how much (0: nothing)."""
+        raise NotImplementedError
+
+    def wait(self) -> None:
+        """Block until a poll may find work (or the stage is halted/alerted)."""
+        raise NotImplementedError
+
+    def do_work(self) -> int:
+        done = self.poll()
+        if not done:
+            self.wait()
+        return done
+
+    def on_start(self) -> None:
+        """Nothing by default; a stage that must prepare in its own process overrides it."""
