@@ -37,6 +37,19 @@ Seqs = npt.NDArray[np.uint64]
 Batch = tuple[memoryview, Seqs]
 
 
+def checksums_match(frames: npt.NDArray[np.void]) -> bool:
+    """Whether every ``FRAME`` in ``frames`` (writable, contiguous) carries the xxh3 checksum of
+    its bytes. The checksum is defined over the frame with its checksum field zeroed, so this
+    zeroes that field in ``frames`` (pass a copy to keep it)."""
+    stored = frames["checksum"].copy()
+    frames["checksum"] = 0
+    view = frames.view(np.uint8).reshape(-1).data
+    digest = xxhash.xxh3_64_intdigest
+    size = COMMAND_FRAME_SIZE
+    sums = [digest(view[pos : pos + size]) for pos in range(0, len(view), size)]
+    return bool((np.array(sums, dtype=np.uint64) == stored).all())
+
+
 class RecoveryError(Exception):
     """The data directory cannot be replayed into a state that matches the journal."""
 
@@ -204,13 +217,6 @@ def _verified_frames(
         and (seqs[1:] > seqs[:-1]).all()
     ):
         return None
-    stored = frames["checksum"].copy()
-    frames["checksum"] = 0  # the checksum is defined over the frame with this field zeroed
-    view = memoryview(data)
-    digest = xxhash.xxh3_64_intdigest
-    size = COMMAND_FRAME_SIZE
-    end = FILE_HEADER_SIZE + count * size
-    sums = [digest(view[pos : pos + size]) for pos in range(FILE_HEADER_SIZE, end, size)]
-    if not (np.array(sums, dtype=np.uint64) == stored).all():
+    if not checksums_match(frames):
         return None
     return frames

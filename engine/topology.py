@@ -54,6 +54,7 @@ import numpy as np
 
 from disruptor import Agent, RingBuffer
 from engine.config import HostConfig
+from engine.domain.types import EXECUTION_REPORTS
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
 from engine.gateway.router import ROUTED_EVENTS, ReportRouter
@@ -63,7 +64,7 @@ from engine.stages.core import CoreAgent
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
-from engine.stages.publisher import EXEC_EVENTS, ExecRouter, PublisherAgent
+from engine.stages.publisher import ExecRouter, PublisherAgent
 from engine.stages.restore import exchange_part, matcher_part, risk_part
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
@@ -287,7 +288,7 @@ def build_stage(
             report_path=spec.report_path(name),
         )
     if name == "publisher":
-        routed_kinds = EXEC_EVENTS
+        routed_kinds = EXECUTION_REPORTS
         if spec.gateway and router is None:
             # reports (and admin results, for the operator's session) go to the gateway
             router = ReportRouter(ExecRingWriter(attach(spec.ring_exec)))

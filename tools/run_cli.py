@@ -198,14 +198,6 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     return EXIT_OK
 
 
-def needs_setup(spec: Any) -> bool:
-    """Whether all of the configured setup (symbols, STP modes, deposits) is due: nothing is
-    journaled yet (``base_seq`` 0), e.g. a journal left empty by a first run that stopped
-    before its setup was durable. ``run`` injects ``StartPoint.setup``, which also covers a
-    setup journaled only in part (``engine.restart.pending_setup``)."""
-    return bool(spec.base_seq == 0)
-
-
 def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
     """Wait until the gateway accepts connections; False if it died or never listened."""
     import socket

@@ -195,10 +195,8 @@ class Exchange:
         if isinstance(cap, Rejected):
             return [cap]
         events = self._match_new(cmd, cap)
-        if self._serial:
-            self._apply(events)
-        else:
-            self._queue.append((cmd.seq_no, events))
+        # W > 1 only: with W = 1, SerialPath takes NewOrder itself (slow_new: _new_order_serial)
+        self._queue.append((cmd.seq_no, events))
         return events
 
     def _cancel(self, cmd: CancelOrder) -> list[Event]:

@@ -85,8 +85,6 @@ from engine.domain.types import (
     TradingStatus,
 )
 
-# Module constants: a global lookup is cheaper than an enum attribute lookup on the hot path.
-
 
 class Matcher:
     """Books of the symbols this matcher owns, the index of resting orders, firms' STP modes."""

@@ -21,25 +21,21 @@ wallets need and are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
 
 from engine.domain.risk_order import RiskOrder
 from engine.domain.types import Cancelled, Event, Expired, Fill, Rejected, Replaced
 
+#: The event classes the settler acts on; it skips every other one (book events, Accepted...).
+SETTLED_EVENTS: Final = frozenset({Fill, Cancelled, Expired, Replaced, Rejected})
+
 
 class Settler:
-    __slots__ = ("handlers", "orders")
+    __slots__ = ("orders",)
 
     def __init__(self, orders: dict[int, RiskOrder]) -> None:
         self.orders = orders
-        self.handlers: dict[type, Callable[[Any], None]] = {
-            Fill: self.fill,
-            Cancelled: self.ended,
-            Expired: self.ended,
-            Replaced: self.replaced,
-            Rejected: self.rejected,
-        }
 
     def apply(self, events: Iterable[Event]) -> None:
         """Apply one command's events in order. Dispatch is by class identity in this one frame
@@ -79,9 +75,6 @@ class Settler:
                 self.replaced(ev)
             elif cls is Rejected:
                 self.rejected(ev)
-
-    def fill(self, ev: Fill) -> None:
-        self.apply((ev,))
 
     def ended(self, ev: Cancelled | Expired) -> None:
         self._end(self.orders[ev.order_id])

@@ -24,7 +24,7 @@ with ``match`` by class pattern. Enumerations are IntEnums so they serialise as 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple, TypeAlias
+from typing import Final, NamedTuple, TypeAlias
 
 #: exec ids of one command's trades are seq_no * EXEC_IDS_PER_COMMAND + k.
 EXEC_IDS_PER_COMMAND = 1_000_000
@@ -412,3 +412,6 @@ Event: TypeAlias = (
     | StpSet
     | DayEnded
 )
+
+#: The events a firm's session is told about: answers to its commands and its orders' fates.
+EXECUTION_REPORTS: Final = frozenset({Accepted, Rejected, Fill, Cancelled, Replaced, Expired})

@@ -56,7 +56,7 @@ from collections.abc import Callable
 from typing import Final
 
 from engine.domain.types import (
-    Accepted,
+    EXECUTION_REPORTS,
     BalanceChanged,
     Cancelled,
     CancelReason,
@@ -65,7 +65,6 @@ from engine.domain.types import (
     Expired,
     Fill,
     LimitsSet,
-    Rejected,
     Replaced,
     StpSet,
     SymbolAdded,
@@ -77,12 +76,11 @@ from engine.domain.types import (
 Report = tuple[int, bool, int, int, Event]
 ReportSink = Callable[[list[Report]], None]
 
-EXEC_REPORTS: Final = frozenset({Accepted, Rejected, Fill, Cancelled, Replaced, Expired})
 ADMIN_RESULTS: Final = frozenset(
     {BalanceChanged, SymbolAdded, TradingStatus, LimitsSet, StpSet, DayEnded}
 )
 #: What the publisher should hand to ``route``: execution reports and admin results.
-ROUTED_EVENTS: Final = EXEC_REPORTS | ADMIN_RESULTS
+ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS
 #: Order reports: addressed to the owning firm (``owner`` True).
 ORDER_REPORTS: Final = frozenset({Fill, Cancelled, Replaced, Expired})
 

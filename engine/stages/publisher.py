@@ -31,18 +31,8 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 from disruptor import AlertException, RingBuffer
 from engine.canonical import OutputDigest
 from engine.domain.types import (
-    Accepted,
-    BookAdd,
-    BookDelete,
-    BookExecute,
-    BookReduce,
-    BookReplace,
-    Cancelled,
+    EXECUTION_REPORTS,
     Event,
-    Expired,
-    Fill,
-    Rejected,
-    Replaced,
 )
 from engine.records import RECORD_SIZE
 from engine.stages.event_codec import FastEventDecoder
@@ -50,8 +40,6 @@ from engine.stages.slots import HAS_EVENT_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 
-EXEC_EVENTS = frozenset({Accepted, Rejected, Fill, Cancelled, Replaced, Expired})
-BOOK_EVENTS = frozenset({BookAdd, BookExecute, BookReduce, BookDelete, BookReplace})
 OUT_CONSUMER = 1
 LATENCY_MAX_US = 60_000_000
 
@@ -80,7 +68,7 @@ class PublisherAgent(PollingStage):
         outs: list[RingBuffer],
         *,
         router: ExecRouter | None = None,
-        routed_kinds: frozenset[type] = EXEC_EVENTS,
+        routed_kinds: frozenset[type] = EXECUTION_REPORTS,
         summary_path: str | None = None,
         events_path: str | None = None,
         output_digest: bool = True,
@@ -163,7 +151,7 @@ class PublisherAgent(PollingStage):
         has = has_event.tolist()
         pending, update = self._pending, self.digest.update
         write = self._events_file.write if self._events_file is not None else None
-        route, latency, exec_kinds = self.router.route, self.latency, EXEC_EVENTS
+        route, latency, exec_kinds = self.router.route, self.latency, EXECUTION_REPORTS
         routed_kinds = self._routed_kinds
         digesting = self._digesting
         reports_total = event_count = 0

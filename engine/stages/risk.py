@@ -40,6 +40,7 @@ import numpy as np
 
 from disruptor import AlertException, RingBuffer
 from engine.domain.risk import RiskStage
+from engine.domain.settlement import SETTLED_EVENTS
 from engine.domain.types import (
     AddSymbol,
     CancelOrder,
@@ -128,10 +129,9 @@ class RiskAgent(PollingStage):
         self._space_seen = 0
         self._halt = HaltFlag()
         # Book events carry nothing the wallets need: skip decoding them (the settler would).
-        handlers: Any = getattr(self._risk.settler, "handlers", None)
-        wanted = set(handlers) if isinstance(handlers, dict) else set(EVENT_CLASSES)
         self._feedback_kinds = np.zeros(256, dtype=np.bool_)  # kind byte -> keep?
-        self._feedback_kinds[[i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in wanted]] = 1
+        kept = [i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in SETTLED_EVENTS]
+        self._feedback_kinds[kept] = 1
         risk = self._risk
         self._dispatch: dict[type, Callable[[Any], Decision]] = {
             NewOrder: self._new_order,

@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import xxhash
 
 from disruptor import AlertException, RingBuffer
+from engine.command_batches import FRAME, checksums_match
 from engine.domain.exchange import Exchange
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
 from engine.records import RECORD_SIZE, CommandDecoder
@@ -45,17 +45,6 @@ BATCH = 4096
 #: Seconds slept by an idle poll: snapshots are not latency-sensitive.
 IDLE_SLEEP = 0.005
 JOURNALER = 0  # the journaler's consumer index on ring[in]
-
-_FRAME = np.dtype(
-    [
-        ("length", "<u4"),
-        ("type", "<u4"),
-        ("seq", "<u8"),
-        ("checksum", "<u8"),
-        ("payload", "u1", (RECORD_SIZE,)),
-    ]
-)
-assert _FRAME.itemsize == COMMAND_FRAME_SIZE
 
 
 class TailError(Exception):
@@ -92,7 +81,7 @@ class JournalTail:
             whole = len(data) // COMMAND_FRAME_SIZE
             if whole == 0:
                 raise TailError(f"durable seq {self.next_seq} is not in the journal")
-        frames = np.frombuffer(data, dtype=_FRAME, count=whole)
+        frames = np.frombuffer(data, dtype=FRAME, count=whole)
         self._verify(frames)
         self.next_seq += whole
         self._offset += whole * COMMAND_FRAME_SIZE
@@ -106,14 +95,7 @@ class JournalTail:
             and (frames["seq"] == expected).all()
         )
         if ok:
-            stored = frames["checksum"].copy()
-            raw = frames.copy()
-            raw["checksum"] = 0  # the checksum is defined over the frame with this field zero
-            view = memoryview(raw.tobytes())
-            size = COMMAND_FRAME_SIZE
-            digest = xxhash.xxh3_64_intdigest
-            sums = [digest(view[i : i + size]) for i in range(0, len(view), size)]
-            ok = bool((np.array(sums, dtype=np.uint64) == stored).all())
+            ok = checksums_match(frames.copy())  # a copy: frames is read-only bytes
         if not ok:
             raise TailError(
                 f"journal records from seq {self.next_seq} do not verify in {self._dir}"
@@ -134,7 +116,7 @@ class JournalTail:
             self._offset = guess
             return
         body = os.pread(self._fd, os.fstat(self._fd).st_size, FILE_HEADER_SIZE)
-        seqs = np.frombuffer(body, dtype=_FRAME, count=len(body) // COMMAND_FRAME_SIZE)["seq"]
+        seqs = np.frombuffer(body, dtype=FRAME, count=len(body) // COMMAND_FRAME_SIZE)["seq"]
         index = int(np.searchsorted(seqs, seq))
         self._offset = FILE_HEADER_SIZE + index * COMMAND_FRAME_SIZE
 

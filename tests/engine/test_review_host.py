@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from disruptor import RingBuffer, list_names
-from engine.config import load_config
+from engine.config import load_config, setup_commands
 from engine.domain.exchange import Exchange
 from engine.gateway.exec_ring import create_exec_ring
 from engine.gateway.server import GatewayServer, journaled_ts
@@ -30,9 +30,10 @@ from tests.engine.gateway_harness import DEMO, Client, ServerThread
 from tests.engine.test_replay_equivalence import generate_commands, write_journal
 from tools import admin_cli
 from tools.cli import main
-from tools.run_cli import needs_setup
 
 WINDOW = 4
+
+SETUP = setup_commands(load_config(DEMO))
 
 
 def _spec(data_dir: Path) -> TopologySpec:
@@ -77,15 +78,15 @@ def test_a_foreign_journal_is_still_refused_and_left_untouched(tmp_path: Path) -
 def test_setup_is_injected_while_the_journal_holds_no_command(tmp_path: Path) -> None:
     # A first run stopped before its setup was journaled: its journal exists but is empty.
     _empty_host_journal(tmp_path)
-    start = prepare_start(_spec(tmp_path))
-    assert start.state is not None and needs_setup(start.spec)
+    start = prepare_start(_spec(tmp_path), SETUP)
+    assert start.state is not None and list(start.setup) == SETUP
 
 
 def test_setup_is_not_injected_again_once_commands_are_journaled(tmp_path: Path) -> None:
     write_journal(tmp_path, generate_commands(50, seed=3), WINDOW)
-    start = prepare_start(_spec(tmp_path))
-    assert start.spec.base_seq == 50 and not needs_setup(start.spec)
-    assert needs_setup(_spec(tmp_path / "fresh"))
+    start = prepare_start(_spec(tmp_path), SETUP)
+    assert start.spec.base_seq == 50 and start.setup == ()
+    assert list(prepare_start(_spec(tmp_path / "fresh"), SETUP).setup) == SETUP
 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "1e300"])
