@@ -201,7 +201,7 @@ def test_a_client_dropping_mid_line_does_not_affect_the_others() -> None:
         cursor = host.ring_in.cursor.get()
         quitter.send_raw(Client.encode(order("buy", 1, 990_000))[:40])
         quitter.close()  # half a line, then gone
-        time.sleep(0.05)
+        host.wait_for(lambda: host.server.open_connections == 1)  # the server saw it go
         assert host.ring_in.cursor.get() == cursor  # half a command is never executed
         stayer.send(order("buy", 1, 990_000, firm="BETA", account="BETA-1"))
         assert stayer.read()["type"] == "sequenced"
@@ -226,11 +226,11 @@ def test_reports_for_a_session_that_left_are_dropped() -> None:
 
 
 def test_stopping_the_gateway_leaves_no_thread_behind() -> None:
-    before = {t.name for t in threading.enumerate()}
+    before = set(threading.enumerate())
     with gateway_host(setup=False) as host:
         client = host.client()
         client.login()
     assert client.is_closed()
     client.close()
-    leftover = {t.name for t in threading.enumerate()} - before
+    leftover = {t.name for t in set(threading.enumerate()) - before}
     assert not leftover & {"gateway-exec", "gateway-loop", "fake-pipeline"}

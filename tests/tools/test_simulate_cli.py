@@ -130,8 +130,15 @@ def test_out_dash_streams_events_to_stdout_and_the_summary_to_stderr(
 def test_feedback_window_is_passed_on_and_must_be_positive(
     commands: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from engine.canonical import CommandReader
+
     args = ["simulate", "--in", str(commands), "--out", str(tmp_path / "e")]
     assert main([*args, "--feedback-window", "1000"]) == 0
+    reader, ex = CommandReader(), Exchange(feedback_window=1000)
+    for line in commands.read_bytes().splitlines():
+        ex.submit(reader.read_line(line))
+    # W is part of the state, so the hash tells whether the window reached the exchange
+    assert _summary(capsys.readouterr().out)["state_hash"] == f"{ex.state_hash():016x}"
     with pytest.raises(SystemExit) as info:
         main([*args, "--feedback-window", "0"])
     assert info.value.code == 2
