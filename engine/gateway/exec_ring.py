@@ -26,8 +26,9 @@ from typing import Final
 import numpy as np
 
 from disruptor import RingBuffer
-from engine.event_records import EVENT_RECORD_SIZE, EventDecoder, encode_event_into
+from engine.event_records import EVENT_RECORD_SIZE
 from engine.gateway.router import Report
+from engine.stages.event_codec import ENCODERS, FastEventDecoder
 
 SESSION_OFFSET: Final = 108
 OWNER_OFFSET: Final = 112
@@ -45,9 +46,10 @@ def create_exec_ring(name: str, capacity: int) -> RingBuffer:
 def encode_reports(reports: list[Report]) -> bytearray:
     """``reports`` as back-to-back exec slots."""
     out = bytearray(EXEC_SLOT_SIZE * len(reports))
+    encoders = ENCODERS  # the compiled codec: this runs per report in the publisher
     for index, (session, owner, seq_no, sub, event) in enumerate(reports):
         offset = index * EXEC_SLOT_SIZE
-        encode_event_into(out, offset, seq_no, sub, event)
+        encoders[event.__class__](out, offset, seq_no, sub, event)
         _ADDRESS.pack_into(out, offset + SESSION_OFFSET, session, owner)
     return out
 
@@ -83,7 +85,7 @@ class ExecRingReader:
         self._ring = ring
         self._barrier = ring.barrier(consumer)
         self._sequence = ring.consumer_sequence(consumer)
-        self._decoder = EventDecoder()
+        self._decoder = FastEventDecoder()  # the slots are ours: written by encode_reports
 
     def poll(self) -> list[Report]:
         """Every report available now (possibly none), without waiting."""

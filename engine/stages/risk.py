@@ -57,9 +57,9 @@ from engine.domain.types import (
     SetSelfTradePrevention,
     Withdraw,
 )
-from engine.event_records import EVENT_CLASSES, encode_event_into
+from engine.event_records import EVENT_CLASSES
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.stages.event_codec import FastEventDecoder
+from engine.stages.event_codec import ENCODERS, FastEventDecoder
 from engine.stages.restore import RiskPart, live_state, write_atomic
 from engine.stages.slots import (
     CAP_OFFSET,
@@ -275,7 +275,7 @@ class RiskAgent(PollingStage):
                 _CAP.pack_into(mem, offset + CAP_OFFSET, cap)
             if event is not None:
                 mem[offset + HAS_EVENT_OFFSET] = 1
-                encode_event_into(mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
+                ENCODERS[event.__class__](mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
             offset += RISK_SLOT_SIZE
 
     # -- waiting and the agent interface ------------------------------------------------------
