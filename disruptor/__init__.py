@@ -37,7 +37,7 @@ from disruptor.idle import (
 )
 from disruptor.processor import BatchEventProcessor, BatchHandler, PerEventHandler
 from disruptor.ring import RingBuffer
-from disruptor.sequence import LocalSequence, Sequence, minimum_sequence
+from disruptor.sequence import LocalSequence, Sequence
 from disruptor.sequencer import SingleProducerSequencer
 from disruptor.shm import cleanup_stale, list_names
 from disruptor.wait import (
@@ -77,6 +77,5 @@ __all__ = [
     "YieldingWaitStrategy",
     "cleanup_stale",
     "list_names",
-    "minimum_sequence",
     "wait_any",
 ]

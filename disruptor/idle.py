@@ -23,11 +23,9 @@ class NoOpIdleStrategy:
         pass
 
 
-class BusySpinIdleStrategy:
-    """Returns at once; the loop spins. Only with a dedicated core."""
-
-    def idle(self, work_count: int) -> None:
-        pass
+#: Returns at once, so the loop spins: the same object as NoOpIdleStrategy under the name that
+#: says what it does to an agent whose ``do_work`` does not wait (only with a dedicated core).
+BusySpinIdleStrategy = NoOpIdleStrategy
 
 
 class YieldingIdleStrategy:

@@ -70,29 +70,24 @@ class BatchEventProcessor:
         self._handler = handler
         self._sequence = sequence
         self._max_batch = capacity if max_batch is None else max(1, min(max_batch, capacity))
-        self._running = False
-        self.role_name = "batch-event-processor"
 
     @property
     def sequence(self) -> Sequence:
         return self._sequence
 
     def on_start(self) -> None:
-        self._running = True
         # Distinct hook names: an agent that is also its own handler must not recurse.
         start = getattr(self._handler, "on_processor_start", None)
         if start is not None:
             start()
 
     def on_close(self) -> None:
-        self._running = False
         close = getattr(self._handler, "on_processor_shutdown", None)
         if close is not None:
             close()
 
     def halt(self) -> None:
         """Ask the processor to stop: its wait raises AlertException promptly."""
-        self._running = False
         self._barrier.alert()
 
     def do_work(self) -> int:

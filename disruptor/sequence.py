@@ -12,8 +12,6 @@ There is no compare-and-swap: the single-writer rule of the architecture makes i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 
 class Sequence:
     """A shared int64 counter; ``get`` from any process, ``set`` from its single writer only."""
@@ -46,13 +44,3 @@ class LocalSequence(Sequence):
     def __init__(self, initial: int = -1) -> None:
         super().__init__(memoryview(bytearray(8)).cast("q"), 0)
         self.set(initial)
-
-
-def minimum_sequence(sequences: Iterable[Sequence], default: int) -> int:
-    """Smallest value among ``sequences``, or ``default`` when there are none."""
-    lowest = default
-    for seq in sequences:
-        value = seq.get()
-        if value < lowest:
-            lowest = value
-    return lowest

@@ -130,7 +130,7 @@ def recover(directory: str | os.PathLike[str]) -> RecoveryReport:
             damage = classify_damage(scan, removals)
             if not damage.torn_tail:
                 raise JournalCorruption(damage.segment, damage.offset, damage.reason)
-            report.damage = report.damage or damage
+            report.damage = damage  # only the last segment can be torn; the rest raise
             report.dropped_bytes += damage.dropped_bytes
             report.dropped_records += damage.dropped_records
         if scan.header_ok and (scan.records > 0 or len(segments) == 1):
@@ -198,7 +198,7 @@ def classify_damage(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
     """
     assert scan.damage_offset is not None and scan.damage_reason is not None
     followed_by = next((s for s in later if s.records or s.resume_offset is not None), None)
-    if scan.damage_hard or scan.resume_offset is not None or followed_by is not None or later:
+    if scan.damage_hard or scan.resume_offset is not None or later:
         reason = scan.damage_reason
         if scan.resume_offset is not None:
             reason += f"; a valid record follows at byte {scan.resume_offset}"
@@ -207,7 +207,7 @@ def classify_damage(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
         elif later:
             reason += f"; a later segment {later[0].path.name} exists"
         return Damage(scan.path.name, scan.damage_offset, reason, torn_tail=False)
-    dropped = scan.file_size - scan.damage_offset + sum(s.file_size for s in later)
+    dropped = scan.file_size - scan.damage_offset  # torn tail: no later segment (see above)
     return Damage(
         scan.path.name,
         scan.damage_offset,
