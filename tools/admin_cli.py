@@ -103,12 +103,15 @@ class _LineClient:
     """Blocking JSON lines over one TCP connection, every read bounded by one deadline."""
 
     def __init__(self, endpoint: str, timeout: float) -> None:
-        host, sep, port = endpoint.rpartition(":")
-        if not sep or not port.isdigit():
-            raise _Trouble(f"endpoint {endpoint!r} is not HOST:PORT")
+        from engine.gateway.server import parse_endpoint
+
+        try:
+            host, port = parse_endpoint(endpoint)
+        except ValueError as exc:
+            raise _Trouble(str(exc)) from None
         self._deadline = time.monotonic() + timeout
         try:
-            self._sock = socket.create_connection((host, int(port)), timeout=timeout)
+            self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
             raise _Trouble(f"cannot connect to {endpoint}: {exc}") from None
         self._buf = b""

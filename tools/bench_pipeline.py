@@ -129,7 +129,9 @@ def _latency(spec: TopologySpec, workload: Workload, rate: float, seconds: float
     per_tick = max(1, int(rate / 1000))
     with Supervisor(spec) as host:
         host.injector().publish(encode_records(workload.setup))
-        host.drain(60)
+        if not host.drain(60):
+            host.raise_if_failed()
+            raise RuntimeError("the setup was not published in time")
         injector = host.injector(stamp_ts=True)
         next_at = time.perf_counter()
         for lo in range(0, count, per_tick):
@@ -138,8 +140,10 @@ def _latency(spec: TopologySpec, workload: Workload, rate: float, seconds: float
             pause = next_at - time.perf_counter()
             if pause > 0:
                 time.sleep(pause)
-        host.drain(120)
+        drained = host.drain(120)
         host.raise_if_failed()
+        if not drained:
+            raise RuntimeError("the paced run did not drain in time (a partial histogram)")
     summary = json.loads(Path(spec.summary_path or "").read_text())
     return HdrHistogram.decode(summary["latency_hdr"])
 

@@ -203,11 +203,13 @@ def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
     import socket
     import time
 
-    host, _, port = endpoint.rpartition(":")
+    from engine.gateway.server import parse_endpoint
+
+    host, port = parse_endpoint(endpoint)  # validated with the config: the gateway serves it
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and supervisor.failure is None:
         try:
-            with socket.create_connection((host, int(port)), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return True
         except OSError:
             time.sleep(0.05)
