@@ -6,12 +6,11 @@ ring[out_k], which it drains on every poll into local buffers (bounded by one ri
 capacity of commands) so matchers never stall on it. For each command, in seq order, the events
 are: the risk stage's one event (in the slot) or the events of command seq_no at the head of
 the target shard's buffer. That is the canonical order (seq_no, sub_seq), independent of the
-shard count. It encodes each command's canonical lines and feeds ``OutputDigest`` (and the
-optional events file) once per batch; per command it hands execution reports (Accepted,
-Rejected, Fill, Cancelled, Replaced, Expired) to the ``ExecRouter`` with the command's
-gateway session (``origin``), and counts order-book events (market data will consume them).
-With ``measure_latency`` it records, per command with an execution report, now - ts (the
-injector's monotonic stamp) in microseconds into an HdrHistogram after routing.
+shard count. Per command it feeds ``OutputDigest``, optionally writes the canonical lines, hands
+execution reports (Accepted, Rejected, Fill, Cancelled, Replaced, Expired) to the ``ExecRouter``
+with the command's gateway session (``origin``), and counts order-book events (market data
+will consume them). With ``measure_latency`` it records, per command with an execution report,
+now - ts (the injector's monotonic stamp) in microseconds into an HdrHistogram after routing.
 
 After a restart the stream resumes at ``base_seq + 1``: the digest and the event file cover the
 commands of this run only (``summary()["base_seq"]`` says where they start), so the canonical
@@ -30,7 +29,7 @@ import numpy as np
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from disruptor import AlertException, RingBuffer
-from engine.canonical import OutputDigest, encode_events
+from engine.canonical import OutputDigest
 from engine.domain.types import (
     EXECUTION_REPORTS,
     Event,
@@ -150,10 +149,8 @@ class PublisherAgent(PollingStage):
         origins = rows[:, 116:120].copy().view("<u4")[:, 0].tolist()
         risk_events = iter(self._decoder.decode_many(rows[has_event == 1, RECORD_SIZE:].tobytes()))
         has = has_event.tolist()
-        pending = self._pending
-        # the batch's canonical lines: hashed (and written) once per batch, not per command
-        lines: list[bytes] = []
-        encode = encode_events
+        pending, update = self._pending, self.digest.update
+        write = self._events_file.write if self._events_file is not None else None
         route, latency, exec_kinds = self.router.route, self.latency, EXECUTION_REPORTS
         routed_kinds = self._routed_kinds
         digesting = self._digesting
@@ -165,8 +162,10 @@ class PublisherAgent(PollingStage):
                 queue = pending[target]
                 if queue and queue[0][0] == seq_no:
                     events += queue.popleft()[1]
-            if digesting and events:
-                lines.append(encode(seq_no, events))
+            if digesting:
+                data = update(seq_no, events)
+                if write is not None:
+                    write(data)
             event_count += len(events)
             reports = [e for e in events if e.__class__ in routed_kinds]
             if reports:
@@ -176,11 +175,6 @@ class PublisherAgent(PollingStage):
                     elapsed = (time.monotonic_ns() - stamps[i]) // 1000
                     if 0 <= elapsed < LATENCY_MAX_US:  # else not stamped by our clock
                         latency.record_value(max(elapsed, 1))
-        if digesting:
-            data = b"".join(lines)
-            self.digest.update_bytes(data, event_count)
-            if self._events_file is not None:
-                self._events_file.write(data)
         self.exec_reports += reports_total
         self.event_count += event_count
         self.commands += len(seq_nos)
