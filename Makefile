@@ -4,38 +4,51 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config/demo.toml
+# The compiled hot path (engine/build.py lists the modules): rebuilt whenever a source changes.
+NATIVE_SOURCES := $(wildcard engine/domain/*.py engine/domain/*.pxd engine/*.py engine/*.pxd) setup.py
+NATIVE := engine/build_stamp.json
 
-.PHONY: run test lint fmt bench stress clean
+.PHONY: run test lint fmt bench stress build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# pip install -e builds the extension modules in place; after that, an edited source only needs
+# Cython and gcc on what changed.
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	touch $(NATIVE)
+
+build: $(NATIVE)
+
+run: $(NATIVE)
 	$(BIN)/sequex run --config $(CONFIG)
 
-lint: $(STAMP)
-	$(BIN)/ruff check disruptor journal engine tools tests perf
-	$(BIN)/ruff format --check disruptor journal engine tools tests perf
+lint: $(NATIVE)
+	$(BIN)/ruff check disruptor journal engine tools tests perf setup.py
+	$(BIN)/ruff format --check disruptor journal engine tools tests perf setup.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: $(STAMP)
-	$(BIN)/ruff format disruptor journal engine tools tests perf
-	$(BIN)/ruff check --fix disruptor journal engine tools tests perf
+	$(BIN)/ruff format disruptor journal engine tools tests perf setup.py
+	$(BIN)/ruff check --fix disruptor journal engine tools tests perf setup.py
 
-test: $(STAMP) lint
+test: $(NATIVE) lint
 	$(BIN)/python -m pytest -q -m "not stress" -p no:cacheprovider
 
-stress: $(STAMP)
+stress: $(NATIVE)
 	SEQUEX_STRESS_SECONDS=$${SEQUEX_STRESS_SECONDS:-120} $(BIN)/python -m pytest -q -m stress -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	$(BIN)/python perf/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	find engine -name '*.so' -delete
+	rm -f $(NATIVE)

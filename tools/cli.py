@@ -24,9 +24,25 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def version_line() -> str:
+    """``sequex 0.1.0, compiled (Cython 3.x, N modules)``: which build this process runs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from engine import build
+
+    try:
+        release = version("sequex")
+    except PackageNotFoundError:
+        release = "(not installed)"
+    return f"sequex {release}, {build.describe()}"
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """Build the top-level parser; only the chosen subcommand's module is imported."""
     parser = argparse.ArgumentParser(prog="sequex", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--version", action="version", version=version_line(), help="version and build"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, help_text) in SUBCOMMANDS.items():

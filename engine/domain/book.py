@@ -8,10 +8,10 @@ Layout (chosen so that no operation depends on how many orders share a level):
 * A level is an intrusive doubly linked list of `Order` objects (head = oldest = first to
   trade) plus its total open qty and order count.
 * Every resting order points at its level, so a cancel unlinks it without any search.
-* `Order` and `Level` have no ``__init__``: the fused serial path (`engine.domain.serial`)
-  fills their slots in place, which saves a Python frame per object; ``create`` is the
-  constructor for everyone else. An order's ``filled`` is derived (``qty - leaves``) so a
-  fill writes one field.
+* Compiled, orders and levels are C structs with 64-bit integer fields, allocated from a
+  free list; an order's ``filled`` is derived (``qty - leaves``) so a fill writes one field.
+  ``order_id`` is kept as the Python int it arrived as: it keys the order tables and goes
+  into every event about the order, so it is never boxed again.
 
 Complexity (n = orders at the level, L = price levels on the side):
   add to an existing level O(1); add at a new price O(log L) search + O(L) list insert (L is
@@ -23,6 +23,9 @@ Complexity (n = orders at the level, L = price levels on the side):
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from typing import Any
+
+import cython
 
 from engine.domain.symbols import SymbolSpec
 
@@ -30,39 +33,24 @@ BUY = 1
 SELL = 2
 
 
+@cython.final
+@cython.freelist(256)
+@cython.cclass
 class Order:
     """A resting order (or the incoming one while it matches)."""
 
-    order_id: int
+    order_id: Any
     account: str
     firm: str
-    side: int
-    price: int
-    qty: int
-    leaves: int
-    tif: int
+    side: cython.longlong
+    price: cython.longlong
+    qty: cython.longlong
+    leaves: cython.longlong
+    tif: cython.longlong
     book: Book
     level: Level | None
     prev: Order | None
     next: Order | None
-
-    __slots__ = (
-        "account",
-        "book",
-        "firm",
-        "leaves",
-        "level",
-        "next",
-        "order_id",
-        "prev",
-        "price",
-        "qty",
-        "side",
-        "tif",
-    )
-
-    # No __init__: the fused serial path fills the slots in place, which is cheaper than
-    # calling a Python __init__ (a frame) or object.__new__ (an argument tuple).
 
     @classmethod
     def create(
@@ -77,20 +65,7 @@ class Order:
         tif: int,
         book: Book,
     ) -> Order:
-        order = cls()
-        order.order_id = order_id
-        order.account = account
-        order.firm = firm
-        order.side = side
-        order.price = price
-        order.qty = qty
-        order.leaves = qty - filled
-        order.tif = tif
-        order.book = book
-        order.level = None
-        order.prev = None
-        order.next = None
-        return order
+        return new_order(order_id, account, firm, side, price, qty, qty - filled, tif, book)
 
     @property
     def filled(self) -> int:
@@ -98,20 +73,50 @@ class Order:
         return self.qty - self.leaves
 
 
+@cython.cfunc
+def new_order(
+    order_id: Any,
+    account: str,
+    firm: str,
+    side: cython.longlong,
+    price: cython.longlong,
+    qty: cython.longlong,
+    leaves: cython.longlong,
+    tif: cython.longlong,
+    book: Book,
+) -> Order:
+    """An `Order` not yet in any level (the constructor the compiled modules call)."""
+    order: Order = Order.__new__(Order)
+    order.order_id = order_id
+    order.account = account
+    order.firm = firm
+    order.side = side
+    order.price = price
+    order.qty = qty
+    order.leaves = leaves
+    order.tif = tif
+    order.book = book
+    order.level = None
+    order.prev = None
+    order.next = None
+    return order
+
+
+@cython.final
+@cython.freelist(64)
+@cython.cclass
 class Level:
     """The orders resting at one price, oldest first."""
 
-    __slots__ = ("count", "head", "price", "tail", "total")
-
-    price: int
+    price: cython.longlong
     head: Order | None
     tail: Order | None
-    total: int
-    count: int
+    total: cython.longlong
+    count: cython.longlong
 
     @classmethod
     def create(cls, price: int) -> Level:
-        level = cls()
+        level: Level = Level.__new__(Level)
         level.price = price
         level.head = None
         level.tail = None
@@ -128,26 +133,32 @@ class Level:
         return out
 
 
+@cython.final
+@cython.cclass
 class BookSide:
     """The bids or the asks of one book."""
 
-    __slots__ = ("keys", "levels", "sign")
+    sign: cython.longlong
+    levels: dict[int, Level]
+    keys: list[int]
 
-    def __init__(self, side: int) -> None:
+    def __init__(self, side: cython.longlong) -> None:
         self.sign = 1 if side == BUY else -1
-        self.levels: dict[int, Level] = {}
-        self.keys: list[int] = []
+        self.levels = {}
+        self.keys = []
 
-    def append(self, order: Order) -> None:
+    @cython.ccall
+    def append(self, order: Order) -> cython.void:
         """Rest ``order`` at the back of its price level (the order's leaves must be > 0)."""
-        price = order.price
-        level = self.levels.get(price)
+        price: cython.longlong = order.price
+        level: Level | None = self.levels.get(price)
         if level is None:
-            level = self.levels[price] = Level.create(price)
+            level = Level.create(price)
+            self.levels[price] = level
             insort(self.keys, self.sign * price)
             level.head = order
         else:
-            tail = level.tail
+            tail: Order | None = level.tail
             assert tail is not None
             tail.next = order
             order.prev = tail
@@ -156,12 +167,13 @@ class BookSide:
         level.count += 1
         order.level = level
 
-    def unlink(self, order: Order) -> None:
+    @cython.ccall
+    def unlink(self, order: Order) -> cython.void:
         """Take ``order`` out of its level; drop the level if it is now empty."""
-        level = order.level
+        level: Level | None = order.level
         assert level is not None
-        prev = order.prev
-        nxt = order.next
+        prev: Order | None = order.prev
+        nxt: Order | None = order.next
         if prev is None:
             level.head = nxt
         else:
@@ -170,16 +182,19 @@ class BookSide:
             level.tail = prev
         else:
             nxt.prev = prev
-        order.prev = order.next = order.level = None
+        order.prev = None
+        order.next = None
+        order.level = None
         level.total -= order.leaves
         level.count -= 1
         if level.count == 0:
             self.drop_level(level)
 
-    def drop_level(self, level: Level) -> None:
-        keys = self.keys
-        key = self.sign * level.price
-        if keys[-1] == key:
+    @cython.ccall
+    def drop_level(self, level: Level) -> cython.void:
+        keys: list[int] = self.keys
+        key: cython.longlong = self.sign * level.price
+        if keys[len(keys) - 1] == key:
             keys.pop()
         else:
             del keys[bisect_left(keys, key)]
@@ -233,10 +248,14 @@ class BookSide:
         return n
 
 
+@cython.final
+@cython.cclass
 class Book:
     """Both sides of one symbol plus its spec as the matcher knows it."""
 
-    __slots__ = ("asks", "bids", "spec")
+    spec: SymbolSpec
+    bids: BookSide
+    asks: BookSide
 
     def __init__(self, spec: SymbolSpec) -> None:
         self.spec = spec

@@ -9,25 +9,27 @@ Wiring (the same as the multi-process pipeline, with direct calls in place of ri
                   2. Matcher (owns every symbol here): the command's events
                         │
                         ▼
-                  3. feedback queue ──► Settler (the risk stage's wallets and order table)
+                  3. fill feedback ──► FillFeedback (the risk stage's wallets and order table)
 
 Exactly one of the two stages emits the events of any command, so the canonical stream
-``(seq_no, sub_seq)`` does not depend on how symbols are sharded.
-
-With W = 1 the hot commands (plain limit orders that pass risk, cancels by the owner) take
-`engine.domain.serial.SerialPath`, which does 1-3 in one pass over the same state with
-identical outputs; with W > 1 they take `engine.domain.windowed.WindowedPath`, which does 1-2
-in one pass and queues the events for 3 exactly as below. Every other command goes through
-the stages above. (`_FAST_WINDOWED`, private, turns the W > 1 fast path off: the
-differential tests compare both.)
+``(seq_no, sub_seq)`` does not depend on how symbols are sharded. Every command takes this one
+path whatever the window; compiled, the stages are called at C level with the command's fields
+unpacked once.
 
 The feedback window W. Before the risk stage handles command N it has applied the matcher
 events of every command with seq_no <= N - W, in seq order, and none later. `submit` keeps the
 events of forwarded commands in a queue and, after command N, applies every entry with
 seq_no <= N + 1 - W (all that the next command needs), so the state observed between commands
-is the same whether or not W = 1. W = 1 is strictly serial: the feedback is applied at once and
-the queue stays empty. The window changes outcomes only through the risk stage's view (holds,
-reference prices), never the determinism: the same W gives the same outputs.
+is the same whether or not W = 1. W = 1 is strictly serial: :meth:`Exchange.feed` applies the
+feedback at once and the queue stays empty; that method is where W = 1 and W > 1 part ways
+(the other effect of W, on replace holds, is `FillFeedback.replace_qty`). The window changes
+outcomes only through the risk stage's view (holds, reference prices), never the determinism:
+the same W gives the same outputs.
+
+Integers. Compiled, prices, quantities and seq_nos are signed 64-bit integers. A command whose
+seq_no, side, order type, time in force, qty or price is not one (or whose seq_no is so large
+that its trades' exec ids would not be) is refused by :meth:`Exchange.submit` with ValueError
+before anything changes, in the compiled build and the uncompiled one alike.
 """
 
 from __future__ import annotations
@@ -36,18 +38,17 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import cython
 import xxhash
 
 from engine.domain.codec import decode_state, encode_state
 from engine.domain.invariants import check_exchange
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
-from engine.domain.serial import SerialPath
 from engine.domain.types import (
     CASH,
+    EXEC_IDS_PER_COMMAND,
     AddSymbol,
-    BookAdd,
-    Cancelled,
     CancelOrder,
     Command,
     Deposit,
@@ -55,7 +56,6 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
-    Rejected,
     ReplaceOrder,
     Resume,
     SetRiskLimits,
@@ -65,13 +65,35 @@ from engine.domain.types import (
     Withdraw,
 )
 from engine.domain.wallet import Balance
-from engine.domain.windowed import WindowedPath
 
 __all__ = ["Balance", "Exchange", "OrderView"]
 
-#: Private test switch, read when an Exchange is built or restored: False sends every command
-#: of a W > 1 exchange through the separable stages (the reference the fast path must equal).
-_FAST_WINDOWED = True
+_MAX_INT64 = 2**63 - 1
+#: The largest seq_no whose trades' exec ids (seq_no * EXEC_IDS_PER_COMMAND + k) fit in 64 bits.
+MAX_SEQ_NO = (_MAX_INT64 - (EXEC_IDS_PER_COMMAND - 1)) // EXEC_IDS_PER_COMMAND
+
+_MAX_SEQ: cython.longlong = MAX_SEQ_NO  # the same, as a C constant
+
+#: The command fields the compiled build reads as 64-bit integers, by command class.
+_INT_FIELDS: dict[type, tuple[int, ...]] = {NewOrder: (0, 5, 6, 7, 8, 9), ReplaceOrder: (0, 4, 5)}
+
+
+def _int64_error(cmd: Any) -> ValueError | None:
+    """The error of a command with a field the compiled build cannot hold, or None."""
+    for index in _INT_FIELDS.get(type(cmd), (0,)):
+        value = cmd[index]
+        if not isinstance(value, int) or not -_MAX_INT64 - 1 <= value <= _MAX_INT64:
+            name = cmd._fields[index]
+            return ValueError(
+                f"{type(cmd).__name__} seq_no {cmd[0]!r}: {name} = {value!r} is not a signed "
+                f"64-bit integer"
+            )
+    if not -MAX_SEQ_NO <= cmd[0] <= MAX_SEQ_NO:
+        return ValueError(
+            f"{type(cmd).__name__} seq_no {cmd[0]!r} is beyond {MAX_SEQ_NO}: its exec ids would "
+            f"not fit in 64 bits"
+        )
+    return None
 
 
 class OrderView(NamedTuple):
@@ -87,182 +109,242 @@ class OrderView(NamedTuple):
     tif: TimeInForce
 
 
+_KIND_NEW: cython.longlong = 1
+_KIND_CANCEL: cython.longlong = 2
+_KIND_REPLACE: cython.longlong = 3
+_KIND_OTHER: cython.longlong = 4
+_COMMANDS = frozenset(
+    {
+        NewOrder,
+        CancelOrder,
+        ReplaceOrder,
+        AddSymbol,
+        Deposit,
+        Withdraw,
+        Halt,
+        Resume,
+        SetRiskLimits,
+        SetSelfTradePrevention,
+        EndOfDay,
+    }
+)
+
+
+@cython.final
+@cython.cclass
 class Exchange:
     """Risk stage + matcher + the feedback queue between them."""
 
-    def __init__(self, feedback_window: int = 1) -> None:
+    feedback_window: cython.longlong
+    risk: RiskStage
+    matcher: Matcher
+    #: (seq_no, events) of forwarded commands whose feedback is not yet applied
+    queue: deque[tuple[int, list[Event]]]
+    last_seq: cython.longlong
+    admin: dict[type, Callable[[Any], list[Event]]]
+
+    def __init__(self, feedback_window: cython.longlong = 1) -> None:
         if feedback_window < 1:
             raise ValueError(f"feedback_window must be >= 1, got {feedback_window}")
         self.feedback_window = feedback_window
-        self._risk = RiskStage(serial=feedback_window == 1)
-        self._matcher = Matcher()
-        #: (seq_no, events) of forwarded commands whose feedback is not yet applied
-        self._queue: deque[tuple[int, list[Event]]] = deque()
-        self._last_seq = 0
-        self._bind()
-
-    def _bind(self) -> None:
-        risk = self._risk
-        matcher = self._matcher
-        self._apply = risk.settler.apply
-        self._handlers: dict[type, Callable[[Any], list[Event]]] = {
-            NewOrder: self._new_order,
-            CancelOrder: self._cancel,
-            ReplaceOrder: self._replace,
-            Deposit: risk.deposit,
-            Withdraw: risk.withdraw,
-            SetRiskLimits: risk.set_limits,
+        self.risk = RiskStage(feedback_window == 1)
+        self.matcher = Matcher()
+        self.queue = deque()
+        self.last_seq = 0
+        self.admin = {
+            Deposit: self._deposit,
+            Withdraw: self._withdraw,
+            SetRiskLimits: self._set_limits,
             SetSelfTradePrevention: self._set_stp,
             AddSymbol: self._add_symbol,
             Halt: self._halt,
             Resume: self._resume,
             EndOfDay: self._end_of_day,
         }
-        self._risk_new = risk.new_order
-        self._match_new = matcher.new_order
-        self._serial = self.feedback_window == 1
-        self._fast: SerialPath | WindowedPath | None = None
-        if not self._serial and _FAST_WINDOWED:
-            # The W > 1 fast path: drains the same queue and hands over to these handlers.
-            self._fast = WindowedPath(
-                risk, matcher, self._queue, self.feedback_window, self._handlers, self._last_seq
-            )
-            self.submit = self._fast.submit  # type: ignore[method-assign]
-        if self._serial:
-            # Fast path with identical outputs: feedback applied inline, no queue checks, and
-            # the commands of the bench's hot loop fused into one pass (engine.domain.serial).
-            self._settle_end = risk.settler.ended
-            # SerialPath.submit takes NewOrder itself and CancelOrder by one call; the other
-            # commands go to the handlers, bound to the separable path as for W > 1.
-            self._fast = SerialPath(
-                risk,
-                matcher,
-                self._new_order_serial,
-                self._cancel_serial,
-                self._handlers,
-                self._last_seq,
-            )
-            self.submit = self._fast.submit  # type: ignore[method-assign]
 
     # -- the command path -----------------------------------------------------------------
 
+    @cython.ccall
     def submit(self, cmd: Command) -> list[Event]:
         """Process one command; return its events in sub_seq order."""
-        seq = cmd.seq_no
-        queue = self._queue
-        if queue and queue[0][0] <= seq - self.feedback_window:
-            self._drain(seq - self.feedback_window)
-        events = self._handlers[cmd.__class__](cmd)
-        if queue and queue[0][0] <= seq + 1 - self.feedback_window:
-            self._drain(seq + 1 - self.feedback_window)
-        self._last_seq = seq
-        return events
-
-    def _new_order_serial(self, cmd: NewOrder) -> list[Event]:
-        cap = self._risk_new(cmd)
-        if isinstance(cap, Rejected):
-            return [cap]
-        events = self._match_new(cmd, cap)
-        # [Accepted, BookAdd] (it rested without trading) changes no wallet: skip the loop.
-        if len(events) != 2 or events[1].__class__ is not BookAdd:
-            self._apply(events)
-        return events
-
-    def _cancel_serial(self, cmd: CancelOrder) -> list[Event]:
-        refused = self._risk.cancel(cmd)
-        if refused is not None:
-            return [refused]
-        events = self._matcher.cancel(cmd)
-        first = events[0]
-        if isinstance(first, Cancelled):
-            self._settle_end(first)
-        return events
-
-    def _drain(self, upto: int) -> None:
-        queue = self._queue
-        apply = self._apply
-        while queue and queue[0][0] <= upto:
-            apply(queue.popleft()[1])
-
-    def _feedback(self, seq: int, events: list[Event]) -> None:
-        if self._serial:
-            self._apply(events)
+        cls = type(cmd)
+        kind: cython.longlong
+        if cls is NewOrder:
+            kind = _KIND_NEW
+        elif cls is CancelOrder:
+            kind = _KIND_CANCEL
+        elif cls is ReplaceOrder:
+            kind = _KIND_REPLACE
+        elif cls in _COMMANDS:
+            kind = _KIND_OTHER
         else:
-            self._queue.append((seq, events))
-
-    def _new_order(self, cmd: NewOrder) -> list[Event]:
-        cap = self._risk_new(cmd)
-        if isinstance(cap, Rejected):
-            return [cap]
-        events = self._match_new(cmd, cap)
-        # W > 1 only: with W = 1, SerialPath takes NewOrder itself (slow_new: _new_order_serial)
-        self._queue.append((cmd.seq_no, events))
+            raise TypeError(f"not a command: {cmd!r}")
+        c: tuple = cython.cast(tuple, cmd)
+        if not cython.compiled:
+            error = _int64_error(cmd)
+            if error is not None:
+                raise error
+        seq: cython.longlong
+        try:
+            seq = c[0]
+        except (OverflowError, TypeError):
+            raise _int64_error(cmd) from None  # type: ignore[misc]
+        if seq > _MAX_SEQ or seq < -_MAX_SEQ:
+            raise _int64_error(cmd)  # type: ignore[misc]
+        window: cython.longlong = self.feedback_window
+        queue = self.queue
+        if window > 1 and queue and queue[0][0] <= seq - window:
+            self.drain(seq - window)
+        events: list[Event]
+        if kind == _KIND_NEW:
+            events = self.new_order(c)
+        elif kind == _KIND_CANCEL:
+            events = self.cancel(c)
+        elif kind == _KIND_REPLACE:
+            events = self.replace(c)
+        else:
+            events = self.admin[cls](cmd)
+        if window > 1 and queue and queue[0][0] <= seq + 1 - window:
+            self.drain(seq + 1 - window)
+        self.last_seq = seq
         return events
 
-    def _cancel(self, cmd: CancelOrder) -> list[Event]:
-        refused = self._risk.cancel(cmd)
+    @cython.cfunc
+    def new_order(self, c: tuple) -> list[Event]:
+        side: cython.longlong
+        otype: cython.longlong
+        tif: cython.longlong
+        qty: cython.longlong
+        price: cython.longlong
+        try:
+            side = c[5]
+            otype = c[6]
+            tif = c[7]
+            qty = c[8]
+            price = c[9]
+        except (OverflowError, TypeError):
+            raise _int64_error(c) from None  # type: ignore[misc]
+        seq = c[0]
+        account: str = c[3]
+        symbol: str = c[4]
+        clid = c[10]
+        post_only: cython.bint = c[11]
+        cap: cython.longlong = self.risk.hold_new(
+            seq, account, symbol, side, otype, tif, qty, price, clid, post_only
+        )
+        if cap == 0:
+            return [self.risk.last_reject]
+        events: list[Event] = self.matcher.match_new(
+            seq, c[1], c[2], account, symbol, side, otype, tif, qty, price, clid, post_only, cap
+        )
+        self.feed(seq, events)
+        return events
+
+    @cython.cfunc
+    def cancel(self, c: tuple) -> list[Event]:
+        seq = c[0]
+        account: str = c[2]
+        oid = c[3]
+        refused = self.risk.check_cancel(seq, account, oid)
         if refused is not None:
             return [refused]
-        events = self._matcher.cancel(cmd)
-        self._feedback(cmd.seq_no, events)
+        events: list[Event] = self.matcher.cancel_order(seq, account, oid)
+        self.feed(seq, events)
         return events
 
-    def _replace(self, cmd: ReplaceOrder) -> list[Event]:
-        refused = self._risk.replace(cmd)
+    @cython.cfunc
+    def replace(self, c: tuple) -> list[Event]:
+        qty: cython.longlong
+        price: cython.longlong
+        try:
+            qty = c[4]
+            price = c[5]
+        except (OverflowError, TypeError):
+            raise _int64_error(c) from None  # type: ignore[misc]
+        seq = c[0]
+        account: str = c[2]
+        oid = c[3]
+        refused = self.risk.check_replace(seq, account, oid, qty, price)
         if refused is not None:
             return [refused]
-        events = self._matcher.replace(cmd)
-        self._feedback(cmd.seq_no, events)
+        events: list[Event] = self.matcher.replace_order(seq, c[1], account, oid, qty, price)
+        self.feed(seq, events)
         return events
+
+    @cython.ccall
+    def feed(self, seq: Any, events: list[Event]) -> cython.void:
+        """Fill feedback of a forwarded command: applied at once (W = 1) or queued until the
+        window lets it through. The one place where W = 1 and W > 1 differ in flow."""
+        if self.feedback_window == 1:
+            self.risk.feedback.apply(events)
+        else:
+            self.queue.append((seq, events))
+
+    @cython.ccall
+    def drain(self, upto: cython.longlong) -> cython.void:
+        queue = self.queue
+        feedback = self.risk.feedback
+        while queue and queue[0][0] <= upto:
+            feedback.apply(queue.popleft()[1])
+
+    # -- administration (cold) ------------------------------------------------------------
+
+    def _deposit(self, cmd: Deposit) -> list[Event]:
+        return self.risk.deposit(cmd)
+
+    def _withdraw(self, cmd: Withdraw) -> list[Event]:
+        return self.risk.withdraw(cmd)
+
+    def _set_limits(self, cmd: SetRiskLimits) -> list[Event]:
+        return self.risk.set_limits(cmd)
 
     def _set_stp(self, cmd: SetSelfTradePrevention) -> list[Event]:
-        events = self._risk.set_stp(cmd)
-        self._matcher.set_stp(cmd.firm, cmd.mode)
+        events = self.risk.set_stp(cmd)
+        self.matcher.set_stp(cmd.firm, cmd.mode)
         return events
 
     def _add_symbol(self, cmd: AddSymbol) -> list[Event]:
-        refused = self._risk.add_symbol(cmd)
+        refused = self.risk.add_symbol(cmd)
         if refused is not None:
             return [refused]
-        return self._matcher.add_symbol(cmd)
+        return self.matcher.add_symbol(cmd)
 
     def _halt(self, cmd: Halt) -> list[Event]:
-        refused = self._risk.set_halted(cmd.seq_no, cmd.symbol, True)
+        refused = self.risk.set_halted(cmd.seq_no, cmd.symbol, True)
         if refused is not None:
             return [refused]
-        return self._matcher.set_halted(cmd.symbol, True)
+        return self.matcher.set_halted(cmd.symbol, True)
 
     def _resume(self, cmd: Resume) -> list[Event]:
-        refused = self._risk.set_halted(cmd.seq_no, cmd.symbol, False)
+        refused = self.risk.set_halted(cmd.seq_no, cmd.symbol, False)
         if refused is not None:
             return [refused]
-        return self._matcher.set_halted(cmd.symbol, False)
+        return self.matcher.set_halted(cmd.symbol, False)
 
     def _end_of_day(self, cmd: EndOfDay) -> list[Event]:
-        refused = self._risk.check_symbol(cmd.seq_no, cmd.symbol)
+        refused = self.risk.check_symbol(cmd.seq_no, cmd.symbol)
         if refused is not None:
             return [refused]
-        events = self._matcher.end_of_day(cmd)
-        self._feedback(cmd.seq_no, events)
+        events = self.matcher.end_of_day(cmd)
+        self.feed(cmd.seq_no, events)
         return events
 
     # -- state ----------------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
         """A versioned, deterministic encoding of the whole state (see `engine.domain.codec`)."""
-        fast = self._fast
-        last_seq = self._last_seq if fast is None else fast.last_seq
-        return encode_state(self.feedback_window, last_seq, self._risk, self._matcher, self._queue)
+        return encode_state(
+            self.feedback_window, self.last_seq, self.risk, self.matcher, self.queue
+        )
 
     @classmethod
     def restore(cls, data: bytes) -> Exchange:
         window, last_seq, risk, matcher, queue = decode_state(data)
-        ex = cls(window)
-        ex._risk = risk
-        ex._matcher = matcher
-        ex._queue = deque(queue)
-        ex._last_seq = last_seq
-        ex._bind()
+        ex = Exchange(window)
+        ex.risk = risk
+        ex.matcher = matcher
+        ex.queue = deque(queue)
+        ex.last_seq = last_seq
         return ex
 
     def state_hash(self) -> int:
@@ -271,31 +353,30 @@ class Exchange:
 
     def check_invariants(self) -> None:
         """O(n) structural check of books, order tables and wallets; AssertionError if broken."""
-        check_exchange(self._risk, self._matcher, not self._queue)
+        check_exchange(self.risk, self.matcher, not self.queue)
 
     # -- queries --------------------------------------------------------------------------
 
     def balance(self, account: str, asset: str = CASH) -> Balance:
-        acct = self._risk.accounts.get(account)
+        acct = self.risk.accounts.get(account)
         return Balance(0, 0) if acct is None else acct.balance(asset)
 
     def accounts(self) -> list[str]:
-        return sorted(self._risk.accounts)
+        return sorted(self.risk.accounts)
 
     def symbols(self) -> list[str]:
-        return sorted(self._risk.symbols)
+        return sorted(self.risk.symbols)
 
     def open_order(self, order_id: int) -> OrderView | None:
-        o = self._matcher.orders.get(order_id)
+        o = self.matcher.orders.get(order_id)
         if o is None:
             return None
-        side = Side(o.side)
         return OrderView(
             o.order_id,
             o.account,
             o.firm,
             o.book.spec.symbol,
-            side,
+            Side(o.side),
             o.price,
             o.qty,
             o.filled,
@@ -304,16 +385,16 @@ class Exchange:
         )
 
     def depth(self, symbol: str, side: Side, levels: int = 10) -> list[tuple[int, int, int]]:
-        book = self._matcher.books.get(symbol)
+        book = self.matcher.books.get(symbol)
         if book is None:
             return []
         return book.side(side).depth(levels)
 
     def orders_at(self, symbol: str, side: Side, price: int) -> list[int]:
-        book = self._matcher.books.get(symbol)
+        book = self.matcher.books.get(symbol)
         level = None if book is None else book.side(side).levels.get(price)
         return [] if level is None else [o.order_id for o in level.orders()]
 
     def pending_feedback(self) -> int:
         """How many commands' matcher events the risk stage has not applied yet."""
-        return len(self._queue)
+        return len(self.queue)

@@ -1,20 +1,16 @@
-"""The enum members and helpers the hot paths bind as module globals, in one place.
+"""The enum members the compiled domain puts into events, as module constants in one place.
 
-The matcher (`engine.domain.matcher`) and the two fused fast paths (`engine.domain.serial`
-for W = 1, `engine.domain.windowed` for W > 1) test enum fields by identity (an IntEnum ``==``
-takes CPython's generic compare) and build events with ``tuple.__new__`` (a NamedTuple's own
-constructor is a Python function). Each imports these names, so a member is one global lookup,
-not a global plus an attribute lookup; keeping them here keeps the three tables from drifting.
+The domain computes with plain integers (C integers when compiled) and converts back to the
+enum members of `engine.domain.types` only where a value goes into an event: ``SIDES[side]``
+and the other tuples index a member by its value, which is cheaper than calling the enum.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from engine.domain.types import (
     CancelReason,
-    Event,
     ExpireReason,
     Liquidity,
     OrderType,
@@ -23,18 +19,27 @@ from engine.domain.types import (
     TimeInForce,
 )
 
-BUY: Final = Side.BUY
-SELL: Final = Side.SELL
-LIMIT: Final = OrderType.LIMIT
-MARKET: Final = OrderType.MARKET
-DAY: Final = TimeInForce.DAY
-GTC: Final = TimeInForce.GTC
-IOC: Final = TimeInForce.IOC
-FOK: Final = TimeInForce.FOK
+BUY: Final = 1
+SELL: Final = 2
+LIMIT: Final = 1
+MARKET: Final = 2
+DAY: Final = 1
+GTC: Final = 2
+IOC: Final = 3
+FOK: Final = 4
+CANCEL_RESTING: Final = 1
+CANCEL_INCOMING: Final = 2
+CANCEL_BOTH: Final = 3
+
+assert (Side.BUY, Side.SELL) == (BUY, SELL)
+assert (OrderType.LIMIT, OrderType.MARKET) == (LIMIT, MARKET)
+assert (TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK) == (DAY, GTC, IOC, FOK)
+assert tuple(SelfTradePrevention) == (CANCEL_RESTING, CANCEL_INCOMING, CANCEL_BOTH)
+
+#: Side member by value (index 0 unused).
+SIDES: Final = (None, Side.BUY, Side.SELL)
 MAKER: Final = Liquidity.MAKER
 TAKER: Final = Liquidity.TAKER
-CANCEL_RESTING: Final = SelfTradePrevention.CANCEL_RESTING
-CANCEL_INCOMING: Final = SelfTradePrevention.CANCEL_INCOMING
 SELF_TRADE: Final = CancelReason.SELF_TRADE
 USER_CANCEL: Final = CancelReason.USER
 REPLACED_AWAY: Final = CancelReason.REPLACED_AWAY
@@ -42,9 +47,3 @@ EXPIRED_IOC: Final = ExpireReason.IOC
 EXPIRED_FOK: Final = ExpireReason.FOK
 EXPIRED_MARKET: Final = ExpireReason.MARKET
 EXPIRED_EOD: Final = ExpireReason.END_OF_DAY
-
-#: ``new_tuple(EventClass, (fields...))`` builds a NamedTuple without its Python constructor.
-new_tuple: Final = tuple.__new__
-
-#: A command handler: command -> its events.
-Handler = Callable[[Any], list[Event]]

@@ -1,5 +1,8 @@
 """The matcher: the books of a set of symbols, price-time priority matching.
 
+This module is the one implementation of every matching rule: `engine.domain.exchange` calls
+it for every window W, and the matcher shards of the pipeline call it in their processes.
+
 Contract. The matcher only ever sees commands the risk stage accepted (it trusts symbol, halt,
 lot, tick, band, limits, funds and ownership checks already done) and answers each with its
 events. The only rejects it emits are those only the book can decide: POST_ONLY_WOULD_TAKE,
@@ -32,36 +35,33 @@ Event order, fixed and relied upon by the canonical stream:
 Self-trade prevention applies when the incoming and the resting order have the same firm, with
 the incoming firm's mode (default CANCEL_RESTING). FOK's fill check uses the same rule: resting
 orders of the own firm are skipped under CANCEL_RESTING and end the count otherwise.
+
+Every quantity and price is a signed 64-bit integer compiled; a trade's exec id is
+``seq_no * EXEC_IDS_PER_COMMAND + k``, which `engine.domain.exchange` keeps within 64 bits.
 """
 
 from __future__ import annotations
 
-from engine.domain.book import Book, BookSide, Order
+from typing import Any
+
+import cython
+
+from engine.domain.book import Book, BookSide, Level, Order
 from engine.domain.hot import (
-    BUY,
-    CANCEL_INCOMING,
-    CANCEL_RESTING,
-    DAY,
     EXPIRED_EOD,
     EXPIRED_FOK,
     EXPIRED_IOC,
     EXPIRED_MARKET,
-    FOK,
-    GTC,
-    IOC,
     MAKER,
-    MARKET,
     REPLACED_AWAY,
     SELF_TRADE,
-    SELL,
+    SIDES,
     TAKER,
     USER_CANCEL,
-    new_tuple,
 )
 from engine.domain.reasons import reject
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import (
-    EXEC_IDS_PER_COMMAND,
     Accepted,
     AddSymbol,
     BookAdd,
@@ -85,16 +85,59 @@ from engine.domain.types import (
     TradingStatus,
 )
 
+if cython.compiled:
+    from cython.cimports.engine.domain.book import new_order
+    from cython.cimports.engine.domain.fast_tuple import (
+        tuple2,
+        tuple3,
+        tuple4,
+        tuple5,
+        tuple6,
+        tuple10,
+    )
+    from cython.cimports.engine.domain.hot import (
+        BUY,
+        CANCEL_INCOMING,
+        CANCEL_RESTING,
+        DAY,
+        FOK,
+        GTC,
+        IOC,
+        MARKET,
+        SELL,
+    )
+else:
+    from engine.domain.book import new_order
+    from engine.domain.fast_tuple import tuple2, tuple3, tuple4, tuple5, tuple6, tuple10
+    from engine.domain.hot import (
+        BUY,
+        CANCEL_INCOMING,
+        CANCEL_RESTING,
+        DAY,
+        FOK,
+        GTC,
+        IOC,
+        MARKET,
+        SELL,
+    )
 
+#: exec ids of one command's trades are seq_no * EXEC_IDS + k (types.EXEC_IDS_PER_COMMAND)
+EXEC_IDS: cython.longlong = 1_000_000
+
+
+@cython.final
+@cython.cclass
 class Matcher:
     """Books of the symbols this matcher owns, the index of resting orders, firms' STP modes."""
 
-    __slots__ = ("books", "orders", "stp")
+    books: dict[str, Book]
+    orders: dict[int, Order]
+    stp: dict[str, SelfTradePrevention]
 
     def __init__(self) -> None:
-        self.books: dict[str, Book] = {}
-        self.orders: dict[int, Order] = {}
-        self.stp: dict[str, SelfTradePrevention] = {}
+        self.books = {}
+        self.orders = {}
+        self.stp = {}
 
     # -- administration -------------------------------------------------------------------
 
@@ -132,40 +175,66 @@ class Matcher:
 
     def new_order(self, cmd: NewOrder, cap: int) -> list[Event]:
         """Match an accepted NewOrder. ``cap``: the price risk held cash at (market buys)."""
-        seq, ts, firm, account, symbol, side, otype, tif, qty, price, clid, post_only = cmd
-        book = self.books[symbol]
-        is_buy = side == BUY
+        return self.match_new(
+            cmd[0], cmd[1], cmd[2], cmd[3], cmd[4], cmd[5], cmd[6], cmd[7], cmd[8], cmd[9],
+            cmd[10], cmd[11], cap,
+        )  # fmt: skip
+
+    @cython.ccall
+    def match_new(
+        self,
+        seq: Any,
+        ts: Any,
+        firm: str,
+        account: str,
+        symbol: str,
+        side: cython.longlong,
+        otype: cython.longlong,
+        tif: cython.longlong,
+        qty: cython.longlong,
+        price: cython.longlong,
+        clid: Any,
+        post_only: cython.bint,
+        cap: cython.longlong,
+    ) -> list[Event]:
+        """`new_order` with the command's fields unpacked (the compiled callers' entry)."""
+        book: Book = self.books[symbol]
+        is_buy: cython.bint = side == BUY
+        limit: cython.longlong = price
         if otype == MARKET:
-            lo, hi = book.spec.band()
-            limit = (hi if hi < cap else cap) if is_buy else lo
-        else:
-            limit = price
-        opp = book.asks if is_buy else book.bids
-        keys = opp.keys
-        crosses = False
-        if keys:
-            best = -keys[-1] if is_buy else keys[-1]
-            crosses = best <= limit if is_buy else best >= limit
+            if is_buy:
+                limit = book.spec.max_price
+                if cap < limit:
+                    limit = cap
+            else:
+                limit = book.spec.band_low()
+        opp: BookSide = book.asks if is_buy else book.bids
+        keys: list[int] = opp.keys
+        crosses: cython.bint = False
+        best: cython.longlong
+        if len(keys) > 0:
+            best = keys[len(keys) - 1]
+            crosses = -best <= limit if is_buy else best >= limit
         if post_only and crosses:
             return [reject(seq, account, clid, 0, RejectReason.POST_ONLY_WOULD_TAKE)]
-        events: list[Event] = [new_tuple(Accepted, (seq, seq, account, clid))]
-        order = Order.create(seq, account, firm, side, price, qty, 0, tif, book)
+        events: list[Event] = [tuple4(Accepted, seq, seq, account, clid)]
+        order: Order = new_order(seq, account, firm, side, price, qty, qty, tif, book)
         if crosses:
-            mode = self.stp.get(firm, CANCEL_RESTING)
-            if tif == FOK and not _fillable(opp, is_buy, limit, firm, mode, qty):
-                events.append(new_tuple(Expired, (seq, account, qty, EXPIRED_FOK)))
+            mode: cython.longlong = self.stp.get(firm, CANCEL_RESTING)
+            if tif == FOK and not fillable(opp, is_buy, limit, firm, mode, qty):
+                events.append(tuple4(Expired, seq, account, qty, EXPIRED_FOK))
                 return events
-            if self._match(book, opp, order, limit, mode, seq, ts, events):
+            if self.match(book, opp, order, limit, mode, seq, ts, events):
                 return events  # self-trade prevention cancelled the incoming order
         elif tif == FOK:
-            events.append(new_tuple(Expired, (seq, account, qty, EXPIRED_FOK)))
+            events.append(tuple4(Expired, seq, account, qty, EXPIRED_FOK))
             return events
-        leaves = order.leaves
+        leaves: cython.longlong = order.leaves
         if leaves:
             if tif in (DAY, GTC):
                 (book.bids if is_buy else book.asks).append(order)
                 self.orders[seq] = order
-                events.append(new_tuple(BookAdd, (symbol, seq, side, leaves, price)))
+                events.append(tuple5(BookAdd, symbol, seq, SIDES[side], leaves, price))
             else:
                 reason = (
                     EXPIRED_MARKET
@@ -174,106 +243,133 @@ class Matcher:
                     if tif == IOC
                     else EXPIRED_FOK
                 )
-                events.append(new_tuple(Expired, (seq, account, leaves, reason)))
+                events.append(tuple4(Expired, seq, account, leaves, reason))
         return events
 
     def cancel(self, cmd: CancelOrder) -> list[Event]:
-        order = self.orders.pop(cmd.order_id, None)
+        return self.cancel_order(cmd[0], cmd[2], cmd[3])
+
+    @cython.ccall
+    def cancel_order(self, seq: Any, account: str, oid: Any) -> list[Event]:
+        order: Order | None = self.orders.pop(oid, None)
         if order is None:
-            return [reject(cmd.seq_no, cmd.account, "", cmd.order_id, RejectReason.UNKNOWN_ORDER)]
-        book = order.book
+            return [reject(seq, account, "", oid, RejectReason.UNKNOWN_ORDER)]
+        book: Book = order.book
         (book.bids if order.side == BUY else book.asks).unlink(order)
         oid = order.order_id
         return [
-            new_tuple(Cancelled, (oid, order.account, order.leaves, USER_CANCEL)),
-            new_tuple(BookDelete, (book.spec.symbol, oid)),
+            tuple4(Cancelled, oid, order.account, order.leaves, USER_CANCEL),
+            tuple2(BookDelete, book.spec.symbol, oid),
         ]
 
     def replace(self, cmd: ReplaceOrder) -> list[Event]:
-        seq, ts, _account, oid, qty, price = cmd
-        order = self.orders.get(oid)
+        return self.replace_order(cmd[0], cmd[1], cmd[2], cmd[3], cmd[4], cmd[5])
+
+    @cython.ccall
+    def replace_order(
+        self,
+        seq: Any,
+        ts: Any,
+        account: str,
+        oid: Any,
+        qty: cython.longlong,
+        price: cython.longlong,
+    ) -> list[Event]:
+        order: Order | None = self.orders.get(oid)
         if order is None:
-            return [reject(seq, cmd.account, "", oid, RejectReason.UNKNOWN_ORDER)]
-        book = order.book
+            return [reject(seq, account, "", oid, RejectReason.UNKNOWN_ORDER)]
+        oid = order.order_id
+        book: Book = order.book
         symbol = book.spec.symbol
-        is_buy = order.side == BUY
-        own = book.bids if is_buy else book.asks
-        account = order.account
-        if qty <= order.filled:
+        is_buy: cython.bint = order.side == BUY
+        own: BookSide = book.bids if is_buy else book.asks
+        owner = order.account
+        if qty <= order.qty - order.leaves:
             del self.orders[oid]
             own.unlink(order)
             return [
-                new_tuple(Cancelled, (oid, account, order.leaves, REPLACED_AWAY)),
-                new_tuple(BookDelete, (symbol, oid)),
+                tuple4(Cancelled, oid, owner, order.leaves, REPLACED_AWAY),
+                tuple2(BookDelete, symbol, oid),
             ]
+        events: list[Event]
         if price == order.price and qty <= order.qty:
-            cut = order.qty - qty
+            cut: cython.longlong = order.qty - qty
             order.qty = qty
             order.leaves -= cut
             level = order.level
             assert level is not None
             level.total -= cut
-            events: list[Event] = [
-                new_tuple(Replaced, (oid, account, qty, price, order.leaves, True)),
-            ]
+            events = [tuple6(Replaced, oid, owner, qty, price, order.leaves, True)]
             if cut:
-                events.append(new_tuple(BookReduce, (symbol, oid, cut)))
+                events.append(tuple3(BookReduce, symbol, oid, cut))
             return events
         own.unlink(order)
-        order.leaves = leaves = qty - order.filled
+        leaves: cython.longlong = qty - (order.qty - order.leaves)
+        order.leaves = leaves
         order.qty = qty
         order.price = price
-        events = [new_tuple(Replaced, (oid, account, qty, price, leaves, False))]
-        opp = book.asks if is_buy else book.bids
-        keys = opp.keys
-        if keys and (-keys[-1] <= price if is_buy else keys[-1] >= price):
-            del self.orders[oid]
-            events.append(new_tuple(BookDelete, (symbol, oid)))
-            mode = self.stp.get(order.firm, CANCEL_RESTING)
-            if self._match(book, opp, order, price, mode, seq, ts, events):
+        events = [tuple6(Replaced, oid, owner, qty, price, leaves, False)]
+        opp: BookSide = book.asks if is_buy else book.bids
+        keys: list[int] = opp.keys
+        best: cython.longlong
+        if len(keys) > 0:
+            best = keys[len(keys) - 1]
+            if -best <= price if is_buy else best >= price:
+                del self.orders[oid]
+                events.append(tuple2(BookDelete, symbol, oid))
+                mode: cython.longlong = self.stp.get(order.firm, CANCEL_RESTING)
+                if self.match(book, opp, order, price, mode, seq, ts, events):
+                    return events
+                leaves = order.leaves
+                if leaves:
+                    own.append(order)
+                    self.orders[oid] = order
+                    events.append(tuple5(BookAdd, symbol, oid, SIDES[order.side], leaves, price))
                 return events
-            leaves = order.leaves
-            if leaves:
-                own.append(order)
-                self.orders[oid] = order
-                events.append(new_tuple(BookAdd, (symbol, oid, order.side, leaves, price)))
-            return events
         own.append(order)
-        events.append(new_tuple(BookReplace, (symbol, oid, order.side, leaves, price)))
+        events.append(tuple5(BookReplace, symbol, oid, SIDES[order.side], leaves, price))
         return events
 
-    def _match(
+    @cython.cfunc
+    def match(
         self,
         book: Book,
         opp: BookSide,
         taker: Order,
-        limit: int,
-        mode: int,
-        seq: int,
-        ts: int,
+        limit: cython.longlong,
+        mode: cython.longlong,
+        seq: Any,
+        ts: Any,
         events: list[Event],
-    ) -> bool:
+    ) -> cython.bint:
         """Trade ``taker`` against ``opp`` up to ``limit``; True if STP cancelled the taker."""
-        spec = book.spec
+        spec: SymbolSpec = book.spec
         symbol = spec.symbol
-        keys = opp.keys
-        levels = opp.levels
-        sign = opp.sign
-        is_buy = taker.side == BUY
-        firm = taker.firm
+        keys: list[int] = opp.keys
+        levels: dict[int, Level] = opp.levels
+        sign: cython.longlong = opp.sign
+        is_buy: cython.bint = taker.side == BUY
+        firm: str = taker.firm
         tid = taker.order_id
         tacct = taker.account
-        tside = taker.side
-        mside = SELL if is_buy else BUY
-        leaves = taker.leaves
-        exec_id = seq * EXEC_IDS_PER_COMMAND
-        append = events.append
+        tside = SIDES[taker.side]
+        mside = SIDES[SELL if is_buy else BUY]
+        leaves: cython.longlong = taker.leaves
+        seq_no: cython.longlong = seq
+        exec_id: cython.longlong = seq_no * EXEC_IDS
         orders = self.orders
-        unlink = opp.unlink
-        last = spec.reference
-        taker_cancelled = False
-        while leaves and keys:
-            px = sign * keys[-1]
+        last: cython.longlong = spec.reference
+        taker_cancelled: cython.bint = False
+        px: cython.longlong
+        q: cython.longlong
+        mleaves: cython.longlong
+        level: Level
+        maker: Order | None
+        nxt: Order | None
+        key: cython.longlong
+        while leaves and len(keys) > 0:
+            key = keys[len(keys) - 1]
+            px = sign * key
             if (px > limit) if is_buy else (px < limit):
                 break
             level = levels[px]
@@ -282,11 +378,13 @@ class Matcher:
                 nxt = maker.next
                 if maker.firm == firm:
                     if mode != CANCEL_INCOMING:
-                        unlink(maker)
+                        opp.unlink(maker)
                         mid = maker.order_id
                         del orders[mid]
-                        append(new_tuple(Cancelled, (mid, maker.account, maker.leaves, SELF_TRADE)))
-                        append(new_tuple(BookDelete, (symbol, mid)))
+                        events.append(
+                            tuple4(Cancelled, mid, maker.account, maker.leaves, SELF_TRADE)
+                        )
+                        events.append(tuple2(BookDelete, symbol, mid))
                     if mode != CANCEL_RESTING:
                         taker_cancelled = True
                         break
@@ -299,22 +397,21 @@ class Matcher:
                 maker.leaves = mleaves
                 level.total -= q
                 mid = maker.order_id
-                append(
-                    new_tuple(Fill, (tid, tacct, symbol, tside, q, px, leaves, ts, TAKER, exec_id))
+                events.append(
+                    tuple10(Fill, tid, tacct, symbol, tside, q, px, leaves, ts, TAKER, exec_id)
                 )
-                append(
-                    new_tuple(
-                        Fill,
-                        (mid, maker.account, symbol, mside, q, px, mleaves, ts, MAKER, exec_id),
+                events.append(
+                    tuple10(
+                        Fill, mid, maker.account, symbol, mside, q, px, mleaves, ts, MAKER, exec_id
                     )
                 )
-                append(new_tuple(BookExecute, (symbol, mid, q, px, exec_id)))
+                events.append(tuple5(BookExecute, symbol, mid, q, px, exec_id))
                 exec_id += 1
                 last = px
-                if not mleaves:
-                    unlink(maker)
+                if mleaves == 0:
+                    opp.unlink(maker)
                     del orders[mid]
-                if not leaves:
+                if leaves == 0:
                     break
                 maker = nxt
             if taker_cancelled:
@@ -323,20 +420,32 @@ class Matcher:
             spec.set_reference(last)
         taker.leaves = leaves
         if taker_cancelled:
-            append(new_tuple(Cancelled, (tid, tacct, leaves, SELF_TRADE)))
+            events.append(tuple4(Cancelled, tid, tacct, leaves, SELF_TRADE))
         return taker_cancelled
 
 
-def _fillable(opp: BookSide, is_buy: bool, limit: int, firm: str, mode: int, need: int) -> bool:
+@cython.cfunc
+def fillable(
+    opp: BookSide,
+    is_buy: cython.bint,
+    limit: cython.longlong,
+    firm: str,
+    mode: cython.longlong,
+    need: cython.longlong,
+) -> cython.bint:
     """Whether matching would fill ``need`` within ``limit`` (FOK's all-or-nothing check)."""
-    sign = opp.sign
-    levels = opp.levels
-    total = 0
+    sign: cython.longlong = opp.sign
+    levels: dict[int, Level] = opp.levels
+    total: cython.longlong = 0
+    px: cython.longlong
+    order: Order | None
+    key: cython.longlong
     for key in reversed(opp.keys):
         px = sign * key
         if (px > limit) if is_buy else (px < limit):
             return False
-        order = levels[px].head
+        level: Level = levels[px]
+        order = level.head
         while order is not None:
             if order.firm == firm:
                 if mode != CANCEL_RESTING:

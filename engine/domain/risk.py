@@ -1,6 +1,6 @@
 """The risk stage (order manager): checks and holds before matching, wallet administration.
 
-Contract. For a trading command the stage either refuses it (returns one ``Rejected``; nothing
+Contract. For a trading command the stage either refuses it (one ``Rejected``; nothing
 changed) or accepts it, holding funds first, and lets it go on to the matcher that owns the
 symbol, which then emits all of the command's events. Wallet and limits administration
 (Deposit, Withdraw, SetRiskLimits, SetSelfTradePrevention) is answered here. Symbol
@@ -13,17 +13,27 @@ PRICE_OFF_TICK, PRICE_OUTSIDE_BAND, QTY_ABOVE_LIMIT, NOTIONAL_ABOVE_LIMIT (a mar
 notional is taken at the band top), TOO_MANY_OPEN_ORDERS, then INSUFFICIENT_CASH (a buy holds
 qty x limit price, a market buy qty x band top) or INSUFFICIENT_SHARES (a sell holds its qty).
 
-The stage learns what matching did only through `Settler` (the matcher's events, fed back with
-the feedback window), so its view of reference prices, fills and live orders may lag; every
+The stage learns what matching did only through `FillFeedback` (the matcher's events, fed back
+with the feedback window), so its view of reference prices, fills and live orders may lag; every
 hold is sized so that lag can only make it too large, never too small.
+
+Products such as qty x price are compared against limits and balances without ever being
+formed when they would not fit in 64 bits (:func:`product_exceeds`), so the compiled build and
+the uncompiled one decide alike on every input. Admin commands whose numbers do not fit in a
+signed 64-bit integer are refused (INVALID_SYMBOL_SPEC, INVALID_LIMITS) or, for amounts,
+caught by the supply cap (AMOUNT_TOO_LARGE).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import cython
+
+from engine.domain.feedback import FillFeedback
 from engine.domain.reasons import reject
 from engine.domain.risk_order import RiskOrder
-from engine.domain.settlement import Settler
-from engine.domain.symbols import BPS, SymbolSpec, invalid_spec
+from engine.domain.symbols import MAX_INT64, SymbolSpec, invalid_spec
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -33,140 +43,198 @@ from engine.domain.types import (
     Event,
     LimitsSet,
     NewOrder,
-    OrderType,
     Rejected,
     RejectReason,
     ReplaceOrder,
     SetRiskLimits,
     SetSelfTradePrevention,
-    Side,
     StpSet,
-    TimeInForce,
     Withdraw,
 )
-from engine.domain.wallet import Account
+from engine.domain.wallet import Account, Position
+
+if cython.compiled:
+    from cython.cimports.engine.domain.hot import BUY, DAY, FOK, GTC, IOC, LIMIT, MARKET, SELL
+    from cython.cimports.engine.domain.risk_order import new_risk_order
+else:
+    from engine.domain.hot import BUY, DAY, FOK, GTC, IOC, LIMIT, MARKET, SELL
+    from engine.domain.risk_order import new_risk_order
 
 R = RejectReason
-_BUY = Side.BUY
-_SELL = Side.SELL
-_LIMIT = OrderType.LIMIT
-_MARKET = OrderType.MARKET
-_DAY = TimeInForce.DAY
-_GTC = TimeInForce.GTC
-_IOC = TimeInForce.IOC
-_FOK = TimeInForce.FOK
 #: The most of one asset that can exist across all accounts: what a signed 64-bit field holds.
-MAX_SUPPLY = 2**63 - 1
+MAX_SUPPLY = MAX_INT64
 
 
+@cython.cfunc
+@cython.inline
+def product_exceeds(a: cython.longlong, b: cython.longlong, limit: cython.longlong) -> cython.bint:
+    """``a * b > limit`` for ``a, b, limit >= 0``, without forming a product that may not fit."""
+    return b != 0 and a > limit // b
+
+
+@cython.final
+@cython.cclass
 class RiskStage:
     """Symbols, halts, accounts (wallets and limits) and the table of live orders."""
 
-    __slots__ = ("accounts", "orders", "serial", "settler", "symbols")
+    symbols: dict[str, SymbolSpec]
+    accounts: dict[str, Account]
+    orders: dict[int, RiskOrder]
+    feedback: FillFeedback
+    #: the Rejected of the last NewOrder `hold_new` refused
+    last_reject: Any
 
-    def __init__(self, serial: bool = True) -> None:
-        #: feedback window 1: no fill can reach an order between this stage's decision on a
-        #: replace and the matcher applying it, so a replace holds exactly for its new terms.
-        self.serial = serial
-        self.symbols: dict[str, SymbolSpec] = {}
-        self.accounts: dict[str, Account] = {}
-        self.orders: dict[int, RiskOrder] = {}
-        self.settler = Settler(self.orders)
+    def __init__(self, serial: cython.bint = True) -> None:
+        self.symbols = {}
+        self.accounts = {}
+        self.orders = {}
+        #: serial (W = 1): see `engine.domain.feedback` for what the window changes here
+        self.feedback = FillFeedback(self.orders, serial)
+        self.last_reject = None
 
+    @property
+    def serial(self) -> bool:
+        return self.feedback.serial
+
+    @cython.ccall
     def account(self, name: str) -> Account:
-        acct = self.accounts.get(name)
+        acct: Account | None = self.accounts.get(name)
         if acct is None:
-            acct = self.accounts[name] = Account(name)
+            acct = Account(name)
+            self.accounts[name] = acct
         return acct
 
     # -- trading --------------------------------------------------------------------------
 
     def new_order(self, cmd: NewOrder) -> Rejected | int:
         """Refuse ``cmd`` or hold for it; on acceptance return the hold price ("cap")."""
-        seq, _ts, _firm, account, symbol, side, otype, tif, qty, price, clid, post_only = cmd
-        spec = self.symbols.get(symbol)
+        cap = self.hold_new(
+            cmd[0], cmd[3], cmd[4], cmd[5], cmd[6], cmd[7], cmd[8], cmd[9], cmd[10], cmd[11]
+        )
+        return cap if cap else self.last_reject
+
+    @cython.ccall
+    def hold_new(
+        self,
+        seq: Any,
+        account: str,
+        symbol: str,
+        side: cython.longlong,
+        otype: cython.longlong,
+        tif: cython.longlong,
+        qty: cython.longlong,
+        price: cython.longlong,
+        clid: Any,
+        post_only: cython.bint,
+    ) -> cython.longlong:
+        """Check and hold for a NewOrder; return its cap (>= 1), or 0 with ``last_reject``."""
+        spec: SymbolSpec | None = self.symbols.get(symbol)
         if spec is None:
-            return reject(seq, account, clid, 0, R.UNKNOWN_SYMBOL)
+            return self.refuse(seq, account, clid, R.UNKNOWN_SYMBOL)
         if spec.halted:
-            return reject(seq, account, clid, 0, R.SYMBOL_HALTED)
-        if otype == _LIMIT:
-            if not (_DAY <= tif <= _FOK) or (post_only and tif != _DAY and tif != _GTC):
-                return reject(seq, account, clid, 0, R.INVALID_ORDER)
-        elif otype != _MARKET or (tif != _IOC and tif != _FOK) or post_only:
-            return reject(seq, account, clid, 0, R.INVALID_ORDER)
-        if side != _BUY and side != _SELL:
-            return reject(seq, account, clid, 0, R.INVALID_ORDER)
+            return self.refuse(seq, account, clid, R.SYMBOL_HALTED)
+        if otype == LIMIT:
+            if tif < DAY or tif > FOK or (post_only and tif != DAY and tif != GTC):
+                return self.refuse(seq, account, clid, R.INVALID_ORDER)
+        elif otype != MARKET or (tif != IOC and tif != FOK) or post_only:
+            return self.refuse(seq, account, clid, R.INVALID_ORDER)
+        if side != BUY and side != SELL:
+            return self.refuse(seq, account, clid, R.INVALID_ORDER)
         if qty <= 0 or qty % spec.lot:
-            return reject(seq, account, clid, 0, R.INVALID_QTY)
-        ref = spec.reference
-        half = ref * spec.band_bps // BPS
-        if otype == _MARKET:
+            return self.refuse(seq, account, clid, R.INVALID_QTY)
+        hold_price: cython.longlong
+        if otype == MARKET:
             if price != 0:
-                return reject(seq, account, clid, 0, R.INVALID_PRICE)
-            hold_price = ref + half
+                return self.refuse(seq, account, clid, R.INVALID_PRICE)
+            hold_price = spec.max_price  # the band top
         else:
             if price <= 0:
-                return reject(seq, account, clid, 0, R.INVALID_PRICE)
+                return self.refuse(seq, account, clid, R.INVALID_PRICE)
             if price % spec.tick:
-                return reject(seq, account, clid, 0, R.PRICE_OFF_TICK)
-            if price < ref - half or price > ref + half:
-                return reject(seq, account, clid, 0, R.PRICE_OUTSIDE_BAND)
+                return self.refuse(seq, account, clid, R.PRICE_OFF_TICK)
+            # min_price is the band bottom or 1; price >= 1 here, so both tests agree
+            if price < spec.min_price or price > spec.max_price:
+                return self.refuse(seq, account, clid, R.PRICE_OUTSIDE_BAND)
             hold_price = price
-        acct = self.accounts.get(account)
+        is_buy: cython.bint = side == BUY
+        acct: Account | None = self.accounts.get(account)
         if acct is None:
             # No account has never been funded: nothing to hold from.
-            reason = R.INSUFFICIENT_CASH if side == _BUY else R.INSUFFICIENT_SHARES
-            return reject(seq, account, clid, 0, reason)
-        limit = acct.max_order_qty
-        if limit and qty > limit:
-            return reject(seq, account, clid, 0, R.QTY_ABOVE_LIMIT)
-        limit = acct.max_notional
-        if limit and qty * hold_price > limit:
-            return reject(seq, account, clid, 0, R.NOTIONAL_ABOVE_LIMIT)
-        limit = acct.max_open_orders
-        if limit and acct.open_orders >= limit:
-            return reject(seq, account, clid, 0, R.TOO_MANY_OPEN_ORDERS)
+            return self.refuse(
+                seq, account, clid, R.INSUFFICIENT_CASH if is_buy else R.INSUFFICIENT_SHARES
+            )
+        if acct.limited:
+            if acct.max_order_qty and qty > acct.max_order_qty:
+                return self.refuse(seq, account, clid, R.QTY_ABOVE_LIMIT)
+            if acct.max_notional and product_exceeds(qty, hold_price, acct.max_notional):
+                return self.refuse(seq, account, clid, R.NOTIONAL_ABOVE_LIMIT)
+            if acct.max_open_orders and acct.open_orders >= acct.max_open_orders:
+                return self.refuse(seq, account, clid, R.TOO_MANY_OPEN_ORDERS)
         positions = acct.positions
-        if side == _BUY:
-            need = qty * hold_price
+        pos: Position | None
+        other: Position | None
+        need: cython.longlong
+        if is_buy:
             pos = positions.get(CASH)
-            if pos is None or pos.total - pos.held < need:
-                return reject(seq, account, clid, 0, R.INSUFFICIENT_CASH)
-            other = positions.get(symbol) or acct.position(symbol)
+            if pos is None or product_exceeds(qty, hold_price, pos.total - pos.held):
+                return self.refuse(seq, account, clid, R.INSUFFICIENT_CASH)
+            need = qty * hold_price
+            other = positions.get(symbol)
+            if other is None:
+                other = acct.position(symbol)
         else:
             need = qty
             pos = positions.get(symbol)
             if pos is None or pos.total - pos.held < need:
-                return reject(seq, account, clid, 0, R.INSUFFICIENT_SHARES)
-            other = positions.get(CASH) or acct.position(CASH)
+                return self.refuse(seq, account, clid, R.INSUFFICIENT_SHARES)
+            other = positions.get(CASH)
+            if other is None:
+                other = acct.position(CASH)
         pos.held += need
         acct.open_orders += 1
-        self.orders[seq] = RiskOrder.create(
-            seq, acct, spec, side == _BUY, tif, hold_price, qty, need, pos, other
+        self.orders[seq] = new_risk_order(
+            seq, acct, spec, is_buy, tif, hold_price, qty, need, pos, other
         )
         return hold_price
 
+    @cython.cfunc
+    def refuse(self, seq: Any, account: str, clid: Any, reason: Any) -> cython.longlong:
+        self.last_reject = reject(seq, account, clid, 0, reason)
+        return 0
+
     def cancel(self, cmd: CancelOrder) -> Rejected | None:
-        order = self.orders.get(cmd.order_id)
+        return self.check_cancel(cmd[0], cmd[2], cmd[3])  # type: ignore[no-any-return]
+
+    @cython.ccall
+    def check_cancel(self, seq: Any, account: str, oid: Any) -> Any:
+        """None if ``account`` may cancel ``oid``, else the Rejected."""
+        order: RiskOrder | None = self.orders.get(oid)
         if order is None:
-            return reject(cmd.seq_no, cmd.account, "", cmd.order_id, R.UNKNOWN_ORDER)
-        if order.owner.name != cmd.account:
-            return reject(cmd.seq_no, cmd.account, "", cmd.order_id, R.NOT_ORDER_OWNER)
-        return None
-
-    def replace(self, cmd: ReplaceOrder) -> Rejected | None:
-        """Check a replace and hold for every terms the order may have until it is applied.
-
-        With W > 1 that is (largest qty of the old and new terms - known filled) x the highest
-        of their prices (see `engine.domain.risk_order`): conservative, corrected by feedback.
-        """
-        seq, _ts, account, oid, qty, price = cmd
-        order = self.orders.get(oid)
-        if order is None or order.tif == _IOC or order.tif == _FOK:
             return reject(seq, account, "", oid, R.UNKNOWN_ORDER)
         if order.owner.name != account:
             return reject(seq, account, "", oid, R.NOT_ORDER_OWNER)
-        spec = order.spec
+        return None
+
+    def replace(self, cmd: ReplaceOrder) -> Rejected | None:
+        return self.check_replace(cmd[0], cmd[2], cmd[3], cmd[4], cmd[5])  # type: ignore[no-any-return]
+
+    @cython.ccall
+    def check_replace(
+        self,
+        seq: Any,
+        account: str,
+        oid: Any,
+        qty: cython.longlong,
+        price: cython.longlong,
+    ) -> Any:
+        """Check a replace and hold for every terms the order may have until it is applied
+        (`FillFeedback.replace_qty` / `replace_price`); None if accepted, else the Rejected."""
+        order: RiskOrder | None = self.orders.get(oid)
+        if order is None or order.tif == IOC or order.tif == FOK:
+            return reject(seq, account, "", oid, R.UNKNOWN_ORDER)
+        if order.owner.name != account:
+            return reject(seq, account, "", oid, R.NOT_ORDER_OWNER)
+        spec: SymbolSpec = order.spec
         if spec.halted:
             return reject(seq, account, "", oid, R.SYMBOL_HALTED)
         if qty <= 0 or qty % spec.lot:
@@ -175,24 +243,25 @@ class RiskStage:
             return reject(seq, account, "", oid, R.INVALID_PRICE)
         if price % spec.tick:
             return reject(seq, account, "", oid, R.PRICE_OFF_TICK)
-        lo, hi = spec.band()
-        if price < lo or price > hi:
+        if price < spec.min_price or price > spec.max_price:
             return reject(seq, account, "", oid, R.PRICE_OUTSIDE_BAND)
-        acct = order.owner
+        acct: Account = order.owner
         if acct.max_order_qty and qty > acct.max_order_qty:
             return reject(seq, account, "", oid, R.QTY_ABOVE_LIMIT)
-        if acct.max_notional and qty * price > acct.max_notional:
+        if acct.max_notional and product_exceeds(qty, price, acct.max_notional):
             return reject(seq, account, "", oid, R.NOTIONAL_ABOVE_LIMIT)
-        if self.serial:
-            max_qty, top = qty, price
-        else:
-            # Fills at the old terms may still arrive before the matcher applies this replace.
-            max_qty = max(order.max_qty, qty)
-            top = max(order.hi, price)
-        need = (max_qty - (order.qty - order.leaves)) * (top if order.is_buy else 1)
-        extra = need - order.pool
+        max_qty: cython.longlong = self.feedback.replace_qty(order, qty)
+        top: cython.longlong = self.feedback.replace_price(order, price)
+        units: cython.longlong = max_qty - (order.qty - order.leaves)
+        pos: Position = order.hold
+        # need = units x (top for a buy, 1 for a sell); the extra over the pool must be free,
+        # i.e. need <= pool + free (which fits: it is at most the position's total)
+        room: cython.longlong = order.pool + pos.total - pos.held
+        if order.is_buy and units > 0 and product_exceeds(units, top, room):
+            return reject(seq, account, "", oid, R.INSUFFICIENT_CASH)
+        need: cython.longlong = units * top if order.is_buy else units
+        extra: cython.longlong = need - order.pool
         if extra > 0:
-            pos = order.hold
             if pos.total - pos.held < extra:
                 reason = R.INSUFFICIENT_CASH if order.is_buy else R.INSUFFICIENT_SHARES
                 return reject(seq, account, "", oid, reason)
@@ -208,7 +277,8 @@ class RiskStage:
     def add_symbol(self, cmd: AddSymbol) -> Rejected | None:
         if cmd.symbol in self.symbols:
             return reject(cmd.seq_no, "", "", 0, R.DUPLICATE_SYMBOL)
-        if invalid_spec(cmd, CASH):
+        numbers = (cmd.tick_size, cmd.lot_size, cmd.reference_price, cmd.band_bps)
+        if invalid_spec(cmd, CASH) or max(numbers) > MAX_INT64:
             return reject(cmd.seq_no, "", "", 0, R.INVALID_SYMBOL_SPEC)
         self.symbols[cmd.symbol] = SymbolSpec.from_command(cmd)
         return None
@@ -233,14 +303,15 @@ class RiskStage:
             return [bad]
         # Trading conserves each asset's supply, so capping the supply at int64 keeps every
         # balance, hold and event field representable in the 64-bit records forever.
+        asset = cmd.asset
         supply = sum(
-            a.positions[cmd.asset].total for a in self.accounts.values() if cmd.asset in a.positions
+            a.positions[asset].total for a in self.accounts.values() if asset in a.positions
         )
         if supply + cmd.amount > MAX_SUPPLY:
             return [reject(cmd.seq_no, cmd.account, "", 0, R.AMOUNT_TOO_LARGE)]
-        pos = self.account(cmd.account).position(cmd.asset)
+        pos = self.account(cmd.account).position(asset)
         pos.total += cmd.amount
-        return [BalanceChanged(cmd.account, cmd.asset, cmd.amount, pos.total)]
+        return [BalanceChanged(cmd.account, asset, cmd.amount, pos.total)]
 
     def withdraw(self, cmd: Withdraw) -> list[Event]:
         bad = self._bad_transfer(cmd.seq_no, cmd.account, cmd.asset, cmd.amount)
@@ -262,7 +333,8 @@ class RiskStage:
         return None
 
     def set_limits(self, cmd: SetRiskLimits) -> list[Event]:
-        if cmd.max_order_qty < 0 or cmd.max_notional < 0 or cmd.max_open_orders < 0:
+        limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
+        if min(limits) < 0 or max(limits) > MAX_INT64:
             return [reject(cmd.seq_no, cmd.account, "", 0, R.INVALID_LIMITS)]
         acct = self.account(cmd.account)
         acct.set_limits(cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)

@@ -16,45 +16,36 @@ the pool is trued up to exactly ``leaves * price`` (buy) or ``leaves`` (sell).
 
 from __future__ import annotations
 
-from engine.domain.book import Book, Level, Order
+from typing import Any
+
+import cython
+
 from engine.domain.symbols import SymbolSpec
 from engine.domain.wallet import Account, Position
 
 
+@cython.final
+@cython.freelist(256)
+@cython.cclass
 class RiskOrder:
-    order_id: int
+    order_id: Any
     owner: Account
     spec: SymbolSpec
-    is_buy: bool
-    tif: int
-    price: int
-    qty: int
-    leaves: int
-    pool: int
-    pending: int
-    max_qty: int
-    hi: int
+    is_buy: cython.bint
+    tif: cython.longlong
+    #: the hold price of a buy (its limit price, or the band top for a market buy)
+    price: cython.longlong
+    qty: cython.longlong
+    leaves: cython.longlong
+    pool: cython.longlong
+    pending: cython.longlong
+    max_qty: cython.longlong
+    hi: cython.longlong
+    #: the position the order holds from (cash for a buy, shares for a sell) ...
     hold: Position
+    #: ... and the one its fills credit
     other: Position
 
-    __slots__ = (
-        "hi",
-        "hold",
-        "is_buy",
-        "leaves",
-        "max_qty",
-        "order_id",
-        "other",
-        "owner",
-        "pending",
-        "pool",
-        "price",
-        "qty",
-        "spec",
-        "tif",
-    )
-
-    # No __init__ (like book.Order): the fused serial path fills the slots in place.
     @classmethod
     def create(
         cls,
@@ -69,27 +60,10 @@ class RiskOrder:
         hold: Position,
         other: Position,
     ) -> RiskOrder:
-        order = cls()
-        order.order_id = order_id
-        order.owner = account
-        order.spec = spec
-        order.is_buy = is_buy
-        order.tif = tif
-        #: the hold price of a buy (its limit price, or the band top for a market buy)
-        order.price = price
-        order.qty = qty
-        order.leaves = qty
-        order.pool = pool
-        order.pending = 0
-        order.max_qty = qty
-        order.hi = price
-        #: the position the order holds from (cash for a buy, shares for a sell) ...
-        order.hold = hold
-        #: ... and the one its fills credit
-        order.other = other
-        return order
+        return new_risk_order(order_id, account, spec, is_buy, tif, price, qty, pool, hold, other)
 
-    def target(self) -> int:
+    @cython.ccall
+    def target(self) -> cython.longlong:
         """What the pool must be when no replace is in flight."""
         return self.leaves * self.price if self.is_buy else self.leaves
 
@@ -110,31 +84,33 @@ class RiskOrder:
         ]
 
 
-class SerialOrder(RiskOrder):
-    """One record for both stages: a RiskOrder that is also the book's resting `Order`.
-
-    Only the fused serial path (W = 1) creates these, for the plain limit orders it rests: with
-    W = 1 the risk stage's confirmed terms (price, qty, leaves) always equal the book's, so one
-    object can sit in both ``RiskStage.orders`` and ``Matcher.orders`` and save an allocation and
-    five stores per resting order. It has every slot of `engine.domain.book.Order` (``account``
-    is the owner's name there, hence the risk side's ``owner``), so the matcher, the settler,
-    the codec and the invariant checks use it as either kind unchanged; every writer of a shared
-    field (matcher, settler) writes the same value, since the settler applies the matcher's
-    events at once. Nothing relies on the records being merged: a restored state, and orders the
-    separable path rests, keep two objects.
-    """
-
-    account: str
-    firm: str
-    side: int
-    book: Book
-    level: Level | None
-    prev: Order | None
-    next: Order | None
-
-    __slots__ = ("account", "book", "firm", "level", "next", "prev", "side")
-
-    @property
-    def filled(self) -> int:
-        """As `engine.domain.book.Order.filled`."""
-        return self.qty - self.leaves
+@cython.cfunc
+def new_risk_order(
+    order_id: Any,
+    account: Account,
+    spec: SymbolSpec,
+    is_buy: cython.bint,
+    tif: cython.longlong,
+    price: cython.longlong,
+    qty: cython.longlong,
+    pool: cython.longlong,
+    hold: Position,
+    other: Position,
+) -> RiskOrder:
+    """A risk order holding ``pool``, before any fill or replace."""
+    order: RiskOrder = RiskOrder.__new__(RiskOrder)
+    order.order_id = order_id
+    order.owner = account
+    order.spec = spec
+    order.is_buy = is_buy
+    order.tif = tif
+    order.price = price
+    order.qty = qty
+    order.leaves = qty
+    order.pool = pool
+    order.pending = 0
+    order.max_qty = qty
+    order.hi = price
+    order.hold = hold
+    order.other = other
+    return order

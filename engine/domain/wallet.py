@@ -7,12 +7,15 @@ shares), which keeps ``0 <= held <= total`` true whatever the feedback window.
 
 A position is a tiny mutable object rather than a pair of dict entries so that an order can keep
 direct references to the two positions it touches: settling a fill is then attribute arithmetic,
-with no lookups on the hot path.
+with no lookups on the hot path. Both fields are signed 64-bit integers compiled (the risk stage
+caps every asset's supply at 2**63 - 1, so no balance or hold can leave that range).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+import cython
 
 
 class Balance(NamedTuple):
@@ -22,16 +25,21 @@ class Balance(NamedTuple):
     held: int
 
 
+@cython.final
+@cython.cclass
 class Position:
     """One asset of one account."""
 
-    __slots__ = ("held", "total")
+    total: cython.longlong
+    held: cython.longlong
 
-    def __init__(self, total: int = 0, held: int = 0) -> None:
+    def __init__(self, total: cython.longlong = 0, held: cython.longlong = 0) -> None:
         self.total = total
         self.held = held
 
 
+@cython.final
+@cython.cclass
 class Account:
     """An account's positions, its risk limits (0 = no limit) and its open-order count.
 
@@ -40,37 +48,43 @@ class Account:
     errs on the safe side of ``max_open_orders``.
     """
 
-    __slots__ = (
-        "limited",
-        "max_notional",
-        "max_open_orders",
-        "max_order_qty",
-        "name",
-        "open_orders",
-        "positions",
-    )
+    name: str
+    positions: dict[str, Position]
+    max_order_qty: cython.longlong
+    max_notional: cython.longlong
+    max_open_orders: cython.longlong
+    #: whether any limit is set: one test on the hot path when none is
+    limited: cython.bint
+    open_orders: cython.longlong
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.positions: dict[str, Position] = {}
+        self.positions = {}
         self.max_order_qty = 0
         self.max_notional = 0
         self.max_open_orders = 0
-        #: whether any limit is set: one test on the hot path when none is
         self.limited = False
         self.open_orders = 0
 
-    def set_limits(self, max_order_qty: int, max_notional: int, max_open_orders: int) -> None:
+    @cython.ccall
+    def set_limits(
+        self,
+        max_order_qty: cython.longlong,
+        max_notional: cython.longlong,
+        max_open_orders: cython.longlong,
+    ) -> cython.void:
         self.max_order_qty = max_order_qty
         self.max_notional = max_notional
         self.max_open_orders = max_open_orders
-        self.limited = bool(max_order_qty or max_notional or max_open_orders)
+        self.limited = max_order_qty != 0 or max_notional != 0 or max_open_orders != 0
 
+    @cython.ccall
     def position(self, asset: str) -> Position:
         """The position for ``asset``, created empty on first use."""
-        pos = self.positions.get(asset)
+        pos: Position | None = self.positions.get(asset)
         if pos is None:
-            pos = self.positions[asset] = Position()
+            pos = Position()
+            self.positions[asset] = pos
         return pos
 
     def balance(self, asset: str) -> Balance:

@@ -13,7 +13,7 @@ live objects, and each stage decodes them with ``engine.domain.codec.decode_stat
 
 The way back, for comparing a live host with an offline replay, is :func:`live_state`: the
 encoding of (risk part, union of the shards, pending feedback) in the snapshot format, with the
-pending feedback *normalised*: only events the settler acts on (``SETTLED_EVENTS``: fills,
+pending feedback *normalised*: only events the fill feedback acts on (``FEEDBACK_EVENTS``: fills,
 ends, replaces, rejects) and only commands with seq_no > last_seq + 1 - W, grouped by command.
 The risk stage drops the other kinds as they arrive (they cannot change a wallet), so this is
 the state as far as every future output is concerned. :func:`exchange_live_state` applies the
@@ -30,9 +30,9 @@ import xxhash
 
 from engine.domain.codec import decode_state, encode_state
 from engine.domain.exchange import Exchange
+from engine.domain.feedback import FEEDBACK_EVENTS
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
-from engine.domain.settlement import SETTLED_EVENTS
 from engine.domain.types import Event
 from engine.stages.slots import shard_of
 
@@ -104,9 +104,9 @@ def merge_matchers(parts: Iterable[Matcher]) -> Matcher:
 def normalise_feedback(
     risk: RiskStage, window: int, last_seq: int, feedback: Sequence[tuple[int, Event]]
 ) -> list[tuple[int, list[Event]]]:
-    """Pending feedback as the snapshot format groups it: settler-relevant events of commands
+    """Pending feedback as the snapshot format groups it: feedback-relevant events of commands
     with seq_no > last_seq + 1 - W, one entry per command (``feedback`` in seq order)."""
-    kinds = SETTLED_EVENTS
+    kinds = FEEDBACK_EVENTS
     floor = last_seq + 1 - window
     grouped: list[tuple[int, list[Event]]] = []
     for seq, event in feedback:

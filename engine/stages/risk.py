@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from disruptor import AlertException, RingBuffer
+from engine.domain.feedback import FEEDBACK_EVENTS
 from engine.domain.risk import RiskStage
-from engine.domain.settlement import SETTLED_EVENTS
 from engine.domain.types import (
     AddSymbol,
     CancelOrder,
@@ -128,9 +128,9 @@ class RiskAgent(PollingStage):
         self._park_on_input = True
         self._space_seen = 0
         self._halt = HaltFlag()
-        # Book events carry nothing the wallets need: skip decoding them (the settler would).
+        # Book events carry nothing the wallets need: skip decoding them (the feedback would).
         self._feedback_kinds = np.zeros(256, dtype=np.bool_)  # kind byte -> keep?
-        kept = [i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in SETTLED_EVENTS]
+        kept = [i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in FEEDBACK_EVENTS]
         self._feedback_kinds[kept] = 1
         risk = self._risk
         self._dispatch: dict[type, Callable[[Any], Decision]] = {
@@ -259,7 +259,7 @@ class RiskAgent(PollingStage):
         return work + hi - lo + 1
 
     def _decide(self, commands: list[Command], first_index: int) -> None:
-        ready, apply = self._ready, self._risk.settler.apply
+        ready, apply = self._ready, self._risk.feedback.apply
         window, dispatch, mem = self._window, self._dispatch, self._slot_bytes
         offset = first_index * RISK_SLOT_SIZE
         for cmd in commands:
@@ -332,6 +332,6 @@ class RiskAgent(PollingStage):
         applied = []
         while ready and ready[0][0] <= last + 1 - self._window:  # what Exchange applied
             applied.append(ready.popleft()[1])
-        self._risk.settler.apply(applied)
+        self._risk.feedback.apply(applied)
         data = live_state(self._window, last, self._risk, [], list(ready))
         write_atomic(path, data)

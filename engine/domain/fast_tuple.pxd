@@ -1,0 +1,16 @@
+# C interface of engine/domain/fast_tuple.py (the declarations Cython needs to call it from the
+# other compiled modules; the .py is the implementation and documentation).
+
+cdef extern from *:
+    """
+    #define sequex_alloc_instance(type, n) PyType_GenericAlloc((PyTypeObject *)(type), (n))
+    """
+    object alloc_instance "sequex_alloc_instance" (object cls, Py_ssize_t n)
+
+cdef object tuple2(type cls, object a0, object a1)
+cdef object tuple3(type cls, object a0, object a1, object a2)
+cdef object tuple4(type cls, object a0, object a1, object a2, object a3)
+cdef object tuple5(type cls, object a0, object a1, object a2, object a3, object a4)
+cdef object tuple6(type cls, object a0, object a1, object a2, object a3, object a4, object a5)
+cdef object tuple10(type cls, object a0, object a1, object a2, object a3, object a4,
+                    object a5, object a6, object a7, object a8, object a9)
