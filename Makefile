@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config/demo.toml
-# The compiled hot path (engine/build.py lists the modules): rebuilt whenever a source changes.
+# The compiled hot path (engine/native.py lists the modules): rebuilt whenever a source changes.
 NATIVE_SOURCES := $(wildcard engine/domain/*.py engine/domain/*.pxd engine/*.py engine/*.pxd) setup.py
 NATIVE := engine/build_stamp.json
 

@@ -1,4 +1,4 @@
-"""Build the compiled hot path: Cython compiles the modules `engine.build` lists, in place.
+"""Build the compiled hot path: Cython compiles the modules `engine.native` lists, in place.
 
 Metadata lives in pyproject.toml; this file only adds the extension modules. ``pip install .``
 and ``pip install -e .`` both run it, so a fresh clone needs nothing beyond gcc and the Python
@@ -21,7 +21,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
-BUILD = runpy.run_path(str(HERE / "engine" / "build.py"))
+BUILD = runpy.run_path(str(HERE / "engine" / "native.py"))
 
 
 def fail(message: str) -> None:

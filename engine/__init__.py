@@ -1,9 +1,9 @@
 """sequex's exchange engine: the domain core, protocols, stages and host wiring.
 
-Importing the package chooses the build of the hot path for this process (`engine.build`):
+Importing the package chooses the build of the hot path for this process (`engine.native`):
 the compiled extension modules, or their sources uncompiled with ``SEQUEX_PURE=1``.
 """
 
-from engine import build as _build
+from engine import native as _native
 
-_build.install()
+_native.install()

@@ -10,7 +10,7 @@ there on through ``journal.JournalReader``, whose verdicts and messages are the 
 
 :func:`contiguous` checks that the batches hold ``first_seq, first_seq + 1, ...`` without a
 gap and :func:`check_seq_nos` that each record's journal seq equals its command's seq_no; both
-raise :class:`RecoveryError`, the error of ``engine.recovery`` (defined here, below it, so
+raise :class:`RecoveryError`, the error of ``engine.rebuild`` (defined here, below it, so
 that both modules share it).
 """
 

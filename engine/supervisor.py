@@ -25,12 +25,12 @@ Contract.
   :meth:`injector` and drained, so ring[in] keeps one writer at a time) starts the gateway
   process, which becomes the single writer of ring[in]; the watchdog watches it like a stage.
   :meth:`stop_gateway` stops it first on the way down, so nothing enters a draining host.
-* Restart: ``state`` (``engine.restart.prepare_start``) is handed to the stage factories that
+* Restart: ``state`` (``engine.start_point.prepare_start``) is handed to the stage factories that
   restore from it; ``spec.base_seq`` says which seq it covers.
 * The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
   (in a fused topology: the core, as the risk part and the one matcher part) write their parts
   when they close; after a clean ``close()`` (no failure), :meth:`live_state`
-  merges them (``engine.stages.restore.merge_parts``) into ``(last_seq, state bytes)``: the
+  merges them (``engine.stages.state_parts.merge_parts``) into ``(last_seq, state bytes)``: the
   host's in-memory state, for comparison with an offline rebuild of its journal.
 """
 
@@ -47,7 +47,7 @@ from engine.config import HostConfig
 from engine.gateway.process import GatewayProcess
 from engine.journal_format import journal_dir
 from engine.stages.injector import Injector
-from engine.stages.restore import merge_parts
+from engine.stages.state_parts import merge_parts
 from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
 from journal import JournalError, lock_directory
 

@@ -28,11 +28,11 @@ ring[in] slots). Names are ``<prefix>in``, ``<prefix>risk``, ``<prefix>out<k>`` 
 
 Start and restart (:func:`prepare_start`). On a data directory without a journal the host
 starts empty at seq 0. Otherwise the journal is opened once to recover it (torn tail truncated
-and synced), ``engine.recovery.rebuild`` replays the newest snapshot + journal tail into an
+and synced), ``engine.rebuild.rebuild`` replays the newest snapshot + journal tail into an
 ``Exchange(W)`` (W from the journal header; a different configured W is refused), and the spec
 gets ``base_seq`` = its last seq. The ``Exchange.snapshot()`` bytes are the ``state`` handed to
 the stage factories: risk and matcher stages decode and keep their part
-(``engine.stages.restore``; matcher parts split by the *current* shard count), the snapshotter
+(``engine.stages.state_parts``; matcher parts split by the *current* shard count), the snapshotter
 restores it whole, the journaler continues at base_seq + 1 and ring[in] slot 0 is that seq.
 
 Two runners execute the same stage objects: :class:`InProcessRunner` (one thread polls every
@@ -65,10 +65,10 @@ from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
 from engine.stages.publisher import ExecRouter, PublisherAgent
-from engine.stages.restore import exchange_part, matcher_part, risk_part
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.stages.snapshotter import SnapshotterAgent
+from engine.stages.state_parts import exchange_part, matcher_part, risk_part
 from journal import JournalWriter, SyncPolicy
 
 

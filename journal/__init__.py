@@ -14,9 +14,9 @@ The byte layout is described in ``journal.layout``.
 """
 
 from journal.errors import JournalCorruption, JournalError, JournalFormatError, SequenceError
+from journal.integrity import Damage, RecoveryReport, VerifyReport, recover, verify
 from journal.policy import SyncPolicy
 from journal.reader import JournalReader
-from journal.recovery import Damage, RecoveryReport, VerifyReport, recover, verify
 from journal.snapshot import LoadResult, Snapshot, SnapshotStore
 from journal.writer import JournalWriter, lock_directory
 

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from journal.errors import JournalCorruption, JournalFormatError
+from journal.integrity import Damage, classify_damage
 from journal.layout import FILE_HEADER_SIZE, INDEX_ENTRY, decode_file_header, index_name
-from journal.recovery import Damage, classify_damage
 from journal.scan import (
     WalkEnd,
     count_torn_records,

@@ -16,6 +16,7 @@ from pathlib import Path
 import xxhash
 
 from journal.errors import JournalFormatError
+from journal.integrity import fsync_directory, make_directory
 from journal.layout import (
     MAX_SEQ,
     SNAPSHOT_HEADER,
@@ -26,7 +27,6 @@ from journal.layout import (
     SNAPSHOT_VERSION,
     snapshot_name,
 )
-from journal.recovery import fsync_directory, make_directory
 
 _TEMP_PREFIX = ".snapshot-"
 _TEMP_SUFFIX = ".tmp"

@@ -37,6 +37,7 @@ import numpy.typing as npt
 import xxhash
 
 from journal.errors import JournalError, SequenceError
+from journal.integrity import RecoveryReport, fsync_directory, make_directory, recover
 from journal.layout import (
     CHECKSUM_FIELD,
     CHECKSUM_OFFSET,
@@ -54,7 +55,6 @@ from journal.layout import (
     segment_name,
 )
 from journal.policy import SyncKind, SyncPolicy
-from journal.recovery import RecoveryReport, fsync_directory, make_directory, recover
 
 Buffer = bytes | bytearray | memoryview
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024

@@ -4,7 +4,7 @@ The parent process journals ``standard_book_workload(--commands)`` (setup + time
 host user header with ``--window``) once into a temp data directory, which the workers reuse
 and the parent removes at the end. Every figure is per command, so commands/s = 1 / value.
 
-* replay_from_start: ``engine.recovery.rebuild(from_start=True)`` (read, verify, decode,
+* replay_from_start: ``engine.rebuild.rebuild(from_start=True)`` (read, verify, decode,
   ``Exchange.submit``, output digest): what ``sequex replay --from-start`` does.
 * replay_no_digest: the same without encoding the events (host start-up recovery).
 * replay_ingest: read + verify + decode only (``CommandBatchReader`` + ``decode_many``), i.e.
@@ -25,8 +25,8 @@ from pathlib import Path
 import pyperf
 
 from engine.journal_format import RECORD_COMMAND, encode_commands, encode_user_header, journal_dir
+from engine.rebuild import CommandBatchReader, rebuild
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.recovery import CommandBatchReader, rebuild
 from journal import JournalWriter, SyncPolicy
 from tools.workload import standard_book_workload
 

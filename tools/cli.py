@@ -28,13 +28,13 @@ def version_line() -> str:
     """``sequex 0.1.0, compiled (Cython 3.x, N modules)``: which build this process runs."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from engine import build
+    from engine import native
 
     try:
         release = version("sequex")
     except PackageNotFoundError:
         release = "(not installed)"
-    return f"sequex {release}, {build.describe()}"
+    return f"sequex {release}, {native.describe()}"
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """`sequex replay DATA_DIR [--from-start] [--snapshot]`: rebuild the state from snapshot + journal.
 
 Loads the newest usable snapshot of ``DATA_DIR/snapshots`` (none with ``--from-start``), replays
-the commands of ``DATA_DIR/journal`` after it (see :mod:`engine.recovery`) and prints one
+the commands of ``DATA_DIR/journal`` after it (see :mod:`engine.rebuild`) and prints one
 ``key value`` pair a line: ``state_hash`` (16 hex digits), ``digest`` (of the replayed
 commands' events: the tail after the snapshot, or with ``--from-start`` the whole stream, equal
 to what ``sequex simulate`` prints for the same commands), ``commands``, ``events``,
@@ -102,7 +102,7 @@ def _writer_lock(directory: Path) -> int:
 
 
 def _replay(args: argparse.Namespace, data_dir: Path) -> int:
-    from engine.recovery import NoJournalError, RecoveryError, rebuild, take_snapshot
+    from engine.rebuild import NoJournalError, RecoveryError, rebuild, take_snapshot
     from journal import JournalCorruption, JournalError
 
     started = time.perf_counter()

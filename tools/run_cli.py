@@ -3,13 +3,13 @@
 On a fresh data directory the configured setup (symbols, STP modes, deposits; see
 ``engine.config.setup_commands``) is injected first through ring[in], so admin goes through the
 same sequenced, journaled stream as trading. On a data directory that holds a journal the host
-recovers instead (``engine.restart.prepare_start``: newest snapshot + journal tail, W from the
+recovers instead (``engine.start_point.prepare_start``: newest snapshot + journal tail, W from the
 journal header; a configured feedback_window that differs is refused with exit code 2), prints
 ``state_hash`` (equal to what ``sequex replay DATA_DIR`` prints) and continues the sequence. The
 setup is never injected twice: a journal holding all of it (or trading after it) gets none of
 it again; a first run that stopped part-way through its setup (the journal holds a strict
 prefix of it, maybe none) gets the rest, after checking that the journaled part is exactly the
-configured setup's beginning (``engine.restart.pending_setup``; a configuration edited since is
+configured setup's beginning (``engine.start_point.pending_setup``; a configuration edited since is
 refused with exit code 2). A snapshotter process writes a snapshot every ``[journal]
 snapshot_every`` commands and one at shutdown, given ``--snapshot-grace`` seconds (default 10)
 to catch up with the journal and write it; cut short (killed), it leaves no snapshot file, only
@@ -17,7 +17,7 @@ the earlier ones, and the next start replays a longer tail (a warning says so); 
 SIGINT/SIGTERM while stopping skips the wait for it at once.
 SIGINT/SIGTERM drain (stop injecting, let the rings empty) and stop cleanly with exit code 0,
 printing ``live_state_hash`` and ``last_seq``: the hash of the stages' own state at the stop
-(see ``engine.stages.restore.live_state``; with W = 1 it equals ``sequex replay``'s
+(see ``engine.stages.state_parts.live_state``; with W = 1 it equals ``sequex replay``'s
 state_hash). A stage that dies stops everything with exit
 code 1, naming it; damaged or inconsistent data refuses to start with exit code 1.
 
@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
     from engine.config import setup_commands
-    from engine.recovery import RecoveryError
-    from engine.restart import (
+    from engine.rebuild import RecoveryError
+    from engine.start_point import (
         SetupMismatchError,
         WindowMismatchError,
         mark_setup_complete,
@@ -219,7 +219,7 @@ def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
 
 
 def _print_live_state(supervisor: Any) -> None:
-    from engine.stages.restore import StateMismatch, state_hash
+    from engine.stages.state_parts import StateMismatch, state_hash
 
     try:
         last_seq, state = supervisor.live_state()

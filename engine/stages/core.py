@@ -27,7 +27,7 @@ byte-identical to the in-process Exchange and to the sharded pipeline for the sa
 
 Restart: ``exchange`` is the recovered ``Exchange`` at ``base_seq`` (``Exchange.restore``). With
 ``report_paths`` the stage writes, when it closes, its live state (normalised, as
-``engine.stages.restore.exchange_live_state``) to each of them: the supervisor merges a "risk"
+``engine.stages.state_parts.exchange_live_state``) to each of them: the supervisor merges a "risk"
 part and one "matcher0" part with ``merge_parts``, and the whole state is a valid value of both.
 """
 
@@ -41,8 +41,8 @@ from engine.domain.types import Command
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.outbox import EventOutbox
-from engine.stages.restore import exchange_live_state, write_atomic
 from engine.stages.slots import RISK_SLOT_SIZE, TARGET_OFFSET
+from engine.stages.state_parts import exchange_live_state, write_atomic
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 

@@ -11,7 +11,7 @@ flushed into ring[out_k] as space allows; the consumer sequence advances to the 
 whose events are all out. When ring[out_k] is full the stage signals ring[risk] and ring[in]
 (the boards its consumers park on) so that they wake and drain it, and then parks on ring[out_k].
 
-Restart: ``matcher`` is this shard's part of the recovered state (``engine.stages.restore``)
+Restart: ``matcher`` is this shard's part of the recovered state (``engine.stages.state_parts``)
 at ``base_seq``. With ``report_path`` the stage writes, when it closes, its part of the live
 state (its books, through the last command it handled) for the supervisor to merge.
 """
@@ -40,8 +40,8 @@ from engine.domain.types import (
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.outbox import EventOutbox
-from engine.stages.restore import live_state, write_atomic
 from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
+from engine.stages.state_parts import live_state, write_atomic
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 

@@ -21,11 +21,11 @@ working on what was just published (no deadlock), and ``wait`` parks on ring[ris
 consumers (the matchers, the publisher) signal it. Events with seq > N - W that were already
 read stay buffered. Outputs depend on W only, never on shards, ring sizes or batch sizes.
 
-Restart (``restored``, see ``engine.stages.restore``): the stage starts from the recovered
+Restart (``restored``, see ``engine.stages.state_parts``): the stage starts from the recovered
 ``RiskStage`` at ``base_seq`` with the recovered pending feedback already in ``_ready``; those
 events (seq_no <= base_seq) are applied by the same rule as live ones, before the first command
 N with N - W >= their seq_no, exactly when ``Exchange`` would. With ``report_path`` the stage
-writes, when it closes, its part of :func:`engine.stages.restore.live_state` (after one last
+writes, when it closes, its part of :func:`engine.stages.state_parts.live_state` (after one last
 drain of the out rings): the supervisor merges it with the matchers' parts after a clean stop.
 """
 
@@ -60,7 +60,6 @@ from engine.domain.types import (
 from engine.event_records import EVENT_CLASSES
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.event_codec import ENCODERS, FastEventDecoder
-from engine.stages.restore import RiskPart, live_state, write_atomic
 from engine.stages.slots import (
     CAP_OFFSET,
     EVENT_OFFSET,
@@ -71,6 +70,7 @@ from engine.stages.slots import (
     TARGET_OFFSET,
     ShardMap,
 )
+from engine.stages.state_parts import RiskPart, live_state, write_atomic
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 

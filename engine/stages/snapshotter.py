@@ -34,8 +34,8 @@ from disruptor import AlertException, RingBuffer
 from engine.command_batches import FRAME, checksums_match
 from engine.domain.exchange import Exchange
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
+from engine.rebuild import take_snapshot
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.recovery import take_snapshot
 from engine.stages.waiting import Halt as HaltFlag
 from journal import JournalReader
 from journal.layout import FILE_HEADER_SIZE

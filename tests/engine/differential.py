@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 
 import xxhash
 
-from engine import build
+from engine import native
 from engine.canonical import encode_event_line
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command
@@ -72,8 +72,8 @@ def summarise(commands: Iterable[Command], window: int, total: int) -> dict[str,
     blocks.append(digest.hexdigest())
     ex.check_invariants()
     return {
-        "build": build.describe(),
-        "compiled": build.is_compiled(),
+        "build": native.describe(),
+        "compiled": native.is_compiled(),
         "commands": n,
         "events": events,
         "blocks": blocks,

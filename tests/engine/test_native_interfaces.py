@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import build
+from engine import native
 from engine.domain import hot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,12 +61,12 @@ def _compatible(c_type: str, annotation: str) -> bool:
 
 
 def _modules_with_pxd() -> list[str]:
-    return [m for m in build.COMPILED_MODULES if len(build.source_paths(m, ROOT)) == 2]
+    return [m for m in native.COMPILED_MODULES if len(native.source_paths(m, ROOT)) == 2]
 
 
 @pytest.mark.parametrize("module", _modules_with_pxd())
 def test_the_pxd_declares_what_the_py_annotates(module: str) -> None:
-    py, pxd = build.source_paths(module, ROOT)
+    py, pxd = native.source_paths(module, ROOT)
     declared = _pxd_classes(pxd.read_text())
     annotated = _py_classes(ast.parse(py.read_text()))
     for name, fields in declared.items():
@@ -79,7 +79,7 @@ def test_the_pxd_declares_what_the_py_annotates(module: str) -> None:
 
 @pytest.mark.parametrize("module", _modules_with_pxd())
 def test_module_level_c_constants_are_defined_in_the_py(module: str) -> None:
-    py, pxd = build.source_paths(module, ROOT)
+    py, pxd = native.source_paths(module, ROOT)
     names = re.findall(r"^cdef long long (\w+(?:, \w+)*)$", pxd.read_text(), re.M)
     declared = {n for group in names for n in group.split(", ")}
     tree = ast.parse(py.read_text())
@@ -102,5 +102,5 @@ def test_hot_constants_agree_between_pxd_and_py() -> None:
 
 
 def test_every_compiled_module_is_built_from_an_existing_source() -> None:
-    for module in build.COMPILED_MODULES:
-        assert build.source_paths(module, ROOT)[0].exists(), module
+    for module in native.COMPILED_MODULES:
+        assert native.source_paths(module, ROOT)[0].exists(), module

@@ -41,8 +41,8 @@ from engine.journal_format import (
     encode_user_header,
     journal_dir,
 )
+from engine.rebuild import rebuild, take_snapshot
 from engine.records import RECORD_SIZE
-from engine.recovery import rebuild, take_snapshot
 from journal import JournalWriter, SyncPolicy
 from tools.cli import main
 

@@ -20,9 +20,9 @@ from engine.domain.exchange import Exchange
 from engine.gateway.exec_ring import create_exec_ring
 from engine.gateway.server import GatewayServer, journaled_ts
 from engine.journal_format import encode_user_header, journal_dir
+from engine.rebuild import RecoveryError, read_window, take_snapshot
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.recovery import RecoveryError, read_window, take_snapshot
-from engine.restart import prepare_start
+from engine.start_point import prepare_start
 from engine.topology import TopologySpec
 from journal import JournalError, JournalWriter
 from journal.layout import segment_name

@@ -23,7 +23,7 @@ from engine.domain.exchange import Exchange
 from engine.domain.types import Command
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
 from engine.stages.injector import Injector, encode_records
-from engine.stages.restore import exchange_live_state, state_hash
+from engine.stages.state_parts import exchange_live_state, state_hash
 from engine.topology import TopologySpec
 from journal import JournalReader
 from journal.layout import FILE_HEADER_SIZE
@@ -78,7 +78,7 @@ def feed(
 
 def host_main(scenario_json: str, prefix: str, data_dir: str, events_path: str) -> None:
     """The host the test kills: recover or start fresh, feed the workload, then idle."""
-    from engine.restart import prepare_start
+    from engine.start_point import prepare_start
     from engine.supervisor import Supervisor
 
     scenario = Scenario(**json.loads(scenario_json))

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from disruptor import AlertException
-from engine.recovery import rebuild
-from engine.restart import prepare_start
-from engine.stages.restore import state_hash
+from engine.rebuild import rebuild
+from engine.stages.state_parts import state_hash
+from engine.start_point import prepare_start
 from engine.supervisor import Supervisor
 from tests.integration.crash_support import (
     Scenario,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from engine.domain.types import Command
-from engine.recovery import rebuild
-from engine.restart import prepare_start
+from engine.rebuild import rebuild
 from engine.stages.injector import encode_records
-from engine.stages.restore import exchange_live_state, merge_parts, state_hash
+from engine.stages.state_parts import exchange_live_state, merge_parts, state_hash
+from engine.start_point import prepare_start
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec, in_process
 from tests.integration.conftest import run_host

@@ -1,5 +1,5 @@
 """A journal with missing seqs (segments deleted by hand, a record missing) is refused by
-``engine.recovery.rebuild``, naming the expected and the found seq and where the found one is:
+``engine.rebuild.rebuild``, naming the expected and the found seq and where the found one is:
 never a silently wrong state."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from engine.journal_format import (
     encode_user_header,
     journal_dir,
 )
-from engine.recovery import RecoveryError, rebuild, take_snapshot
-from engine.restart import prepare_start
+from engine.rebuild import RecoveryError, rebuild, take_snapshot
+from engine.start_point import prepare_start
 from engine.topology import TopologySpec
 from journal import JournalReader, JournalWriter
 from journal.layout import FILE_HEADER_SIZE, index_name

@@ -1,5 +1,5 @@
 """A host that died part-way through its configured setup: the restart injects the rest of it,
-after checking the journaled part against the configuration (``engine.restart.pending_setup``),
+after checking the journaled part against the configuration (``engine.start_point.pending_setup``),
 and `sequex run` ends up exactly where an uninterrupted first run does."""
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ import pytest
 from engine.config import load_config, parse_config, setup_commands
 from engine.domain.types import CASH, Command, Deposit, NewOrder, OrderType, Side, TimeInForce
 from engine.journal_format import journal_dir
-from engine.restart import SETUP_COMPLETE, SetupMismatchError, mark_setup_complete, prepare_start
+from engine.start_point import (
+    SETUP_COMPLETE,
+    SetupMismatchError,
+    mark_setup_complete,
+    prepare_start,
+)
 from engine.topology import TopologySpec
 from tests.engine.test_replay_equivalence import write_journal
 from tests.integration.test_restart_cli import ROOT, _config, _run_until_up_then_stop

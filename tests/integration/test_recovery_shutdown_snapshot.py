@@ -16,9 +16,9 @@ import pytest
 
 from engine.domain.exchange import Exchange
 from engine.journal_format import snapshot_dir
-from engine.recovery import rebuild, take_snapshot
-from engine.restart import prepare_start
+from engine.rebuild import rebuild, take_snapshot
 from engine.stages.injector import encode_records
+from engine.start_point import prepare_start
 from engine.supervisor import SNAPSHOTTER, Supervisor
 from engine.topology import TopologySpec
 from journal import SnapshotStore
@@ -38,7 +38,7 @@ WRITER = """
 import os, signal, sys
 import journal.snapshot
 from engine.domain.exchange import Exchange
-from engine.recovery import take_snapshot
+from engine.rebuild import take_snapshot
 from tests.engine.test_replay_equivalence import generate_commands
 
 point, data_dir, upto = sys.argv[1], sys.argv[2], int(sys.argv[3])

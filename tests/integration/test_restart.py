@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.recovery import rebuild
-from engine.restart import WindowMismatchError, prepare_start
+from engine.rebuild import rebuild
 from engine.stages.injector import encode_records
-from engine.stages.restore import exchange_live_state, merge_parts, state_hash
 from engine.stages.snapshotter import SnapshotterAgent
+from engine.stages.state_parts import exchange_live_state, merge_parts, state_hash
+from engine.start_point import WindowMismatchError, prepare_start
 from engine.topology import TopologySpec, in_process
 from tests.integration.crash_support import replay, tail_digest
 from tests.integration.streams import mixed_stream

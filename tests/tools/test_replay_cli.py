@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.journal_format import journal_dir, snapshot_dir
-from engine.recovery import take_snapshot
+from engine.rebuild import take_snapshot
 from journal.layout import FILE_HEADER_SIZE
 from tests.engine.test_replay_equivalence import (
     generate_commands,

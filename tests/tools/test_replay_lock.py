@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import engine.recovery
+import engine.rebuild
 from engine.journal_format import encode_user_header, journal_dir, snapshot_dir
 from journal import JournalError, JournalWriter, SnapshotStore
 from tests.engine.test_replay_equivalence import generate_commands, write_journal
@@ -77,7 +77,7 @@ def test_snapshot_holds_the_writer_lock_while_it_writes_and_releases_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_journal(tmp_path, COMMANDS, WINDOW)
-    original = engine.recovery.take_snapshot
+    original = engine.rebuild.take_snapshot
     tried: list[str] = []
 
     def take_snapshot_while_a_host_starts(*args: object, **kwargs: object) -> Path:
@@ -87,7 +87,7 @@ def test_snapshot_holds_the_writer_lock_while_it_writes_and_releases_it(
         tried.append("refused")
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine.recovery, "take_snapshot", take_snapshot_while_a_host_starts)
+    monkeypatch.setattr(engine.rebuild, "take_snapshot", take_snapshot_while_a_host_starts)
     assert main(["replay", str(tmp_path), "--snapshot"]) == 0
     assert tried == ["refused"]
     assert "snapshot_written" in capsys.readouterr().out

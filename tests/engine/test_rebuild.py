@@ -20,8 +20,8 @@ from engine.journal_format import (
     journal_dir,
     snapshot_dir,
 )
+from engine.rebuild import NoJournalError, RecoveryError, rebuild, take_snapshot
 from engine.records import RECORD_SIZE, encode_command
-from engine.recovery import NoJournalError, RecoveryError, rebuild, take_snapshot
 from journal import JournalCorruption, JournalWriter, SnapshotStore, SyncPolicy
 from journal.layout import FILE_HEADER_SIZE
 from tests.engine.test_replay_equivalence import (
@@ -243,7 +243,7 @@ def test_progress_reports_each_batch_and_digest_can_be_skipped(data_dir: Path) -
 def test_a_healthy_journal_is_read_on_the_bulk_path_only(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from engine.recovery import CommandBatchReader
+    from engine.rebuild import CommandBatchReader
 
     def refuse(self: CommandBatchReader, from_seq: int) -> None:
         raise AssertionError(f"fell back to the record-by-record reader at seq {from_seq}")

@@ -1,4 +1,4 @@
-"""Torn-tail recovery (modifies files) and verification (read-only) of a journal directory.
+"""Journal integrity: torn-tail recovery (modifies files) and verification (read-only).
 
 What "tail" means: damage in the last segment file after which no valid record follows, which
 is what a crash in the middle of a write leaves. Damage in a segment that any later segment file

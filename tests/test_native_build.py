@@ -8,15 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine import build
+from engine import native
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(pure: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != build.PURE_ENV}
+    env = {k: v for k, v in os.environ.items() if k != native.PURE_ENV}
     if pure:
-        env[build.PURE_ENV] = "1"
+        env[native.PURE_ENV] = "1"
     return env
 
 
@@ -31,7 +31,7 @@ def _python(code: str, pure: bool) -> str:
 def test_the_installed_build_is_the_compiled_one() -> None:
     """CI runs the compiled build: `make test` installs it, and nothing may fall back."""
     out = _python(
-        "import engine.domain.book as b, engine.build as e; print(e.is_compiled(), b.__file__)",
+        "import engine.domain.book as b, engine.native as e; print(e.is_compiled(), b.__file__)",
         False,
     )
     compiled, path = out.split()
@@ -41,7 +41,7 @@ def test_the_installed_build_is_the_compiled_one() -> None:
 
 def test_sequex_pure_runs_the_same_sources_uncompiled() -> None:
     code = (
-        "import engine.domain.matcher as m, engine.build as e; print(e.is_compiled(), m.__file__)"
+        "import engine.domain.matcher as m, engine.native as e; print(e.is_compiled(), m.__file__)"
     )
     compiled, path = _python(code, True).split()
     assert compiled == "False"
@@ -70,25 +70,25 @@ def _copy_tree(tmp_path: Path) -> Path:
 
 def test_a_source_edited_after_the_build_is_reported_stale(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
-    assert build.build_state(root, {}) == "compiled"
+    assert native.build_state(root, {}) == "compiled"
     source = root / "engine" / "domain" / "matcher.py"
     source.write_text(source.read_text() + "\n# edited\n")
-    assert build.build_state(root, {}) == "stale:engine.domain.matcher"
-    assert build.build_state(root, {build.PURE_ENV: "1"}) == "pure-requested"
+    assert native.build_state(root, {}) == "stale:engine.domain.matcher"
+    assert native.build_state(root, {native.PURE_ENV: "1"}) == "pure-requested"
 
 
 def test_a_pxd_edited_after_the_build_is_reported_stale(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
     pxd = root / "engine" / "domain" / "book.pxd"
     pxd.write_text(pxd.read_text() + "\n")
-    assert build.build_state(root, {}) == "stale:engine.domain.book"
+    assert native.build_state(root, {}) == "stale:engine.domain.book"
 
 
 def test_a_tree_without_extension_modules_is_not_built(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
     for so in (root / "engine").rglob("*.so"):
         so.unlink()
-    assert build.build_state(root, {}) == "not-built"
+    assert native.build_state(root, {}) == "not-built"
 
 
 def test_a_stale_build_refuses_to_import_with_a_way_out(tmp_path: Path) -> None:

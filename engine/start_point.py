@@ -36,8 +36,8 @@ from typing import NoReturn
 
 from engine.domain.types import Command
 from engine.journal_format import RECORD_COMMAND, encode_user_header, journal_dir, snapshot_dir
+from engine.rebuild import NoJournalError, RecoveryError, read_window, rebuild
 from engine.records import RECORD_SIZE, CommandDecoder
-from engine.recovery import NoJournalError, RecoveryError, read_window, rebuild
 from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
 from journal import JournalReader, JournalWriter, SnapshotStore
@@ -79,7 +79,7 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
     docstring); ``setup`` is the configured setup (seq_nos 1..n, ts 0). WindowMismatchError when
     the configured feedback window differs from the journal's, SetupMismatchError when the
     journal holds a strict prefix of a setup other than ``setup``; the errors of
-    ``engine.recovery.rebuild`` (damage, gaps, mismatched snapshots) pass through."""
+    ``engine.rebuild.rebuild`` (damage, gaps, mismatched snapshots) pass through."""
     directory = journal_dir(spec.data_dir)
     if not any(directory.glob("*.log")):
         _refuse_orphan_snapshots(spec.data_dir)

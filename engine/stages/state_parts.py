@@ -1,6 +1,6 @@
 """Splitting a recovered exchange state among the stages, and putting their states back together.
 
-Recovery rebuilds one ``Exchange`` (``engine.recovery.rebuild``); the pipeline holds that state in
+Recovery rebuilds one ``Exchange`` (``engine.rebuild.rebuild``); the pipeline holds that state in
 parts. The bytes of ``Exchange.snapshot()`` cross the process boundary (a spawn argument), never
 live objects, and each stage decodes them with ``engine.domain.codec.decode_state`` and keeps:
 
