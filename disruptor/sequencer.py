@@ -74,7 +74,10 @@ class SingleProducerSequencer:
                 gate = self._strategy.wait_for(
                     wrap_point, self._gating[0], self._gating[1:], self._alert
                 )
-            self._cached_gate = gate
+            # Never cache past our own position (as the Disruptor does): a gating sequence
+            # that is ahead of the producer (a reader that stood aside) must not let it claim
+            # more than one capacity without looking again.
+            self._cached_gate = min(gate, claimed)
         self._next = claimed
         return claimed
 
@@ -85,7 +88,7 @@ class SingleProducerSequencer:
         claimed = self._next + n
         wrap_point = claimed - self._capacity
         if wrap_point > self._cached_gate and self._gating:
-            self._cached_gate = self._min_gate()
+            self._cached_gate = min(self._min_gate(), claimed)
             if wrap_point > self._cached_gate:
                 return None
         self._next = claimed

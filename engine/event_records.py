@@ -130,6 +130,8 @@ def encode_event_into(
 ) -> None:
     """Write ``event`` of command ``seq_no`` at ``buffer[offset:offset + EVENT_RECORD_SIZE]``."""
     cls = type(event)
+    if cls not in _KIND_OF:
+        raise RecordError(f"{cls.__name__} is not an event")
     values: list[Any] = list(_EMPTY)
     values[_KIND] = _KIND_OF[cls]
     values[_SUB] = sub_seq
@@ -141,7 +143,10 @@ def encode_event_into(
                 raise RecordError(f"Rejected text {value!r} is not the text of its reason")
             continue
         if slot in _TEXT_LIMITS:
-            raw = value.encode("ascii")
+            try:
+                raw = value.encode("ascii")
+            except (UnicodeEncodeError, AttributeError):
+                raise RecordError(f"{cls.__name__}: {value!r} is not ASCII text") from None
             if len(raw) > _TEXT_LIMITS[slot]:
                 raise RecordError(f"{cls.__name__}: {value!r} is longer than {_TEXT_LIMITS[slot]}")
             values[slot] = raw

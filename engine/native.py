@@ -45,6 +45,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.domain.risk",
     "engine.domain.matcher",
     "engine.domain.exchange",
+    "engine.text_cache",
+    "engine.command_reader",
+    "engine.event_codec",
 )
 
 #: The environment switch that runs the same sources uncompiled.

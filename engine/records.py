@@ -59,6 +59,9 @@ from engine.domain.types import (
 RECORD_SIZE: Final = 128
 RECORD = struct.Struct("<BBBBBxxxqqqqqq16s16s8s20sI8x")
 assert RECORD.size == RECORD_SIZE
+#: Where ts (i64) and origin (u32) are, for stages that read them straight from the slots.
+TS_OFFSET: Final = 16
+ORIGIN_OFFSET: Final = 116
 
 FIRM_MAX: Final = 16
 ACCOUNT_MAX: Final = 16

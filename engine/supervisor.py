@@ -10,7 +10,8 @@ Contract.
   (:attr:`failure`), alerts every ring (every blocked wait, including an injector blocked on a
   full ring[in] in this process, raises ``AlertException``) and sets :attr:`stopped`. ``close()``
   then stops the others; :meth:`raise_if_failed` raises ``AgentCrashed`` naming the stage.
-* ``drain(timeout)`` waits until the publisher has published every command injected so far;
+* ``drain(timeout)`` waits until the events of every command injected so far are in
+  ring[events] (its watermark) and every running reader of ring[events] has taken them;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
   period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
 * Shutdown snapshot: on the alert the snapshotter catches up with the durable journal and
@@ -23,8 +24,11 @@ Contract.
   is refused as while the host ran.
 * Gateway: with ``spec.gateway``, :meth:`start_gateway` (after any setup was injected through
   :meth:`injector` and drained, so ring[in] keeps one writer at a time) starts the gateway
-  process, which becomes the single writer of ring[in]; the watchdog watches it like a stage.
-  :meth:`stop_gateway` stops it first on the way down, so nothing enters a draining host.
+  process, which becomes the single writer of ring[in] and a reader of ring[events] (its row
+  in ``engine.topology.STAGES``); the watchdog watches it like a stage. :meth:`stop_gateway`
+  stops it first on the way down, so nothing enters a draining host. While the gateway is not
+  running, the watchdog stands in for it on ring[events] (``engine.topology.stand_in``), so
+  its place never holds the producer back.
 * Restart: ``state`` (``engine.start_point.prepare_start``) is handed to the stage factories that
   restore from it; ``spec.base_seq`` says which seq it covers.
 * The live state at a clean stop: with ``spec.report_dir`` set, the risk stage and every matcher
@@ -48,7 +52,14 @@ from engine.gateway.process import GatewayProcess
 from engine.journal_format import journal_dir
 from engine.stages.injector import Injector
 from engine.stages.state_parts import merge_parts
-from engine.topology import Rings, TopologySpec, create_rings, published_seq_no, stage_factory
+from engine.topology import (
+    Rings,
+    TopologySpec,
+    events_read,
+    published_seq_no,
+    stage_factory,
+    stand_in,
+)
 from journal import JournalError, lock_directory
 
 #: The stage name of the snapshotter (``TopologySpec.stage_names``).
@@ -75,6 +86,10 @@ class Supervisor:
         self._watchdog: threading.Thread | None = None
         #: set by cut_snapshot_grace(): stop waiting for the shutdown snapshot
         self._cut = threading.Event()
+        #: readers not running now (the gateway before and after it runs): the watchdog
+        #: moves their sequences along (engine.topology.stand_in); the lock orders hand-overs
+        self._away = {p.name for p in spec.wiring().stages.values() if not p.process}
+        self._away_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -82,7 +97,7 @@ class Supervisor:
         cleanup_stale(self.spec.prefix)
         for part in self._part_paths():
             Path(part).unlink(missing_ok=True)  # a previous run's parts must never be merged
-        self.rings = create_rings(self.spec)
+        self.rings = Rings(self.spec)
         try:
             for name in self.spec.stage_names():
                 proc = AgentProcess(
@@ -102,6 +117,9 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._closing:
+            if self.rings is not None:
+                with self._away_lock:
+                    stand_in(self.rings, self._away)
             for proc in list(self.processes):
                 if proc is self.gateway and self._stopping_gateway:
                     continue  # stopped on purpose, on the way down
@@ -116,10 +134,13 @@ class Supervisor:
     def start_gateway(self, config: HostConfig) -> GatewayProcess:
         """Start the gateway: from now on it alone writes ring[in] (no injector after this)."""
         assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
+        with self._away_lock:
+            self._away.discard("gateway")  # from here on the gateway moves its own sequence
         gateway = GatewayProcess(
             config,
-            self.spec.ring_in,
-            self.spec.ring_exec,
+            self.spec.ring_name("in"),
+            self.spec.ring_name("events"),
+            self.spec.wiring().consumer("events", "gateway"),
             self.spec.base_seq,
             max_connections=config.gateway_max_connections,
         )
@@ -133,28 +154,35 @@ class Supervisor:
         if self.gateway is not None and self.gateway.is_alive():
             self._stopping_gateway = True
             self.gateway.stop(timeout)
+        if self.gateway is not None and not self.gateway.is_alive():
+            with self._away_lock:
+                self._away.add("gateway")  # gone: stand in again, so nothing waits on it
 
     def injector(self, *, stamp_ts: bool = False) -> Injector:
         """The producer of ring[in] (one per host: single writer)."""
         assert self.rings is not None, "start() first"
         assert self.gateway is None, "the gateway is the writer of ring[in] once started"
-        return Injector(self.rings.ring_in, self.spec.base_seq, stamp_ts=stamp_ts)
+        return Injector(self.rings["in"], self.spec.base_seq, stamp_ts=stamp_ts)
 
     def published_seq_no(self) -> int:
         assert self.rings is not None, "start() first"
-        return published_seq_no(self.spec, self.rings.ring_risk)
+        return published_seq_no(self.spec, self.rings["events"])
 
     def injected_seq_no(self) -> int:
         assert self.rings is not None, "start() first"
-        return self.spec.base_seq + self.rings.ring_in.cursor.get() + 1
+        return self.spec.base_seq + self.rings["in"].cursor.get() + 1
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until every injected command is published; False on timeout or failure."""
+        """Wait until the events of every injected command are in ring[events] and every
+        running reader has taken them; False on timeout or failure."""
+        assert self.rings is not None, "start() first"
         target = self.injected_seq_no()
         deadline = time.monotonic() + timeout
-        while self.published_seq_no() < target:
+        while self.published_seq_no() < target or not events_read(self.spec, self.rings["events"]):
             if self.failure is not None or time.monotonic() > deadline:
                 return False
+            with self._away_lock:
+                stand_in(self.rings, self._away)
             time.sleep(0.002)
         return True
 

@@ -2,51 +2,49 @@
 
 ::
 
-    injector/gateway ──► ring[in]  128 B command records; slot s is seq_no = base + s + 1
-                           ├── consumer 0: journaler   append + group commit; its sequence is
-                           │                           published after fdatasync: durable_seq
-                           └── consumer 1: risk stage  barrier on the journaler: durable only
-    risk stage ────────► ring[risk]  256 B: command record (+ target, cap) + its one event;
-                           │         1:1 with ring[in], so a sequence here = "through seq_no"
-                           ├── consumer k: matcher shard k   (k = 0..N-1; xxh3(symbol) % N)
-                           └── consumer N: publisher   (barrier on every matcher = watermark)
-    matcher k ─────────► ring[out_k]  128 B event records stamped (seq_no, sub_seq), published
-                           │          before the matcher's sequence on ring[risk] moves
-                           ├── consumer 0: risk stage  fill feedback, window W (engine.stages.risk)
-                           └── consumer 1: publisher   canonical merge -> digest, exec router
-    fused (``TopologySpec.fused``, one shard): ring[in] -> journaler ∥ core (barrier on the
-                           journaler) -> ring[risk] + ring[out0] -> publisher, unchanged: the
-                           core runs a whole Exchange(W) (``engine.stages.core``) in place of
-                           the risk stage and matcher 0; fewer processes, one codec pass
-    snapshotter (niced, on no ring): follows the journal files up to durable_seq (the
-                           journaler's sequence on ring[in]) into its own Exchange(W) and
-                           writes a snapshot every ``snapshot_every`` commands and at close
+    injector/gateway ──► ring[in]    128 B command records; slot s is seq_no = base + s + 1
+                           ├── journaler   append + group commit; its sequence is durable_seq
+                           └── core | risk (behind the journaler: durable commands only)
 
-Every ring has one writer. Every ring has the same capacity (ring[risk] slots map 1:1 onto
-ring[in] slots). Names are ``<prefix>in``, ``<prefix>risk``, ``<prefix>out<k>`` so that
-``disruptor.cleanup_stale(prefix)`` removes whatever a crashed run left.
+    fused (one core process runs the whole Exchange(W)):
+        core ──────────► ring[events]  the canonical stream: 128 B event records stamped
+                                       (seq_no, sub_seq), with the command's origin and ts
+    sharded (risk stage + one matcher process per shard, xxh3(symbol) % N):
+        risk ──────────► ring[risk]  256 B: command record (+ target, cap) + its one event
+                           ├── matcher k ──► ring[out k] ──┬── risk   (fill feedback, window W)
+                           └── publisher (behind every     └── publisher
+                               matcher: the watermark) ──► ring[events] (merged in seq order)
 
-Start and restart (:func:`prepare_start`). On a data directory without a journal the host
-starts empty at seq 0. Otherwise the journal is opened once to recover it (torn tail truncated
-and synced), ``engine.rebuild.rebuild`` replays the newest snapshot + journal tail into an
-``Exchange(W)`` (W from the journal header; a different configured W is refused), and the spec
-gets ``base_seq`` = its last seq. The ``Exchange.snapshot()`` bytes are the ``state`` handed to
-the stage factories: risk and matcher stages decode and keep their part
-(``engine.stages.state_parts``; matcher parts split by the *current* shard count), the snapshotter
-restores it whole, the journaler continues at base_seq + 1 and ring[in] slot 0 is that seq.
+    ring[events] ──┬── auditor   digest, event file, counts, latency (verification, benches)
+                   └── gateway   execution reports to the firms' sessions (when it serves)
+    snapshotter (niced, on no ring): follows the journal files up to durable_seq
+
+The table :data:`STAGES` is that picture as data (see `engine.wiring`): a new reader of the
+event stream (market data, the reporter) or of ring[in] (a replicator, which the risk and core
+barriers then list in ``after``) is one row. ring[events] reserves consumer slot 0 for its
+producer's *watermark*: the ring[in] sequence through which every command's events are in
+ring[events]; the readers' slots follow. Every ring has one writer and the capacity of
+ring[in] (ring[risk] slots map 1:1 onto ring[in] slots). Ring names are ``<prefix><ring>`` so
+that ``disruptor.cleanup_stale(prefix)`` removes whatever a crashed run left.
+
+The gateway is a reader of ring[events] that the host starts after its setup has drained, not
+with the stages (``process=False`` in its row). Until it runs, and after it stops, its runner
+stands in for it (:func:`stand_in`): it moves the gateway's sequence to the cursor, taking
+nothing (no session can be owed those reports: none is logged in), so the gateway's place
+gates the producer like any reader's and the hand-over needs no coordination.
 
 Two runners execute the same stage objects: :class:`InProcessRunner` (one thread polls every
-stage in turn; for fast deterministic tests) and ``engine.supervisor.Supervisor`` (one OS process
-per stage, blocking waits).
+stage in turn; for fast deterministic tests) and ``engine.supervisor.Supervisor`` (one OS
+process per stage, blocking waits). Start and restart: ``engine.start_point.prepare_start``
+gives the spec its ``base_seq`` and the recovered state each stage restores its part from.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,22 +52,53 @@ import numpy as np
 
 from disruptor import Agent, RingBuffer
 from engine.config import HostConfig
-from engine.domain.types import EXECUTION_REPORTS
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
-from engine.gateway.router import ROUTED_EVENTS, ReportRouter
 from engine.journal_format import encode_user_header, journal_dir
 from engine.records import RECORD_SIZE
+from engine.stages.auditor import AuditorAgent
 from engine.stages.core import CoreAgent
 from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
-from engine.stages.publisher import ExecRouter, PublisherAgent
+from engine.stages.publisher import PublisherAgent
 from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_part, matcher_part, risk_part
+from engine.wiring import Plan, Read, RingDef, StageDef, Wiring, resolve
 from journal import JournalWriter, SyncPolicy
+
+WATERMARK = "watermark"
+
+
+def _fused(spec: Any) -> bool:
+    return bool(spec.fused)
+
+
+def _sharded(spec: Any) -> bool:
+    return not spec.fused
+
+
+RINGS: list[RingDef] = [
+    RingDef("in", RECORD_SIZE),
+    RingDef("risk", RISK_SLOT_SIZE),
+    RingDef("out*", EVENT_RECORD_SIZE),
+    RingDef("events", EVENT_RECORD_SIZE, reserved=(WATERMARK,)),
+]
+
+#: The pipeline: who reads which ring behind whom, who writes what (engine.wiring).
+STAGES: list[StageDef] = [
+    StageDef("journaler", reads=(Read("in"),)),
+    StageDef("core", (Read("in", after=("journaler",)),), ("events",), when=_fused),
+    StageDef("risk", (Read("in", after=("journaler",)), Read("out*")), ("risk",), when=_sharded),
+    StageDef("matcher*", (Read("risk"),), ("out*",), when=_sharded),
+    StageDef(
+        "publisher", (Read("risk", after=("matcher*",)), Read("out*")), ("events",), when=_sharded
+    ),
+    StageDef("auditor", (Read("events"),)),
+    StageDef("gateway", (Read("events"),), when=lambda spec: spec.gateway, process=False),
+    StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
+]
 
 
 @dataclass(frozen=True)
@@ -92,8 +121,8 @@ class TopologySpec:
     pinning: dict[str, int] = field(default_factory=dict)
     snapshot_every: int = 0  # 0: no snapshotter process
     report_dir: str | None = None  # risk/matcher (or core) stages write state parts here at close
-    output_digest: bool = True  # the publisher digests the canonical stream (verification)
-    gateway: bool = False  # an exec ring carries routed reports to the gateway process
+    output_digest: bool = True  # the auditor digests the canonical stream (verification)
+    gateway: bool = False  # the gateway reads ring[events] (started by the host later)
     fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
 
     def __post_init__(self) -> None:
@@ -126,31 +155,15 @@ class TopologySpec:
             values["shards"] = 1  # matcher_shards means nothing to a fused core
         return cls(**values)
 
-    # -- names ------------------------------------------------------------------------------
+    def wiring(self) -> Wiring:
+        return resolve(RINGS, STAGES, self, self.shards)
 
-    @property
-    def ring_in(self) -> str:
-        return f"{self.prefix}in"
-
-    @property
-    def ring_risk(self) -> str:
-        return f"{self.prefix}risk"
-
-    def ring_out(self, shard: int) -> str:
-        return f"{self.prefix}out{shard}"
-
-    @property
-    def ring_exec(self) -> str:
-        return f"{self.prefix}exec"
+    def ring_name(self, ring: str) -> str:
+        return f"{self.prefix}{ring}"
 
     def stage_names(self) -> list[str]:
-        """Stages in start order (downstream first, so nothing waits on a missing peer)."""
-        if self.fused:
-            names = ["publisher", "core", "journaler"]
-        else:
-            names = ["publisher", *(f"matcher{k}" for k in range(self.shards)), "risk"]
-            names.append("journaler")
-        return (["snapshotter"] if self.snapshot_every > 0 else []) + names
+        """The stages run as processes, downstream first (nothing waits on a missing peer)."""
+        return [p.name for p in reversed(self.wiring().stages.values()) if p.process]
 
     def report_path(self, stage: str) -> str | None:
         """Where ``stage`` writes its part of the live state at close (None: it does not)."""
@@ -159,18 +172,26 @@ class TopologySpec:
         return str(Path(self.report_dir) / f"{stage}.state")
 
 
-@dataclass
 class Rings:
     """The owner handles of every ring of a topology (close() unlinks them)."""
 
-    ring_in: RingBuffer
-    ring_risk: RingBuffer
-    outs: list[RingBuffer]
-    ring_exec: RingBuffer | None = None
+    def __init__(self, spec: TopologySpec) -> None:
+        self.wiring = spec.wiring()
+        self.by_name: dict[str, RingBuffer] = {}
+        try:
+            for name, plan in self.wiring.rings.items():
+                self.by_name[name] = RingBuffer.create(
+                    spec.ring_name(name), spec.capacity, plan.slot_size, plan.consumers
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def __getitem__(self, ring: str) -> RingBuffer:
+        return self.by_name[ring]
 
     def all(self) -> list[RingBuffer]:
-        extra = [] if self.ring_exec is None else [self.ring_exec]
-        return [self.ring_in, self.ring_risk, *self.outs, *extra]
+        return list(self.by_name.values())
 
     def alert(self) -> None:
         for ring in self.all():
@@ -179,26 +200,7 @@ class Rings:
     def close(self) -> None:
         for ring in self.all():
             ring.close()
-
-
-def create_rings(spec: TopologySpec) -> Rings:
-    """Create every ring of ``spec`` (this process owns them)."""
-    made: list[RingBuffer] = []
-    try:
-        made.append(RingBuffer.create(spec.ring_in, spec.capacity, RECORD_SIZE, 2))
-        made.append(
-            RingBuffer.create(spec.ring_risk, spec.capacity, RISK_SLOT_SIZE, spec.shards + 1)
-        )
-        for k in range(spec.shards):
-            made.append(RingBuffer.create(spec.ring_out(k), spec.capacity, EVENT_RECORD_SIZE, 2))
-        if spec.gateway:
-            made.append(create_exec_ring(spec.ring_exec, spec.capacity))
-    except BaseException:
-        for ring in made:
-            ring.close()
-        raise
-    outs = made[2 : 2 + spec.shards]
-    return Rings(made[0], made[1], outs, made[2 + spec.shards] if spec.gateway else None)
+        self.by_name.clear()
 
 
 def sync_policy(spec: TopologySpec) -> SyncPolicy:
@@ -220,156 +222,242 @@ class Stage(Agent, Protocol):
 #: costs about a quarter of a stage's time. Cycles are rare here, so collect far less often.
 STAGE_GC_THRESHOLD = (20_000, 20, 100)
 
-
 #: Niceness of the snapshotter process: it gets what core time the pipeline leaves.
 SNAPSHOTTER_NICE = 10
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a stage factory gets: the spec, its plan, the wiring, the recovered state."""
+
+    spec: TopologySpec
+    plan: Plan
+    wiring: Wiring
+    state: bytes | None
+    tune: bool
+
+    def attach(self, ring: str) -> RingBuffer:
+        return RingBuffer.attach(self.spec.ring_name(ring))
+
+
+def _journaler(c: Context) -> Stage:
+    spec = c.spec
+    writer = JournalWriter(
+        journal_dir(spec.data_dir),
+        user_header=encode_user_header(spec.feedback_window),
+        policy=sync_policy(spec),
+        segment_bytes=spec.journal_segment_bytes,
+        first_seq=spec.base_seq + 1,
+    )
+    return JournalerStage(c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq)
+
+
+def _core(c: Context) -> Stage:
+    spec = c.spec
+    # The supervisor merges a "risk" part and one "matcher0" part: the core writes both.
+    paths = [spec.report_path(part) for part in ("risk", "matcher0")]
+    exchange = None
+    if c.state is not None:
+        exchange = exchange_part(c.state, spec.feedback_window, spec.base_seq)
+    return CoreAgent(
+        c.attach("in"),
+        c.plan.input("in"),
+        c.attach("events"),
+        c.wiring.gating("events"),
+        spec.feedback_window,
+        spec.base_seq,
+        spec.max_batch,
+        exchange=exchange,
+        report_paths=[p for p in paths if p is not None],
+    )
+
+
+def _risk(c: Context) -> Stage:
+    spec = c.spec
+    restored = None
+    if c.state is not None:
+        restored = risk_part(c.state, spec.feedback_window, spec.base_seq)
+    outs = c.plan.inputs_of("out")
+    return RiskAgent(
+        c.attach("in"),
+        c.plan.input("in"),
+        c.attach("risk"),
+        [c.wiring.consumer("risk", f"matcher{k}") for k in range(spec.shards)],
+        [c.attach(i.ring) for i in outs],
+        [i.consumer for i in outs],
+        spec.feedback_window,
+        spec.base_seq,
+        spec.max_batch,
+        restored=restored,
+        report_path=spec.report_path(c.plan.name),
+    )
+
+
+def _matcher(c: Context) -> Stage:
+    spec, shard = c.spec, c.plan.shard
+    books = None
+    if c.state is not None:
+        books = matcher_part(c.state, spec.feedback_window, spec.base_seq, shard, spec.shards)
+    return MatcherAgent(
+        shard,
+        c.attach("risk"),
+        c.plan.input("risk").consumer,
+        c.attach(f"out{shard}"),
+        c.wiring.gating(f"out{shard}"),
+        c.attach("in"),
+        spec.max_batch,
+        base_seq=spec.base_seq,
+        matcher=books,
+        window=spec.feedback_window,
+        report_path=spec.report_path(c.plan.name),
+    )
+
+
+def _publisher(c: Context) -> Stage:
+    outs = c.plan.inputs_of("out")
+    return PublisherAgent(
+        c.attach("risk"),
+        c.plan.input("risk"),
+        [c.attach(i.ring) for i in outs],
+        [i.consumer for i in outs],
+        c.attach("events"),
+        c.wiring.gating("events"),
+        max_batch=c.spec.max_batch,
+    )
+
+
+def _auditor(c: Context) -> Stage:
+    spec = c.spec
+    return AuditorAgent(
+        c.attach("events"),
+        c.plan.input("events").consumer,
+        summary_path=spec.summary_path,
+        events_path=spec.events_path,
+        output_digest=spec.output_digest,
+        measure_latency=spec.measure_latency,
+        base_seq=spec.base_seq,
+    )
+
+
+def _snapshotter(c: Context) -> Stage:
+    spec = c.spec
+    return SnapshotterAgent(
+        c.attach("in"),
+        c.wiring.consumer("in", "journaler"),
+        spec.data_dir,
+        spec.feedback_window,
+        spec.snapshot_every,
+        base_seq=spec.base_seq,
+        state=c.state,
+        nice=SNAPSHOTTER_NICE if c.tune else 0,
+    )
+
+
+#: Stage kind (a row of STAGES) -> its factory.
+FACTORIES: dict[str, Callable[[Context], Stage]] = {
+    "journaler": _journaler,
+    "core": _core,
+    "risk": _risk,
+    "matcher*": _matcher,
+    "publisher": _publisher,
+    "auditor": _auditor,
+    "snapshotter": _snapshotter,
+}
+#: The stages that hold exchange state (and so restore it on a restart).
+STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})
+
+
 def build_stage(
-    spec: TopologySpec,
-    name: str,
-    router: ExecRouter | None = None,
-    *,
-    tune_gc: bool = False,
-    state: bytes | None = None,
+    spec: TopologySpec, name: str, *, tune_gc: bool = False, state: bytes | None = None
 ) -> Stage:
     """Attach to the rings of ``spec`` and build stage ``name`` (runs in the stage's process;
     ``tune_gc`` sets that process's collector thresholds and niceness, so only a stage process
     uses it). ``state`` is the recovered ``Exchange.snapshot()`` at ``spec.base_seq`` (None: a
     fresh start, which requires base_seq 0)."""
-    if state is None and spec.base_seq != 0 and _restores(name):
+    wiring = spec.wiring()
+    plan = wiring.stages.get(name)
+    if plan is None or not plan.process:
+        raise ValueError(f"unknown stage {name!r}; stages are {spec.stage_names()}")
+    if state is None and spec.base_seq != 0 and plan.kind in STATEFUL:
         raise ValueError(f"stage {name} cannot start at base_seq {spec.base_seq} without state")
     if tune_gc:
         gc.set_threshold(*STAGE_GC_THRESHOLD)
-    attach = RingBuffer.attach
-    window, base = spec.feedback_window, spec.base_seq
-    if name == "journaler":
-        writer = JournalWriter(
-            journal_dir(spec.data_dir),
-            user_header=encode_user_header(window),
-            policy=sync_policy(spec),
-            segment_bytes=spec.journal_segment_bytes,
-            first_seq=base + 1,
-        )
-        return JournalerStage(attach(spec.ring_in), writer, base, spec.capacity)
-    if name == "snapshotter":
-        return SnapshotterAgent(
-            attach(spec.ring_in),
-            spec.data_dir,
-            window,
-            spec.snapshot_every,
-            base_seq=base,
-            state=state,
-            nice=SNAPSHOTTER_NICE if tune_gc else 0,
-        )
-    outs = [attach(spec.ring_out(k)) for k in range(spec.shards)]
-    if name == "core":
-        # The supervisor merges a "risk" part and one "matcher0" part: the core writes both.
-        paths = [spec.report_path(part) for part in ("risk", "matcher0")]
-        return CoreAgent(
-            attach(spec.ring_in),
-            attach(spec.ring_risk),
-            outs[0],
-            window,
-            base,
-            spec.max_batch,
-            exchange=None if state is None else exchange_part(state, window, base),
-            report_paths=[p for p in paths if p is not None],
-        )
-    if name == "risk":
-        return RiskAgent(
-            attach(spec.ring_in),
-            attach(spec.ring_risk),
-            outs,
-            window,
-            base,
-            spec.max_batch,
-            restored=None if state is None else risk_part(state, window, base),
-            report_path=spec.report_path(name),
-        )
-    if name == "publisher":
-        routed_kinds = EXECUTION_REPORTS
-        if spec.gateway and router is None:
-            # reports (and admin results, for the operator's session) go to the gateway
-            router = ReportRouter(ExecRingWriter(attach(spec.ring_exec)))
-            routed_kinds = ROUTED_EVENTS
-        return PublisherAgent(
-            attach(spec.ring_risk),
-            outs,
-            router=router,
-            routed_kinds=routed_kinds,
-            summary_path=spec.summary_path,
-            events_path=spec.events_path,
-            output_digest=spec.output_digest,
-            measure_latency=spec.measure_latency,
-            max_batch=spec.max_batch,
-            base_seq=base,
-        )
-    if name.startswith("matcher"):
-        shard = int(name.removeprefix("matcher"))
-        books = None if state is None else matcher_part(state, window, base, shard, spec.shards)
-        return MatcherAgent(
-            shard,
-            attach(spec.ring_risk),
-            outs[shard],
-            attach(spec.ring_in),
-            spec.max_batch,
-            base_seq=base,
-            matcher=books,
-            window=window,
-            report_path=spec.report_path(name),
-        )
-    raise ValueError(f"unknown stage {name!r}; stages are {spec.stage_names()}")
+    return FACTORIES[plan.kind](Context(spec, plan, wiring, state, tune_gc))
 
 
-def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> partial[Stage]:
+def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> Callable[[], Stage]:
     """A picklable factory of stage ``name`` for ``disruptor.AgentProcess``; ``state`` (bytes)
     is only pickled into the stages that restore from it."""
-    state = state if _restores(name) else None
-    return partial(build_stage, spec, name, tune_gc=True, state=state)
+    kind = spec.wiring().stages[name].kind
+    return _Factory(spec, name, state if kind in STATEFUL else None)
 
 
-def _restores(name: str) -> bool:
-    """Whether stage ``name`` holds exchange state (and so restores it on a restart)."""
-    return name in ("risk", "snapshotter", "core") or name.startswith("matcher")
+@dataclass(frozen=True)
+class _Factory:
+    spec: TopologySpec
+    name: str
+    state: bytes | None
+
+    def __call__(self) -> Stage:
+        return build_stage(self.spec, self.name, tune_gc=True, state=self.state)
 
 
-def published_seq_no(spec: TopologySpec, ring_risk: RingBuffer) -> int:
-    """seq_no through which the publisher has published everything."""
-    return spec.base_seq + ring_risk.consumer_sequence(spec.shards).get() + 1
+def published_seq_no(spec: TopologySpec, ring_events: RingBuffer) -> int:
+    """seq_no through which every command's events are in ring[events] (the watermark)."""
+    watermark = spec.wiring().rings["events"].reserved[WATERMARK]
+    return spec.base_seq + ring_events.consumer_sequence(watermark).get() + 1
+
+
+def stand_in(rings: Rings, stages: set[str]) -> None:
+    """Move the sequences of ``stages`` (readers that are not running) to their rings'
+    cursors: what a reader that takes nothing would do. Their runner calls it while they are
+    away; a producer waiting for them is then woken."""
+    for name in stages:
+        for item in rings.wiring.stages[name].inputs:
+            ring = rings[item.ring]
+            ring.consumer_sequence(item.consumer).set(ring.cursor.get())
+            ring.board.signal()
+
+
+def events_read(spec: TopologySpec, ring_events: RingBuffer) -> bool:
+    """Whether every running reader of ring[events] has taken everything published in it."""
+    cursor = ring_events.cursor.get()
+    readers = spec.wiring().rings["events"].readers.values()
+    return all(ring_events.consumer_sequence(i).get() >= cursor for i in readers)
 
 
 class InProcessRunner:
     """Every stage in this thread, polled in turn: the same objects as the process runner, no
     waiting (a poll never blocks), fully deterministic scheduling. For tests."""
 
-    def __init__(
-        self, spec: TopologySpec, router: ExecRouter | None = None, state: bytes | None = None
-    ) -> None:
+    def __init__(self, spec: TopologySpec, state: bytes | None = None) -> None:
         self.spec = spec
-        self.rings = create_rings(spec)
+        self.rings = Rings(spec)
         self.stages: dict[str, Stage] = {}
         try:
             for name in spec.stage_names():
-                self.stages[name] = build_stage(spec, name, router, state=state)
+                self.stages[name] = build_stage(spec, name, state=state)
             for stage in self.stages.values():
                 stage.on_start()
         except BaseException:
             self.rings.close()
             raise
-        self.injector = Injector(self.rings.ring_in, spec.base_seq)
+        self.injector = Injector(self.rings["in"], spec.base_seq)
 
     @property
-    def publisher(self) -> PublisherAgent:
-        stage = self.stages["publisher"]
-        assert isinstance(stage, PublisherAgent)
+    def auditor(self) -> AuditorAgent:
+        stage = self.stages["auditor"]
+        assert isinstance(stage, AuditorAgent)
         return stage
 
     def pump(self) -> int:
         """Poll every stage, upstream first, until none has work; returns the work done."""
         total = 0
+        names = list(reversed(self.spec.stage_names()))
+        away = {p.name for p in self.rings.wiring.stages.values() if not p.process}
         while True:
-            done = sum(self.stages[n].poll() for n in reversed(self.spec.stage_names()))
+            stand_in(self.rings, away)
+            done = sum(self.stages[n].poll() for n in names)
             if not done:
                 return total
             total += done
@@ -382,7 +470,7 @@ class InProcessRunner:
             self.pump()
 
     def published_seq_no(self) -> int:
-        return published_seq_no(self.spec, self.rings.ring_risk)
+        return published_seq_no(self.spec, self.rings["events"])
 
     def close(self) -> None:
         for stage in self.stages.values():
@@ -391,10 +479,8 @@ class InProcessRunner:
 
 
 @contextmanager
-def in_process(
-    spec: TopologySpec, router: ExecRouter | None = None, state: bytes | None = None
-) -> Iterator[InProcessRunner]:
-    runner = InProcessRunner(spec, router, state)
+def in_process(spec: TopologySpec, state: bytes | None = None) -> Iterator[InProcessRunner]:
+    runner = InProcessRunner(spec, state)
     try:
         yield runner
     finally:

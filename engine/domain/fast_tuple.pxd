@@ -12,5 +12,10 @@ cdef object tuple3(type cls, object a0, object a1, object a2)
 cdef object tuple4(type cls, object a0, object a1, object a2, object a3)
 cdef object tuple5(type cls, object a0, object a1, object a2, object a3, object a4)
 cdef object tuple6(type cls, object a0, object a1, object a2, object a3, object a4, object a5)
+cdef object tuple7(type cls, object a0, object a1, object a2, object a3, object a4, object a5,
+                   object a6)
 cdef object tuple10(type cls, object a0, object a1, object a2, object a3, object a4,
                     object a5, object a6, object a7, object a8, object a9)
+cdef object tuple12(type cls, object a0, object a1, object a2, object a3, object a4,
+                    object a5, object a6, object a7, object a8, object a9, object a10,
+                    object a11)

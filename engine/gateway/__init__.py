@@ -4,8 +4,8 @@
 * :mod:`engine.gateway.validate`: what that principal may send; builds the Command.
 * :mod:`engine.gateway.router`: whom each execution report is addressed to (origin, owner firm).
 * :mod:`engine.gateway.directory`: the logged-in sessions; resolves an address to sessions.
-* :mod:`engine.gateway.exec_ring`: routed reports across processes (publisher -> gateway).
-* :mod:`engine.gateway.report_pump`: the exec ring into the gateway's event loop.
+* :mod:`engine.gateway.events_reader`: the gateway's place on ring[events]; addresses reports.
+* :mod:`engine.gateway.report_pump`: those reports into the gateway's event loop.
 * :mod:`engine.gateway.publisher_port`: the gateway's single-writer port into ring[in].
 * :mod:`engine.gateway.server`: the asyncio TCP server, the only socket code.
 

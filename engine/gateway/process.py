@@ -17,13 +17,19 @@ from engine.gateway.server import MAX_CONNECTIONS, run_gateway
 
 
 def _gateway_main(
-    config: HostConfig, ring_in: str, ring_exec: str, base_seq: int, max_connections: int
+    config: HostConfig,
+    ring_in: str,
+    ring_events: str,
+    events_consumer: int,
+    base_seq: int,
+    max_connections: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
     run_gateway(
         config,
         ring_in,
-        ring_exec,
+        ring_events,
+        events_consumer,
         base_seq,
         stop_signals=(signal.SIGTERM,),
         max_connections=max_connections,
@@ -38,11 +44,12 @@ class GatewayProcess(ManagedProcess):
         self,
         config: HostConfig,
         ring_in: str,
-        ring_exec: str,
+        ring_events: str,
+        events_consumer: int,
         base_seq: int,
         *,
         name: str = "gateway",
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
-        args = (config, ring_in, ring_exec, base_seq, max_connections)
+        args = (config, ring_in, ring_events, events_consumer, base_seq, max_connections)
         super().__init__(_gateway_main, args, name=name, start_method="spawn")

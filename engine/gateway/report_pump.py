@@ -1,10 +1,11 @@
-"""The bridge from the exec ring to the gateway's asyncio loop.
+"""The bridge from ring[events] to the gateway's asyncio loop.
 
-The exec ring's consumer waits on a semaphore, which an event loop cannot await. So a thread
-(``gateway-exec``) blocks on it and, when reports are available, asks the loop to take them:
-the loop polls every available slot and hands the batch to ``deliver``, on the loop. The
-thread waits for that batch to be taken before it waits again, so reports queue in the ring
-(bounded, with backpressure to the publisher), never in an unbounded list of loop callbacks.
+The gateway's reader of ring[events] waits on a semaphore, which an event loop cannot await.
+So a thread (``gateway-reports``) blocks on it and, when reports are available, asks the loop
+to take them: the loop polls every available record and hands the batch to ``deliver``, on
+the loop. The thread waits for that batch to be taken before it waits again, so reports queue
+in the ring (bounded, with backpressure to the producer of ring[events]), never in an
+unbounded list of loop callbacks.
 
 :meth:`ReportPump.start` starts the thread; :meth:`ReportPump.stop` wakes it (a barrier alert),
 joins it and guarantees ``deliver`` is not called afterwards.
@@ -17,16 +18,16 @@ import threading
 from collections.abc import Callable
 
 from disruptor import AlertException
-from engine.gateway.exec_ring import ExecRingReader
+from engine.gateway.events_reader import EventsReader
 from engine.gateway.router import Report
 
-THREAD_NAME = "gateway-exec"
+THREAD_NAME = "gateway-reports"
 
 
 class ReportPump:
     """Moves batches of reports from ``reader`` to ``deliver`` on one event loop."""
 
-    def __init__(self, reader: ExecRingReader, deliver: Callable[[list[Report]], None]) -> None:
+    def __init__(self, reader: EventsReader, deliver: Callable[[list[Report]], None]) -> None:
         self._reader = reader
         self._deliver = deliver
         self._thread: threading.Thread | None = None

@@ -1,11 +1,11 @@
 """Execution-report routing: who each report of a command is addressed to.
 
-:class:`ReportRouter` implements ``engine.stages.publisher.ExecRouter``: the publisher calls
-``route(origin, seq_no, events)`` once per command, in seq_no order, after the command was
-journaled and processed. The router turns the events into :data:`Report` tuples
-``(session, owner, seq_no, sub, event)`` and hands them to a sink: in the host, the exec ring
-writer (``engine.gateway.exec_ring``) that carries them to the gateway process; in one
-process, a ``engine.gateway.directory.SessionQueues``.
+:class:`ReportRouter` turns one command's routed events (``resolve(origin, seq_no, events)``,
+once per command, in seq_no order, after the command was journaled and processed) into
+:data:`Report` tuples ``(session, owner, seq_no, sub, event)``; ``route`` hands them to a
+sink. In the host the gateway's reader of ring[events] (``engine.gateway.events_reader``)
+resolves them in the gateway process; in one process, ``route`` may feed a
+``engine.gateway.directory.SessionQueues``.
 
 A report has an *address* of two parts, resolved to live sessions only at delivery
 (``engine.gateway.directory.SessionDirectory``, in the gateway process, which alone knows who
@@ -79,7 +79,7 @@ ReportSink = Callable[[list[Report]], None]
 ADMIN_RESULTS: Final = frozenset(
     {BalanceChanged, SymbolAdded, TradingStatus, LimitsSet, StpSet, DayEnded}
 )
-#: What the publisher should hand to ``route``: execution reports and admin results.
+#: What is routed at all: execution reports and admin results (never book events).
 ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS
 #: Order reports: addressed to the owning firm (``owner`` True).
 ORDER_REPORTS: Final = frozenset({Fill, Cancelled, Replaced, Expired})
@@ -88,7 +88,7 @@ _ANSWERS: Final = frozenset({CancelReason.USER, CancelReason.REPLACED_AWAY})
 
 
 class ReportRouter:
-    """The addressing rules above; stateless, one per publisher."""
+    """The addressing rules above; stateless."""
 
     def __init__(self, sink: ReportSink) -> None:
         self._sink = sink

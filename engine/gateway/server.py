@@ -3,7 +3,7 @@
 It only moves bytes and calls the pure parts:
 
     socket ──► JsonSession (sans-IO) ──► Authenticator / validate ──► RingInPort ──► ring[in]
-    socket ◄── JsonSession.send_* ◄── this loop ◄── ExecRingReader ◄── exec ring ◄── publisher
+    socket ◄── JsonSession.send_* ◄── this loop ◄── EventsReader ◄── ring[events] ◄── core/publisher
 
 Contract.
 
@@ -20,8 +20,8 @@ Contract.
 * Backpressure: when ring[in] is full, the connection's task retries ``try_submit`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
-* Reports: a thread blocks on the exec ring (a semaphore, no polling) and has the loop take
-  every available slot (``engine.gateway.report_pump``). Each report's address (the session
+* Reports: a thread blocks on ring[events] (a semaphore, no polling) and has the loop take
+  every available record (``engine.gateway.report_pump``). Each report's address (the session
   it answers and/or the firm that owns its account: ``engine.gateway.router``) is resolved
   against the sessions logged in at that moment (``engine.gateway.directory``): a firm's
   order reports reach each of its sessions once, one that logged in after the order was
@@ -36,9 +36,9 @@ Contract.
 * A connection that has not logged in within ``login_timeout`` seconds gets an error line
   (``login_timeout``) and is closed.
 * A client that does not read its reports is disconnected once ``write_limit`` bytes wait for
-  it: the exec ring, shared by every session, must never wait on one client.
+  it: ring[events], shared by every session and every reader, must never wait on one client.
 * A client that disconnects, even mid-line, ends only its own session (the partial line is
-  discarded). Cancelling :meth:`serve` closes the listener, every connection, the exec thread
+  discarded). Cancelling :meth:`serve` closes the listener, every connection, the reports thread
   and the ring handles.
 """
 
@@ -57,7 +57,7 @@ from engine.config import HostConfig
 from engine.domain.types import Command
 from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
-from engine.gateway.exec_ring import ExecRingReader
+from engine.gateway.events_reader import EventsReader
 from engine.gateway.limits import fit_connection_cap
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
@@ -119,13 +119,15 @@ class _Connection:
 
 
 class GatewayServer:
-    """One gateway: a TCP listener, its sessions, the port into ring[in], the exec reader."""
+    """One gateway: a TCP listener, its sessions, the port into ring[in], a ring[events]
+    reader."""
 
     def __init__(
         self,
         config: HostConfig,
         ring_in_name: str,
-        exec_ring_name: str,
+        events_ring_name: str,
+        events_consumer: int,
         base_seq: int,
         *,
         endpoint: str | None = None,
@@ -140,7 +142,8 @@ class GatewayServer:
             raise ValueError(f"max_connections must be at least 1, not {max_connections}")
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
         self._auth = Authenticator(config)
-        self._ring_in_name, self._exec_ring_name = ring_in_name, exec_ring_name
+        self._ring_in_name, self._events_ring_name = ring_in_name, events_ring_name
+        self._events_consumer = events_consumer
         self._base_seq = base_seq
         self._data_dir = config.data_dir
         self._setup = list(setup)
@@ -184,16 +187,17 @@ class GatewayServer:
         """Attach the rings, inject ``setup`` (origin 0), listen; returns (host, port)."""
         ring_in = RingBuffer.attach(self._ring_in_name)
         self._rings.append(ring_in)
-        exec_ring = RingBuffer.attach(self._exec_ring_name)
-        self._rings.append(exec_ring)
+        events_ring = RingBuffer.attach(self._events_ring_name)
+        self._rings.append(events_ring)
         self._port_in = RingInPort(ring_in, self._base_seq)
         floor = await asyncio.to_thread(journaled_ts, self._data_dir, self._base_seq)
         self._last_ts = max(self._last_ts, floor)
+        # Reading the event stream before injecting: the setup's events must not wait for us.
+        self._pump = ReportPump(EventsReader(events_ring, self._events_consumer), self._deliver)
+        self._pump.start(asyncio.get_running_loop())
         if self._setup:
             # Before listening: nothing else writes ring[in] yet (may wait while it is full).
             await asyncio.to_thread(self._port_in.submit_blocking, self._setup)
-        self._pump = ReportPump(ExecRingReader(exec_ring), self._deliver)
-        self._pump.start(asyncio.get_running_loop())
         self._server = await asyncio.start_server(self._accept, self._host, self._port)
         sockname = self._server.sockets[0].getsockname()
         self.address = (sockname[0], sockname[1])
@@ -222,6 +226,7 @@ class GatewayServer:
         if self._pump is not None:
             await self._pump.stop()
             self._pump = None
+
         for ring in self._rings:
             ring.close()  # attached handles only: the supervisor owns the segments
         self._rings.clear()
@@ -356,7 +361,7 @@ class GatewayServer:
             return
         conn.writer.write(data)
         if transport.get_write_buffer_size() > self._write_limit:
-            # A slow consumer: cut it off rather than let the shared exec ring wait on it.
+            # A slow consumer: cut it off rather than let the shared ring[events] wait on it.
             self._forget(conn.session_id)
             transport.abort()
 
@@ -379,14 +384,15 @@ class GatewayServer:
 def run_gateway(
     config: HostConfig,
     ring_in_name: str,
-    exec_ring_name: str,
+    events_ring_name: str,
+    events_consumer: int,
     base_seq: int,
     setup: Sequence[Command] = (),
     stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
     max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
-    ``stop_signals`` arrives, then close cleanly (listener, sessions, exec thread, ring
+    ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
     handles)."""
 
     async def main() -> None:
@@ -398,7 +404,8 @@ def run_gateway(
         server = GatewayServer(
             config,
             ring_in_name,
-            exec_ring_name,
+            events_ring_name,
+            events_consumer,
             base_seq,
             setup=setup,
             max_connections=fit_connection_cap(max_connections),

@@ -1,6 +1,7 @@
 """Journaler: ring[in] slot ranges -> the journal; its consumer sequence *is* durable_seq.
 
-Contract. Consumer 0 of ring[in]. Each poll takes every available slot (up to ``max_batch``),
+Contract. A consumer of ring[in] (``consumer``, its index in the topology's table) that waits
+for no other. Each poll takes every available slot (up to ``max_batch``),
 appends the range with one ``append_fixed`` per contiguous chunk (record type COMMAND, journal
 seq = seq_no = base_seq + slot + 1, the 128-byte record untouched), commits, and only then
 publishes its consumer sequence, up to the journal's ``durable_seq``: the risk stage's barrier
@@ -20,14 +21,17 @@ from engine.records import RECORD_SIZE
 from engine.stages.waiting import PollingStage
 from journal import JournalWriter
 
-CONSUMER = 0
-
 
 class JournalerStage(PollingStage):
-    """Consumer 0 of ring[in]; writes the journal."""
+    """A consumer of ring[in]; writes the journal."""
 
     def __init__(
-        self, ring: RingBuffer, writer: JournalWriter, base_seq: int = 0, max_batch: int = 65536
+        self,
+        ring: RingBuffer,
+        writer: JournalWriter,
+        consumer: int,
+        base_seq: int = 0,
+        max_batch: int = 65536,
     ) -> None:
         if writer.last_seq != base_seq:
             writer.close()
@@ -39,10 +43,10 @@ class JournalerStage(PollingStage):
         self._writer = writer
         self._base = base_seq
         self._max_batch = max_batch
-        self._barrier = ring.barrier(CONSUMER)
-        self._sequence = ring.consumer_sequence(CONSUMER)
+        self._barrier = ring.barrier(consumer)
+        self._sequence = ring.consumer_sequence(consumer)
         self._signal = self._barrier.wait_strategy.signal_all_when_blocking
-        self._appended = ring.consumer_sequence(CONSUMER).get()
+        self._appended = self._sequence.get()
         self.commits = 0
 
     def poll(self) -> int:

@@ -1,10 +1,11 @@
 """A matcher shard adapter: ring[risk] -> ``Matcher`` (the symbols of shard k) -> ring[out_k].
 
-Contract. Consumer k of ring[risk]; it reads every slot and handles those that target it (or
-every shard: SetSelfTradePrevention, which it records and answers with no event). Each event is
-written to ring[out_k] as one 128-byte record stamped (seq_no, sub_seq). Events are published
-*before* the consumer sequence on ring[risk] advances, so that sequence is the watermark the risk
-stage and the publisher rely on: "every event of every command <= it is in ring[out_k]".
+Contract. A consumer of ring[risk] (one per shard); it reads every slot and handles those that
+target it (or every shard: SetSelfTradePrevention, which it records and answers with no
+event). Each event is written to ring[out_k] as one 128-byte record stamped (seq_no, sub_seq).
+Events are published *before* the consumer sequence on ring[risk] advances, so that sequence is
+the watermark the risk stage and the publisher rely on: "every event of every command <= it is
+in ring[out_k]".
 
 Backpressure without deadlock. The events of a batch are encoded into a local buffer and
 flushed into ring[out_k] as space allows; the consumer sequence advances to the last command
@@ -18,12 +19,13 @@ state (its books, through the last command it handled) for the supervisor to mer
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from disruptor import AlertException, RingBuffer
+from engine.command_reader import CommandReader
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
 from engine.domain.types import (
@@ -38,7 +40,6 @@ from engine.domain.types import (
     SetSelfTradePrevention,
 )
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.outbox import EventOutbox
 from engine.stages.slots import CAP_OFFSET, TARGET_ALL, TARGET_OFFSET
 from engine.stages.state_parts import live_state, write_atomic
@@ -55,7 +56,9 @@ class MatcherAgent(PollingStage):
         self,
         shard: int,
         ring_risk: RingBuffer,
+        risk_consumer: int,
         out: RingBuffer,
+        out_gating: Sequence[int],
         ring_in: RingBuffer,
         max_batch: int = 4096,
         *,
@@ -69,13 +72,14 @@ class MatcherAgent(PollingStage):
         self.shard = shard
         self._risk_ring, self._out, self._in = ring_risk, out, ring_in
         self._max_batch = max_batch
-        self._barrier = ring_risk.barrier(shard)
-        self._sequence = ring_risk.consumer_sequence(shard)
+        self._risk_waiter = 1 + risk_consumer
+        self._barrier = ring_risk.barrier(risk_consumer)
+        self._sequence = ring_risk.consumer_sequence(risk_consumer)
         self._signal_risk = self._barrier.wait_strategy.signal_all_when_blocking
         self._matcher = matcher if matcher is not None else Matcher()
         self._base, self._window, self._report_path = base_seq, window, report_path
-        self._commands = CommandDecoder()
-        self._outbox = EventOutbox(out, out.sequencer(), self._sequence.get())
+        self._commands = CommandReader()
+        self._outbox = EventOutbox(out, out.sequencer(gating=out_gating), self._sequence.get())
         self._halt = HaltFlag()
         m = self._matcher
         self._dispatch: dict[type, Callable[[Any, int], list[Event]]] = {
@@ -109,7 +113,7 @@ class MatcherAgent(PollingStage):
             if len(mine):
                 picked = rows[mine]
                 caps = picked.view("<i8")[:, _CAP_WORD].tolist()
-                commands = self._commands.decode_many(picked[:, :RECORD_SIZE].tobytes())
+                commands = self._commands.decode_rows(picked)
                 self._handle(commands, caps, (mine + first).tolist())
             first += stop - start
         self._outbox.through = hi
@@ -147,7 +151,7 @@ class MatcherAgent(PollingStage):
         if self._outbox.pending:
             park(self._out.board, 0, self._ready, self._check_alert)
         else:
-            park(self._risk_ring.board, 1 + self.shard, self._ready, self._check_alert)
+            park(self._risk_ring.board, self._risk_waiter, self._ready, self._check_alert)
 
     def on_close(self) -> None:
         if self._report_path is not None:

@@ -2,13 +2,13 @@
 
 Contract (the wiring of ``engine.domain.exchange.Exchange``, split across processes):
 
-* Consumer 1 of ring[in], behind the journaler (consumer 0): it only ever reads durable
-  commands, and checks it (``journaled >= hi`` per batch, else AssertionError: fail fast).
+* A consumer of ring[in] behind the stages ``ring_in_input.after`` lists (the journaler): it
+  only ever reads durable commands, and checks it per batch (else AssertionError: fail fast).
 * Sole producer of ring[risk]: every command gets one slot at the same sequence (layout in
   ``engine.stages.slots``): rejects and wallet/limits admin carry the risk stage's one event and
   target no matcher; SetSelfTradePrevention carries its event and targets every matcher; every
   other accepted command targets the shard of its symbol (NewOrder with its cap).
-* Consumer 0 of every ring[out_k]: drains them on every poll into bounded local buffers
+* A consumer of every ring[out_k]: drains them on every poll into bounded local buffers
   (bounded: matchers run at most one ring[risk] capacity ahead), so matchers never stall on it.
 
 The window rule. Before handling command N it has applied the matcher events of exactly the
@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from disruptor import AlertException, RingBuffer
+from engine.command_reader import CommandReader
 from engine.domain.feedback import FEEDBACK_EVENTS
 from engine.domain.risk import RiskStage
 from engine.domain.types import (
@@ -57,9 +58,9 @@ from engine.domain.types import (
     SetSelfTradePrevention,
     Withdraw,
 )
+from engine.event_codec import EventReader, encode_event_at
 from engine.event_records import EVENT_CLASSES
-from engine.records import RECORD_SIZE, CommandDecoder
-from engine.stages.event_codec import ENCODERS, FastEventDecoder
+from engine.records import RECORD_SIZE
 from engine.stages.slots import (
     CAP_OFFSET,
     EVENT_OFFSET,
@@ -73,9 +74,8 @@ from engine.stages.slots import (
 from engine.stages.state_parts import RiskPart, live_state, write_atomic
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
+from engine.wiring import Input
 
-IN_CONSUMER = 1
-OUT_CONSUMER = 0
 _CAP = struct.Struct("<q")
 # (target, cap, event): what the stage decided for one command
 Decision = tuple[int, int, Event | None]
@@ -87,8 +87,11 @@ class RiskAgent(PollingStage):
     def __init__(
         self,
         ring_in: RingBuffer,
+        ring_in_input: Input,
         ring_risk: RingBuffer,
+        matcher_consumers: Sequence[int],
         outs: list[RingBuffer],
+        out_consumers: Sequence[int],
         feedback_window: int,
         base_seq: int = 0,
         max_batch: int = 4096,
@@ -102,18 +105,20 @@ class RiskAgent(PollingStage):
         self._window = feedback_window
         self._base = base_seq
         self._max_batch = max_batch
-        self._in_barrier = ring_in.barrier(IN_CONSUMER, depends_on=[0])
-        self._in_seq = ring_in.consumer_sequence(IN_CONSUMER)
-        self._journaled = ring_in.consumer_sequence(0)
+        self._in_waiter = 1 + ring_in_input.consumer
+        self._in_barrier = ring_in.barrier(ring_in_input.consumer, depends_on=ring_in_input.after)
+        self._in_seq = ring_in.consumer_sequence(ring_in_input.consumer)
+        #: what makes a command durable (the journaler): checked per batch, fail fast
+        self._durable = [ring_in.consumer_sequence(i) for i in ring_in_input.after]
         self._seqr = ring_risk.sequencer()
-        self._watermarks = [ring_risk.consumer_sequence(k) for k in range(len(outs))]
-        self._out_seqs = [o.consumer_sequence(OUT_CONSUMER) for o in outs]
+        self._watermarks = [ring_risk.consumer_sequence(k) for k in matcher_consumers]
+        self._out_seqs = [o.consumer_sequence(c) for o, c in zip(outs, out_consumers, strict=True)]
         self._slot_bytes = memoryview(ring_risk.slots.reshape(-1))  # type: ignore[arg-type]
         self._risk = RiskStage(serial=feedback_window == 1)
         self._report_path = report_path
         self._shard = ShardMap(len(outs))
-        self._commands = CommandDecoder()
-        self._events = FastEventDecoder()
+        self._commands = CommandReader()
+        self._events = EventReader()
         self._pending: list[deque[tuple[int, Event]]] = [deque() for _ in outs]
         self._ready: deque[tuple[int, Event]] = deque()
         if restored is not None:
@@ -186,7 +191,7 @@ class RiskAgent(PollingStage):
         """Read everything the matchers published; keep the feedback events, free the slots."""
         drained = 0
         kinds = self._feedback_kinds
-        decode_many = self._events.decode_many
+        decode_rows = self._events.decode_rows
         for k, out in enumerate(self._outs):
             seq = self._out_seqs[k]
             lo = seq.get() + 1
@@ -198,9 +203,7 @@ class RiskAgent(PollingStage):
                 rows = out.slots[start:stop]
                 keep = np.flatnonzero(kinds[rows[:, 0]])
                 if len(keep):
-                    pending.extend(
-                        [(seq_no, e) for seq_no, _, e in decode_many(rows[keep].tobytes())]
-                    )
+                    pending.extend([(seq_no, e) for seq_no, _, e in decode_rows(rows[keep])])
             seq.set(hi)
             out.board.signal()  # the matcher may be waiting for space
             drained += hi - lo + 1
@@ -244,7 +247,7 @@ class RiskAgent(PollingStage):
         hi = min(hi, lo + self._max_batch - 1, limit, lo + self._space_seen - 1)
         if hi < lo:
             return work
-        if self._journaled.get() < hi:
+        if any(seq.get() < hi for seq in self._durable):
             raise AssertionError(f"risk stage reached slot {hi} before the journal made it durable")
         self.durability_checks += 1
         claimed = self._seqr.next(hi - lo + 1)
@@ -252,7 +255,7 @@ class RiskAgent(PollingStage):
         in_slots, risk_slots = self._in.slots, self._risk_ring.slots
         for start, stop in self._in.chunks(lo, hi):
             risk_slots[start:stop, :RECORD_SIZE] = in_slots[start:stop]
-            self._decide(self._commands.decode_many(in_slots[start:stop].tobytes()), start)
+            self._decide(self._commands.decode_rows(in_slots[start:stop]), start)
         self._seqr.publish(hi)  # rule 1: everything decided is visible before we wait
         self._in_seq.set(hi)
         self._in.board.signal()  # the injector may wait for space
@@ -275,7 +278,7 @@ class RiskAgent(PollingStage):
                 _CAP.pack_into(mem, offset + CAP_OFFSET, cap)
             if event is not None:
                 mem[offset + HAS_EVENT_OFFSET] = 1
-                ENCODERS[event.__class__](mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
+                encode_event_at(mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
             offset += RISK_SLOT_SIZE
 
     # -- waiting and the agent interface ------------------------------------------------------
@@ -306,7 +309,7 @@ class RiskAgent(PollingStage):
         Input wakes come through ring[in] (journaler; a matcher about to block on a full out
         ring signals it too); progress and space through ring[risk]."""
         if self._park_on_input:
-            park(self._in.board, 1 + IN_CONSUMER, self._ready_input, self._check_alert)
+            park(self._in.board, self._in_waiter, self._ready_input, self._check_alert)
         else:
             park(self._risk_ring.board, 0, self._ready_progress, self._check_alert)
 

@@ -32,10 +32,11 @@ import numpy as np
 
 from disruptor import AlertException, RingBuffer
 from engine.command_batches import FRAME, checksums_match
+from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
 from engine.rebuild import take_snapshot
-from engine.records import RECORD_SIZE, CommandDecoder
+from engine.records import RECORD_SIZE
 from engine.stages.waiting import Halt as HaltFlag
 from journal import JournalReader
 from journal.layout import FILE_HEADER_SIZE
@@ -44,7 +45,6 @@ from journal.layout import FILE_HEADER_SIZE
 BATCH = 4096
 #: Seconds slept by an idle poll: snapshots are not latency-sensitive.
 IDLE_SLEEP = 0.005
-JOURNALER = 0  # the journaler's consumer index on ring[in]
 
 
 class TailError(Exception):
@@ -132,6 +132,7 @@ class SnapshotterAgent:
     def __init__(
         self,
         ring_in: RingBuffer,
+        journaler: int,
         data_dir: str,
         feedback_window: int,
         snapshot_every: int,
@@ -143,7 +144,7 @@ class SnapshotterAgent:
         if snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1, got {snapshot_every}")
         self._in = ring_in
-        self._durable = ring_in.consumer_sequence(JOURNALER)
+        self._durable = ring_in.consumer_sequence(journaler)  # its sequence is durable_seq
         self._data_dir = data_dir
         self._every = snapshot_every
         self._base = base_seq
@@ -157,7 +158,7 @@ class SnapshotterAgent:
         self.snapshot_seq = base_seq  # the state at base_seq is already recoverable
         self.snapshots: list[int] = []
         self._tail = JournalTail(journal_dir(data_dir), base_seq)
-        self._decode = CommandDecoder().decode_many
+        self._decode = CommandReader().decode_many
         self._halt = HaltFlag()
 
     def durable_seq(self) -> int:

@@ -1,8 +1,9 @@
 """A gateway over a FAKE pipeline, for end-to-end tests over real loopback sockets.
 
 * :class:`FakePipeline`: a thread that consumes ring[in] (consumer 0), runs each command
-  through an in-process ``Exchange`` and routes its reports (``ReportRouter`` ->
-  ``ExecRingWriter``) into the exec ring: the publisher's seam without the processes.
+  through an in-process ``Exchange`` and writes its events into ring[events] as the fused core
+  does (``engine.event_codec.write_events``, with the command's origin): the host's seam
+  without the processes. The gateway reads ring[events] as consumer 1 (0 is the watermark).
 * :class:`ServerThread`: a ``GatewayServer`` on its own asyncio loop, ephemeral port.
 * :func:`gateway_host`: both, on fresh rings; everything stopped and unlinked on exit.
 * :class:`Client`: a blocking JSON lines client with a deadline on every read.
@@ -26,22 +27,26 @@ from typing import Any
 from disruptor import AlertException, RingBuffer, list_names
 from engine.config import HostConfig, load_config, setup_commands
 from engine.domain.exchange import Exchange
-from engine.gateway.exec_ring import ExecRingWriter, create_exec_ring
-from engine.gateway.router import ROUTED_EVENTS, ReportRouter
+from engine.event_codec import write_events
+from engine.event_records import EVENT_RECORD_SIZE
 from engine.gateway.server import GatewayServer
 from engine.records import RECORD_SIZE, CommandDecoder
+
+#: ring[events]: slot 0 the watermark (unused here), 1 the gateway
+GATEWAY = 1
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
 
 
 class FakePipeline(threading.Thread):
-    """ring[in] -> Exchange -> ReportRouter -> exec ring; ``gate`` cleared = paused."""
+    """ring[in] -> Exchange -> ring[events]; ``gate`` cleared = paused."""
 
-    def __init__(self, ring_in: RingBuffer, exec_ring: RingBuffer) -> None:
+    def __init__(self, ring_in: RingBuffer, events: RingBuffer) -> None:
         super().__init__(name="fake-pipeline", daemon=True)
         self.ring_in = ring_in
+        self.events = events
         self.exchange = Exchange()
-        self.router = ReportRouter(ExecRingWriter(exec_ring))
+        self._seqr = events.sequencer(gating=[GATEWAY])
         self.gate = threading.Event()
         self.gate.set()
         self.stopping = threading.Event()
@@ -61,10 +66,7 @@ class FakePipeline(threading.Thread):
                 for seq in range(self._sequence.get() + 1, hi + 1):
                     row = self.ring_in.slots[seq & self.ring_in.mask].tobytes()
                     cmd, origin = decoder.decode(row)
-                    events = self.exchange.submit(cmd)
-                    reports = [e for e in events if e.__class__ in ROUTED_EVENTS]
-                    if reports:
-                        self.router.route(origin, cmd.seq_no, reports)
+                    self._publish(cmd.seq_no, self.exchange.submit(cmd), origin)
                     self.processed += 1
                     self._sequence.set(seq)
                     self.ring_in.board.signal()
@@ -72,6 +74,14 @@ class FakePipeline(threading.Thread):
             pass
         except BaseException as exc:  # surfaced by the test through .error
             self.error = exc
+
+    def _publish(self, seq_no: int, events: list[Any], origin: int) -> None:
+        buf = bytearray()
+        end = write_events(buf, 0, seq_no, events, origin)
+        for i in range(0, end, EVENT_RECORD_SIZE):  # waits while the gateway has not read
+            hi = self._seqr.next(1)
+            self.events.slots[hi & self.events.mask] = buf[i : i + EVENT_RECORD_SIZE]
+            self._seqr.publish(hi)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -154,8 +164,8 @@ def gateway_host(
     config = load_config(DEMO)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
-    exec_ring = create_exec_ring(prefix + "exec", capacity)
-    pipeline = FakePipeline(ring_in, exec_ring)
+    events = RingBuffer.create(prefix + "events", capacity, EVENT_RECORD_SIZE, 2)
+    pipeline = FakePipeline(ring_in, events)
     pipeline.start()
     extra: dict[str, Any] = dict(server_options)
     if write_limit is not None:
@@ -165,7 +175,8 @@ def gateway_host(
     server = GatewayServer(
         config,
         prefix + "in",
-        prefix + "exec",
+        prefix + "events",
+        GATEWAY,
         0,
         endpoint="127.0.0.1:0",
         setup=setup_commands(config) if setup else (),
@@ -182,7 +193,7 @@ def gateway_host(
         runner.stop()
         pipeline.stop()
         ring_in.close()
-        exec_ring.close()
+        events.close()
         assert list_names(prefix) == []
     assert runner.error is None, runner.error
     assert pipeline.error is None, pipeline.error

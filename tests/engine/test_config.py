@@ -103,7 +103,7 @@ def test_the_topology_is_parsed_and_a_fused_spec_has_one_shard() -> None:
     assert config.topology == "fused"
     spec = TopologySpec.from_config(config, "p-")
     assert spec.fused and spec.shards == 1
-    assert spec.stage_names()[-3:] == ["publisher", "core", "journaler"]
+    assert spec.stage_names()[-3:] == ["auditor", "core", "journaler"]
     sharded = TopologySpec.from_config(parse_config("[exchange]\nmatcher_shards = 4\n"), "p-")
     assert not sharded.fused and sharded.shards == 4
     with pytest.raises(ValueError, match="one \\(virtual\\) shard"):

@@ -72,4 +72,4 @@ def test_a_refused_client_that_sent_at_once_still_reads_the_reason() -> None:
 def test_the_cap_must_admit_someone() -> None:
     config = load_config(DEMO)
     with pytest.raises(ValueError, match="max_connections"):
-        GatewayServer(config, "in", "exec", 0, endpoint="127.0.0.1:0", max_connections=0)
+        GatewayServer(config, "in", "events", 1, 0, endpoint="127.0.0.1:0", max_connections=0)

@@ -1,5 +1,5 @@
-"""Report addressing (origin and/or owning firm), and the exec ring round trip over a real
-RingBuffer."""
+"""Report addressing (origin and/or owning firm), and the gateway's reader of ring[events]
+over a real RingBuffer."""
 
 from __future__ import annotations
 
@@ -26,15 +26,10 @@ from engine.domain.types import (
     Replaced,
     Side,
 )
-from engine.gateway.exec_ring import (
-    OWNER_OFFSET,
-    SESSION_OFFSET,
-    ExecRingReader,
-    ExecRingWriter,
-    create_exec_ring,
-    encode_reports,
-)
-from engine.gateway.router import Report, ReportRouter
+from engine.event_codec import write_events
+from engine.event_records import EVENT_RECORD_SIZE
+from engine.gateway.events_reader import EventsReader
+from engine.gateway.router import ROUTED_EVENTS, Report, ReportRouter
 
 
 def fill(order_id: int, leaves: int, liquidity: Liquidity = Liquidity.MAKER) -> Fill:
@@ -114,41 +109,71 @@ def test_route_hands_a_commands_reports_to_the_sink_in_one_call() -> None:
     assert [[r[:4] for r in batch] for batch in batches] == [[(1, False, 6, 0), (0, True, 6, 1)]]
 
 
-REPORTS: list[Report] = [
-    (1, False, 5, 0, Accepted(5, 5, "A-1", "c1")),
-    (0, True, 9, 2, fill(5, 0)),
-    (0xFFFF_FFFF, True, 9, 3, Cancelled(5, "A-1", 0, CancelReason.USER)),
-    (2, False, 10, 0, reject(10, "B-1", "x", 0, RejectReason.INSUFFICIENT_CASH)),
-    (3, False, 11, 1, DayEnded("ACME")),
+#: (origin, seq_no, events) of a few commands: answers, order reports, book events, admin
+COMMANDS: list[tuple[int, int, list[Event]]] = [
+    (1, 5, [Accepted(5, 5, "A-1", "c1"), BookAdd("ACME", 5, Side.BUY, 1, 100)]),
+    (2, 9, [Accepted(9, 9, "B-1", "t"), fill(5, 0), fill(9, 0, Liquidity.TAKER)]),
+    (0xFFFF_FFFF, 10, [Cancelled(5, "A-1", 0, CancelReason.USER)]),
+    (2, 11, [reject(11, "B-1", "x", 0, RejectReason.INSUFFICIENT_CASH)]),
+    (3, 12, [DayEnded("ACME")]),
 ]
 
 
-def test_the_address_sits_in_the_event_records_zero_bytes() -> None:
-    data = encode_reports(REPORTS[:3])
-    assert data[SESSION_OFFSET : SESSION_OFFSET + 4] == (1).to_bytes(4, "little")
-    assert data[OWNER_OFFSET] == 0
-    assert not any(data[OWNER_OFFSET + 1 : 128])
-    second, third = data[128:256], data[256:384]
-    assert second[SESSION_OFFSET : SESSION_OFFSET + 4] == bytes(4) and second[OWNER_OFFSET] == 1
-    assert third[SESSION_OFFSET : SESSION_OFFSET + 4] == b"\xff" * 4 and third[OWNER_OFFSET] == 1
+def _expected(commands: list[tuple[int, int, list[Event]]]) -> list[Report]:
+    out: list[Report] = []
+    for origin, seq, events in commands:
+        out += routed(origin, seq, [e for e in events if e.__class__ in ROUTED_EVENTS])
+    return out
 
 
-def test_exec_ring_round_trip_across_the_wrap() -> None:
-    name = f"sqxgwt{os.getpid()}-{uuid.uuid4().hex[:6]}-exec"
-    ring = create_exec_ring(name, 8)
+def _publish(ring: RingBuffer, commands: list[tuple[int, int, list[Event]]]) -> None:
+    seqr = ring.sequencer(gating=[1])
+    for origin, seq, events in commands:
+        buf = bytearray()
+        end = write_events(buf, 0, seq, events, origin)
+        for at in range(0, end, EVENT_RECORD_SIZE):
+            hi = seqr.next(1)
+            ring.slots[hi & ring.mask] = buf[at : at + EVENT_RECORD_SIZE]
+            seqr.publish(hi)
+
+
+def test_the_gateway_reads_addressed_reports_from_ring_events_across_the_wrap() -> None:
+    name = f"sqxgwt{os.getpid()}-{uuid.uuid4().hex[:6]}-events"
+    ring = RingBuffer.create(name, 8, EVENT_RECORD_SIZE, 2)  # 0: watermark, 1: gateway
     attached = RingBuffer.attach(name)  # the gateway's side, as in another process
     try:
-        writer, reader = ExecRingWriter(ring), ExecRingReader(attached)
+        reader = EventsReader(attached, 1)
         got: list[Report] = []
-        for _ in range(5):  # 25 slots through an 8-slot ring: wraps three times
-            writer(REPORTS)
-            got += reader.poll()
-        assert got == REPORTS * 5
+        for _ in range(4):  # 40 records through an 8-slot ring: wraps five times
+            for command in COMMANDS:
+                _publish(ring, [command])
+                got += reader.poll()
+        assert got == _expected(COMMANDS) * 4
         assert reader.poll() == []
-        writer(REPORTS[:2])
-        assert reader.wait_available() == 26
-        assert reader.poll() == REPORTS[:2]
+        _publish(ring, COMMANDS[:1])
+        assert reader.wait_available() == 4 * 8 + 2 - 1  # 8 records a round, 2 more
+        assert reader.poll() == _expected(COMMANDS[:1])
     finally:
         attached.close()
         ring.close()
     assert list_names(name) == []
+
+
+def test_a_command_split_across_two_polls_keeps_its_report_numbering() -> None:
+    name = f"sqxgwt{os.getpid()}-{uuid.uuid4().hex[:6]}-events"
+    ring = RingBuffer.create(name, 8, EVENT_RECORD_SIZE, 2)
+    try:
+        reader = EventsReader(ring, 1)
+        origin, seq, events = COMMANDS[1]
+        buf = bytearray()
+        end = write_events(buf, 0, seq, events, origin)
+        seqr = ring.sequencer(gating=[1])
+        got: list[Report] = []
+        for at in range(0, end, EVENT_RECORD_SIZE):  # one record per poll
+            hi = seqr.next(1)
+            ring.slots[hi & ring.mask] = buf[at : at + EVENT_RECORD_SIZE]
+            seqr.publish(hi)
+            got += reader.poll()
+        assert got == _expected([COMMANDS[1]])
+    finally:
+        ring.close()

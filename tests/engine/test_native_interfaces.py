@@ -32,8 +32,12 @@ def _pxd_classes(text: str) -> dict[str, dict[str, str]]:
         if head:
             current = classes.setdefault(head.group(1), {})
             continue
-        attr = re.match(r"\s+cdef public (long long|bint|object|str|dict|list|\w+) (\w+)$", line)
-        if attr and current is not None:
+        attr = re.match(
+            r"\s+cdef (?:public )?(long long|unsigned long long|bint|object|str|dict|list|\w+) "
+            r"(\w+)(\[\d+\])?$",
+            line,
+        )
+        if attr and current is not None and not attr.group(3):  # C arrays: .pxd only
             current[attr.group(2)] = attr.group(1)
         elif line and not line.startswith((" ", "#")):
             current = None

@@ -17,7 +17,7 @@ import pytest
 from disruptor import RingBuffer, list_names
 from engine.config import load_config, setup_commands
 from engine.domain.exchange import Exchange
-from engine.gateway.exec_ring import create_exec_ring
+from engine.event_records import EVENT_RECORD_SIZE
 from engine.gateway.server import GatewayServer, journaled_ts
 from engine.journal_format import encode_user_header, journal_dir
 from engine.rebuild import RecoveryError, read_window, take_snapshot
@@ -175,9 +175,9 @@ def test_a_restarted_gateway_never_stamps_a_ts_below_the_last_journaled_one(
     config = dataclasses.replace(load_config(DEMO), data_dir=str(tmp_path))
     prefix = f"sqxrv{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", 8, RECORD_SIZE, 1)
-    exec_ring = create_exec_ring(prefix + "exec", 8)
+    events = RingBuffer.create(prefix + "events", 8, EVENT_RECORD_SIZE, 2)
     runner = ServerThread(
-        GatewayServer(config, prefix + "in", prefix + "exec", 20, endpoint="127.0.0.1:0")
+        GatewayServer(config, prefix + "in", prefix + "events", 1, 20, endpoint="127.0.0.1:0")
     )
     try:
         client = Client(runner.start())
@@ -190,5 +190,5 @@ def test_a_restarted_gateway_never_stamps_a_ts_below_the_last_journaled_one(
     finally:
         runner.stop()
         ring_in.close()
-        exec_ring.close()
+        events.close()
     assert list_names(prefix) == []

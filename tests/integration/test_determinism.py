@@ -43,7 +43,7 @@ def test_in_process_runner_matches_the_exchange(
         runner.publish(encode_records(MIXED))
         runner.pump()
         assert runner.published_seq_no() == len(MIXED)
-        got = (runner.publisher.digest.hexdigest(), runner.publisher.digest.count)
+        got = (runner.auditor.digest.hexdigest(), runner.auditor.digest.count)
     assert got == expected
 
 
@@ -103,7 +103,7 @@ def test_without_the_digest_the_publisher_publishes_and_routes_the_same(
         with in_process(spec) as runner:
             runner.publish(encode_records(MIXED))
             runner.pump()
-            summaries.append(runner.publisher.summary())
+            summaries.append(runner.auditor.summary())
     with_digest, without = summaries
     assert with_digest["digest"] == reference_digest(MIXED, 1024)[0]
     assert without["digest"] is None

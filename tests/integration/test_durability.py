@@ -25,11 +25,11 @@ def test_risk_stage_waits_for_the_journaler(prefix: str, tmp_path: Path) -> None
         risk = runner.stages["risk"]
         assert isinstance(risk, RiskAgent)
         assert risk.poll() == 0  # nothing durable yet: nothing decided
-        assert runner.rings.ring_risk.cursor.get() == -1
+        assert runner.rings["risk"].cursor.get() == -1
         runner.stages["journaler"].poll()  # append + fdatasync, then durable_seq moves
-        assert runner.rings.ring_in.consumer_sequence(0).get() == 99
+        assert runner.rings["in"].consumer_sequence(0).get() == 99
         assert risk.poll() == 100
-        assert runner.rings.ring_risk.cursor.get() == 99
+        assert runner.rings["risk"].cursor.get() == 99
         runner.pump()
         assert risk.durability_checks >= 1
         assert runner.published_seq_no() == 100

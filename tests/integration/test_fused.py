@@ -31,7 +31,7 @@ def _in_process_digest(spec: TopologySpec, commands: list[Command]) -> tuple[str
         runner.publish(encode_records(commands))
         runner.pump()
         assert runner.published_seq_no() == len(commands)
-        return runner.publisher.digest.hexdigest(), runner.publisher.digest.count
+        return runner.auditor.digest.hexdigest(), runner.auditor.digest.count
 
 
 @pytest.mark.parametrize("window", [1, 1024])
@@ -90,7 +90,7 @@ def _run(spec: TopologySpec, first: int, last: int) -> tuple[str, int, bytes]:
     with in_process(start.spec, state=start.state) as runner:
         runner.publish(encode_records(MIXED[first:last]))
         runner.pump()
-        digest = runner.publisher.digest.hexdigest()
+        digest = runner.auditor.digest.hexdigest()
     reports = Path(spec.report_dir or "")
     parts = [(reports / f"matcher{k}.state").read_bytes() for k in range(spec.shards)]
     live_last, live = merge_parts((reports / "risk.state").read_bytes(), parts)

@@ -42,7 +42,7 @@ def _run(spec: TopologySpec, first: int, last: int) -> tuple[str, int, bytes]:
     with in_process(start.spec, state=start.state) as runner:
         runner.publish(encode_records(COMMANDS[first:last]))
         runner.pump()
-        digest = runner.publisher.digest.hexdigest()
+        digest = runner.auditor.digest.hexdigest()
     reports = Path(spec.report_dir or "")
     parts = [(reports / f"matcher{k}.state").read_bytes() for k in range(spec.shards)]
     live_last, live = merge_parts((reports / "risk.state").read_bytes(), parts)
