@@ -2,7 +2,7 @@
 
 :class:`CommandBatchReader` yields ``(records, seqs)`` batches of at most :data:`BATCH`
 commands: ``records`` a memoryview of back-to-back command records (for
-``engine.records.CommandDecoder.decode_many``), ``seqs`` their journal seqs. A segment made
+``engine.command_reader.CommandReader.decode_many``), ``seqs`` their journal seqs. A segment made
 entirely of valid command frames (the normal case) is checked with numpy over the whole
 segment (lengths, types, seq order) and its per-record xxh3 checksums computed in one tight
 loop; any segment that fails that check (damage, a torn tail, a foreign record) is read from
@@ -119,7 +119,7 @@ def check_seq_nos(payload: memoryview, seqs: Seqs) -> None:
 class CommandBatchReader:
     """The journaled commands of a journal directory as batches of at most ``BATCH``
     ``(records, seqs)``: ``records`` a memoryview of back-to-back 128-byte command records (for
-    ``CommandDecoder.decode_many``), ``seqs`` their journal seqs (uint64). Verifies every
+    ``CommandReader.decode_many``), ``seqs`` their journal seqs (uint64). Verifies every
     record; ``tail_damage`` is set once the iteration reached a torn tail."""
 
     def __init__(self, directory: Path) -> None:

@@ -27,7 +27,8 @@ Errors:
 
 Speed: the journal is read as verified batches of command records
 (``engine.command_batches.CommandBatchReader``: numpy checks and one checksum loop per
-segment), each batch decoded by ``CommandDecoder.decode_many``; the digest is fed once per batch.
+segment), each batch decoded by the compiled ``CommandReader.decode_many``; the digest is fed
+once per batch.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from engine.command_batches import (
     check_seq_nos,
     contiguous,
 )
+from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
 from engine.journal_format import (
     HostFormatError,
@@ -64,7 +66,6 @@ from engine.journal_format import (
     journal_dir,
     snapshot_dir,
 )
-from engine.records import CommandDecoder
 from journal import Damage, JournalFormatError, JournalReader, SnapshotStore
 from journal.layout import snapshot_name
 
@@ -234,7 +235,7 @@ def _replay(
     estimate: Callable[[], int],
 ) -> tuple[int, int]:
     """Submit every command of ``batches``; returns (commands, last seq)."""
-    decode_many = CommandDecoder().decode_many
+    decode_many = CommandReader().decode_many
     submit = exchange.submit
     encode = encode_events
     commands = 0

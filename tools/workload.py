@@ -190,12 +190,16 @@ class _Generator:
         self.seq = first_seq_no
         self.out: list[Command] = []
         self._ids: list[int] = []  # ids that were live once; dead ones are purged lazily
+        # One str object per firm and account, as a client (or the record decoder, which
+        # interns them) passes them: equal values either way, and hashed once.
+        self._firms = [f"F{i}" for i in range(accounts)]
+        self._accounts = [f"A{i}" for i in range(accounts)]
 
     def new_order(self, side: Side, price: int, qty: int, tif: TimeInForce) -> None:
         i = self.rng.randrange(self.accounts)
         seq = self.seq
         cmd = NewOrder(
-            seq, TS_BASE + seq * TS_STEP, f"F{i}", f"A{i}", SYMBOL, side,
+            seq, TS_BASE + seq * TS_STEP, self._firms[i], self._accounts[i], SYMBOL, side,
             OrderType.LIMIT, tif, qty, price, f"c{seq}",
         )  # fmt: skip
         self._emit(cmd)
@@ -220,7 +224,7 @@ class _Generator:
 
     def _owner(self, order_id: int) -> str:
         firm: str = self.book.orders[order_id][2][1]  # type: ignore[assignment]
-        return "A" + firm[1:]
+        return self._accounts[self._firms.index(firm)]
 
     def _emit(self, cmd: Command) -> None:
         self.book.submit(cmd)

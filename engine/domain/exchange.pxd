@@ -14,7 +14,9 @@ cdef class Exchange:
     cdef public long long feedback_window
     cdef public RiskStage risk
     cdef public Matcher matcher
-    cdef public object queue
+    cdef public list pending_seqs
+    cdef public list pending_events
+    cdef public Py_ssize_t head
     cdef public long long last_seq
     cdef public dict admin
 

@@ -34,7 +34,6 @@ before anything changes, in the compiled build and the uncompiled one alike.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -138,8 +137,11 @@ class Exchange:
     feedback_window: cython.longlong
     risk: RiskStage
     matcher: Matcher
-    #: (seq_no, events) of forwarded commands whose feedback is not yet applied
-    queue: deque[tuple[int, list[Event]]]
+    #: the feedback queue: seq_nos and events of forwarded commands whose feedback is not yet
+    #: applied, from index ``head`` on (a FIFO of two lists: appends and pops cost no call)
+    pending_seqs: list[int]
+    pending_events: list[list[Event]]
+    head: cython.Py_ssize_t
     last_seq: cython.longlong
     admin: dict[type, Callable[[Any], list[Event]]]
 
@@ -149,7 +151,9 @@ class Exchange:
         self.feedback_window = feedback_window
         self.risk = RiskStage(feedback_window == 1)
         self.matcher = Matcher()
-        self.queue = deque()
+        self.pending_seqs = []
+        self.pending_events = []
+        self.head = 0
         self.last_seq = 0
         self.admin = {
             Deposit: self._deposit,
@@ -192,8 +196,7 @@ class Exchange:
         if seq > _MAX_SEQ or seq < -_MAX_SEQ:
             raise _int64_error(cmd)  # type: ignore[misc]
         window: cython.longlong = self.feedback_window
-        queue = self.queue
-        if window > 1 and queue and queue[0][0] <= seq - window:
+        if window > 1:
             self.drain(seq - window)
         events: list[Event]
         if kind == _KIND_NEW:
@@ -204,7 +207,7 @@ class Exchange:
             events = self.replace(c)
         else:
             events = self.admin[cls](cmd)
-        if window > 1 and queue and queue[0][0] <= seq + 1 - window:
+        if window > 1:
             self.drain(seq + 1 - window)
         self.last_seq = seq
         return events
@@ -278,14 +281,36 @@ class Exchange:
         if self.feedback_window == 1:
             self.risk.feedback.apply(events)
         else:
-            self.queue.append((seq, events))
+            self.pending_seqs.append(seq)
+            self.pending_events.append(events)
 
     @cython.ccall
     def drain(self, upto: cython.longlong) -> cython.void:
-        queue = self.queue
+        """Apply the queued feedback of every command with seq_no <= ``upto``, in order."""
+        seqs = self.pending_seqs
+        events = self.pending_events
         feedback = self.risk.feedback
-        while queue and queue[0][0] <= upto:
-            feedback.apply(queue.popleft()[1])
+        head: cython.Py_ssize_t = self.head
+        size: cython.Py_ssize_t = len(seqs)
+        seq: cython.longlong
+        while head < size:
+            seq = seqs[head]
+            if seq > upto:
+                break
+            feedback.apply(events[head])
+            events[head] = None  # type: ignore[call-overload]
+            head += 1
+        if head > 4096 and 2 * head > size:  # drop the applied prefix, now and then
+            del seqs[:head]
+            del events[:head]
+            head = 0
+        self.head = head
+
+    @property
+    def queue(self) -> list[tuple[int, list[Event]]]:
+        """The pending feedback as (seq_no, events), oldest first (snapshots, tests)."""
+        head = self.head
+        return list(zip(self.pending_seqs[head:], self.pending_events[head:], strict=True))
 
     # -- administration (cold) ------------------------------------------------------------
 
@@ -343,7 +368,9 @@ class Exchange:
         ex = Exchange(window)
         ex.risk = risk
         ex.matcher = matcher
-        ex.queue = deque(queue)
+        ex.pending_seqs = [seq for seq, _ in queue]
+        ex.pending_events = [events for _, events in queue]
+        ex.head = 0
         ex.last_seq = last_seq
         return ex
 
@@ -353,7 +380,7 @@ class Exchange:
 
     def check_invariants(self) -> None:
         """O(n) structural check of books, order tables and wallets; AssertionError if broken."""
-        check_exchange(self.risk, self.matcher, not self.queue)
+        check_exchange(self.risk, self.matcher, self.head == len(self.pending_seqs))
 
     # -- queries --------------------------------------------------------------------------
 
@@ -397,4 +424,4 @@ class Exchange:
 
     def pending_feedback(self) -> int:
         """How many commands' matcher events the risk stage has not applied yet."""
-        return len(self.queue)
+        return len(self.pending_seqs) - self.head

@@ -21,7 +21,12 @@ from engine.domain import hot
 ROOT = Path(__file__).resolve().parents[2]
 
 # .pxd C type -> the annotation it must have in the .py
-_C_TYPES = {"long long": "cython.longlong", "bint": "cython.bint"}
+_C_TYPES = {
+    "long long": "cython.longlong",
+    "unsigned long long": "cython.ulonglong",
+    "bint": "cython.bint",
+    "Py_ssize_t": "cython.Py_ssize_t",
+}
 
 
 def _pxd_classes(text: str) -> dict[str, dict[str, str]]:
