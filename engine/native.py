@@ -45,6 +45,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.domain.risk",
     "engine.domain.matcher",
     "engine.domain.exchange",
+    "engine.canonical.lines",
 )
 
 #: The environment switch that runs the same sources uncompiled.

@@ -9,9 +9,16 @@ _T = TypeVar("_T")
 compiled: bool
 
 longlong: TypeAlias = int
+ulonglong: TypeAlias = int
+# C pointers (only the uncompiled branch is type-checked, where they hold bytes)
+p_char: TypeAlias = Any
+p_uchar: TypeAlias = Any
 Py_ssize_t: TypeAlias = int
 uchar: TypeAlias = int
 bint: TypeAlias = bool
+# `cython.int`: an alias, not a definition, so that `int` keeps meaning the builtin here
+from builtins import int as int  # noqa: E402
+
 double: TypeAlias = float
 
 def cclass(cls: _T) -> _T: ...
@@ -27,4 +34,5 @@ def wraparound(flag: bool) -> Callable[[_T], _T]: ...
 def cdivision(flag: bool) -> Callable[[_T], _T]: ...
 def cast(type_: type[_T], value: Any, *, typecheck: bool = ...) -> _T: ...
 def declare(type_: Any = ..., value: Any = ..., **kwargs: Any) -> Any: ...
+
 void: TypeAlias = None
