@@ -46,6 +46,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.domain.matcher",
     "engine.domain.exchange",
     "engine.canonical.lines",
+    "engine.canonical.command_lines",
 )
 
 #: The environment switch that runs the same sources uncompiled.

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import xxhash
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.canonical import (
@@ -47,6 +47,10 @@ def _reference_lines(seq_no: int, events: list[Event]) -> bytes:
     )
 
 
+#: a shared 2-core machine: generation and runs may be slow, never a failure
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
 # -- from event tuples ----------------------------------------------------------------------
 
 
@@ -69,6 +73,7 @@ def _tuple_event(cls: type) -> st.SearchStrategy[Event]:
 any_event = st.one_of([_tuple_event(cls) for cls in EVENT_TYPES])
 
 
+@FUZZ
 @given(st.integers(0, 2**64), st.lists(any_event, max_size=6))
 def test_lines_of_event_tuples_equal_the_reference(seq_no: int, events: list[Event]) -> None:
     expected = _reference_lines(seq_no, events)
@@ -76,6 +81,7 @@ def test_lines_of_event_tuples_equal_the_reference(seq_no: int, events: list[Eve
     assert encode_events(seq_no, events) == expected
 
 
+@FUZZ
 @given(st.lists(st.tuples(st.integers(0, 2**40), st.lists(any_event, max_size=4)), max_size=8))
 def test_a_buffer_of_many_commands_equals_their_lines_and_counts_them(
     batches: list[tuple[int, list[Event]]],
@@ -153,6 +159,7 @@ def _decoded_lines(records: bytes) -> bytes:
     )
 
 
+@FUZZ
 @given(st.lists(recorded_events(), max_size=12), st.data())
 def test_lines_of_records_equal_decoding_them_whole_and_in_any_split(
     items: list[tuple[int, int, Event]], data: st.DataObject
@@ -196,6 +203,7 @@ def test_every_event_kind_has_a_record_line() -> None:
     assert {type(e) for _, _, e in items} == set(EVENT_TYPES)
 
 
+@FUZZ
 @given(st.binary(min_size=EVENT_RECORD_SIZE, max_size=EVENT_RECORD_SIZE), st.integers(0, 20))
 def test_garbage_records_give_the_line_or_the_decoders_error(raw: bytes, kind: int) -> None:
     record = bytes([kind]) + raw[1:]
