@@ -18,6 +18,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "journal": ("tools.bench_journal", "journal append with durable group commit"),
     "book": ("tools.bench_book", "matching engine with risk and wallet, in process"),
     "pipeline": ("tools.bench_pipeline", "the whole host as processes, durable journal"),
+    "simulate": ("tools.bench_simulate", "`sequex simulate` end to end, pure build as baseline"),
 }
 
 
