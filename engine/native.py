@@ -48,6 +48,8 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.text_cache",
     "engine.command_reader",
     "engine.event_codec",
+    "engine.canonical.lines",
+    "engine.canonical.command_lines",
 )
 
 #: The environment switch that runs the same sources uncompiled.

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any
@@ -145,6 +144,10 @@ class _EngineError(Exception):
     pass
 
 
+#: Event lines are written (and digested) in chunks of about this many bytes.
+CHUNK_BYTES = 1 << 16
+
+
 def simulate(
     source: IO[bytes],
     sink: IO[bytes],
@@ -156,49 +159,65 @@ def simulate(
     """Submit every command of ``source`` to a fresh Exchange, write the canonical event lines
     to ``sink`` and return the summary. Bad lines go to stderr as ``name:LINE: reason``; with
     ``stop_on_error`` the first raises BadLineError. An exception from the engine becomes
-    _EngineError naming the line."""
-    from engine.canonical import CommandFormatError, CommandReader, OutputDigest
+    _EngineError naming the line. Either way the lines of the commands before it are written.
+
+    Lines are read by ``FastCommandReader`` (the rules and errors of ``CommandReader``) and
+    events encoded by ``EventLines`` (the bytes of ``encode_events``), in chunks."""
+    from engine.canonical import CommandFormatError, OutputDigest
+    from engine.canonical.command_lines import FastCommandReader
+    from engine.canonical.lines import EventLines
     from engine.domain.exchange import Exchange
-    from engine.domain.types import Fill, Liquidity, Rejected
+    from engine.domain.types import BookExecute, Rejected
 
     exchange = Exchange(feedback_window=feedback_window)
-    reader = CommandReader()
+    submit = exchange.submit
+    read_line = FastCommandReader().read_line
     digest = OutputDigest()
-    summary = SimulationSummary()
+    lines = EventLines()
+    add_events = lines.add_events
     write = sink.write
-    for lineno, raw in _numbered_lines(source):
+    commands = bad_lines = 0
+
+    def flush() -> None:
+        count = lines.count
+        data = lines.take()
+        digest.update_bytes(data, count)
+        write(data)
+
+    for lineno, raw in enumerate(source, 1):
         try:
-            cmd = reader.read_line(raw)
+            cmd = read_line(raw)
         except CommandFormatError as exc:
-            summary.bad_lines += 1
+            if not raw.strip():
+                continue  # a blank line
+            bad_lines += 1
             print(f"{name}:{lineno}: {exc}", file=sys.stderr)
             if stop_on_error:
+                flush()
                 raise BadLineError from None
             continue
         try:
-            events = exchange.submit(cmd)
+            events = submit(cmd)
         except Exception as exc:  # an engine bug: report it without a traceback
+            flush()
             raise _EngineError(
                 f"{name}:{lineno}: engine error on seq_no {cmd.seq_no}: {type(exc).__name__}: {exc}"
             ) from None
-        write(digest.update(cmd.seq_no, events))
-        summary.commands += 1
-        for event in events:
-            if type(event) is Rejected:
-                summary.rejects += 1
-            elif type(event) is Fill and event.liquidity == Liquidity.TAKER:
-                summary.trades += 1
-    summary.events = digest.count
-    summary.digest = digest.hexdigest()
-    summary.state_hash = exchange.state_hash()
-    return summary
-
-
-def _numbered_lines(source: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line) for every non-blank line."""
-    for lineno, raw in enumerate(source, 1):
-        if raw.strip():
-            yield lineno, raw
+        add_events(cmd[0], events)
+        commands += 1
+        if len(lines) >= CHUNK_BYTES:
+            flush()
+    flush()
+    by_class = lines.counts_by_class()
+    return SimulationSummary(
+        state_hash=exchange.state_hash(),
+        digest=digest.hexdigest(),
+        commands=commands,
+        events=digest.count,
+        rejects=by_class[Rejected],
+        trades=by_class[BookExecute],  # one per trade (the maker's side of it)
+        bad_lines=bad_lines,
+    )
 
 
 def _open_input(path: str, stack: ExitStack) -> IO[bytes]:

@@ -60,64 +60,63 @@ class CommandFormatError(ValueError):
 # Field kinds: how one command field is read from JSON and written back.
 # ---------------------------------------------------------------------------------------------
 
-_UINT: Final = "uint"  # non-negative int, bool refused
-_ID: Final = "id"  # non-empty str
-_TEXT: Final = "text"  # any str
-_BOOL: Final = "bool"
+UINT: Final = "uint"  # non-negative int, bool refused
+ID: Final = "id"  # non-empty str
+TEXT: Final = "text"  # any str
+BOOL: Final = "bool"
 
-_FieldKind = str | type[IntEnum]
+FieldKind = str | type[IntEnum]
 
-#: command class -> (json type name, {field: kind}) for the fields after seq_no and ts.
-_COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, _FieldKind]]] = {
+#: command class -> (json type name, {field: kind}) for the fields after seq_no and ts; a kind
+#: is UINT, ID, TEXT, BOOL or the IntEnum whose lower-case member names the field takes.
+COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
     NewOrder: (
         "new_order",
         {
-            "firm": _ID,
-            "account": _ID,
-            "symbol": _ID,
+            "firm": ID,
+            "account": ID,
+            "symbol": ID,
             "side": Side,
             "order_type": OrderType,
             "tif": TimeInForce,
-            "qty": _UINT,
-            "price": _UINT,
-            "client_order_id": _TEXT,
-            "post_only": _BOOL,
+            "qty": UINT,
+            "price": UINT,
+            "client_order_id": TEXT,
+            "post_only": BOOL,
         },
     ),
-    CancelOrder: ("cancel_order", {"account": _ID, "order_id": _UINT}),
+    CancelOrder: ("cancel_order", {"account": ID, "order_id": UINT}),
     ReplaceOrder: (
         "replace_order",
-        {"account": _ID, "order_id": _UINT, "qty": _UINT, "price": _UINT},
+        {"account": ID, "order_id": UINT, "qty": UINT, "price": UINT},
     ),
     AddSymbol: (
         "add_symbol",
         {
-            "symbol": _ID,
-            "tick_size": _UINT,
-            "lot_size": _UINT,
-            "reference_price": _UINT,
-            "band_bps": _UINT,
+            "symbol": ID,
+            "tick_size": UINT,
+            "lot_size": UINT,
+            "reference_price": UINT,
+            "band_bps": UINT,
         },
     ),
-    Deposit: ("deposit", {"account": _ID, "asset": _ID, "amount": _UINT}),
-    Withdraw: ("withdraw", {"account": _ID, "asset": _ID, "amount": _UINT}),
-    Halt: ("halt", {"symbol": _ID}),
-    Resume: ("resume", {"symbol": _ID}),
+    Deposit: ("deposit", {"account": ID, "asset": ID, "amount": UINT}),
+    Withdraw: ("withdraw", {"account": ID, "asset": ID, "amount": UINT}),
+    Halt: ("halt", {"symbol": ID}),
+    Resume: ("resume", {"symbol": ID}),
     SetRiskLimits: (
         "set_risk_limits",
-        {"account": _ID, "max_order_qty": _UINT, "max_notional": _UINT, "max_open_orders": _UINT},
+        {"account": ID, "max_order_qty": UINT, "max_notional": UINT, "max_open_orders": UINT},
     ),
     SetSelfTradePrevention: (
         "set_self_trade_prevention",
-        {"firm": _ID, "mode": SelfTradePrevention},
+        {"firm": ID, "mode": SelfTradePrevention},
     ),
-    EndOfDay: ("end_of_day", {"symbol": _ID}),
+    EndOfDay: ("end_of_day", {"symbol": ID}),
 }
 
 #: json type name -> command class
-COMMAND_TYPES: Final[dict[str, type[Any]]] = {
-    name: cls for cls, (name, _) in _COMMAND_SPECS.items()
-}
+COMMAND_TYPES: Final[dict[str, type[Any]]] = {name: cls for cls, (name, _) in COMMAND_SPECS.items()}
 
 #: keys every command object may carry besides its own fields
 _COMMON_KEYS: Final = frozenset({"type", "seq_no", "ts"})
@@ -127,31 +126,32 @@ def _enum_names(kind: type[IntEnum]) -> dict[str, IntEnum]:
     return {member.name.lower(): member for member in kind}
 
 
-_ENUM_BY_NAME: dict[type[IntEnum], dict[str, IntEnum]] = {
+#: enum class -> {lower-case member name: member}
+ENUM_BY_NAME: Final[dict[type[IntEnum], dict[str, IntEnum]]] = {
     kind: _enum_names(kind) for kind in (Side, OrderType, TimeInForce, SelfTradePrevention)
 }
 
 
-def _read_field(field: str, kind: _FieldKind, value: object) -> object:
+def _read_field(field: str, kind: FieldKind, value: object) -> object:
     """One field's value from JSON, or CommandFormatError saying what is wrong with it."""
-    if kind == _UINT:
+    if kind == UINT:
         if type(value) is not int:  # bool is an int subclass: refuse it too
             raise CommandFormatError(field, f"expected a non-negative integer, got {value!r}")
         if value < 0:
             raise CommandFormatError(field, f"must not be negative, got {value}")
         return value
-    if kind in (_ID, _TEXT):
+    if kind in (ID, TEXT):
         if not isinstance(value, str):
             raise CommandFormatError(field, f"expected a string, got {value!r}")
-        if kind == _ID and not value:
+        if kind == ID and not value:
             raise CommandFormatError(field, "must not be empty")
         return value
-    if kind == _BOOL:
+    if kind == BOOL:
         if not isinstance(value, bool):
             raise CommandFormatError(field, f"expected true or false, got {value!r}")
         return value
     assert isinstance(kind, type)
-    names = _ENUM_BY_NAME[kind]
+    names = ENUM_BY_NAME[kind]
     if not isinstance(value, str) or value not in names:
         allowed = ", ".join(names)
         raise CommandFormatError(field, f"expected one of {allowed}; got {value!r}")
@@ -161,7 +161,7 @@ def _read_field(field: str, kind: _FieldKind, value: object) -> object:
 def _read_uint(obj: Mapping[str, object], key: str, default: int) -> int:
     if key not in obj:
         return default
-    value = _read_field(key, _UINT, obj[key])
+    value = _read_field(key, UINT, obj[key])
     assert isinstance(value, int)
     return value
 
@@ -184,7 +184,7 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
     cls = COMMAND_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
         raise CommandFormatError("type", f"unknown command type {type_name!r}")
-    _, fields = _COMMAND_SPECS[cls]
+    _, fields = COMMAND_SPECS[cls]
     extra = sorted(k for k in obj if k not in fields and k not in _COMMON_KEYS)
     if extra:
         raise CommandFormatError(str(extra[0]), f"unknown field for {type_name}")
@@ -205,7 +205,7 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
 def command_to_json(cmd: Command) -> dict[str, Any]:
     """The JSON object of a command: type, seq_no, ts, then its fields; the inverse of
     :func:`command_from_json` (``command_from_json(command_to_json(c), seq_no=0) == c``)."""
-    name, fields = _COMMAND_SPECS[type(cmd)]
+    name, fields = COMMAND_SPECS[type(cmd)]
     obj: dict[str, Any] = {"type": name, "seq_no": cmd.seq_no, "ts": cmd.ts}
     for field in fields:
         value = getattr(cmd, field)
@@ -242,6 +242,7 @@ class CommandReader:
         """Parse one JSON line, then :meth:`read` it; invalid JSON is CommandFormatError("json")."""
         try:
             obj = json.loads(line)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
+            # and nesting deeper than the interpreter's recursion limit
             raise CommandFormatError("json", f"invalid JSON ({exc})") from None
         return self.read(obj)

@@ -1,6 +1,7 @@
 # Type stub of Cython's pure-Python mode, as far as sequex uses it: the C types are plain ints
 # and bools to mypy, the decorators return what they decorate, and ``compiled`` is treated as
 # always false (pyproject.toml: always_false), so mypy checks the uncompiled branch only.
+from builtins import int as int  # `cython.int`: an alias, so that `int` keeps the builtin here
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
@@ -9,10 +10,18 @@ _T = TypeVar("_T")
 compiled: bool
 
 longlong: TypeAlias = int
-Py_ssize_t: TypeAlias = int
+ulonglong: TypeAlias = int
+uint: TypeAlias = int
 uchar: TypeAlias = int
+Py_ssize_t: TypeAlias = int
 bint: TypeAlias = bool
 double: TypeAlias = float
+void: TypeAlias = None
+# C pointers and typed memoryviews are opaque to mypy (only the uncompiled branch is checked)
+p_char: TypeAlias = Any
+p_uchar: TypeAlias = Any
+p_const_uchar: TypeAlias = Any
+const: Any
 
 def cclass(cls: _T) -> _T: ...
 def final(obj: _T) -> _T: ...
@@ -27,12 +36,4 @@ def wraparound(flag: bool) -> Callable[[_T], _T]: ...
 def cdivision(flag: bool) -> Callable[[_T], _T]: ...
 def cast(type_: type[_T], value: Any, *, typecheck: bool = ...) -> _T: ...
 def declare(type_: Any = ..., value: Any = ..., **kwargs: Any) -> Any: ...
-void: TypeAlias = None
-# pointers and typed memoryviews are opaque to mypy
-p_const_uchar: TypeAlias = Any
-p_uchar: TypeAlias = Any
-p_char: TypeAlias = Any
-const: Any
 def address(obj: Any) -> Any: ...
-ulonglong: TypeAlias = int
-uint: TypeAlias = int
