@@ -47,7 +47,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.canonical import OutputDigest, encode_events
+from engine.canonical import OutputDigest
+from engine.canonical.lines import EventLines
 from engine.command_batches import (
     Batch,
     CommandBatchReader,
@@ -237,7 +238,8 @@ def _replay(
     """Submit every command of ``batches``; returns (commands, last seq)."""
     decode_many = CommandReader().decode_many
     submit = exchange.submit
-    encode = encode_events
+    lines = EventLines()
+    add = lines.add_events
     commands = 0
     last_seq = 0
     for payload, seqs in batches:
@@ -247,14 +249,12 @@ def _replay(
             for cmd in batch:
                 submit(cmd)
         else:
-            parts: list[bytes] = []
-            lines = 0
             for cmd in batch:
                 events = submit(cmd)
                 if events:
-                    parts.append(encode(cmd.seq_no, events))
-                    lines += len(events)
-            out.update_bytes(b"".join(parts), lines)
+                    add(cmd.seq_no, events)
+            count = lines.count
+            out.update_bytes(lines.take(), count)
         commands += len(batch)
         last_seq = int(seqs[-1])
         if progress is not None:

@@ -5,9 +5,10 @@ exchange itself depends on: it reads every record of ring[events] (a consumer of
 
 * counts events, execution reports (Accepted, Rejected, Fill, Cancelled, Replaced, Expired)
   and market events, from the kind bytes alone;
-* with ``output_digest`` (or ``events_path``), decodes the records and feeds the canonical
-  lines to ``engine.canonical.OutputDigest`` (and writes them to ``events_path``): the digest
-  a replay of the journal prints;
+* with ``output_digest`` (or ``events_path``), turns the records straight into their canonical
+  lines (``engine.canonical.lines``, compiled: no event objects) and feeds them to
+  ``engine.canonical.OutputDigest`` (and writes them to ``events_path``): the digest a replay
+  of the journal prints;
 * with ``measure_latency``, records for every command with an execution report now - the
   command's ts (the injector's monotonic stamp, carried in each record's header) in
   microseconds into an HdrHistogram, when it reads the command's first report;
@@ -29,8 +30,9 @@ import numpy as np
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from disruptor import AlertException, RingBuffer
-from engine.canonical import OutputDigest, encode_event_line
-from engine.event_codec import TS_OFFSET, EventReader
+from engine.canonical import OutputDigest
+from engine.canonical.lines import EventLines
+from engine.event_codec import TS_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 
@@ -60,7 +62,7 @@ class AuditorAgent(PollingStage):
         self._barrier = ring_events.barrier(consumer)
         self._sequence = ring_events.consumer_sequence(consumer)
         self._watermark = ring_events.consumer_sequence(WATERMARK)
-        self._decoder = EventReader()
+        self._lines = EventLines()
         self.digest = OutputDigest()
         self._digesting = output_digest or events_path is not None
         self._summary_path = summary_path
@@ -89,10 +91,8 @@ class AuditorAgent(PollingStage):
         self.event_count += len(rows)
         self.exec_reports += int(reports.sum())
         if self._digesting:
-            lines = b"".join(
-                encode_event_line(seq, sub, event)
-                for seq, sub, event in self._decoder.decode_rows(rows)
-            )
+            self._lines.add_records(rows.reshape(-1))
+            lines = self._lines.take()
             self.digest.update_bytes(lines, len(rows))
             if self._events_file is not None:
                 self._events_file.write(lines)
