@@ -50,6 +50,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.event_codec",
     "engine.canonical.lines",
     "engine.canonical.command_lines",
+    "engine.stages.kernel",
 )
 
 #: The environment switch that runs the same sources uncompiled.

@@ -5,7 +5,7 @@ cimport cython
 from engine.domain.matcher cimport Matcher
 from engine.domain.risk cimport RiskStage
 
-cdef long long _MAX_SEQ
+cdef long long _MAX_SEQ, _NONE_DUE
 cdef long long _KIND_NEW, _KIND_CANCEL, _KIND_REPLACE, _KIND_OTHER
 
 
@@ -17,6 +17,7 @@ cdef class Exchange:
     cdef public list pending_seqs
     cdef public list pending_events
     cdef public Py_ssize_t head
+    cdef public long long due
     cdef public long long last_seq
     cdef public dict admin
 

@@ -72,6 +72,7 @@ _MAX_INT64 = 2**63 - 1
 MAX_SEQ_NO = (_MAX_INT64 - (EXEC_IDS_PER_COMMAND - 1)) // EXEC_IDS_PER_COMMAND
 
 _MAX_SEQ: cython.longlong = MAX_SEQ_NO  # the same, as a C constant
+_NONE_DUE: cython.longlong = MAX_SEQ_NO + 1  # "no feedback pending" (beyond every seq_no)
 
 #: The command fields the compiled build reads as 64-bit integers, by command class.
 _INT_FIELDS: dict[type, tuple[int, ...]] = {NewOrder: (0, 5, 6, 7, 8, 9), ReplaceOrder: (0, 4, 5)}
@@ -142,6 +143,9 @@ class Exchange:
     pending_seqs: list[int]
     pending_events: list[list[Event]]
     head: cython.Py_ssize_t
+    #: the seq_no of the oldest pending entry (MAX_SEQ_NO + 1 when none): one compare per
+    #: command decides whether anything is due
+    due: cython.longlong
     last_seq: cython.longlong
     admin: dict[type, Callable[[Any], list[Event]]]
 
@@ -154,6 +158,7 @@ class Exchange:
         self.pending_seqs = []
         self.pending_events = []
         self.head = 0
+        self.due = _NONE_DUE
         self.last_seq = 0
         self.admin = {
             Deposit: self._deposit,
@@ -196,7 +201,7 @@ class Exchange:
         if seq > _MAX_SEQ or seq < -_MAX_SEQ:
             raise _int64_error(cmd)  # type: ignore[misc]
         window: cython.longlong = self.feedback_window
-        if window > 1:
+        if seq - window >= self.due:
             self.drain(seq - window)
         events: list[Event]
         if kind == _KIND_NEW:
@@ -207,7 +212,7 @@ class Exchange:
             events = self.replace(c)
         else:
             events = self.admin[cls](cmd)
-        if window > 1:
+        if seq + 1 - window >= self.due:
             self.drain(seq + 1 - window)
         self.last_seq = seq
         return events
@@ -281,6 +286,8 @@ class Exchange:
         if self.feedback_window == 1:
             self.risk.feedback.apply(events)
         else:
+            if self.head == len(self.pending_seqs):
+                self.due = seq
             self.pending_seqs.append(seq)
             self.pending_events.append(events)
 
@@ -303,8 +310,10 @@ class Exchange:
         if head > 4096 and 2 * head > size:  # drop the applied prefix, now and then
             del seqs[:head]
             del events[:head]
+            size -= head
             head = 0
         self.head = head
+        self.due = seqs[head] if head < size else _NONE_DUE
 
     @property
     def queue(self) -> list[tuple[int, list[Event]]]:
@@ -371,6 +380,7 @@ class Exchange:
         ex.pending_seqs = [seq for seq, _ in queue]
         ex.pending_events = [events for _, events in queue]
         ex.head = 0
+        ex.due = ex.pending_seqs[0] if queue else _NONE_DUE
         ex.last_seq = last_seq
         return ex
 

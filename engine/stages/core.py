@@ -36,9 +36,7 @@ from collections.abc import Sequence
 from disruptor import AlertException, RingBuffer
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
-from engine.domain.types import Command
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.records import ORIGIN_OFFSET
 from engine.stages.outbox import EventOutbox
 from engine.stages.state_parts import exchange_live_state, write_atomic
 from engine.stages.waiting import Halt as HaltFlag
@@ -112,15 +110,7 @@ class CoreAgent(PollingStage):
 
     def _handle(self, rows: object, first: int) -> None:
         """Submit the commands of ``rows`` (ring[in] slots from sequence ``first``)."""
-        commands: list[Command] = self._commands.decode_rows(rows)
-        origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()  # type: ignore[index]
-        submit, add = self._exchange.submit, self._outbox.add
-        slot = first
-        for cmd, origin in zip(commands, origins, strict=True):
-            events = submit(cmd)
-            if events:
-                add(cmd.seq_no, events, slot, origin, cmd.ts)
-            slot += 1
+        self._outbox.submit_rows(self._exchange, self._commands, rows, first)
 
     def _flush(self) -> int:
         """Publish buffered events as space allows, then the watermark; returns records moved

@@ -23,9 +23,12 @@ from typing import Any
 import numpy as np
 
 from disruptor import RingBuffer, SingleProducerSequencer
+from engine.command_reader import CommandReader
+from engine.domain.exchange import Exchange
 from engine.domain.types import Event
 from engine.event_codec import write_events
 from engine.event_records import EVENT_RECORD_SIZE
+from engine.stages.kernel import submit_rows
 
 
 class EventOutbox:
@@ -59,6 +62,15 @@ class EventOutbox:
         self._end = write_events(self._buf, self._end, seq_no, events, origin, command_ts)
         self._ends.append(self._end // EVENT_RECORD_SIZE)
         self._end_slots.append(slot)
+
+    def submit_rows(
+        self, exchange: Exchange, reader: CommandReader, rows: Any, first_slot: int
+    ) -> None:
+        """Submit the commands of a run of ring[in] slots to ``exchange`` and buffer their
+        events (the fused core's batch: `engine.stages.kernel`)."""
+        self._end = submit_rows(
+            exchange, reader, rows, self._buf, self._end, first_slot, self._ends, self._end_slots
+        )
 
     def add_rows(
         self, rows: np.ndarray[Any, np.dtype[np.uint8]], ends: list[int], slots: list[int]
