@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import xxhash
 
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND
 from engine.records import RECORD_SIZE
 from journal import Damage, JournalError, JournalReader
+from journal.checksums import frame_checksums
 from journal.layout import FILE_HEADER_SIZE, decode_file_header
 from journal.scan import WalkEnd, iter_frames, list_segments
 
@@ -43,11 +43,8 @@ def checksums_match(frames: npt.NDArray[np.void]) -> bool:
     zeroes that field in ``frames`` (pass a copy to keep it)."""
     stored = frames["checksum"].copy()
     frames["checksum"] = 0
-    view = frames.view(np.uint8).reshape(-1).data
-    digest = xxhash.xxh3_64_intdigest
-    size = COMMAND_FRAME_SIZE
-    sums = [digest(view[pos : pos + size]) for pos in range(0, len(view), size)]
-    return bool((np.array(sums, dtype=np.uint64) == stored).all())
+    sums = frame_checksums(frames.view(np.uint8).reshape(len(frames), COMMAND_FRAME_SIZE))
+    return bool((sums == stored).all())
 
 
 class RecoveryError(Exception):

@@ -51,6 +51,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.canonical.lines",
     "engine.canonical.command_lines",
     "engine.stages.kernel",
+    "journal.checksums",
 )
 
 #: The environment switch that runs the same sources uncompiled.

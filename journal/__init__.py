@@ -10,8 +10,25 @@ increasing seqs.
 * ``recover`` / ``verify``: torn-tail truncation (on open) and read-only checking.
 * ``SnapshotStore``: atomic, checksummed snapshots of opaque state.
 
-The byte layout is described in ``journal.layout``.
+The byte layout is described in ``journal.layout``. ``journal.checksums`` is compiled by the
+project's build (``engine.native``); with ``SEQUEX_PURE=1`` it is loaded from its source, here,
+before anything imports it, as the engine does for its own compiled modules.
 """
+
+import os as _os
+
+if _os.environ.get("SEQUEX_PURE", "") not in ("", "0"):
+    import importlib.util as _util
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    _spec = _util.spec_from_file_location(
+        "journal.checksums", _Path(__file__).with_name("checksums.py")
+    )
+    assert _spec is not None and _spec.loader is not None
+    _module = _util.module_from_spec(_spec)
+    _sys.modules["journal.checksums"] = _module
+    _spec.loader.exec_module(_module)
 
 from journal.errors import JournalCorruption, JournalError, JournalFormatError, SequenceError
 from journal.integrity import Damage, RecoveryReport, VerifyReport, recover, verify

@@ -62,9 +62,12 @@ def test_sequex_version_names_the_build() -> None:
 
 
 def _copy_tree(tmp_path: Path) -> Path:
-    """The engine sources, extension modules and stamp, as a tree build_state can judge."""
+    """The sources, extension modules and stamp, as a tree build_state can judge."""
     root = tmp_path / "tree"
-    shutil.copytree(ROOT / "engine", root / "engine", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("engine", "journal"):  # the packages with compiled modules
+        shutil.copytree(
+            ROOT / package, root / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return root
 
 
@@ -86,7 +89,7 @@ def test_a_pxd_edited_after_the_build_is_reported_stale(tmp_path: Path) -> None:
 
 def test_a_tree_without_extension_modules_is_not_built(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
-    for so in (root / "engine").rglob("*.so"):
+    for so in root.rglob("*.so"):
         so.unlink()
     assert native.build_state(root, {}) == "not-built"
 
