@@ -21,3 +21,5 @@ cdef class EventReader:
 
 cpdef Py_ssize_t write_events(bytearray buf, Py_ssize_t at, object seq_no, list events,
                               long long origin=*, long long command_ts=*)
+cpdef void encode_event_at(object buffer, Py_ssize_t offset, object seq_no, long long sub_seq,
+                           object event)

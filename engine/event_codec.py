@@ -267,12 +267,32 @@ def encode_events_into(
     del out[end:]
 
 
+@cython.ccall
 def encode_event_at(
-    buffer: Any, offset: int, seq_no: int, sub_seq: int, event: Event, origin: int = 0
-) -> None:
-    """Write one record at ``buffer[offset:offset + 128]`` (a ring slot; cold path)."""
+    buffer: Any, offset: cython.Py_ssize_t, seq_no: Any, sub_seq: cython.longlong, event: Any
+) -> cython.void:
+    """Write one record at ``buffer[offset:offset + 128]`` of a writable buffer (a ring slot),
+    with zero header words."""
+    if cython.compiled:
+        view = cython.declare(cython.uchar[::1], buffer)  # type: ignore[misc]
+        if offset < 0 or offset + _RECORD > view.shape[0]:
+            raise IndexError(f"no record fits at byte {offset} of {view.shape[0]}")
+        p: cython.p_uchar = cython.address(view[offset])
+        memset(p, 0, _RECORD)
+        seq: cython.longlong = seq_no
+        ok: cython.bint = False
+        try:
+            ok = _fast_write(p, seq, event)
+        except (OverflowError, TypeError, ValueError):
+            ok = False
+        if ok:
+            sub32: cython.uint = sub_seq
+            memcpy(p + 4, cython.address(sub32), 4)
+            _put(p + 8, seq)
+            return
+        memset(p, 0, _RECORD)
     encode_event_into(buffer, offset, seq_no, sub_seq, event)
-    _HEADER.pack_into(buffer, offset + ORIGIN_OFFSET, origin, 0)
+    _HEADER.pack_into(buffer, offset + ORIGIN_OFFSET, 0, 0)
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -121,11 +121,11 @@ class MatcherAgent(PollingStage):
         return hi - lo + 1
 
     def _handle(self, commands: list[Any], caps: list[int], seqs: list[int]) -> None:
-        dispatch, add = self._dispatch, self._outbox.add
-        for cmd, cap, seq in zip(commands, caps, seqs, strict=True):
-            events = dispatch[cmd.__class__](cmd, cap)
-            if events:
-                add(cmd.seq_no, events, seq)
+        self._outbox.match(self._matcher, commands, caps, seqs, self._other)
+
+    def _other(self, cmd: Any, cap: int) -> list[Event]:
+        """The rare command kinds (the hot ones go straight to the matcher, compiled)."""
+        return self._dispatch[cmd.__class__](cmd, cap)
 
     def _flush(self) -> int:
         """Publish buffered events as space allows, then the watermark; returns records."""

@@ -18,6 +18,7 @@ and finds the open command with one bisection.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,11 @@ import numpy as np
 from disruptor import RingBuffer, SingleProducerSequencer
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
+from engine.domain.matcher import Matcher
 from engine.domain.types import Event
 from engine.event_codec import write_events
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.stages.kernel import submit_rows
+from engine.stages.kernel import match_commands, submit_rows
 
 
 class EventOutbox:
@@ -71,6 +73,21 @@ class EventOutbox:
         self._end = submit_rows(
             exchange, reader, rows, self._buf, self._end, first_slot, self._ends, self._end_slots
         )
+
+    def match(
+        self,
+        matcher: Matcher,
+        commands: list[Any],
+        caps: list[int],
+        slots: list[int],
+        other: Callable[[Any, int], list[Event]],
+    ) -> None:
+        """Hand a matcher shard's commands to ``matcher`` and buffer their events (the shard's
+        batch: `engine.stages.kernel`)."""
+        self._end = match_commands(
+            matcher, commands, caps, slots, other, self._buf, self._end, self._ends,
+            self._end_slots,
+        )  # fmt: skip
 
     def add_rows(
         self, rows: np.ndarray[Any, np.dtype[np.uint8]], ends: list[int], slots: list[int]

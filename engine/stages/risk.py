@@ -58,17 +58,14 @@ from engine.domain.types import (
     SetSelfTradePrevention,
     Withdraw,
 )
-from engine.event_codec import EventReader, encode_event_at
+from engine.event_codec import EventReader
 from engine.event_records import EVENT_CLASSES
 from engine.records import RECORD_SIZE
+from engine.stages.kernel import decide_commands
 from engine.stages.slots import (
-    CAP_OFFSET,
-    EVENT_OFFSET,
-    HAS_EVENT_OFFSET,
     RISK_SLOT_SIZE,
     TARGET_ALL,
     TARGET_NONE,
-    TARGET_OFFSET,
     ShardMap,
 )
 from engine.stages.state_parts import RiskPart, live_state, write_atomic
@@ -77,6 +74,7 @@ from engine.stages.waiting import PollingStage, park
 from engine.wiring import Input
 
 _CAP = struct.Struct("<q")
+_NONE_DUE = 1 << 62  # "no feedback in hand": beyond every seq_no
 # (target, cap, event): what the stage decided for one command
 Decision = tuple[int, int, Event | None]
 
@@ -262,24 +260,40 @@ class RiskAgent(PollingStage):
         return work + hi - lo + 1
 
     def _decide(self, commands: list[Command], first_index: int) -> None:
-        ready, apply = self._ready, self._risk.feedback.apply
-        window, dispatch, mem = self._window, self._dispatch, self._slot_bytes
-        offset = first_index * RISK_SLOT_SIZE
-        for cmd in commands:
-            upto = cmd.seq_no - window
-            if ready and ready[0][0] <= upto:
-                batch = []
-                while ready and ready[0][0] <= upto:
-                    batch.append(ready.popleft()[1])
-                apply(batch)
-            target, cap, event = dispatch[cmd.__class__](cmd)
-            mem[offset + TARGET_OFFSET] = target
-            if cap:
-                _CAP.pack_into(mem, offset + CAP_OFFSET, cap)
-            if event is not None:
-                mem[offset + HAS_EVENT_OFFSET] = 1
-                encode_event_at(mem, offset + EVENT_OFFSET, cmd.seq_no, 0, event)
-            offset += RISK_SLOT_SIZE
+        decide_commands(self._risk, self, commands, self._slot_bytes, first_index * RISK_SLOT_SIZE)
+
+    # The interface `engine.stages.kernel.decide_commands` calls back into, for what is rare.
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    @property
+    def shards(self) -> int:
+        return self._shard.shards
+
+    def next_due(self) -> int:
+        """The seq_no of the oldest feedback in hand (beyond any seq_no when none is)."""
+        ready = self._ready
+        return ready[0][0] if ready else _NONE_DUE
+
+    def apply_due(self, upto: int) -> int:
+        """Apply the feedback of every command <= ``upto``; returns the next one due."""
+        ready = self._ready
+        batch = []
+        while ready and ready[0][0] <= upto:
+            batch.append(ready.popleft()[1])
+        self._risk.feedback.apply(batch)
+        return self.next_due()
+
+    def shard_of(self, symbol: str) -> int:
+        return self._shard(symbol)
+
+    def order_shard(self, order_id: int) -> int:
+        return self._order_shard(order_id)
+
+    def decide(self, cmd: Command) -> Decision:
+        return self._dispatch[cmd.__class__](cmd)
 
     # -- waiting and the agent interface ------------------------------------------------------
 
