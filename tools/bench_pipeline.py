@@ -7,8 +7,13 @@ tmpfs); the publisher consumes every output (canonical digest, exec routing). Fi
 * ``orders_per_s``: sustained, commands injected and published / elapsed (median of
   ``--repeats`` fresh hosts; ``_min``/``_max`` give the range);
 * ``p50_us`` / ``p99_us`` / ``p999_us``: from publication into ring[in] (the injector stamps a
-  monotonic ns clock into ``ts``) to the command's execution report leaving the router, paced
-  at half the median sustained rate, from an HdrHistogram;
+  monotonic ns clock into ``ts``) to a reader of ring[events] (the auditor) holding the
+  command's first execution report, from an HdrHistogram; paced at ``--rate`` orders/s
+  (a burst every ``--tick-us``, 1 ms by default), or at half the median sustained rate without
+  it (``latency_rate_per_s``);
+* ``build`` (which build this process and the timed stages run); ``pure_orders_per_s`` (with
+  ``_min`` / ``_max``): the same throughput run with every stage spawned on the uncompiled build
+  (``SEQUEX_PURE=1``), ``--pure-repeats`` fresh hosts, and ``speedup`` = orders_per_s / that;
 * ``exchange_commands_per_s``: the in-process ``Exchange(W).submit`` on the same commands in
   this run, the single-process baseline (``exchange_w1_commands_per_s``: with W = 1, which
   takes the Exchange's fused serial path).
@@ -33,10 +38,12 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
+from engine import native
 from engine.stages.injector import encode_records
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
 from tools.bench_book import time_exchange
+from tools.pure_baseline import pure_children
 from tools.workload import Workload, standard_book_workload
 
 
@@ -47,6 +54,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feedback-window", type=int, default=1024, metavar="W")
     parser.add_argument("--capacity", type=int, default=65536, help="slots per ring")
     parser.add_argument("--latency-seconds", type=float, default=8.0, help="paced run length")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="pace the latency run at R orders/s (default: half the sustained median)",
+    )
+    parser.add_argument(
+        "--tick-us",
+        type=int,
+        default=1000,
+        metavar="US",
+        help="the paced run injects a burst every US microseconds (rate * US / 1e6 orders)",
+    )
+    parser.add_argument(
+        "--pure-repeats",
+        type=int,
+        default=1,
+        help="throughput runs with the stages on the pure build (0: none)",
+    )
     parser.add_argument("--dir", default=".", help="where the journals go (a real disk)")
     parser.add_argument("--seed", type=int, default=1, help="workload seed")
     parser.add_argument(
@@ -100,8 +127,13 @@ def _spec(
     )
 
 
-def _throughput(spec: TopologySpec, workload: Workload) -> float:
-    return len(workload.commands) / time_pipeline(spec, workload)
+def _throughput(spec: TopologySpec, workload: Workload, *, pure: bool = False) -> float:
+    """Commands/s of one fresh host; ``pure``: its stages must have run uncompiled."""
+    rate = len(workload.commands) / time_pipeline(spec, workload)
+    build = str(json.loads(Path(spec.summary_path or "").read_text()).get("build"))
+    if build.startswith("pure") != pure:
+        raise RuntimeError(f"the stages ran on the wrong build for this figure: {build!r}")
+    return rate
 
 
 def time_pipeline(spec: TopologySpec, workload: Workload) -> float:
@@ -122,11 +154,13 @@ def time_pipeline(spec: TopologySpec, workload: Workload) -> float:
     return elapsed
 
 
-def _latency(spec: TopologySpec, workload: Workload, rate: float, seconds: float) -> HdrHistogram:
-    """Inject at ``rate`` commands/s in 1 ms ticks with the injector stamping ts."""
+def _latency(
+    spec: TopologySpec, workload: Workload, rate: float, seconds: float, tick_us: int = 1000
+) -> HdrHistogram:
+    """Inject at ``rate`` commands/s, a burst every ``tick_us``, the injector stamping ts."""
     count = min(len(workload.commands), max(1, int(rate * seconds)))
     timed = encode_records(workload.commands[:count])
-    per_tick = max(1, int(rate / 1000))
+    per_tick = max(1, round(rate * tick_us / 1e6))
     with Supervisor(spec) as host:
         host.injector().publish(encode_records(workload.setup))
         if not host.drain(60):
@@ -160,9 +194,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rates.append(_throughput(_spec(args, root, f"t{i}", False, args.fused), workload))
             if args.fused:
                 sharded.append(_throughput(_spec(args, root, f"s{i}", False, False), workload))
+        pure: list[float] = []
+        for i in range(args.pure_repeats):
+            with pure_children():  # the stages are spawned: they read SEQUEX_PURE on import
+                spec = _spec(args, root, f"p{i}", False, args.fused)
+                pure.append(_throughput(spec, workload, pure=True))
         median = statistics.median(rates)
+        rate = args.rate if args.rate > 0 else median / 2
         spec = _spec(args, root, "lat", True, args.fused)
-        hist = _latency(spec, workload, median / 2, args.latency_seconds)
+        hist = _latency(spec, workload, rate, args.latency_seconds, args.tick_us)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     comparison: dict[str, Any] = {}
@@ -172,7 +212,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "sharded_orders_per_s_min": round(min(sharded)),
             "sharded_orders_per_s_max": round(max(sharded)),
         }
+    if pure:
+        comparison["pure_orders_per_s"] = round(statistics.median(pure))
+        comparison["pure_orders_per_s_min"] = round(min(pure))
+        comparison["pure_orders_per_s_max"] = round(max(pure))
+        comparison["speedup"] = round(median / statistics.median(pure), 2)
     return {
+        "build": native.describe(),
         "topology": "fused" if args.fused else "sharded",
         "output_digest": not args.no_digest,
         "orders_per_s": round(median),
@@ -183,10 +229,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "p99_us": hist.get_value_at_percentile(99),
         "p999_us": hist.get_value_at_percentile(99.9),
         "latency_samples": hist.get_total_count(),
-        "latency_rate_per_s": round(median / 2),
+        "latency_rate_per_s": round(rate),
+        "latency_tick_us": args.tick_us,
         "exchange_commands_per_s": round(len(workload.commands) / baseline),
         "exchange_w1_commands_per_s": round(len(workload.commands) / serial),
         "commands": len(workload.commands),
         "shards": 1 if args.fused else args.shards,
         "feedback_window": args.feedback_window,
+        "pure_repeats": len(pure),
     }

@@ -23,12 +23,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +37,7 @@ from engine.journal_format import RECORD_COMMAND, encode_commands, encode_user_h
 from engine.rebuild import rebuild
 from engine.records import RECORD_SIZE
 from journal import JournalWriter, SyncPolicy
+from tools.pure_baseline import measure_pure
 from tools.workload import standard_book_workload
 
 CHUNK = 4096
@@ -102,18 +99,15 @@ def measure(data_dir: Path, count: int, repeats: int) -> dict[str, list[float]]:
     return {name: [count / _timed(run) for _ in range(repeats)] for name, run in kinds.items()}
 
 
-def _pure(data_dir: Path, count: int, repeats: int) -> dict[str, list[float]]:
-    env = {**os.environ, native.PURE_ENV: "1"}
-    command = [sys.executable, "-m", "tools.cli", "bench", "replay", "--json"]
-    command += ["--measure", str(data_dir), "--commands", str(count), "--repeats", str(repeats)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    rates: dict[str, list[float]] = json.loads(done.stdout)
-    return rates
+def _pure(data_dir: Path, count: int, repeats: int) -> dict[str, Any]:
+    args = ["bench", "replay", "--json", "--measure", str(data_dir)]
+    return measure_pure("tools.cli", [*args, "--commands", str(count), "--repeats", str(repeats)])
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.measure:  # the baseline's child: --commands is the journal's whole count
-        return measure(Path(args.measure), args.commands, args.repeats)
+        rates = measure(Path(args.measure), args.commands, args.repeats)
+        return {"build": native.describe(), **rates}
     root = Path(tempfile.mkdtemp(prefix="bench-replay-", dir=args.dir))
     try:
         count = journal_workload(root, args.commands, args.feedback_window, args.seed)

@@ -27,20 +27,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tools.pure_baseline import measure_pure
 from tools.simulate_cli import SimulationSummary, simulate
 from tools.workload import standard_book_workload
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,15 +91,8 @@ def time_simulate(path: Path, feedback_window: int = 1) -> tuple[float, Simulati
 
 def _pure_seconds(path: Path, repeats: int, feedback_window: int) -> list[float]:
     """The same measurement on the uncompiled build, in a subprocess with SEQUEX_PURE=1."""
-    env = {**os.environ, "SEQUEX_PURE": "1"}
-    command = [sys.executable, "-m", "tools.bench_simulate", "--measure", str(path)]
-    command += ["--repeats", str(repeats), "--feedback-window", str(feedback_window)]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the pure-build measurement failed: {done.stderr.strip()[-2000:]}")
-    result = json.loads(done.stdout)
-    if not result["build"].startswith("pure"):
-        raise RuntimeError(f"the baseline did not run on the pure build: {result['build']}")
+    args = ["--measure", str(path), "--repeats", str(repeats), "--feedback-window"]
+    result = measure_pure("tools.bench_simulate", [*args, str(feedback_window)])
     seconds: list[float] = result["seconds"]
     return seconds
 

@@ -30,6 +30,7 @@ import numpy as np
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from disruptor import AlertException, RingBuffer
+from engine import native
 from engine.canonical import OutputDigest
 from engine.canonical.lines import EventLines
 from engine.event_codec import TS_OFFSET
@@ -117,6 +118,7 @@ class AuditorAgent(PollingStage):
         """What the run published: digest, counts and (if measured) the latency histogram."""
         last = self.last_seq_no()
         out: dict[str, Any] = {
+            "build": native.describe(),  # which build the stages ran (benchmarks check it)
             "digest": self.digest.hexdigest() if self._digesting else None,
             "events": self.event_count,
             "commands": last - self.base_seq,
