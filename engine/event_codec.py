@@ -261,10 +261,17 @@ def write_events(
 def encode_events_into(
     out: bytearray, seq_no: int, events: list[Event], origin: int = 0, command_ts: int = 0
 ) -> None:
-    """Append the records of one command's events to ``out`` (tests and cold paths)."""
+    """Append the records of one command's events to ``out`` (tests and cold paths); on an
+    error ``out`` is left as it was."""
     at = len(out)
-    end = write_events(out, at, seq_no, events, origin, command_ts)
-    del out[end:]
+    # grow with bytearray's own amortized extend (write_events' doubling is for a buffer whose
+    # caller keeps the end; trimming it back after every command would make appends quadratic)
+    out.extend(bytes(_RECORD * len(events)))
+    try:
+        write_events(out, at, seq_no, events, origin, command_ts)
+    except BaseException:
+        del out[at:]
+        raise
 
 
 @cython.ccall

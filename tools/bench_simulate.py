@@ -116,7 +116,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runs = [time_simulate(standard, window) for _ in range(args.repeats)]
         reject_runs = [time_simulate(rejects, window) for _ in range(args.repeats)]
         pure = _pure_seconds(standard, args.pure_repeats, window) if args.pure_repeats else []
-    figures: dict[str, Any] = _rates(lines, [s for s, _ in runs], "")
+    from engine import native
+
+    figures: dict[str, Any] = {"build": native.describe()}
+    figures.update(_rates(lines, [s for s, _ in runs], ""))
     figures.update(_rates(reject_lines, [s for s, _ in reject_runs], "rejects_"))
     if pure:
         figures.update(_rates(lines, pure, "pure_"))

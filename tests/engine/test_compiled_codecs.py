@@ -205,11 +205,18 @@ def test_encode_events_into_appends_exactly_the_records() -> None:
     events: list[Event] = [Halt(1, 1, "X")]  # type: ignore[list-item]
     with pytest.raises(RecordError):
         encode_events_into(out, 1, events)  # not an event: the reference refuses it
+    assert out == b"head"  # left as it was
     seq_no, events = busiest_command()
     out = bytearray(b"head")
     encode_events_into(out, seq_no, events, 3, 4)
     assert len(out) == 4 + EVENT_RECORD_SIZE * len(events)
-    assert out[4:] == bytes(write_events(bytearray(), 0, seq_no, events, 3, 4) and out[4:])
+    alone = bytearray()
+    end = write_events(alone, 0, seq_no, events, 3, 4)
+    assert out[4:] == alone[:end] and out[:4] == b"head"
+    assert [e for _, _, e in EventReader().decode_bytes(bytes(out[4:]))] == events
+    for _ in range(3):  # appending again appends, it never trims or doubles what is there
+        encode_events_into(out, seq_no, events, 3, 4)
+    assert out == b"head" + bytes(alone[:end]) * 4
 
 
 def busiest_command() -> tuple[int, list[Event]]:

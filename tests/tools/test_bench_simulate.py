@@ -18,6 +18,7 @@ def test_bench_simulate_reports_rates_ranges_and_the_pure_baseline(
     for prefix in ("", "rejects_", "pure_"):
         low, mid, high = (figures[f"{prefix}lines_per_s{s}"] for s in ("_min", "", "_max"))
         assert 0 < low <= mid <= high
+    assert figures["build"].startswith("compiled")
     assert figures["lines"] == figures["rejects_lines"] > 400  # the setup lines come first
     assert figures["events_per_line"] > 1 and 0.05 < figures["rejects_per_line"] < 0.5
     assert figures["speedup"] > 0 and figures["pure_repeats"] == 1
