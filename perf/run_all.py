@@ -14,7 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "bench"
-HARNESSES = ("ring", "journal", "book")
+#: file name -> `sequex bench` arguments (each harness repeats its runs and quotes the pure build)
+HARNESSES: dict[str, list[str]] = {
+    "ring": ["ring"],
+    "journal": ["journal"],
+    "book": ["book"],
+    "book-w1024": ["book", "--feedback-window", "1024"],
+    "replay": ["replay"],
+    "simulate": ["simulate"],
+    "pipeline": ["pipeline", "--fused", "--no-digest", "--rate", "100000"],
+    "pipeline-digest": ["pipeline", "--fused", "--pure-repeats", "0"],
+}
 
 
 def run_pyperf_suites() -> None:
@@ -32,10 +42,10 @@ def run_pyperf_suites() -> None:
 
 def run_harnesses() -> None:
     sequex = Path(sys.executable).with_name("sequex")
-    for name in HARNESSES:
-        print(f"== sequex bench {name}", flush=True)
+    for name, args in HARNESSES.items():
+        print(f"== sequex bench {' '.join(args)}", flush=True)
         done = subprocess.run(
-            [str(sequex), "bench", name, "--json"],
+            [str(sequex), "bench", *args, "--json"],
             check=True,
             cwd=ROOT,
             capture_output=True,
