@@ -117,13 +117,16 @@ class CommandBatchReader:
     """The journaled commands of a journal directory as batches of at most ``BATCH``
     ``(records, seqs)``: ``records`` a memoryview of back-to-back 128-byte command records (for
     ``CommandReader.decode_many``), ``seqs`` their journal seqs (uint64). Verifies every
-    record; ``tail_damage`` is set once the iteration reached a torn tail."""
+    record; ``tail_damage`` is set once the iteration reached a torn tail, and
+    ``verified_from`` to the first seq of the first segment read (every record from there on
+    that the iteration reached was checked by checksum)."""
 
     def __init__(self, directory: Path) -> None:
         self._dir = directory
         self._segments = JournalReader(directory).segments()
         self._estimate = 0
         self.tail_damage: Damage | None = None
+        self.verified_from: int | None = None
 
     def estimate(self) -> int:
         """Commands to replay, estimated from the segment sizes."""
@@ -133,6 +136,7 @@ class CommandBatchReader:
         segments = self._segments
         firsts = [first for first, _ in segments]
         start = max(0, int(np.searchsorted(firsts, from_seq, side="right")) - 1)
+        self.verified_from = firsts[start]
         sizes = [max(0, p.stat().st_size - FILE_HEADER_SIZE) for _, p in segments[start:]]
         self._estimate = max(0, sum(sizes) // COMMAND_FRAME_SIZE - max(0, from_seq - firsts[start]))
         header = _user_header_of(segments[0][1])

@@ -95,6 +95,9 @@ class Rebuilt:
     digest: str | None
     skipped_snapshots: tuple[tuple[str, str], ...]
     tail_damage: Damage | None
+    #: the first seq of the oldest segment read (and so checked by checksum); the segments
+    #: before it (covered by the snapshot) were not read: ``journal.verify(before_seq=...)``
+    verified_from_seq: int | None = None
 
 
 def read_window(data_dir: str | Path) -> int:
@@ -153,6 +156,7 @@ def rebuild(
         digest=out.hexdigest() if out is not None else None,
         skipped_snapshots=tuple(skipped),
         tail_damage=tail.tail_damage,
+        verified_from_seq=tail.verified_from,
     )
 
 

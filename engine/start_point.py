@@ -2,13 +2,25 @@
 
 `prepare_start(spec)` is called before any ring or stage exists. On a data directory without a
 journal it returns a fresh start at seq 0 (refused if snapshots are left there: they belong to an
-earlier journal, and a new one would be replayed on top of them). Otherwise it refuses a
-configured feedback window that differs from the journal's (W decides outcomes), recovers the
-journal (a torn tail is truncated, what a dead writer left in the page cache is synced, a first
-segment torn in its header is started again), rebuilds the exchange
-from the newest valid snapshot plus the journal tail, and returns the spec with ``base_seq`` =
-the last journaled seq and the state bytes each stage restores its part from
-(``engine.topology.stage_factory``).
+earlier journal, and a new one would be replayed on top of them; refused too if the journal's
+durable checkpoint says records were made durable: its segments were lost). Otherwise it decides
+everything before it changes anything, so a refused start leaves the data directory as it was:
+
+1. it refuses a configured feedback window that differs from the journal's (W decides
+   outcomes);
+2. it plans the journal's recovery (``journal.integrity.plan_recovery``, read-only): a journal
+   that ends before its durable checkpoint (acknowledged data missing), has no checkpoint, or is
+   corrupt is refused, naming the segment, the offset and the missing seqs;
+3. it rebuilds the exchange from the newest valid snapshot plus the journal's valid records
+   (read-only), and checks the setup (below);
+4. only then it opens the journal writer, which carries the recovery out (a torn tail past the
+   checkpoint is copied to a quarantine file, then cut; what a dead writer left in the page
+   cache is synced; a first segment torn in its header is started again).
+
+It returns the spec with ``base_seq`` = the last journaled seq, the state bytes each stage
+restores its part from (``engine.topology.stage_factory``), what recovery did, and which seqs
+were checked by checksum on the way (the start-up banner says so; older segments are left to a
+scrub, ``sequex journal verify --before-seq``).
 
 The configured setup (``setup``: ``engine.config.setup_commands``, injected through ring[in]
 before the gateway starts) is resumed, never repeated: ``StartPoint.setup`` holds the setup
@@ -40,7 +52,8 @@ from engine.rebuild import NoJournalError, RecoveryError, read_window, rebuild
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
-from journal import JournalReader, JournalWriter, SnapshotStore
+from journal import JournalReader, JournalWriter, RecoveryReport, SnapshotStore, read_checkpoint
+from journal.integrity import plan_recovery
 
 #: Bytes 16..24 of a command record: ts (``engine.records``). The gateway stamps every command
 #: it sequences with its receive time (> 0); the setup is injected with ts 0.
@@ -64,7 +77,8 @@ class StartPoint:
     rebuilt exchange's ``state_hash()`` (what ``sequex replay DATA_DIR`` prints), ``snapshot_seq``
     the snapshot the rebuild started from and ``replayed`` the journaled commands after it.
     ``setup`` is what is left of the setup given to :func:`prepare_start` (seq_nos from
-    ``base_seq + 1``): inject it before anything else."""
+    ``base_seq + 1``): inject it before anything else. ``recovery`` and
+    ``verified_from_seq``: see the fields."""
 
     spec: TopologySpec
     state: bytes | None
@@ -72,6 +86,13 @@ class StartPoint:
     snapshot_seq: int | None = None
     replayed: int = 0
     setup: tuple[Command, ...] = ()
+    #: what recovering the journal did (None on a fresh data directory)
+    recovery: RecoveryReport | None = None
+    #: the first seq checked by checksum at start (the oldest segment read); older segments
+    #: are unchecked until a scrub (None: nothing was read)
+    verified_from_seq: int | None = None
+    #: snapshots that failed to load (name, reason): the rebuild used an older one
+    skipped_snapshots: tuple[tuple[str, str], ...] = ()
 
 
 def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoint:
@@ -83,6 +104,7 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
     directory = journal_dir(spec.data_dir)
     if not any(directory.glob("*.log")):
         _refuse_orphan_snapshots(spec.data_dir)
+        _refuse_lost_segments(directory)
         # a mark left by an earlier journal would stop this one's setup from being resumed
         Path(spec.data_dir, SETUP_COMPLETE).unlink(missing_ok=True)
         return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup))
@@ -94,24 +116,59 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
         window = None
     if window is not None and window != spec.feedback_window:
         _refuse_window(spec, window)  # before touching the journal or a long replay
-    # Recover the journal first (truncate a torn tail, sync what the dead writer left in the
-    # page cache), so that the replay below and the journaler see the very same records. The
-    # header given is the one the journaler will write: a foreign journal is refused here.
+    plan = plan_recovery(directory)  # read-only: refuses lost durable data or corruption
     header = encode_user_header(spec.feedback_window)
-    JournalWriter(directory, policy=sync_policy(spec), user_header=header).close()
-    window = read_window(spec.data_dir)
-    if window != spec.feedback_window:
-        _refuse_window(spec, window)
+    if plan.tail is None:
+        # nothing valid is kept (a first segment torn in its header): a fresh start, once the
+        # writer has quarantined what is there
+        _open_writer(spec, header)
+        Path(spec.data_dir, SETUP_COMPLETE).unlink(missing_ok=True)
+        return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup), recovery=plan)
+    if plan.tail.user_header != header:
+        window = read_window(spec.data_dir)  # a host header? then its W differs; else foreign
+        if window != spec.feedback_window:
+            _refuse_window(spec, window)
+    # Rebuild from the journal as it is: its valid records are exactly what recovery keeps.
     rebuilt = rebuild(spec.data_dir, digest=False)
-    state = rebuilt.exchange.snapshot()
+    if rebuilt.last_seq != (plan.last_seq or 0) and rebuilt.commands:
+        raise RecoveryError(
+            f"{directory}: recovery keeps records through seq {plan.last_seq} but the replay "
+            f"reached seq {rebuilt.last_seq}"
+        )
+    remaining = tuple(pending_setup(spec.data_dir, rebuilt.last_seq, setup))
+    recovery = _open_writer(spec, header)  # the first change to the data directory
     return StartPoint(
         replace(spec, base_seq=rebuilt.last_seq),
-        state,
+        rebuilt.exchange.snapshot(),
         rebuilt.exchange.state_hash(),
         rebuilt.snapshot_seq,
         rebuilt.commands,
-        tuple(pending_setup(spec.data_dir, rebuilt.last_seq, setup)),
+        remaining,
+        recovery,
+        rebuilt.verified_from_seq,
+        rebuilt.skipped_snapshots,
     )
+
+
+def _open_writer(spec: TopologySpec, header: bytes) -> RecoveryReport:
+    """Recover the journal for real (quarantine, cut, sync what a dead writer left in the page
+    cache), so that the journaler sees exactly the records the rebuild replayed."""
+    writer = JournalWriter(journal_dir(spec.data_dir), policy=sync_policy(spec), user_header=header)
+    writer.close()
+    return writer.recovery
+
+
+def _refuse_lost_segments(directory: Path) -> None:
+    """A journal directory without segments whose checkpoint says records were made durable
+    lost them all: starting afresh would reuse their seqs for other commands."""
+    checkpoint = read_checkpoint(directory) if directory.is_dir() else None
+    if checkpoint is not None and checkpoint.has_records:
+        raise RecoveryError(
+            f"{directory} holds no journal segment, but its durable checkpoint says seqs "
+            f"through {checkpoint.seq} were made durable (ending at byte "
+            f"{checkpoint.end_offset} of {checkpoint.segment}): the journal was lost; restore "
+            "it (or move the data directory away to start a new exchange)"
+        )
 
 
 def pending_setup(data_dir: str, base_seq: int, setup: Sequence[Command]) -> list[Command]:

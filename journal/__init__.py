@@ -7,7 +7,9 @@ increasing seqs.
 
 * ``JournalWriter``: append / append_many / append_fixed, commit() -> durable_seq, segment rolls.
 * ``JournalReader``: iterate from any seq (sparse index), every record verified.
-* ``recover`` / ``verify``: torn-tail truncation (on open) and read-only checking.
+* ``recover`` / ``verify``: recovery on open (refuses a journal that ends before its durable
+  checkpoint; quarantines what it cuts) and read-only checking.
+* ``read_checkpoint``: the durable checkpoint, the writer's record of the journal's durable end.
 * ``SnapshotStore``: atomic, checksummed snapshots of opaque state.
 
 The byte layout is described in ``journal.layout``. ``journal.checksums`` is compiled by the
@@ -30,15 +32,26 @@ if _os.environ.get("SEQUEX_PURE", "") not in ("", "0"):
     _sys.modules["journal.checksums"] = _module
     _spec.loader.exec_module(_module)
 
+from journal.checkpoint import Checkpoint, CheckpointError, read_checkpoint
 from journal.errors import JournalCorruption, JournalError, JournalFormatError, SequenceError
-from journal.integrity import Damage, RecoveryReport, VerifyReport, recover, verify
+from journal.integrity import (
+    Damage,
+    DurableDataMissing,
+    RecoveryReport,
+    VerifyReport,
+    recover,
+    verify,
+)
 from journal.policy import SyncPolicy
 from journal.reader import JournalReader
 from journal.snapshot import LoadResult, Snapshot, SnapshotStore
 from journal.writer import JournalWriter, lock_directory
 
 __all__ = [
+    "Checkpoint",
+    "CheckpointError",
     "Damage",
+    "DurableDataMissing",
     "JournalCorruption",
     "JournalError",
     "JournalFormatError",
@@ -52,6 +65,7 @@ __all__ = [
     "SyncPolicy",
     "VerifyReport",
     "lock_directory",
+    "read_checkpoint",
     "recover",
     "verify",
 ]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import xxhash
 
+from journal.durable_files import fsync_directory, make_directory
 from journal.errors import JournalFormatError
-from journal.integrity import fsync_directory, make_directory
 from journal.layout import (
     MAX_SEQ,
     SNAPSHOT_HEADER,

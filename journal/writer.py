@@ -8,9 +8,17 @@ the old segment is written and synced before the new file exists, so a crash can
 damage the last segment: that is what makes tail recovery sound.
 
 Opening takes an exclusive lock on the directory (a second writer, which would truncate the
-first one's in-flight batch as a "torn tail", is refused), runs ``recover()`` (torn tail
-truncated, report in ``writer.recovery``) and syncs the tail segment and the directory before
-reporting anything durable: a previous process may have died between write and fdatasync.
+first one's in-flight batch as a "torn tail", is refused), plans the recovery
+(``journal.integrity``: a journal that ends before its durable checkpoint, or is corrupt, is
+refused with nothing changed), checks the user header, then carries the recovery out (a torn
+tail past the checkpoint quarantined and cut; report in ``writer.recovery``) and syncs the tail
+segment and the directory before reporting anything durable: a previous process may have died
+between write and fdatasync.
+
+The durable checkpoint (``journal.checkpoint``) follows ``durable_seq``: after every sync, and
+before ``durable_seq`` moves, the writer records the new durable end there (one ``pwrite`` and
+one ``fdatasync`` of a 128-byte file), so whatever a caller learns is durable is at most the
+checkpoint, and recovery can tell a journal cut short from a torn write.
 A write or sync error makes the writer unusable: after a failed fdatasync the page cache state
 is unknown, so retrying could report data durable that is not (fail fast; restart and recover
 instead).
@@ -36,9 +44,11 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from journal.checkpoint import CheckpointWriter
 from journal.checksums import frame_checksums
+from journal.durable_files import fsync_directory, make_directory
 from journal.errors import JournalError, SequenceError
-from journal.integrity import RecoveryReport, fsync_directory, make_directory, recover
+from journal.integrity import RecoveryReport, apply_recovery, plan_recovery
 from journal.layout import (
     CHECKSUM_FIELD,
     CHECKSUM_OFFSET,
@@ -110,6 +120,8 @@ class JournalWriter:
         self._fd = -1
         self._idx_fd = -1
         self._seg_path = self._dir
+        self._seg_first = 0
+        self._checkpoint: CheckpointWriter | None = None
         self._seg_bytes = 0
         self._seg_records = 0
         self._next_mark = 0
@@ -125,25 +137,39 @@ class JournalWriter:
         self.syncs = 0  # fdatasync calls made for commits; the benchmark reports it
 
     def _open(self, user_header: bytes | None, first_seq: int) -> None:
-        self.recovery: RecoveryReport = recover(self._dir)
+        # Decide first (read-only), check the header, only then change anything: a refused
+        # open leaves the directory as it found it.
+        self.recovery: RecoveryReport = plan_recovery(self._dir)
         tail = self.recovery.tail
+        if tail is not None and user_header is not None and user_header != tail.user_header:
+            raise JournalError(
+                f"user header {user_header!r} differs from the journal's "
+                f"{tail.user_header!r} ({tail.path.name})"
+            )
+        if tail is None and not 0 <= first_seq <= MAX_SEQ:
+            raise ValueError(f"first_seq {first_seq} is outside 0..{MAX_SEQ}")
+        apply_recovery(self._dir, self.recovery)
+        syncs = self._policy.syncs
+        checkpoint = self.recovery.checkpoint
         if tail is None:
-            if not 0 <= first_seq <= MAX_SEQ:
-                raise ValueError(f"first_seq {first_seq} is outside 0..{MAX_SEQ}")
             self._user_header = user_header or b""
             self._last_seq = first_seq - 1
+            if checkpoint is None:
+                self._checkpoint = CheckpointWriter.create(self._dir, self._last_seq, sync=syncs)
+            else:  # a crash before the first segment was made (no record was ever durable)
+                self._checkpoint = CheckpointWriter(self._dir, checkpoint, sync=syncs)
             self._create_segment(first_seq)
         else:
-            if user_header is not None and user_header != tail.user_header:
-                raise JournalError(
-                    f"user header {user_header!r} differs from the journal's "
-                    f"{tail.user_header!r} ({tail.path.name})"
-                )
+            assert checkpoint is not None  # plan_recovery refuses segments without one
             self._user_header = tail.user_header
             self._last_seq = (
                 tail.last_seq if tail.last_seq is not None else tail.header_first_seq - 1
             )
+            self._checkpoint = CheckpointWriter(self._dir, checkpoint, sync=syncs)
             self._open_segment(tail.path, tail.header_first_seq, tail.valid_end, tail.records)
+            if tail.records and checkpoint.seq != self._last_seq:
+                # the records recovery kept past the checkpoint are durable now (synced above)
+                self._checkpoint.update(self._last_seq, tail.header_first_seq, tail.valid_end)
             if tail.index:
                 self._next_mark = (tail.index[-1][1] // INDEX_STRIDE + 1) * INDEX_STRIDE
 
@@ -296,7 +322,7 @@ class JournalWriter:
                 if (self._clock() - self._last_sync) * 1000.0 >= self._policy.interval_ms:
                     self._sync()
             else:
-                self._durable_seq = self._written_seq
+                self._mark_durable()
         return self._durable_seq
 
     def sync(self) -> int:
@@ -307,7 +333,7 @@ class JournalWriter:
             if self._policy.syncs:
                 self._sync()
             else:
-                self._durable_seq = self._written_seq
+                self._mark_durable()
         return self._durable_seq
 
     def close(self) -> None:
@@ -364,11 +390,24 @@ class JournalWriter:
             self._failed = exc
             raise
         self.syncs += 1
-        self._durable_seq = self._written_seq
+        self._mark_durable()
         self._last_sync = self._clock()
+
+    def _mark_durable(self) -> None:
+        """The written records are on stable storage (or the policy never syncs): record the
+        new end in the checkpoint, then report it (in that order: see the module docstring)."""
+        assert self._checkpoint is not None
+        try:
+            self._checkpoint.update(self._written_seq, self._seg_first, self._seg_bytes)
+        except OSError as exc:
+            self._failed = exc
+            raise
+        self._durable_seq = self._written_seq
 
     def _release(self) -> None:
         """Close every descriptor still owned (-1 marks one already closed)."""
+        if self._checkpoint is not None:
+            self._checkpoint.close()
         fds = (self._fd, self._idx_fd, self._lock_fd)
         self._fd = self._idx_fd = self._lock_fd = -1
         for fd in fds:
@@ -422,6 +461,7 @@ class JournalWriter:
         self, path: Path, first_seq: int, size: int, records: int, *, truncate_index: bool
     ) -> None:
         self._seg_path = path
+        self._seg_first = first_seq
         self._seg_bytes = size
         self._seg_records = records
         self._next_mark = 0

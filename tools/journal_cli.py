@@ -1,30 +1,57 @@
-"""`sequex journal dump|verify|stats PATH`: inspect a journal directory without changing it.
+"""`sequex journal dump|verify|stats|repair PATH`: inspect a journal directory, or repair it.
 
 PATH is a journal directory (or one segment file inside it: its directory is used).
-Exit codes: 0 clean, 1 damage found (torn tail or mid-log corruption, with segment file and
-byte offset), 2 the path is missing or holds no journal.
+
+* ``dump``, ``stats``: read only.
+* ``verify``: the full scrub, read only: every record of every segment by checksum, and the
+  journal's end against its durable checkpoint (a journal that ends before it has lost durable,
+  maybe acknowledged, data). ``--before-seq SEQ`` checks only the segments that start below SEQ
+  (the host's background scrub of what its start did not read). Run it periodically (cron) so
+  damage is found before it is needed: ``sequex journal verify var/journal``.
+* ``repair``: the explicit, logged operator action for what recovery refuses (see
+  ``journal.repair``). It prints its plan; ``--apply`` carries it out, and a plan that loses
+  durable records also needs ``--accept-loss``. What it cuts is kept in quarantine files; each
+  repair is appended to ``repair.log``. It takes the writer's lock: never beside a live host.
+
+Exit codes: 0 clean (repair: done or nothing to do), 1 damage found (torn tail, mid-log
+corruption, durable records missing, no checkpoint; with segment file and byte offset; repair:
+refused or only planned), 2 the path is missing or holds no journal, 4 repair: the journal is
+in use by a live writer.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from journal import JournalCorruption, JournalError, JournalFormatError, JournalReader, verify
+from journal import (
+    JournalCorruption,
+    JournalError,
+    JournalFormatError,
+    JournalReader,
+    VerifyReport,
+    lock_directory,
+    verify,
+)
 from journal.layout import SEGMENT_RE
+from journal.repair import REPAIR_LOG, RepairRefused, apply_repair, plan_repair
 
 EXIT_OK = 0
 EXIT_DAMAGED = 1
 EXIT_UNUSABLE = 2
+EXIT_IN_USE = 4
 PREVIEW_BYTES = 16
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("journal", help="inspect a journal: dump, verify, stats")
+    parser = subparsers.add_parser(
+        "journal", help="inspect a journal: dump, verify, stats; repair it"
+    )
     commands = parser.add_subparsers(dest="journal_command", metavar="COMMAND", required=True)
 
     dump = commands.add_parser("dump", help="print one line per record")
@@ -35,7 +62,37 @@ def register(subparsers: Any) -> None:
 
     check = commands.add_parser("verify", help="check every record; exit 1 on damage")
     check.add_argument("path", metavar="PATH", help="journal directory")
+    check.add_argument(
+        "--before-seq",
+        type=int,
+        default=None,
+        metavar="SEQ",
+        help="only the segments starting below SEQ (a scrub of old segments)",
+    )
+    check.add_argument(
+        "--contiguous-from",
+        type=int,
+        default=None,
+        metavar="SEQ",
+        help="seqs must run SEQ, SEQ+1, ... without a gap (a sequex host journal: 1)",
+    )
+    check.add_argument(
+        "--nice", type=int, default=0, metavar="N", help="lower this process's priority by N"
+    )
     check.set_defaults(func=_guarded(_verify))
+
+    repair = commands.add_parser(
+        "repair", help="cut a damaged journal at its first damage, keeping what it cuts"
+    )
+    repair.add_argument("path", metavar="PATH", help="journal directory")
+    repair.add_argument("--apply", action="store_true", help="carry the plan out (else: print it)")
+    repair.add_argument(
+        "--accept-loss",
+        action="store_true",
+        help="allow a repair that removes durable (maybe acknowledged) records",
+    )
+    repair.add_argument("--reason", default="", help="why (written to repair.log)")
+    repair.set_defaults(func=_guarded(_repair))
 
     stats = commands.add_parser("stats", help="segments, records, seqs, bytes, records per type")
     stats.add_argument("path", metavar="PATH", help="journal directory")
@@ -111,8 +168,10 @@ def _verify(args: argparse.Namespace) -> int:
     directory = _resolve(args.path)
     if directory is None:
         return EXIT_UNUSABLE
+    if args.nice:
+        os.nice(args.nice)
     try:
-        report = verify(directory)
+        report = verify(directory, before_seq=args.before_seq, contiguous_from=args.contiguous_from)
     except (JournalFormatError, OSError) as exc:
         print(f"sequex journal: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -120,12 +179,66 @@ def _verify(args: argparse.Namespace) -> int:
         f"{len(report.segments)} segment(s), {report.records} record(s), "
         f"seq {_seq_range(report.first_seq, report.last_seq)}, {report.bytes} bytes"
     )
-    if report.damage is not None:
-        print(f"DAMAGED: {report.damage.describe()}")
-        print(f"checked before the damage: {summary}")
+    if args.before_seq is not None:
+        summary += f" (the segments starting below seq {args.before_seq})"
+    for line in _problems(report):
+        print(line)
+    if not report.ok:
+        print(f"checked: {summary}")
         return EXIT_DAMAGED
+    if report.checkpoint is not None:
+        summary += f"; durable checkpoint: {report.checkpoint.describe()}"
     print(f"OK: {summary}")
     return EXIT_OK
+
+
+def _problems(report: VerifyReport) -> list[str]:
+    lines = []
+    if report.damage is not None:
+        lines.append(f"DAMAGED: {report.damage.describe()}")
+    if report.durable_missing is not None:
+        first, last = report.durable_missing
+        assert report.checkpoint is not None
+        lines.append(
+            f"DURABLE DATA MISSING: the durable checkpoint says seqs through {last} were made "
+            f"durable ({report.checkpoint.describe()}), but the valid records stop before "
+            f"seq {first}: seqs {first}..{last} are missing"
+        )
+    if report.checkpoint_problem is not None:
+        lines.append(f"UNCHECKED END: {report.checkpoint_problem}")
+    return lines
+
+
+def _repair(args: argparse.Namespace) -> int:
+    directory = _resolve(args.path)
+    if directory is None:
+        return EXIT_UNUSABLE
+    try:
+        lock = lock_directory(directory)
+    except JournalError as exc:
+        print(f"sequex journal: refusing to repair: {exc}; stop the host first", file=sys.stderr)
+        return EXIT_IN_USE
+    try:
+        plan = plan_repair(directory)
+        if not plan.needed:
+            print(plan.describe()[0])
+            return EXIT_OK
+        for step in plan.describe():
+            print(f"plan: {step}")
+        if not args.apply:
+            print("nothing changed: run again with --apply to carry the plan out")
+            return EXIT_DAMAGED
+        try:
+            done = apply_repair(plan, accept_loss=args.accept_loss, reason=args.reason)
+        except RepairRefused as exc:
+            print(f"sequex journal: {exc} (--accept-loss)", file=sys.stderr)
+            return EXIT_DAMAGED
+        for step in done:
+            print(f"done: {step}")
+        print(f"logged in {directory / REPAIR_LOG}")
+        return EXIT_OK
+    finally:
+        os.close(lock)
 
 
 def _stats(args: argparse.Namespace) -> int:
@@ -145,10 +258,9 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"bytes       {report.bytes}")
     for rtype, count in report.types.items():
         print(f"type {rtype:<6} {count} record(s)")
-    if report.damage is not None:
-        print(f"DAMAGED: {report.damage.describe()}")
-        return EXIT_DAMAGED
-    return EXIT_OK
+    for line in _problems(report):
+        print(line)
+    return EXIT_OK if report.ok else EXIT_DAMAGED
 
 
 def _seq_or_dash(seq: int | None) -> str:

@@ -7,6 +7,14 @@ commands' events: the tail after the snapshot, or with ``--from-start`` the whol
 to what ``sequex simulate`` prints for the same commands), ``commands``, ``events``,
 ``snapshot`` (the seq used or ``none``), ``last_seq``, ``feedback_window``, ``seconds`` and
 ``rate`` (commands/s). Skipped snapshots and a torn journal tail are reported on stderr.
+
+What it checks, so that damage is never passed over in silence: every record it replays by
+checksum; the journal's end against its durable checkpoint (a journal that ends before it lost
+durable, maybe acknowledged, commands: exit 1; a journal without a checkpoint, written before
+sequex kept one, is replayed with a warning); and, since a replay from a snapshot does not read
+the segments before it, those segments too (``journal.verify(before_seq=...)``): damage there
+is reported and exits 1, after the state is printed (that state does not depend on them, but a
+replay from the start, or a new standby, does).
 ``--snapshot`` then writes a snapshot of the rebuilt state (``snapshot_written PATH``). The
 journal itself is never modified. A progress bar is drawn on stderr when it is a terminal.
 
@@ -107,6 +115,8 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
 
     started = time.perf_counter()
     try:
+        # read before the journal: a live writer moves it only after the records it covers
+        checkpoint = _read_checkpoint(data_dir)
         with _progress_bar() as progress:
             rebuilt = rebuild(data_dir, from_start=args.from_start, progress=progress)
     except NoJournalError as exc:
@@ -144,6 +154,11 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
     print(f"feedback_window {rebuilt.feedback_window}")
     print(f"seconds {seconds:.3f}")
     print(f"rate {rate:.0f}")
+    problems = _journal_problems(data_dir, checkpoint, rebuilt)
+    for problem in problems:
+        _error(problem)
+    if problems:
+        return EXIT_DAMAGED
     if args.snapshot:
         try:
             path = take_snapshot(rebuilt.exchange, rebuilt.last_seq, data_dir)
@@ -152,6 +167,50 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
             return EXIT_USAGE
         print(f"snapshot_written {path}")
     return EXIT_OK
+
+
+def _read_checkpoint(data_dir: Path) -> Any:
+    """The journal's durable checkpoint, None without one (warned about), or raises
+    CheckpointError (a JournalError) when it is unreadable."""
+    from engine.journal_format import journal_dir
+    from journal import read_checkpoint
+
+    directory = journal_dir(data_dir)
+    if not directory.is_dir():
+        return None  # rebuild says there is no journal
+    checkpoint = read_checkpoint(directory)
+    if checkpoint is None and any(directory.glob("journal-*.log")):
+        _error(
+            "warning: the journal has no durable checkpoint (written before sequex kept one?): "
+            "its end is not checked; `sequex journal repair` records one"
+        )
+    return checkpoint
+
+
+def _journal_problems(data_dir: Path, checkpoint: Any, rebuilt: Any) -> list[str]:
+    """Durable commands missing from the journal, and damage in the segments the replay did
+    not read (before its snapshot)."""
+    from engine.journal_format import journal_dir
+    from journal import verify
+
+    problems = []
+    if checkpoint is not None and checkpoint.has_records and rebuilt.last_seq < checkpoint.seq:
+        problems.append(
+            f"durable data is missing: the journal's durable checkpoint says seqs through "
+            f"{checkpoint.seq} were made durable ({checkpoint.describe()}), but the journal "
+            f"replayed only through seq {rebuilt.last_seq}; the state above lacks seqs "
+            f"{rebuilt.last_seq + 1}..{checkpoint.seq}"
+        )
+    if rebuilt.verified_from_seq is not None:
+        before = rebuilt.verified_from_seq
+        older = verify(journal_dir(data_dir), before_seq=before, contiguous_from=1)
+        if older.damage is not None:
+            problems.append(
+                f"journal damage before the snapshot's tail: {older.damage.describe()}; the "
+                "state above does not depend on it, but a replay from the start does "
+                "(`sequex journal verify`, `sequex journal repair`)"
+            )
+    return problems
 
 
 @contextmanager

@@ -127,6 +127,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         print(f"sequex run: cannot recover {data_dir}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     spec = start.spec
+    scrub: Any = None
     stop = threading.Event()
     supervisor = Supervisor(spec, state=start.state)
 
@@ -158,6 +159,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
                 f"{start.replayed} journaled commands replayed)"
             )
             print(f"state_hash {start.state_hash:016x}")
+        _print_journal_check(start)
         if setup and spec.base_seq > 0:
             print(
                 f"  setup resumed: {spec.base_seq} of {len(configured_setup)} admin commands "
@@ -166,6 +168,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             )
         elif setup or start.state_hash is None:
             print(f"  setup: {len(setup)} admin commands journaled and applied")
+        scrub = _start_scrub(spec, start)
         # the gateway reads the last journaled ts there (its ts floor after a restart)
         supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir))
         json_endpoint = config.endpoints["json"]
@@ -182,6 +185,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             drained = supervisor.drain(timeout=30.0)
             print("draining: " + ("done" if drained else "timed out"), flush=True)
     finally:
+        if scrub is not None:
+            scrub.stop()
         supervisor.close(snapshot_grace=args.snapshot_grace)
     if supervisor.failure is not None:
         return _failed(supervisor)
@@ -196,6 +201,49 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     _print_live_state(supervisor)
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _print_journal_check(start: Any) -> None:
+    """What recovery cut (kept in quarantine) and which seqs the start checked by checksum."""
+    for name, reason in start.skipped_snapshots:
+        print(f"sequex run: warning: skipped snapshot {name}: {reason}", file=sys.stderr)
+    recovery = start.recovery
+    if recovery is not None and not recovery.clean:
+        print(f"  recovery: {recovery.describe()}")
+    if recovery is not None and recovery.checkpoint is not None:
+        print(f"  durable checkpoint: {recovery.checkpoint.describe()}")
+    if start.verified_from_seq is not None:
+        print(
+            f"  verified by checksum at start: seqs {start.verified_from_seq}.."
+            f"{start.spec.base_seq}"
+        )
+
+
+def _start_scrub(spec: Any, start: Any) -> Any:
+    """A background scrub of the journal segments the start did not read (None: none)."""
+    from engine.journal_format import journal_dir
+    from journal.scan import list_segments
+    from tools.journal_scrub import BackgroundScrub
+
+    before = start.verified_from_seq
+    directory = journal_dir(spec.data_dir)
+    if before is None or not directory.is_dir():
+        return None
+    older = [seq for seq, _ in list_segments(directory) if seq < before]
+    if not older:
+        return None
+    print(
+        f"  journal scrub: checking the {len(older)} older segment(s) (seqs below {before}) "
+        "in the background"
+    )
+
+    def report(line: str, alert: bool) -> None:
+        if alert:
+            print(f"sequex run: ALERT: {line}", file=sys.stderr, flush=True)
+        else:
+            print(f"  {line}", flush=True)
+
+    return BackgroundScrub(directory, before, report).start()
 
 
 def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 from journal import JournalReader, JournalWriter, SyncPolicy
+from journal.checkpoint import write_checkpoint
 from journal.layout import FILE_HEADER_SIZE, RECORD_HEADER_SIZE
 
 Rec = tuple[int, int, bytes]
@@ -56,3 +57,23 @@ def flip_bit(path: Path, offset: int, bit: int = 0) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 1 << bit
     path.write_bytes(bytes(data))
+
+
+def rewind_checkpoint(directory: Path, kept: list[Rec], first_seq: int = 1) -> None:
+    """Move the durable checkpoint of a one-segment journal back to the end of ``kept`` (its
+    first records), as a crash between writing records and recording them durable leaves it:
+    the records after ``kept`` were never reported durable."""
+    if kept:
+        write_checkpoint(directory, kept[-1][1], first_seq, record_offsets(kept)[-1])
+    else:
+        write_checkpoint(directory, 0, 0, 0)
+
+
+def quarantined(directory: Path) -> dict[str, bytes]:
+    """The quarantine files of ``directory`` by name, with their bytes."""
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.quarantine"))}
+
+
+def dir_bytes(directory: Path) -> dict[str, bytes]:
+    """Every file of ``directory`` with its bytes (to show that nothing changed)."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}

@@ -7,10 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from journal import JournalCorruption, JournalWriter, SyncPolicy, recover, verify
+from journal import (
+    CheckpointError,
+    DurableDataMissing,
+    JournalCorruption,
+    JournalWriter,
+    SyncPolicy,
+    read_checkpoint,
+    recover,
+    verify,
+)
 from journal.layout import FILE_HEADER_SIZE, RECORD_HEADER_SIZE
 
-from .helpers import flip_bit, make_records, only_segment, read_all, record_offsets, write_journal
+from .helpers import (
+    dir_bytes,
+    flip_bit,
+    make_records,
+    only_segment,
+    quarantined,
+    read_all,
+    record_offsets,
+    rewind_checkpoint,
+    write_journal,
+)
 
 RECORDS = make_records(12, seed=7)
 OFFSETS = record_offsets(RECORDS)
@@ -23,14 +42,16 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return only_segment(directory).read_bytes()
 
 
-def test_truncation_at_every_byte_of_the_last_records_recovers_the_valid_prefix(
+def test_truncation_past_the_checkpoint_recovers_the_valid_prefix_and_keeps_the_cut(
     tmp_path: Path, pristine: bytes
 ) -> None:
+    # the writer crashed after writing the last records but before recording them durable
     name = "journal-00000000000000000001.log"
     for cut in range(OFFSETS[-4], OFFSETS[-1] + 1):
         directory = tmp_path / f"cut{cut}"
         directory.mkdir()
         (directory / name).write_bytes(pristine[:cut])
+        rewind_checkpoint(directory, RECORDS[:-3])
         kept = sum(1 for end in OFFSETS[1:] if end <= cut)
         prefix_end = OFFSETS[kept]
         writer = JournalWriter(directory, policy=SyncPolicy.never())
@@ -38,13 +59,79 @@ def test_truncation_at_every_byte_of_the_last_records_recovers_the_valid_prefix(
         assert report.dropped_bytes == cut - prefix_end, cut
         assert report.dropped_records == (1 if cut > prefix_end else 0), cut
         assert writer.last_seq == RECORDS[kept - 1][1]
+        assert writer.durable_seq == writer.last_seq  # what was kept is durable from now on
+        if cut > prefix_end:  # the cut bytes are kept beside the segment
+            assert quarantined(directory) == {
+                f"{name}.cut-at-{prefix_end}.quarantine": pristine[prefix_end:cut]
+            }
+        else:
+            assert quarantined(directory) == {}
         writer.append(1, writer.last_seq + 1, b"after")  # appends land right after the prefix
         writer.close()
         assert read_all(directory) == [*RECORDS[:kept], (1, RECORDS[kept - 1][1] + 1, b"after")]
+        assert read_checkpoint(directory) is not None
+        assert read_checkpoint(directory).seq == RECORDS[kept - 1][1] + 1  # type: ignore[union-attr]
         shutil.rmtree(directory)
 
 
-def test_a_flipped_bit_in_the_last_record_is_a_torn_tail(tmp_path: Path) -> None:
+def test_truncation_before_the_checkpoint_is_refused_and_changes_nothing(
+    tmp_path: Path, pristine: bytes
+) -> None:
+    # every record was recorded durable: a journal that ends sooner has lost durable data,
+    # whether it was cut on a record boundary or inside a record
+    name = "journal-00000000000000000001.log"
+    for cut in range(OFFSETS[-4], OFFSETS[-1]):
+        directory = tmp_path / f"cut{cut}"
+        directory.mkdir()
+        (directory / name).write_bytes(pristine[:cut])
+        rewind_checkpoint(directory, RECORDS)
+        before = dir_bytes(directory)
+        kept = sum(1 for end in OFFSETS[1:] if end <= cut)
+        with pytest.raises(DurableDataMissing) as info:
+            JournalWriter(directory, policy=SyncPolicy.never())
+        assert (info.value.first_missing, info.value.last_missing) == (
+            RECORDS[kept - 1][1] + 1,
+            RECORDS[-1][1],
+        )
+        assert name in str(info.value) and "Nothing was changed" in str(info.value)
+        assert dir_bytes(directory) == before, cut
+        report = verify(directory)
+        assert report.durable_missing == (RECORDS[kept - 1][1] + 1, RECORDS[-1][1])
+        assert not report.ok
+        shutil.rmtree(directory)
+
+
+def test_a_deleted_last_segment_is_refused(tmp_path: Path) -> None:
+    records = make_records(60, seed=2)
+    write_journal(tmp_path, records, segment_bytes=600)
+    segments = sorted(tmp_path.glob("journal-*.log"))
+    segments[-1].unlink()
+    before = dir_bytes(tmp_path)
+    with pytest.raises(DurableDataMissing, match=f"{segments[-1].name} is missing"):
+        JournalWriter(tmp_path, policy=SyncPolicy.never())
+    assert dir_bytes(tmp_path) == before
+
+
+def test_every_segment_deleted_is_refused(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    only_segment(tmp_path).unlink()
+    with pytest.raises(DurableDataMissing, match="no segment with a valid record is left"):
+        JournalWriter(tmp_path, policy=SyncPolicy.never())
+
+
+def test_segments_without_a_checkpoint_are_refused(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    (tmp_path / "durable.ckpt").unlink()
+    before = dir_bytes(tmp_path)
+    with pytest.raises(CheckpointError, match="no durable checkpoint"):
+        JournalWriter(tmp_path, policy=SyncPolicy.never())
+    assert dir_bytes(tmp_path) == before
+    (tmp_path / "durable.ckpt").write_bytes(b"garbage" * 20)
+    with pytest.raises(CheckpointError, match="unreadable"):
+        JournalWriter(tmp_path, policy=SyncPolicy.never())
+
+
+def test_a_flipped_bit_in_the_last_durable_record_is_refused(tmp_path: Path) -> None:
     write_journal(tmp_path, RECORDS)
     segment = only_segment(tmp_path)
     flip_bit(segment, OFFSETS[-2] + RECORD_HEADER_SIZE + 1, bit=3)
@@ -55,10 +142,27 @@ def test_a_flipped_bit_in_the_last_record_is_a_torn_tail(tmp_path: Path) -> None
         OFFSETS[-2],
         "checksum mismatch",
     )
+    before = dir_bytes(tmp_path)
+    with pytest.raises(DurableDataMissing) as info:
+        recover(tmp_path)
+    assert info.value.first_missing == info.value.last_missing == RECORDS[-1][1]
+    assert f"at byte {OFFSETS[-2]}" in str(info.value)
+    assert dir_bytes(tmp_path) == before  # the damaged record is still there to look at
+
+
+def test_a_flipped_bit_in_a_record_past_the_checkpoint_is_a_torn_tail(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    rewind_checkpoint(tmp_path, RECORDS[:-1])
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[-2] + RECORD_HEADER_SIZE + 1, bit=3)
+    damaged = segment.read_bytes()[OFFSETS[-2] :]
     report = recover(tmp_path)
     assert (report.dropped_bytes, report.dropped_records) == (OFFSETS[-1] - OFFSETS[-2], 1)
     assert read_all(tmp_path) == RECORDS[:-1]
-    assert verify(tmp_path).damage is None
+    assert verify(tmp_path).ok
+    assert list(quarantined(tmp_path).values()) == [damaged]
+    assert report.quarantined == [f"{segment.name}.cut-at-{OFFSETS[-2]}.quarantine"]
+    assert "never reported durable" in report.describe()
 
 
 @pytest.mark.parametrize("record", [0, 5, 10])
@@ -104,7 +208,7 @@ def test_damage_in_an_earlier_segment_is_corruption_even_at_its_end(tmp_path: Pa
         read_all(tmp_path)
 
 
-def test_a_torn_segment_header_after_a_roll_is_removed(tmp_path: Path) -> None:
+def test_a_torn_segment_header_after_a_roll_is_quarantined(tmp_path: Path) -> None:
     records = make_records(40, seed=4)
     write_journal(tmp_path, records)
     torn = tmp_path / "journal-00000000000000009999.log"
@@ -113,6 +217,7 @@ def test_a_torn_segment_header_after_a_roll_is_removed(tmp_path: Path) -> None:
     assert report.removed_segments == [torn.name]
     assert report.dropped_bytes == 10
     assert not torn.exists()
+    assert quarantined(tmp_path) == {f"{torn.name}.quarantine": b"SQXJRNL\x00\x01\x00"}
     assert read_all(tmp_path) == records
 
 

@@ -12,9 +12,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal import JournalCorruption, JournalWriter, SyncPolicy, recover, verify
+from journal import (
+    DurableDataMissing,
+    JournalCorruption,
+    JournalWriter,
+    SyncPolicy,
+    recover,
+    verify,
+)
 
-from .helpers import only_segment, read_all
+from .helpers import (
+    dir_bytes,
+    only_segment,
+    quarantined,
+    read_all,
+    record_offsets,
+    rewind_checkpoint,
+)
 
 record = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 5), st.binary(max_size=120))
 batch = st.one_of(
@@ -70,13 +84,14 @@ def test_journal_round_trips_across_batches_rolls_and_reopens(
         shutil.rmtree(directory)
 
 
-@settings(max_examples=40, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(
     records=st.lists(record, min_size=1, max_size=15),
+    durable=st.floats(0, 1),
     cut_back=st.integers(1, 200),
 )
-def test_any_truncation_recovers_a_prefix_and_verify_agrees(
-    records: list[tuple[int, int, bytes]], cut_back: int
+def test_a_truncation_past_the_checkpoint_recovers_a_prefix_and_before_it_is_refused(
+    records: list[tuple[int, int, bytes]], durable: float, cut_back: int
 ) -> None:
     directory = Path(tempfile.mkdtemp(prefix="sequex-prop-"))
     try:
@@ -87,29 +102,44 @@ def test_any_truncation_recovers_a_prefix_and_verify_agrees(
             full.append((rtype, seq, payload))
         with JournalWriter(directory, policy=SyncPolicy.never()) as writer:
             writer.append_many(full)
+        recorded = int(durable * len(full))  # records the writer got to record durable
+        rewind_checkpoint(directory, full[:recorded])
         segment = only_segment(directory)
         data = segment.read_bytes()
         cut = max(96, len(data) - cut_back)
         segment.write_bytes(data[:cut])
         before = verify(directory)
+        kept = sum(1 for end in record_offsets(full)[1:] if end <= cut)
+        if kept < recorded:
+            files = dir_bytes(directory)
+            with pytest.raises(DurableDataMissing):
+                recover(directory)
+            assert dir_bytes(directory) == files
+            first_missing = full[kept - 1][1] + 1 if kept else 0
+            assert before.durable_missing == (first_missing, full[recorded - 1][1])
+            return
         report = recover(directory)
         survivors = read_all(directory)
-        assert survivors == full[: len(survivors)]
+        assert survivors == full[:kept]
         assert report.dropped_bytes == cut - segment.stat().st_size
+        assert sum(len(b) for b in quarantined(directory).values()) == report.dropped_bytes
         if before.damage is not None:
             assert before.damage.torn_tail
             assert before.damage.dropped_bytes == report.dropped_bytes
-        assert verify(directory).damage is None
+        assert verify(directory).ok
     finally:
         shutil.rmtree(directory)
 
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(
-    records=st.lists(record, min_size=2, max_size=10), where=st.floats(0, 1), bit=st.integers(0, 7)
+    records=st.lists(record, min_size=2, max_size=10),
+    where=st.floats(0, 1),
+    bit=st.integers(0, 7),
+    last_durable=st.booleans(),
 )
-def test_a_flipped_bit_is_a_torn_tail_in_the_last_record_and_corruption_before_it(
-    records: list[tuple[int, int, bytes]], where: float, bit: int
+def test_a_flipped_bit_is_a_torn_tail_only_past_the_checkpoint_and_corruption_before_it(
+    records: list[tuple[int, int, bytes]], where: float, bit: int, last_durable: bool
 ) -> None:
     directory = Path(tempfile.mkdtemp(prefix="sequex-prop-"))
     try:
@@ -120,25 +150,30 @@ def test_a_flipped_bit_is_a_torn_tail_in_the_last_record_and_corruption_before_i
             full.append((rtype, seq, payload))
         with JournalWriter(directory, policy=SyncPolicy.never()) as writer:
             writer.append_many(full)
+        if not last_durable:
+            rewind_checkpoint(directory, full[:-1])
         segment = only_segment(directory)
         data = bytearray(segment.read_bytes())
-        offsets = [96]
-        for _t, _s, payload in full:
-            offsets.append(offsets[-1] + 24 + len(payload))
+        offsets = record_offsets(full)
         pos = min(int(where * len(data)), len(data) - 1)
         data[pos] ^= 1 << bit
         segment.write_bytes(bytes(data))
-        if pos >= offsets[-2]:
+        files = dir_bytes(directory)
+        if pos >= offsets[-2] and last_durable:
+            with pytest.raises(DurableDataMissing):
+                recover(directory)
+            assert dir_bytes(directory) == files
+        elif pos >= offsets[-2]:
             report = recover(directory)
             assert report.damage is not None and report.damage.offset == offsets[-2]
             assert report.dropped_bytes == len(data) - offsets[-2]
             assert read_all(directory) == full[:-1]
+            assert list(quarantined(directory).values()) == [bytes(data[offsets[-2] :])]
         else:
             damaged_at = 0 if pos < 96 else max(o for o in offsets if o <= pos)
             with pytest.raises(JournalCorruption) as info:
                 recover(directory)
             assert (info.value.segment, info.value.offset) == (segment.name, damaged_at)
-            damage = verify(directory).damage
-            assert damage is not None and not damage.torn_tail and damage.offset == damaged_at
+            assert dir_bytes(directory) == files
     finally:
         shutil.rmtree(directory)

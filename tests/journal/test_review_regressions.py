@@ -90,10 +90,12 @@ def test_a_roll_syncs_the_old_segment_before_the_new_one_exists(
         writer.append(1, 2, bytes(60))  # rolls: the pending record 1 goes to the first segment
         assert Path(second).exists()
         assert synced.index(("fdatasync", first)) < synced.index(("fsync", second))
-        assert synced.index(("fsync", second)) < synced.index(("fsync", str(tmp_path)), 2)
+        created = synced.index(("fsync", second))
+        assert ("fsync", str(tmp_path)) in synced[created:]  # and its directory entry
         synced.clear()
         assert writer.commit() == 2
-        assert synced == [("fdatasync", second)]
+        # the segment first, then the durable checkpoint that says so
+        assert synced == [("fdatasync", second), ("fdatasync", str(tmp_path / "durable.ckpt"))]
 
 
 def test_a_failed_fdatasync_keeps_durable_seq_and_fails_the_writer(

@@ -10,6 +10,8 @@ import pytest
 
 from engine.journal_format import journal_dir, snapshot_dir
 from engine.rebuild import take_snapshot
+from journal import read_checkpoint
+from journal.checkpoint import write_checkpoint
 from journal.layout import FILE_HEADER_SIZE
 from tests.engine.test_replay_equivalence import (
     generate_commands,
@@ -74,10 +76,22 @@ def test_skipped_snapshots_and_a_torn_tail_are_reported_on_stderr(
     last = sorted(journal_dir(data_dir).glob("*.log"))[-1]
     with open(last, "r+b") as f:
         f.truncate(last.stat().st_size - 7)
-    assert main(["replay", str(data_dir)]) == 0
+    # The cut record was reported durable: replay prints the state but fails, naming the loss.
+    assert main(["replay", str(data_dir)]) == 1
     out = capsys.readouterr()
     assert "skipped snapshot snapshot-00000000000000000700.snap" in out.err
     assert f"torn journal tail in {last.name}" in out.err
+    assert "durable data is missing" in out.err and "seqs 1500..1500" in out.err
+    assert _summary(out.out)["commands"] == "1499"
+    # A checkpoint that stops before it (a crash between write and sync): an unacked torn tail.
+    checkpoint = read_checkpoint(journal_dir(data_dir))
+    assert checkpoint is not None and checkpoint.seq == 1500
+    torn_at = int(out.err.split(f"torn journal tail in {last.name} at offset ")[1].split(":")[0])
+    write_checkpoint(journal_dir(data_dir), 1499, checkpoint.segment_seq, torn_at)
+    assert main(["replay", str(data_dir)]) == 0
+    out = capsys.readouterr()
+    assert f"torn journal tail in {last.name}" in out.err
+    assert "durable data is missing" not in out.err
     assert _summary(out.out)["commands"] == "1499"
 
 

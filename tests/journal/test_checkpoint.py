@@ -1,0 +1,69 @@
+"""The durable checkpoint: two slots written in turn, a torn slot falls back to the other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journal import CheckpointError, JournalWriter, SyncPolicy, read_checkpoint
+from journal.checkpoint import SLOT_SIZE, CheckpointWriter, checkpoint_path
+
+from .helpers import make_records, only_segment
+
+
+def test_no_file_reads_as_none_and_a_new_journal_has_no_durable_record(tmp_path: Path) -> None:
+    assert read_checkpoint(tmp_path) is None
+    with JournalWriter(tmp_path, policy=SyncPolicy.never(), first_seq=50):
+        checkpoint = read_checkpoint(tmp_path)
+        assert checkpoint is not None and not checkpoint.has_records
+        assert checkpoint.describe() == "no record made durable yet"
+
+
+def test_updates_alternate_slots_and_the_newest_generation_wins(tmp_path: Path) -> None:
+    writer = CheckpointWriter.create(tmp_path, 0, sync=False)
+    for seq in range(1, 6):
+        writer.update(seq, 1, 96 + 10 * seq)
+        data = checkpoint_path(tmp_path).read_bytes()
+        assert len(data) == 2 * SLOT_SIZE  # in place: the file never grows
+        checkpoint = read_checkpoint(tmp_path)
+        assert checkpoint is not None
+        assert (checkpoint.seq, checkpoint.end_offset) == (seq, 96 + 10 * seq)
+    writer.close()
+
+
+@pytest.mark.parametrize("cut", [1, 20, SLOT_SIZE - 1])
+def test_a_torn_write_of_the_newest_slot_falls_back_to_the_previous_checkpoint(
+    tmp_path: Path, cut: int
+) -> None:
+    writer = CheckpointWriter.create(tmp_path, 0, sync=False)
+    writer.update(7, 1, 300)
+    writer.update(9, 1, 400)  # generation 3: slot B
+    writer.close()
+    path = checkpoint_path(tmp_path)
+    data = bytearray(path.read_bytes())
+    newest = SLOT_SIZE * (3 % 2)
+    data[newest + cut] ^= 0xFF  # a write that did not complete
+    path.write_bytes(bytes(data))
+    checkpoint = read_checkpoint(tmp_path)
+    assert checkpoint is not None and (checkpoint.seq, checkpoint.end_offset) == (7, 300)
+
+
+def test_both_slots_damaged_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    CheckpointWriter.create(tmp_path, 0, sync=False).close()
+    checkpoint_path(tmp_path).write_bytes(bytes(2 * SLOT_SIZE))
+    with pytest.raises(CheckpointError, match=r"durable\.ckpt"):
+        read_checkpoint(tmp_path)
+
+
+def test_the_writer_records_each_commit_and_reopens_at_the_same_end(tmp_path: Path) -> None:
+    records = make_records(30, seed=3)
+    with JournalWriter(tmp_path, policy=SyncPolicy.never()) as writer:
+        for record in records:
+            writer.append(*record)
+            durable = writer.commit()
+            checkpoint = read_checkpoint(tmp_path)
+            assert checkpoint is not None and checkpoint.seq == durable == record[1]
+            assert checkpoint.end_offset == only_segment(tmp_path).stat().st_size
+    with JournalWriter(tmp_path, policy=SyncPolicy.never()) as writer:
+        assert writer.recovery.clean and writer.durable_seq == records[-1][1]

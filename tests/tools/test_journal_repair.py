@@ -1,0 +1,120 @@
+"""`sequex journal repair` and `verify` against the durable checkpoint: the explicit, logged
+operator action for what recovery refuses, which keeps everything it cuts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from journal import (
+    DurableDataMissing,
+    JournalReader,
+    JournalWriter,
+    SyncPolicy,
+    read_checkpoint,
+)
+from tools.cli import main
+
+RECORDS = [(seq % 3, seq, bytes(range(seq))) for seq in range(1, 21)]
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "journal"
+    with JournalWriter(directory, policy=SyncPolicy.never(), segment_bytes=400) as writer:
+        writer.append_many(RECORDS)
+    return directory
+
+
+def _segments(directory: Path) -> list[Path]:
+    return sorted(directory.glob("journal-*.log"))
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def _seqs(directory: Path) -> list[int]:
+    return [seq for _t, seq, _p in JournalReader(directory).records()]
+
+
+def test_a_clean_journal_needs_no_repair(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["journal", "repair", str(journal_dir), "--apply"]) == 0
+    assert capsys.readouterr().out.startswith("nothing to repair")
+    assert not (journal_dir / "repair.log").exists()
+
+
+def test_a_journal_cut_short_is_reported_by_verify_and_repaired_only_accepting_the_loss(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last = _segments(journal_dir)[-1]
+    last.unlink()  # the newest segment lost: durable seqs with it
+    with pytest.raises(DurableDataMissing):
+        JournalWriter(journal_dir, policy=SyncPolicy.never())
+    assert main(["journal", "verify", str(journal_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "DURABLE DATA MISSING" in out and "seqs " in out
+    before = _files(journal_dir)
+    assert main(["journal", "repair", str(journal_dir)]) == 1  # the plan only
+    out = capsys.readouterr().out
+    assert "plan: LOSES durable" in out and "nothing changed" in out
+    assert main(["journal", "repair", str(journal_dir), "--apply"]) == 1
+    assert "--accept-loss" in capsys.readouterr().err
+    assert _files(journal_dir) == before  # refused: nothing changed
+    args = ["journal", "repair", str(journal_dir), "--apply", "--accept-loss"]
+    assert main([*args, "--reason", "segment lost with the disk"]) == 0
+    kept = _seqs(journal_dir)
+    checkpoint = read_checkpoint(journal_dir)
+    assert checkpoint is not None and checkpoint.seq == kept[-1] < 20
+    log = (journal_dir / "repair.log").read_text()
+    assert "segment lost with the disk" in log and f"durable seqs {kept[-1] + 1}..20" in log
+    with JournalWriter(journal_dir, policy=SyncPolicy.never()) as writer:  # starts again
+        assert writer.last_seq == kept[-1]
+    assert main(["journal", "verify", str(journal_dir)]) == 0
+
+
+def test_mid_log_corruption_is_cut_there_and_everything_after_it_kept_in_quarantine(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _segments(journal_dir)[0]
+    data = bytearray(first.read_bytes())
+    data[200] ^= 0x10
+    first.write_bytes(bytes(data))
+    later = {p.name: p.read_bytes() for p in _segments(journal_dir)[1:]}
+    assert main(["journal", "verify", str(journal_dir)]) == 1
+    assert "DAMAGED: mid-log corruption" in capsys.readouterr().out
+    assert main(["journal", "repair", str(journal_dir), "--apply"]) == 1  # loses durable seqs
+    assert main(["journal", "repair", str(journal_dir), "--apply", "--accept-loss"]) == 0
+    out = capsys.readouterr().out
+    assert "done: cut journal-" in out
+    quarantine = {p.name: p.read_bytes() for p in journal_dir.glob("*.quarantine")}
+    for name, content in later.items():  # every later segment kept, byte for byte
+        assert quarantine[f"{name}.quarantine"] == content
+    cut = [content for name, content in quarantine.items() if ".cut-at-" in name]
+    assert len(cut) == 1 and bytes(data).endswith(cut[0])
+    kept = _seqs(journal_dir)
+    assert kept == list(range(1, kept[-1] + 1)) and kept[-1] < 20
+    assert main(["journal", "verify", str(journal_dir)]) == 0
+
+
+def test_a_missing_checkpoint_on_a_clean_journal_is_recorded_without_loss(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (journal_dir / "durable.ckpt").unlink()
+    assert main(["journal", "verify", str(journal_dir)]) == 1
+    assert "UNCHECKED END" in capsys.readouterr().out
+    assert main(["journal", "repair", str(journal_dir), "--apply"]) == 0
+    checkpoint = read_checkpoint(journal_dir)
+    assert checkpoint is not None and checkpoint.seq == 20
+    assert _seqs(journal_dir) == list(range(1, 21))
+
+
+def test_repair_is_refused_beside_a_live_writer(
+    journal_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with JournalWriter(journal_dir, policy=SyncPolicy.never()):
+        assert main(["journal", "repair", str(journal_dir), "--apply"]) == 4
+    assert "in use" in capsys.readouterr().err
