@@ -132,8 +132,15 @@ class CommandBatchReader:
         """Commands to replay, estimated from the segment sizes."""
         return self._estimate
 
-    def batches(self, from_seq: int) -> Iterator[Batch]:
+    def batches(self, from_seq: int, through_seq: int | None = None) -> Iterator[Batch]:
+        """The commands from ``from_seq`` on; with ``through_seq``, none after it, and nothing
+        past it is read (recovery stops there: what follows is cut, see
+        ``journal.integrity``)."""
         segments = self._segments
+        if through_seq is not None:
+            segments = [(first, path) for first, path in segments if first <= through_seq]
+        if not segments:
+            return
         firsts = [first for first, _ in segments]
         start = max(0, int(np.searchsorted(firsts, from_seq, side="right")) - 1)
         self.verified_from = firsts[start]
@@ -145,27 +152,34 @@ class CommandBatchReader:
             name_seq, path = segments[index]
             frames = _verified_frames(path, name_seq, header, floor)
             if frames is None:
-                yield from self._slow(max(from_seq, name_seq))
+                yield from self._slow(max(from_seq, name_seq), through_seq)
                 return
             seqs = frames["seq"]
             if len(seqs):
                 floor = int(seqs[-1])
             first = int(np.searchsorted(seqs, from_seq, side="left"))
-            if first == len(frames):
+            stop = len(seqs)
+            if through_seq is not None:
+                stop = int(np.searchsorted(seqs, through_seq, side="right"))
+            if first >= stop:
                 continue
             payloads = frames["payload"]
-            for lo in range(first, len(seqs), BATCH):
-                hi = min(lo + BATCH, len(seqs))
+            for lo in range(first, stop, BATCH):
+                hi = min(lo + BATCH, stop)
                 # one copy per batch (not per segment) keeps the extra memory small
                 records = np.ascontiguousarray(payloads[lo:hi]).reshape(-1)
                 yield records.data, seqs[lo:hi]
 
-    def _slow(self, from_seq: int) -> Iterator[Batch]:
-        """The reference path: every record through JournalReader, from ``from_seq`` on."""
+    def _slow(self, from_seq: int, through_seq: int | None) -> Iterator[Batch]:
+        """The reference path: every record through JournalReader, from ``from_seq`` on
+        (through ``through_seq``: the reader is not asked for more, so damage after it is
+        never reached)."""
         reader = JournalReader(self._dir)
         buffer = bytearray()
         seqs: list[int] = []
         for rtype, seq, payload in reader.records(from_seq):
+            if through_seq is not None and seq > through_seq:
+                break
             if rtype != RECORD_COMMAND or len(payload) != RECORD_SIZE:
                 raise RecoveryError(
                     f"journal record seq {seq} has type {rtype} and {len(payload)} bytes; a host "
@@ -177,6 +191,8 @@ class CommandBatchReader:
                 yield memoryview(bytes(buffer)), np.array(seqs, dtype=np.uint64)
                 buffer.clear()
                 seqs.clear()
+            if seq == through_seq:
+                break  # asking the reader for the next record would walk into what follows
         if seqs:
             yield memoryview(bytes(buffer)), np.array(seqs, dtype=np.uint64)
         self.tail_damage = reader.tail_damage

@@ -126,9 +126,12 @@ def rebuild(
     from_start: bool = False,
     progress: Progress | None = None,
     digest: bool = True,
+    through_seq: int | None = None,
 ) -> Rebuilt:
     """Rebuild the exchange of ``data_dir`` (snapshot + tail, or the whole journal with
-    ``from_start``); ``digest=False`` skips encoding the events (faster, ``digest`` None)."""
+    ``from_start``); ``digest=False`` skips encoding the events (faster, ``digest`` None).
+    ``through_seq``: stop there, never reading on (what recovery keeps, when it cuts damage
+    past the durable checkpoint: ``journal.integrity.plan_recovery``)."""
     window = read_window(data_dir)
     exchange = Exchange(window)
     snapshot_seq: int | None = None
@@ -140,7 +143,7 @@ def rebuild(
     tail = CommandBatchReader(journal_dir(data_dir))
     from_seq = 0 if snapshot_seq is None else snapshot_seq + 1
     out = OutputDigest() if digest else None
-    batches = contiguous(tail.batches(from_seq), from_seq or 1, journal_dir(data_dir))
+    batches = contiguous(tail.batches(from_seq, through_seq), from_seq or 1, journal_dir(data_dir))
     commands, last_seq = _replay(exchange, batches, out, progress, tail.estimate)
     if commands == 0 and snapshot_seq is not None:
         _check_journal_reaches(journal_dir(data_dir), snapshot_seq)

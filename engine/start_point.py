@@ -128,8 +128,9 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
         window = read_window(spec.data_dir)  # a host header? then its W differs; else foreign
         if window != spec.feedback_window:
             _refuse_window(spec, window)
-    # Rebuild from the journal as it is: its valid records are exactly what recovery keeps.
-    rebuilt = rebuild(spec.data_dir, digest=False)
+    # Rebuild from the journal as it is, through what recovery keeps (never reading on into
+    # damage past the checkpoint that recovery will cut).
+    rebuilt = rebuild(spec.data_dir, digest=False, through_seq=plan.last_seq)
     if rebuilt.last_seq != (plan.last_seq or 0) and rebuilt.commands:
         raise RecoveryError(
             f"{directory}: recovery keeps records through seq {plan.last_seq} but the replay "

@@ -33,18 +33,13 @@ if _os.environ.get("SEQUEX_PURE", "") not in ("", "0"):
     _spec.loader.exec_module(_module)
 
 from journal.checkpoint import Checkpoint, CheckpointError, read_checkpoint
+from journal.damage import Damage
 from journal.errors import JournalCorruption, JournalError, JournalFormatError, SequenceError
-from journal.integrity import (
-    Damage,
-    DurableDataMissing,
-    RecoveryReport,
-    VerifyReport,
-    recover,
-    verify,
-)
+from journal.integrity import DurableDataMissing, RecoveryReport, recover
 from journal.policy import SyncPolicy
 from journal.reader import JournalReader
 from journal.snapshot import LoadResult, Snapshot, SnapshotStore
+from journal.verification import VerifyReport, verify
 from journal.writer import JournalWriter, lock_directory
 
 __all__ = [

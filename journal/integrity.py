@@ -1,19 +1,19 @@
-"""Journal integrity: recovery at open (plans, then modifies) and verification (read-only).
+"""Journal recovery at open: plans (read-only), then modifies.
 
-What "tail" means: damage in the last segment file after which no valid record follows, which
-is what a crash in the middle of a write leaves. Damage in a segment that any later segment file
-follows (even an empty one, left by a crash during a roll) is corruption: the writer syncs a
-segment before it creates the next. Damage followed by a valid record is mid-log corruption.
-
-Recovery never loses durable data silently and never destroys evidence:
+What a torn tail is, and what corruption: ``journal.damage``. Recovery never loses durable
+data silently and never destroys evidence:
 
 * **The durable checkpoint decides what may be cut** (``journal.checkpoint``): every seq the
   writer ever reported durable is at most the checkpoint's seq. A journal whose valid records
   end before it (cut short, a flipped bit in a durable record, a deleted last segment) has lost
   durable, possibly acknowledged, data: :func:`recover` raises :class:`DurableDataMissing`
   naming the segment, the offset and the missing seqs. A journal with segments but no
-  checkpoint, or an unreadable one, raises ``CheckpointError``. Only a torn tail past the
-  checkpoint, which holds nothing anybody was told about, is cut.
+  checkpoint, or an unreadable one, raises ``CheckpointError``. Only damage past the
+  checkpoint, which holds nothing anybody was told about, is cut: a torn tail, or damage in
+  the last segment that starts at or after the checkpoint's end even if valid records follow
+  it (a crash can leave a page unwritten before pages that were), since every record from
+  the checkpoint on was never reported durable. Mid-log corruption before it, and a record
+  out of order anywhere (never a crash's doing), is refused.
 * **It decides everything before it changes anything** (:func:`plan_recovery` is read-only;
   :func:`apply_recovery` carries the plan out), so a refusal changes nothing on disk.
 * **What it cuts it keeps**: the cut bytes of a torn tail are copied to a quarantine file
@@ -22,45 +22,25 @@ Recovery never loses durable data silently and never destroys evidence:
   (``journal.durable_files``). :attr:`RecoveryReport.quarantined` lists them.
 
 ``recover`` checks every record of the last segment only (what a crash can touch: the writer
-syncs a segment before it creates the next one); ``verify`` checks every record of every
-segment (or, for a background scrub, of the segments before a seq) and reports the first
-damage, classified as torn tail or corruption, and a journal that ends before its checkpoint.
+syncs a segment before it creates the next one); ``journal.verification`` checks them all.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from journal.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, read_checkpoint
+from journal.damage import Damage, classify_damage
 from journal.durable_files import (
     fsync_directory,
     quarantine_file,
     quarantine_tail,
 )
-from journal.errors import JournalCorruption, JournalError, JournalFormatError
-from journal.layout import FILE_HEADER_SIZE, INDEX_ENTRY, index_name
-from journal.scan import SegmentScan, list_segments, scan_segment
-
-
-@dataclass(frozen=True, slots=True)
-class Damage:
-    """The first damage found: where, what, and whether it is a torn tail."""
-
-    segment: str
-    offset: int
-    reason: str
-    torn_tail: bool
-    dropped_bytes: int = 0  # for a torn tail: bytes from the damage to the end of the journal
-    dropped_records: int = 0
-
-    def describe(self) -> str:
-        kind = "torn tail" if self.torn_tail else "mid-log corruption"
-        text = f"{kind} in {self.segment} at byte {self.offset}: {self.reason}"
-        if self.torn_tail:
-            text += f" ({self.dropped_bytes} bytes, {self.dropped_records} record(s) after it)"
-        return text
+from journal.errors import JournalCorruption, JournalError
+from journal.layout import INDEX_ENTRY, index_name
+from journal.scan import SegmentScan, count_torn_records, list_segments, scan_segment
 
 
 class DurableDataMissing(JournalError):
@@ -109,7 +89,9 @@ class RecoveryReport:
         """One line for an operator: what recovery cut and where it kept it."""
         if self.clean:
             return "the journal ended cleanly"
-        where = self.damage.describe() if self.damage is not None else "empty trailing segment"
+        where = "empty trailing segment"
+        if self.damage is not None:
+            where = self.damage.describe(with_dropped=False)  # the counts lead the line
         durable = self.checkpoint.seq if self.checkpoint is not None else None
         text = (
             f"cut {self.dropped_bytes} byte(s), {self.dropped_records} record(s) never reported "
@@ -118,138 +100,6 @@ class RecoveryReport:
         if self.quarantined:
             text += f"; kept in {', '.join(self.quarantined)}"
         return text
-
-
-@dataclass(slots=True)
-class VerifyReport:
-    """Everything ``verify`` saw; ``damage`` is None when the journal is clean."""
-
-    segments: list[SegmentScan] = field(default_factory=list)
-    damage: Damage | None = None
-    #: the durable checkpoint (None: none, or not checked: a scrub of old segments)
-    checkpoint: Checkpoint | None = None
-    #: why the journal's end could not be checked against a checkpoint (missing, unreadable)
-    checkpoint_problem: str | None = None
-    #: (first, last) seq the checkpoint says are durable but the valid records do not reach
-    durable_missing: tuple[int, int] | None = None
-    #: the last seq of the valid records before any damage (None: none)
-    valid_through: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        """No damage, and the end agrees with the durable checkpoint (when it was checked)."""
-        return self.damage is None and self.checkpoint_problem is None and not self.durable_missing
-
-    @property
-    def records(self) -> int:
-        return sum(s.records for s in self.segments)
-
-    @property
-    def bytes(self) -> int:
-        return sum(s.file_size for s in self.segments)
-
-    @property
-    def first_seq(self) -> int | None:
-        return next((s.first_seq for s in self.segments if s.first_seq is not None), None)
-
-    @property
-    def last_seq(self) -> int | None:
-        seqs = [s.last_seq for s in self.segments if s.last_seq is not None]
-        return seqs[-1] if seqs else None
-
-    @property
-    def types(self) -> dict[int, int]:
-        total: dict[int, int] = {}
-        for scan in self.segments:
-            for rtype, count in scan.types.items():
-                total[rtype] = total.get(rtype, 0) + count
-        return dict(sorted(total.items()))
-
-
-def verify(
-    directory: str | os.PathLike[str],
-    *,
-    before_seq: int | None = None,
-    contiguous_from: int | None = None,
-) -> VerifyReport:
-    """Check every record of every segment, and the end against the durable checkpoint;
-    never modifies anything. With ``before_seq`` (a background scrub) only the segments whose
-    first seq is below it, and not the checkpoint: damage there is corruption (later segments
-    follow). With ``contiguous_from`` (a host journal: seqs 1, 2, 3, ...) a gap in the seqs is
-    damage too (a segment deleted or cut out), reported at the segment where it shows.
-
-    Raises FileNotFoundError for a missing directory and JournalFormatError when it holds no
-    segment file.
-    """
-    path = Path(directory)
-    segments = _segments_or_raise(path)
-    report = VerifyReport()
-    checking_end = before_seq is None
-    if before_seq is not None:
-        segments = [(seq, p) for seq, p in segments if seq < before_seq]
-    else:
-        # read before the segments: a live writer only ever moves the checkpoint after the
-        # records it covers are on disk, so what we then read reaches at least this far
-        try:
-            report.checkpoint = read_checkpoint(path)
-            if report.checkpoint is None:
-                report.checkpoint_problem = f"no durable checkpoint ({CHECKPOINT_NAME})"
-        except CheckpointError as exc:
-            report.checkpoint_problem = str(exc)
-    prev_last = -1
-    expected = contiguous_from
-    for i, (name_seq, seg_path) in enumerate(segments):
-        scan = scan_segment(seg_path, name_seq, prev_last)
-        report.segments.append(scan)
-        if expected is not None and scan.first_seq is not None and scan.damage_offset is None:
-            gap = _gap(scan, expected)
-            if gap is not None:
-                report.damage = gap
-                break
-            expected = (scan.last_seq or 0) + 1
-        if scan.last_seq is not None:
-            report.valid_through = scan.last_seq
-        if scan.damage_offset is not None:
-            if checking_end:
-                later = [scan_segment(p, s, -1) for s, p in segments[i + 1 :]]
-                report.damage = classify_damage(scan, later)
-                report.segments.extend(later)
-            else:
-                report.damage = _old_damage(scan)
-            break
-        if scan.last_seq is not None:
-            prev_last = scan.last_seq
-    checkpoint = report.checkpoint
-    if checkpoint is not None and checkpoint.has_records:
-        through = report.valid_through
-        if through is None or through < checkpoint.seq:
-            report.durable_missing = (0 if through is None else through + 1, checkpoint.seq)
-    return report
-
-
-def _gap(scan: SegmentScan, expected: int) -> Damage | None:
-    """Damage when ``scan``'s seqs do not continue at ``expected`` one by one."""
-    assert scan.first_seq is not None and scan.last_seq is not None
-    if scan.first_seq != expected:
-        reason = (
-            f"seq {scan.first_seq} where seq {expected} was expected: seqs {expected}.."
-            f"{scan.first_seq - 1} are missing (a segment deleted or cut out?)"
-        )
-        return Damage(scan.path.name, FILE_HEADER_SIZE, reason, torn_tail=False)
-    if scan.last_seq - scan.first_seq + 1 != scan.records:
-        reason = (
-            f"{scan.records} records hold seqs {scan.first_seq}..{scan.last_seq}: some seqs "
-            "inside the segment are missing"
-        )
-        return Damage(scan.path.name, FILE_HEADER_SIZE, reason, torn_tail=False)
-    return None
-
-
-def _old_damage(scan: SegmentScan) -> Damage:
-    """Damage found by a scrub of old segments: corruption, since later segments follow."""
-    assert scan.damage_offset is not None and scan.damage_reason is not None
-    reason = scan.damage_reason + "; later segments follow"
-    return Damage(scan.path.name, scan.damage_offset, reason, torn_tail=False)
 
 
 def recover(directory: str | os.PathLike[str], *, apply: bool = True) -> RecoveryReport:
@@ -282,7 +132,10 @@ def plan_recovery(path: Path) -> RecoveryReport:
         if scan.damage_offset is not None:
             damage = classify_damage(scan, report.removals)
             if not damage.torn_tail:
-                raise JournalCorruption(damage.segment, damage.offset, damage.reason)
+                # a record out of order is never a crash's doing (a second writer?): refuse
+                if scan.damage_hard or not _past_checkpoint(checkpoint, name_seq, damage.offset):
+                    raise JournalCorruption(damage.segment, damage.offset, damage.reason)
+                damage = _never_acknowledged(scan, damage)
             report.damage = last_damage = damage  # only the last segment can be torn
             report.dropped_bytes += damage.dropped_bytes
             report.dropped_records += damage.dropped_records
@@ -298,6 +151,23 @@ def plan_recovery(path: Path) -> RecoveryReport:
         segments.pop()
     _check_durable_end(path, report, last_damage)
     return report
+
+
+def _past_checkpoint(checkpoint: Checkpoint | None, segment_seq: int, offset: int) -> bool:
+    """Damage at ``offset`` of the segment starting at ``segment_seq`` lies wholly past what
+    the checkpoint says was made durable (records there were never acknowledged)."""
+    if checkpoint is None or not checkpoint.has_records:
+        return True
+    if segment_seq != checkpoint.segment_seq:
+        return segment_seq > checkpoint.segment_seq
+    return offset >= checkpoint.end_offset
+
+
+def _never_acknowledged(scan: SegmentScan, damage: Damage) -> Damage:
+    """``damage`` (past the checkpoint) as a tail to cut: everything from it to the end."""
+    dropped = scan.file_size - damage.offset
+    records = count_torn_records(scan.path.read_bytes(), damage.offset)
+    return replace(damage, past_checkpoint=True, dropped_bytes=dropped, dropped_records=records)
 
 
 def _check_durable_end(path: Path, report: RecoveryReport, damage: Damage | None) -> None:
@@ -349,46 +219,6 @@ def apply_recovery(path: Path, report: RecoveryReport) -> None:
     if report.removals:
         fsync_directory(path)
     report.applied = True
-
-
-def _segments_or_raise(path: Path) -> list[tuple[int, Path]]:
-    if not path.exists():
-        raise FileNotFoundError(f"no such journal directory: {path}")
-    if not path.is_dir():
-        raise JournalFormatError(f"{path} is not a directory")
-    segments = list_segments(path)
-    if not segments:
-        raise JournalFormatError(f"{path} holds no journal segment (journal-<seq>.log)")
-    return segments
-
-
-def classify_damage(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
-    """Torn tail when nothing valid follows the damage and no later segment file exists.
-
-    The writer syncs a segment before it creates the next, so any later segment file (even an
-    empty one left by a crash during a roll) proves this one was complete: damage in it is
-    corruption, never a tail to truncate.
-    """
-    assert scan.damage_offset is not None and scan.damage_reason is not None
-    followed_by = next((s for s in later if s.records or s.resume_offset is not None), None)
-    if scan.damage_hard or scan.resume_offset is not None or later:
-        reason = scan.damage_reason
-        if scan.resume_offset is not None:
-            reason += f"; a valid record follows at byte {scan.resume_offset}"
-        elif followed_by is not None:
-            reason += f"; valid records follow in {followed_by.path.name}"
-        elif later:
-            reason += f"; a later segment {later[0].path.name} exists"
-        return Damage(scan.path.name, scan.damage_offset, reason, torn_tail=False)
-    dropped = scan.file_size - scan.damage_offset  # torn tail: no later segment (see above)
-    return Damage(
-        scan.path.name,
-        scan.damage_offset,
-        scan.damage_reason,
-        torn_tail=True,
-        dropped_bytes=dropped,
-        dropped_records=scan.torn_records,
-    )
 
 
 def _truncate(path: Path, size: int) -> None:

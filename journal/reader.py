@@ -24,8 +24,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from journal.damage import Damage, classify_damage
 from journal.errors import JournalCorruption, JournalFormatError
-from journal.integrity import Damage, classify_damage
 from journal.layout import FILE_HEADER_SIZE, INDEX_ENTRY, decode_file_header, index_name
 from journal.scan import (
     WalkEnd,

@@ -27,9 +27,9 @@ from pathlib import Path
 from journal.checkpoint import write_checkpoint
 from journal.durable_files import fsync_directory, quarantine_file, quarantine_tail
 from journal.errors import JournalError
-from journal.integrity import VerifyReport, verify
 from journal.layout import FILE_HEADER_SIZE
 from journal.scan import SegmentScan
+from journal.verification import VerifyReport, verify
 
 REPAIR_LOG = "repair.log"
 
@@ -86,7 +86,7 @@ class RepairPlan:
                 f"{cut.file_size - self.cut_offset} byte(s) after it in a quarantine file"
             )
         elif cut is not None:
-            steps.append(f"move {cut.path.name} (its header is damaged) to quarantine")
+            steps.append(f"move {cut.path.name} to quarantine whole (the damage is at its start)")
         steps.extend(f"move {s.path.name} to quarantine" for s in self.drop_segments)
         end = "no record" if self.end_offset == 0 else f"seq {self.end_seq}"
         steps.append(f"record the journal's end, {end}, as its durable checkpoint")
@@ -101,9 +101,10 @@ class RepairPlan:
         return steps
 
 
-def plan_repair(directory: Path) -> RepairPlan:
-    """Verify every record of ``directory`` and plan the repair; reads only."""
-    report = verify(directory)
+def plan_repair(directory: Path, *, contiguous_from: int | None = None) -> RepairPlan:
+    """Verify every record of ``directory`` (a gap in the seqs is damage too with
+    ``contiguous_from``, as in ``verify``) and plan the repair; reads only."""
+    report = verify(directory, contiguous_from=contiguous_from)
     plan = RepairPlan(directory, report)
     segments = report.segments
     checkpoint = report.checkpoint

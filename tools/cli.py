@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
     "run": ("tools.run_cli", "start the exchange host (stages as processes) until Ctrl-C"),
     "admin": ("tools.admin_cli", "send one operator command to a running host (JSON gateway)"),
+    "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
 }
 
 

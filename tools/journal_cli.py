@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.journal_format import HostFormatError, decode_user_header
 from journal import (
     JournalCorruption,
     JournalError,
@@ -74,7 +75,8 @@ def register(subparsers: Any) -> None:
         type=int,
         default=None,
         metavar="SEQ",
-        help="seqs must run SEQ, SEQ+1, ... without a gap (a sequex host journal: 1)",
+        help="seqs must run SEQ, SEQ+1, ... without a gap (default: 1 for a sequex host "
+        "journal, none for another journal)",
     )
     check.add_argument(
         "--nice", type=int, default=0, metavar="N", help="lower this process's priority by N"
@@ -171,7 +173,10 @@ def _verify(args: argparse.Namespace) -> int:
     if args.nice:
         os.nice(args.nice)
     try:
-        report = verify(directory, before_seq=args.before_seq, contiguous_from=args.contiguous_from)
+        contiguous = args.contiguous_from
+        if contiguous is None:
+            contiguous = _host_contiguous(directory)
+        report = verify(directory, before_seq=args.before_seq, contiguous_from=contiguous)
     except (JournalFormatError, OSError) as exc:
         print(f"sequex journal: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -190,6 +195,16 @@ def _verify(args: argparse.Namespace) -> int:
         summary += f"; durable checkpoint: {report.checkpoint.describe()}"
     print(f"OK: {summary}")
     return EXIT_OK
+
+
+def _host_contiguous(directory: Path) -> int | None:
+    """1 for a sequex host journal (it numbers its commands 1, 2, 3, ... with no gap, so a
+    gap is damage), None for any other journal."""
+    try:
+        decode_user_header(JournalReader(directory).user_header())
+    except (HostFormatError, JournalError, OSError):
+        return None
+    return 1
 
 
 def _problems(report: VerifyReport) -> list[str]:
@@ -219,7 +234,7 @@ def _repair(args: argparse.Namespace) -> int:
         print(f"sequex journal: refusing to repair: {exc}; stop the host first", file=sys.stderr)
         return EXIT_IN_USE
     try:
-        plan = plan_repair(directory)
+        plan = plan_repair(directory, contiguous_from=_host_contiguous(directory))
         if not plan.needed:
             print(plan.describe()[0])
             return EXIT_OK

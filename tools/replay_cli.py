@@ -117,8 +117,11 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         # read before the journal: a live writer moves it only after the records it covers
         checkpoint = _read_checkpoint(data_dir)
+        through = _unacknowledged_damage(data_dir)
         with _progress_bar() as progress:
-            rebuilt = rebuild(data_dir, from_start=args.from_start, progress=progress)
+            rebuilt = rebuild(
+                data_dir, from_start=args.from_start, progress=progress, through_seq=through
+            )
     except NoJournalError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -167,6 +170,25 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
             return EXIT_USAGE
         print(f"snapshot_written {path}")
     return EXIT_OK
+
+
+def _unacknowledged_damage(data_dir: Path) -> int | None:
+    """Where to stop when the journal ends in damage past its durable checkpoint (a crash
+    between write and sync; a host start cuts it there, ``journal.integrity``): the last seq
+    before it, said on stderr; else None (replay reads on, and reports what it finds)."""
+    from engine.journal_format import journal_dir
+    from journal import JournalError
+    from journal.integrity import plan_recovery
+
+    directory = journal_dir(data_dir)
+    try:
+        plan = plan_recovery(directory) if directory.is_dir() else None
+    except JournalError:
+        return None  # refused by recovery: the replay meets the same damage and says so
+    if plan is None or plan.damage is None or not plan.damage.past_checkpoint:
+        return None
+    _error(f"{plan.damage.describe()}; never acknowledged: replayed through seq {plan.last_seq}")
+    return plan.last_seq
 
 
 def _read_checkpoint(data_dir: Path) -> Any:

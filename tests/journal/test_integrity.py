@@ -165,6 +165,54 @@ def test_a_flipped_bit_in_a_record_past_the_checkpoint_is_a_torn_tail(tmp_path: 
     assert "never reported durable" in report.describe()
 
 
+def test_mid_log_damage_past_the_checkpoint_is_cut_with_everything_after_it(
+    tmp_path: Path,
+) -> None:
+    # a crash between write and sync can leave a page unwritten before pages that were: valid
+    # records follow the damage, but none of them from the checkpoint on was ever acknowledged
+    write_journal(tmp_path, RECORDS)
+    rewind_checkpoint(tmp_path, RECORDS[:6])
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[8] + RECORD_HEADER_SIZE + 1)
+    cut = segment.read_bytes()[OFFSETS[8] :]
+    damage = verify(tmp_path).damage
+    assert damage is not None and not damage.torn_tail  # verify still calls it what it is
+    report = recover(tmp_path)
+    assert report.damage is not None and report.damage.past_checkpoint
+    assert "damage past the durable checkpoint" in report.describe()
+    assert (report.dropped_bytes, report.dropped_records) == (OFFSETS[-1] - OFFSETS[8], 4)
+    assert read_all(tmp_path) == RECORDS[:8]  # the intact records before it stay
+    assert list(quarantined(tmp_path).values()) == [cut]
+    assert verify(tmp_path).ok
+
+
+def test_mid_log_damage_straddling_the_checkpoint_is_refused(tmp_path: Path) -> None:
+    write_journal(tmp_path, RECORDS)
+    rewind_checkpoint(tmp_path, RECORDS[:6])
+    segment = only_segment(tmp_path)
+    flip_bit(segment, OFFSETS[5] + RECORD_HEADER_SIZE + 1)  # the last durable record
+    before = dir_bytes(tmp_path)
+    with pytest.raises(JournalCorruption, match="a valid record follows"):
+        recover(tmp_path)
+    assert dir_bytes(tmp_path) == before
+
+
+def test_a_scrub_finds_a_segment_missing_just_before_the_ones_it_leaves_alone(
+    tmp_path: Path,
+) -> None:
+    records = [(1, seq, bytes(20)) for seq in range(1, 61)]  # a host journal: no gaps
+    write_journal(tmp_path, records, segment_bytes=600)
+    segments = sorted(tmp_path.glob("journal-*.log"))
+    assert len(segments) >= 4
+    second_last = int(segments[-2].name[8:28])
+    assert verify(tmp_path, before_seq=second_last, contiguous_from=1).ok
+    segments[-3].unlink()  # the start reads from segments[-2] on: this one only a scrub sees
+    scrub = verify(tmp_path, before_seq=second_last, contiguous_from=1)
+    assert scrub.damage is not None and scrub.damage.segment == segments[-2].name
+    assert "are missing" in scrub.damage.reason
+    assert not verify(tmp_path, contiguous_from=1).ok
+
+
 @pytest.mark.parametrize("record", [0, 5, 10])
 def test_a_flipped_bit_mid_log_is_corruption_naming_segment_and_offset(
     tmp_path: Path, record: int
