@@ -28,7 +28,7 @@ from journal.checkpoint import write_checkpoint
 from journal.durable_files import fsync_directory, quarantine_file, quarantine_tail
 from journal.errors import JournalError
 from journal.layout import FILE_HEADER_SIZE
-from journal.scan import SegmentScan
+from journal.scan import SegmentScan, list_segments, scan_segment
 from journal.verification import VerifyReport, verify
 
 REPAIR_LOG = "repair.log"
@@ -113,7 +113,13 @@ def plan_repair(directory: Path, *, contiguous_from: int | None = None) -> Repai
         index = next(i for i, s in enumerate(segments) if s.path.name == damage.segment)
         plan.cut_segment = segments[index]
         plan.cut_offset = damage.offset
-        plan.drop_segments = segments[index + 1 :]
+        # every later segment file, whether or not verify scanned it (it stops at a gap)
+        scanned = {scan.path.name: scan for scan in segments}
+        plan.drop_segments = [
+            scanned.get(path.name) or scan_segment(path, seq, -1)
+            for seq, path in list_segments(directory)
+            if path.name > damage.segment  # names sort by seq
+        ]
         kept = segments[:index] if damage.offset < FILE_HEADER_SIZE else segments[: index + 1]
     else:
         kept = list(segments)

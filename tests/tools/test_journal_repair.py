@@ -118,3 +118,28 @@ def test_repair_is_refused_beside_a_live_writer(
     with JournalWriter(journal_dir, policy=SyncPolicy.never()):
         assert main(["journal", "repair", str(journal_dir), "--apply"]) == 4
     assert "in use" in capsys.readouterr().err
+
+
+def test_a_gap_in_a_host_journal_is_damage_to_verify_and_repair_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.engine.test_replay_equivalence import generate_commands, write_journal
+
+    write_journal(tmp_path, generate_commands(1_500, seed=3), 16)
+    directory = tmp_path / "journal"
+    segments = _segments(directory)
+    assert len(segments) >= 3
+    segments[1].unlink()  # a middle segment: no record is out of order, seqs just jump
+    missing = f"seqs {segments[1].name[8:28].lstrip('0')}..{int(segments[2].name[8:28]) - 1}"
+    assert main(["journal", "verify", str(directory)]) == 1
+    out = capsys.readouterr().out
+    assert "DAMAGED" in out and missing in out and segments[2].name in out
+    assert main(["journal", "verify", str(directory), "--contiguous-from", "0"]) == 1
+    capsys.readouterr()
+    assert main(["journal", "repair", str(directory), "--apply"]) == 1  # loses durable seqs
+    assert "--accept-loss" in capsys.readouterr().err
+    assert main(["journal", "repair", str(directory), "--apply", "--accept-loss"]) == 0
+    assert f"moved {segments[2].name} to" in capsys.readouterr().out
+    assert _seqs(directory) == list(range(1, int(segments[1].name[8:28])))  # up to the gap
+    assert len(_segments(directory)) == 1
+    assert main(["journal", "verify", str(directory)]) == 0
