@@ -1,8 +1,9 @@
 """disruptor: LMAX-style rings over shared memory between OS processes.
 
-Layout (``layout``), segment ownership (``shm``), ``Sequence``, ``SingleProducerSequencer``,
-``SequenceBarrier``, wait strategies, ``BatchEventProcessor`` and agent runners. Depends on the
-standard library, numpy and posix_ipc only; knows nothing of the journal or the engine.
+Layout (``layout``), segment ownership (``shm``), who owns a prefix and the sweep of abandoned
+ones (``shm_claim``), ``Sequence``, ``SingleProducerSequencer``, ``SequenceBarrier``, wait
+strategies, ``BatchEventProcessor`` and agent runners. Depends on the standard library, numpy
+and posix_ipc only; knows nothing of the journal or the engine.
 
 One producer and one consumer in two processes::
 
@@ -40,6 +41,7 @@ from disruptor.ring import RingBuffer
 from disruptor.sequence import LocalSequence, Sequence
 from disruptor.sequencer import SingleProducerSequencer
 from disruptor.shm import cleanup_stale, list_names
+from disruptor.shm_claim import PrefixClaim, PrefixInUse, claim_prefix, sweep_abandoned
 from disruptor.wait import (
     AlertException,
     BusySpinWaitStrategy,
@@ -66,6 +68,8 @@ __all__ = [
     "ManagedProcess",
     "NoOpIdleStrategy",
     "PerEventHandler",
+    "PrefixClaim",
+    "PrefixInUse",
     "RingBuffer",
     "Sequence",
     "SequenceBarrier",
@@ -75,7 +79,9 @@ __all__ = [
     "WakeBoard",
     "YieldingIdleStrategy",
     "YieldingWaitStrategy",
+    "claim_prefix",
     "cleanup_stale",
     "list_names",
+    "sweep_abandoned",
     "wait_any",
 ]
