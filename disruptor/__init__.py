@@ -2,8 +2,9 @@
 
 Layout (``layout``), segment ownership (``shm``), who owns a prefix and the sweep of abandoned
 ones (``shm_claim``), ``Sequence``, ``SingleProducerSequencer``, ``SequenceBarrier``, wait
-strategies, ``BatchEventProcessor`` and agent runners. Depends on the standard library, numpy
-and posix_ipc only; knows nothing of the journal or the engine.
+strategies, ``BatchEventProcessor``, agent runners and a child's lifeline to its parent
+(``lifeline``). Depends on the standard library, numpy and posix_ipc only; knows nothing of the
+journal or the engine.
 
 One producer and one consumer in two processes::
 
@@ -36,6 +37,7 @@ from disruptor.idle import (
     NoOpIdleStrategy,
     YieldingIdleStrategy,
 )
+from disruptor.lifeline import exit_with_parent, preexec_exit_with_parent
 from disruptor.processor import BatchEventProcessor, BatchHandler, PerEventHandler
 from disruptor.ring import RingBuffer
 from disruptor.sequence import LocalSequence, Sequence
@@ -81,7 +83,9 @@ __all__ = [
     "YieldingWaitStrategy",
     "claim_prefix",
     "cleanup_stale",
+    "exit_with_parent",
     "list_names",
+    "preexec_exit_with_parent",
     "sweep_abandoned",
     "wait_any",
 ]
