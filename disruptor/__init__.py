@@ -1,8 +1,10 @@
 """disruptor: LMAX-style rings over shared memory between OS processes.
 
-Layout (``layout``), segment ownership (``shm``), ``Sequence``, ``SingleProducerSequencer``,
-``SequenceBarrier``, wait strategies, ``BatchEventProcessor`` and agent runners. Depends on the
-standard library, numpy and posix_ipc only; knows nothing of the journal or the engine.
+Layout (``layout``), segment ownership (``shm``), who owns a prefix and the sweep of abandoned
+ones (``shm_claim``), ``Sequence``, ``SingleProducerSequencer``, ``SequenceBarrier``, wait
+strategies, ``BatchEventProcessor``, agent runners and a child's lifeline to its parent
+(``lifeline``). Depends on the standard library, numpy and posix_ipc only; knows nothing of the
+journal or the engine.
 
 One producer and one consumer in two processes::
 
@@ -35,11 +37,13 @@ from disruptor.idle import (
     NoOpIdleStrategy,
     YieldingIdleStrategy,
 )
+from disruptor.lifeline import exit_with_parent, preexec_exit_with_parent
 from disruptor.processor import BatchEventProcessor, BatchHandler, PerEventHandler
 from disruptor.ring import RingBuffer
 from disruptor.sequence import LocalSequence, Sequence
 from disruptor.sequencer import SingleProducerSequencer
 from disruptor.shm import cleanup_stale, list_names
+from disruptor.shm_claim import PrefixClaim, PrefixInUse, claim_prefix, sweep_abandoned
 from disruptor.wait import (
     AlertException,
     BusySpinWaitStrategy,
@@ -66,6 +70,8 @@ __all__ = [
     "ManagedProcess",
     "NoOpIdleStrategy",
     "PerEventHandler",
+    "PrefixClaim",
+    "PrefixInUse",
     "RingBuffer",
     "Sequence",
     "SequenceBarrier",
@@ -75,7 +81,11 @@ __all__ = [
     "WakeBoard",
     "YieldingIdleStrategy",
     "YieldingWaitStrategy",
+    "claim_prefix",
     "cleanup_stale",
+    "exit_with_parent",
     "list_names",
+    "preexec_exit_with_parent",
+    "sweep_abandoned",
     "wait_any",
 ]

@@ -14,6 +14,11 @@ run, a threaded supervisor). ``fork`` is accepted for speed-sensitive callers th
 parent is single-threaded. A clean stop exits with code 0; an exception in the agent exits with
 code 1 (after the traceback is printed); a kill shows as ``-signal``: the parent reads
 ``exitcode`` and fails fast.
+
+Every :class:`ManagedProcess` (an agent's or not) dies with the process that started it: the
+child's first act is ``disruptor.lifeline.exit_with_parent`` (SIGKILL when the parent dies), so a
+supervisor killed outright leaves no stage running unsupervised. Start children from a thread
+that lives as long as the parent: Linux signals the child when that *thread* exits.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from types import FrameType
 from typing import Any, Protocol
 
 from disruptor.idle import IdleStrategy, NoOpIdleStrategy
+from disruptor.lifeline import exit_with_parent
 from disruptor.wait import AlertException
 
 
@@ -96,17 +102,27 @@ def _child_main(
     runner.run()
 
 
+def _managed_main(parent_pid: int, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    exit_with_parent(parent_pid)  # before anything else: the parent may already be gone
+    target(*args)
+
+
 class ManagedProcess:
     """A child OS process the supervisor can watch and stop: the handle every host process
     shares (a stage's :class:`AgentProcess`, or a process that is not an agent, such as an
-    asyncio server). ``stop`` is SIGTERM, then SIGKILL after ``timeout``."""
+    asyncio server). ``stop`` is SIGTERM, then SIGKILL after ``timeout``. The child dies with
+    this process (module docstring)."""
 
     def __init__(
         self, target: Callable[..., None], args: tuple[Any, ...], *, name: str, start_method: str
     ) -> None:
         ctx: Any = multiprocessing.get_context(start_method)
         self.name = name
-        self._process: BaseProcess = ctx.Process(target=target, args=args, name=name, daemon=True)
+        # multiprocessing refuses to start a Process from any process but its creator: the
+        # pid taken here is the child's parent.
+        self._process: BaseProcess = ctx.Process(
+            target=_managed_main, args=(os.getpid(), target, args), name=name, daemon=True
+        )
 
     @property
     def pid(self) -> int | None:

@@ -6,6 +6,10 @@ Contract:
   is the only one that unlinks it. Processes that attach never unlink.
 * All names start with a caller-chosen prefix, e.g. ``sequex-<instance>-``, so that
   :func:`cleanup_stale` can remove what a crashed run left behind before the next start.
+* Who owns a prefix is told by ``<prefix>owner.lock`` (:data:`OWNER_MARKER`), a file its owner
+  holds ``flock``-ed (``disruptor.shm_claim``): the kernel drops the lock when the owner dies,
+  however it dies, so a sweep can tell abandoned prefixes from live ones. ``cleanup_stale``
+  never removes the marker: only its claim's release (or a sweep holding it) does.
 * CPython 3.11's ``multiprocessing.resource_tracker`` registers every ``SharedMemory`` it sees,
   attached or created, and unlinks the registered names when the tracker exits. An attaching
   process that is not a child of the owner would therefore destroy the owner's segment at exit.
@@ -29,6 +33,8 @@ import posix_ipc
 
 SHM_DIR = "/dev/shm"
 _SEM_FILE_PREFIX = "sem."
+#: The owner marker's name under its prefix (``disruptor.shm_claim``).
+OWNER_MARKER = "owner.lock"
 
 
 def _untrack(shm: shared_memory.SharedMemory) -> None:
@@ -121,23 +127,28 @@ def list_names(prefix: str) -> list[str]:
     )
 
 
+def unlink_entry(entry: str) -> bool:
+    """Remove ``entry`` as :func:`list_names` spells it (``sem.<name>`` for a semaphore);
+    False if it was gone already."""
+    try:
+        if entry.startswith(_SEM_FILE_PREFIX):
+            posix_ipc.unlink_semaphore("/" + entry[len(_SEM_FILE_PREFIX) :])
+        else:
+            os.unlink(os.path.join(SHM_DIR, entry))
+    except (FileNotFoundError, posix_ipc.ExistentialError):
+        return False  # somebody else removed it meanwhile
+    return True
+
+
 def cleanup_stale(prefix: str) -> list[str]:
     """Unlink every segment and semaphore under ``prefix``; returns what was removed.
 
     Call it before creating anything under a prefix: a crashed run (SIGKILL, power loss of the
     owner) leaves its names behind and exclusive create would then fail. The prefix must be
-    specific to this instance; an empty prefix is refused.
+    specific to this instance; an empty prefix is refused. The prefix's owner marker stays: it
+    belongs to whoever claims the prefix (``disruptor.shm_claim``).
     """
     if not prefix:
         raise ValueError("cleanup_stale needs a non-empty prefix, got prefix=''")
-    removed: list[str] = []
-    for entry in list_names(prefix):
-        try:
-            if entry.startswith(prefix):
-                os.unlink(os.path.join(SHM_DIR, entry))
-            else:
-                posix_ipc.unlink_semaphore("/" + entry[len(_SEM_FILE_PREFIX) :])
-        except (FileNotFoundError, posix_ipc.ExistentialError):
-            continue  # somebody else removed it meanwhile
-        removed.append(entry)
-    return removed
+    marker = prefix + OWNER_MARKER
+    return [e for e in list_names(prefix) if e != marker and unlink_entry(e)]

@@ -2,10 +2,20 @@
 
 Contract.
 
-* ``start()`` removes whatever a crashed run left under the prefix (``cleanup_stale``), creates
-  every ring (this process owns every segment and semaphore), starts each stage as an
+* ``start()`` first sweeps what crashed hosts left in /dev/shm: every prefix under
+  :data:`SWEEP_ROOT` whose owner is gone (``disruptor.sweep_abandoned``; :attr:`swept` lists the
+  names removed, for the operator). Then it claims its prefix (``disruptor.claim_prefix``; a
+  live owner of it raises ``disruptor.PrefixInUse`` naming its pid, and nothing of that owner's
+  is touched, by this start or by ``close()``), removes anything still under the prefix,
+  creates every ring (this process owns every segment and semaphore), starts each stage as an
   ``AgentProcess`` (spawned; pinned when ``spec.pinning`` names its core; ``gc.freeze()`` after
   its start-up) and a watchdog thread.
+* Every stage and the gateway die with the supervisor, however it dies (SIGKILL included):
+  each child's first act is ``disruptor.exit_with_parent``, so no stage goes on acknowledging
+  orders unsupervised, the journal's lock is freed and the next host can start (and sweep).
+  Linux signals a child when the *thread* that started it exits: drive ``start()`` and
+  :meth:`start_gateway` from the thread that lives as long as the host (``sequex run``: its
+  main thread). Stages are never restarted one by one (fail fast), so no other thread does.
 * Fail fast: when any stage exits while the host is running, the watchdog records it
   (:attr:`failure`), alerts every ring (every blocked wait, including an injector blocked on a
   full ring[in] in this process, raises ``AlertException``) and sets :attr:`stopped`. ``close()``
@@ -13,7 +23,8 @@ Contract.
 * ``drain(timeout)`` waits until the events of every command injected so far are in
   ring[events] (its watermark) and every running reader of ring[events] has taken them;
   ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
-  period), unlink every ring. Nothing is left in /dev/shm under the prefix either way.
+  period), unlink every ring, then release the claim (the marker last). Nothing is left in
+  /dev/shm under the prefix either way.
 * Shutdown snapshot: on the alert the snapshotter catches up with the durable journal and
   writes a last snapshot; ``close(snapshot_grace=...)`` is how long it may take (default: the
   grace of the other stages), then it is killed. Cutting it short is safe: a snapshot is
@@ -46,7 +57,16 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from disruptor import AgentCrashed, AgentProcess, ManagedProcess, cleanup_stale, list_names
+from disruptor import (
+    AgentCrashed,
+    AgentProcess,
+    ManagedProcess,
+    PrefixClaim,
+    claim_prefix,
+    cleanup_stale,
+    list_names,
+    sweep_abandoned,
+)
 from engine.config import HostConfig
 from engine.gateway.process import GatewayProcess
 from engine.journal_format import journal_dir
@@ -65,6 +85,8 @@ from journal import JournalError, lock_directory
 #: The stage name of the snapshotter (``TopologySpec.stage_names``).
 SNAPSHOTTER = "snapshotter"
 JOURNALER = "journaler"
+#: Where hosts' prefixes live: ``start()`` sweeps the abandoned ones under it.
+SWEEP_ROOT = "sequex-"
 
 
 class Supervisor:
@@ -80,6 +102,9 @@ class Supervisor:
         self.processes: list[ManagedProcess] = []
         self.gateway: GatewayProcess | None = None
         self.failure: tuple[str, int | None] | None = None
+        #: names ``start()`` removed from /dev/shm: what crashed hosts had left there
+        self.swept: list[str] = []
+        self._claim: PrefixClaim | None = None
         self.stopped = threading.Event()
         self._closing = False
         self._stopping_gateway = False
@@ -94,7 +119,10 @@ class Supervisor:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Supervisor:
-        cleanup_stale(self.spec.prefix)
+        self.swept = sweep_abandoned(SWEEP_ROOT)
+        self._claim = claim_prefix(self.spec.prefix)
+        # unmarked leftovers of our own prefix (older hosts, or a prefix outside SWEEP_ROOT)
+        self.swept += cleanup_stale(self.spec.prefix)
         for part in self._part_paths():
             Path(part).unlink(missing_ok=True)  # a previous run's parts must never be merged
         self.rings = Rings(self.spec)
@@ -231,7 +259,9 @@ class Supervisor:
         if self.rings is not None:
             self.rings.close()
             self.rings = None
-        cleanup_stale(self.spec.prefix)  # semaphores of a killed stage's waits, if any
+        if self._claim is not None:  # never unlink under a prefix someone else holds
+            self._claim.release()  # also semaphores of a killed stage's waits, if any
+            self._claim = None
         self.stopped.set()
 
     def _join_snapshotter(self, proc: ManagedProcess, deadline: float, grace: float) -> None:

@@ -25,7 +25,8 @@ barriers then list in ``after``) is one row. ring[events] reserves consumer slot
 producer's *watermark*: the ring[in] sequence through which every command's events are in
 ring[events]; the readers' slots follow. Every ring has one writer and the capacity of
 ring[in] (ring[risk] slots map 1:1 onto ring[in] slots). Ring names are ``<prefix><ring>`` so
-that ``disruptor.cleanup_stale(prefix)`` removes whatever a crashed run left.
+that the supervisor's claim of the prefix covers them and a sweep removes whatever a crashed run
+left (``disruptor.shm_claim``).
 
 The gateway is a reader of ring[events] that the host starts after its setup has drained, not
 with the stages (``process=False`` in its row). Until it runs, and after it stops, its runner

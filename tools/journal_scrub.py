@@ -8,7 +8,10 @@ checksums are CPU work that must not hold the supervisor's GIL) and reports its 
 through ``report`` (a callable taking one line and whether it is an alert; the run CLI prints
 it, on stderr when the scrub found damage). It never
 stops the exchange: the running state does not depend on those segments. ``stop()`` ends a scrub
-still running when the host stops.
+still running when the host stops; a host killed outright takes the scrub with it
+(``disruptor.preexec_exit_with_parent``: SIGKILL when the host dies), so no orphan keeps
+reading the journal for nobody. Its ``preexec_fn`` only calls a ``prctl`` loaded beforehand,
+which is safe in the child of the threaded host.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from disruptor import preexec_exit_with_parent
 from engine import native
 
 #: How much lower than the host the scrub runs (nice increment).
@@ -48,6 +52,7 @@ class BackgroundScrub:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=preexec_exit_with_parent(),  # dies with the host
         )
         self._thread.start()
         return self

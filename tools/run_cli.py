@@ -26,6 +26,14 @@ Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, 
 operator sends admin commands (``sequex admin``). The FIX 4.4, OUCH 4.2 and market-data
 endpoints are listed but not served until their gateways land. On the way down the gateway
 stops first, so nothing enters a draining host.
+
+Shared memory: the rings live in /dev/shm under a prefix derived from the data directory
+(:func:`default_prefix`, unless ``--prefix``), so the host that restarts a data directory after a
+crash finds what the crashed one left and the supervisor sweeps it, with every other prefix
+whose owner is gone (a line says what was swept). A second host given a live host's prefix is
+refused with exit code 1, naming that host's pid (on a live host's data directory, the
+journal's lock refuses it first). Every stage process and the gateway die with this process,
+even when it is killed outright, so the next host is never refused by a lock an orphan holds.
 """
 
 from __future__ import annotations
@@ -56,7 +64,11 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="start the exchange host", description=__doc__)
     parser.add_argument("--config", required=True, help="host configuration (TOML)")
     parser.add_argument("--data-dir", help="override [exchange] data_dir")
-    parser.add_argument("--prefix", help="shared-memory name prefix (default sequex-<pid>-)")
+    parser.add_argument(
+        "--prefix",
+        help="shared-memory name prefix, ending with '-' (default sequex-<12 hex of a hash of the "
+        "data directory's absolute path>-: a restart finds and sweeps what a crash left)",
+    )
     parser.add_argument(
         "--snapshot-grace",
         type=_seconds,
@@ -76,6 +88,15 @@ def _seconds(text: str) -> float:
     if not 0 <= value <= MAX_SNAPSHOT_GRACE:  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected seconds in 0..{MAX_SNAPSHOT_GRACE:g}")
     return value
+
+
+def default_prefix(data_dir: str | os.PathLike[str]) -> str:
+    """The shared-memory prefix of the host of ``data_dir``: one per data directory, so that
+    its next start sweeps what a crashed run left (a data directory has one host at a time)."""
+    import xxhash
+
+    path = str(Path(data_dir).resolve())
+    return f"sequex-{xxhash.xxh3_64_hexdigest(path.encode())[:12]}-"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
+    from disruptor import PrefixInUse
     from engine.config import setup_commands
     from engine.rebuild import RecoveryError
     from engine.start_point import (
@@ -110,7 +132,12 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     from engine.topology import TopologySpec
     from journal import JournalError
 
-    prefix = args.prefix or f"sequex-{os.getpid()}-"
+    prefix = args.prefix or default_prefix(data_dir)
+    if not prefix.endswith("-") or "/" in prefix:
+        print(
+            f"sequex run: --prefix must end with '-' and have no '/': {prefix!r}", file=sys.stderr
+        )
+        return EXIT_USAGE
     spec = TopologySpec.from_config(
         config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
     )
@@ -140,7 +167,11 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        supervisor.start()
+        try:
+            supervisor.start()
+        except PrefixInUse as exc:
+            print(f"sequex run: refusing to start: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         setup = list(start.setup)
         if setup:
             supervisor.injector().submit(setup)
@@ -152,6 +183,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             f"W={spec.feedback_window}, "
             f"data in {data_dir}, shm prefix {prefix}"
         )
+        _print_swept(supervisor.swept)
         if start.state_hash is not None and (spec.base_seq > 0 or not setup):
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
             print(
@@ -201,6 +233,12 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     _print_live_state(supervisor)
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _print_swept(swept: list[str]) -> None:
+    if swept:
+        shown = ", ".join(swept[:4]) + (f" and {len(swept) - 4} more" if len(swept) > 4 else "")
+        print(f"  swept {len(swept)} shared-memory names left by crashed hosts: {shown}")
 
 
 def _print_journal_check(start: Any) -> None:

@@ -206,3 +206,8 @@ def attach_and_leave(name: str) -> None:
     assert not ring.is_owner
     ring.cursor.get()
     ring.close()
+
+
+def hang() -> None:
+    """Child body: do nothing until killed."""
+    time.sleep(600)

@@ -12,6 +12,7 @@ import pytest
 
 from disruptor import list_names
 from tests.integration.test_gateway_host import free_port
+from tools.run_cli import default_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +57,7 @@ def _run_until_up_then_stop(config: Path) -> dict[str, str]:
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    assert list_names(f"sequex-{proc.pid}-") == []
+    assert list_names(default_prefix(config.parent / "var")) == []
     pairs = [line.split(" ", 1) for line in [*lines, *out.splitlines()] if line.strip()]
     return {p[0]: p[1].strip() for p in pairs if len(p) == 2}
 

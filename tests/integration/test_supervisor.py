@@ -3,6 +3,7 @@ is left in /dev/shm."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from disruptor import AgentCrashed, list_names
+from disruptor import AgentCrashed, PrefixInUse, list_names
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
 from tests.integration.streams import mixed_stream
+from tools.run_cli import default_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +65,24 @@ def test_an_injector_blocked_on_a_full_ring_is_released_when_a_stage_dies(
         host.close()
 
 
+@pytest.mark.timeout(60)
+def test_a_second_host_on_a_claimed_prefix_is_refused_and_touches_nothing(
+    prefix: str, tmp_path: Path
+) -> None:
+    spec = TopologySpec(prefix=prefix, data_dir=str(tmp_path / "a"), shards=1, capacity=64)
+    with Supervisor(spec) as host:
+        names = list_names(prefix)
+        second = Supervisor(dataclasses.replace(spec, data_dir=str(tmp_path / "b")))
+        with pytest.raises(PrefixInUse, match=f"process {os.getpid()}"):
+            second.start()
+        second.close()  # as `sequex run` does on every way out: must unlink nothing
+        assert list_names(prefix) == names
+        host.injector().submit(mixed_stream(20, seed=3))
+        assert host.drain(30)
+    assert host.failure is None
+    assert list_names(prefix) == []
+
+
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
@@ -76,7 +96,7 @@ def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum:
         stderr=subprocess.PIPE,
         text=True,
     )
-    prefix = f"sequex-{proc.pid}-"
+    prefix = default_prefix(tmp_path / "var")
     try:
         assert proc.stdout is not None
         deadline = time.monotonic() + 60
