@@ -12,11 +12,15 @@ checkpoint's seq:
 * a torn tail past the checkpoint can only hold records nobody was told about: recovery may
   cut it (keeping the bytes in a quarantine file).
 
-File ``durable.ckpt`` in the journal directory: two 64-byte slots, A at byte 0 and B at byte
-64, written in turn in place (``pwrite`` + ``fdatasync``; the file never changes size after it
-is created, so a sync writes one block and no metadata). A torn write of one slot leaves the
-other whole, and that older checkpoint is still true (the writer had not yet reported the newer
-seq), so reading takes the valid slot with the higher generation. Slot layout::
+File ``durable.ckpt`` in the journal directory: two 4 KiB blocks, each starting with a 64-byte
+slot (A at byte 0, B at byte 4096; the rest zero), written in turn in place. The file never
+changes size after it is created, so an update writes one block and no metadata: with
+``O_DIRECT | O_DSYNC`` where the filesystem allows it (one synchronous write, which costs about
+two thirds of ``pwrite`` + ``fdatasync`` here), else ``pwrite`` + ``fdatasync``. A torn write of
+one slot leaves the other whole, and that older checkpoint is still true (the writer had not
+yet reported the newer seq), so reading takes the valid slot with the higher generation. (A
+file of two bare 64-byte slots, as the first checkpoints were written, reads the same.) Slot
+layout::
 
      0       8         10         12         16           24    32             40           48
      +-------+---------+----------+----------+------------+-----+--------------+------------+
@@ -36,6 +40,8 @@ record was ever made durable (a new journal); ``seq`` is then the first seq minu
 
 from __future__ import annotations
 
+import errno
+import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -55,6 +61,9 @@ _SLOT: Final = struct.Struct("<8sHHIQQQQQQ")
 SLOT_SIZE: Final = _SLOT.size  # 64
 _SUMMED: Final = SLOT_SIZE - 8
 assert SLOT_SIZE == 64
+#: Slot spacing: one filesystem block (and a multiple of any sector size) per slot, so that a
+#: slot is written alone, aligned, and can go through O_DIRECT.
+BLOCK: Final = 4096
 
 
 class CheckpointError(JournalError):
@@ -92,12 +101,22 @@ def checkpoint_path(directory: Path) -> Path:
 
 def _slot_offset(generation: int) -> int:
     """Generation g lives in slot g % 2: an update never overwrites the newest slot."""
-    return SLOT_SIZE * (generation % 2)
+    return BLOCK * (generation % 2)
 
 
 def _first_file(seq: int, segment_seq: int, end_offset: int) -> bytes:
     """The whole file holding one checkpoint (generation 1, slot B) and an empty slot A."""
-    return bytes(SLOT_SIZE) + _encode(1, seq, segment_seq, end_offset)
+    return bytes(BLOCK) + _encode(1, seq, segment_seq, end_offset).ljust(BLOCK, b"\0")
+
+
+def _file_of(checkpoint: Checkpoint) -> bytes:
+    """The whole file holding ``checkpoint`` in its slot and an empty other slot."""
+    slot = _encode(
+        checkpoint.generation, checkpoint.seq, checkpoint.segment_seq, checkpoint.end_offset
+    )
+    blocks = [bytes(BLOCK), bytes(BLOCK)]
+    blocks[checkpoint.generation % 2] = slot.ljust(BLOCK, b"\0")
+    return b"".join(blocks)
 
 
 def _encode(generation: int, seq: int, segment_seq: int, end_offset: int) -> bytes:
@@ -125,7 +144,8 @@ def read_checkpoint(directory: Path) -> Checkpoint | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
-    slots = [_decode(data[i : i + SLOT_SIZE]) for i in (0, SLOT_SIZE)]
+    spacing = SLOT_SIZE if len(data) == 2 * SLOT_SIZE else BLOCK  # the first layout, or now
+    slots = [_decode(data[i : i + SLOT_SIZE]) for i in (0, spacing)]
     valid = [slot for slot in slots if slot is not None]
     if not valid:
         raise CheckpointError(
@@ -140,10 +160,24 @@ class CheckpointWriter:
     """Writes the checkpoint of one journal directory (the journal writer owns it)."""
 
     def __init__(self, directory: Path, current: Checkpoint, *, sync: bool) -> None:
-        """Open the existing checkpoint file whose newest slot is ``current``."""
+        """Open the existing checkpoint file whose newest slot is ``current`` (a file of the
+        first layout is rewritten in this one first)."""
         self._path = checkpoint_path(directory)
         self._sync = sync
-        self._fd = os.open(self._path, os.O_WRONLY)
+        if self._path.stat().st_size != 2 * BLOCK:
+            replace_durably(self._path, _file_of(current))
+        self._block = mmap.mmap(-1, BLOCK)  # page-aligned, as O_DIRECT wants its buffer
+        self._direct = False
+        self._fd = -1
+        if sync:
+            try:
+                flags = os.O_WRONLY | os.O_DIRECT | os.O_DSYNC
+                self._fd = os.open(self._path, flags)
+                self._direct = True
+            except (OSError, AttributeError):
+                pass  # the filesystem refuses O_DIRECT (tmpfs): pwrite + fdatasync instead
+        if self._fd < 0:
+            self._fd = os.open(self._path, os.O_WRONLY)
         self.current = current
 
     @classmethod
@@ -165,16 +199,31 @@ class CheckpointWriter:
     def update(self, seq: int, segment_seq: int, end_offset: int) -> None:
         """Record a new durable end (the caller has already synced the journal up to it)."""
         generation = self.current.generation + 1
-        data = _encode(generation, seq, segment_seq, end_offset)
-        os.pwrite(self._fd, data, _slot_offset(generation))
-        if self._sync:
-            os.fdatasync(self._fd)
+        self._block[:SLOT_SIZE] = _encode(generation, seq, segment_seq, end_offset)
+        offset = _slot_offset(generation)
+        if self._direct:
+            try:
+                os.pwrite(self._fd, self._block, offset)  # synchronous: O_DSYNC
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                self._fall_back()  # opened, but this filesystem rejects the direct write
+        if not self._direct:
+            os.pwrite(self._fd, self._block, offset)
+            if self._sync:
+                os.fdatasync(self._fd)
         self.current = Checkpoint(seq, segment_seq, end_offset, generation)
+
+    def _fall_back(self) -> None:
+        os.close(self._fd)
+        self._fd = os.open(self._path, os.O_WRONLY)
+        self._direct = False
 
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        self._block.close()
 
 
 def write_checkpoint(directory: Path, seq: int, segment_seq: int, end_offset: int) -> Checkpoint:
