@@ -181,7 +181,7 @@ def _check_durable_end(path: Path, report: RecoveryReport, damage: Damage | None
     first_missing = 0 if kept is None else kept + 1
     tail = report.tail
     if damage is not None:
-        ends = f"they end at {damage.describe()}"
+        ends = f"the first damage is a {damage.describe()}"
     elif tail is None:
         ends = "no segment with a valid record is left"
     else:
