@@ -43,7 +43,7 @@ test: $(NATIVE) lint
 	$(BIN)/python -m pytest -q -m "not stress" -p no:cacheprovider
 
 stress: $(NATIVE)
-	SEQUEX_STRESS_SECONDS=$${SEQUEX_STRESS_SECONDS:-120} $(BIN)/python -m pytest -q -m stress -p no:cacheprovider
+	SEQUEX_STRESS_SECONDS=$${SEQUEX_STRESS_SECONDS:-120} $(BIN)/python -m pytest -q -rP -m stress -p no:cacheprovider
 
 bench: $(NATIVE)
 	$(BIN)/python perf/run_all.py

@@ -43,7 +43,13 @@ from disruptor.ring import RingBuffer
 from disruptor.sequence import LocalSequence, Sequence
 from disruptor.sequencer import SingleProducerSequencer
 from disruptor.shm import cleanup_stale, list_names
-from disruptor.shm_claim import PrefixClaim, PrefixInUse, claim_prefix, sweep_abandoned
+from disruptor.shm_claim import (
+    PrefixClaim,
+    PrefixInUse,
+    claim_prefix,
+    prefix_holder,
+    sweep_abandoned,
+)
 from disruptor.wait import (
     AlertException,
     BusySpinWaitStrategy,
@@ -86,6 +92,7 @@ __all__ = [
     "exit_with_parent",
     "list_names",
     "preexec_exit_with_parent",
+    "prefix_holder",
     "sweep_abandoned",
     "wait_any",
 ]

@@ -146,9 +146,24 @@ def cleanup_stale(prefix: str) -> list[str]:
     Call it before creating anything under a prefix: a crashed run (SIGKILL, power loss of the
     owner) leaves its names behind and exclusive create would then fail. The prefix must be
     specific to this instance; an empty prefix is refused. The prefix's owner marker stays: it
-    belongs to whoever claims the prefix (``disruptor.shm_claim``).
+    belongs to whoever claims the prefix (``disruptor.shm_claim``). So do the names of any longer
+    prefix with a marker of its own (another owner's, nested in this one: it judges them).
     """
     if not prefix:
         raise ValueError("cleanup_stale needs a non-empty prefix, got prefix=''")
+    entries = list_names(prefix)
+    size = len(OWNER_MARKER)
+    nested = [
+        e[:-size]
+        for e in entries
+        if e.endswith(OWNER_MARKER)
+        and not e.startswith(_SEM_FILE_PREFIX)
+        and e != prefix + OWNER_MARKER
+    ]
+
+    def others(entry: str) -> bool:
+        name = entry[len(_SEM_FILE_PREFIX) :] if entry.startswith(_SEM_FILE_PREFIX) else entry
+        return any(name.startswith(other) for other in nested)
+
     marker = prefix + OWNER_MARKER
-    return [e for e in list_names(prefix) if e != marker and unlink_entry(e)]
+    return [e for e in entries if e != marker and not others(e) and unlink_entry(e)]

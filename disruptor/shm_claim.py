@@ -117,6 +117,24 @@ def claim_prefix(prefix: str, *, wait: float = 2.0) -> PrefixClaim:
         time.sleep(0.01)
 
 
+def prefix_holder(prefix: str) -> int | None:
+    """The pid of the live process that holds ``prefix`` (0 when it cannot be told), or None
+    when nobody does: a check before work that must not start if the claim would fail. Takes
+    and drops the marker's lock, so it never waits."""
+    path = os.path.join(SHM_DIR, prefix + OWNER_MARKER)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        if _try_lock(fd):
+            return None  # unlocked: abandoned (or free); closing drops our lock
+        holder = _recorded_pid(fd)
+        return holder if holder is not None else 0
+    finally:
+        os.close(fd)
+
+
 def sweep_abandoned(root: str = "sequex-") -> list[str]:
     """Remove every name under ``root`` whose owner is gone (module docstring); returns the
     names removed (markers included)."""

@@ -54,6 +54,7 @@ from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
 from journal import JournalReader, JournalWriter, RecoveryReport, SnapshotStore, read_checkpoint
 from journal.integrity import plan_recovery
+from journal.scan import list_segments
 
 #: Bytes 16..24 of a command record: ts (``engine.records``). The gateway stamps every command
 #: it sequences with its receive time (> 0); the setup is injected with ts 0.
@@ -102,7 +103,7 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
     journal holds a strict prefix of a setup other than ``setup``; the errors of
     ``engine.rebuild.rebuild`` (damage, gaps, mismatched snapshots) pass through."""
     directory = journal_dir(spec.data_dir)
-    if not any(directory.glob("*.log")):
+    if not directory.is_dir() or not list_segments(directory):
         _refuse_orphan_snapshots(spec.data_dir)
         _refuse_lost_segments(directory)
         # a mark left by an earlier journal would stop this one's setup from being resumed
@@ -120,7 +121,8 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
     header = encode_user_header(spec.feedback_window)
     if plan.tail is None:
         # nothing valid is kept (a first segment torn in its header): a fresh start, once the
-        # writer has quarantined what is there
+        # writer has quarantined what is there; snapshots left would belong to the old journal
+        _refuse_orphan_snapshots(spec.data_dir)
         _open_writer(spec, header)
         Path(spec.data_dir, SETUP_COMPLETE).unlink(missing_ok=True)
         return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup), recovery=plan)

@@ -44,7 +44,7 @@ import errno
 import mmap
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -79,6 +79,9 @@ class Checkpoint:
     segment_seq: int
     end_offset: int
     generation: int
+    #: the other slot holds damage, not zeros: a newer checkpoint may have been lost with it
+    #: (a crash tearing its write, or damage since), so the durable end may lie past ``seq``
+    other_slot_damaged: bool = False
 
     @property
     def has_records(self) -> bool:
@@ -91,8 +94,12 @@ class Checkpoint:
 
     def describe(self) -> str:
         if not self.has_records:
-            return "no record made durable yet"
-        return f"seq {self.seq}, ending at byte {self.end_offset} of {self.segment}"
+            text = "no record made durable yet"
+        else:
+            text = f"seq {self.seq}, ending at byte {self.end_offset} of {self.segment}"
+        if self.other_slot_damaged:
+            text += " (its other slot is damaged: torn by a crash, or damaged since)"
+        return text
 
 
 def checkpoint_path(directory: Path) -> Path:
@@ -145,7 +152,8 @@ def read_checkpoint(directory: Path) -> Checkpoint | None:
     except FileNotFoundError:
         return None
     spacing = SLOT_SIZE if len(data) == 2 * SLOT_SIZE else BLOCK  # the first layout, or now
-    slots = [_decode(data[i : i + SLOT_SIZE]) for i in (0, spacing)]
+    raw = [data[i : i + SLOT_SIZE] for i in (0, spacing)]
+    slots = [_decode(slot) for slot in raw]
     valid = [slot for slot in slots if slot is not None]
     if not valid:
         raise CheckpointError(
@@ -153,7 +161,10 @@ def read_checkpoint(directory: Path) -> Checkpoint | None:
             "the journal's durable end cannot be checked; `sequex journal repair` verifies "
             "every record and records the end it finds"
         )
-    return max(valid, key=lambda c: c.generation)
+    newest = max(valid, key=lambda c: c.generation)
+    if len(valid) == 1 and any(any(r) for r, c in zip(raw, slots, strict=True) if c is None):
+        return replace(newest, other_slot_damaged=True)  # (a never-written slot is all zeros)
+    return newest
 
 
 class CheckpointWriter:
@@ -203,13 +214,13 @@ class CheckpointWriter:
         offset = _slot_offset(generation)
         if self._direct:
             try:
-                os.pwrite(self._fd, self._block, offset)  # synchronous: O_DSYNC
+                _write_block(self._fd, self._block, offset)  # synchronous: O_DSYNC
             except OSError as exc:
                 if exc.errno != errno.EINVAL:
                     raise
                 self._fall_back()  # opened, but this filesystem rejects the direct write
         if not self._direct:
-            os.pwrite(self._fd, self._block, offset)
+            _write_block(self._fd, self._block, offset)
             if self._sync:
                 os.fdatasync(self._fd)
         self.current = Checkpoint(seq, segment_seq, end_offset, generation)
@@ -224,6 +235,12 @@ class CheckpointWriter:
             os.close(self._fd)
             self._fd = -1
         self._block.close()
+
+
+def _write_block(fd: int, block: mmap.mmap, offset: int) -> None:
+    written = os.pwrite(fd, block, offset)
+    if written != BLOCK:  # a short write would leave the slot half old, half new
+        raise OSError(errno.EIO, f"checkpoint write of {BLOCK} bytes wrote {written}")
 
 
 def write_checkpoint(directory: Path, seq: int, segment_seq: int, end_offset: int) -> Checkpoint:

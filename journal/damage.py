@@ -10,9 +10,11 @@ checkpoint (:attr:`Damage.past_checkpoint`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from journal.scan import SegmentScan
+from journal.checkpoint import Checkpoint
+from journal.layout import FILE_HEADER_SIZE
+from journal.scan import SegmentScan, count_torn_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +73,21 @@ def classify_damage(scan: SegmentScan, later: list[SegmentScan]) -> Damage:
         dropped_bytes=dropped,
         dropped_records=scan.torn_records,
     )
+
+
+def past_checkpoint(checkpoint: Checkpoint | None, segment_seq: int, offset: int) -> bool:
+    """Damage at ``offset`` of the segment starting at ``segment_seq`` lies wholly past what
+    the checkpoint says was made durable (records there were never acknowledged)."""
+    if checkpoint is None or not checkpoint.has_records:
+        return True
+    if segment_seq != checkpoint.segment_seq:
+        return segment_seq > checkpoint.segment_seq
+    return offset >= checkpoint.end_offset
+
+
+def never_acknowledged(scan: SegmentScan, damage: Damage) -> Damage:
+    """``damage`` (past the checkpoint) as a tail to cut: everything from it to the end."""
+    dropped = scan.file_size - damage.offset
+    # from the first record: damage at byte 0 (the header) drops the segment's every record
+    records = count_torn_records(scan.path.read_bytes(), max(damage.offset, FILE_HEADER_SIZE))
+    return replace(damage, past_checkpoint=True, dropped_bytes=dropped, dropped_records=records)

@@ -28,11 +28,11 @@ syncs a segment before it creates the next one); ``journal.verification`` checks
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from journal.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, read_checkpoint
-from journal.damage import Damage, classify_damage
+from journal.damage import Damage, classify_damage, never_acknowledged, past_checkpoint
 from journal.durable_files import (
     fsync_directory,
     quarantine_file,
@@ -40,7 +40,7 @@ from journal.durable_files import (
 )
 from journal.errors import JournalCorruption, JournalError
 from journal.layout import INDEX_ENTRY, index_name
-from journal.scan import SegmentScan, count_torn_records, list_segments, scan_segment
+from journal.scan import SegmentScan, list_segments, scan_segment
 
 
 class DurableDataMissing(JournalError):
@@ -133,9 +133,16 @@ def plan_recovery(path: Path) -> RecoveryReport:
             damage = classify_damage(scan, report.removals)
             if not damage.torn_tail:
                 # a record out of order is never a crash's doing (a second writer?): refuse
-                if scan.damage_hard or not _past_checkpoint(checkpoint, name_seq, damage.offset):
-                    raise JournalCorruption(damage.segment, damage.offset, damage.reason)
-                damage = _never_acknowledged(scan, damage)
+                if scan.damage_hard or not past_checkpoint(checkpoint, name_seq, damage.offset):
+                    raise JournalCorruption(damage.segment, damage.offset, damage.reason + _HINT)
+                damage = never_acknowledged(scan, damage)
+            if checkpoint is not None and checkpoint.other_slot_damaged:
+                raise CheckpointError(
+                    f"{path}: the journal ends in damage ({damage.describe(with_dropped=False)}) "
+                    f"and the durable checkpoint's newest slot is damaged too: the durable end "
+                    f"may lie past seq {checkpoint.seq}, the older slot, so the damaged records "
+                    f"may have been acknowledged{_HINT}"
+                )
             report.damage = last_damage = damage  # only the last segment can be torn
             report.dropped_bytes += damage.dropped_bytes
             report.dropped_records += damage.dropped_records
@@ -153,21 +160,11 @@ def plan_recovery(path: Path) -> RecoveryReport:
     return report
 
 
-def _past_checkpoint(checkpoint: Checkpoint | None, segment_seq: int, offset: int) -> bool:
-    """Damage at ``offset`` of the segment starting at ``segment_seq`` lies wholly past what
-    the checkpoint says was made durable (records there were never acknowledged)."""
-    if checkpoint is None or not checkpoint.has_records:
-        return True
-    if segment_seq != checkpoint.segment_seq:
-        return segment_seq > checkpoint.segment_seq
-    return offset >= checkpoint.end_offset
-
-
-def _never_acknowledged(scan: SegmentScan, damage: Damage) -> Damage:
-    """``damage`` (past the checkpoint) as a tail to cut: everything from it to the end."""
-    dropped = scan.file_size - damage.offset
-    records = count_torn_records(scan.path.read_bytes(), damage.offset)
-    return replace(damage, past_checkpoint=True, dropped_bytes=dropped, dropped_records=records)
+#: What a refusal of damage adds: nothing changed, and what the operator can do.
+_HINT = (
+    ". Nothing was changed. Restore the journal from a copy (or a standby); `sequex journal "
+    "repair` cuts it at the damage instead, keeping what it cuts in quarantine"
+)
 
 
 def _check_durable_end(path: Path, report: RecoveryReport, damage: Damage | None) -> None:

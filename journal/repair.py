@@ -7,7 +7,9 @@ unreadable checkpoint. :func:`plan_repair` says what a repair would do, reading 
 * every record is verified; the journal is cut at the first damage (if any);
 * what the cut removes (the rest of the damaged segment, every later segment) is **kept**: the
   bytes are copied or the files renamed to quarantine names (``journal.durable_files``);
-* the checkpoint is rewritten to the end that is left.
+* the checkpoint is rewritten to the end that is left;
+* given the snapshot directory (``snapshots``), every snapshot past that end is moved to
+  quarantine too: it covers seqs the journal no longer holds, and a start would refuse it.
 
 When the cut loses records the checkpoint says were durable (and so may have been
 acknowledged), or when there is no checkpoint to tell, :func:`apply_repair` refuses unless the
@@ -27,8 +29,9 @@ from pathlib import Path
 from journal.checkpoint import write_checkpoint
 from journal.durable_files import fsync_directory, quarantine_file, quarantine_tail
 from journal.errors import JournalError
-from journal.layout import FILE_HEADER_SIZE
+from journal.layout import FILE_HEADER_SIZE, snapshot_name
 from journal.scan import SegmentScan, list_segments, scan_segment
+from journal.snapshot import SnapshotStore
 from journal.verification import VerifyReport, verify
 
 REPAIR_LOG = "repair.log"
@@ -57,6 +60,7 @@ class RepairPlan:
     end_offset: int = 0
     lost: tuple[int, int] | None = None
     unknown_loss: bool = False  # no checkpoint: whether the cut records were durable is unknown
+    drop_snapshots: list[Path] = field(default_factory=list)  # past the end that is left
 
     @property
     def needed(self) -> bool:
@@ -78,7 +82,10 @@ class RepairPlan:
             steps.append(f"found: {report.checkpoint_problem}")
         if report.durable_missing is not None:
             first, last = report.durable_missing
-            steps.append(f"found: durable seqs {first}..{last} are missing from the journal")
+            steps.append(
+                f"found: durable seqs {first}..{last} are not readable: missing, or after "
+                "the damage"
+            )
         cut = self.cut_segment
         if cut is not None and self.cut_offset >= FILE_HEADER_SIZE:
             steps.append(
@@ -88,6 +95,10 @@ class RepairPlan:
         elif cut is not None:
             steps.append(f"move {cut.path.name} to quarantine whole (the damage is at its start)")
         steps.extend(f"move {s.path.name} to quarantine" for s in self.drop_segments)
+        steps.extend(
+            f"move {p.name} to quarantine (it covers seqs past the new end)"
+            for p in self.drop_snapshots
+        )
         end = "no record" if self.end_offset == 0 else f"seq {self.end_seq}"
         steps.append(f"record the journal's end, {end}, as its durable checkpoint")
         if self.lost is not None:
@@ -101,9 +112,12 @@ class RepairPlan:
         return steps
 
 
-def plan_repair(directory: Path, *, contiguous_from: int | None = None) -> RepairPlan:
+def plan_repair(
+    directory: Path, *, contiguous_from: int | None = None, snapshots: Path | None = None
+) -> RepairPlan:
     """Verify every record of ``directory`` (a gap in the seqs is damage too with
-    ``contiguous_from``, as in ``verify``) and plan the repair; reads only."""
+    ``contiguous_from``, as in ``verify``) and plan the repair (the snapshots of
+    ``snapshots`` past the end left included); reads only."""
     report = verify(directory, contiguous_from=contiguous_from)
     plan = RepairPlan(directory, report)
     segments = report.segments
@@ -128,7 +142,15 @@ def plan_repair(directory: Path, *, contiguous_from: int | None = None) -> Repai
         plan.end_seq = last_kept.last_seq
         plan.end_segment_seq = last_kept.header_first_seq
         plan.end_offset = last_kept.valid_end
-    cut_from = plan.end_seq + 1 if plan.end_offset else 0  # the first seq the repair removes
+    # the first seq the repair removes (nothing kept: the journal's first)
+    first = next(iter(list_segments(directory)), (0, None))[0]  # as the first file is named
+    cut_from = plan.end_seq + 1 if plan.end_offset else (contiguous_from or first)
+    if damage is not None and snapshots is not None and snapshots.is_dir():
+        plan.drop_snapshots = [
+            snapshots / snapshot_name(seq)
+            for seq in SnapshotStore(snapshots).seqs()
+            if not plan.end_offset or seq > plan.end_seq
+        ]
     if checkpoint is None:
         # missing or unreadable: a clean journal only needs one, a cut may lose acknowledged data
         plan.unknown_loss = damage is not None
@@ -160,6 +182,9 @@ def apply_repair(plan: RepairPlan, *, accept_loss: bool, reason: str = "") -> li
     for scan in plan.drop_segments:
         done.append(f"moved {scan.path.name} to {quarantine_file(scan.path).name}")
         scan.path.with_suffix(".idx").unlink(missing_ok=True)
+    for snapshot in plan.drop_snapshots:
+        if snapshot.exists():
+            done.append(f"moved {snapshot.name} to {quarantine_file(snapshot).name}")
     write_checkpoint(plan.directory, plan.end_seq, plan.end_segment_seq, plan.end_offset)
     end = "no record" if plan.end_offset == 0 else f"seq {plan.end_seq}"
     done.append(f"recorded the journal's end, {end}, as its durable checkpoint")

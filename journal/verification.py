@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journal.checkpoint import CHECKPOINT_NAME, Checkpoint, CheckpointError, read_checkpoint
-from journal.damage import Damage, classify_damage
+from journal.damage import Damage, classify_damage, never_acknowledged, past_checkpoint
 from journal.errors import JournalFormatError
 from journal.scan import SegmentScan, list_segments, scan_segment
 
@@ -112,7 +112,16 @@ def verify(
         if scan.damage_offset is not None:
             if checking_end:
                 later = [scan_segment(p, s, -1) for s, p in segments[i + 1 :]]
-                report.damage = classify_damage(scan, later)
+                damage = classify_damage(scan, later)
+                checkpoint = report.checkpoint
+                if (
+                    checkpoint is not None
+                    and not damage.torn_tail
+                    and not scan.damage_hard
+                    and past_checkpoint(checkpoint, name_seq, damage.offset)
+                ):
+                    damage = never_acknowledged(scan, damage)  # what a start would cut
+                report.damage = damage
                 report.segments.extend(later)
             else:
                 report.damage = _old_damage(scan)

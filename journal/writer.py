@@ -16,9 +16,10 @@ segment and the directory before reporting anything durable: a previous process 
 between write and fdatasync.
 
 The durable checkpoint (``journal.checkpoint``) follows ``durable_seq``: after every sync, and
-before ``durable_seq`` moves, the writer records the new durable end there (one ``pwrite`` and
-one ``fdatasync`` of a 128-byte file), so whatever a caller learns is durable is at most the
-checkpoint, and recovery can tell a journal cut short from a torn write.
+before ``durable_seq`` moves, the writer records the new durable end there (one aligned 4 KiB
+block written with ``O_DIRECT | O_DSYNC``, or ``pwrite`` + ``fdatasync`` where the filesystem
+refuses it), so whatever a caller learns is durable is at most the checkpoint, and recovery can
+tell a journal cut short from a torn write.
 A write or sync error makes the writer unusable: after a failed fdatasync the page cache state
 is unknown, so retrying could report data durable that is not (fail fast; restart and recover
 instead).

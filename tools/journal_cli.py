@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.journal_format import HostFormatError, decode_user_header
+from engine.journal_format import HostFormatError, decode_user_header, snapshot_dir
 from journal import (
     JournalCorruption,
     JournalError,
@@ -234,7 +234,11 @@ def _repair(args: argparse.Namespace) -> int:
         print(f"sequex journal: refusing to repair: {exc}; stop the host first", file=sys.stderr)
         return EXIT_IN_USE
     try:
-        plan = plan_repair(directory, contiguous_from=_host_contiguous(directory))
+        contiguous = _host_contiguous(directory)
+        snapshots = None
+        if contiguous is not None and directory.name == "journal":  # a host's data directory
+            snapshots = snapshot_dir(directory.parent)
+        plan = plan_repair(directory, contiguous_from=contiguous, snapshots=snapshots)
         if not plan.needed:
             print(plan.describe()[0])
             return EXIT_OK

@@ -70,6 +70,13 @@ class BackgroundScrub:
         else:
             for line in lines:
                 self._report(f"journal scrub: {line}", True)
+            self._report(
+                "journal scrub: the running exchange does not depend on these segments, but a "
+                "replay from the start or a new standby does: restore them from a copy or a "
+                "standby (`sequex journal repair` would cut the journal there, losing every "
+                "later seq)",
+                True,
+            )
 
     def wait(self, timeout: float | None = None) -> int | None:
         self._thread.join(timeout)

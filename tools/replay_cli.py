@@ -230,7 +230,8 @@ def _journal_problems(data_dir: Path, checkpoint: Any, rebuilt: Any) -> list[str
             problems.append(
                 f"journal damage before the snapshot's tail: {older.damage.describe()}; the "
                 "state above does not depend on it, but a replay from the start does "
-                "(`sequex journal verify`, `sequex journal repair`)"
+                "(restore that segment from a copy or a standby: `sequex journal repair` would "
+                "cut the journal there and lose every later seq)"
             )
     return problems
 

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
-    from disruptor import PrefixInUse
+    from disruptor import PrefixInUse, prefix_holder
     from engine.config import setup_commands
     from engine.rebuild import RecoveryError
     from engine.start_point import (
@@ -128,16 +128,26 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         mark_setup_complete,
         prepare_start,
     )
-    from engine.supervisor import Supervisor
+    from engine.supervisor import SWEEP_ROOT, Supervisor
     from engine.topology import TopologySpec
     from journal import JournalError
 
     prefix = args.prefix or default_prefix(data_dir)
-    if not prefix.endswith("-") or "/" in prefix:
+    if not prefix.endswith("-") or "/" in prefix or prefix == SWEEP_ROOT:
         print(
-            f"sequex run: --prefix must end with '-' and have no '/': {prefix!r}", file=sys.stderr
+            f"sequex run: --prefix must end with '-', have no '/' and be more than "
+            f"{SWEEP_ROOT!r}: {prefix!r}",
+            file=sys.stderr,
         )
         return EXIT_USAGE
+    holder = prefix_holder(prefix)
+    if holder is not None:  # before recovery touches the data directory
+        print(
+            f"sequex run: refusing to start: shared-memory prefix {prefix!r} is in use by "
+            f"{f'process {holder}' if holder else 'another process'}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     spec = TopologySpec.from_config(
         config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
     )
@@ -243,13 +253,18 @@ def _print_swept(swept: list[str]) -> None:
 
 def _print_journal_check(start: Any) -> None:
     """What recovery cut (kept in quarantine) and which seqs the start checked by checksum."""
+    from engine.journal_format import journal_dir
+    from journal import read_checkpoint
+
     for name, reason in start.skipped_snapshots:
         print(f"sequex run: warning: skipped snapshot {name}: {reason}", file=sys.stderr)
     recovery = start.recovery
     if recovery is not None and not recovery.clean:
         print(f"  recovery: {recovery.describe()}")
-    if recovery is not None and recovery.checkpoint is not None:
-        print(f"  durable checkpoint: {recovery.checkpoint.describe()}")
+    # as the writer left it on opening (the recovered end), not as recovery first found it
+    checkpoint = read_checkpoint(journal_dir(start.spec.data_dir))
+    if checkpoint is not None:
+        print(f"  durable checkpoint: {checkpoint.describe()}")
     if start.verified_from_seq is not None:
         print(
             f"  verified by checksum at start: seqs {start.verified_from_seq}.."

@@ -176,6 +176,17 @@ def test_a_live_prefix_nested_in_an_abandoned_one_is_kept(root: str) -> None:
         assert list_names(root) == sorted([*ring_names(inner), inner + OWNER_MARKER])
 
 
+def test_cleaning_or_releasing_a_prefix_leaves_a_nested_owners_names_alone(root: str) -> None:
+    outer, inner = root + "a-", root + "a-b-"
+    claim = claim_prefix(outer)
+    made = make_names(outer)
+    with held_by_child(inner):
+        assert sorted(cleanup_stale(outer)) == made  # not the live inner host's ring or marker
+        make_names(outer)
+        assert sorted(claim.release()) == sorted([*made, outer + OWNER_MARKER])
+        assert list_names(root) == sorted([*ring_names(inner), inner + OWNER_MARKER])
+
+
 def test_release_removes_every_name_and_then_the_marker(root: str) -> None:
     prefix = root + "mine-"
     claim = claim_prefix(prefix)

@@ -21,6 +21,7 @@ import pytest
 
 from disruptor import list_names
 from disruptor.shm import OWNER_MARKER
+from tests.engine.test_replay_equivalence import generate_commands, write_journal
 from tests.integration.test_gateway_host import host_config
 from tools.run_cli import default_prefix
 
@@ -162,6 +163,12 @@ def test_a_second_host_on_a_live_hosts_prefix_is_refused_naming_it(tmp_path: Pat
     # start removed every name under the prefix: the running host's rings.
     config, endpoint = host_config(tmp_path)
     prefix = default_prefix(tmp_path / "var")
+    # the second host's own data directory ends in a torn tail its recovery would cut
+    write_journal(tmp_path / "other", generate_commands(300, seed=1), 1)
+    journal = tmp_path / "other" / "journal"
+    with open(sorted(journal.glob("journal-*.log"))[-1], "ab") as segment:
+        segment.write(b"\x80\x00\x00\x00 torn")
+    files = {p.name: p.read_bytes() for p in journal.iterdir()}
     proc, _ = start_host(config)
     try:
         names = list_names(prefix)
@@ -175,6 +182,7 @@ def test_a_second_host_on_a_live_hosts_prefix_is_refused_naming_it(tmp_path: Pat
         )
         assert second.returncode == 1, second.stderr
         assert f"in use by process {proc.pid}" in second.stderr
+        assert {p.name: p.read_bytes() for p in journal.iterdir()} == files  # before recovery
         assert list_names(prefix) == names  # the running host's rings untouched
         assert accepts(endpoint)
         stop_cleanly(proc)

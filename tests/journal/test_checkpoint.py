@@ -52,8 +52,14 @@ def test_a_torn_write_of_the_newest_slot_falls_back_to_the_previous_checkpoint(
 
 def test_both_slots_damaged_is_an_error_naming_the_file(tmp_path: Path) -> None:
     CheckpointWriter.create(tmp_path, 0, sync=False).close()
-    checkpoint_path(tmp_path).write_bytes(bytes(2 * SLOT_SIZE))
+    checkpoint_path(tmp_path).write_bytes(bytes(2 * SLOT_SIZE))  # the first layout
     with pytest.raises(CheckpointError, match=r"durable\.ckpt"):
+        read_checkpoint(tmp_path)
+    data = bytearray(_first_file_bytes(tmp_path))
+    data[10] ^= 1
+    data[BLOCK + 10] ^= 1
+    checkpoint_path(tmp_path).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="no valid slot"):
         read_checkpoint(tmp_path)
 
 
@@ -108,3 +114,10 @@ def test_a_checkpoint_of_the_first_layout_is_read_and_rewritten_on_open(tmp_path
 
 def _mkdir(path: Path) -> None:
     path.mkdir()
+
+
+def _first_file_bytes(directory: Path) -> bytes:
+    writer = CheckpointWriter.create(directory, 0, sync=False)
+    writer.update(3, 1, 120)  # both slots hold a checkpoint
+    writer.close()
+    return checkpoint_path(directory).read_bytes()

@@ -176,7 +176,8 @@ def test_mid_log_damage_past_the_checkpoint_is_cut_with_everything_after_it(
     flip_bit(segment, OFFSETS[8] + RECORD_HEADER_SIZE + 1)
     cut = segment.read_bytes()[OFFSETS[8] :]
     damage = verify(tmp_path).damage
-    assert damage is not None and not damage.torn_tail  # verify still calls it what it is
+    assert damage is not None and not damage.torn_tail and damage.past_checkpoint
+    assert damage.describe().startswith("damage past the durable checkpoint")
     report = recover(tmp_path)
     assert report.damage is not None and report.damage.past_checkpoint
     assert "damage past the durable checkpoint" in report.describe()
@@ -309,3 +310,32 @@ def test_verify_never_modifies_files(tmp_path: Path) -> None:
 def test_an_empty_new_journal_recovers_to_nothing(tmp_path: Path) -> None:
     report = recover(tmp_path)
     assert report.clean and report.tail is None
+
+
+def test_a_damaged_newest_checkpoint_slot_cuts_nothing_it_cannot_vouch_for(
+    tmp_path: Path,
+) -> None:
+    # the older slot says the 6th record; the damaged newer one may have said the 12th: damage
+    # past the 6th may then hold acknowledged records, so nothing is cut automatically
+    write_journal(tmp_path, RECORDS)
+    rewind_checkpoint(tmp_path, RECORDS[:6])  # generation 1, in slot B
+    with open(tmp_path / "durable.ckpt", "r+b") as f:  # slot A: a damaged generation 2
+        f.write(b"\xff" * 64)
+    checkpoint = read_checkpoint(tmp_path)
+    assert checkpoint is not None and checkpoint.other_slot_damaged
+    assert checkpoint.seq == RECORDS[5][1]
+    assert "other slot is damaged" in checkpoint.describe()
+    segment = only_segment(tmp_path)
+    pristine = segment.read_bytes()
+    flip_bit(segment, OFFSETS[9] + RECORD_HEADER_SIZE + 1)
+    before = dir_bytes(tmp_path)
+    with pytest.raises(CheckpointError, match="newest slot is damaged") as info:
+        recover(tmp_path)
+    assert "Nothing was changed" in str(info.value)
+    assert dir_bytes(tmp_path) == before
+    segment.write_bytes(pristine)  # a journal that ends cleanly starts (a crash tore the slot)
+    with JournalWriter(tmp_path, policy=SyncPolicy.never()) as writer:
+        assert writer.last_seq == RECORDS[-1][1]
+    healed = read_checkpoint(tmp_path)  # and the open wrote the damaged slot afresh
+    assert healed is not None and not healed.other_slot_damaged
+    assert healed.seq == RECORDS[-1][1]

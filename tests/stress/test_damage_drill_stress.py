@@ -10,6 +10,7 @@ import pytest
 
 from tools.damage_drill import build_sample, run_drill
 from tools.damage_kinds import KINDS
+from tools.drill_cli import print_report
 
 
 @pytest.mark.stress
@@ -17,7 +18,7 @@ from tools.damage_kinds import KINDS
 def test_a_long_damage_drill_finds_no_failure(tmp_path: Path, seed: int) -> None:
     sample = build_sample(tmp_path / "sample", 8000)
     report = run_drill(sample, cases=60 * len(KINDS), seed=seed)
+    print_report(report, seed)  # `make stress` shows it (-rP): the counts and every cut
     failures = [(c.number, c.damage.where, c.failures) for c in report.failures]
     assert failures == []
     assert set(report.by_kind()) == set(KINDS)
-    print(f"seed {seed}: {len(report.cases)} cases, outcomes {dict(report.outcomes())}")

@@ -4,6 +4,7 @@ operator action for what recovery refuses, which keeps everything it cuts."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +144,63 @@ def test_a_gap_in_a_host_journal_is_damage_to_verify_and_repair_by_default(
     assert _seqs(directory) == list(range(1, int(segments[1].name[8:28])))  # up to the gap
     assert len(_segments(directory)) == 1
     assert main(["journal", "verify", str(directory)]) == 0
+
+
+@pytest.fixture
+def host_dir(tmp_path: Path) -> Path:
+    from tools.damage_drill import build_sample
+
+    return build_sample(tmp_path / "host", 3000)  # snapshots a quarter, half, 3/4 of the way
+
+
+def _start(data_dir: Path) -> Any:
+    from engine.start_point import prepare_start
+    from engine.topology import TopologySpec
+
+    spec = TopologySpec(prefix="sequex-t-", data_dir=str(data_dir), feedback_window=16)
+    return prepare_start(spec)
+
+
+def test_a_repair_that_keeps_no_record_never_leaves_snapshots_for_a_new_journal(
+    host_dir: Path,
+) -> None:
+    from engine.command_batches import RecoveryError
+    from journal.repair import apply_repair, plan_repair
+
+    directory = host_dir / "journal"
+    first = _segments(directory)[0]
+    with open(first, "r+b") as f:  # the first segment's header: nothing before it to keep
+        f.seek(3)
+        f.write(b"\xff")
+    apply_repair(plan_repair(directory, contiguous_from=1), accept_loss=True)
+    assert _segments(directory) == []
+    assert "accepted the loss of durable seqs 1.." in (directory / "repair.log").read_text()
+    with pytest.raises(RecoveryError, match="holds snapshots"):
+        _start(host_dir)  # not a fresh journal under the old journal's snapshots
+
+
+def test_the_command_moves_snapshots_past_the_new_end_to_quarantine(
+    host_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = host_dir / "journal"
+    segment = _segments(directory)[5]  # seqs about 1070..1284: between the first two snapshots
+    with open(segment, "r+b") as f:
+        f.seek(segment.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 1]))
+    snapshots = sorted((host_dir / "snapshots").iterdir())
+    seqs = [int(p.name[9:29]) for p in snapshots]
+    args = ["journal", "repair", str(directory), "--apply", "--accept-loss"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    kept = _seqs(directory)[-1]
+    assert seqs[0] < kept < seqs[1]
+    assert f"{snapshots[1].name} to" in out and f"{snapshots[2].name} to" in out
+    assert sorted(p.name for p in (host_dir / "snapshots").iterdir()) == [
+        snapshots[0].name,
+        snapshots[1].name + ".quarantine",
+        snapshots[2].name + ".quarantine",
+    ]
+    start = _start(host_dir)  # from the snapshot that is left, to the end that is left
+    assert (start.snapshot_seq, start.spec.base_seq) == (seqs[0], kept)
