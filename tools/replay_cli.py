@@ -2,11 +2,14 @@
 
 Loads the newest usable snapshot of ``DATA_DIR/snapshots`` (none with ``--from-start``), replays
 the commands of ``DATA_DIR/journal`` after it (see :mod:`engine.rebuild`) and prints one
-``key value`` pair a line: ``state_hash`` (16 hex digits), ``digest`` (of the replayed
-commands' events: the tail after the snapshot, or with ``--from-start`` the whole stream, equal
-to what ``sequex simulate`` prints for the same commands), ``commands``, ``events``,
-``snapshot`` (the seq used or ``none``), ``last_seq``, ``feedback_window``, ``seconds`` and
-``rate`` (commands/s). Skipped snapshots and a torn journal tail are reported on stderr.
+``key value`` pair a line: ``state_hash`` (16 hex digits: the whole state, pending feedback
+as it stands), ``live_state_hash`` (the state as far as every future output is concerned: the
+value a host prints when it stops, for every W; ``engine.stages.state_parts``), ``digest``
+(of the replayed commands' events: the tail after the snapshot, or with ``--from-start`` the
+whole stream, equal to what ``sequex simulate`` prints for the same commands), ``commands``,
+``events``, ``snapshot`` (the seq used or ``none``), ``last_seq``, ``feedback_window``,
+``seconds`` and ``rate`` (commands/s). Skipped snapshots and a torn journal tail are reported
+on stderr.
 
 What it checks, so that damage is never passed over in silence: every record it replays by
 checksum; the journal's end against its durable checkpoint (a journal that ends before it lost
@@ -111,6 +114,7 @@ def _writer_lock(directory: Path) -> int:
 
 def _replay(args: argparse.Namespace, data_dir: Path) -> int:
     from engine.rebuild import NoJournalError, RecoveryError, rebuild, take_snapshot
+    from engine.stages.state_parts import live_state_hash
     from journal import JournalCorruption, JournalError
 
     started = time.perf_counter()
@@ -149,6 +153,7 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
     rate = rebuilt.commands / seconds if seconds > 0 else 0.0
     snapshot = "none" if rebuilt.snapshot_seq is None else str(rebuilt.snapshot_seq)
     print(f"state_hash {rebuilt.exchange.state_hash() & 0xFFFF_FFFF_FFFF_FFFF:016x}")
+    print(f"live_state_hash {live_state_hash(rebuilt.exchange):016x}")  # what a stop prints
     print(f"digest {rebuilt.digest}")
     print(f"commands {rebuilt.commands}")
     print(f"events {rebuilt.events}")

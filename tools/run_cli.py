@@ -122,6 +122,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     from disruptor import PrefixInUse, prefix_holder
     from engine.config import setup_commands
     from engine.rebuild import RecoveryError
+    from engine.stages.state_parts import snapshot_live_state, state_hash
     from engine.start_point import (
         SetupMismatchError,
         WindowMismatchError,
@@ -201,6 +202,10 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
                 f"{start.replayed} journaled commands replayed)"
             )
             print(f"state_hash {start.state_hash:016x}")
+            if start.state is not None:
+                # what the previous run printed when it stopped (and `sequex replay` prints)
+                live = state_hash(snapshot_live_state(start.state))
+                print(f"live_state_hash {live:016x}")
         _print_journal_check(start)
         if setup and spec.base_seq > 0:
             print(

@@ -135,9 +135,23 @@ def live_state(
 
 def exchange_live_state(exchange: Exchange) -> bytes:
     """:func:`live_state` of an in-process ``Exchange`` (the offline side of a comparison)."""
-    window, last_seq, risk, matcher, queue = decode_state(exchange.snapshot())
+    return snapshot_live_state(exchange.snapshot())
+
+
+def snapshot_live_state(snapshot: bytes) -> bytes:
+    """:func:`live_state` of the state bytes of ``Exchange.snapshot()``."""
+    window, last_seq, risk, matcher, queue = decode_state(snapshot)
     flat = [(seq, event) for seq, events in queue for event in events]
     return live_state(window, last_seq, risk, [matcher], flat)
+
+
+def live_state_hash(exchange: Exchange) -> int:
+    """The ``live_state_hash`` every tool prints for ``exchange``: the hash of the state as far
+    as every future output is concerned (pending feedback normalised, see the module
+    docstring), the one quantity a stopped host, a start and a replay can all compute.
+    ``Exchange.state_hash()`` (``state_hash`` in the tools' output) also covers the pending
+    feedback as it stands, which a host's stages do not keep; with W = 1 the two are equal."""
+    return state_hash(exchange_live_state(exchange))
 
 
 def write_atomic(path: str, data: bytes) -> None:
