@@ -28,7 +28,11 @@ Errors:
 Speed: the journal is read as verified batches of command records
 (``engine.command_batches.CommandBatchReader``: numpy checks and one checksum loop per
 segment), each batch decoded by the compiled ``CommandReader.decode_many``; the digest is fed
-once per batch.
+once per batch. ``sink`` receives those event lines too, batch by batch: the bytes that
+``sequex simulate`` writes for the same commands (``sequex replay --events``).
+
+:func:`load_snapshot` is the snapshot choice on its own; ``below`` picks the newest snapshot
+that covers only seqs before a given one (``sequex journal dump --events`` replays from there).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "NoJournalError",
     "Rebuilt",
     "RecoveryError",
+    "load_snapshot",
     "read_window",
     "rebuild",
     "take_snapshot",
@@ -75,6 +80,8 @@ KEEP_SNAPSHOTS = 3
 
 #: progress(commands replayed so far, estimated total to replay); called once per batch.
 Progress = Callable[[int, int], None]
+#: sink(event lines of one batch of replayed commands); called once per batch.
+Sink = Callable[[bytes], object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,24 +134,28 @@ def rebuild(
     progress: Progress | None = None,
     digest: bool = True,
     through_seq: int | None = None,
+    sink: Sink | None = None,
 ) -> Rebuilt:
     """Rebuild the exchange of ``data_dir`` (snapshot + tail, or the whole journal with
     ``from_start``); ``digest=False`` skips encoding the events (faster, ``digest`` None).
     ``through_seq``: stop there, never reading on (what recovery keeps, when it cuts damage
-    past the durable checkpoint: ``journal.integrity.plan_recovery``)."""
+    past the durable checkpoint: ``journal.integrity.plan_recovery``). ``sink`` gets the
+    canonical event lines of the replayed commands (needs ``digest``: they are its input)."""
+    if sink is not None and not digest:
+        raise ValueError("rebuild: a sink needs digest=True (the event lines are its input)")
     window = read_window(data_dir)
     exchange = Exchange(window)
     snapshot_seq: int | None = None
     skipped: list[tuple[str, str]] = []
     if not from_start:
-        loaded = _load_snapshot(snapshot_dir(data_dir), window, skipped)
+        loaded = load_snapshot(snapshot_dir(data_dir), window, skipped)
         if loaded is not None:
             exchange, snapshot_seq = loaded
     tail = CommandBatchReader(journal_dir(data_dir))
     from_seq = 0 if snapshot_seq is None else snapshot_seq + 1
     out = OutputDigest() if digest else None
     batches = contiguous(tail.batches(from_seq, through_seq), from_seq or 1, journal_dir(data_dir))
-    commands, last_seq = _replay(exchange, batches, out, progress, tail.estimate)
+    commands, last_seq = _replay(exchange, batches, out, progress, tail.estimate, sink)
     if commands == 0 and snapshot_seq is not None:
         _check_journal_reaches(journal_dir(data_dir), snapshot_seq)
     if commands == 0:
@@ -186,15 +197,18 @@ def take_snapshot(
 # --- snapshot -----------------------------------------------------------------------------
 
 
-def _load_snapshot(
-    directory: Path, window: int, skipped: list[tuple[str, str]]
+def load_snapshot(
+    directory: Path, window: int, skipped: list[tuple[str, str]], *, below: int | None = None
 ) -> tuple[Exchange, int] | None:
     """The newest snapshot that loads, as (exchange, seq); unusable ones go to ``skipped``.
-    A usable snapshot taken with another W is an error, not something to skip."""
+    A usable snapshot taken with another W is an error, not something to skip. ``below``:
+    only snapshots with a seq below it (their state precedes that command)."""
     if not directory.is_dir():
         return None
     store = SnapshotStore(directory)
     for seq in reversed(store.seqs()):
+        if below is not None and seq >= below:
+            continue
         name = snapshot_name(seq)
         try:
             payload = decode_snapshot_payload(store.load(seq).payload)
@@ -241,6 +255,7 @@ def _replay(
     out: OutputDigest | None,
     progress: Progress | None,
     estimate: Callable[[], int],
+    sink: Sink | None = None,
 ) -> tuple[int, int]:
     """Submit every command of ``batches``; returns (commands, last seq)."""
     decode_many = CommandReader().decode_many
@@ -261,7 +276,10 @@ def _replay(
                 if events:
                     add(cmd.seq_no, events)
             count = lines.count
-            out.update_bytes(lines.take(), count)
+            data = lines.take()
+            out.update_bytes(data, count)
+            if sink is not None:
+                sink(data)
         commands += len(batch)
         last_seq = int(seqs[-1])
         if progress is not None:

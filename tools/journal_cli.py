@@ -1,8 +1,12 @@
 """`sequex journal dump|verify|stats|repair PATH`: inspect a journal directory, or repair it.
 
-PATH is a journal directory (or one segment file inside it: its directory is used).
+PATH is a journal directory, one segment file inside it (its directory is used) or a host's
+data directory (its ``journal/``): see ``tools.journal_paths``.
 
-* ``dump``, ``stats``: read only.
+* ``dump``: read only; its own module, ``tools.journal_dump`` (hex records, or a host
+  journal's commands as JSON lines, filtered, with the events each produced).
+* ``stats``: read only; a host journal's feedback window too (``sequex simulate
+  --feedback-window`` needs it to reproduce the journal's events).
 * ``verify``: the full scrub, read only: every record of every segment by checksum, and the
   journal's end against its durable checkpoint (a journal that ends before it has lost durable,
   maybe acknowledged, data). ``--before-seq SEQ`` checks only the segments that start below SEQ
@@ -15,8 +19,8 @@ PATH is a journal directory (or one segment file inside it: its directory is use
 
 Exit codes: 0 clean (repair: done or nothing to do), 1 damage found (torn tail, mid-log
 corruption, durable records missing, no checkpoint; with segment file and byte offset; repair:
-refused or only planned), 2 the path is missing or holds no journal, 4 repair: the journal is
-in use by a live writer.
+refused or only planned), 2 bad arguments, or the path is missing or holds no journal, 3 dump
+--events: the engine raised (a bug), 4 repair: the journal is in use by a live writer.
 """
 
 from __future__ import annotations
@@ -39,30 +43,40 @@ from journal import (
     lock_directory,
     verify,
 )
-from journal.layout import SEGMENT_RE
 from journal.repair import REPAIR_LOG, RepairRefused, apply_repair, plan_repair
+from tools import journal_dump
+from tools.journal_paths import resolve
 
 EXIT_OK = 0
 EXIT_DAMAGED = 1
 EXIT_UNUSABLE = 2
 EXIT_IN_USE = 4
-PREVIEW_BYTES = 16
 
 
 def register(subparsers: Any) -> None:
+    """Add ``journal`` and its subcommands; each ``func`` returns the exit code."""
     parser = subparsers.add_parser(
-        "journal", help="inspect a journal: dump, verify, stats; repair it"
+        "journal",
+        help="inspect a journal: dump, verify, stats; repair it",
+        description="Inspect a journal (dump, verify, stats; all read only) or repair a "
+        "damaged one. PATH is the data directory (./var), its journal directory or a "
+        "segment file.",
+        epilog="exit codes: 0 clean, 1 damage found (or repair refused/only planned), "
+        "2 bad arguments or no journal at PATH, 3 the engine failed in dump --events, "
+        "4 repair: the journal is in use by a live host",
     )
     commands = parser.add_subparsers(dest="journal_command", metavar="COMMAND", required=True)
 
-    dump = commands.add_parser("dump", help="print one line per record")
-    dump.add_argument("path", metavar="PATH", help="journal directory")
-    dump.add_argument("--from", dest="from_seq", type=int, default=None, metavar="SEQ")
-    dump.add_argument("--limit", type=int, default=None, metavar="N")
-    dump.set_defaults(func=_guarded(_dump))
+    journal_dump.add_parser(commands, _guarded)
 
-    check = commands.add_parser("verify", help="check every record; exit 1 on damage")
-    check.add_argument("path", metavar="PATH", help="journal directory")
+    check = commands.add_parser(
+        "verify",
+        help="check every record; exit 1 on damage",
+        description="Check every record of every segment by checksum, and the journal's end "
+        "against its durable checkpoint. Read only, safe beside a running host: run it "
+        "from cron.",
+    )
+    check.add_argument("path", metavar="PATH", help=_PATH_HELP)
     check.add_argument(
         "--before-seq",
         type=int,
@@ -84,9 +98,13 @@ def register(subparsers: Any) -> None:
     check.set_defaults(func=_guarded(_verify))
 
     repair = commands.add_parser(
-        "repair", help="cut a damaged journal at its first damage, keeping what it cuts"
+        "repair",
+        help="cut a damaged journal at its first damage, keeping what it cuts",
+        description="Print the plan to cut a damaged journal at its first damage; --apply "
+        "carries it out. What is cut is kept in quarantine files and each repair is logged "
+        "in repair.log. Never beside a live host (exit 4).",
     )
-    repair.add_argument("path", metavar="PATH", help="journal directory")
+    repair.add_argument("path", metavar="PATH", help=_PATH_HELP)
     repair.add_argument("--apply", action="store_true", help="carry the plan out (else: print it)")
     repair.add_argument(
         "--accept-loss",
@@ -96,10 +114,17 @@ def register(subparsers: Any) -> None:
     repair.add_argument("--reason", default="", help="why (written to repair.log)")
     repair.set_defaults(func=_guarded(_repair))
 
-    stats = commands.add_parser("stats", help="segments, records, seqs, bytes, records per type")
-    stats.add_argument("path", metavar="PATH", help="journal directory")
+    stats = commands.add_parser(
+        "stats",
+        help="segments, records, seqs, bytes, records per type",
+        description="Count a journal's segments, records and bytes, its first and last seq, "
+        "the records of each type and, for a host journal, its feedback window. Read only.",
+    )
+    stats.add_argument("path", metavar="PATH", help=_PATH_HELP)
     stats.set_defaults(func=_guarded(_stats))
 
+
+_PATH_HELP = "data directory (./var), journal directory or segment file"
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -115,6 +140,8 @@ def _guarded(command: Command) -> Command:
         except JournalCorruption as exc:
             print(f"sequex journal: mid-log corruption in {exc}", file=sys.stderr)
             return EXIT_DAMAGED
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): `sequex` stops quietly
         except (OSError, JournalError, ValueError) as exc:
             print(f"sequex journal: {args.path}: {exc}", file=sys.stderr)
             return EXIT_UNUSABLE
@@ -124,46 +151,8 @@ def _guarded(command: Command) -> Command:
 
 def _resolve(raw: str) -> Path | None:
     """The journal directory named by PATH, or None after printing why it is unusable."""
-    path = Path(raw)
-    if not path.exists():
-        print(f"sequex journal: {raw}: no such file or directory", file=sys.stderr)
-        return None
-    if path.is_file():
-        if not SEGMENT_RE.match(path.name):
-            print(f"sequex journal: {raw}: not a journal segment file", file=sys.stderr)
-            return None
-        path = path.parent
-    return path
-
-
-def _dump(args: argparse.Namespace) -> int:
-    directory = _resolve(args.path)
-    if directory is None:
-        return EXIT_UNUSABLE
-    if not any(SEGMENT_RE.match(p.name) for p in directory.iterdir()):
-        print(f"sequex journal: {args.path}: holds no journal segment", file=sys.stderr)
-        return EXIT_UNUSABLE
-    reader = JournalReader(directory)
-    shown = 0
-    out = sys.stdout
-    try:
-        for rtype, seq, payload in reader.records(args.from_seq):
-            if args.limit is not None and shown >= args.limit:
-                break
-            preview = payload[:PREVIEW_BYTES].hex(" ")
-            more = " ..." if len(payload) > PREVIEW_BYTES else ""
-            out.write(f"seq={seq} type={rtype} len={len(payload)} payload={preview}{more}\n")
-            shown += 1
-    except JournalCorruption as exc:
-        print(f"sequex journal: mid-log corruption in {exc}", file=sys.stderr)
-        return EXIT_DAMAGED
-    except OSError as exc:
-        print(f"sequex journal: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    if reader.tail_damage is not None:
-        print(f"sequex journal: {reader.tail_damage.describe()}", file=sys.stderr)
-        return EXIT_DAMAGED
-    return EXIT_OK
+    where = resolve(raw)
+    return None if where is None else where.journal
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -200,11 +189,15 @@ def _verify(args: argparse.Namespace) -> int:
 def _host_contiguous(directory: Path) -> int | None:
     """1 for a sequex host journal (it numbers its commands 1, 2, 3, ... with no gap, so a
     gap is damage), None for any other journal."""
+    return None if _host_window(directory) is None else 1
+
+
+def _host_window(directory: Path) -> int | None:
+    """The feedback window of a sequex host journal, None for any other journal."""
     try:
-        decode_user_header(JournalReader(directory).user_header())
+        return decode_user_header(JournalReader(directory).user_header())
     except (HostFormatError, JournalError, OSError):
         return None
-    return 1
 
 
 def _problems(report: VerifyReport) -> list[str]:
@@ -275,6 +268,9 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"first seq   {_seq_or_dash(report.first_seq)}")
     print(f"last seq    {_seq_or_dash(report.last_seq)}")
     print(f"bytes       {report.bytes}")
+    window = _host_window(directory)
+    if window is not None:
+        print(f"window      {window} (the feedback window W of this host journal)")
     for rtype, count in report.types.items():
         print(f"type {rtype:<6} {count} record(s)")
     for line in _problems(report):

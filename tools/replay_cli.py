@@ -1,4 +1,4 @@
-"""`sequex replay DATA_DIR [--from-start] [--snapshot]`: rebuild the state from snapshot + journal.
+"""`sequex replay DATA_DIR [--from-start] [--snapshot] [--events FILE]`: rebuild the state.
 
 Loads the newest usable snapshot of ``DATA_DIR/snapshots`` (none with ``--from-start``), replays
 the commands of ``DATA_DIR/journal`` after it (see :mod:`engine.rebuild`) and prints one
@@ -6,10 +6,17 @@ the commands of ``DATA_DIR/journal`` after it (see :mod:`engine.rebuild`) and pr
 as it stands), ``live_state_hash`` (the state as far as every future output is concerned: the
 value a host prints when it stops, for every W; ``engine.stages.state_parts``), ``digest``
 (of the replayed commands' events: the tail after the snapshot, or with ``--from-start`` the
-whole stream, equal to what ``sequex simulate`` prints for the same commands), ``commands``,
-``events``, ``snapshot`` (the seq used or ``none``), ``last_seq``, ``feedback_window``,
-``seconds`` and ``rate`` (commands/s). Skipped snapshots and a torn journal tail are reported
-on stderr.
+whole stream, equal to what ``sequex simulate`` prints for the same commands; ``none (no
+command after snapshot N)`` when no command was replayed, never the digest of an empty stream
+passed off as the state's), ``commands``, ``events``, ``snapshot`` (the seq used or ``none``),
+``last_seq``, ``feedback_window``, ``seconds`` and ``rate`` (commands/s). Skipped snapshots
+and a torn journal tail are reported on stderr.
+
+``--events FILE`` also writes the replayed commands' events to FILE as canonical JSON lines:
+byte for byte what ``sequex simulate`` writes for the same commands (the digest is of exactly
+these bytes). ``--events -`` writes them to stdout and moves the summary to stderr, as
+``sequex simulate --out -`` does. FILE is written as the replay goes: a replay that fails
+leaves the events of the commands before the failure.
 
 What it checks, so that damage is never passed over in silence: every record it replays by
 checksum; the journal's end against its durable checkpoint (a journal that ends before it lost
@@ -48,9 +55,9 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 EXIT_OK = 0
 EXIT_DAMAGED = 1
@@ -64,7 +71,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "replay",
         help="rebuild the state from snapshot + journal",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Rebuild the exchange state from the newest snapshot and the journal "
+        "after it, check the journal on the way, and print the state hash, the digest of the "
+        "replayed commands' events and the counts. Read only, safe beside a running host "
+        "(except --snapshot, refused while a host holds the journal).",
+        epilog="exit codes: 0 done, 1 damaged or inconsistent data, 2 bad arguments or no "
+        "journal in DATA_DIR, 3 the engine failed (a bug), 4 --snapshot refused: a live host "
+        "holds the journal",
     )
     parser.add_argument("data_dir", metavar="DATA_DIR", help="host data directory (./var)")
     parser.add_argument(
@@ -72,6 +85,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--snapshot", action="store_true", help="write a snapshot of the rebuilt state"
+    )
+    parser.add_argument(
+        "--events",
+        metavar="FILE",
+        help="write the replayed commands' events to FILE as JSON lines, as `sequex simulate` "
+        "does ('-' = stdout; the summary then goes to stderr)",
     )
     parser.set_defaults(func=run)
 
@@ -113,10 +132,30 @@ def _writer_lock(directory: Path) -> int:
 
 
 def _replay(args: argparse.Namespace, data_dir: Path) -> int:
+    with ExitStack() as stack:
+        if args.events is None:
+            sink = None
+        elif args.events == "-":
+            sink = sys.stdout.buffer
+        else:
+            try:
+                sink = stack.enter_context(open(args.events, "wb"))
+            except OSError as exc:
+                _error(f"cannot write the events: {exc.filename}: {exc.strerror or exc}")
+                return EXIT_USAGE
+        code = _replay_into(args, data_dir, sink)
+        if sink is not None:
+            sink.flush()
+        return code
+
+
+def _replay_into(args: argparse.Namespace, data_dir: Path, sink: IO[bytes] | None) -> int:
+    """The replay, its summary (on stderr when the events go to stdout) and its checks."""
     from engine.rebuild import NoJournalError, RecoveryError, rebuild, take_snapshot
     from engine.stages.state_parts import live_state_hash
     from journal import JournalCorruption, JournalError
 
+    summary = sys.stderr if args.events == "-" else sys.stdout
     started = time.perf_counter()
     try:
         # read before the journal: a live writer moves it only after the records it covers
@@ -124,7 +163,11 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
         through = _unacknowledged_damage(data_dir)
         with _progress_bar() as progress:
             rebuilt = rebuild(
-                data_dir, from_start=args.from_start, progress=progress, through_seq=through
+                data_dir,
+                from_start=args.from_start,
+                progress=progress,
+                through_seq=through,
+                sink=None if sink is None else sink.write,
             )
     except NoJournalError as exc:
         _error(str(exc))
@@ -135,6 +178,8 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
     except (RecoveryError, JournalError) as exc:
         _error(str(exc))
         return EXIT_DAMAGED
+    except BrokenPipeError:
+        raise  # the reader of --events - went away (`| head`): `sequex` stops quietly
     except OSError as exc:
         _error(f"I/O error: {exc}")
         return EXIT_USAGE
@@ -152,16 +197,19 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
         )
     rate = rebuilt.commands / seconds if seconds > 0 else 0.0
     snapshot = "none" if rebuilt.snapshot_seq is None else str(rebuilt.snapshot_seq)
-    print(f"state_hash {rebuilt.exchange.state_hash() & 0xFFFF_FFFF_FFFF_FFFF:016x}")
-    print(f"live_state_hash {live_state_hash(rebuilt.exchange):016x}")  # what a stop prints
-    print(f"digest {rebuilt.digest}")
-    print(f"commands {rebuilt.commands}")
-    print(f"events {rebuilt.events}")
-    print(f"snapshot {snapshot}")
-    print(f"last_seq {rebuilt.last_seq}")
-    print(f"feedback_window {rebuilt.feedback_window}")
-    print(f"seconds {seconds:.3f}")
-    print(f"rate {rate:.0f}")
+    for line in (
+        f"state_hash {rebuilt.exchange.state_hash() & 0xFFFF_FFFF_FFFF_FFFF:016x}",
+        f"live_state_hash {live_state_hash(rebuilt.exchange):016x}",  # what a stop prints
+        f"digest {_digest(rebuilt)}",
+        f"commands {rebuilt.commands}",
+        f"events {rebuilt.events}",
+        f"snapshot {snapshot}",
+        f"last_seq {rebuilt.last_seq}",
+        f"feedback_window {rebuilt.feedback_window}",
+        f"seconds {seconds:.3f}",
+        f"rate {rate:.0f}",
+    ):
+        print(line, file=summary)
     problems = _journal_problems(data_dir, checkpoint, rebuilt)
     for problem in problems:
         _error(problem)
@@ -173,8 +221,18 @@ def _replay(args: argparse.Namespace, data_dir: Path) -> int:
         except (RecoveryError, OSError, ValueError) as exc:
             _error(f"cannot write the snapshot: {exc}")
             return EXIT_USAGE
-        print(f"snapshot_written {path}")
+        print(f"snapshot_written {path}", file=summary)
     return EXIT_OK
+
+
+def _digest(rebuilt: Any) -> str:
+    """The digest of the replayed events, or why there is none: with no command replayed the
+    digest of the empty stream would describe nothing (the state is the snapshot's)."""
+    if rebuilt.commands:
+        return str(rebuilt.digest)
+    if rebuilt.snapshot_seq is not None:
+        return f"none (no command after snapshot {rebuilt.snapshot_seq})"
+    return "none (no command in the journal)"
 
 
 def _unacknowledged_damage(data_dir: Path) -> int | None:

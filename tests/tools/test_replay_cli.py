@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from engine.canonical import OutputDigest, command_to_json, json_encode
 from engine.journal_format import journal_dir, snapshot_dir
 from engine.rebuild import take_snapshot
 from journal import read_checkpoint
@@ -61,6 +63,7 @@ def test_snapshot_option_writes_one_that_the_next_replay_starts_from(
     assert main(["replay", str(data_dir)]) == 0
     second = _summary(capsys.readouterr().out)
     assert (second["snapshot"], second["commands"]) == ("1500", "0")
+    assert second["digest"] == "none (no command after snapshot 1500)"
     assert second["state_hash"] == first["state_hash"]
     assert main(["replay", str(data_dir), "--from-start"]) == 0
     third = _summary(capsys.readouterr().out)
@@ -147,3 +150,72 @@ def test_the_installed_command_fails_without_a_traceback(tmp_path: Path) -> None
     )
     assert done.returncode == 2, done.stderr
     assert "sequex replay:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_command_replayed_prints_no_digest_rather_than_the_empty_streams(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_journal(tmp_path, COMMANDS[:700], 16)
+    exchange, _ = run_in_process(COMMANDS[:700], 16)
+    take_snapshot(exchange, 700, tmp_path)
+    assert main(["replay", str(tmp_path), "--events", str(tmp_path / "events.jsonl")]) == 0
+    summary = _summary(capsys.readouterr().out)
+    assert summary["digest"] == "none (no command after snapshot 700)"
+    assert OutputDigest().hexdigest() not in summary["digest"]
+    assert (summary["commands"], summary["events"]) == ("0", "0")
+    assert (tmp_path / "events.jsonl").read_bytes() == b""
+
+
+def _simulated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[bytes, str]:
+    """What `sequex simulate` writes and prints as digest for COMMANDS."""
+    source, events = tmp_path / "commands.jsonl", tmp_path / "simulated.jsonl"
+    source.write_text("".join(json_encode(command_to_json(c)) + "\n" for c in COMMANDS))
+    args = ["simulate", "--in", str(source), "--out", str(events), "--feedback-window", "16"]
+    assert main(args) == 0
+    return events.read_bytes(), _summary(capsys.readouterr().out)["digest"]
+
+
+def test_events_file_holds_exactly_what_simulate_writes_for_the_same_commands(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulated, digest = _simulated(tmp_path, capsys)
+    events = tmp_path / "replayed.jsonl"
+    assert main(["replay", str(data_dir), "--from-start", "--events", str(events)]) == 0
+    summary = _summary(capsys.readouterr().out)
+    assert events.read_bytes() == simulated
+    assert summary["digest"] == digest
+    assert summary["events"] == str(simulated.count(b"\n"))
+
+
+def test_events_after_a_snapshot_are_those_of_the_tail_only(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulated, _ = _simulated(tmp_path, capsys)
+    exchange, _ = run_in_process(COMMANDS[:900], 16)
+    take_snapshot(exchange, 900, data_dir)
+    events = tmp_path / "tail.jsonl"
+    assert main(["replay", str(data_dir), "--events", str(events)]) == 0
+    summary = _summary(capsys.readouterr().out)
+    tail = [line for line in simulated.splitlines(keepends=True) if json.loads(line)["seq"] > 900]
+    assert events.read_bytes() == b"".join(tail)
+    assert summary["snapshot"] == "900" and summary["events"] == str(len(tail))
+
+
+def test_events_to_stdout_move_the_summary_to_stderr(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulated, digest = _simulated(tmp_path, capsys)
+    assert main(["replay", str(data_dir), "--from-start", "--events", "-"]) == 0
+    out = capsys.readouterr()
+    assert out.out.encode() == simulated
+    assert _summary(out.err)["digest"] == digest
+
+
+def test_an_unwritable_events_file_is_a_clear_error_with_exit_2(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = data_dir / "no-such-dir" / "events.jsonl"
+    assert main(["replay", str(data_dir), "--events", str(target)]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert f"cannot write the events: {target}: No such file or directory" in out.err
