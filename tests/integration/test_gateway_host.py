@@ -147,10 +147,23 @@ def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path
         assert admin.returncode == 2  # no command: a usage error, never a traceback
         deposit = sequex(
             "admin", "--endpoint", endpoint, "--password", "admin-pass",
-            "deposit", "BETA-2", "CASH", "5000",
+            "deposit", "BETA-2", "--cash", "0.50",
         )  # fmt: skip
         assert deposit.returncode == 0, deposit.stderr
-        assert '"type":"balance_changed","account":"BETA-2"' in deposit.stdout
+        assert '"type":"balance_changed","account":"BETA-2","asset":"CASH","amount":5000' in (
+            deposit.stdout
+        )
+        for flags, limits in (
+            (["--max-qty", "900", "--max-notional", "100000.25"], (900, 1_000_002_500, 0)),
+            (["--max-open", "5"], (900, 1_000_002_500, 5)),  # kept through journal and risk
+        ):
+            limited = sequex("admin", "--endpoint", endpoint, "--password", "admin-pass",
+                             "limits", "BETA-1", *flags)  # fmt: skip
+            assert limited.returncode == 0, limited.stderr
+            event = json.loads(limited.stdout)
+            assert (event["max_order_qty"], event["max_notional"], event["max_open_orders"]) == (
+                limits
+            )
         refused = sequex(
             "admin", "--endpoint", endpoint, "--password", "admin-pass", "halt", "NOPE"
         )
