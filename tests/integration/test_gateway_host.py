@@ -107,6 +107,7 @@ class HostRun:
 
     banner: list[str]
     out: str = ""
+    pid: int = 0
 
 
 @contextmanager
@@ -121,7 +122,7 @@ def running_host(config: Path) -> Iterator[HostRun]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    run = HostRun([])
+    run = HostRun([], pid=host.pid)
     try:
         assert host.stdout is not None
         deadline = time.monotonic() + 60
@@ -131,7 +132,7 @@ def running_host(config: Path) -> Iterator[HostRun]:
             run.banner.append(line)
             if line.startswith("press Ctrl-C"):
                 break
-        assert any("serving JSON lines" in line for line in run.banner)
+        assert any(line.startswith("  JSON lines on ") for line in run.banner)
         yield run
     finally:
         host.send_signal(signal.SIGTERM)
