@@ -167,7 +167,7 @@ class CommandReader:
             return tuple3(Halt, seq, ts, symbol)
         if kind == 8:
             return tuple3(Resume, seq, ts, symbol)
-        if kind == 9:
+        if kind == 9 and _i64(p + 48) == 0:  # a keep mask (KEEP_LIMIT): the reference decodes it
             return tuple6(SetRiskLimits, seq, ts, account, _i64(p + 24), _i64(p + 32), _i64(p + 40))
         if kind == 11:
             return tuple3(EndOfDay, seq, ts, symbol)

@@ -18,7 +18,8 @@ per-kind logic. All integers little-endian.
  24      8     a          i64  qty | order_id | tick_size | amount | max_order_qty
  32      8     b          i64  price | qty (replace) | lot_size | max_notional
  40      8     c          i64  price (replace) | reference_price | max_open_orders
- 48      8     d          i64  band_bps
+ 48      8     d          i64  band_bps | keep mask (SetRiskLimits: bit k set = the k-th limit,
+                                in a, b, c order, is KEEP_LIMIT, and its field holds 0)
  56      16    firm       ASCII, NUL padded
  72      16    account    ASCII, NUL padded
  88      8     symbol     ASCII, NUL padded (the asset of Deposit/Withdraw: CASH or a symbol)
@@ -38,6 +39,7 @@ from collections.abc import Callable
 from typing import Final, NoReturn
 
 from engine.domain.types import (
+    KEEP_LIMIT,
     AddSymbol,
     CancelOrder,
     Command,
@@ -133,7 +135,7 @@ def encode_command_into(
         case Halt() | Resume() | EndOfDay():
             symbol = cmd.symbol
         case SetRiskLimits():
-            a, b, c = cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders
+            a, b, c, d = _limit_fields(cmd)
             account = cmd.account
         case SetSelfTradePrevention():
             side, firm = cmd.mode, cmd.firm
@@ -160,6 +162,23 @@ def encode_command_into(
         )
     except struct.error as exc:
         raise RecordError(f"{type(cmd).__name__} seq {cmd.seq_no}: {exc}") from None
+
+
+def _limit_fields(cmd: SetRiskLimits) -> tuple[int, int, int, int]:
+    """a, b, c and the keep mask d of a SetRiskLimits. A journal from before KEEP_LIMIT has
+    d = 0 in every record, so it decodes to the limits it always did."""
+    limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
+    mask = sum(1 << k for k, value in enumerate(limits) if value is KEEP_LIMIT)
+    a, b, c = (0 if value is KEEP_LIMIT else value for value in limits)
+    return a, b, c, mask
+
+
+def _limits_of(a: int, b: int, c: int, mask: int) -> tuple[int | None, int | None, int | None]:
+    """The three limits of a SetRiskLimits record (see the layout: ``d`` is the keep mask)."""
+    if mask & ~0b111:
+        raise RecordError(f"SetRiskLimits keep mask {mask:#x} has unknown bits")
+    a_, b_, c_ = (KEEP_LIMIT if mask >> k & 1 else value for k, value in enumerate((a, b, c)))
+    return a_, b_, c_
 
 
 def encode_command(cmd: Command, origin: int = 0) -> bytes:
@@ -207,7 +226,7 @@ class CommandDecoder:
             KIND_HALT: lambda f: Halt(f[5], f[6], self.text(f[13])),
             KIND_RESUME: lambda f: Resume(f[5], f[6], self.text(f[13])),
             KIND_RISK_LIMITS: lambda f: SetRiskLimits(
-                f[5], f[6], self.text(f[12]), f[7], f[8], f[9]
+                f[5], f[6], self.text(f[12]), *_limits_of(f[7], f[8], f[9], f[10])
             ),
             KIND_STP: lambda f: SetSelfTradePrevention(
                 f[5], f[6], self.text(f[11]), SelfTradePrevention(f[1])

@@ -55,6 +55,7 @@ from disruptor import Agent, RingBuffer
 from engine.config import HostConfig
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.journal_format import encode_user_header, journal_dir
+from engine.proctitle import set_title
 from engine.records import RECORD_SIZE
 from engine.stages.auditor import AuditorAgent
 from engine.stages.core import CoreAgent
@@ -400,6 +401,7 @@ class _Factory:
     state: bytes | None
 
     def __call__(self) -> Stage:
+        set_title(self.name)  # runs first in the stage's own process: ps names the stage
         return build_stage(self.spec, self.name, tune_gc=True, state=self.state)
 
 

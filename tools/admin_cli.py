@@ -3,11 +3,13 @@
 Logs in as the operator (``--password`` or ``$SEQUEX_ADMIN_PASSWORD``), sends one command,
 prints the lines the exchange answers with (canonical event lines) and logs out. Exit codes:
 0 the command took effect, 1 the exchange (or the gateway's validation) refused it, with the
-reason on stderr, 2 usage or connection trouble (refused login, timeout, host gone).
+reason on stderr, 2 usage or connection trouble (a malformed amount, refused login, timeout,
+host gone).
 
-    sequex admin deposit ALPHA-1 CASH 1000000
-    sequex admin add-symbol WIDGET --tick 100 --lot 1 --reference 500000 --band-bps 1000
-    sequex admin halt ACME
+Amounts are typed in the units people use and converted exactly (:mod:`tools.amounts`): cash,
+notional and prices in currency units with at most 4 decimals (``--cash 0.50`` is 5000 price
+units), shares and counts as whole numbers. ``limits`` sends only the limits given; the
+exchange keeps the others (``engine.domain.types.KEEP_LIMIT``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
+
+from tools.amounts import AmountError, argument, cash_units, whole_number
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -34,48 +39,181 @@ RESULT_TYPES = frozenset(
     {"balance_changed", "symbol_added", "trading_status", "limits_set", "stp_set", "day_ended"}
 )
 
+DESCRIPTION = """\
+Send one operator command to a running exchange host and print the exchange's answer.
+
+Cash, notional and prices are in currency units with at most 4 decimals (0.50 is fifty
+cents); shares and counts are whole numbers.
+
+examples:
+  sequex admin deposit BETA-2 --cash 0.50
+  sequex admin deposit BETA-2 --shares ACME 100
+  sequex admin withdraw BETA-2 --cash 1250
+  sequex admin limits BETA-1 --max-qty 1000 --max-open 50
+  sequex admin add-symbol WIDGET --tick 0.01 --lot 1 --reference 50.00 --band-bps 1000
+  sequex admin halt ACME
+
+exit status: 0 done, 1 refused by the exchange (the reason on stderr),
+2 a usage error or trouble reaching the host"""
+
+_CASH = argument(cash_units, allow_zero=False)
+_CASH_OR_ZERO = argument(cash_units, allow_zero=True)
+_WHOLE = argument(whole_number, allow_zero=False)
+_WHOLE_OR_ZERO = argument(whole_number, allow_zero=True)
+
 
 class _Trouble(Exception):
     """Usage or connection trouble: exit code 2 with this message."""
+
+
+class _SharesAction(argparse.Action):
+    """``--shares SYMBOL QTY`` -> (SYMBOL, whole QTY); a bad QTY is a usage error."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        assert isinstance(values, list) and len(values) == 2, values
+        symbol, qty = values
+        if symbol == "CASH":
+            raise argparse.ArgumentError(self, "CASH is not a symbol: use --cash AMOUNT")
+        try:
+            setattr(namespace, self.dest, (symbol, whole_number(qty)))
+        except AmountError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "admin",
         help="send one operator command to a running host",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT, help="gateway HOST:PORT")
+    parser.add_argument(
+        "--endpoint",
+        default=DEFAULT_ENDPOINT,
+        metavar="HOST:PORT",
+        help=f"the host's JSON gateway (default {DEFAULT_ENDPOINT})",
+    )
     parser.add_argument("--password", help=f"operator password (default: ${PASSWORD_ENV})")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (10)")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name in ("deposit", "withdraw"):
-        p = actions.add_parser(name, help=f"{name} cash (CASH) or shares (a symbol)")
-        p.add_argument("account")
-        p.add_argument("asset")
-        p.add_argument("amount", type=int)
-    p = actions.add_parser("add-symbol", help="list a new symbol")
-    p.add_argument("symbol")
-    for flag in ("--tick", "--lot", "--reference", "--band-bps"):
-        p.add_argument(flag, type=int, required=True)
-    for name in ("halt", "resume", "end-of-day"):
-        actions.add_parser(name, help=f"{name} a symbol").add_argument("symbol")
-    p = actions.add_parser("limits", help="set an account's risk limits (0: no limit)")
-    p.add_argument("account")
-    for flag in ("--max-qty", "--max-notional", "--max-open"):
-        p.add_argument(flag, type=int, required=True)
-    p = actions.add_parser("stp", help="set a firm's self-trade prevention mode")
-    p.add_argument("firm")
-    p.add_argument("mode", choices=STP_MODES)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for the answer (default 10)",
+    )
+    actions = parser.add_subparsers(
+        dest="action", metavar="ACTION", required=True, help="what to do ('ACTION --help': more)"
+    )
+    for name, verb in (("deposit", "credit"), ("withdraw", "debit")):
+        p = actions.add_parser(
+            name,
+            help=f"{verb} an account with cash or shares",
+            description=f"{verb.capitalize()} an account with cash (in currency units) or "
+            "with shares of a symbol (whole shares).",
+        )
+        p.add_argument("account", help=f"the account to {verb}")
+        what = p.add_mutually_exclusive_group(required=True)
+        what.add_argument(
+            "--cash", type=_CASH, metavar="AMOUNT", help="cash in currency units, e.g. 0.50"
+        )
+        what.add_argument(
+            "--shares",
+            action=_SharesAction,
+            nargs=2,
+            metavar=("SYMBOL", "QTY"),
+            help="QTY whole shares of SYMBOL",
+        )
+    p = actions.add_parser(
+        "add-symbol",
+        help="list a new symbol",
+        description="List a new symbol for trading. Prices are in currency units.",
+    )
+    p.add_argument("symbol", help="the new symbol's name")
+    p.add_argument(
+        "--tick",
+        type=_CASH,
+        required=True,
+        metavar="PRICE",
+        help="price increment in currency units, e.g. 0.01",
+    )
+    p.add_argument(
+        "--lot", type=_WHOLE, required=True, metavar="SHARES", help="order size increment in shares"
+    )
+    p.add_argument(
+        "--reference",
+        type=_CASH,
+        required=True,
+        metavar="PRICE",
+        help="reference price in currency units (centre of the price band)",
+    )
+    p.add_argument(
+        "--band-bps",
+        type=_WHOLE,
+        required=True,
+        metavar="BPS",
+        help="price band around the reference or last price, in basis points",
+    )
+    for name, what in (
+        ("halt", "stop trading a symbol"),
+        ("resume", "resume trading a halted symbol"),
+        ("end-of-day", "end a symbol's trading day (day orders expire)"),
+    ):
+        p = actions.add_parser(name, help=what, description=what.capitalize() + ".")
+        p.add_argument("symbol", help="the symbol")
+    p = actions.add_parser(
+        "limits",
+        help="set some or all of an account's risk limits",
+        description="Set an account's risk limits; the limits not given keep their current "
+        "values, and 0 means no limit.",
+    )
+    p.add_argument("account", help="the account to limit")
+    p.add_argument(
+        "--max-qty", type=_WHOLE_OR_ZERO, metavar="SHARES", help="largest order, in shares"
+    )
+    p.add_argument(
+        "--max-notional",
+        type=_CASH_OR_ZERO,
+        metavar="AMOUNT",
+        help="largest order value (qty x price), in currency units",
+    )
+    p.add_argument(
+        "--max-open", type=_WHOLE_OR_ZERO, metavar="ORDERS", help="most orders open at once"
+    )
+    p = actions.add_parser(
+        "stp",
+        help="set a firm's self-trade prevention mode",
+        description="Set what happens when a firm's order would trade with its own.",
+    )
+    p.add_argument("firm", help="the firm")
+    p.add_argument(
+        "mode",
+        choices=STP_MODES,
+        help="cancel the resting order, the incoming one, or both",
+    )
     parser.set_defaults(func=run)
 
 
+#: ``limits`` flag (its namespace attribute) -> the set_risk_limits field it sets
+_LIMIT_FIELDS = {
+    "max_qty": "max_order_qty",
+    "max_notional": "max_notional",
+    "max_open": "max_open_orders",
+}
+
+
 def command_of(args: argparse.Namespace) -> dict[str, Any]:
-    """The JSON command object of the parsed arguments (no seq_no / ts: the exchange's)."""
+    """The JSON command object of the parsed arguments (no seq_no / ts: the exchange's), its
+    amounts in the exchange's integers."""
     action = args.action
     if action in ("deposit", "withdraw"):
-        return {"type": action, "account": args.account, "asset": args.asset, "amount": args.amount}
+        asset, amount = ("CASH", args.cash) if args.shares is None else args.shares
+        return {"type": action, "account": args.account, "asset": asset, "amount": amount}
     if action == "add-symbol":
         return {
             "type": "add_symbol",
@@ -88,13 +226,14 @@ def command_of(args: argparse.Namespace) -> dict[str, Any]:
     if action in ("halt", "resume", "end-of-day"):
         return {"type": action.replace("-", "_"), "symbol": args.symbol}
     if action == "limits":
-        return {
-            "type": "set_risk_limits",
-            "account": args.account,
-            "max_order_qty": args.max_qty,
-            "max_notional": args.max_notional,
-            "max_open_orders": args.max_open,
+        given = {
+            field: getattr(args, flag)
+            for flag, field in _LIMIT_FIELDS.items()
+            if getattr(args, flag) is not None
         }
+        if not given:
+            raise _Trouble("limits: give at least one of --max-qty, --max-notional, --max-open")
+        return {"type": "set_risk_limits", "account": args.account, **given}
     assert action == "stp", action
     return {"type": "set_self_trade_prevention", "firm": args.firm, "mode": args.mode}
 

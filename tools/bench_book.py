@@ -47,7 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of the standard load")
     parser.add_argument("--deep-repeats", type=int, default=3, help="timed runs of the deep load")
     parser.add_argument("--seed", type=int, default=1, help="workload seed")
-    parser.add_argument("--feedback-window", type=int, default=1, metavar="W")
+    parser.add_argument(
+        "--feedback-window",
+        type=int,
+        default=1,
+        metavar="W",
+        help="feedback window W of the exchange (default 1)",
+    )
     parser.add_argument(
         "--pure-repeats", type=int, default=3, help="runs of each load on the pure build (0: none)"
     )

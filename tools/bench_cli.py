@@ -19,7 +19,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "book": ("tools.bench_book", "matching engine with risk and wallet, in process"),
     "pipeline": ("tools.bench_pipeline", "the whole host as processes, durable journal"),
     "replay": ("tools.bench_replay", "rebuilding the exchange from its journal"),
-    "simulate": ("tools.bench_simulate", "`sequex simulate` end to end, pure build as baseline"),
+    "simulate": ("tools.bench_simulate", "'sequex simulate' end to end, pure build as baseline"),
 }
 
 
@@ -28,9 +28,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="run a benchmark and print its figures",
-        description=f"Benchmarks: {names}. `sequex bench NAME --help` lists a harness's options.",
+        description=f"Run one benchmark and print its figures. Benchmarks: {names}. "
+        "'sequex bench NAME --help' lists a benchmark's options.",
     )
-    parser.add_argument("bench_name", metavar="NAME", choices=sorted(HARNESSES))
+    parser.add_argument(
+        "bench_name", metavar="NAME", choices=sorted(HARNESSES), help="the benchmark to run"
+    )
     parser.add_argument("harness_args", nargs=argparse.REMAINDER, help="options of that harness")
     parser.set_defaults(func=_run)
 

@@ -51,7 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commands", type=int, default=200_000, help="timed commands per run")
     parser.add_argument("--repeats", type=int, default=3, help="throughput runs (fresh hosts)")
     parser.add_argument("--shards", type=int, default=1, help="matcher shards")
-    parser.add_argument("--feedback-window", type=int, default=1024, metavar="W")
+    parser.add_argument(
+        "--feedback-window",
+        type=int,
+        default=1024,
+        metavar="W",
+        help="feedback window W of the exchange (default 1024)",
+    )
     parser.add_argument("--capacity", type=int, default=65536, help="slots per ring")
     parser.add_argument("--latency-seconds", type=float, default=8.0, help="paced run length")
     parser.add_argument(

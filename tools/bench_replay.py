@@ -45,7 +45,13 @@ CHUNK = 4096
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commands", type=int, default=200_000, help="timed commands journaled")
-    parser.add_argument("--feedback-window", type=int, default=1024, metavar="W")
+    parser.add_argument(
+        "--feedback-window",
+        type=int,
+        default=1024,
+        metavar="W",
+        help="feedback window W of the exchange (default 1024)",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed rebuilds per figure")
     parser.add_argument("--pure-repeats", type=int, default=2, help="rebuilds of the baseline")
     parser.add_argument("--dir", default=".", help="where the journal goes (a real disk)")

@@ -45,7 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=512, help="slots the producer claims at once")
     parser.add_argument("--capacity", type=int, default=1 << 14, help="ring slots (power of 2)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure")
-    parser.add_argument("--wait", default="block", choices=["block", "yield", "spin"])
+    parser.add_argument(
+        "--wait",
+        default="block",
+        choices=["block", "yield", "spin"],
+        help="how a waiting consumer waits (default block)",
+    )
 
 
 # -- consumer stage (runs in its own process) ---------------------------------------------------

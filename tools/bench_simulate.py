@@ -44,7 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each file")
     parser.add_argument("--pure-repeats", type=int, default=3, help="runs on the pure build")
     parser.add_argument("--seed", type=int, default=1, help="workload seed")
-    parser.add_argument("--feedback-window", type=int, default=1, metavar="W")
+    parser.add_argument(
+        "--feedback-window",
+        type=int,
+        default=1,
+        metavar="W",
+        help="feedback window W of the exchange (default 1)",
+    )
 
 
 def command_lines(count: int, *, seed: int = 1, rejects: bool = False) -> Iterable[str]:

@@ -18,12 +18,19 @@ from collections.abc import Sequence
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "journal": ("tools.journal_cli", "inspect a journal: dump, verify, stats"),
     "bench": ("tools.bench_cli", "run a benchmark and print its figures"),
-    "simulate": ("tools.simulate_cli", "run the matching state machine offline over JSON lines"),
+    "simulate": ("tools.simulate_cli", "run the exchange offline over a file of commands"),
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
-    "run": ("tools.run_cli", "start the exchange host (stages as processes) until Ctrl-C"),
-    "admin": ("tools.admin_cli", "send one operator command to a running host (JSON gateway)"),
+    "run": ("tools.run_cli", "start the exchange host until Ctrl-C"),
+    "admin": ("tools.admin_cli", "send one operator command to a running host"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
 }
+
+
+DESCRIPTION = (
+    "sequex, a stock exchange: run a host, send it operator commands, inspect and replay its "
+    "journal, simulate offline, run benchmarks and failure drills. "
+    "'sequex COMMAND --help' tells more."
+)
 
 
 def version_line() -> str:
@@ -41,11 +48,11 @@ def version_line() -> str:
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """Build the top-level parser; only the chosen subcommand's module is imported."""
-    parser = argparse.ArgumentParser(prog="sequex", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="sequex", description=DESCRIPTION)
     parser.add_argument(
         "--version", action="version", version=version_line(), help="version and build"
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", help="one of:")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         if name == chosen:

@@ -25,11 +25,27 @@ from tools.damage_kinds import KINDS
 OUTCOMES = ("refused", "cut", "scrub-alert", "snapshot-skipped", "harmless", "crashed")
 
 
+DAMAGE_DESCRIPTION = """\
+Damage copies of a data directory (or of a sample one built for the drill) every way storage
+fails, start a host on each, and report how each case ended: refused, cut, scrub-alert,
+snapshot-skipped or harmless. The data directory itself is never changed.
+
+exit status: 0 no case failed, 1 a case failed, 2 the drill could not run (the data
+directory is in use, damaged already, or not a host's)"""
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("drill", help="failure drills (damaged storage)")
-    drills = parser.add_subparsers(dest="drill", metavar="DRILL", required=True)
+    parser = subparsers.add_parser(
+        "drill",
+        help="failure drills (damaged storage)",
+        description="Failure drills: show what the exchange does when things break.",
+    )
+    drills = parser.add_subparsers(dest="drill", metavar="DRILL", required=True, help="one of:")
     damage = drills.add_parser(
-        "damage", help="damage copies of a data directory and start a host on each"
+        "damage",
+        help="damage copies of a data directory and start a host on each",
+        description=DAMAGE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     damage.add_argument(
         "data_dir",
@@ -38,7 +54,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a host data directory to copy (default: a sample built for the drill)",
     )
     damage.add_argument("--cases", type=int, default=200, metavar="N", help="cases to run")
-    damage.add_argument("--seed", type=int, default=1, metavar="S", help="what to damage where")
+    damage.add_argument(
+        "--seed", type=int, default=1, metavar="S", help="seed of what is damaged where (1)"
+    )
     damage.add_argument(
         "--kinds",
         default=",".join(KINDS),

@@ -32,6 +32,7 @@ from engine.domain.symbols import BPS
 from engine.domain.types import (
     CASH,
     EXEC_IDS_PER_COMMAND,
+    KEEP_LIMIT,
     Accepted,
     AddSymbol,
     BookAdd,
@@ -113,6 +114,8 @@ class LeanState:
                 self.symbols[cmd.symbol] = _Symbol(cmd)
             elif isinstance(cmd, SetRiskLimits):
                 limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
+                if KEEP_LIMIT in limits:  # would need the limit values, not just `limited`
+                    raise OutsideLeanModel("setup SetRiskLimits keeping a limit is not modelled")
                 self._account(cmd.account).limited = any(limits)
             elif isinstance(cmd, Deposit):
                 acct = self._account(cmd.account)

@@ -23,9 +23,14 @@ code 1, naming it; damaged or inconsistent data refuses to start with exit code 
 
 Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, see
 ``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
-operator sends admin commands (``sequex admin``). The FIX 4.4, OUCH 4.2 and market-data
-endpoints are listed but not served until their gateways land. On the way down the gateway
-stops first, so nothing enters a draining host.
+operator sends admin commands (``sequex admin``). The FIX 4.4, OUCH 4.2, market-data and HTTP
+endpoints are not served until their gateways land (one banner line names them). On the way
+down the gateway stops first, so nothing enters a draining host.
+
+The banner: ``sequex host up (pid N)``, one ``settings:`` line (topology, W, data directory,
+shm prefix, journal sync, snapshot interval), what recovery and the setup did, then
+``serving:`` (what is served, where) and ``press Ctrl-C to stop``. The host process is titled
+``sequex: host DATA_DIR`` and each stage ``sequex: STAGE`` in ``ps`` (``engine.proctitle``).
 
 Shared memory: the rings live in /dev/shm under a prefix derived from the data directory
 (:func:`default_prefix`, unless ``--prefix``), so the host that restarts a data directory after a
@@ -60,22 +65,46 @@ DEFAULT_SNAPSHOT_GRACE = 10.0
 MAX_SNAPSHOT_GRACE = 86_400.0
 
 
+DESCRIPTION = """\
+Start the exchange host: the journal, the matching engine and the JSON-lines gateway, each
+stage a process. It runs until Ctrl-C (or SIGTERM), then drains, takes a snapshot and stops.
+
+On an empty data directory it applies the configured setup (symbols, firms, deposits) first;
+on one that holds a journal it recovers the state instead and continues from there.
+
+exit status: 0 stopped cleanly, 1 a stage died or the data is damaged (see the message),
+2 a usage or configuration error"""
+
+#: What the config's [endpoints] promise that no gateway serves yet (the banner names them).
+NOT_SERVED_YET = ("FIX 4.4", "OUCH 4.2", "market data (ITCH, MoldUDP64, GLIMPSE)", "HTTP")
+
+
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("run", help="start the exchange host", description=__doc__)
-    parser.add_argument("--config", required=True, help="host configuration (TOML)")
-    parser.add_argument("--data-dir", help="override [exchange] data_dir")
+    parser = subparsers.add_parser(
+        "run",
+        help="start the exchange host",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", required=True, metavar="FILE", help="host configuration (TOML)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the journal and snapshots live (default: the config's [exchange] data_dir)",
+    )
     parser.add_argument(
         "--prefix",
-        help="shared-memory name prefix, ending with '-' (default sequex-<12 hex of a hash of the "
-        "data directory's absolute path>-: a restart finds and sweeps what a crash left)",
+        help="name prefix of the host's shared memory in /dev/shm, ending with '-' (default: "
+        "one derived from the data directory, so a restart cleans up what a crash left)",
     )
     parser.add_argument(
         "--snapshot-grace",
         type=_seconds,
         default=DEFAULT_SNAPSHOT_GRACE,
         metavar="SECONDS",
-        help="time the shutdown snapshot may take to catch up with the journal (default "
-        f"{DEFAULT_SNAPSHOT_GRACE:g}); then it is skipped and the next start replays longer",
+        help="how long the snapshot at shutdown may take (default "
+        f"{DEFAULT_SNAPSHOT_GRACE:g}); past that it is skipped and the next start replays "
+        "more of the journal",
     )
     parser.set_defaults(func=run)
 
@@ -113,8 +142,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"sequex run: cannot use data directory {data_dir}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    from engine.proctitle import titled
+
     # removed on every way out (a refusal too), not left to the garbage collector
-    with tempfile.TemporaryDirectory(prefix="sequex-state-") as reports:
+    with tempfile.TemporaryDirectory(prefix="sequex-state-") as reports, titled(f"host {data_dir}"):
         return _run(args, config, data_dir, reports)
 
 
@@ -189,11 +220,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         if not supervisor.drain(timeout=30.0):
             return _failed(supervisor)
         mark_setup_complete(data_dir)  # drained: the setup is durable and applied
-        print(
-            f"sequex host up: {'fused core' if spec.fused else f'{spec.shards} matcher shard(s)'}, "
-            f"W={spec.feedback_window}, "
-            f"data in {data_dir}, shm prefix {prefix}"
-        )
+        print(f"sequex host up (pid {os.getpid()})")
+        print(_settings_line(spec, data_dir))
         _print_swept(supervisor.swept)
         if start.state_hash is not None and (spec.base_seq > 0 or not setup):
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
@@ -221,9 +249,9 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         json_endpoint = config.endpoints["json"]
         if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
             return _failed(supervisor)
-        for name, endpoint in sorted(config.endpoints.items()):
-            served = "serving JSON lines" if name == "json" else "not served yet"
-            print(f"  {name:<20} {endpoint}  ({served})")
+        print("serving:")
+        print(f"  JSON lines on {json_endpoint}: firms' orders and `sequex admin`")
+        print(f"  not served yet: {', '.join(NOT_SERVED_YET)}")
         print("press Ctrl-C to stop", flush=True)
         while not stop.is_set() and not supervisor.stopped.is_set():
             stop.wait(0.1)
@@ -248,6 +276,16 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     _print_live_state(supervisor)
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _settings_line(spec: Any, data_dir: str) -> str:
+    """The host's settings in one line (the banner's other lines say what happened)."""
+    layout = "fused core" if spec.fused else f"sharded, {spec.shards} matcher shard(s)"
+    snapshots = f"every {spec.snapshot_every} commands" if spec.snapshot_every else "never"
+    return (
+        f"settings: {layout}, W={spec.feedback_window}, data in {data_dir}, "
+        f"shm prefix {spec.prefix}, journal sync {spec.journal_sync}, snapshots {snapshots}"
+    )
 
 
 def _print_swept(swept: list[str]) -> None:

@@ -32,12 +32,24 @@ EXIT_USAGE = 2
 EXIT_ENGINE_ERROR = 3
 
 
+DESCRIPTION = """\
+Run the exchange offline, in this process, over a file of commands (one JSON object a line;
+the format is in docs/commands-jsonl.md) and write the events it answers with. Then print the
+state hash, the digest of the events written and counts, one "key value" pair a line.
+
+A bad line is reported on stderr as FILE:LINE: reason.
+
+exit status: 0 done (bad lines skipped), 2 a usage error, unreadable input, unwritable output
+or a bad line under --on-error stop, 3 an internal engine error"""
+
+
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` subcommand; its ``func`` is :func:`run`."""
     parser = subparsers.add_parser(
         "simulate",
-        help="run the matching state machine offline over JSON lines",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        help="run the exchange offline over a file of commands (JSON lines)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--in",
@@ -64,7 +76,7 @@ def register(subparsers: Any) -> None:
         type=_positive_int,
         default=1,
         metavar="W",
-        help="risk sees matcher feedback of commands <= N-W (default 1)",
+        help="the feedback window W a host journal would carry (default 1: strictly serial)",
     )
     parser.set_defaults(func=run)
 

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any, Final
 
+from engine.canonical.json_errors import describe_json_error
 from engine.domain.types import (
+    KEEP_LIMIT,
     AddSymbol,
     CancelOrder,
     Command,
@@ -171,10 +173,11 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
 
     ``seq_no`` and ``ts`` are the defaults used when the object carries no ``"seq_no"`` /
     ``"ts"`` of its own (stream rules such as "strictly increasing" live in CommandReader).
-    ``post_only`` defaults to false, and ``price`` may be omitted on a market order (0); every
-    other field is required. Raises CommandFormatError on an unknown type, a missing or extra
-    field, a value of the wrong JSON type (bool where an int is expected, or the reverse), a
-    negative integer, or an unknown enum name.
+    ``post_only`` defaults to false, ``price`` may be omitted on a market order (0), and a limit
+    of ``set_risk_limits`` left out keeps its value (KEEP_LIMIT); every other field is
+    required. Raises CommandFormatError on an unknown type, a missing or extra field, a value
+    of the wrong JSON type (bool where an int is expected, or the reverse), a negative
+    integer, or an unknown enum name.
     """
     if not isinstance(obj, dict):
         raise CommandFormatError("type", f"a command is a JSON object, got {type(obj).__name__}")
@@ -196,6 +199,8 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
             values.append(False)
         elif field == "price" and obj.get("order_type") == "market":
             values.append(0)
+        elif cls is SetRiskLimits:
+            values.append(KEEP_LIMIT)  # a limit left out keeps its value
         else:
             raise CommandFormatError(field, f"missing (required by {type_name})")
     command: Command = cls(*values)
@@ -209,6 +214,8 @@ def command_to_json(cmd: Command) -> dict[str, Any]:
     obj: dict[str, Any] = {"type": name, "seq_no": cmd.seq_no, "ts": cmd.ts}
     for field in fields:
         value = getattr(cmd, field)
+        if value is KEEP_LIMIT:
+            continue  # kept: the object leaves the limit out, as its reader expects
         obj[field] = value.name.lower() if isinstance(value, IntEnum) else value
     return obj
 
@@ -239,10 +246,11 @@ class CommandReader:
         return cmd
 
     def read_line(self, line: str | bytes) -> Command:
-        """Parse one JSON line, then :meth:`read` it; invalid JSON is CommandFormatError("json")."""
+        """Parse one JSON line, then :meth:`read` it; invalid JSON is CommandFormatError("json")
+        locating the error by byte offset in the line (the caller knows the line's number)."""
         try:
             obj = json.loads(line)
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError,
             # and nesting deeper than the interpreter's recursion limit
-            raise CommandFormatError("json", f"invalid JSON ({exc})") from None
+            raise CommandFormatError("json", describe_json_error(exc)) from None
         return self.read(obj)

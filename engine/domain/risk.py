@@ -36,6 +36,7 @@ from engine.domain.risk_order import RiskOrder
 from engine.domain.symbols import MAX_INT64, SymbolSpec, invalid_spec
 from engine.domain.types import (
     CASH,
+    KEEP_LIMIT,
     AddSymbol,
     BalanceChanged,
     CancelOrder,
@@ -333,12 +334,19 @@ class RiskStage:
         return None
 
     def set_limits(self, cmd: SetRiskLimits) -> list[Event]:
+        """Set the limits a command gives; a KEEP_LIMIT field keeps that limit's value."""
         limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
-        if min(limits) < 0 or max(limits) > MAX_INT64:
+        given = [value for value in limits if value is not KEEP_LIMIT]
+        if given and (min(given) < 0 or max(given) > MAX_INT64):
             return [reject(cmd.seq_no, cmd.account, "", 0, R.INVALID_LIMITS)]
         acct = self.account(cmd.account)
-        acct.set_limits(cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
-        return [LimitsSet(cmd.account, cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)]
+        qty = acct.max_order_qty if cmd.max_order_qty is KEEP_LIMIT else cmd.max_order_qty
+        notional = acct.max_notional if cmd.max_notional is KEEP_LIMIT else cmd.max_notional
+        open_orders = (
+            acct.max_open_orders if cmd.max_open_orders is KEEP_LIMIT else cmd.max_open_orders
+        )
+        acct.set_limits(qty, notional, open_orders)
+        return [LimitsSet(cmd.account, qty, notional, open_orders)]
 
     def set_stp(self, cmd: SetSelfTradePrevention) -> list[Event]:
         """Answered here; the matchers record the mode (they apply it)."""

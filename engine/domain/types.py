@@ -5,6 +5,7 @@ Units (never floats):
     symbol's tick size is a multiple of the price unit; a price must be a multiple of the tick.
   * qty: integer shares. A symbol's lot size is a share count; a qty must be a positive multiple.
   * cash: integer price units x shares, i.e. also 1/10,000 of the currency unit.
+    ``PRICE_UNITS_PER_CURRENCY_UNIT`` is that scale, for whoever converts to and from people.
   * ts: integer nanoseconds since the Unix epoch, stamped by the gateway and carried by the
     journal. The domain never reads a clock: ``ts`` is data.
 
@@ -31,6 +32,14 @@ EXEC_IDS_PER_COMMAND = 1_000_000
 
 #: The asset name under which an account's cash balance is kept.
 CASH = "CASH"
+
+#: Price units (and cash units) in one unit of the currency: prices and cash carry 4 decimals.
+PRICE_UNITS_PER_CURRENCY_UNIT: Final = 10_000
+
+#: A SetRiskLimits field of this value leaves that limit as it is. Not an integer, so no limit a
+#: journal holds can mean it: the record marks a kept limit in a field older journals leave 0
+#: (``engine.records``), and they replay as they did.
+KEEP_LIMIT: Final = None
 
 
 class Side(IntEnum):
@@ -198,14 +207,15 @@ class Resume(NamedTuple):
 
 
 class SetRiskLimits(NamedTuple):
-    """An account's limits; 0 means no limit for that field."""
+    """An account's limits; 0 means no limit for that field, KEEP_LIMIT keeps its value (the
+    LimitsSet event reports the limits in force after the command, kept ones included)."""
 
     seq_no: int
     ts: int
     account: str
-    max_order_qty: int
-    max_notional: int
-    max_open_orders: int
+    max_order_qty: int | None
+    max_notional: int | None
+    max_open_orders: int | None
 
 
 class SetSelfTradePrevention(NamedTuple):

@@ -14,6 +14,7 @@ import signal
 from disruptor import ManagedProcess
 from engine.config import HostConfig
 from engine.gateway.server import MAX_CONNECTIONS, run_gateway
+from engine.proctitle import set_title
 
 
 def _gateway_main(
@@ -24,6 +25,7 @@ def _gateway_main(
     base_seq: int,
     max_connections: int,
 ) -> None:
+    set_title("gateway")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
     run_gateway(
         config,

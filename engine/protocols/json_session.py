@@ -52,6 +52,7 @@ from enum import Enum
 from typing import Any, Final
 
 from engine.canonical import COMMAND_TYPES, encode_event_line, json_encode
+from engine.canonical.json_errors import describe_json_error
 from engine.domain.types import Event
 
 __all__ = [
@@ -276,7 +277,8 @@ class JsonSession:
         try:
             obj = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as exc:  # also UnicodeDecodeError, huge ints
-            return self._fault("bad_json", f"invalid JSON: {str(exc)[:200]}", number)
+            # the error line carries the line number; the text gives the offset within it
+            return self._fault("bad_json", describe_json_error(exc)[:200], number)
         if not isinstance(obj, dict):
             return self._fault("not_object", "a line must be a JSON object", number)
         kind = obj.get("type")

@@ -252,3 +252,11 @@ def test_too_many_connections_refuses_a_new_session_with_one_error_line() -> Non
     logged_in.send_login_ok(1, "ALPHA")
     with pytest.raises(LocalProtocolError):  # an admitted session is never refused later
         logged_in.send_too_many_connections(256)
+
+
+def test_a_json_syntax_error_gives_the_byte_offset_within_its_numbered_line() -> None:
+    # json.loads would say "line 1 column 10" of this, the session's third line
+    events = drive(JsonSession(), [LOGIN + CANCEL + b'{"type": x}\n'])
+    error = events[2]
+    assert isinstance(error, ProtocolError) and (error.code, error.line) == ("bad_json", 3)
+    assert error.text == "invalid JSON at byte offset 9: Expecting value"

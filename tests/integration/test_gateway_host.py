@@ -107,6 +107,7 @@ class HostRun:
 
     banner: list[str]
     out: str = ""
+    pid: int = 0
 
 
 @contextmanager
@@ -121,7 +122,7 @@ def running_host(config: Path) -> Iterator[HostRun]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    run = HostRun([])
+    run = HostRun([], pid=host.pid)
     try:
         assert host.stdout is not None
         deadline = time.monotonic() + 60
@@ -131,7 +132,7 @@ def running_host(config: Path) -> Iterator[HostRun]:
             run.banner.append(line)
             if line.startswith("press Ctrl-C"):
                 break
-        assert any("serving JSON lines" in line for line in run.banner)
+        assert any(line.startswith("  JSON lines on ") for line in run.banner)
         yield run
     finally:
         host.send_signal(signal.SIGTERM)
@@ -147,10 +148,23 @@ def test_orders_and_admin_flow_through_the_gateway_of_a_live_host(tmp_path: Path
         assert admin.returncode == 2  # no command: a usage error, never a traceback
         deposit = sequex(
             "admin", "--endpoint", endpoint, "--password", "admin-pass",
-            "deposit", "BETA-2", "CASH", "5000",
+            "deposit", "BETA-2", "--cash", "0.50",
         )  # fmt: skip
         assert deposit.returncode == 0, deposit.stderr
-        assert '"type":"balance_changed","account":"BETA-2"' in deposit.stdout
+        assert '"type":"balance_changed","account":"BETA-2","asset":"CASH","amount":5000' in (
+            deposit.stdout
+        )
+        for flags, limits in (
+            (["--max-qty", "900", "--max-notional", "100000.25"], (900, 1_000_002_500, 0)),
+            (["--max-open", "5"], (900, 1_000_002_500, 5)),  # kept through journal and risk
+        ):
+            limited = sequex("admin", "--endpoint", endpoint, "--password", "admin-pass",
+                             "limits", "BETA-1", *flags)  # fmt: skip
+            assert limited.returncode == 0, limited.stderr
+            event = json.loads(limited.stdout)
+            assert (event["max_order_qty"], event["max_notional"], event["max_open_orders"]) == (
+                limits
+            )
         refused = sequex(
             "admin", "--endpoint", endpoint, "--password", "admin-pass", "halt", "NOPE"
         )

@@ -173,3 +173,32 @@ def test_the_installed_command_runs_as_a_process(commands: Path, tmp_path: Path)
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _summary(done.stdout)["digest"] == xxhash.xxh3_64(out.read_bytes()).hexdigest()
+
+
+def test_a_json_syntax_error_names_the_file_line_and_the_byte_offset_in_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # json.loads alone would place an unterminated object still ending in its newline at
+    # "line 2 column 1" of the text it was given; the file's line is 8, ending at byte 32.
+    lines = [json.dumps(cmd) for cmd in SCRIPT] + ['{"type": "halt", "symbol": "XYZ"']
+    src = _write(tmp_path / "commands.jsonl", lines)
+    assert len(lines) == 8
+    code = main(["simulate", "--in", str(src), "--out", str(tmp_path / "e"), "--on-error", "stop"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"{src}:8: json: invalid JSON at byte offset 32 (the end of the line): "
+        "Expecting ',' delimiter"
+    ), err
+    assert "line 2" not in err and "line 1" not in err
+
+
+def test_the_byte_offset_counts_bytes_not_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _write(tmp_path / "c.jsonl", ['{"symbol": "\u00e9\u00e9" "type": "halt"}'])
+    assert main(["simulate", "--in", str(src), "--out", str(tmp_path / "e")]) == 0
+    # the bad space is character 16, byte 18 (each e-acute is two bytes in UTF-8)
+    assert (
+        f"{src}:1: json: invalid JSON at byte offset 18: Expecting ','" in capsys.readouterr().err
+    )

@@ -1,0 +1,48 @@
+"""What an operator sees of a live host: the startup banner, and each process's title in ps.
+
+The banner lists what is served and where, and names what is not served yet in one line; the
+host's settings are one ``settings:`` line. Every process of the host shows its role in
+/proc/PID/cmdline (what ps prints), never ``python -B -c from multiprocessing.spawn ...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.integration.test_gateway_host import host_config, running_host
+from tests.integration.test_host_crash_shm import children
+
+STAGES = ("journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter")
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def test_every_process_of_a_live_host_shows_its_role(tmp_path: Path) -> None:
+    config, _ = host_config(tmp_path)
+    with running_host(config) as run:
+        host_title = cmdline(run.pid)
+        titles = sorted(cmdline(pid) for pid in children(run.pid))
+    assert host_title == f"sequex: host {tmp_path / 'var'}"
+    sequex_titles = [title for title in titles if title.startswith("sequex: ")]
+    assert sorted(sequex_titles) == sorted(f"sequex: {role}" for role in (*STAGES, "gateway"))
+    assert not [title for title in titles if "multiprocessing.spawn" in title], titles
+
+
+def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path: Path) -> None:
+    config, endpoint = host_config(tmp_path)
+    with running_host(config) as run:
+        banner = [line.rstrip("\n") for line in run.banner]
+    assert banner[0] == f"sequex host up (pid {run.pid})"
+    (settings,) = [line for line in banner if line.startswith("settings: ")]
+    assert f"W=1, data in {tmp_path / 'var'}, shm prefix sequex-gw" in settings
+    serving = banner[banner.index("serving:") + 1 :]
+    assert serving == [
+        f"  JSON lines on {endpoint}: firms' orders and `sequex admin`",
+        "  not served yet: FIX 4.4, OUCH 4.2, market data (ITCH, MoldUDP64, GLIMPSE), HTTP",
+        "press Ctrl-C to stop",
+    ]
+    text = "\n".join(banner)
+    for unserved in ("127.0.0.1:9878", "127.0.0.1:9879", "127.0.0.1:8080", "itch_multicast"):
+        assert unserved not in text  # a configured endpoint nobody serves is not listed
