@@ -3,7 +3,7 @@
 Every stage and the gateway start through ``multiprocessing``'s spawn, so without a title they
 all read ``python -B -c from multiprocessing.spawn import ...`` and an operator cannot tell the
 journaler from a matcher. Each sets its title first thing in its own process: the stages in
-``engine.topology.stage_factory``'s factory, the gateway in ``engine.gateway.process``, the
+``engine.stage_factories.stage_factory``'s factory, the gateway in ``engine.gateway.process``, the
 host in ``sequex run``. (Here, not in ``disruptor``: that package depends on the stdlib, numpy
 and posix_ipc only.)
 """

@@ -18,7 +18,7 @@ everything before it changes anything, so a refused start leaves the data direct
    cache is synced; a first segment torn in its header is started again).
 
 It returns the spec with ``base_seq`` = the last journaled seq, the state bytes each stage
-restores its part from (``engine.topology.stage_factory``), what recovery did, and which seqs
+restores its part from (``engine.stage_factories.stage_factory``), what recovery did, and which seqs
 were checked by checksum on the way (the start-up banner says so; older segments are left to a
 scrub, ``sequex journal verify --before-seq``).
 

@@ -70,6 +70,7 @@ from disruptor import (
 from engine.config import HostConfig
 from engine.gateway.process import GatewayProcess
 from engine.journal_format import journal_dir
+from engine.stage_factories import stage_factory
 from engine.stages.injector import Injector
 from engine.stages.state_parts import merge_parts
 from engine.topology import (
@@ -77,7 +78,6 @@ from engine.topology import (
     TopologySpec,
     events_read,
     published_seq_no,
-    stage_factory,
     stand_in,
 )
 from journal import JournalError, lock_directory

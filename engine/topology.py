@@ -34,41 +34,26 @@ stands in for it (:func:`stand_in`): it moves the gateway's sequence to the curs
 nothing (no session can be owed those reports: none is logged in), so the gateway's place
 gates the producer like any reader's and the hand-over needs no coordination.
 
-Two runners execute the same stage objects: :class:`InProcessRunner` (one thread polls every
-stage in turn; for fast deterministic tests) and ``engine.supervisor.Supervisor`` (one OS
-process per stage, blocking waits). Start and restart: ``engine.start_point.prepare_start``
+How each stage is built from the spec: ``engine.stage_factories``. Two runners execute the
+same stage objects: ``engine.stage_factories.InProcessRunner`` (one thread polls every stage in
+turn; for fast deterministic tests) and ``engine.supervisor.Supervisor`` (one OS process per
+stage, blocking waits). Start and restart: ``engine.start_point.prepare_start``
 gives the spec its ``base_seq`` and the recovered state each stage restores its part from.
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
-
-from disruptor import Agent, RingBuffer
+from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.journal_format import encode_user_header, journal_dir
-from engine.proctitle import set_title
 from engine.records import RECORD_SIZE
-from engine.stages.auditor import AuditorAgent
-from engine.stages.core import CoreAgent
-from engine.stages.injector import Injector
-from engine.stages.journaler import JournalerStage
-from engine.stages.matcher import MatcherAgent
-from engine.stages.publisher import PublisherAgent
-from engine.stages.risk import RiskAgent
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
-from engine.stages.snapshotter import SnapshotterAgent
-from engine.stages.state_parts import exchange_part, matcher_part, risk_part
-from engine.wiring import Plan, Read, RingDef, StageDef, Wiring, resolve
-from journal import JournalWriter, SyncPolicy
+from engine.wiring import Read, RingDef, StageDef, Wiring, resolve
+from journal import SyncPolicy
 
 WATERMARK = "watermark"
 
@@ -215,196 +200,6 @@ def sync_policy(spec: TopologySpec) -> SyncPolicy:
     raise ValueError(f"journal sync must be batch, interval or none, not {spec.journal_sync!r}")
 
 
-class Stage(Agent, Protocol):
-    def poll(self) -> int: ...
-
-
-#: Young-generation threshold of the stage processes. Every command allocates short-lived
-#: tuples (commands, events); with the default 700 the collector runs every few commands and
-#: costs about a quarter of a stage's time. Cycles are rare here, so collect far less often.
-STAGE_GC_THRESHOLD = (20_000, 20, 100)
-
-#: Niceness of the snapshotter process: it gets what core time the pipeline leaves.
-SNAPSHOTTER_NICE = 10
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a stage factory gets: the spec, its plan, the wiring, the recovered state."""
-
-    spec: TopologySpec
-    plan: Plan
-    wiring: Wiring
-    state: bytes | None
-    tune: bool
-
-    def attach(self, ring: str) -> RingBuffer:
-        return RingBuffer.attach(self.spec.ring_name(ring))
-
-
-def _journaler(c: Context) -> Stage:
-    spec = c.spec
-    writer = JournalWriter(
-        journal_dir(spec.data_dir),
-        user_header=encode_user_header(spec.feedback_window),
-        policy=sync_policy(spec),
-        segment_bytes=spec.journal_segment_bytes,
-        first_seq=spec.base_seq + 1,
-    )
-    return JournalerStage(c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq)
-
-
-def _core(c: Context) -> Stage:
-    spec = c.spec
-    # The supervisor merges a "risk" part and one "matcher0" part: the core writes both.
-    paths = [spec.report_path(part) for part in ("risk", "matcher0")]
-    exchange = None
-    if c.state is not None:
-        exchange = exchange_part(c.state, spec.feedback_window, spec.base_seq)
-    return CoreAgent(
-        c.attach("in"),
-        c.plan.input("in"),
-        c.attach("events"),
-        c.wiring.gating("events"),
-        spec.feedback_window,
-        spec.base_seq,
-        spec.max_batch,
-        exchange=exchange,
-        report_paths=[p for p in paths if p is not None],
-    )
-
-
-def _risk(c: Context) -> Stage:
-    spec = c.spec
-    restored = None
-    if c.state is not None:
-        restored = risk_part(c.state, spec.feedback_window, spec.base_seq)
-    outs = c.plan.inputs_of("out")
-    return RiskAgent(
-        c.attach("in"),
-        c.plan.input("in"),
-        c.attach("risk"),
-        [c.wiring.consumer("risk", f"matcher{k}") for k in range(spec.shards)],
-        [c.attach(i.ring) for i in outs],
-        [i.consumer for i in outs],
-        spec.feedback_window,
-        spec.base_seq,
-        spec.max_batch,
-        restored=restored,
-        report_path=spec.report_path(c.plan.name),
-    )
-
-
-def _matcher(c: Context) -> Stage:
-    spec, shard = c.spec, c.plan.shard
-    books = None
-    if c.state is not None:
-        books = matcher_part(c.state, spec.feedback_window, spec.base_seq, shard, spec.shards)
-    return MatcherAgent(
-        shard,
-        c.attach("risk"),
-        c.plan.input("risk").consumer,
-        c.attach(f"out{shard}"),
-        c.wiring.gating(f"out{shard}"),
-        c.attach("in"),
-        spec.max_batch,
-        base_seq=spec.base_seq,
-        matcher=books,
-        window=spec.feedback_window,
-        report_path=spec.report_path(c.plan.name),
-    )
-
-
-def _publisher(c: Context) -> Stage:
-    outs = c.plan.inputs_of("out")
-    return PublisherAgent(
-        c.attach("risk"),
-        c.plan.input("risk"),
-        [c.attach(i.ring) for i in outs],
-        [i.consumer for i in outs],
-        c.attach("events"),
-        c.wiring.gating("events"),
-        max_batch=c.spec.max_batch,
-    )
-
-
-def _auditor(c: Context) -> Stage:
-    spec = c.spec
-    return AuditorAgent(
-        c.attach("events"),
-        c.plan.input("events").consumer,
-        summary_path=spec.summary_path,
-        events_path=spec.events_path,
-        output_digest=spec.output_digest,
-        measure_latency=spec.measure_latency,
-        base_seq=spec.base_seq,
-    )
-
-
-def _snapshotter(c: Context) -> Stage:
-    spec = c.spec
-    return SnapshotterAgent(
-        c.attach("in"),
-        c.wiring.consumer("in", "journaler"),
-        spec.data_dir,
-        spec.feedback_window,
-        spec.snapshot_every,
-        base_seq=spec.base_seq,
-        state=c.state,
-        nice=SNAPSHOTTER_NICE if c.tune else 0,
-    )
-
-
-#: Stage kind (a row of STAGES) -> its factory.
-FACTORIES: dict[str, Callable[[Context], Stage]] = {
-    "journaler": _journaler,
-    "core": _core,
-    "risk": _risk,
-    "matcher*": _matcher,
-    "publisher": _publisher,
-    "auditor": _auditor,
-    "snapshotter": _snapshotter,
-}
-#: The stages that hold exchange state (and so restore it on a restart).
-STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})
-
-
-def build_stage(
-    spec: TopologySpec, name: str, *, tune_gc: bool = False, state: bytes | None = None
-) -> Stage:
-    """Attach to the rings of ``spec`` and build stage ``name`` (runs in the stage's process;
-    ``tune_gc`` sets that process's collector thresholds and niceness, so only a stage process
-    uses it). ``state`` is the recovered ``Exchange.snapshot()`` at ``spec.base_seq`` (None: a
-    fresh start, which requires base_seq 0)."""
-    wiring = spec.wiring()
-    plan = wiring.stages.get(name)
-    if plan is None or not plan.process:
-        raise ValueError(f"unknown stage {name!r}; stages are {spec.stage_names()}")
-    if state is None and spec.base_seq != 0 and plan.kind in STATEFUL:
-        raise ValueError(f"stage {name} cannot start at base_seq {spec.base_seq} without state")
-    if tune_gc:
-        gc.set_threshold(*STAGE_GC_THRESHOLD)
-    return FACTORIES[plan.kind](Context(spec, plan, wiring, state, tune_gc))
-
-
-def stage_factory(spec: TopologySpec, name: str, state: bytes | None = None) -> Callable[[], Stage]:
-    """A picklable factory of stage ``name`` for ``disruptor.AgentProcess``; ``state`` (bytes)
-    is only pickled into the stages that restore from it."""
-    kind = spec.wiring().stages[name].kind
-    return _Factory(spec, name, state if kind in STATEFUL else None)
-
-
-@dataclass(frozen=True)
-class _Factory:
-    spec: TopologySpec
-    name: str
-    state: bytes | None
-
-    def __call__(self) -> Stage:
-        set_title(self.name)  # runs first in the stage's own process: ps names the stage
-        return build_stage(self.spec, self.name, tune_gc=True, state=self.state)
-
-
 def published_seq_no(spec: TopologySpec, ring_events: RingBuffer) -> int:
     """seq_no through which every command's events are in ring[events] (the watermark)."""
     watermark = spec.wiring().rings["events"].reserved[WATERMARK]
@@ -427,64 +222,3 @@ def events_read(spec: TopologySpec, ring_events: RingBuffer) -> bool:
     cursor = ring_events.cursor.get()
     readers = spec.wiring().rings["events"].readers.values()
     return all(ring_events.consumer_sequence(i).get() >= cursor for i in readers)
-
-
-class InProcessRunner:
-    """Every stage in this thread, polled in turn: the same objects as the process runner, no
-    waiting (a poll never blocks), fully deterministic scheduling. For tests."""
-
-    def __init__(self, spec: TopologySpec, state: bytes | None = None) -> None:
-        self.spec = spec
-        self.rings = Rings(spec)
-        self.stages: dict[str, Stage] = {}
-        try:
-            for name in spec.stage_names():
-                self.stages[name] = build_stage(spec, name, state=state)
-            for stage in self.stages.values():
-                stage.on_start()
-        except BaseException:
-            self.rings.close()
-            raise
-        self.injector = Injector(self.rings["in"], spec.base_seq)
-
-    @property
-    def auditor(self) -> AuditorAgent:
-        stage = self.stages["auditor"]
-        assert isinstance(stage, AuditorAgent)
-        return stage
-
-    def pump(self) -> int:
-        """Poll every stage, upstream first, until none has work; returns the work done."""
-        total = 0
-        names = list(reversed(self.spec.stage_names()))
-        away = {p.name for p in self.rings.wiring.stages.values() if not p.process}
-        while True:
-            stand_in(self.rings, away)
-            done = sum(self.stages[n].poll() for n in names)
-            if not done:
-                return total
-            total += done
-
-    def publish(self, records: np.ndarray[Any, np.dtype[np.uint8]]) -> None:
-        """Inject every record, pumping the stages whenever ring[in] is full."""
-        done = 0
-        while done < len(records):
-            done += self.injector.try_publish(records[done:])
-            self.pump()
-
-    def published_seq_no(self) -> int:
-        return published_seq_no(self.spec, self.rings["events"])
-
-    def close(self) -> None:
-        for stage in self.stages.values():
-            stage.on_close()
-        self.rings.close()
-
-
-@contextmanager
-def in_process(spec: TopologySpec, state: bytes | None = None) -> Iterator[InProcessRunner]:
-    runner = InProcessRunner(spec, state)
-    try:
-        yield runner
-    finally:
-        runner.close()

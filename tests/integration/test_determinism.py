@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.canonical import command_to_json
+from engine.stage_factories import in_process
 from engine.stages.injector import encode_records
-from engine.topology import TopologySpec, in_process
+from engine.topology import TopologySpec
 from tests.integration.conftest import run_host
 from tests.integration.streams import mixed_stream, reference_digest
 from tools.simulate_cli import simulate

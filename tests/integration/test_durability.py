@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from engine.journal_format import RECORD_COMMAND, decode_user_header, journal_dir
+from engine.stage_factories import in_process
 from engine.stages.injector import encode_records
 from engine.stages.risk import RiskAgent
-from engine.topology import TopologySpec, in_process
+from engine.topology import TopologySpec
 from journal import JournalReader
 from tests.integration.conftest import run_host
 from tests.integration.streams import mixed_stream

@@ -10,11 +10,12 @@ import pytest
 
 from engine.domain.types import Command
 from engine.rebuild import rebuild
+from engine.stage_factories import in_process
 from engine.stages.injector import encode_records
 from engine.stages.state_parts import exchange_live_state, merge_parts, state_hash
 from engine.start_point import prepare_start
 from engine.supervisor import Supervisor
-from engine.topology import TopologySpec, in_process
+from engine.topology import TopologySpec
 from tests.integration.conftest import run_host
 from tests.integration.crash_support import replay, tail_digest
 from tests.integration.streams import mixed_stream, reference_digest

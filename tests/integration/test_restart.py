@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from engine.rebuild import rebuild
+from engine.stage_factories import in_process
 from engine.stages.injector import encode_records
 from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_live_state, merge_parts, state_hash
 from engine.start_point import WindowMismatchError, prepare_start
-from engine.topology import TopologySpec, in_process
+from engine.topology import TopologySpec
 from tests.integration.crash_support import replay, tail_digest
 from tests.integration.streams import mixed_stream
 
