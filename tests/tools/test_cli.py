@@ -53,3 +53,21 @@ def test_bench_of_an_unknown_harness_is_a_usage_error(capsys: pytest.CaptureFixt
         main(["bench", "nothing"])
     assert caught.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    # `sequex ... | head -1`: the pipe closes while the command still prints
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "tools.cli", "drill", "damage", "--cases", "24"]
+    proc = subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.read(10)  # then close our end before the report is written out
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert first.startswith(b"damage") and "Traceback" not in err and err == ""
