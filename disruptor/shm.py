@@ -152,18 +152,28 @@ def cleanup_stale(prefix: str) -> list[str]:
     if not prefix:
         raise ValueError("cleanup_stale needs a non-empty prefix, got prefix=''")
     entries = list_names(prefix)
-    size = len(OWNER_MARKER)
-    nested = [
-        e[:-size]
+    marked = marked_prefixes(entries)
+    marker = prefix + OWNER_MARKER
+    return [
+        e
         for e in entries
-        if e.endswith(OWNER_MARKER)
-        and not e.startswith(_SEM_FILE_PREFIX)
-        and e != prefix + OWNER_MARKER
+        if e != marker and owner_of(e, marked) in (None, prefix) and unlink_entry(e)
     ]
 
-    def others(entry: str) -> bool:
-        name = entry[len(_SEM_FILE_PREFIX) :] if entry.startswith(_SEM_FILE_PREFIX) else entry
-        return any(name.startswith(other) for other in nested)
 
-    marker = prefix + OWNER_MARKER
-    return [e for e in entries if e != marker and not others(e) and unlink_entry(e)]
+def marked_prefixes(entries: list[str]) -> list[str]:
+    """Prefixes that have an owner marker among ``entries``, longest first."""
+    size = len(OWNER_MARKER)
+    marked = {
+        e[:-size]
+        for e in entries
+        if e.endswith(OWNER_MARKER) and not e.startswith(_SEM_FILE_PREFIX)
+    }
+    return sorted(marked, key=len, reverse=True)
+
+
+def owner_of(entry: str, marked: list[str]) -> str | None:
+    """The longest marked prefix ``entry`` falls under (``marked`` longest first): the owner
+    that judges it, or None for a name no marker covers."""
+    name = entry[len(_SEM_FILE_PREFIX) :] if entry.startswith(_SEM_FILE_PREFIX) else entry
+    return next((p for p in marked if name.startswith(p)), None)

@@ -33,7 +33,15 @@ import os
 import time
 from types import TracebackType
 
-from disruptor.shm import OWNER_MARKER, SHM_DIR, cleanup_stale, list_names, unlink_entry
+from disruptor.shm import (
+    OWNER_MARKER,
+    SHM_DIR,
+    cleanup_stale,
+    list_names,
+    marked_prefixes,
+    owner_of,
+    unlink_entry,
+)
 
 #: The kernel's ceiling on pids (PID_MAX_LIMIT on 64-bit Linux).
 PID_CEILING = 1 << 22
@@ -142,13 +150,13 @@ def sweep_abandoned(root: str = "sequex-") -> list[str]:
         raise ValueError("sweep_abandoned needs a non-empty root, got root=''")
     entries = list_names(root)
     removed: list[str] = []
-    for prefix in _marked_prefixes(entries):
+    for prefix in marked_prefixes(entries):
         removed += _sweep_marked(prefix)
     for prefix in _legacy_prefixes(root, list_names(root)):
         names = list_names(prefix)
-        marked = _marked_prefixes(names)
+        marked = marked_prefixes(names)
         removed += [
-            e for e in names if _owner(e, marked) is None and _unlink_quietly(e) is not None
+            e for e in names if owner_of(e, marked) is None and _unlink_quietly(e) is not None
         ]
     return removed
 
@@ -196,19 +204,6 @@ def _recorded_pid(fd: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _marked_prefixes(entries: list[str]) -> list[str]:
-    """Prefixes that have a marker among ``entries``, longest first."""
-    size = len(OWNER_MARKER)
-    marked = {e[:-size] for e in entries if e.endswith(OWNER_MARKER) and not e.startswith(_SEM)}
-    return sorted(marked, key=len, reverse=True)
-
-
-def _owner(entry: str, marked: list[str]) -> str | None:
-    """The longest marked prefix ``entry`` falls under (``marked`` is longest first)."""
-    name = entry[len(_SEM) :] if entry.startswith(_SEM) else entry
-    return next((p for p in marked if name.startswith(p)), None)
-
-
 def _sweep_marked(prefix: str) -> list[str]:
     """Sweep ``prefix`` if its marker is unlocked, holding the lock while it does."""
     path = os.path.join(SHM_DIR, prefix + OWNER_MARKER)
@@ -221,11 +216,11 @@ def _sweep_marked(prefix: str) -> list[str]:
             return []  # a live owner, or somebody swept it and maybe a new owner claimed it
         # Listed under the lock: nobody can claim the prefix and create names meanwhile.
         names = list_names(prefix)
-        marked = _marked_prefixes(names)
+        marked = marked_prefixes(names)
         removed = [
             e
             for e in names
-            if _owner(e, marked) == prefix
+            if owner_of(e, marked) == prefix
             and e != prefix + OWNER_MARKER
             and _unlink_quietly(e) is not None
         ]
@@ -238,10 +233,10 @@ def _sweep_marked(prefix: str) -> list[str]:
 
 def _legacy_prefixes(root: str, entries: list[str]) -> list[str]:
     """``<root><pid>-`` prefixes of unmarked names whose pid is no live process."""
-    marked = _marked_prefixes(entries)
+    marked = marked_prefixes(entries)
     pids: set[int] = set()
     for entry in entries:
-        if _owner(entry, marked) is not None:
+        if owner_of(entry, marked) is not None:
             continue
         name = entry[len(_SEM) :] if entry.startswith(_SEM) else entry
         digits, dash, _ = name[len(root) :].partition("-")

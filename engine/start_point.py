@@ -40,7 +40,6 @@ journal removes a mark left by an earlier one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,6 +52,7 @@ from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
 from journal import JournalReader, JournalWriter, RecoveryReport, SnapshotStore, read_checkpoint
+from journal.durable_files import replace_durably
 from journal.integrity import plan_recovery
 from journal.scan import list_segments
 
@@ -219,17 +219,7 @@ def mark_setup_complete(data_dir: str) -> None:
     final = Path(data_dir, SETUP_COMPLETE)
     if final.exists():
         return
-    temporary = final.with_name(SETUP_COMPLETE + ".tmp")
-    with open(temporary, "wb") as f:
-        f.write(b"the configured setup was journaled and applied in full\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, final)
-    descriptor = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    replace_durably(final, b"the configured setup was journaled and applied in full\n")
 
 
 def _journaled_records(data_dir: str, last_seq: int) -> list[memoryview]:

@@ -1,5 +1,6 @@
 """Durable file-system steps the journal shares: directory fsync, durable mkdir, atomic
-replace, and quarantine (keeping bytes or files that recovery takes out of the journal).
+replace, durable truncation, and quarantine (keeping bytes or files that recovery takes out of
+the journal).
 
 Quarantine is how the journal never destroys evidence: a torn tail that recovery cuts is first
 copied to ``<segment>.cut-at-<offset>.quarantine`` beside its segment, and a segment it drops is
@@ -47,6 +48,16 @@ def replace_durably(path: Path, data: bytes) -> None:
         os.close(fd)
     os.replace(temporary, path)
     fsync_directory(path.parent)
+
+
+def truncate_durably(path: Path, size: int) -> None:
+    """Cut ``path`` to ``size`` bytes and fsync it (copy what goes to quarantine first)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _free_name(path: Path) -> Path:

@@ -37,6 +37,7 @@ from journal.durable_files import (
     fsync_directory,
     quarantine_file,
     quarantine_tail,
+    truncate_durably,
 )
 from journal.errors import JournalCorruption, JournalError
 from journal.layout import INDEX_ENTRY, index_name
@@ -207,7 +208,7 @@ def apply_recovery(path: Path, report: RecoveryReport) -> None:
     truncate = report.truncate
     if truncate is not None:
         report.quarantined.append(quarantine_tail(truncate.path, truncate.valid_end).name)
-        _truncate(truncate.path, truncate.valid_end)
+        truncate_durably(truncate.path, truncate.valid_end)
         report.truncated = (truncate.path.name, truncate.valid_end)
         truncate.file_size = truncate.valid_end
         truncate.damage_offset = truncate.damage_reason = None
@@ -216,15 +217,6 @@ def apply_recovery(path: Path, report: RecoveryReport) -> None:
     if report.removals:
         fsync_directory(path)
     report.applied = True
-
-
-def _truncate(path: Path, size: int) -> None:
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.ftruncate(fd, size)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _rewrite_index(scan: SegmentScan) -> None:

@@ -27,7 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journal.checkpoint import write_checkpoint
-from journal.durable_files import fsync_directory, quarantine_file, quarantine_tail
+from journal.durable_files import (
+    fsync_directory,
+    quarantine_file,
+    quarantine_tail,
+    truncate_durably,
+)
 from journal.errors import JournalError
 from journal.layout import FILE_HEADER_SIZE, snapshot_name
 from journal.scan import SegmentScan, list_segments, scan_segment
@@ -173,7 +178,7 @@ def apply_repair(plan: RepairPlan, *, accept_loss: bool, reason: str = "") -> li
     cut = plan.cut_segment
     if cut is not None and plan.cut_offset >= FILE_HEADER_SIZE:
         kept_at = quarantine_tail(cut.path, plan.cut_offset)
-        _truncate(cut.path, plan.cut_offset)
+        truncate_durably(cut.path, plan.cut_offset)
         cut.path.with_suffix(".idx").unlink(missing_ok=True)  # a hint: rebuilt by readers
         done.append(f"cut {cut.path.name} at byte {plan.cut_offset}; the rest is in {kept_at.name}")
     elif cut is not None:
@@ -194,15 +199,6 @@ def apply_repair(plan: RepairPlan, *, accept_loss: bool, reason: str = "") -> li
         done.append("accepted cutting records that may have been acknowledged (no checkpoint)")
     _log(plan.directory, plan.describe(), done, reason)
     return done
-
-
-def _truncate(path: Path, size: int) -> None:
-    fd = os.open(path, os.O_WRONLY)
-    try:
-        os.ftruncate(fd, size)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _log(directory: Path, found: list[str], done: list[str], reason: str) -> None:

@@ -16,11 +16,9 @@ optional (not a dependency): its rows are skipped when it is not installed.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import json
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,19 +27,11 @@ from engine.canonical.command_lines import FastCommandReader
 from engine.canonical.lines import EventLines
 from engine.domain.exchange import Exchange
 from tools.bench_simulate import command_lines
+from tools.bench_timing import seconds_per_item
 
 
 def _time(loop: Callable[[], object], count: int, repeats: int) -> str:
-    rates = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            loop()
-            rates.append((time.perf_counter() - start) / count * 1e6)
-        finally:
-            gc.enable()
+    rates = [t * 1e6 for t in seconds_per_item(loop, count, repeats)]
     return f"{statistics.median(rates):.3f} ({min(rates):.3f}-{max(rates):.3f})"
 
 

@@ -21,10 +21,8 @@ the xxhash package), so ``speedup`` is compiled against what the pipeline ran be
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +34,7 @@ from engine.domain.exchange import Exchange
 from engine.event_codec import EventReader, encode_events_into
 from engine.stages.injector import encode_records
 from journal.checksums import frame_checksums
+from tools.bench_timing import seconds_per_item
 from tools.pure_baseline import measure_pure
 from tools.workload import standard_book_workload
 
@@ -43,17 +42,7 @@ FRAME_SIZE = 152  # a journal frame: 24-byte record header + 128-byte command re
 
 
 def _ns_per(loop: Callable[[], object], count: int, repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            loop()
-            out.append((time.perf_counter() - start) / count * 1e9)
-        finally:
-            gc.enable()
-    return out
+    return [t * 1e9 for t in seconds_per_item(loop, count, repeats)]
 
 
 def measure(commands: int, repeats: int) -> dict[str, Any]:
