@@ -19,6 +19,7 @@ from engine.domain.types import (
     AddSymbol,
     Command,
     Deposit,
+    OpenAccount,
     SelfTradePrevention,
     SetSelfTradePrevention,
 )
@@ -284,6 +285,8 @@ def setup_commands(config: HostConfig, *, first_seq: int = 1, ts: int = 0) -> li
         commands.append(SetSelfTradePrevention(seq, ts, firm.firm, firm.stp))
         seq += 1
         for account in firm.accounts:
+            commands.append(OpenAccount(seq, ts, firm.firm, account.account))
+            seq += 1
             for asset, amount in ((CASH, account.cash), *account.shares):
                 if amount > 0:
                     commands.append(Deposit(seq, ts, account.account, asset, amount))

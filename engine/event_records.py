@@ -17,7 +17,7 @@ Rejected event's text is not stored: it is a pure function of the reason code
  16      48    i1..i6    i64 each: ids, quantities, prices, ts, exec id
  64      16    account   ASCII, NUL padded (the firm of StpSet)
  80      8     symbol    ASCII, NUL padded (the asset of BalanceChanged)
- 88      20    client_order_id  ASCII, NUL padded
+ 88      20    client_order_id  ASCII, NUL padded (the firm of AccountOpened)
  108     20    (zero)
 ```
 """
@@ -31,6 +31,7 @@ from typing import Any, Final
 from engine.domain.reasons import TEXT
 from engine.domain.types import (
     Accepted,
+    AccountOpened,
     BalanceChanged,
     BookAdd,
     BookDelete,
@@ -119,6 +120,7 @@ EVENT_LAYOUTS: Final[dict[type, tuple[_Slot, ...]]] = {
     LimitsSet: ((_ACCOUNT, str), (_I1, None), (_I2, None), (_I3, None)),
     StpSet: ((_ACCOUNT, str), (_E1, SelfTradePrevention)),
     DayEnded: ((_SYMBOL, str),),
+    AccountOpened: ((_CLIENT, str), (_ACCOUNT, str)),
 }
 EVENT_CLASSES: Final = tuple(EVENT_LAYOUTS)
 _KIND_OF: Final = {cls: index + 1 for index, cls in enumerate(EVENT_CLASSES)}

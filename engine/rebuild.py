@@ -43,6 +43,7 @@ __all__ = [
     "Rebuilt",
     "RecoveryError",
     "load_snapshot",
+    "read_header",
     "read_window",
     "rebuild",
     "take_snapshot",
@@ -66,8 +67,9 @@ from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
 from engine.journal_format import (
     HostFormatError,
+    JournalHeader,
+    decode_header,
     decode_snapshot_payload,
-    decode_user_header,
     encode_snapshot_payload,
     journal_dir,
     snapshot_dir,
@@ -110,6 +112,12 @@ class Rebuilt:
 def read_window(data_dir: str | Path) -> int:
     """The feedback window W in the header of the journal of ``data_dir``; NoJournalError if
     there is no journal or it was not written by a sequex host."""
+    return read_header(data_dir).feedback_window
+
+
+def read_header(data_dir: str | Path) -> JournalHeader:
+    """The window and rules version in the header of the journal of ``data_dir``;
+    NoJournalError if there is no journal or it was not written by a sequex host."""
     directory = journal_dir(data_dir)
     if not directory.is_dir():
         raise NoJournalError(f"{data_dir}: no journal directory ({directory} is missing)")
@@ -122,7 +130,7 @@ def read_window(data_dir: str | Path) -> int:
     except JournalFormatError as exc:
         raise NoJournalError(f"{segments[0][1]}: unreadable segment header: {exc}") from None
     try:
-        return decode_user_header(raw)
+        return decode_header(raw)
     except HostFormatError as exc:
         raise NoJournalError(f"{segments[0][1]}: not a sequex host journal: {exc}") from None
 
@@ -143,12 +151,13 @@ def rebuild(
     canonical event lines of the replayed commands (needs ``digest``: they are its input)."""
     if sink is not None and not digest:
         raise ValueError("rebuild: a sink needs digest=True (the event lines are its input)")
-    window = read_window(data_dir)
-    exchange = Exchange(window)
+    header = read_header(data_dir)
+    window = header.feedback_window
+    exchange = Exchange(window, header.rules)
     snapshot_seq: int | None = None
     skipped: list[tuple[str, str]] = []
     if not from_start:
-        loaded = load_snapshot(snapshot_dir(data_dir), window, skipped)
+        loaded = load_snapshot(snapshot_dir(data_dir), header, skipped)
         if loaded is not None:
             exchange, snapshot_seq = loaded
     tail = CommandBatchReader(journal_dir(data_dir))
@@ -179,13 +188,15 @@ def take_snapshot(
 ) -> Path:
     """Durably write the state of ``exchange`` (covering every command with seq_no <=
     ``last_seq``) as a snapshot of ``data_dir`` and prune all but the ``keep`` newest valid
-    ones. Refuses (RecoveryError) an exchange whose W differs from the journal's, if any."""
+    ones. Refuses (RecoveryError) an exchange whose W or rules differ from the journal's, if
+    any."""
     if journal_dir(data_dir).is_dir():
-        window = read_window(data_dir)
-        if window != exchange.feedback_window:
+        header = read_header(data_dir)
+        if header != JournalHeader(exchange.feedback_window, exchange.rules):
             raise RecoveryError(
-                f"exchange feedback window {exchange.feedback_window} differs from the "
-                f"journal's {window}: a snapshot of it could never be replayed"
+                f"exchange feedback window {exchange.feedback_window} and rules "
+                f"{exchange.rules} differ from the journal's {header.feedback_window} and "
+                f"{header.rules}: a snapshot of it could never be replayed"
             )
     payload = encode_snapshot_payload(exchange.feedback_window, last_seq, exchange.snapshot())
     store = SnapshotStore(snapshot_dir(data_dir))
@@ -198,11 +209,17 @@ def take_snapshot(
 
 
 def load_snapshot(
-    directory: Path, window: int, skipped: list[tuple[str, str]], *, below: int | None = None
+    directory: Path,
+    header: JournalHeader,
+    skipped: list[tuple[str, str]],
+    *,
+    below: int | None = None,
 ) -> tuple[Exchange, int] | None:
     """The newest snapshot that loads, as (exchange, seq); unusable ones go to ``skipped``.
-    A usable snapshot taken with another W is an error, not something to skip. ``below``:
-    only snapshots with a seq below it (their state precedes that command)."""
+    A usable snapshot taken with another W or rules than the journal ``header`` says is an
+    error, not something to skip. ``below``: only snapshots with a seq below it (their state
+    precedes that command)."""
+    window = header.feedback_window
     if not directory.is_dir():
         return None
     store = SnapshotStore(directory)
@@ -227,10 +244,11 @@ def load_snapshot(
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             skipped.append((name, f"state does not restore: {type(exc).__name__}: {exc}"))
             continue
-        if exchange.feedback_window != window:
+        if exchange.feedback_window != window or exchange.rules != header.rules:
             raise RecoveryError(
                 f"snapshot {name} holds a state with feedback window "
-                f"{exchange.feedback_window}, the journal header says {window}"
+                f"{exchange.feedback_window} and rules {exchange.rules}, the journal header "
+                f"says {window} and {header.rules}"
             )
         return exchange, seq
     return None

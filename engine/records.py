@@ -20,7 +20,7 @@ per-kind logic. All integers little-endian.
  40      8     c          i64  price (replace) | reference_price | max_open_orders
  48      8     d          i64  band_bps | keep mask (SetRiskLimits: bit k set = the k-th limit,
                                 in a, b, c order, is KEEP_LIMIT, and its field holds 0)
- 56      16    firm       ASCII, NUL padded
+ 56      16    firm       ASCII, NUL padded (NewOrder, SetSelfTradePrevention, OpenAccount)
  72      16    account    ASCII, NUL padded
  88      8     symbol     ASCII, NUL padded (the asset of Deposit/Withdraw: CASH or a symbol)
  96      20    client_order_id  ASCII, NUL padded
@@ -47,6 +47,7 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -81,6 +82,7 @@ KIND_RESUME: Final = 8
 KIND_RISK_LIMITS: Final = 9
 KIND_STP: Final = 10
 KIND_END_OF_DAY: Final = 11
+KIND_OPEN_ACCOUNT: Final = 12
 
 KIND_OF: Final[dict[type, int]] = {
     NewOrder: KIND_NEW_ORDER,
@@ -94,6 +96,7 @@ KIND_OF: Final[dict[type, int]] = {
     SetRiskLimits: KIND_RISK_LIMITS,
     SetSelfTradePrevention: KIND_STP,
     EndOfDay: KIND_END_OF_DAY,
+    OpenAccount: KIND_OPEN_ACCOUNT,
 }
 
 
@@ -139,6 +142,8 @@ def encode_command_into(
             account = cmd.account
         case SetSelfTradePrevention():
             side, firm = cmd.mode, cmd.firm
+        case OpenAccount():
+            firm, account = cmd.firm, cmd.account
     try:
         RECORD.pack_into(
             buffer,
@@ -232,6 +237,9 @@ class CommandDecoder:
                 f[5], f[6], self.text(f[11]), SelfTradePrevention(f[1])
             ),
             KIND_END_OF_DAY: lambda f: EndOfDay(f[5], f[6], self.text(f[13])),
+            KIND_OPEN_ACCOUNT: lambda f: OpenAccount(
+                f[5], f[6], self.text(f[11]), self.text(f[12])
+            ),
         }
 
     def text(self, raw: bytes) -> str:

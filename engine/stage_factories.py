@@ -67,7 +67,7 @@ def _journaler(c: Context) -> Stage:
     spec = c.spec
     writer = JournalWriter(
         journal_dir(spec.data_dir),
-        user_header=encode_user_header(spec.feedback_window),
+        user_header=encode_user_header(spec.feedback_window, spec.rules),
         policy=sync_policy(spec),
         segment_bytes=spec.journal_segment_bytes,
         first_seq=spec.base_seq + 1,
@@ -92,6 +92,7 @@ def _core(c: Context) -> Stage:
         spec.max_batch,
         exchange=exchange,
         report_paths=[p for p in paths if p is not None],
+        rules=spec.rules,
     )
 
 
@@ -113,6 +114,7 @@ def _risk(c: Context) -> Stage:
         spec.max_batch,
         restored=restored,
         report_path=spec.report_path(c.plan.name),
+        rules=spec.rules,
     )
 
 
@@ -133,6 +135,7 @@ def _matcher(c: Context) -> Stage:
         matcher=books,
         window=spec.feedback_window,
         report_path=spec.report_path(c.plan.name),
+        rules=spec.rules,
     )
 
 
@@ -173,6 +176,7 @@ def _snapshotter(c: Context) -> Stage:
         base_seq=spec.base_seq,
         state=c.state,
         nice=SNAPSHOTTER_NICE if c.tune else 0,
+        rules=spec.rules,
     )
 
 

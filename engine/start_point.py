@@ -7,7 +7,9 @@ durable checkpoint says records were made durable: its segments were lost). Othe
 everything before it changes anything, so a refused start leaves the data directory as it was:
 
 1. it refuses a configured feedback window that differs from the journal's (W decides
-   outcomes);
+   outcomes), and runs the rules version the journal was started under (``engine.domain.rules``:
+   a journal written before rules versions existed keeps rules 1, so it replays and goes on as
+   it always did; a fresh journal gets the current rules);
 2. it plans the journal's recovery (``journal.integrity.plan_recovery``, read-only): a journal
    that ends before its durable checkpoint (acknowledged data missing), has no checkpoint, or is
    corrupt is refused, naming the segment, the offset and the missing seqs;
@@ -45,9 +47,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
-from engine.domain.types import Command
-from engine.journal_format import RECORD_COMMAND, encode_user_header, journal_dir, snapshot_dir
-from engine.rebuild import NoJournalError, RecoveryError, read_window, rebuild
+from engine.domain.rules import RULES_V2
+from engine.domain.types import Command, OpenAccount
+from engine.journal_format import (
+    RECORD_COMMAND,
+    JournalHeader,
+    encode_user_header,
+    journal_dir,
+    snapshot_dir,
+)
+from engine.rebuild import NoJournalError, RecoveryError, read_header, read_window, rebuild
 from engine.records import RECORD_SIZE, CommandDecoder
 from engine.stages.injector import encode_records
 from engine.topology import TopologySpec, sync_policy
@@ -110,15 +119,18 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
         Path(spec.data_dir, SETUP_COMPLETE).unlink(missing_ok=True)
         return StartPoint(replace(spec, base_seq=0), None, setup=tuple(setup))
     try:
-        window: int | None = read_window(spec.data_dir)
+        found: JournalHeader | None = read_header(spec.data_dir)
     except NoJournalError:
         # e.g. a crash while the very first segment was created left it without its header:
         # recovery below drops that segment and starts the journal again with our header.
-        window = None
-    if window is not None and window != spec.feedback_window:
-        _refuse_window(spec, window)  # before touching the journal or a long replay
+        found = None
+    if found is not None:
+        if found.feedback_window != spec.feedback_window:
+            _refuse_window(spec, found.feedback_window)  # before any change or long replay
+        spec = replace(spec, rules=found.rules)
+        setup = setup_under_rules(setup, found.rules)
     plan = plan_recovery(directory)  # read-only: refuses lost durable data or corruption
-    header = encode_user_header(spec.feedback_window)
+    header = encode_user_header(spec.feedback_window, spec.rules)
     if plan.tail is None:
         # nothing valid is kept (a first segment torn in its header): a fresh start, once the
         # writer has quarantined what is there; snapshots left would belong to the old journal
@@ -151,6 +163,17 @@ def prepare_start(spec: TopologySpec, setup: Sequence[Command] = ()) -> StartPoi
         rebuilt.verified_from_seq,
         rebuilt.skipped_snapshots,
     )
+
+
+def setup_under_rules(setup: Sequence[Command], rules: int) -> list[Command]:
+    """The configured setup (written for the current rules) as a journal of ``rules`` runs it:
+    rules 1 knows no OpenAccount (its accounts are created by their first deposit), so those
+    commands are left out and the rest renumbered from the setup's first seq_no."""
+    if rules >= RULES_V2:
+        return list(setup)
+    kept = [cmd for cmd in setup if type(cmd) is not OpenAccount]
+    first = setup[0].seq_no if setup else 1
+    return [cmd._replace(seq_no=first + index) for index, cmd in enumerate(kept)]
 
 
 def _open_writer(spec: TopologySpec, header: bytes) -> RecoveryReport:

@@ -54,6 +54,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -159,8 +160,11 @@ class Supervisor:
                     return
             time.sleep(0.01)
 
-    def start_gateway(self, config: HostConfig) -> GatewayProcess:
-        """Start the gateway: from now on it alone writes ring[in] (no injector after this)."""
+    def start_gateway(
+        self, config: HostConfig, owners: Mapping[str, str] | None = None
+    ) -> GatewayProcess:
+        """Start the gateway: from now on it alone writes ring[in] (no injector after this).
+        ``owners``: account -> firm of the recovered state (accounts opened at run time)."""
         assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
         with self._away_lock:
             self._away.discard("gateway")  # from here on the gateway moves its own sequence
@@ -171,6 +175,7 @@ class Supervisor:
             self.spec.wiring().consumer("events", "gateway"),
             self.spec.base_seq,
             max_connections=config.gateway_max_connections,
+            owners=owners,
         )
         gateway.start()
         self.gateway = gateway

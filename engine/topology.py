@@ -49,6 +49,7 @@ from typing import Any
 
 from disruptor import RingBuffer
 from engine.config import HostConfig
+from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
@@ -97,6 +98,8 @@ class TopologySpec:
     shards: int = 1
     capacity: int = 65536
     feedback_window: int = 1024
+    #: the rules version (engine.domain.rules); a start on a journal takes the journal's
+    rules: int = CURRENT_RULES
     journal_sync: str = "batch"  # batch | interval | none (tests only)
     journal_interval_ms: int = 2
     journal_segment_bytes: int = 256 * 1024 * 1024

@@ -36,7 +36,15 @@ MAX_TIMEOUT = 365 * 86400.0
 STP_MODES = ("cancel_resting", "cancel_incoming", "cancel_both")
 #: The event that reports an admin command's effect (the last line we wait for).
 RESULT_TYPES = frozenset(
-    {"balance_changed", "symbol_added", "trading_status", "limits_set", "stp_set", "day_ended"}
+    {
+        "balance_changed",
+        "symbol_added",
+        "trading_status",
+        "limits_set",
+        "stp_set",
+        "day_ended",
+        "account_opened",
+    }
 )
 
 DESCRIPTION = """\
@@ -110,6 +118,14 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(
         dest="action", metavar="ACTION", required=True, help="what to do ('ACTION --help': more)"
     )
+    p = actions.add_parser(
+        "open-account",
+        help="open a new account for a firm",
+        description="Open a new account for a firm. Only that firm may then order for it, and "
+        "deposits, withdrawals and limits need an opened account.",
+    )
+    p.add_argument("firm", help="the firm that will own the account")
+    p.add_argument("account", help="the new account's name (unique across the exchange)")
     for name, verb in (("deposit", "credit"), ("withdraw", "debit")):
         p = actions.add_parser(
             name,
@@ -211,6 +227,8 @@ def command_of(args: argparse.Namespace) -> dict[str, Any]:
     """The JSON command object of the parsed arguments (no seq_no / ts: the exchange's), its
     amounts in the exchange's integers."""
     action = args.action
+    if action == "open-account":
+        return {"type": "open_account", "firm": args.firm, "account": args.account}
     if action in ("deposit", "withdraw"):
         asset, amount = ("CASH", args.cash) if args.shares is None else args.shares
         return {"type": action, "account": args.account, "asset": asset, "amount": amount}

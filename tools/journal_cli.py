@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.journal_format import HostFormatError, decode_user_header, snapshot_dir
+from engine.journal_format import HostFormatError, JournalHeader, decode_header, snapshot_dir
 from journal import (
     JournalCorruption,
     JournalError,
@@ -189,13 +189,13 @@ def _verify(args: argparse.Namespace) -> int:
 def _host_contiguous(directory: Path) -> int | None:
     """1 for a sequex host journal (it numbers its commands 1, 2, 3, ... with no gap, so a
     gap is damage), None for any other journal."""
-    return None if _host_window(directory) is None else 1
+    return None if _host_header(directory) is None else 1
 
 
-def _host_window(directory: Path) -> int | None:
-    """The feedback window of a sequex host journal, None for any other journal."""
+def _host_header(directory: Path) -> JournalHeader | None:
+    """The window and rules of a sequex host journal, None for any other journal."""
     try:
-        return decode_user_header(JournalReader(directory).user_header())
+        return decode_header(JournalReader(directory).user_header())
     except (HostFormatError, JournalError, OSError):
         return None
 
@@ -268,9 +268,10 @@ def _stats(args: argparse.Namespace) -> int:
     print(f"first seq   {_seq_or_dash(report.first_seq)}")
     print(f"last seq    {_seq_or_dash(report.last_seq)}")
     print(f"bytes       {report.bytes}")
-    window = _host_window(directory)
-    if window is not None:
-        print(f"window      {window} (the feedback window W of this host journal)")
+    header = _host_header(directory)
+    if header is not None:
+        print(f"window      {header.feedback_window} (the feedback window W of this host journal)")
+        print(f"rules       {header.rules} (the rules version it runs: docs/rules.md)")
     for rtype, count in report.types.items():
         print(f"type {rtype:<6} {count} record(s)")
     for line in _problems(report):

@@ -32,7 +32,7 @@ from engine.command_batches import CommandBatchReader, check_seq_nos, contiguous
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command
-from engine.journal_format import HostFormatError, decode_user_header
+from engine.journal_format import HostFormatError, JournalHeader, decode_header
 from engine.rebuild import load_snapshot
 from journal import Damage, JournalFormatError, JournalReader
 
@@ -66,10 +66,10 @@ class Selection:
         return f"seqs {self.first}..{'' if self.last is None else self.last}"
 
 
-def host_window(journal: Path) -> int:
-    """The feedback window W of a sequex host journal; NotHostJournal for any other."""
+def host_header(journal: Path) -> JournalHeader:
+    """The window and rules of a sequex host journal; NotHostJournal for any other."""
     try:
-        return decode_user_header(JournalReader(journal).user_header())
+        return decode_header(JournalReader(journal).user_header())
     except (HostFormatError, JournalFormatError) as exc:
         raise NotHostJournal(str(exc)) from None
 
@@ -78,7 +78,7 @@ class CommandScan:
     """One pass over a host journal for a :class:`Selection` (see the module docstring)."""
 
     def __init__(self, journal: Path, selection: Selection) -> None:
-        self.window = host_window(journal)
+        self.header = host_header(journal)
         self.journal = journal
         self.selection = selection
         #: commands read in the selection's seq range (filtered out or not), the last one's seq
@@ -108,9 +108,9 @@ class CommandScan:
         """``(command, its event lines)`` of the selected commands, replayed from the newest
         usable snapshot of ``snapshots`` that precedes the range (None: from seq 1)."""
         selection = self.selection
-        exchange = Exchange(self.window)
+        exchange = Exchange(self.header.feedback_window, self.header.rules)
         if snapshots is not None:
-            loaded = load_snapshot(snapshots, self.window, self.skipped, below=selection.first)
+            loaded = load_snapshot(snapshots, self.header, self.skipped, below=selection.first)
             if loaded is not None:
                 exchange, self.snapshot_seq = loaded
         start = (self.snapshot_seq or 0) + 1

@@ -48,6 +48,7 @@ from engine.domain.types import (
     Fill,
     Liquidity,
     NewOrder,
+    OpenAccount,
     OrderType,
     SetRiskLimits,
     Side,
@@ -93,10 +94,11 @@ class _Position:
 
 
 class _Account:
-    __slots__ = ("limited", "name", "open_orders", "positions")
+    __slots__ = ("firm", "limited", "name", "open_orders", "positions")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.firm = ""
         self.limited = True
         self.open_orders = 0
         self.positions: dict[str, _Position] = {}
@@ -112,6 +114,9 @@ class LeanState:
         for cmd in setup:
             if isinstance(cmd, AddSymbol):
                 self.symbols[cmd.symbol] = _Symbol(cmd)
+            elif isinstance(cmd, OpenAccount):
+                acct = self._account(cmd.account)
+                acct.firm, acct.limited = cmd.firm, False
             elif isinstance(cmd, SetRiskLimits):
                 limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
                 if KEEP_LIMIT in limits:  # would need the limit values, not just `limited`
@@ -196,6 +201,7 @@ def run_lean(
             or not spec.min_price <= price <= spec.max_price
             or price % spec.tick
             or acct is None
+            or acct.firm != firm
             or acct.limited
         ):
             raise OutsideLeanModel(f"new order seq {seq} is not a plain accepted limit order")

@@ -153,7 +153,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     from disruptor import PrefixInUse, prefix_holder
     from engine.config import setup_commands
     from engine.rebuild import RecoveryError
-    from engine.stages.state_parts import snapshot_live_state, state_hash
+    from engine.stages.state_parts import account_owners, snapshot_live_state, state_hash
     from engine.start_point import (
         SetupMismatchError,
         WindowMismatchError,
@@ -245,7 +245,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             print(f"  setup: {len(setup)} admin commands journaled and applied")
         scrub = _start_scrub(spec, start)
         # the gateway reads the last journaled ts there (its ts floor after a restart)
-        supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir))
+        owners = account_owners(start.state) if start.state is not None else {}
+        supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir), owners)
         json_endpoint = config.endpoints["json"]
         if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
             return _failed(supervisor)
@@ -283,7 +284,7 @@ def _settings_line(spec: Any, data_dir: str) -> str:
     layout = "fused core" if spec.fused else f"sharded, {spec.shards} matcher shard(s)"
     snapshots = f"every {spec.snapshot_every} commands" if spec.snapshot_every else "never"
     return (
-        f"settings: {layout}, W={spec.feedback_window}, data in {data_dir}, "
+        f"settings: {layout}, W={spec.feedback_window}, rules {spec.rules}, data in {data_dir}, "
         f"shm prefix {spec.prefix}, journal sync {spec.journal_sync}, snapshots {snapshots}"
     )
 

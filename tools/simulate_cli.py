@@ -1,7 +1,7 @@
 """`sequex simulate`: run the exchange state machine offline over a commands.jsonl file.
 
     sequex simulate --in commands.jsonl --out events.jsonl [--on-error skip|stop]
-                    [--feedback-window W]
+                    [--feedback-window W] [--rules N]
 
 Reads one command per line (schema: docs/commands-jsonl.md; blank lines are ignored), submits
 each to one in-process :class:`engine.domain.exchange.Exchange`, and writes every event as a
@@ -26,6 +26,8 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any
+
+from engine.domain.rules import CURRENT_RULES, KNOWN_RULES
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -77,6 +79,15 @@ def register(subparsers: Any) -> None:
         default=1,
         metavar="W",
         help="the feedback window W a host journal would carry (default 1: strictly serial)",
+    )
+    parser.add_argument(
+        "--rules",
+        type=int,
+        choices=sorted(KNOWN_RULES),
+        default=CURRENT_RULES,
+        metavar="N",
+        help=f"the rulebook version to run (default {CURRENT_RULES}, the current one; 1 as "
+        "journals written before rules versions run: docs/rules.md)",
     )
     parser.set_defaults(func=run)
 
@@ -137,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 name=name,
                 stop_on_error=args.on_error == "stop",
                 feedback_window=args.feedback_window,
+                rules=args.rules,
             )
         except BadLineError:
             return EXIT_USAGE
@@ -167,6 +179,7 @@ def simulate(
     name: str = "commands.jsonl",
     stop_on_error: bool = False,
     feedback_window: int = 1,
+    rules: int = CURRENT_RULES,
 ) -> SimulationSummary:
     """Submit every command of ``source`` to a fresh Exchange, write the canonical event lines
     to ``sink`` and return the summary. Bad lines go to stderr as ``name:LINE: reason``; with
@@ -181,7 +194,7 @@ def simulate(
     from engine.domain.exchange import Exchange
     from engine.domain.types import BookExecute, Rejected
 
-    exchange = Exchange(feedback_window=feedback_window)
+    exchange = Exchange(feedback_window=feedback_window, rules=rules)
     submit = exchange.submit
     read_line = FastCommandReader().read_line
     digest = OutputDigest()

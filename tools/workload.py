@@ -34,8 +34,8 @@ from engine.domain.types import (
     Command,
     Deposit,
     NewOrder,
+    OpenAccount,
     OrderType,
-    SetRiskLimits,
     Side,
     TimeInForce,
 )
@@ -160,8 +160,8 @@ class DictDequeBook:
 
 
 def setup_commands(accounts: int, *, first_seq_no: int = 1) -> list[Command]:
-    """AddSymbol, then for each account ``A{i}`` (firm ``F{i}``): no risk limits, ample cash and
-    shares. Numbered from ``first_seq_no``."""
+    """AddSymbol, then for each account ``A{i}``: opened for firm ``F{i}`` (no risk limits),
+    ample cash and shares. Numbered from ``first_seq_no``."""
     out: list[Command] = []
     seq = first_seq_no
 
@@ -172,7 +172,7 @@ def setup_commands(accounts: int, *, first_seq_no: int = 1) -> list[Command]:
     for i in range(accounts):
         account = f"A{i}"
         seq += 1
-        out.append(SetRiskLimits(seq, ts(), account, 0, 0, 0))
+        out.append(OpenAccount(seq, ts(), f"F{i}", account))
         seq += 1
         out.append(Deposit(seq, ts(), account, CASH, CASH_PER_ACCOUNT))
         seq += 1

@@ -29,6 +29,7 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -115,6 +116,7 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
         {"firm": ID, "mode": SelfTradePrevention},
     ),
     EndOfDay: ("end_of_day", {"symbol": ID}),
+    OpenAccount: ("open_account", {"firm": ID, "account": ID}),
 }
 
 #: json type name -> command class

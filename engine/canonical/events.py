@@ -25,6 +25,7 @@ import xxhash
 
 from engine.domain.types import (
     Accepted,
+    AccountOpened,
     BalanceChanged,
     BookAdd,
     BookDelete,
@@ -63,6 +64,7 @@ EVENT_TYPES: Final[dict[type[Any], str]] = {
     LimitsSet: "limits_set",
     StpSet: "stp_set",
     DayEnded: "day_ended",
+    AccountOpened: "account_opened",
 }
 
 

@@ -15,6 +15,7 @@ cdef class Order:
     cdef public long long qty
     cdef public long long leaves
     cdef public long long tif
+    cdef public bint post_only
     cdef public Book book
     cdef public Level level
     cdef public Order prev
@@ -22,7 +23,7 @@ cdef class Order:
 
 
 cdef Order new_order(object order_id, str account, str firm, long long side, long long price,
-                     long long qty, long long leaves, long long tif, Book book)
+                     long long qty, long long leaves, long long tif, Book book, bint post_only)
 
 
 @cython.final

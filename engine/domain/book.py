@@ -47,6 +47,8 @@ class Order:
     qty: cython.longlong
     leaves: cython.longlong
     tif: cython.longlong
+    #: a post-only order (kept from rules 2 on, where a replace must not make it take)
+    post_only: cython.bint
     book: Book
     level: Level | None
     prev: Order | None
@@ -64,8 +66,11 @@ class Order:
         filled: int,
         tif: int,
         book: Book,
+        post_only: bool = False,
     ) -> Order:
-        return new_order(order_id, account, firm, side, price, qty, qty - filled, tif, book)
+        return new_order(
+            order_id, account, firm, side, price, qty, qty - filled, tif, book, post_only
+        )
 
     @property
     def filled(self) -> int:
@@ -84,6 +89,7 @@ def new_order(
     leaves: cython.longlong,
     tif: cython.longlong,
     book: Book,
+    post_only: cython.bint,
 ) -> Order:
     """An `Order` not yet in any level (the constructor the compiled modules call)."""
     order: Order = Order.__new__(Order)
@@ -95,6 +101,7 @@ def new_order(
     order.qty = qty
     order.leaves = leaves
     order.tif = tif
+    order.post_only = post_only
     order.book = book
     order.level = None
     order.prev = None

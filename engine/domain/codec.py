@@ -5,10 +5,16 @@ accounts, assets, firms and order ids sorted; book orders best level first, then
 priority), dumped with fixed separators. So the bytes are a pure function of the state, not of
 dict insertion order, and `Exchange.state_hash` is xxh3_64 of them.
 
-    {"format": "sequex-state", "version": 1, "window": W, "last_seq": n,
+    {"format": "sequex-state", "version": 1, "window": W, "last_seq": n, ("rules": R,)
      "symbols": [spec, ...], "accounts": [account, ...], "risk_orders": [order, ...],
      "books": [[spec, bids, asks], ...], "stp": [[firm, mode], ...],
      "feedback": [[seq_no, [[event class, field, ...], ...]], ...]}
+
+Rules versions (`engine.domain.rules`). A state of rules 1 is encoded exactly as before rules
+versions existed, so the state hashes of old journals never change: no ``rules`` key, an account
+row is ``[name, positions, limits]`` and a resting order row has 8 fields. From rules 2 the
+state says ``"rules": R``, an account row ends with its firm and an order row with its
+post-only flag (0/1): under rules 1 neither decides anything, so they are not state there.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from engine.domain.book import Book, Order
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
 from engine.domain.risk_order import RiskOrder
+from engine.domain.rules import RULES_V1
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import CASH, Event, SelfTradePrevention
 from engine.domain.wallet import Account, Position
@@ -56,13 +63,18 @@ def _spec(spec: SymbolSpec) -> list[Any]:
     return spec.as_list()
 
 
-def _side_orders(book: Book, bids: bool) -> list[list[Any]]:
+def _side_orders(book: Book, bids: bool, book_rules_extended: bool) -> list[list[Any]]:
     side = book.bids if bids else book.asks
-    return [
+    rows: list[list[Any]] = [
         [o.order_id, o.account, o.firm, int(o.side), o.price, o.qty, o.filled, int(o.tif)]
         for level in side.iter_levels()
         for o in level.orders()
     ]
+    if book_rules_extended:
+        flags = [int(o.post_only) for level in side.iter_levels() for o in level.orders()]
+        for row, flag in zip(rows, flags, strict=True):
+            row.append(flag)
+    return rows
 
 
 def encode_state(
@@ -72,6 +84,8 @@ def encode_state(
     matcher: Matcher,
     queue: Iterable[tuple[int, list[Event]]],
 ) -> bytes:
+    rules = int(risk.rules)
+    extended = rules != RULES_V1
     accounts = []
     for name in sorted(risk.accounts):
         acct = risk.accounts[name]
@@ -79,20 +93,26 @@ def encode_state(
             [a, acct.positions[a].total, acct.positions[a].held] for a in sorted(acct.positions)
         ]
         limits = [acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders]
-        accounts.append([name, positions, limits])
-    state = {
+        accounts.append(
+            [name, positions, limits, acct.firm] if extended else [name, positions, limits]
+        )
+    state: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "window": window,
         "last_seq": last_seq,
+    }
+    if extended:
+        state["rules"] = rules
+    state |= {
         "symbols": [_spec(risk.symbols[s]) for s in sorted(risk.symbols)],
         "accounts": accounts,
         "risk_orders": [risk.orders[i].as_list() for i in sorted(risk.orders)],
         "books": [
             [
                 _spec(matcher.books[s].spec),
-                _side_orders(matcher.books[s], True),
-                _side_orders(matcher.books[s], False),
+                _side_orders(matcher.books[s], True, extended),
+                _side_orders(matcher.books[s], False, extended),
             ]
             for s in sorted(matcher.books)
         ],
@@ -118,11 +138,12 @@ def decode_state(
     state = json.loads(data)
     if state.get("format") != FORMAT or state.get("version") != VERSION:
         raise ValueError(f"not a {FORMAT} v{VERSION} snapshot")
-    risk = RiskStage(serial=state["window"] == 1)
+    rules = state.get("rules", RULES_V1)
+    risk = RiskStage(serial=state["window"] == 1, rules=rules)
     for row in state["symbols"]:
         risk.symbols[row[0]] = SymbolSpec(*row)
-    for name, positions, limits in state["accounts"]:
-        acct = risk.accounts[name] = Account(name)
+    for name, positions, limits, *firm in state["accounts"]:
+        acct = risk.accounts[name] = Account(name, *firm)
         for asset, total, held in positions:
             acct.positions[asset] = Position(total, held)
         acct.set_limits(*limits[:3])
@@ -140,14 +161,15 @@ def decode_state(
         order.max_qty = max_qty
         order.hi = hi
         risk.orders[oid] = order
-    matcher = Matcher()
+    matcher = Matcher(rules)
     for spec_row, bids, asks in state["books"]:
         book = matcher.books[spec_row[0]] = Book(SymbolSpec(*spec_row))
         for rows, side in ((bids, book.bids), (asks, book.asks)):
-            for oid, account, firm, sd, price, qty, filled, tif in rows:
+            for oid, account, firm, sd, price, qty, filled, tif, *post_only in rows:
                 resting = Order.create(
-                    oid, account, firm, t.Side(sd), price, qty, filled, t.TimeInForce(tif), book
-                )
+                    oid, account, firm, t.Side(sd), price, qty, filled, t.TimeInForce(tif), book,
+                    bool(post_only and post_only[0]),
+                )  # fmt: skip
                 side.append(resting)
                 matcher.orders[oid] = resting
     for firm, mode in state["stp"]:

@@ -44,6 +44,7 @@ from engine.domain.codec import decode_state, encode_state
 from engine.domain.invariants import check_exchange
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import (
     CASH,
     EXEC_IDS_PER_COMMAND,
@@ -55,6 +56,7 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    OpenAccount,
     ReplaceOrder,
     Resume,
     SetRiskLimits,
@@ -126,6 +128,7 @@ _COMMANDS = frozenset(
         SetRiskLimits,
         SetSelfTradePrevention,
         EndOfDay,
+        OpenAccount,
     }
 )
 
@@ -149,12 +152,14 @@ class Exchange:
     last_seq: cython.longlong
     admin: dict[type, Callable[[Any], list[Event]]]
 
-    def __init__(self, feedback_window: cython.longlong = 1) -> None:
+    def __init__(
+        self, feedback_window: cython.longlong = 1, rules: cython.longlong = CURRENT_RULES
+    ) -> None:
         if feedback_window < 1:
             raise ValueError(f"feedback_window must be >= 1, got {feedback_window}")
         self.feedback_window = feedback_window
-        self.risk = RiskStage(feedback_window == 1)
-        self.matcher = Matcher()
+        self.risk = RiskStage(feedback_window == 1, rules)
+        self.matcher = Matcher(rules)
         self.pending_seqs = []
         self.pending_events = []
         self.head = 0
@@ -169,6 +174,7 @@ class Exchange:
             Halt: self._halt,
             Resume: self._resume,
             EndOfDay: self._end_of_day,
+            OpenAccount: self._open_account,
         }
 
     # -- the command path -----------------------------------------------------------------
@@ -238,7 +244,7 @@ class Exchange:
         clid = c[10]
         post_only: cython.bint = c[11]
         cap: cython.longlong = self.risk.hold_new(
-            seq, account, symbol, side, otype, tif, qty, price, clid, post_only
+            seq, c[2], account, symbol, side, otype, tif, qty, price, clid, post_only
         )
         if cap == 0:
             return [self.risk.last_reject]
@@ -323,6 +329,9 @@ class Exchange:
 
     # -- administration (cold) ------------------------------------------------------------
 
+    def _open_account(self, cmd: OpenAccount) -> list[Event]:
+        return self.risk.open_account(cmd)
+
     def _deposit(self, cmd: Deposit) -> list[Event]:
         return self.risk.deposit(cmd)
 
@@ -371,10 +380,15 @@ class Exchange:
             self.feedback_window, self.last_seq, self.risk, self.matcher, self.queue
         )
 
+    @property
+    def rules(self) -> int:
+        """The rules version (`engine.domain.rules`) this exchange runs."""
+        return int(self.risk.rules)
+
     @classmethod
     def restore(cls, data: bytes) -> Exchange:
         window, last_seq, risk, matcher, queue = decode_state(data)
-        ex = Exchange(window)
+        ex = Exchange(window, risk.rules)
         ex.risk = risk
         ex.matcher = matcher
         ex.pending_seqs = [seq for seq, _ in queue]

@@ -13,6 +13,7 @@ cdef class FillFeedback:
     cpdef void apply(self, list events)
     cdef void fill(self, tuple ev)
     cdef void replaced(self, tuple ev)
+    cdef void replace_done(self, RiskOrder order)
     cpdef void end(self, RiskOrder order)
     cpdef long long replace_qty(self, RiskOrder order, long long qty)
     cpdef long long replace_price(self, RiskOrder order, long long price)

@@ -14,8 +14,11 @@ timing.
 * ``Replaced``: the confirmed terms change; with no other replace in flight the hold is trued
   up to the new terms.
 * ``Rejected`` by the matcher of a NewOrder (post-only; its order_id is 0, its seq_no is the
-  order id): the order ends. A matcher reject of a cancel/replace needs nothing: the order had
-  already ended, and that end was fed back earlier because it came from an earlier command.
+  order id): the order ends. A matcher reject of a replace of a live order (rules 2: a
+  post-only order that would take; its order_id is the order's) undoes the replace's hold like
+  a ``Replaced`` to the unchanged terms. Any other matcher reject of a cancel/replace needs
+  nothing: the order had already ended, and that end was fed back earlier because it came from
+  an earlier command, so the order is no longer in the table.
 
 An order that ends releases its whole pool and leaves the table. Book events carry nothing the
 wallets need and are skipped.
@@ -66,10 +69,16 @@ class FillFeedback:
                 self.end(self.orders[ev[0]])
             elif cls is Replaced:
                 self.replaced(ev)
-            elif cls is Rejected and ev[3] == 0:
-                order: RiskOrder | None = self.orders.get(ev[0])
-                if order is not None:
-                    self.end(order)
+            elif cls is Rejected:
+                order: RiskOrder | None
+                if ev[3] == 0:
+                    order = self.orders.get(ev[0])
+                    if order is not None:
+                        self.end(order)
+                else:
+                    order = self.orders.get(ev[3])
+                    if order is not None:
+                        self.replace_done(order)
 
     @cython.cfunc
     def fill(self, ev: tuple) -> cython.void:
@@ -105,6 +114,13 @@ class FillFeedback:
         order.qty = ev[2]
         order.price = ev[3]
         order.leaves = ev[4]
+        self.replace_done(order)
+
+    @cython.cfunc
+    def replace_done(self, order: RiskOrder) -> cython.void:
+        """A replace the risk stage held for was decided: applied (the terms are set already)
+        or refused by the matcher (a post-only order that would take keeps its terms). With no
+        other replace in flight, the hold is trued up to the order's terms."""
         order.pending -= 1
         if order.pending == 0:
             order.max_qty = order.qty

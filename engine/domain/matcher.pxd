@@ -13,6 +13,8 @@ cdef class Matcher:
     cdef public dict books
     cdef public dict orders
     cdef public dict stp
+    cdef public long long rules
+    cdef public bint post_only_holds
 
     cpdef list match_new(self, object seq, object ts, str firm, str account, str symbol,
                          long long side, long long otype, long long tif, long long qty,

@@ -5,9 +5,9 @@ it for every window W, and the matcher shards of the pipeline call it in their p
 
 Contract. The matcher only ever sees commands the risk stage accepted (it trusts symbol, halt,
 lot, tick, band, limits, funds and ownership checks already done) and answers each with its
-events. The only rejects it emits are those only the book can decide: POST_ONLY_WOULD_TAKE,
-and UNKNOWN_ORDER for a cancel/replace of an order that already ended (the risk stage's view of
-live orders may lag by the feedback window).
+events. The only rejects it emits are those only the book can decide: POST_ONLY_WOULD_TAKE
+(of a new order, or from rules 2 of a replace), and UNKNOWN_ORDER for a cancel/replace of an
+order that already ended (the risk stage's view of live orders may lag by the feedback window).
 
 Trades happen at the resting order's price. Market orders never trade outside the protection
 band around the reference price at their arrival (the last trade price once there is one); a
@@ -26,7 +26,9 @@ Event order, fixed and relied upon by the canonical stream:
   decrease (or no change): ``Replaced`` (priority kept) + ``BookReduce`` (omitted if nothing
   changed). Price change or size increase: ``Replaced`` (priority lost) + ``BookReplace``; if at
   its new price it crosses the book it trades as an incoming order: ``Replaced``,
-  ``BookDelete``, the trades as above, then ``BookAdd`` for a remainder.
+  ``BookDelete``, the trades as above, then ``BookAdd`` for a remainder. From rules version 2
+  (`engine.domain.rules`) a post-only order that would cross at its new terms is not changed:
+  ``Rejected`` (POST_ONLY_WOULD_TAKE, with its order id) alone.
 * EndOfDay: per resting DAY order (bids then asks, best level first, time priority)
   ``Expired`` (END_OF_DAY) + ``BookDelete``; then ``DayEnded``.
 * AddSymbol ``SymbolAdded``; Halt/Resume ``TradingStatus``. SetSelfTradePrevention is emitted
@@ -60,6 +62,7 @@ from engine.domain.hot import (
     USER_CANCEL,
 )
 from engine.domain.reasons import reject
+from engine.domain.rules import CURRENT_RULES, RULES_V2, check_rules
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import (
     Accepted,
@@ -133,11 +136,17 @@ class Matcher:
     books: dict[str, Book]
     orders: dict[int, Order]
     stp: dict[str, SelfTradePrevention]
+    #: the rules version (`engine.domain.rules`) the matcher runs
+    rules: cython.longlong
+    #: rules >= 2: a replace that would make a post-only order take is rejected
+    post_only_holds: cython.bint
 
-    def __init__(self) -> None:
+    def __init__(self, rules: cython.longlong = CURRENT_RULES) -> None:
         self.books = {}
         self.orders = {}
         self.stp = {}
+        self.rules = check_rules(rules)
+        self.post_only_holds = rules >= RULES_V2
 
     # -- administration -------------------------------------------------------------------
 
@@ -218,7 +227,7 @@ class Matcher:
         if post_only and crosses:
             return [reject(seq, account, clid, 0, RejectReason.POST_ONLY_WOULD_TAKE)]
         events: list[Event] = [tuple4(Accepted, seq, seq, account, clid)]
-        order: Order = new_order(seq, account, firm, side, price, qty, qty, tif, book)
+        order: Order = new_order(seq, account, firm, side, price, qty, qty, tif, book, post_only)
         if crosses:
             mode: cython.longlong = self.stp.get(firm, CANCEL_RESTING)
             if tif == FOK and not fillable(opp, is_buy, limit, firm, mode, qty):
@@ -303,29 +312,33 @@ class Matcher:
             if cut:
                 events.append(tuple3(BookReduce, symbol, oid, cut))
             return events
+        opp: BookSide = book.asks if is_buy else book.bids
+        keys: list[int] = opp.keys
+        best: cython.longlong
+        crosses: cython.bint = False
+        if len(keys) > 0:
+            best = keys[len(keys) - 1]
+            crosses = -best <= price if is_buy else best >= price
+        if crosses and order.post_only and self.post_only_holds:
+            return [reject(seq, account, "", oid, RejectReason.POST_ONLY_WOULD_TAKE)]
         own.unlink(order)
         leaves: cython.longlong = qty - (order.qty - order.leaves)
         order.leaves = leaves
         order.qty = qty
         order.price = price
         events = [tuple6(Replaced, oid, owner, qty, price, leaves, False)]
-        opp: BookSide = book.asks if is_buy else book.bids
-        keys: list[int] = opp.keys
-        best: cython.longlong
-        if len(keys) > 0:
-            best = keys[len(keys) - 1]
-            if -best <= price if is_buy else best >= price:
-                del self.orders[oid]
-                events.append(tuple2(BookDelete, symbol, oid))
-                mode: cython.longlong = self.stp.get(order.firm, CANCEL_RESTING)
-                if self.match(book, opp, order, price, mode, seq, ts, events):
-                    return events
-                leaves = order.leaves
-                if leaves:
-                    own.append(order)
-                    self.orders[oid] = order
-                    events.append(tuple5(BookAdd, symbol, oid, SIDES[order.side], leaves, price))
+        if crosses:
+            del self.orders[oid]
+            events.append(tuple2(BookDelete, symbol, oid))
+            mode: cython.longlong = self.stp.get(order.firm, CANCEL_RESTING)
+            if self.match(book, opp, order, price, mode, seq, ts, events):
                 return events
+            leaves = order.leaves
+            if leaves:
+                own.append(order)
+                self.orders[oid] = order
+                events.append(tuple5(BookAdd, symbol, oid, SIDES[order.side], leaves, price))
+            return events
         own.append(order)
         events.append(tuple5(BookReplace, symbol, oid, SIDES[order.side], leaves, price))
         return events

@@ -29,6 +29,9 @@ TEXT: dict[int, str] = {
     R.INVALID_LIMITS: "risk limits must not be negative",
     R.UNKNOWN_ASSET: "asset is neither cash nor a symbol",
     R.AMOUNT_TOO_LARGE: "the asset's total supply would exceed 2**63 - 1",
+    R.NOT_FIRMS_ACCOUNT: "the account is not one of the firm's accounts",
+    R.UNKNOWN_ACCOUNT: "no account with that name has been opened",
+    R.DUPLICATE_ACCOUNT: "an account with that name exists",
 }
 
 

@@ -18,9 +18,11 @@ cdef class RiskStage:
     cdef public dict orders
     cdef public FillFeedback feedback
     cdef public object last_reject
+    cdef public long long rules
+    cdef public bint accounts_opened
 
     cpdef Account account(self, str name)
-    cpdef long long hold_new(self, object seq, str account, str symbol, long long side,
+    cpdef long long hold_new(self, object seq, str firm, str account, str symbol, long long side,
                              long long otype, long long tif, long long qty, long long price,
                              object clid, bint post_only)
     cdef long long refuse(self, object seq, str account, object clid, object reason)

@@ -3,15 +3,20 @@
 Contract. For a trading command the stage either refuses it (one ``Rejected``; nothing
 changed) or accepts it, holding funds first, and lets it go on to the matcher that owns the
 symbol, which then emits all of the command's events. Wallet and limits administration
-(Deposit, Withdraw, SetRiskLimits, SetSelfTradePrevention) is answered here. Symbol
+(OpenAccount, Deposit, Withdraw, SetRiskLimits, SetSelfTradePrevention) is answered here.
+Under rules 1 a deposit or a limits change creates the account it names; from rules 2 on only
+OpenAccount does, and the others refuse an account never opened (UNKNOWN_ACCOUNT). Symbol
 administration (AddSymbol, Halt, Resume, EndOfDay) is validated and recorded here and answered
 by the matcher.
 
-NewOrder checks, in this order: UNKNOWN_SYMBOL, SYMBOL_HALTED, INVALID_ORDER (a market order
-must be IOC or FOK and not post-only; post-only needs DAY or GTC), INVALID_QTY, INVALID_PRICE,
-PRICE_OFF_TICK, PRICE_OUTSIDE_BAND, QTY_ABOVE_LIMIT, NOTIONAL_ABOVE_LIMIT (a market order's
-notional is taken at the band top), TOO_MANY_OPEN_ORDERS, then INSUFFICIENT_CASH (a buy holds
-qty x limit price, a market buy qty x band top) or INSUFFICIENT_SHARES (a sell holds its qty).
+NewOrder checks, in this order: from rules version 2 (`engine.domain.rules`)
+NOT_FIRMS_ACCOUNT (the account was opened by the order's firm), then UNKNOWN_SYMBOL,
+SYMBOL_HALTED, INVALID_ORDER (a market order must be IOC or FOK and not post-only; post-only
+needs DAY or GTC), INVALID_QTY, INVALID_PRICE, PRICE_OFF_TICK, PRICE_OUTSIDE_BAND,
+QTY_ABOVE_LIMIT, NOTIONAL_ABOVE_LIMIT (a market order's notional is taken at the band top),
+TOO_MANY_OPEN_ORDERS, then INSUFFICIENT_CASH (a buy holds qty x limit price, a market buy
+qty x band top) or INSUFFICIENT_SHARES (a sell holds its qty). Under rules 1 an account never
+funded gets INSUFFICIENT_CASH / INSUFFICIENT_SHARES right after PRICE_OUTSIDE_BAND.
 
 The stage learns what matching did only through `FillFeedback` (the matcher's events, fed back
 with the feedback window), so its view of reference prices, fills and live orders may lag; every
@@ -33,10 +38,12 @@ import cython
 from engine.domain.feedback import FillFeedback
 from engine.domain.reasons import reject
 from engine.domain.risk_order import RiskOrder
+from engine.domain.rules import CURRENT_RULES, RULES_V2, check_rules
 from engine.domain.symbols import MAX_INT64, SymbolSpec, invalid_spec
 from engine.domain.types import (
     CASH,
     KEEP_LIMIT,
+    AccountOpened,
     AddSymbol,
     BalanceChanged,
     CancelOrder,
@@ -44,6 +51,7 @@ from engine.domain.types import (
     Event,
     LimitsSet,
     NewOrder,
+    OpenAccount,
     Rejected,
     RejectReason,
     ReplaceOrder,
@@ -84,14 +92,20 @@ class RiskStage:
     feedback: FillFeedback
     #: the Rejected of the last NewOrder `hold_new` refused
     last_reject: Any
+    #: the rules version (`engine.domain.rules`) the stage runs
+    rules: cython.longlong
+    #: rules >= 2: accounts belong to firms and must be opened
+    accounts_opened: cython.bint
 
-    def __init__(self, serial: cython.bint = True) -> None:
+    def __init__(self, serial: cython.bint = True, rules: cython.longlong = CURRENT_RULES) -> None:
         self.symbols = {}
         self.accounts = {}
         self.orders = {}
         #: serial (W = 1): see `engine.domain.feedback` for what the window changes here
         self.feedback = FillFeedback(self.orders, serial)
         self.last_reject = None
+        self.rules = check_rules(rules)
+        self.accounts_opened = rules >= RULES_V2
 
     @property
     def serial(self) -> bool:
@@ -110,14 +124,16 @@ class RiskStage:
     def new_order(self, cmd: NewOrder) -> Rejected | int:
         """Refuse ``cmd`` or hold for it; on acceptance return the hold price ("cap")."""
         cap = self.hold_new(
-            cmd[0], cmd[3], cmd[4], cmd[5], cmd[6], cmd[7], cmd[8], cmd[9], cmd[10], cmd[11]
-        )
+            cmd[0], cmd[2], cmd[3], cmd[4], cmd[5], cmd[6], cmd[7], cmd[8], cmd[9], cmd[10],
+            cmd[11],
+        )  # fmt: skip
         return cap if cap else self.last_reject
 
     @cython.ccall
     def hold_new(
         self,
         seq: Any,
+        firm: str,
         account: str,
         symbol: str,
         side: cython.longlong,
@@ -129,6 +145,9 @@ class RiskStage:
         post_only: cython.bint,
     ) -> cython.longlong:
         """Check and hold for a NewOrder; return its cap (>= 1), or 0 with ``last_reject``."""
+        acct: Account | None = self.accounts.get(account)
+        if self.accounts_opened and (acct is None or acct.firm != firm):
+            return self.refuse(seq, account, clid, R.NOT_FIRMS_ACCOUNT)
         spec: SymbolSpec | None = self.symbols.get(symbol)
         if spec is None:
             return self.refuse(seq, account, clid, R.UNKNOWN_SYMBOL)
@@ -158,7 +177,6 @@ class RiskStage:
                 return self.refuse(seq, account, clid, R.PRICE_OUTSIDE_BAND)
             hold_price = price
         is_buy: cython.bint = side == BUY
-        acct: Account | None = self.accounts.get(account)
         if acct is None:
             # No account has never been funded: nothing to hold from.
             return self.refuse(
@@ -298,6 +316,20 @@ class RiskStage:
 
     # -- wallet and limits administration (answered here) ---------------------------------
 
+    def open_account(self, cmd: OpenAccount) -> list[Event]:
+        """Open an account for a firm (every rules version runs it; rules 1 ignores the firm
+        when deciding orders)."""
+        if cmd.account in self.accounts:
+            return [reject(cmd.seq_no, cmd.account, "", 0, R.DUPLICATE_ACCOUNT)]
+        self.accounts[cmd.account] = Account(cmd.account, cmd.firm)
+        return [AccountOpened(cmd.firm, cmd.account)]
+
+    def unopened(self, seq_no: int, account: str) -> Rejected | None:
+        """From rules 2: the reject of an admin command naming an account never opened."""
+        if self.accounts_opened and account not in self.accounts:
+            return reject(seq_no, account, "", 0, R.UNKNOWN_ACCOUNT)
+        return None
+
     def deposit(self, cmd: Deposit) -> list[Event]:
         bad = self._bad_transfer(cmd.seq_no, cmd.account, cmd.asset, cmd.amount)
         if bad is not None:
@@ -327,6 +359,9 @@ class RiskStage:
         return [BalanceChanged(cmd.account, cmd.asset, -cmd.amount, pos.total)]
 
     def _bad_transfer(self, seq_no: int, account: str, asset: str, amount: int) -> Rejected | None:
+        unopened = self.unopened(seq_no, account)
+        if unopened is not None:
+            return unopened
         if amount <= 0:
             return reject(seq_no, account, "", 0, R.INVALID_AMOUNT)
         if asset != CASH and asset not in self.symbols:
@@ -336,6 +371,9 @@ class RiskStage:
     def set_limits(self, cmd: SetRiskLimits) -> list[Event]:
         """Set the limits a command gives; a KEEP_LIMIT field keeps that limit's value."""
         limits = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
+        unopened = self.unopened(cmd.seq_no, cmd.account)
+        if unopened is not None:
+            return [unopened]
         given = [value for value in limits if value is not KEEP_LIMIT]
         if given and (min(given) < 0 or max(given) > MAX_INT64):
             return [reject(cmd.seq_no, cmd.account, "", 0, R.INVALID_LIMITS)]

@@ -101,6 +101,10 @@ class RejectReason(IntEnum):
     UNKNOWN_ASSET = 19  # deposit or withdrawal of an asset that is neither cash nor a symbol
     INVALID_LIMITS = 20  # a negative risk limit
     AMOUNT_TOO_LARGE = 21  # a deposit would take the asset's total supply past a signed 64-bit int
+    # Since rules version 2 (engine.domain.rules):
+    NOT_FIRMS_ACCOUNT = 22  # a NewOrder for an account its firm has not opened
+    UNKNOWN_ACCOUNT = 23  # a deposit, withdrawal or limits change for an account never opened
+    DUPLICATE_ACCOUNT = 24  # OpenAccount of an account that exists
 
 
 class CancelReason(IntEnum):
@@ -227,6 +231,16 @@ class SetSelfTradePrevention(NamedTuple):
     mode: SelfTradePrevention
 
 
+class OpenAccount(NamedTuple):
+    """Open ``account`` for ``firm``: from rules version 2 on, only the firm that opened an
+    account may order for it, and deposits, withdrawals and limits need an opened account."""
+
+    seq_no: int
+    ts: int
+    firm: str
+    account: str
+
+
 class EndOfDay(NamedTuple):
     """Expire every resting DAY order of ``symbol``.
 
@@ -251,6 +265,7 @@ Command: TypeAlias = (
     | SetRiskLimits
     | SetSelfTradePrevention
     | EndOfDay
+    | OpenAccount
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -403,6 +418,11 @@ class DayEnded(NamedTuple):
     symbol: str
 
 
+class AccountOpened(NamedTuple):
+    firm: str
+    account: str
+
+
 Event: TypeAlias = (
     Accepted
     | Rejected
@@ -421,6 +441,7 @@ Event: TypeAlias = (
     | LimitsSet
     | StpSet
     | DayEnded
+    | AccountOpened
 )
 
 #: The events a firm's session is told about: answers to its commands and its orders' fates.

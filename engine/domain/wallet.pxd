@@ -11,6 +11,7 @@ cdef class Position:
 @cython.final
 cdef class Account:
     cdef public str name
+    cdef public str firm
     cdef public dict positions
     cdef public long long max_order_qty
     cdef public long long max_notional

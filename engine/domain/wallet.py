@@ -49,6 +49,8 @@ class Account:
     """
 
     name: str
+    #: the firm that opened the account ("" for an account created by a deposit under rules 1)
+    firm: str
     positions: dict[str, Position]
     max_order_qty: cython.longlong
     max_notional: cython.longlong
@@ -57,8 +59,9 @@ class Account:
     limited: cython.bint
     open_orders: cython.longlong
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, firm: str = "") -> None:
         self.name = name
+        self.firm = firm
         self.positions = {}
         self.max_order_qty = 0
         self.max_notional = 0

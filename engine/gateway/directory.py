@@ -2,14 +2,17 @@
 
 The router (``engine.gateway.router``) addresses a report to ``(session, owner)``; only the
 gateway process knows who is logged in, so it resolves that address here, at delivery time.
-:class:`SessionDirectory` holds the logged-in sessions with their :class:`Principal`, and an
-index account -> sessions of the firm that owns it (built from the principals: a firm
-principal lists its accounts, and an account belongs to one firm only).
+:class:`SessionDirectory` holds the logged-in sessions with their :class:`Principal`, an index
+firm -> its open sessions, and the gateway's account registry (``engine.gateway.accounts``:
+account -> the firm that owns it). A firm principal's configured accounts are registered when
+it logs in; an ``AccountOpened`` report registers the account it opened before it is
+delivered, whoever it is addressed to (one sent to nobody, from the setup, is not counted as
+dropped).
 
 Contract of :meth:`SessionDirectory.targets` (one report):
 
 * ``session`` (when not 0 and still open) gets it, unless it is a firm session and the event
-  is not about one of its accounts: then it is withheld and counted in ``misrouted`` (defence
+  is not about one of its firm's accounts: then it is withheld and counted in ``misrouted`` (defence
   in depth: the router never addresses such a session). The operator's session gets every
   report addressed to it (admin results; it owns no account, so never an order report).
 * With ``owner``, every open session of the firm that owns ``event.account`` gets it too, in
@@ -30,7 +33,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from engine.domain.types import Event
+from engine.domain.types import AccountOpened, Event
+from engine.gateway.accounts import AccountRegistry
 from engine.gateway.auth import Principal
 from engine.gateway.router import Report
 
@@ -39,12 +43,13 @@ Delivery = tuple[int, int, Event]
 
 
 class SessionDirectory:
-    """The logged-in sessions, by id and by account; resolves report addresses."""
+    """The logged-in sessions, by id and by firm; resolves report addresses."""
 
-    def __init__(self) -> None:
+    def __init__(self, accounts: AccountRegistry | None = None) -> None:
         self._principals: dict[int, Principal] = {}
-        #: account -> the open sessions of its firm, in login order (dict as an ordered set)
-        self._by_account: dict[str, dict[int, None]] = {}
+        #: firm -> its open sessions, in login order (dict as an ordered set)
+        self._by_firm: dict[str, dict[int, None]] = {}
+        self.accounts = accounts if accounts is not None else AccountRegistry()
         self.dropped = 0
         self.misrouted = 0
 
@@ -59,34 +64,40 @@ class SessionDirectory:
         if session in self._principals:
             raise ValueError(f"session {session} is already open")
         self._principals[session] = principal
-        for account in principal.accounts:
-            self._by_account.setdefault(account, {})[session] = None
+        if principal.firm is not None:
+            self.accounts.register_all(principal.firm, principal.accounts)
+            self._by_firm.setdefault(principal.firm, {})[session] = None
 
     def close(self, session: int) -> None:
         """``session`` is gone (logout, disconnect, cut off); a no-op when it is not open."""
         principal = self._principals.pop(session, None)
-        if principal is None:
+        if principal is None or principal.firm is None:
             return
-        for account in principal.accounts:
-            sessions = self._by_account[account]
-            del sessions[session]
-            if not sessions:
-                del self._by_account[account]
+        sessions = self._by_firm[principal.firm]
+        del sessions[session]
+        if not sessions:
+            del self._by_firm[principal.firm]
 
     def targets(self, session: int, owner: bool, event: Event) -> list[int]:
         """The open sessions one report reaches, each once, in the order of the contract."""
         account = getattr(event, "account", None)
+        firm = None if account is None else self.accounts.firm_of(account)
         out: list[int] = []
+        if isinstance(event, AccountOpened):
+            self.accounts.register(event.firm, event.account)
+            firm = self.accounts.firm_of(event.account)
+            if not session:
+                return out  # the setup's: addressed to nobody, and not lost
         if session:
             principal = self._principals.get(session)
             if principal is None:
                 pass  # gone: the owner's sessions may still take it
-            elif principal.is_admin or account in principal.accounts:
+            elif principal.is_admin or (firm is not None and principal.firm == firm):
                 out.append(session)
             else:
                 self.misrouted += 1
-        if owner and account is not None:
-            out.extend(s for s in self._by_account.get(account, ()) if s != session)
+        if owner and firm is not None:
+            out.extend(s for s in self._by_firm.get(firm, ()) if s != session)
         if not out:
             self.dropped += 1
         return out
@@ -109,8 +120,8 @@ class SessionQueues:
     """An in-process ``ReportSink``: a queue of deliveries per open session, filled by a
     :class:`SessionDirectory` with the gateway's rules (for one-process hosts and tests)."""
 
-    def __init__(self) -> None:
-        self.directory = SessionDirectory()
+    def __init__(self, accounts: AccountRegistry | None = None) -> None:
+        self.directory = SessionDirectory(accounts)
         self.queues: dict[int, deque[Delivery]] = {}
 
     @property

@@ -10,6 +10,7 @@ no command enters a host that is draining).
 from __future__ import annotations
 
 import signal
+from collections.abc import Mapping
 
 from disruptor import ManagedProcess
 from engine.config import HostConfig
@@ -24,6 +25,7 @@ def _gateway_main(
     events_consumer: int,
     base_seq: int,
     max_connections: int,
+    owners: dict[str, str],
 ) -> None:
     set_title("gateway")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
@@ -35,12 +37,14 @@ def _gateway_main(
         base_seq,
         stop_signals=(signal.SIGTERM,),
         max_connections=max_connections,
+        owners=owners,
     )
 
 
 class GatewayProcess(ManagedProcess):
     """The JSON-lines gateway serving ``config``'s endpoint, as the single writer of ring[in];
-    at most ``max_connections`` open connections (``engine.gateway.server``)."""
+    at most ``max_connections`` open connections (``engine.gateway.server``); ``owners``: the
+    account -> firm map of the recovered state (``engine.gateway.accounts``)."""
 
     def __init__(
         self,
@@ -52,6 +56,10 @@ class GatewayProcess(ManagedProcess):
         *,
         name: str = "gateway",
         max_connections: int = MAX_CONNECTIONS,
+        owners: Mapping[str, str] | None = None,
     ) -> None:
-        args = (config, ring_in, ring_events, events_consumer, base_seq, max_connections)
+        args = (
+            config, ring_in, ring_events, events_consumer, base_seq, max_connections,
+            dict(owners or {}),
+        )  # fmt: skip
         super().__init__(_gateway_main, args, name=name, start_method="spawn")

@@ -27,7 +27,10 @@ Rules:
 * Replaced, and a Cancelled with reason USER or REPLACED_AWAY, answer the command *and*
   concern the order: ``(origin, True)``. Other Cancelled (self-trade prevention) are caused by
   an incoming order, possibly another session's: ``(0, True)``.
-* Book events are not routed (market data's, not a session's). A report with address
+* ``AccountOpened`` answers the command, and is emitted even with ``origin`` 0 (the setup's):
+  the gateway registers every opened account with its firm as the report passes
+  (``engine.gateway.directory``), which decides where that account's order reports go.
+* Book events are not routed (market data's, not a session's). Any other report with address
   ``(0, False)`` is not emitted.
 
 Delivery (the directory's contract, summarised here because together they are the routing
@@ -38,9 +41,10 @@ logged-in sessions of the account's firm, each at most once; each session gets i
 an order report is always a session of the owning firm). A report that reaches no session is
 dropped and counted: nobody could read it.
 
-Why no ownership table: every event of those kinds carries ``account``, and accounts belong to
-exactly one firm (``engine.config`` refuses an account listed twice), so the address is a pure
-function of the command's events and its origin. The router keeps no state: a host restart (a
+Why no ownership table here: every event of those kinds carries ``account``, and accounts
+belong to exactly one firm (the exchange refuses to open an account twice), so the address is
+a pure function of the command's events and its origin; the account's firm is looked up at
+delivery. The router keeps no state: a host restart (a
 fresh router) or a firm logging in again (a new session id) changes nothing about where a
 resting order's later reports go. Routing is output-side only: it never feeds back into the
 canonical stream.
@@ -57,6 +61,7 @@ from typing import Final
 
 from engine.domain.types import (
     EXECUTION_REPORTS,
+    AccountOpened,
     BalanceChanged,
     Cancelled,
     CancelReason,
@@ -77,7 +82,7 @@ Report = tuple[int, bool, int, int, Event]
 ReportSink = Callable[[list[Report]], None]
 
 ADMIN_RESULTS: Final = frozenset(
-    {BalanceChanged, SymbolAdded, TradingStatus, LimitsSet, StpSet, DayEnded}
+    {BalanceChanged, SymbolAdded, TradingStatus, LimitsSet, StpSet, DayEnded, AccountOpened}
 )
 #: What is routed at all: execution reports and admin results (never book events).
 ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS
@@ -109,6 +114,8 @@ class ReportRouter:
                     out.append((origin if reason in _ANSWERS else 0, True, seq_no, sub, event))
                 case Replaced():
                     out.append((origin, True, seq_no, sub, event))
+                case AccountOpened():  # also with origin 0: the gateway learns the owner
+                    out.append((origin, False, seq_no, sub, event))
                 case _ if origin and event.__class__ in ROUTED_EVENTS:  # answers only
                     out.append((origin, False, seq_no, sub, event))
                 case _:

@@ -49,12 +49,13 @@ import contextlib
 import itertools
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.domain.types import Command
+from engine.gateway.accounts import AccountRegistry
 from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.events_reader import EventsReader
@@ -137,6 +138,7 @@ class GatewayServer:
         login_timeout: float = LOGIN_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
         refuse_linger: float = REFUSE_LINGER,
+        owners: Mapping[str, str] | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, not {max_connections}")
@@ -157,7 +159,14 @@ class GatewayServer:
         self._open = self._lingering = 0
         #: logged-in sessions, opened and closed together with their directory entry
         self._connections: dict[int, _Connection] = {}
-        self._directory = SessionDirectory()
+        #: who owns each account: the config's, then the recovered state's (``owners``), then
+        #: every AccountOpened read from ring[events] (``engine.gateway.accounts``)
+        self._accounts = AccountRegistry()
+        for firm in config.firms:
+            self._accounts.register_all(firm.firm, (a.account for a in firm.accounts))
+        for account, owner in (owners or {}).items():
+            self._accounts.register(owner, account)
+        self._directory = SessionDirectory(self._accounts)
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._rings: list[RingBuffer] = []
@@ -311,7 +320,7 @@ class GatewayServer:
             match event:
                 case CommandRequest(obj=obj, line=line):
                     assert conn.principal is not None  # the session allows commands after login
-                    result = validate(conn.principal, obj, 0)
+                    result = validate(conn.principal, obj, 0, self._accounts)
                     if isinstance(result, Refusal):
                         self._send(conn, session.send_error(line, result.code, result.text))
                     else:
@@ -390,6 +399,7 @@ def run_gateway(
     setup: Sequence[Command] = (),
     stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
     max_connections: int = MAX_CONNECTIONS,
+    owners: Mapping[str, str] | None = None,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
     ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
@@ -409,6 +419,7 @@ def run_gateway(
             base_seq,
             setup=setup,
             max_connections=fit_connection_cap(max_connections),
+            owners=owners,
         )
         with contextlib.suppress(asyncio.CancelledError):
             await server.serve()

@@ -10,8 +10,10 @@ Rules, checked in this order (the first failure is the answer):
 3. The object must be a valid command (``engine.canonical.command_from_json``): ``bad_command``
    naming the field.
 4. A firm acts only for itself (``firm`` of a new_order is its own: ``wrong_firm``) and only
-   on accounts it owns (``not_owner``). Whether an order id belongs to the account is the
-   engine's business reject (NOT_ORDER_OWNER), decided in sequence.
+   on accounts it owns (``not_owner``), as far as the gateway's account registry knows
+   (``engine.gateway.accounts``; the exchange checks a new order's account again). Whether
+   an order id belongs to the account is the engine's business reject (NOT_ORDER_OWNER),
+   decided in sequence.
 5. Text fields must fit the 128-byte command record (``engine.records``): ``too_long``.
 
 Nothing refused here reaches ring[in].
@@ -24,12 +26,14 @@ from typing import Any, Final
 
 from engine.canonical import CommandFormatError, command_from_json
 from engine.domain.types import CancelOrder, Command, NewOrder, ReplaceOrder
+from engine.gateway.accounts import AccountRegistry
 from engine.gateway.auth import Principal
 from engine.records import RecordError, encode_command
 
 FIRM_COMMANDS: Final = frozenset({"new_order", "cancel_order", "replace_order"})
 ADMIN_COMMANDS: Final = frozenset(
     {
+        "open_account",
         "add_symbol",
         "deposit",
         "withdraw",
@@ -49,9 +53,11 @@ class Refusal:
     text: str
 
 
-def validate(principal: Principal, obj: dict[str, Any], ts: int) -> Command | Refusal:
+def validate(
+    principal: Principal, obj: dict[str, Any], ts: int, accounts: AccountRegistry
+) -> Command | Refusal:
     """The command ``obj`` describes, stamped with ``ts`` and seq_no 0 (the sequencer's to set),
-    or why ``principal`` may not send it."""
+    or why ``principal`` may not send it (``accounts``: who owns which account)."""
     for field in _SEQUENCER_FIELDS:
         if field in obj:
             return Refusal("field_not_allowed", f"{field} is assigned by the exchange")
@@ -66,8 +72,8 @@ def validate(principal: Principal, obj: dict[str, Any], ts: int) -> Command | Re
         return Refusal("bad_command", f"{exc.field}: {exc.reason}")
     if isinstance(cmd, NewOrder) and cmd.firm != principal.firm:
         return Refusal("wrong_firm", f"firm must be your own ({principal.firm})")
-    if isinstance(cmd, NewOrder | CancelOrder | ReplaceOrder) and (
-        cmd.account not in principal.accounts
+    if isinstance(cmd, NewOrder | CancelOrder | ReplaceOrder) and not accounts.owns(
+        principal.firm, cmd.account
     ):
         return Refusal("not_owner", f"account {cmd.account!r} is not one of your accounts")
     try:

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from disruptor import AlertException, RingBuffer
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.stages.outbox import EventOutbox
 from engine.stages.state_parts import exchange_live_state, write_atomic
@@ -62,6 +63,7 @@ class CoreAgent(PollingStage):
         *,
         exchange: Exchange | None = None,
         report_paths: Sequence[str] = (),
+        rules: int = CURRENT_RULES,
     ) -> None:
         if ring_events.slot_size != EVENT_RECORD_SIZE:
             raise ValueError(f"ring[events] slots must be {EVENT_RECORD_SIZE} bytes")
@@ -70,6 +72,8 @@ class CoreAgent(PollingStage):
                 f"restored exchange has W={exchange.feedback_window}, the stage runs W="
                 f"{feedback_window}"
             )
+        if exchange is not None and exchange.rules != rules:
+            raise ValueError(f"restored exchange runs rules {exchange.rules}, the stage {rules}")
         self._in, self._events = ring_in, ring_events
         self._base, self._max_batch = base_seq, max_batch
         self._in_waiter = 1 + ring_in_input.consumer
@@ -78,7 +82,7 @@ class CoreAgent(PollingStage):
         #: what makes a command durable (the journaler): checked per batch, fail fast
         self._durable = [ring_in.consumer_sequence(i) for i in ring_in_input.after]
         self._watermark = ring_events.consumer_sequence(WATERMARK)
-        self._exchange = exchange if exchange is not None else Exchange(feedback_window)
+        self._exchange = exchange if exchange is not None else Exchange(feedback_window, rules)
         self._report_paths = tuple(report_paths)
         self._commands = CommandReader()
         gated = ring_events.sequencer(gating=events_gating)

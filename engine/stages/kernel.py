@@ -145,7 +145,7 @@ def decide_commands(
         target = 0
         cap = 0
         if cls is NewOrder:
-            cap = risk.hold_new(c[0], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11])
+            cap = risk.hold_new(c[0], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11])
             if cap == 0:
                 event = risk.last_reject
                 target = TARGET_NONE

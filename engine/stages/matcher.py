@@ -28,6 +28,7 @@ from disruptor import AlertException, RingBuffer
 from engine.command_reader import CommandReader
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import (
     AddSymbol,
     CancelOrder,
@@ -66,6 +67,7 @@ class MatcherAgent(PollingStage):
         matcher: Matcher | None = None,
         window: int = 1,
         report_path: str | None = None,
+        rules: int = CURRENT_RULES,
     ) -> None:
         if out.slot_size != EVENT_RECORD_SIZE:
             raise ValueError(f"ring[out] slots must be {EVENT_RECORD_SIZE} bytes")
@@ -76,7 +78,9 @@ class MatcherAgent(PollingStage):
         self._barrier = ring_risk.barrier(risk_consumer)
         self._sequence = ring_risk.consumer_sequence(risk_consumer)
         self._signal_risk = self._barrier.wait_strategy.signal_all_when_blocking
-        self._matcher = matcher if matcher is not None else Matcher()
+        if matcher is not None and matcher.rules != rules:
+            raise ValueError(f"restored matcher runs rules {matcher.rules}, the stage {rules}")
+        self._matcher = matcher if matcher is not None else Matcher(rules)
         self._base, self._window, self._report_path = base_seq, window, report_path
         self._commands = CommandReader()
         self._outbox = EventOutbox(out, out.sequencer(gating=out_gating), self._sequence.get())
@@ -156,7 +160,8 @@ class MatcherAgent(PollingStage):
     def on_close(self) -> None:
         if self._report_path is not None:
             last = self._base + self._outbox.through + 1  # the books hold every command through it
-            data = live_state(self._window, last, RiskStage(), [self._matcher], [])
+            risk = RiskStage(rules=self._matcher.rules)  # the matcher's part holds no wallets
+            data = live_state(self._window, last, risk, [self._matcher], [])
             write_atomic(self._report_path, data)
         for ring in (self._risk_ring, self._out, self._in):
             ring.close()  # our attached handles (the supervisor owns the segments)

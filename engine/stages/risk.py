@@ -42,6 +42,7 @@ from disruptor import AlertException, RingBuffer
 from engine.command_reader import CommandReader
 from engine.domain.feedback import FEEDBACK_EVENTS
 from engine.domain.risk import RiskStage
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import (
     AddSymbol,
     CancelOrder,
@@ -51,6 +52,7 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    OpenAccount,
     Rejected,
     ReplaceOrder,
     Resume,
@@ -96,6 +98,7 @@ class RiskAgent(PollingStage):
         *,
         restored: RiskPart | None = None,
         report_path: str | None = None,
+        rules: int = CURRENT_RULES,
     ) -> None:
         if ring_risk.slot_size != RISK_SLOT_SIZE or ring_risk.capacity != ring_in.capacity:
             raise ValueError(f"ring[risk] must have {RISK_SLOT_SIZE}-byte slots, same capacity")
@@ -112,7 +115,7 @@ class RiskAgent(PollingStage):
         self._watermarks = [ring_risk.consumer_sequence(k) for k in matcher_consumers]
         self._out_seqs = [o.consumer_sequence(c) for o, c in zip(outs, out_consumers, strict=True)]
         self._slot_bytes = memoryview(ring_risk.slots.reshape(-1))  # type: ignore[arg-type]
-        self._risk = RiskStage(serial=feedback_window == 1)
+        self._risk = RiskStage(serial=feedback_window == 1, rules=rules)
         self._report_path = report_path
         self._shard = ShardMap(len(outs))
         self._commands = CommandReader()
@@ -124,6 +127,10 @@ class RiskAgent(PollingStage):
                 raise ValueError(
                     f"restored risk state is W={restored.window} at seq {restored.last_seq}, "
                     f"the stage runs W={feedback_window} from base_seq {base_seq}"
+                )
+            if restored.risk.rules != rules:
+                raise ValueError(
+                    f"restored risk state runs rules {restored.risk.rules}, the stage {rules}"
                 )
             self._risk = restored.risk
             self._ready.extend(restored.feedback)  # all <= base_seq: in hand, in seq order
@@ -148,6 +155,7 @@ class RiskAgent(PollingStage):
             Withdraw: lambda c: (TARGET_NONE, 0, risk.withdraw(c)[0]),
             SetRiskLimits: lambda c: (TARGET_NONE, 0, risk.set_limits(c)[0]),
             SetSelfTradePrevention: lambda c: (TARGET_ALL, 0, risk.set_stp(c)[0]),
+            OpenAccount: lambda c: (TARGET_NONE, 0, risk.open_account(c)[0]),
         }
         self.durability_checks = 0
 

@@ -34,6 +34,7 @@ from disruptor import AlertException, RingBuffer
 from engine.command_batches import FRAME, checksums_match
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
 from engine.rebuild import take_snapshot
 from engine.records import RECORD_SIZE
@@ -140,6 +141,7 @@ class SnapshotterAgent:
         base_seq: int = 0,
         state: bytes | None = None,
         nice: int = 0,
+        rules: int = CURRENT_RULES,
     ) -> None:
         if snapshot_every < 1:
             raise ValueError(f"snapshot_every must be >= 1, got {snapshot_every}")
@@ -149,10 +151,13 @@ class SnapshotterAgent:
         self._every = snapshot_every
         self._base = base_seq
         self._nice = nice
-        self.exchange = Exchange.restore(state) if state is not None else Exchange(feedback_window)
-        if self.exchange.feedback_window != feedback_window:
+        self.exchange = (
+            Exchange.restore(state) if state is not None else Exchange(feedback_window, rules)
+        )
+        if (self.exchange.feedback_window, self.exchange.rules) != (feedback_window, rules):
             raise ValueError(
-                f"recovered state has W={self.exchange.feedback_window}, the host {feedback_window}"
+                f"recovered state has W={self.exchange.feedback_window} and rules "
+                f"{self.exchange.rules}, the host W={feedback_window} and rules {rules}"
             )
         self.last_seq = base_seq
         self.snapshot_seq = base_seq  # the state at base_seq is already recoverable

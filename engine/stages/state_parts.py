@@ -33,6 +33,7 @@ from engine.domain.exchange import Exchange
 from engine.domain.feedback import FEEDBACK_EVENTS
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import Event
 from engine.stages.slots import shard_of
 
@@ -75,10 +76,17 @@ def exchange_part(state: bytes, window: int, base_seq: int) -> Exchange:
     return Exchange.restore(state)
 
 
+def account_owners(state: bytes) -> dict[str, str]:
+    """The gateway's part of a recovered state: account -> the firm that opened it (accounts
+    of rules 1, which no firm opened, are left out)."""
+    _, _, risk, _, _ = decode_state(state)
+    return {name: acct.firm for name, acct in risk.accounts.items() if acct.firm}
+
+
 def split_matcher(matcher: Matcher, shard: int, shards: int) -> Matcher:
     """A matcher holding the books (and their resting orders) of shard ``shard`` of ``shards``;
     the STP modes are copied whole (every shard needs every firm's)."""
-    part = Matcher()
+    part = Matcher(matcher.rules)
     part.books = {s: b for s, b in matcher.books.items() if shard_of(s, shards) == shard}
     part.orders = {oid: o for oid, o in matcher.orders.items() if o.book.spec.symbol in part.books}
     part.stp = dict(matcher.stp)
@@ -93,7 +101,8 @@ def matcher_part(state: bytes, window: int, base_seq: int, shard: int, shards: i
 
 def merge_matchers(parts: Iterable[Matcher]) -> Matcher:
     """The union of disjoint shards (STP modes: every shard holds all of them)."""
-    merged = Matcher()
+    parts = list(parts)
+    merged = Matcher(parts[0].rules if parts else CURRENT_RULES)
     for part in parts:
         merged.books.update(part.books)
         merged.orders.update(part.orders)

@@ -34,11 +34,12 @@ RULES = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 #: How many examples each section of the rulebook holds: an example that stops being parsed
 #: (a broken fence, a changed tag) or a section that loses its examples fails the count.
 EXAMPLES_PER_SECTION: dict[str, int] = {
+    "Accounts and firms": 1,
     "Order types and time in force": 2,
     "How IOC, FOK and market orders end": 3,
     "The price band": 1,
     "Self-trade prevention": 3,
-    "Cancel and replace": 4,
+    "Cancel and replace": 5,
     "Halts": 1,
     "End of day": 1,
     "Lot and tick": 1,

@@ -3,6 +3,14 @@
 Symbol ABC: tick 10, lot 10, reference 10_000, band 1000 bps, i.e. prices 9_000..11_000.
 Accounts alice, bob, carol start with 10_000_000 cash and 1_000 shares; each account is its own
 firm unless a test says otherwise.
+
+Rules versions (``engine.domain.rules``). The golden files pin the matching and risk rules that
+every version shares, and they were written in rules 1 terms: accounts are funded without being
+opened, and a test may give an order any firm (to meet self-trade prevention). So ``Sim`` runs
+rules 1 by default, which also keeps the rules old journals replay under pinned exactly.
+``Sim(rules=2)`` opens every account for a firm first (its own name, or ``firms[account]``),
+which shifts the seq_nos of everything after the setup by one per account;
+``test_golden_accounts.py`` pins what rules 2 changes.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.domain.exchange import Balance, Exchange
+from engine.domain.rules import RULES_V1, RULES_V2
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -18,6 +27,7 @@ from engine.domain.types import (
     Deposit,
     Event,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Side,
@@ -40,10 +50,21 @@ MARKET = OrderType.MARKET
 
 
 class Sim:
-    def __init__(self, window: int = 1, funded: bool = True) -> None:
-        self.ex = Exchange(feedback_window=window)
+    def __init__(
+        self,
+        window: int = 1,
+        funded: bool = True,
+        *,
+        rules: int = RULES_V1,
+        firms: dict[str, str] | None = None,
+    ) -> None:
+        self.ex = Exchange(feedback_window=window, rules=rules)
+        self.firms = firms or {}
         self.seq = 0
         self.send(AddSymbol, SYM, 10, 10, 10_000, 1000)
+        if rules >= RULES_V2:
+            for acct in ACCOUNTS:
+                self.send(OpenAccount, self.firms.get(acct, acct), acct)
         if funded:
             for acct in ACCOUNTS:
                 self.send(Deposit, acct, CASH, CASH0)
@@ -75,7 +96,7 @@ class Sim:
     ) -> list[Event]:
         return self.send(
             NewOrder,
-            firm or account,
+            firm or self.firms.get(account, account),
             account,
             symbol,
             side,

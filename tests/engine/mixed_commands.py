@@ -5,11 +5,13 @@
   by another account, or of an unknown id), so fills often meet replaces in flight; market,
   FOK, IOC and post-only orders, off-tick and off-lot prices and qtys, unknown symbols, plain
   ints where enums are expected, deposits and withdrawals of every size, risk limits, halts,
-  resumes, EndOfDay, every self-trade prevention mode, and jumps in seq_no (the window then
-  drains before the command). Every reject reason the domain can give appears.
+  resumes, EndOfDay, every self-trade prevention mode, orders for another firm's account or an
+  account never opened, transfers to it, duplicate OpenAccounts, and jumps in seq_no (the
+  window then drains before the command). Every reject reason the domain can give appears.
 * :func:`replace_heavy`: resting orders replaced up, down and across prices while takers
   fill them: with W > 1 fills meet replaces in flight (``pending``, ``max_qty``, ``hi`` above
-  the confirmed terms).
+  the confirmed terms); some resting orders are post-only, and their replaces through the
+  touch are refused by the matcher after the risk stage held for them.
 * :func:`full_mix`: the two above interleaved in blocks with the book workloads of
   `tools.workload` (accounts and symbols renamed per block), so one long stream exercises every
   path at volume.
@@ -29,6 +31,7 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -53,9 +56,10 @@ MODES = list(SelfTradePrevention)
 
 
 def setup_commands(cash: int) -> list[Command]:
-    """Symbols and funding (seq_no 0: the caller numbers them)."""
+    """Symbols, accounts and funding (seq_no 0: the caller numbers them)."""
     out: list[Command] = [AddSymbol(0, 0, sym, TICK, LOT, ref, 500) for sym, ref in SYMBOLS.items()]
-    for acct in ACCOUNTS:
+    for acct, firm in ACCOUNTS.items():
+        out.append(OpenAccount(0, 0, firm, acct))
         out.append(Deposit(0, 0, acct, CASH, cash))
         out.extend(Deposit(0, 0, acct, sym, 3_000) for sym in SYMBOLS)
     return out
@@ -111,9 +115,10 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
                 # plain ints where enums are expected
                 cmd = NewOrder(0, 0, ACCOUNTS[acct], acct, sym, 1, 1, 1, LOT, price, "int")  # type: ignore[arg-type]
             else:
-                cmd = NewOrder(
-                    0, 0, ACCOUNTS[acct], acct, sym, side, otype, tif, qty, price, "c", post_only
-                )
+                firm = ACCOUNTS[acct]
+                if kind == 99:  # another firm's account, or an account never opened
+                    firm, acct = ("F3", acct) if firm != "F3" else (firm, "acc9")
+                cmd = NewOrder(0, 0, firm, acct, sym, side, otype, tif, qty, price, "c", post_only)
             seq = book.add(cmd)
             if otype == OrderType.LIMIT and tif in (TimeInForce.DAY, TimeInForce.GTC):
                 orders.append((seq, acct, sym))
@@ -131,6 +136,8 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
             amount = max(q, 0) * 10**flag
             if flag == 0:
                 asset = "ZZZ"  # unknown asset
+            elif flag == 1:
+                acct = "acc9"  # an account never opened
             elif flag == 2 and q > 30:
                 amount = 2**62  # twice is more than a signed 64-bit supply
             cmd = Deposit(0, 0, acct, asset, amount)
@@ -143,7 +150,9 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
         elif kind < 94:
             cmd = (Halt if flag < 2 else Resume)(0, 0, sym)
         elif kind < 95:
-            if flag == 0:
+            if flag == 2:
+                cmd = OpenAccount(0, 0, "F9", acct)  # a duplicate
+            elif flag == 0:
                 cmd = AddSymbol(0, 0, sym, TICK, LOT, 1_000, 500)  # a duplicate
             elif flag == 1:
                 cmd = AddSymbol(0, 0, "BAD", 0, LOT, 1_000, 500)  # an invalid spec
@@ -160,7 +169,8 @@ def replace_heavy(seed: int, n: int, jump: int) -> list[Command]:
     rng = random.Random(seed)
     ref = SYMBOLS["AAA"]
     setup: list[Command] = [AddSymbol(0, 0, "AAA", TICK, LOT, ref, 500)]
-    for acct in ACCOUNTS:
+    for acct, firm in ACCOUNTS.items():
+        setup.append(OpenAccount(0, 0, firm, acct))
         setup += [Deposit(0, 0, acct, CASH, 10**10), Deposit(0, 0, acct, "AAA", 20_000)]
     out = [cmd._replace(seq_no=i + 1, ts=i + 1) for i, cmd in enumerate(setup)]
     live: list[tuple[int, str]] = []
@@ -177,9 +187,11 @@ def replace_heavy(seed: int, n: int, jump: int) -> list[Command]:
             off = -sign * rng.randint(1, 6) if rng.random() < 0.7 else sign * rng.randint(0, 6)
             tif = rng.choice([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC])
             qty = LOT * rng.randint(1, 30)
+            # a resting order is sometimes post-only: its replaces through the touch are refused
+            post_only = tif != TimeInForce.IOC and rng.random() < 0.2
             cmd = NewOrder(
                 seq, seq, ACCOUNTS[acct], acct, "AAA", side, OrderType.LIMIT, tif, qty,
-                ref + TICK * off, "r",
+                ref + TICK * off, "r", post_only,
             )  # fmt: skip
             if tif != TimeInForce.IOC:
                 live.append((seq, acct))
@@ -211,7 +223,7 @@ def full_mix(seed: int, n: int) -> Iterator[Command]:
             wl = make(size, seed=rng.randrange(1 << 30))
             cmds = [
                 c._replace(account=f"{c.account}-{block}")
-                if isinstance(c, Deposit | SetRiskLimits | NewOrder | CancelOrder)
+                if isinstance(c, Deposit | SetRiskLimits | NewOrder | CancelOrder | OpenAccount)
                 else c
                 for c in wl.setup + wl.commands
             ]

@@ -44,6 +44,7 @@ from engine.domain.types import (
     Halt,
     Liquidity,
     NewOrder,
+    OpenAccount,
     OrderType,
     Replaced,
     ReplaceOrder,
@@ -74,6 +75,7 @@ class ReferenceExchange(ReferenceState):
             SetRiskLimits: self._limits,
             SetSelfTradePrevention: self._set_stp,
             EndOfDay: self._end_of_day,
+            OpenAccount: self._open_account,
         }[type(cmd)]
         return handler(cmd)  # type: ignore[operator,no-any-return]
 
@@ -101,7 +103,10 @@ class ReferenceExchange(ReferenceState):
     def _check_new(self, cmd: NewOrder) -> int:
         """Validate a NewOrder and return the cash held per share of a buy (its limit price or,
         for a market buy, the band's upper edge); raises Reject. Checks in the engine's order:
-        symbol, halt, order kind, qty, price, limits, open orders, funds."""
+        symbol, halt, order kind, qty, price, limits, open orders, funds; from rules 2 first
+        that the firm opened the account."""
+        if self.rules >= 2 and self.firms.get(cmd.account) != cmd.firm:
+            raise Reject(R.NOT_FIRMS_ACCOUNT)
         sym = self.symbols.get(cmd.symbol)
         if sym is None:
             raise Reject(R.UNKNOWN_SYMBOL)
@@ -140,7 +145,7 @@ class ReferenceExchange(ReferenceState):
         limit = cmd.price if not market else sym.band()[0 if cmd.side == Side.SELL else 1]
         order = RefOrder(
             cmd.seq_no, cmd.account, cmd.firm, cmd.symbol, cmd.side, limit, cmd.qty, 0,
-            cmd.tif, hold_price, self._take_priority(),
+            cmd.tif, hold_price, self._take_priority(), cmd.post_only,
         )  # fmt: skip
         if cmd.post_only and self._opposite(order):
             refusal = R.POST_ONLY_WOULD_TAKE
@@ -308,6 +313,11 @@ class ReferenceExchange(ReferenceState):
                 BookDelete(order.symbol, order.order_id),
             ]
         keep = cmd.price == order.price and cmd.qty <= order.qty
+        if not keep and order.post_only and self.rules >= 2:
+            moved = RefOrder(**{**order.__dict__, "price": cmd.price})
+            if self._opposite(moved):  # it would take: refused, the order stays as it was
+                refusal = R.POST_ONLY_WOULD_TAKE
+                return [self._rejected(cmd.seq_no, cmd.account, "", cmd.order_id, refusal)]
         cut = order.qty - cmd.qty
         self._hold(order, -order.leaves)
         order.qty, order.price, order.hold_price = cmd.qty, cmd.price, cmd.price

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import (
     CASH,
+    AccountOpened,
     AddSymbol,
     BalanceChanged,
     Deposit,
     Event,
     Halt,
     LimitsSet,
+    OpenAccount,
     Rejected,
     RejectReason,
     Resume,
@@ -60,6 +63,7 @@ class RefOrder:
     tif: TimeInForce
     hold_price: int  # cash held per unfilled share of a buy
     priority: int  # lower trades first at equal price
+    post_only: bool = False
 
     @property
     def leaves(self) -> int:
@@ -75,7 +79,13 @@ class Reject(Exception):
 class ReferenceState:
     """Everything the reference exchange knows; ``resting`` is every order on every book."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: int = CURRENT_RULES) -> None:
+        #: rules 2 (engine.domain.rules): accounts are opened for a firm; the admin commands
+        #: need an opened account, a NewOrder its firm's account; post-only holds on replace
+        self.rules = rules
+        self.firms: dict[str, str] = {}  # account -> the firm that opened it
+        #: accounts that exist: opened, or (rules 1) created by a deposit or a limits change
+        self.known: set[str] = set()
         self.symbols: dict[str, RefSymbol] = {}
         self.balances: dict[tuple[str, str], list[int]] = {}  # -> [total, held]
         self.limits: dict[str, tuple[int, int, int]] = {}
@@ -118,17 +128,32 @@ class ReferenceState:
         self.symbols[cmd.symbol] = RefSymbol(*specs)
         return [SymbolAdded(cmd.symbol, *specs)]
 
+    def _open_account(self, cmd: OpenAccount) -> list[Event]:
+        if cmd.account in self.known:
+            return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.DUPLICATE_ACCOUNT)]
+        self.known.add(cmd.account)
+        self.firms[cmd.account] = cmd.firm
+        return [AccountOpened(cmd.firm, cmd.account)]
+
+    def _unopened(self, account: str) -> bool:
+        return self.rules >= 2 and account not in self.firms
+
     def _deposit(self, cmd: Deposit) -> list[Event]:
+        if self._unopened(cmd.account):
+            return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.UNKNOWN_ACCOUNT)]
         if cmd.amount <= 0:
             return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.INVALID_AMOUNT)]
         if cmd.asset != CASH and cmd.asset not in self.symbols:
             return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.UNKNOWN_ASSET)]
+        self.known.add(cmd.account)
         pos = self._position(cmd.account, cmd.asset)
         pos[0] += cmd.amount
         self.deposited[cmd.asset] = self.deposited.get(cmd.asset, 0) + cmd.amount
         return [BalanceChanged(cmd.account, cmd.asset, cmd.amount, pos[0])]
 
     def _withdraw(self, cmd: Withdraw) -> list[Event]:
+        if self._unopened(cmd.account):
+            return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.UNKNOWN_ACCOUNT)]
         if cmd.amount <= 0:
             return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.INVALID_AMOUNT)]
         if cmd.asset != CASH and cmd.asset not in self.symbols:
@@ -150,9 +175,12 @@ class ReferenceState:
         return [TradingStatus(cmd.symbol, sym.halted)]
 
     def _limits(self, cmd: SetRiskLimits) -> list[Event]:
+        if self._unopened(cmd.account):
+            return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.UNKNOWN_ACCOUNT)]
         values = (cmd.max_order_qty, cmd.max_notional, cmd.max_open_orders)
         if min(values) < 0:
             return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.INVALID_LIMITS)]
+        self.known.add(cmd.account)
         self.limits[cmd.account] = values
         return [LimitsSet(cmd.account, *values)]
 

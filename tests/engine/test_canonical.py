@@ -35,6 +35,7 @@ from engine.domain.types import (
     Halt,
     Liquidity,
     NewOrder,
+    OpenAccount,
     OrderType,
     Rejected,
     RejectReason,
@@ -66,6 +67,7 @@ ONE_OF_EACH: list[Command] = [
     SetRiskLimits(11, 19, "A1", 1000, 0, 50),
     SetSelfTradePrevention(12, 20, "F1", SelfTradePrevention.CANCEL_BOTH),
     EndOfDay(13, 21, "XYZ"),
+    OpenAccount(14, 22, "F1", "A1"),
 ]  # fmt: skip
 
 

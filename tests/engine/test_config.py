@@ -11,6 +11,7 @@ from engine.domain.types import (
     CASH,
     AddSymbol,
     Deposit,
+    OpenAccount,
     SelfTradePrevention,
     SetSelfTradePrevention,
 )
@@ -62,8 +63,9 @@ def test_setup_commands_are_numbered_in_a_fixed_order() -> None:
     assert commands == [
         AddSymbol(10, 5, "ACME", 100, 1, 1000000, 1000),
         SetSelfTradePrevention(11, 5, "ALPHA", SelfTradePrevention.CANCEL_RESTING),
-        Deposit(12, 5, "A-1", CASH, 500),
-        Deposit(13, 5, "A-1", "ACME", 7),
+        OpenAccount(12, 5, "ALPHA", "A-1"),
+        Deposit(13, 5, "A-1", CASH, 500),
+        Deposit(14, 5, "A-1", "ACME", 7),
     ]
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from engine.config import ConfigError, load_config, parse_config
-from engine.domain.types import CancelOrder, Deposit, NewOrder
+from engine.domain.types import CancelOrder, Deposit, NewOrder, OpenAccount
+from engine.gateway.accounts import AccountRegistry
 from engine.gateway.auth import (
     ADMIN_DISABLED,
     BAD_CREDENTIALS,
@@ -21,6 +22,8 @@ from engine.protocols.json_session import Login
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
 ALPHA = Principal("ALPHA", frozenset({"ALPHA-1"}))
+#: the gateway's view of who owns which account (engine.gateway.accounts)
+OWNERS = AccountRegistry({"ALPHA-1": "ALPHA", "BETA-1": "BETA", "ALPHA-9": "ALPHA"})
 
 
 def test_the_demo_config_has_an_admin_password_and_the_json_endpoint() -> None:
@@ -78,9 +81,11 @@ def _order(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_firm_order_is_built_with_seq_no_0_and_the_given_ts() -> None:
-    cmd = validate(ALPHA, _order(), 123)
+    cmd = validate(ALPHA, _order(), 123, OWNERS)
     assert isinstance(cmd, NewOrder) and cmd.seq_no == 0 and cmd.ts == 123
-    cancel = validate(ALPHA, {"type": "cancel_order", "account": "ALPHA-1", "order_id": 4}, 0)
+    cancel = validate(
+        ALPHA, {"type": "cancel_order", "account": "ALPHA-1", "order_id": 4}, 0, OWNERS
+    )
     assert cancel == CancelOrder(0, 0, "ALPHA-1", 4)
 
 
@@ -114,11 +119,25 @@ def test_a_firm_order_is_built_with_seq_no_0_and_the_given_ts() -> None:
     ],
 )
 def test_refusal_table(principal: Principal, obj: dict[str, Any], code: str) -> None:
-    result = validate(principal, obj, 0)
+    result = validate(principal, obj, 0, OWNERS)
     assert isinstance(result, Refusal) and result.code == code, result
 
 
 def test_the_operator_may_send_every_admin_command_and_a_firm_every_order_command() -> None:
-    assert len(ADMIN_COMMANDS) == 8 and len(FIRM_COMMANDS) == 3
+    assert len(ADMIN_COMMANDS) == 9 and len(FIRM_COMMANDS) == 3
     deposit = {"type": "deposit", "account": "ALPHA-1", "asset": "CASH", "amount": 5}
-    assert validate(OPERATOR, deposit, 7) == Deposit(0, 7, "ALPHA-1", "CASH", 5)
+    assert validate(OPERATOR, deposit, 7, OWNERS) == Deposit(0, 7, "ALPHA-1", "CASH", 5)
+
+
+def test_an_account_opened_at_run_time_is_the_firms_through_the_registry() -> None:
+    """ALPHA-9 is in no configured principal: the registry (fed by AccountOpened and the
+    recovered state) makes it ALPHA's; an account nobody registered is nobody's."""
+    assert "ALPHA-9" not in ALPHA.accounts
+    assert isinstance(validate(ALPHA, _order(account="ALPHA-9"), 0, OWNERS), NewOrder)
+    refused = validate(ALPHA, _order(account="ALPHA-9"), 0, AccountRegistry())
+    assert isinstance(refused, Refusal) and refused.code == "not_owner"
+    opened = {"type": "open_account", "firm": "BETA", "account": "BETA-7"}
+    assert validate(OPERATOR, opened, 3, OWNERS) == OpenAccount(0, 3, "BETA", "BETA-7")
+    assert validate(ALPHA, opened, 3, OWNERS) == Refusal(
+        "not_permitted", "'open_account' is not permitted for a firm"
+    )

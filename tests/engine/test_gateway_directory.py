@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from engine.domain.reasons import reject
 from engine.domain.types import (
     Accepted,
+    AccountOpened,
     BalanceChanged,
     Cancelled,
     CancelReason,
@@ -193,3 +194,24 @@ def test_targets_match_the_contract_for_any_sessions(ops: list[tuple[str, object
             assert set(got) == expected
             if session in got:
                 assert got[0] == session  # the requester first
+
+
+def test_an_opened_account_routes_to_its_firm_from_its_opening_on() -> None:
+    """AccountOpened registers the account before it is delivered; the setup's (origin 0) is
+    delivered to nobody and not counted as dropped."""
+    d = directory(s1=ALPHA, s2=BETA, s9=OPERATOR)
+    assert d.targets(0, True, fill(5, "A-7")) == []  # unknown yet: nobody's
+    assert d.dropped == 1
+    assert d.targets(9, False, AccountOpened("ALPHA", "A-7")) == [9]  # the operator's answer
+    assert d.targets(0, True, fill(5, "A-7")) == [1]
+    assert d.targets(0, False, AccountOpened("BETA", "B-7")) == []
+    assert d.dropped == 1
+    assert d.targets(2, True, fill(6, "B-7")) == [2]
+    assert d.accounts.firm_of("B-7") == "BETA"
+
+
+def test_the_router_addresses_every_account_opened_even_from_the_setup() -> None:
+    router = ReportRouter(lambda reports: None)
+    opened = AccountOpened("ALPHA", "A-7")
+    assert router.resolve(0, 3, [opened]) == [(0, False, 3, 0, opened)]
+    assert router.resolve(4, 5, [opened]) == [(4, False, 5, 0, opened)]

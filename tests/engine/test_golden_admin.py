@@ -185,14 +185,16 @@ def test_a_deposit_that_would_take_the_supply_past_int64_is_refused() -> None:
     """Trading conserves supply, so the cap keeps every balance encodable in 64-bit records;
     without it a second huge deposit crashed the host when its event was encoded."""
     from engine.domain.exchange import Exchange
-    from engine.domain.types import CASH, Deposit, Rejected, RejectReason
+    from engine.domain.types import CASH, Deposit, OpenAccount, Rejected, RejectReason
     from engine.event_records import encode_event
 
     ex = Exchange()
-    first = ex.submit(Deposit(1, 0, "A", CASH, 2**63 - 1))
-    encode_event(1, 0, first[0])
-    second = ex.submit(Deposit(2, 0, "B", CASH, 1))
+    ex.submit(OpenAccount(1, 0, "F", "A"))
+    ex.submit(OpenAccount(2, 0, "F", "B"))
+    first = ex.submit(Deposit(3, 0, "A", CASH, 2**63 - 1))
+    encode_event(3, 0, first[0])
+    second = ex.submit(Deposit(4, 0, "B", CASH, 1))
     assert isinstance(second[0], Rejected)
     assert second[0].reason == RejectReason.AMOUNT_TOO_LARGE
     assert ex.balance("B", CASH).total == 0
-    encode_event(2, 0, second[0])
+    encode_event(4, 0, second[0])

@@ -14,8 +14,21 @@ from engine.canonical import command_from_json, command_to_json
 from engine.canonical.command_lines import FastCommandReader
 from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
-from engine.domain.types import KEEP_LIMIT, LimitsSet, Rejected, RejectReason, SetRiskLimits
+from engine.domain.types import (
+    KEEP_LIMIT,
+    LimitsSet,
+    OpenAccount,
+    Rejected,
+    RejectReason,
+    SetRiskLimits,
+)
 from engine.records import RECORD, CommandDecoder, RecordError, encode_command
+
+
+def _opened() -> Exchange:
+    exchange = Exchange()
+    exchange.submit(OpenAccount(0, 0, "F1", "A1"))
+    return exchange
 
 
 def _limits(exchange: Exchange, seq: int, *limits: int | None) -> list[object]:
@@ -24,7 +37,7 @@ def _limits(exchange: Exchange, seq: int, *limits: int | None) -> list[object]:
 
 
 def test_a_kept_limit_keeps_its_value_and_the_event_reports_the_limits_in_force() -> None:
-    exchange = Exchange()
+    exchange = _opened()
     assert _limits(exchange, 1, 10, 20, 30) == [LimitsSet("A1", 10, 20, 30)]
     assert _limits(exchange, 2, KEEP_LIMIT, KEEP_LIMIT, 7) == [LimitsSet("A1", 10, 20, 7)]
     assert _limits(exchange, 3, 0, KEEP_LIMIT, KEEP_LIMIT) == [LimitsSet("A1", 0, 20, 7)]
@@ -34,12 +47,12 @@ def test_a_kept_limit_keeps_its_value_and_the_event_reports_the_limits_in_force(
 
 
 def test_a_kept_limit_on_a_new_account_keeps_no_limit() -> None:
-    assert _limits(Exchange(), 1, KEEP_LIMIT, 500, KEEP_LIMIT) == [LimitsSet("A1", 0, 500, 0)]
+    assert _limits(_opened(), 1, KEEP_LIMIT, 500, KEEP_LIMIT) == [LimitsSet("A1", 0, 500, 0)]
 
 
 @pytest.mark.parametrize("limits", [(-1, 0, 0), (KEEP_LIMIT, -1, KEEP_LIMIT), (0, 0, 2**63)])
 def test_a_negative_or_oversized_limit_is_still_refused(limits: tuple[int | None, ...]) -> None:
-    exchange = Exchange()
+    exchange = _opened()
     _limits(exchange, 1, 10, 20, 30)
     (event,) = _limits(exchange, 2, *limits)
     assert isinstance(event, Rejected) and event.reason == RejectReason.INVALID_LIMITS

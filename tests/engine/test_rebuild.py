@@ -7,11 +7,14 @@ from pathlib import Path
 import pytest
 
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES, RULES_V1
 from engine.domain.types import Command
 from engine.journal_format import (
     COMMAND_FRAME_SIZE,
     RECORD_COMMAND,
     HostFormatError,
+    JournalHeader,
+    decode_header,
     decode_snapshot_payload,
     decode_user_header,
     encode_commands,
@@ -48,11 +51,24 @@ def data_dir(tmp_path: Path) -> Path:
 
 def test_user_header_round_trips_and_fits_the_journal_header() -> None:
     for window in (1, 1024, 2**32 - 1):
-        header = encode_user_header(window)
-        assert len(header) <= 64
-        assert decode_user_header(header) == window
+        for rules in (RULES_V1, CURRENT_RULES):
+            header = encode_user_header(window, rules)
+            assert len(header) <= 64
+            assert decode_user_header(header) == window
+            assert decode_header(header) == JournalHeader(window, rules)
     with pytest.raises(ValueError, match="outside"):
         encode_user_header(0)
+    with pytest.raises(ValueError, match="rules version 9"):
+        encode_user_header(1, 9)
+
+
+def test_a_journal_from_before_rules_versions_has_a_version_1_header_and_runs_rules_1() -> None:
+    """The header every journal had before rules versions: 16 bytes, version 1, no rules."""
+    old = b"SQXHOST\x00" + (1).to_bytes(2, "little") + (128).to_bytes(2, "little")
+    old += (1024).to_bytes(4, "little")
+    assert decode_header(old) == JournalHeader(1024, RULES_V1)
+    assert encode_user_header(1024, RULES_V1) == old  # its new segments get the same header
+    assert len(encode_user_header(1024)) == 20
 
 
 @pytest.mark.parametrize(
@@ -63,7 +79,13 @@ def test_user_header_round_trips_and_fits_the_journal_header() -> None:
         (b"NOTSQX\x00\x00" + encode_user_header(1)[8:], "magic"),
         (encode_user_header(1)[:8] + b"\x09\x00" + encode_user_header(1)[10:], "version 9"),
         (encode_user_header(1)[:10] + b"\x40\x00" + encode_user_header(1)[12:], "64 bytes"),
-        (encode_user_header(1)[:12] + b"\x00" * 4, "below 1"),
+        (encode_user_header(1)[:12] + b"\x00" * 4 + encode_user_header(1)[16:], "below 1"),
+        (
+            encode_user_header(1, RULES_V1)[:8] + b"\x02\x00" + encode_user_header(1)[10:16],
+            "16 bytes",
+        ),
+        (encode_user_header(1)[:16] + b"\x01\x00\x00\x00", "rules 1"),
+        (encode_user_header(1)[:16] + b"\x09\x00\x00\x00", "rules version 9"),
     ],
 )
 def test_a_foreign_user_header_is_refused_with_the_reason(raw: bytes, message: str) -> None:
@@ -191,7 +213,7 @@ def test_a_snapshot_of_another_feedback_window_is_refused(data_dir: Path) -> Non
 
 
 def test_take_snapshot_refuses_an_exchange_of_another_window(data_dir: Path) -> None:
-    with pytest.raises(RecoveryError, match="differs from the journal's 1"):
+    with pytest.raises(RecoveryError, match="differ from the journal's 1 and"):
         take_snapshot(Exchange(8), 0, data_dir)
 
 

@@ -13,6 +13,7 @@ from engine.domain.types import (
     AddSymbol,
     Deposit,
     NewOrder,
+    OpenAccount,
     OrderType,
     Replaced,
     ReplaceOrder,
@@ -29,10 +30,11 @@ def test_serial_replace_of_a_buy_needs_only_the_new_terms_funded() -> None:
     W > 1 that also applied at W = 1, where nothing is in flight."""
     ex = Exchange(feedback_window=1)
     ex.submit(AddSymbol(1, 0, "S", 100, 1, 100_000, 1_000))
-    ex.submit(Deposit(2, 0, "A", CASH, 1_000_000))
+    ex.submit(OpenAccount(2, 0, "F", "A"))
+    ex.submit(Deposit(3, 0, "A", CASH, 1_000_000))
     ex.submit(
-        NewOrder(3, 0, "F", "A", "S", Side.BUY, OrderType.LIMIT, TimeInForce.DAY, 10, 100_000, "")
+        NewOrder(4, 0, "F", "A", "S", Side.BUY, OrderType.LIMIT, TimeInForce.DAY, 10, 100_000, "")
     )
-    events = ex.submit(ReplaceOrder(4, 0, "A", 3, 11, 90_000))
-    assert events[0] == Replaced(3, "A", 11, 90_000, 11, False)
+    events = ex.submit(ReplaceOrder(5, 0, "A", 4, 11, 90_000))
+    assert events[0] == Replaced(4, "A", 11, 90_000, 11, False)
     assert ex.balance("A", CASH) == (1_000_000, 990_000)

@@ -18,6 +18,7 @@ import pytest
 
 from engine.canonical import OutputDigest, command_to_json
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -26,6 +27,7 @@ from engine.domain.types import (
     Deposit,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -66,6 +68,7 @@ def generate_commands(count: int, seed: int) -> list[Command]:
         out.append(AddSymbol(seq(), ts(), symbol, 100, 1, 1_000_000, 2_000))
     for i in range(ACCOUNTS):
         out.append(SetSelfTradePrevention(seq(), ts(), f"F{i}", SelfTradePrevention(1 + i % 3)))
+        out.append(OpenAccount(seq(), ts(), f"F{i}", f"A{i}"))
         out.append(Deposit(seq(), ts(), f"A{i}", CASH, rng.randrange(10**8, 10**10)))
         for symbol in SYMBOLS:
             out.append(Deposit(seq(), ts(), f"A{i}", symbol, rng.randrange(1_000, 50_000)))
@@ -106,11 +109,13 @@ def generate_commands(count: int, seed: int) -> list[Command]:
     return out
 
 
-def write_journal(data_dir: Path, commands: list[Command], window: int) -> None:
+def write_journal(
+    data_dir: Path, commands: list[Command], window: int, rules: int = CURRENT_RULES
+) -> None:
     """Journal ``commands`` as the host does: host user header, fixed-size command records."""
     with JournalWriter(
         journal_dir(data_dir),
-        user_header=encode_user_header(window),
+        user_header=encode_user_header(window, rules),
         policy=SyncPolicy.never(),
         segment_bytes=SEGMENT_BYTES,
     ) as writer:
@@ -122,8 +127,10 @@ def write_journal(data_dir: Path, commands: list[Command], window: int) -> None:
             writer.commit()
 
 
-def run_in_process(commands: list[Command], window: int) -> tuple[Exchange, str]:
-    exchange = Exchange(window)
+def run_in_process(
+    commands: list[Command], window: int, rules: int = CURRENT_RULES
+) -> tuple[Exchange, str]:
+    exchange = Exchange(window, rules)
     digest = OutputDigest()
     for cmd in commands:
         digest.update(cmd.seq_no, exchange.submit(cmd))

@@ -164,29 +164,29 @@ def test_a_restarted_gateway_never_stamps_a_ts_below_the_last_journaled_one(
 ) -> None:
     # The wall clock went back (NTP step, another machine) between the stop and the restart:
     # the journal's last command carries a ts an hour ahead of the clock now.
-    commands = generate_commands(20, seed=5)
+    commands = generate_commands(30, seed=5)
     ahead = time.time_ns() + 3600 * 10**9
     commands[-1] = commands[-1]._replace(ts=ahead)
     write_journal(tmp_path, commands, WINDOW)
-    assert journaled_ts(str(tmp_path), 20) == ahead
+    assert journaled_ts(str(tmp_path), 30) == ahead
     assert journaled_ts(str(tmp_path), 0) == 0
-    assert journaled_ts(str(tmp_path / "nothing"), 20) == 0
+    assert journaled_ts(str(tmp_path / "nothing"), 30) == 0
 
     config = dataclasses.replace(load_config(DEMO), data_dir=str(tmp_path))
     prefix = f"sqxrv{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", 8, RECORD_SIZE, 1)
     events = RingBuffer.create(prefix + "events", 8, EVENT_RECORD_SIZE, 2)
     runner = ServerThread(
-        GatewayServer(config, prefix + "in", prefix + "events", 1, 20, endpoint="127.0.0.1:0")
+        GatewayServer(config, prefix + "in", prefix + "events", 1, 30, endpoint="127.0.0.1:0")
     )
     try:
         client = Client(runner.start())
         assert client.login()["type"] == "login_ok"
         client.send({"type": "cancel_order", "account": "ALPHA-1", "order_id": 3})
-        assert client.read() == {"type": "sequenced", "line": 2, "seq": 21}
+        assert client.read() == {"type": "sequenced", "line": 2, "seq": 31}
         client.close()
         stamped = CommandDecoder().decode_many(bytes(ring_in.slots[0]))[0]
-        assert stamped.seq_no == 21 and stamped.ts >= ahead
+        assert stamped.seq_no == 31 and stamped.ts >= ahead
     finally:
         runner.stop()
         ring_in.close()

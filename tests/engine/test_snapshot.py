@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.domain.exchange import Exchange
-from engine.domain.types import CASH, AddSymbol, Deposit, SetRiskLimits
+from engine.domain.types import CASH, AddSymbol, Deposit, OpenAccount, SetRiskLimits
 from tests.engine.test_wallet_feedback import random_commands
 
 
@@ -45,9 +45,10 @@ def test_state_hash_does_not_depend_on_insertion_order() -> None:
             ex.submit(AddSymbol(seq, 0, sym, 1, 1, 100, 100))
             seq += 1
         for acct in accounts:
-            ex.submit(SetRiskLimits(seq, 0, acct, 5, 0, 0))
-            ex.submit(Deposit(seq + 1, 0, acct, CASH, 1000))
-            seq += 2
+            ex.submit(OpenAccount(seq, 0, "F", acct))
+            ex.submit(SetRiskLimits(seq + 1, 0, acct, 5, 0, 0))
+            ex.submit(Deposit(seq + 2, 0, acct, CASH, 1000))
+            seq += 3
         return ex
 
     a = build(["x", "y", "z"])

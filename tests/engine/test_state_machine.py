@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 )
 
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES, RULES_V1, RULES_V2
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -40,6 +41,7 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     Rejected,
     ReplaceOrder,
@@ -57,6 +59,7 @@ SYMBOLS = ("AAA", "BBB")
 ACCOUNTS = ("A1", "A2", "A3", "A4")
 FIRM_OF = {"A1": "F1", "A2": "F1", "A3": "F2", "A4": "F3"}  # A1, A2 share a firm: STP across
 FIRMS = ("F1", "F2", "F3")
+UNOPENED = "A9"  # an account no command opens
 TICK = 100
 LOT = 10
 REFERENCE = 100_000
@@ -74,10 +77,13 @@ def _comparable(events: Sequence[Event]) -> list[Event]:
 
 
 class ExchangeVersusReference(RuleBasedStateMachine):
+    #: the rules version both sides run (engine.domain.rules)
+    RULES = CURRENT_RULES
+
     def __init__(self) -> None:
         super().__init__()
-        self.exchange = Exchange(feedback_window=1)
-        self.reference = ReferenceExchange()
+        self.exchange = Exchange(feedback_window=1, rules=self.RULES)
+        self.reference = ReferenceExchange(self.RULES)
         self.seq = 0
         self.ts = 1_000
         self.ever_ordered: list[int] = []
@@ -98,12 +104,14 @@ class ExchangeVersusReference(RuleBasedStateMachine):
         for symbol in SYMBOLS:
             self.submit(AddSymbol, symbol, TICK, LOT, REFERENCE, 1_000)
         for account in ACCOUNTS:
+            if self.RULES >= RULES_V2:
+                self.submit(OpenAccount, FIRM_OF[account], account)
             self.submit(Deposit, account, CASH, 30_000_000)
             for symbol in SYMBOLS:
                 self.submit(Deposit, account, symbol, 1_000)
 
     @rule(
-        account=st.sampled_from(ACCOUNTS),
+        account=st.sampled_from((*ACCOUNTS, UNOPENED)),
         asset=st.sampled_from((CASH, CASH, *SYMBOLS, "ZZZ")),
         amount=st.integers(-1, 5_000),
         withdraw=st.booleans(),
@@ -114,7 +122,7 @@ class ExchangeVersusReference(RuleBasedStateMachine):
 
     @rule(
         kind=st.sampled_from(
-            ["halt", "resume", "resume", "eod", "stp", "stp", "limits", "symbol", "drain"]
+            ["halt", "resume", "resume", "eod", "stp", "stp", "limits", "symbol", "drain", "open"]
         ),
         symbol=st.sampled_from((*SYMBOLS, *SYMBOLS, "ZZZ")),
         firm=st.sampled_from(FIRMS),
@@ -142,8 +150,10 @@ class ExchangeVersusReference(RuleBasedStateMachine):
             asset = CASH if mode != 3 else symbol
             total, held = self.reference.balance(account, asset)
             self.submit(Withdraw, account, asset, max(total - held, 1))
+        elif kind == "open":  # a duplicate: refused
+            self.submit(OpenAccount, firm, account)
         else:
-            self.submit(SetRiskLimits, account, *limits)
+            self.submit(SetRiskLimits, account if mode != 3 else UNOPENED, *limits)
 
     # -- orders -------------------------------------------------------------------------
 
@@ -170,16 +180,22 @@ class ExchangeVersusReference(RuleBasedStateMachine):
         offset=offsets,
         fault=price_faults,
         post_only=st.sampled_from([False] * 4 + [True]),
+        stray=st.sampled_from([False] * 19 + [True]),
     )
     def new_order(
         self, account: str, symbol: str, side: Side, market: bool, tif: TimeInForce,
-        lots_: int, off_lot: bool, offset: int, fault: str, post_only: bool,
+        lots_: int, off_lot: bool, offset: int, fault: str, post_only: bool, stray: bool,
     ) -> None:  # fmt: skip
+        """Mostly a firm ordering for its own account; ``stray``: for another firm's account
+        (NOT_FIRMS_ACCOUNT from rules 2) or an account never opened."""
         qty = lots_ * LOT + (3 if off_lot else 0)
         price = 0 if market and fault == "none" else self._price(symbol, offset, fault)
         otype = OrderType.MARKET if market else OrderType.LIMIT
+        firm = FIRM_OF[account]
+        if stray:
+            firm, account = (FIRMS[-1], account) if firm != FIRMS[-1] else (firm, UNOPENED)
         self.submit(
-            NewOrder, FIRM_OF[account], account, symbol, side, otype, tif, qty, price,
+            NewOrder, firm, account, symbol, side, otype, tif, qty, price,
             f"c{self.seq + 1}", post_only,
         )  # fmt: skip
         self.ever_ordered.append(self.seq)
@@ -282,7 +298,8 @@ class ExchangeVersusReference(RuleBasedStateMachine):
     @invariant()
     def every_asset_sums_to_deposits_minus_withdrawals(self) -> None:
         for asset in (CASH, *SYMBOLS):
-            total = sum(self.exchange.balance(a, asset).total for a in ACCOUNTS)
+            holders = (*ACCOUNTS, UNOPENED)  # rules 1: a deposit opens A9 too
+            total = sum(self.exchange.balance(a, asset).total for a in holders)
             assert total == self.reference.deposited.get(asset, 0), asset
 
 
@@ -295,12 +312,30 @@ ExchangeVersusReference.TestCase.settings = settings(
 TestExchangeVersusReference = ExchangeVersusReference.TestCase
 
 
+class ExchangeVersusReferenceRules1(ExchangeVersusReference):
+    """The same comparison under rules 1, which every journal written before rules versions
+    keeps running: accounts funded unopened, any firm on any account, post-only replaces
+    that trade."""
+
+    RULES = RULES_V1
+
+
+ExchangeVersusReferenceRules1.TestCase.settings = settings(
+    max_examples=int(os.environ.get("SEQUEX_STATEFUL_EXAMPLES", "200")) // 3,
+    stateful_step_count=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestExchangeVersusReferenceRules1 = ExchangeVersusReferenceRules1.TestCase
+
+
 # ---------------------------------------------------------------------------------------------
 # Feedback windows: safety properties only (outcomes may legitimately differ across W).
 # ---------------------------------------------------------------------------------------------
 
 SETUP: list[tuple[type, tuple[object, ...]]] = [
     (AddSymbol, ("AAA", TICK, LOT, REFERENCE, 1_000)),
+    *((OpenAccount, (FIRM_OF[a], a)) for a in ACCOUNTS),
     *((Deposit, (a, CASH, 40_000_000)) for a in ACCOUNTS),
     *((Deposit, (a, "AAA", 400)) for a in ACCOUNTS),
 ]

@@ -24,6 +24,7 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -49,7 +50,8 @@ def random_commands(seed: int, n: int, start_seq: int = 1) -> Iterator[Command]:
     setup: list[Command] = []
     for sym, ref in SYMBOLS.items():
         setup.append(AddSymbol(0, 0, sym, TICK, LOT, ref, 500))
-    for acct in ACCOUNTS:
+    for acct, firm in ACCOUNTS.items():
+        setup.append(OpenAccount(0, 0, firm, acct))
         setup.append(Deposit(0, 0, acct, CASH, 2_000_000_000))
         for sym in SYMBOLS:
             setup.append(Deposit(0, 0, acct, sym, 5_000))

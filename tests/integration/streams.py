@@ -20,6 +20,7 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -49,7 +50,8 @@ def mixed_stream(count: int, seed: int = 7) -> list[Command]:
     out.append(AddSymbol(seq(), TS, "ACME", 100, 1, 10_000, 2000))  # duplicate: rejected
     out.append(SetSelfTradePrevention(seq(), TS, "F1", SelfTradePrevention.CANCEL_RESTING))
     out.append(SetSelfTradePrevention(seq(), TS, "F2", SelfTradePrevention.CANCEL_INCOMING))
-    for _firm, acct in ACCOUNTS:
+    for firm, acct in ACCOUNTS:
+        out.append(OpenAccount(seq(), TS, firm, acct))
         out.append(Deposit(seq(), TS, acct, CASH, rng.randrange(2_000_000, 20_000_000)))
         for sym, *_ in SYMBOLS:
             out.append(Deposit(seq(), TS, acct, sym, rng.randrange(200, 3_000)))

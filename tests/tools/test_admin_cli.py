@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tests.engine.gateway_harness import Host, gateway_host
+from tests.engine.gateway_harness import Host, gateway_host, order
 from tools.cli import main
 
 
@@ -179,3 +179,34 @@ def test_help_says_the_units(capsys: pytest.CaptureFixture[str]) -> None:
     assert "QTY whole shares of SYMBOL" in out
     assert "largest order value (qty x price), in currency units" in out
     assert "price increment in currency units" in out
+
+
+def test_an_account_is_opened_for_a_firm_and_a_typo_is_refused_not_created(
+    host: Host, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`deposit BTEA-2` used to credit a new account and exit 0: now an account must be
+    opened, and the firm that opened it can trade on it at once (the gateway learns the owner
+    from the account_opened report)."""
+    assert admin(host, "deposit", "BTEA-2", "--cash", "50") == 1
+    captured = capsys.readouterr()
+    assert "rejected: unknown_account" in captured.err
+    assert "BTEA-2" not in host.pipeline.exchange.accounts()
+    assert admin(host, "open-account", "ALPHA", "ALPHA-7") == 0
+    (opened,) = lines(capsys.readouterr().out)
+    assert opened["type"] == "account_opened" and opened["firm"] == "ALPHA"
+    assert admin(host, "open-account", "BETA", "ALPHA-7") == 1
+    assert "rejected: duplicate_account" in capsys.readouterr().err
+    assert admin(host, "deposit", "ALPHA-7", "--cash", "1000") == 0
+    capsys.readouterr()
+    alpha, beta = host.client(), host.client()
+    try:
+        assert alpha.login()["type"] == "login_ok"
+        assert beta.login("BETA", "beta-pass")["type"] == "login_ok"
+        alpha.send(order("buy", 10, 990_000, account="ALPHA-7"))
+        answers = alpha.read_until(lambda line: line.get("type") in ("accepted", "error"))
+        assert answers[-1]["type"] == "accepted", answers
+        beta.send(order("buy", 10, 990_000, firm="BETA", account="ALPHA-7"))
+        assert beta.read()["code"] == "not_owner"  # refused by the gateway: not BETA's
+    finally:
+        alpha.close()
+        beta.close()

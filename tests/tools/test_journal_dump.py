@@ -14,11 +14,11 @@ from engine.domain.exchange import Exchange
 from engine.domain.types import (
     AddSymbol,
     Command,
-    Deposit,
     EndOfDay,
     Fill,
     Halt,
     NewOrder,
+    OpenAccount,
     Resume,
     SetSelfTradePrevention,
 )
@@ -132,7 +132,7 @@ def test_a_filter_leaves_out_the_commands_without_that_field(
     assert '"type":"cancel_order"' not in out and '"type":"add_symbol"' in out
     code, out, _ = _dump(capsys, str(source), "--account", "A2", "--limit", "5")
     with_account = [c for c in COMMANDS if getattr(c, "account", None) == "A2"]
-    assert isinstance(with_account[0], Deposit)
+    assert isinstance(with_account[0], OpenAccount)  # account filters find its opening too
     assert code == 0 and out == "".join(_line(c) for c in with_account[:5])
     _, out, _ = _dump(capsys, str(source), "--firm", "F3", "--limit", "1")
     assert out == _line(next(c for c in COMMANDS if isinstance(c, SetSelfTradePrevention)
@@ -298,7 +298,7 @@ def test_an_engine_failure_during_events_exits_3_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     class Exploding:
-        def __init__(self, window: int) -> None:
+        def __init__(self, window: int, rules: int) -> None:
             self.feedback_window = window
 
         def submit(self, cmd: Command) -> list[object]:

@@ -17,6 +17,8 @@ from tools.cli import main
 SCRIPT = [
     {"type": "add_symbol", "ts": 5, "symbol": "XYZ", "tick_size": 100, "lot_size": 1,
      "reference_price": 1_000_000, "band_bps": 1_000},
+    {"type": "open_account", "firm": "F1", "account": "A1"},
+    {"type": "open_account", "firm": "F2", "account": "A2"},
     {"type": "deposit", "account": "A1", "asset": "CASH", "amount": 10**11},
     {"type": "deposit", "account": "A2", "asset": "XYZ", "amount": 500},
     {"type": "new_order", "firm": "F2", "account": "A2", "symbol": "XYZ", "side": "sell",
@@ -26,7 +28,7 @@ SCRIPT = [
     {"type": "new_order", "firm": "F1", "account": "A1", "symbol": "XYZ", "side": "buy",
      "order_type": "limit", "tif": "day", "qty": 10**9, "price": 1_000_000,
      "client_order_id": "too big"},
-    {"type": "cancel_order", "account": "A2", "order_id": 4},
+    {"type": "cancel_order", "account": "A2", "order_id": 6},
 ]  # fmt: skip
 
 
@@ -54,11 +56,11 @@ def test_simulate_writes_canonical_events_and_prints_hash_digest_and_counts(
     events = [json.loads(line) for line in data.splitlines()]
     assert summary["digest"] == xxhash.xxh3_64(data).hexdigest()
     assert len(summary["state_hash"]) == 16
-    assert summary["commands"] == "7" and summary["events"] == str(len(events))
+    assert summary["commands"] == "9" and summary["events"] == str(len(events))
     assert (summary["rejects"], summary["trades"], summary["bad_lines"]) == ("1", "1", "0")
     fill = next(e for e in events if e["type"] == "fill")
-    assert (fill["seq"], fill["sub"], fill["fill_qty"], fill["ts"]) == (5, 1, 50, 9)
-    assert [e["type"] for e in events if e["seq"] == 7] == ["cancelled", "book_delete"]
+    assert (fill["seq"], fill["sub"], fill["fill_qty"], fill["ts"]) == (7, 1, 50, 9)
+    assert [e["type"] for e in events if e["seq"] == 9] == ["cancelled", "book_delete"]
     assert [(e["seq"], e["sub"]) for e in events] == sorted((e["seq"], e["sub"]) for e in events)
 
 
@@ -82,8 +84,8 @@ def test_simulate_is_deterministic_and_its_state_hash_is_the_exchanges(
 def test_bad_lines_are_reported_with_their_line_number_and_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    lines = [json.dumps(SCRIPT[0]), "{oops", "", json.dumps({**SCRIPT[1], "amount": "1"}),
-             json.dumps(SCRIPT[1])]  # fmt: skip
+    lines = [json.dumps(SCRIPT[0]), "{oops", "", json.dumps({**SCRIPT[3], "amount": "1"}),
+             json.dumps(SCRIPT[3])]  # fmt: skip
     src = _write(tmp_path / "commands.jsonl", lines)
     out = tmp_path / "events.jsonl"
     assert main(["simulate", "--in", str(src), "--out", str(out)]) == 0
@@ -152,7 +154,7 @@ def test_an_engine_exception_is_reported_in_one_line_with_exit_code_3(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     class BrokenExchange:
-        def __init__(self, feedback_window: int = 1) -> None:
+        def __init__(self, feedback_window: int = 1, rules: int = 2) -> None:
             pass
 
         def submit(self, cmd: object) -> list[object]:
@@ -179,15 +181,15 @@ def test_a_json_syntax_error_names_the_file_line_and_the_byte_offset_in_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # json.loads alone would place an unterminated object still ending in its newline at
-    # "line 2 column 1" of the text it was given; the file's line is 8, ending at byte 32.
+    # "line 2 column 1" of the text it was given; the file's line is 10, ending at byte 32.
     lines = [json.dumps(cmd) for cmd in SCRIPT] + ['{"type": "halt", "symbol": "XYZ"']
     src = _write(tmp_path / "commands.jsonl", lines)
-    assert len(lines) == 8
+    assert len(lines) == 10
     code = main(["simulate", "--in", str(src), "--out", str(tmp_path / "e"), "--on-error", "stop"])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        f"{src}:8: json: invalid JSON at byte offset 32 (the end of the line): "
+        f"{src}:10: json: invalid JSON at byte offset 32 (the end of the line): "
         "Expecting ',' delimiter"
     ), err
     assert "line 2" not in err and "line 1" not in err
