@@ -5,4 +5,6 @@ Each protocol object takes bytes in (``receive_data``), hands parsed messages ou
 socket only moves those bytes. Imports: engine types and ``engine.canonical`` only.
 
 * :mod:`engine.protocols.json_session`: the JSON lines session (login, commands, logout).
+* :mod:`engine.protocols.soupbin`: SoupBinTCP 3.0 packets, framer, server and client sessions.
+* :mod:`engine.protocols.ouch`: OUCH 4.2 messages over SoupBinTCP, their engine terms and codes.
 """
