@@ -5,4 +5,6 @@ Each protocol object takes bytes in (``receive_data``), hands parsed messages ou
 socket only moves those bytes. Imports: engine types and ``engine.canonical`` only.
 
 * :mod:`engine.protocols.json_session`: the JSON lines session (login, commands, logout).
+* :mod:`engine.protocols.fix`: FIX 4.4, acceptor side: framer, codec, session state machine,
+  order messages and execution reports (validated against QuickFIX's FIX44.xml in the tests).
 """
