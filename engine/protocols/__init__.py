@@ -7,4 +7,6 @@ socket only moves those bytes. Imports: engine types and ``engine.canonical`` on
 * :mod:`engine.protocols.json_session`: the JSON lines session (login, commands, logout).
 * :mod:`engine.protocols.soupbin`: SoupBinTCP 3.0 packets, framer, server and client sessions.
 * :mod:`engine.protocols.ouch`: OUCH 4.2 messages over SoupBinTCP, their engine terms and codes.
+* :mod:`engine.protocols.fix`: FIX 4.4, acceptor side: framer, codec, session state machine,
+  order messages and execution reports (validated against QuickFIX's FIX44.xml in the tests).
 """

@@ -1,0 +1,111 @@
+"""The sending half of a session: numbering, stamping, storing and buffering outbound messages.
+
+:class:`Outbound` gives each message the next MsgSeqNum(34), the header the FIX 4.4 standard
+header requires (SenderCompID, TargetCompID, MsgSeqNum, SendingTime, in that order after
+MsgType), saves application messages in the caller's :class:`~.store.OutboundStore`, and
+appends the encoded bytes to one buffer that the caller drains (``take``). One buffer keeps
+the bytes in sequence order whoever caused them: a Heartbeat answering a TestRequest and the
+ExecutionReport sent next go out as 5 then 6, never 6 then 5.
+
+:meth:`Outbound.resend` answers a ResendRequest: stored application messages go out again
+with their original MsgSeqNum, PossDupFlag(43)=Y and OrigSendingTime(122); every run of numbers
+without a stored message (administrative messages, evicted ones) becomes one
+SequenceReset-GapFill (35=4, 123=Y, 36=the next number sent). Resends take no new numbers.
+"""
+
+from __future__ import annotations
+
+from engine.protocols.fix import admin
+from engine.protocols.fix.codec import Fields, OutboundMessage, encode
+from engine.protocols.fix.store import OutboundStore, StoredMessage
+from engine.protocols.fix.tags import ADMIN_MSG_TYPES, MsgType, Tag
+from engine.protocols.fix.timestamps import format_utc_timestamp
+
+__all__ = ["Outbound"]
+
+
+class Outbound:
+    """Outbound sequence numbers and bytes of one session."""
+
+    def __init__(self, sender_comp_id: str, next_seq: int, store: OutboundStore) -> None:
+        if next_seq < 1:
+            raise ValueError("the next outbound MsgSeqNum is at least 1")
+        self.sender_comp_id = sender_comp_id
+        #: the peer's CompID; set when its Logon names it
+        self.target_comp_id = ""
+        self.next_seq = next_seq
+        self.store = store
+        #: when the last message went out (ns), for the heartbeat timer
+        self.last_sent_ns: int | None = None
+        self._buffer = bytearray()
+
+    def send(self, message: OutboundMessage, now_ns: int) -> int:
+        """Number, stamp, store (application messages) and buffer ``message``; its MsgSeqNum."""
+        seq = self.next_seq
+        sending_time = format_utc_timestamp(now_ns)
+        header = self._header(seq, sending_time)
+        self._buffer += encode(message.msg_type, header + message.body)
+        if message.msg_type not in ADMIN_MSG_TYPES:
+            self.store.save(StoredMessage(seq, str(message.msg_type), message.body, sending_time))
+        self.next_seq = seq + 1
+        self.last_sent_ns = now_ns
+        return seq
+
+    def resend(self, begin: int, end: int, now_ns: int) -> int:
+        """Send ``begin..end`` again (``end`` 0 or past the last: through the last sent).
+
+        Returns how many messages went out (resends and gap fills). The caller checked that
+        ``1 <= begin < next_seq``.
+        """
+        last = self.next_seq - 1
+        end = last if end == 0 or end > last else end
+        now_text = format_utc_timestamp(now_ns)
+        stored = sorted(
+            (m for m in self.store.messages(begin, end) if begin <= m.seq <= end),
+            key=lambda m: m.seq,
+        )
+        count = 0
+        cursor = begin  # the first number not yet covered
+        for message in stored:
+            if message.seq < cursor:
+                continue  # a store that returned one number twice
+            if message.seq > cursor:
+                self._gap_fill(cursor, message.seq, now_text)
+                count += 1
+            header = self._header(message.seq, now_text, orig_sending_time=message.sending_time)
+            self._buffer += encode(message.msg_type, header + message.body)
+            count += 1
+            cursor = message.seq + 1
+        if cursor <= end:
+            self._gap_fill(cursor, end + 1, now_text)
+            count += 1
+        self.last_sent_ns = now_ns
+        return count
+
+    def _gap_fill(self, seq: int, new_seq_no: int, now_text: str) -> None:
+        fill = admin.sequence_reset(new_seq_no, gap_fill=True)
+        header = self._header(seq, now_text, orig_sending_time=now_text)
+        self._buffer += encode(MsgType.SEQUENCE_RESET, header + fill.body)
+
+    def _header(self, seq: int, sending_time: str, *, orig_sending_time: str = "") -> Fields:
+        header = [
+            (int(Tag.SENDER_COMP_ID), self.sender_comp_id),
+            (int(Tag.TARGET_COMP_ID), self.target_comp_id),
+            (int(Tag.MSG_SEQ_NUM), str(seq)),
+        ]
+        if orig_sending_time:  # a message sent again: flagged, and its first time kept
+            header.append((int(Tag.POSS_DUP_FLAG), "Y"))
+        header.append((int(Tag.SENDING_TIME), sending_time))
+        if orig_sending_time:
+            header.append((int(Tag.ORIG_SENDING_TIME), orig_sending_time))
+        return tuple(header)
+
+    def take(self) -> bytes:
+        """Everything buffered since the last call, to write to the socket in this order."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)

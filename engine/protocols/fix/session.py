@@ -1,0 +1,481 @@
+"""The FIX 4.4 acceptor session: a sans-IO state machine (no sockets, no asyncio, no clock).
+
+The caller (the gateway server) moves bytes and time; the session decides::
+
+    session = FixSession(SessionConfig(), MemoryStore(), next_sender_seq=1, next_target_seq=1)
+    session.receive_data(chunk, now_ns)      # b"" = the peer closed
+    while (event := session.next_event()) is not NEED_DATA and event is not PAUSED:
+        handle(event)                        # SessionClosed: write, close, stop reading
+    socket.write(session.data_to_send())     # after every call that may send
+    session.tick(now_ns)                     # by next_deadline_ns(): heartbeats, timeouts
+
+Events: :class:`~.logon.LogonRequest` (answer ``accept_logon`` / ``reject_logon``; input
+pauses until then), :class:`ApplicationMessage` (in sequence, gaps already handled),
+:class:`SessionNotice` (for the log only: garbled input ignored, Rejects sent or received, gaps)
+and :class:`SessionClosed` (write the last bytes, then close the socket).
+
+States: :mod:`.states` (one transition table); events and config: :mod:`.events`.
+
+Errors have a direction. The peer's faults never raise: a garbled message is ignored (a
+notice); a tag-level fault gets a Reject (35=3) with its SessionRejectReason and costs the
+message its sequence number; a fault that breaks the session (bad framing, a wrong CompID, a
+SendingTime off by more than the tolerance, MsgSeqNum too low without PossDupFlag) sends a
+Logout with the reason and closes. Our own misuse (sending before logon, answering a logon
+twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
+
+Sequence numbers: a MsgSeqNum above the expected one queues the message (bounded) and sends
+one ResendRequest for the gap; the queue drains once the gap is filled. Below it, a PossDup
+is ignored and anything else ends the session. ``next_sender_seq`` and ``next_target_seq``
+are read-only properties the caller persists; the constructor (or ``accept_logon``, once the
+peer is known) restores them, and the caller's :class:`~.store.OutboundStore` keeps the
+application messages sent, so a session survives a host restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from engine.protocols.fix import admin
+from engine.protocols.fix.codec import FixMessage, OutboundMessage
+from engine.protocols.fix.events import (
+    NEED_DATA,
+    PAUSED,
+    ApplicationMessage,
+    SessionClosed,
+    SessionConfig,
+    SessionEvent,
+    SessionNotice,
+)
+from engine.protocols.fix.framer import END_OF_INPUT, FixFramer, FramingError, Garbled
+from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
+from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
+from engine.protocols.fix.logon import LogonRequest, check_logon
+from engine.protocols.fix.outbound import Outbound
+from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict
+from engine.protocols.fix.states import LocalProtocolError, State, advance
+from engine.protocols.fix.states import Trigger as _T
+from engine.protocols.fix.store import OutboundStore
+from engine.protocols.fix.tags import FIX44_MSG_TYPES, MsgType, SessionRejectReason, Tag
+from engine.protocols.fix.timestamps import parse_utc_timestamp
+
+__all__ = [
+    "NEED_DATA",
+    "PAUSED",
+    "ApplicationMessage",
+    "FixSession",
+    "LocalProtocolError",
+    "LogonRequest",
+    "SessionClosed",
+    "SessionConfig",
+    "SessionEvent",
+    "SessionNotice",
+    "State",
+]
+
+
+class FixSession:
+    """One FIX 4.4 connection, acceptor side. See the module docstring for the contract."""
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        store: OutboundStore,
+        *,
+        next_sender_seq: int = 1,
+        next_target_seq: int = 1,
+    ) -> None:
+        self.config = config
+        self.state = State.AWAITING_LOGON
+        self.close_reason: str | None = None
+        self.logon: LogonRequest | None = None
+        self._framer = FixFramer(
+            max_message_size=config.max_message_size, max_pending=config.max_pending
+        )
+        self._out = Outbound(config.comp_id, next_sender_seq, store)
+        self._in = InboundSequencer(next_target_seq, config.max_queued)
+        self._now = 0
+        self._hb: HeartbeatTimer | None = None
+        self._logout_sent_ns = 0
+        self._test_requests = 0
+
+    # -- the sequence numbers the caller persists ----------------------------------------
+
+    @property
+    def next_sender_seq(self) -> int:
+        return self._out.next_seq
+
+    @property
+    def next_target_seq(self) -> int:
+        return self._in.next_seq
+
+    # -- input -------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now_ns: int) -> None:
+        """Bytes from the peer that arrived at ``now_ns`` (``b""``: the peer closed)."""
+        self._now = now_ns
+        self._framer.receive_data(data)
+
+    def next_event(self) -> SessionEvent:
+        """The next event; NEED_DATA when more bytes are needed, PAUSED during a logon."""
+        while True:
+            if self.state is State.CLOSED:
+                return SessionClosed(self.close_reason or "closed")
+            if self.state is State.LOGON_PENDING:
+                return PAUSED
+            queued = self._in.pop_ready()
+            if queued is not None:
+                event = self._in_sequence(*queued)
+            else:
+                item = self._framer.next_event()
+                if item is _FRAMER_NEED_DATA:
+                    return NEED_DATA
+                event = self._on_framer(item)
+            if event is not None:
+                return event
+
+    def _on_framer(self, item: object) -> SessionEvent | None:
+        if isinstance(item, FixMessage):
+            if self._hb is not None:
+                self._hb.received(self._now)
+            return self._on_message(item)
+        if isinstance(item, Garbled):
+            return SessionNotice(f"garbled message ignored: {item.reason}")
+        if isinstance(item, FramingError):
+            return self._fatal(item.text)
+        assert item is END_OF_INPUT
+        return self._close(_T.EOF, "the peer closed the connection")
+
+    def _on_message(self, msg: FixMessage) -> SessionEvent | None:
+        if self.state is State.AWAITING_LOGON:
+            return self._on_first(msg)
+        seq = msg.seq_num
+        if seq is None:
+            return self._fatal("MsgSeqNum(34) missing or not a positive integer")
+        fault = self._check_header(msg, seq)
+        if fault is not None:
+            return fault
+        if msg.msg_type == MsgType.SEQUENCE_RESET and msg.get(Tag.GAP_FILL_FLAG) != "Y":
+            return self._sequence_reset(msg, seq)  # Reset mode ignores MsgSeqNum
+        verdict = self._in.classify(seq, msg.poss_dup)
+        if verdict is SeqVerdict.IN_ORDER:
+            return self._in_sequence(msg, False)
+        if verdict is SeqVerdict.DUPLICATE:
+            return None  # a PossDup we processed already: FIX says ignore it
+        if verdict is SeqVerdict.TOO_LOW:
+            expected = self._in.next_seq
+            return self._fatal(f"MsgSeqNum too low, expecting {expected} but received {seq}")
+        return self._too_high(msg, seq)
+
+    def _check_header(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        """The checks that end a session whatever the message's number: CompIDs, clock."""
+        sender, target = msg.get(Tag.SENDER_COMP_ID), msg.get(Tag.TARGET_COMP_ID)
+        wrong = Tag.SENDER_COMP_ID if sender not in (None, self._out.target_comp_id) else None
+        if target not in (None, self.config.comp_id):
+            wrong = Tag.TARGET_COMP_ID
+        if wrong is not None:
+            text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
+            self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
+            return self._fatal(text)
+        sent = parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "")
+        if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
+            text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
+            reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
+            self._reject(msg, seq, reason, Tag.SENDING_TIME, text)
+            return self._fatal(text)
+        return None
+
+    def _too_high(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        if msg.msg_type == MsgType.LOGOUT:
+            return self._on_logout(msg, seq)  # the peer is leaving: filling its gap is moot
+        served = False
+        if msg.msg_type == MsgType.RESEND_REQUEST and msg.problem is None:
+            # Serve it now: the peer may be waiting for it before it answers ours.
+            self._on_resend_request(msg, seq)
+            served = True
+        if not self._in.hold(seq, msg, served):
+            return self._fatal(f"more than {self.config.max_queued} messages behind a gap")
+        gap = self._in.gap_to_request(seq)
+        if gap is None:
+            return None
+        self._send_admin(admin.resend_request(gap, 0))
+        return SessionNotice(f"MsgSeqNum gap: expected {gap}, received {seq}; resend requested")
+
+    def _in_sequence(self, msg: FixMessage, served: bool) -> SessionEvent | None:
+        seq = msg.seq_num
+        assert seq is not None
+        self._in.consume(seq)
+        if served:
+            return None
+        problem = msg.problem
+        if problem is not None:
+            return self._reject(msg, seq, problem.reason, problem.tag, problem.text)
+        for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME):
+            if tag not in msg:
+                text = f"required tag {int(tag)} missing"
+                return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
+        if parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "") is None:
+            reason = SessionRejectReason.INCORRECT_DATA_FORMAT
+            return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
+        if msg.msg_type not in FIX44_MSG_TYPES:
+            text = f"MsgType {msg.msg_type[:8]!r} is not a FIX 4.4 message type"
+            return self._reject(msg, seq, SessionRejectReason.INVALID_MSGTYPE, Tag.MSG_TYPE, text)
+        handler = _ADMIN_HANDLERS.get(msg.msg_type)
+        if handler is not None:
+            return handler(self, msg, seq)
+        self._advance(_T.RECV_MESSAGE)
+        return ApplicationMessage(msg)
+
+    # -- administrative messages in sequence -------------------------------------------
+
+    def _on_heartbeat(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        return None  # its arrival already fed the heartbeat timer
+
+    def _on_test_request(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        test_req_id = msg.get(Tag.TEST_REQ_ID)
+        if test_req_id is None:
+            reason = SessionRejectReason.REQUIRED_TAG_MISSING
+            return self._reject(msg, seq, reason, Tag.TEST_REQ_ID, "TestReqID(112) missing")
+        self._send_admin(admin.heartbeat(test_req_id))
+        return None
+
+    def _on_resend_request(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        begin, end = _number(msg.get(Tag.BEGIN_SEQ_NO)), _number(msg.get(Tag.END_SEQ_NO))
+        for tag, value in ((Tag.BEGIN_SEQ_NO, begin), (Tag.END_SEQ_NO, end)):
+            if value is None:
+                missing = msg.get(tag) is None
+                reason = (
+                    SessionRejectReason.REQUIRED_TAG_MISSING
+                    if missing
+                    else SessionRejectReason.INCORRECT_DATA_FORMAT
+                )
+                return self._reject(msg, seq, reason, tag, f"tag {int(tag)} missing or bad")
+        assert begin is not None and end is not None
+        last = self._out.next_seq - 1
+        if begin < 1 or begin > last or (end != 0 and end < begin):
+            text = f"cannot resend {begin} to {end}: the last message sent is {last}"
+            reason = SessionRejectReason.VALUE_IS_INCORRECT
+            return self._reject(msg, seq, reason, Tag.BEGIN_SEQ_NO, text)
+        count = self._out.resend(begin, end, self._now)
+        self._hb_sent()
+        return SessionNotice(f"resent {begin} to {end or last} ({count} messages)")
+
+    def _on_reject(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        ref, text = msg.get(Tag.REF_SEQ_NUM), msg.get(Tag.TEXT) or ""
+        return SessionNotice(f"the peer rejected our message {ref}: {text[:200]}")
+
+    def _on_gap_fill(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        new_seq = _number(msg.get(Tag.NEW_SEQ_NO))
+        if new_seq is None or new_seq <= seq:
+            text = "NewSeqNo(36) missing or not above MsgSeqNum(34)"
+            reason = SessionRejectReason.VALUE_IS_INCORRECT
+            return self._reject(msg, seq, reason, Tag.NEW_SEQ_NO, text)
+        self._in.jump_to(new_seq)
+        return None
+
+    def _sequence_reset(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        if msg.problem is not None:
+            return self._reject(msg, seq, msg.problem.reason, msg.problem.tag, msg.problem.text)
+        new_seq = _number(msg.get(Tag.NEW_SEQ_NO))
+        if new_seq is None or new_seq < self._in.next_seq:
+            text = f"NewSeqNo(36) must be at least {self._in.next_seq}"
+            reason = SessionRejectReason.VALUE_IS_INCORRECT
+            return self._reject(msg, seq, reason, Tag.NEW_SEQ_NO, text)
+        self._in.jump_to(new_seq)
+        return SessionNotice(f"SequenceReset: next inbound MsgSeqNum is {new_seq}")
+
+    def _on_logout(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        text = msg.get(Tag.TEXT)
+        if self.state is State.ACTIVE:
+            self._send_admin(admin.logout())  # answer it: the peer waits for ours
+        return self._close(_T.RECV_LOGOUT, f"logout by the peer: {text or ''}".rstrip(": "))
+
+    def _on_second_logon(self, msg: FixMessage, seq: int) -> SessionEvent | None:
+        return self._fatal("Logon received on a session that is logged on")
+
+    # -- the logon ---------------------------------------------------------------------
+
+    def _on_first(self, msg: FixMessage) -> SessionEvent:
+        checked = check_logon(
+            msg,
+            comp_id=self.config.comp_id,
+            min_heart_bt_int=self.config.min_heart_bt_int,
+            max_heart_bt_int=self.config.max_heart_bt_int,
+        )
+        if isinstance(checked, str):
+            sender = msg.get(Tag.SENDER_COMP_ID)
+            self._out.target_comp_id = sender or ""
+            return self._fatal(checked, say_why=sender is not None)
+        sent = parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "")
+        if sent is None or abs(sent - self._now) > self.config.sending_time_tolerance_ns:
+            self._out.target_comp_id = checked.sender_comp_id
+            return self._fatal("SendingTime(52) missing or too far from our clock")
+        self.logon = checked
+        self._out.target_comp_id = checked.sender_comp_id
+        self._advance(_T.RECV_LOGON)
+        return checked
+
+    def accept_logon(
+        self,
+        now_ns: int,
+        *,
+        next_sender_seq: int | None = None,
+        next_target_seq: int | None = None,
+        store: OutboundStore | None = None,
+    ) -> None:
+        """Log the peer on; optionally restore its sequence numbers and store first."""
+        self._advance(_T.ACCEPT_LOGON)
+        logon = self.logon
+        assert logon is not None
+        self._now = now_ns
+        if store is not None:
+            self._out.store = store
+        if next_sender_seq is not None:
+            self._out.next_seq = next_sender_seq
+        if next_target_seq is not None:
+            self._in.next_seq = next_target_seq
+        if logon.reset_seq_num:
+            self._out.next_seq = 1
+            self._in.next_seq = 1
+            self._out.store.reset()
+        self._hb = HeartbeatTimer(logon.heart_bt_int, now_ns)
+        seq = logon.msg_seq_num
+        verdict = self._in.classify(seq, poss_dup=False)
+        if verdict is SeqVerdict.TOO_LOW:
+            expected = self._in.next_seq
+            self._fatal(f"MsgSeqNum too low, expecting {expected} but received {seq}")
+            return
+        self._send_admin(admin.logon(logon.heart_bt_int, reset_seq_num=logon.reset_seq_num))
+        if verdict is SeqVerdict.IN_ORDER:
+            self._in.consume(seq)
+        else:  # the Logon is processed now; its number waits for the gap to fill
+            assert logon.message is not None
+            self._in.hold(seq, logon.message, served=True)
+            gap = self._in.gap_to_request(seq)
+            if gap is not None:
+                self._send_admin(admin.resend_request(gap, 0))
+
+    def reject_logon(self, text: str, now_ns: int) -> None:
+        """Refuse the logon (bad credentials, unknown firm): Logout with ``text``, then close."""
+        self._advance(_T.REJECT_LOGON)
+        self._now = now_ns
+        self._out.send(admin.logout(text), now_ns)
+        self.close_reason = f"logon rejected: {text}"
+
+    # -- output ------------------------------------------------------------------------
+
+    def send(self, message: OutboundMessage, now_ns: int) -> int:
+        """Send an application message (or a session Reject); returns its MsgSeqNum."""
+        if message.msg_type in _SESSION_OWNED:
+            raise LocalProtocolError(f"35={message.msg_type} is sent by the session itself")
+        self._advance(_T.SEND)
+        self._now = now_ns
+        seq = self._out.send(message, now_ns)
+        self._hb_sent()
+        return seq
+
+    def logout(self, text: str | None, now_ns: int) -> None:
+        """Start logging out; the session closes on the peer's Logout or after a timeout."""
+        self._advance(_T.START_LOGOUT)
+        self._now = now_ns
+        self._logout_sent_ns = now_ns
+        self._send_admin(admin.logout(text))
+
+    def data_to_send(self) -> bytes:
+        """The bytes to write to the socket, in order; call after every other call."""
+        return self._out.take()
+
+    def tick(self, now_ns: int) -> SessionClosed | None:
+        """Let time pass: heartbeats, test requests, timeouts. Returns SessionClosed if the
+        session ended now. Before logon the server keeps its own logon deadline."""
+        self._now = now_ns
+        if self.state not in (State.ACTIVE, State.LOGOUT_SENT) or self._hb is None:
+            return None
+        waited = now_ns - self._logout_sent_ns
+        if self.state is State.LOGOUT_SENT and waited >= self.config.logout_timeout_ns:
+            return self._close(_T.TIMEOUT, "the peer did not answer our Logout")
+        action = self._hb.due(now_ns)
+        if action is HeartbeatAction.TIMEOUT:
+            self._send_admin(admin.logout("heartbeat timeout: no answer to TestRequest"))
+            return self._close(_T.TIMEOUT, "heartbeat timeout: the peer went silent")
+        if action is HeartbeatAction.TEST_REQUEST:
+            self._test_requests += 1
+            self._out.send(admin.test_request(f"TEST-{self._test_requests}"), now_ns)
+            self._hb.test_request_sent(now_ns)
+        elif action is HeartbeatAction.HEARTBEAT:
+            self._send_admin(admin.heartbeat())
+        return None
+
+    def next_deadline_ns(self) -> int | None:
+        """When ``tick`` next has something to do (None: nothing timed is pending)."""
+        if self._hb is None or self.state not in (State.ACTIVE, State.LOGOUT_SENT):
+            return None
+        deadline = self._hb.next_deadline_ns()
+        if self.state is State.LOGOUT_SENT:
+            deadline = min(deadline, self._logout_sent_ns + self.config.logout_timeout_ns)
+        return deadline
+
+    @property
+    def closed(self) -> bool:
+        return self.state is State.CLOSED
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _send_admin(self, message: OutboundMessage) -> None:
+        self._out.send(message, self._now)
+        self._hb_sent()
+
+    def _hb_sent(self) -> None:
+        if self._hb is not None:
+            self._hb.sent(self._now)
+
+    def _reject(
+        self,
+        msg: FixMessage,
+        seq: int,
+        reason: SessionRejectReason,
+        tag: int | None,
+        text: str,
+    ) -> SessionNotice:
+        ref_type = msg.msg_type if msg.msg_type in FIX44_MSG_TYPES else None
+        rejection = admin.reject(seq, reason, ref_tag=tag, ref_msg_type=ref_type, text=text)
+        self._send_admin(rejection)
+        return SessionNotice(f"rejected message {seq} (reason {int(reason)}): {text}")
+
+    def _fatal(self, text: str, *, say_why: bool = True) -> SessionClosed:
+        """The peer broke the session: Logout with the reason (when we know whom to tell)."""
+        if say_why and self._out.target_comp_id:
+            self._send_admin(admin.logout(text))
+        return self._close(_T.FAULT, text)
+
+    def _close(self, trigger: _T, reason: str) -> SessionClosed:
+        self._advance(trigger)
+        self.close_reason = reason
+        return SessionClosed(reason)
+
+    def _advance(self, trigger: _T) -> None:
+        self.state = advance(self.state, trigger)
+
+
+_Handler = Callable[[FixSession, FixMessage, int], SessionEvent | None]
+
+#: Administrative messages in sequence, by MsgType; every other type is the application's.
+_ADMIN_HANDLERS: Final[dict[str, _Handler]] = {
+    MsgType.HEARTBEAT: FixSession._on_heartbeat,
+    MsgType.TEST_REQUEST: FixSession._on_test_request,
+    MsgType.RESEND_REQUEST: FixSession._on_resend_request,
+    MsgType.REJECT: FixSession._on_reject,
+    MsgType.SEQUENCE_RESET: FixSession._on_gap_fill,  # Reset mode never reaches here
+    MsgType.LOGOUT: FixSession._on_logout,
+    MsgType.LOGON: FixSession._on_second_logon,
+}
+
+#: MsgTypes whose sending changes the session's state: only the session sends them.
+_SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
+
+
+def _number(text: str | None) -> int | None:
+    """A non-negative integer field (EndSeqNo may be 0), else None."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
