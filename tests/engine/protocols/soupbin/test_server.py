@@ -27,7 +27,7 @@ from engine.protocols.soupbin.server import (
     ServerState,
     start_sequence,
 )
-from tests.protocols.drive import bytewise, drive_server
+from tests.engine.protocols.drive import bytewise, drive_server
 
 SECOND = 1_000_000_000
 LOGIN = encode(LoginRequest("ALPHA", "pw", "", 0))

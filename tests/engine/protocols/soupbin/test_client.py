@@ -30,7 +30,7 @@ from engine.protocols.soupbin.packets import (
     encode,
 )
 from engine.protocols.soupbin.server import ServerSession, start_sequence
-from tests.protocols.drive import bytewise, drive_client
+from tests.engine.protocols.drive import bytewise, drive_client
 
 SECOND = 1_000_000_000
 

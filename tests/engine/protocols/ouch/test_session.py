@@ -32,7 +32,7 @@ from engine.protocols.soupbin import (
     encode,
     start_sequence,
 )
-from tests.protocols.drive import bytewise, drive_client, drive_server
+from tests.engine.protocols.drive import bytewise, drive_client, drive_server
 
 TS = 34_200_000_000_000
 ENTER = EnterOrder("ORD1", "B", 100, "AAPL", 1_500_000, 99_998, firm="ALPH")

@@ -19,7 +19,7 @@ from engine.protocols.soupbin.packets import (
     UnsequencedData,
     encode,
 )
-from tests.protocols.drive import bytewise
+from tests.engine.protocols.drive import bytewise
 
 Framer = PacketFramer[ClientPacket]
 
