@@ -8,7 +8,7 @@ the :class:`OrderReport` s owed to configured sessions (stable origins, ``engine
 * every later event of that order (``TRADE`` per fill, ``REPLACED``, ``CANCELED``, ``EXPIRED``)
   to the session that *entered the order*, whoever caused the event (the other side of a trade,
   an end of day, self-trade prevention, another session's cancel...);
-* a refused cancel or replace (``CANCEL_REJECTED``), to its sender.
+* a refused cancel (``CANCEL_REJECTED``) or replace (``REPLACE_REJECTED``), to its sender.
 
 Reports carry what the protocols need and the domain events do not: the order's terms, its
 client order id and the one it had before a replace, and the running cumulative quantity and
@@ -51,13 +51,18 @@ class ReportKind(IntEnum):
     CANCELED = 4
     REPLACED = 5
     EXPIRED = 6
-    CANCEL_REJECTED = 7  # a CancelOrder or ReplaceOrder refused
+    CANCEL_REJECTED = 7  # a CancelOrder refused
+    #: a message the gateway refused before sequencing it (stored, never from the journal;
+    #: ``reason`` is the protocol's own code, e.g. an OUCH reject letter's ord)
+    LOCAL_REJECTED = 8
+    REPLACE_REJECTED = 9  # a ReplaceOrder refused
 
 
 @dataclass(frozen=True, slots=True)
 class OrderReport:
     """One report owed to one session. ``reason`` is the RejectReason, CancelReason or
-    ExpireReason code of the kind (0 otherwise); ``ts`` the command's (a fill's own ts)."""
+    ExpireReason code of the kind (0 otherwise); ``ts`` the command's (a fill's own ts);
+    ``last_qty`` of a CANCELED or EXPIRED report the qty that left the order."""
 
     kind: ReportKind
     seq_no: int
@@ -88,7 +93,7 @@ class OrderReport:
 
 
 @dataclass(slots=True)
-class _Order:
+class LiveOrder:
     """A live order of a configured session, as its reports describe it."""
 
     origin: int
@@ -122,14 +127,41 @@ class OutboundProjection:
     """The live orders of configured sessions, and the reports their events make."""
 
     def __init__(self) -> None:
-        self.orders: dict[int, _Order] = {}
+        self.orders: dict[int, LiveOrder] = {}
+        #: (origin, client order id) -> order id, for the live orders (OUCH finds orders by
+        #: token); rebuilt from ``orders``, never saved
+        self.by_token: dict[tuple[int, str], int] = {}
 
-    def apply(self, cmd: Command, origin: int, events: list[Event]) -> list[Owed]:
-        """The reports owed for command ``cmd`` (sent by ``origin``) and its ``events``."""
+    def find(self, origin: int, client_order_id: str) -> tuple[int, LiveOrder] | None:
+        """The live order of session ``origin`` with that client order id, if any."""
+        order_id = self.by_token.get((origin, client_order_id))
+        return None if order_id is None else (order_id, self.orders[order_id])
+
+    def _forget(self, order_id: int) -> LiveOrder | None:
+        order = self.orders.pop(order_id, None)
+        if order is not None:
+            key = (order.origin, order.client_order_id)
+            if self.by_token.get(key) == order_id:
+                del self.by_token[key]
+        return order
+
+    def _rename(self, order_id: int, order: LiveOrder, client_order_id: str) -> None:
+        """The order takes a new client order id (a replace's, or a cancel's)."""
+        key = (order.origin, order.client_order_id)
+        if self.by_token.get(key) == order_id:
+            del self.by_token[key]
+        order.orig_client_order_id = order.client_order_id
+        order.client_order_id = client_order_id
+        self.by_token[(order.origin, client_order_id)] = order_id
+
+    def apply(self, cmd: Command, origin: int, events: list[tuple[int, Event]]) -> list[Owed]:
+        """The reports owed for command ``cmd`` (sent by ``origin``) and its ``events``, each
+        with its report number ``sub`` among the command's execution reports (the gateway's
+        numbering, ``engine.gateway.router``: a command's events may come in two parts)."""
         out: list[Owed] = []
         ts = cmd.ts
-        order: _Order | None
-        for sub, event in enumerate(events):
+        order: LiveOrder | None
+        for sub, event in events:
             match event:
                 case Accepted():
                     if is_stable(origin) and isinstance(cmd, NewOrder):
@@ -155,9 +187,9 @@ class OutboundProjection:
                     )  # fmt: skip
                     out.append((order.origin, report))
                     if event.leaves_qty == 0:
-                        del self.orders[event.order_id]
+                        self._forget(event.order_id)
                 case Cancelled() | Expired():
-                    order = self.orders.pop(event.order_id, None)
+                    order = self._forget(event.order_id)
                     if order is None:
                         continue
                     kind = ReportKind.CANCELED if type(event) is Cancelled else ReportKind.EXPIRED
@@ -166,13 +198,15 @@ class OutboundProjection:
                         order.client_order_id = _clid(cmd) or order.client_order_id
                     order.leaves = 0
                     report = self._report(kind, order, event.order_id, cmd.seq_no, sub, ts)
-                    out.append((order.origin, replace(report, reason=int(event.reason))))
+                    gone = event.remaining_qty
+                    out.append(
+                        (order.origin, replace(report, reason=int(event.reason), last_qty=gone))
+                    )
                 case Replaced():
                     order = self.orders.get(event.order_id)
                     if order is None:
                         continue
-                    order.orig_client_order_id = order.client_order_id
-                    order.client_order_id = _clid(cmd) or order.client_order_id
+                    self._rename(event.order_id, order, _clid(cmd) or order.client_order_id)
                     order.qty, order.price, order.leaves = event.qty, event.price, event.leaves_qty
                     report = self._report(
                         ReportKind.REPLACED, order, event.order_id, cmd.seq_no, sub, ts
@@ -182,20 +216,21 @@ class OutboundProjection:
                     continue  # book events, administration
         return out
 
-    def _enter(self, cmd: NewOrder, origin: int) -> _Order:
-        order = _Order(
+    def _enter(self, cmd: NewOrder, origin: int) -> LiveOrder:
+        order = LiveOrder(
             origin, cmd.account, cmd.symbol, int(cmd.side), int(cmd.order_type), int(cmd.tif),
             bool(cmd.post_only), cmd.client_order_id, "", cmd.qty, cmd.price, cmd.qty, 0, 0,
             cmd.seq_no,
         )  # fmt: skip
         self.orders[cmd.seq_no] = order
+        self.by_token[(origin, cmd.client_order_id)] = cmd.seq_no
         return order
 
     def _rejected(self, cmd: Command, origin: int, event: Rejected, sub: int) -> list[Owed]:
         if not is_stable(origin):
             return []
         if isinstance(cmd, NewOrder):
-            refused = _Order(
+            refused = LiveOrder(
                 origin, cmd.account, cmd.symbol, int(cmd.side), int(cmd.order_type),
                 int(cmd.tif), bool(cmd.post_only), cmd.client_order_id, "", cmd.qty, cmd.price,
                 0, 0, 0, cmd.seq_no,
@@ -205,19 +240,23 @@ class OutboundProjection:
         if isinstance(cmd, CancelOrder | ReplaceOrder):
             order = self.orders.get(cmd.order_id)
             if order is None:  # unknown here: not a live order of a configured session
-                order = _Order(origin, cmd.account, "", 0, 0, 0, False, "", "", 0, 0, 0, 0, 0, 0)
+                order = LiveOrder(origin, cmd.account, "", 0, 0, 0, False, "", "", 0, 0, 0, 0, 0, 0)
             else:
                 order = replace(order)  # the report's view; the order itself is unchanged
             order.orig_client_order_id = order.client_order_id
             order.client_order_id = _clid(cmd)
-            kind = ReportKind.CANCEL_REJECTED
+            kind = (
+                ReportKind.CANCEL_REJECTED
+                if isinstance(cmd, CancelOrder)
+                else ReportKind.REPLACE_REJECTED
+            )
             report = self._report(kind, order, cmd.order_id, cmd.seq_no, sub, cmd.ts)
             return [(origin, replace(report, reason=int(event.reason)))]
         return []
 
     @staticmethod
     def _report(
-        kind: ReportKind, o: _Order, order_id: int, seq_no: int, sub: int, ts: int
+        kind: ReportKind, o: LiveOrder, order_id: int, seq_no: int, sub: int, ts: int
     ) -> OrderReport:
         return OrderReport(
             kind, seq_no, sub, ts, order_id, o.account, o.symbol, o.side, o.order_type, o.tif,
@@ -237,5 +276,6 @@ class OutboundProjection:
         projection = cls()
         rows: list[list[Any]] = json.loads(data)
         for oid, *fields in rows:
-            projection.orders[oid] = _Order(*fields)
+            order = projection.orders[oid] = LiveOrder(*fields)
+            projection.by_token[(order.origin, order.client_order_id)] = oid
         return projection

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -110,6 +111,15 @@ class ReportStore:
         if chunks:
             self._file.write(b"".join(chunks))
         return added
+
+    def append_local(self, report: OrderReport) -> int:
+        """Store a report the gateway made itself (an OUCH message refused before it was
+        sequenced); it takes the next number but no journal key (``last_key`` stays), so it
+        never stops a journal report from being stored. Returns its number."""
+        self.count += 1
+        key_seq, key_sub = self.last_key
+        self._file.write(encode_report(replace(report, seq_no=key_seq, sub=key_sub)))
+        return self.count
 
     def read(self, first: int, last: int) -> list[OrderReport]:
         """Reports ``first`` to ``last`` (1-based, inclusive, clipped to what is stored)."""

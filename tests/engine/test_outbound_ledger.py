@@ -23,7 +23,7 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.gateway.ledger import ReportLedger, catch_up
+from engine.gateway.ledger import ReportLedger, catch_up, numbered_reports
 from engine.gateway.outbound import OrderReport, OutboundProjection, ReportKind
 from engine.gateway.report_store import RECORD, ReportStore, decode_report, encode_report
 from engine.journal_format import RECORD_COMMAND, encode_user_header, journal_dir
@@ -73,7 +73,7 @@ def _run(flow: list[tuple[Command, int]]) -> list[tuple[int, OrderReport]]:
     ex, projection = Exchange(), OutboundProjection()
     owed: list[tuple[int, OrderReport]] = []
     for cmd, origin in flow:
-        owed += projection.apply(cmd, origin, ex.submit(cmd))
+        owed += projection.apply(cmd, origin, numbered_reports(ex.submit(cmd)))
     return owed
 
 
@@ -124,13 +124,13 @@ def test_the_ledger_saves_where_it_stands_and_picks_up_there(tmp_path: Path) -> 
     ledger = ReportLedger(tmp_path, FIRMS)
     flow = _flow()
     for cmd, origin in flow[:7]:
-        ledger.apply(cmd.seq_no, cmd, origin, ex.submit(cmd))
+        ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(ex.submit(cmd)))
     ledger.save()
     ledger.close()
     reopened = ReportLedger(tmp_path, FIRMS)
-    assert reopened.through == 7 and set(reopened.projection.orders) == {6}
+    assert reopened.through_seq == 7 and set(reopened.projection.orders) == {6}
     for cmd, origin in flow[7:]:
-        reopened.apply(cmd.seq_no, cmd, origin, ex.submit(cmd))
+        reopened.apply(cmd.seq_no, cmd, origin, numbered_reports(ex.submit(cmd)))
     assert reopened.stores[A].count == 6 and reopened.stores[B].count == 3
     assert reopened.apply(3, SETUP[2], 0, []) == {}  # an old seq is ignored
 
@@ -154,7 +154,7 @@ def test_catch_up_regenerates_exactly_the_reports_a_live_gateway_stored(
     ex = Exchange()
     ledger = ReportLedger(live, FIRMS)
     for cmd, origin in flow:
-        ledger.apply(cmd.seq_no, cmd, origin, ex.submit(cmd))
+        ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(ex.submit(cmd)))
         if cmd.seq_no == saved_at:
             ledger.save()
     crashed = tmp_path / "crashed"
@@ -163,9 +163,11 @@ def test_catch_up_regenerates_exactly_the_reports_a_live_gateway_stored(
     if saved_at:  # a gateway that stored and saved through saved_at, then died
         ex2 = Exchange()
         for cmd, origin in flow:
-            events = ex2.submit(cmd)
-            if cmd.seq_no <= saved_at:
+            events = numbered_reports(ex2.submit(cmd))
+            if cmd.seq_no < saved_at:
                 partial.apply(cmd.seq_no, cmd, origin, events)
+            elif cmd.seq_no == saved_at:  # died between the two parts of this command's reports
+                partial.apply(cmd.seq_no, cmd, origin, events[:1])
             if cmd.seq_no == 5:
                 take_snapshot(ex2, 5, crashed)
         partial.save()
