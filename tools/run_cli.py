@@ -23,9 +23,11 @@ code 1, naming it; damaged or inconsistent data refuses to start with exit code 
 
 Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, see
 ``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
-operator sends admin commands (``sequex admin``). The FIX 4.4, OUCH 4.2, market-data and HTTP
-endpoints are not served until their gateways land (one banner line names them). On the way
-down the gateway stops first, so nothing enters a draining host.
+operator sends admin commands (``sequex admin``). The gateway also serves the configured FIX
+4.4 sessions (``[endpoints] fix``) and OUCH 4.2 sessions (``[endpoints] ouch``); the banner's
+``serving:`` lines come once every one of those ports accepts connections. The market-data
+and HTTP endpoints are not served until their issues land (one banner line names them). On
+the way down the gateway stops first, so nothing enters a draining host.
 
 The banner: ``sequex host up (pid N)``, one ``settings:`` line (topology, W, data directory,
 shm prefix, journal sync, snapshot interval), what recovery and the setup did, then
@@ -66,8 +68,9 @@ MAX_SNAPSHOT_GRACE = 86_400.0
 
 
 DESCRIPTION = """\
-Start the exchange host: the journal, the matching engine and the JSON-lines gateway, each
-stage a process. It runs until Ctrl-C (or SIGTERM), then drains, takes a snapshot and stops.
+Start the exchange host: the journal, the matching engine and the gateway (JSON lines, FIX
+4.4, OUCH 4.2), each stage a process. It runs until Ctrl-C (or SIGTERM), then drains, takes
+a snapshot and stops.
 
 On an empty data directory it applies the configured setup (symbols, firms, deposits) first;
 on one that holds a journal it recovers the state instead and continues from there.
@@ -76,7 +79,7 @@ exit status: 0 stopped cleanly, 1 a stage died or the data is damaged (see the m
 2 a usage or configuration error"""
 
 #: What the config's [endpoints] promise that no gateway serves yet (the banner names them).
-NOT_SERVED_YET = ("FIX 4.4", "OUCH 4.2", "market data (ITCH, MoldUDP64, GLIMPSE)", "HTTP")
+NOT_SERVED_YET = ("market data (ITCH, MoldUDP64, GLIMPSE)", "HTTP")
 
 
 def register(subparsers: Any) -> None:
@@ -247,11 +250,13 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         # the gateway reads the last journaled ts there (its ts floor after a restart)
         owners = account_owners(start.state) if start.state is not None else {}
         supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir), owners)
-        json_endpoint = config.endpoints["json"]
-        if not _wait_listening(json_endpoint, supervisor, timeout=20.0):
-            return _failed(supervisor)
+        served = _served(config)
+        for endpoint, _ in served:
+            if not _wait_listening(endpoint, supervisor, timeout=20.0):
+                return _failed(supervisor)
         print("serving:")
-        print(f"  JSON lines on {json_endpoint}: firms' orders and `sequex admin`")
+        for _, line in served:
+            print(f"  {line}")
         print(f"  not served yet: {', '.join(NOT_SERVED_YET)}")
         print("press Ctrl-C to stop", flush=True)
         while not stop.is_set() and not supervisor.stopped.is_set():
@@ -277,6 +282,23 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
     _print_live_state(supervisor)
     print("stopped", flush=True)
     return EXIT_OK
+
+
+def _served(config: Any) -> list[tuple[str, str]]:
+    """(endpoint, banner line) of each listener the gateway opens: JSON lines always, FIX
+    and OUCH when sessions of theirs are configured (else nothing listens there)."""
+    json_endpoint = config.endpoints["json"]
+    served = [(json_endpoint, f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`")]
+    for protocol, key, name, extra in (
+        ("fix", "fix", "FIX 4.4", f"TargetCompID {config.endpoints['fix_target_comp_id']}, "),
+        ("ouch", "ouch", "OUCH 4.2 over SoupBinTCP 3.0", ""),
+    ):
+        names = [s.name for f in config.firms for s in f.sessions if s.protocol == protocol]
+        if names:
+            endpoint = config.endpoints[key]
+            line = f"{name} on {endpoint}: {extra}sessions {', '.join(names)}"
+            served.append((endpoint, line))
+    return served
 
 
 def _settings_line(spec: Any, data_dir: str) -> str:

@@ -7,7 +7,8 @@ in ``(seq_no, sub)`` order, one command's possibly split over two batches
 (:meth:`LedgerFeed.reports`). A command the gateway did not send (the setup, injected before
 it listens) carries no order of a configured session, and is skipped. Every report reaches
 the ledger before the JSON sessions' delivery, and what the ledger stores is handed to the
-protocol listeners (``deliver``) in the same step of the event loop.
+protocol listeners (each ``deliver``: a fan-out, every listener picks its own sessions)
+in the same step of the event loop.
 
 :func:`for_json` keeps the JSON sessions' part of the reports: a report that only answers a
 configured (FIX/OUCH) session is theirs, not the JSON directory's, and an order report keeps
@@ -16,7 +17,7 @@ its owner address (the firm's JSON sessions see their firm's orders, as before).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import groupby
 
 from engine.domain.types import Command
@@ -26,9 +27,12 @@ from engine.session_ids import is_stable
 
 
 class LedgerFeed:
-    def __init__(self, ledger: ReportLedger, deliver: Callable[[Delivered], None]) -> None:
+    def __init__(
+        self, ledger: ReportLedger, deliver: Iterable[Callable[[Delivered], None]]
+    ) -> None:
         self._ledger = ledger
-        self._deliver = deliver
+        #: the protocol listeners, each handed every delivery (each serves its own sessions)
+        self._deliver = tuple(deliver)
         self._sent: dict[int, tuple[Command, int]] = {}
         #: whether the ledger changed since it was last saved
         self.dirty = False
@@ -49,7 +53,8 @@ class LedgerFeed:
             delivered = self._ledger.apply(seq_no, cmd, origin, events)
             self.dirty = True
             if delivered:
-                self._deliver(delivered)
+                for deliver in self._deliver:
+                    deliver(delivered)
         if last:
             # every command before the last one seen has all its reports in: forget them
             for seq_no in [s for s in self._sent if s < last]:

@@ -37,6 +37,9 @@ Contract.
   (``login_timeout``) and is closed.
 * A client that does not read its reports is disconnected once ``write_limit`` bytes wait for
   it: ring[events], shared by every session and every reader, must never wait on one client.
+* The configured FIX and OUCH sessions are served by their own listeners
+  (``engine.gateway.fix_server``, ``engine.gateway.ouch_server``) from the outbound ledger
+  (``engine.gateway.ledger``), which the reports feed before the JSON sessions get theirs.
 * A client that disconnects, even mid-line, ends only its own session (the partial line is
   discarded). Cancelling :meth:`serve` closes the listener, every connection, the reports thread
   and the ring handles.
@@ -59,6 +62,7 @@ from engine.gateway.accounts import AccountRegistry
 from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.events_reader import EventsReader
+from engine.gateway.fix_server import FixListener
 from engine.gateway.ledger import ReportLedger, catch_up
 from engine.gateway.ledger_feed import LedgerFeed, for_json
 from engine.gateway.limits import fit_connection_cap
@@ -148,6 +152,7 @@ class GatewayServer:
         refuse_linger: float = REFUSE_LINGER,
         owners: Mapping[str, str] | None = None,
         ouch_endpoint: str | None = None,
+        fix_endpoint: str | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, not {max_connections}")
@@ -176,15 +181,22 @@ class GatewayServer:
         for account, owner in (owners or {}).items():
             self._accounts.register(owner, account)
         self._directory = SessionDirectory(self._accounts)
-        #: the reports configured (FIX/OUCH) sessions are owed, and the OUCH listener
+        #: the reports configured (FIX/OUCH) sessions are owed, and the two listeners
         self._ledger = ReportLedger(config.data_dir, config.firms)
         self._ouch = OuchListener(
             config.firms, self._ledger, self._submit, self._check_password,
             login_timeout=login_timeout,
         )  # fmt: skip
         self._ouch_endpoint = parse_endpoint(ouch_endpoint or config.endpoints["ouch"])
-        self._feed = LedgerFeed(self._ledger, self._ouch.deliver)
+        self._fix = FixListener(
+            config.firms, self._ledger, self._submit, self._check_password, self._accounts,
+            data_dir=config.data_dir, comp_id=config.endpoints["fix_target_comp_id"],
+            login_timeout=login_timeout,
+        )  # fmt: skip
+        self._fix_endpoint = parse_endpoint(fix_endpoint or config.endpoints["fix"])
+        self._feed = LedgerFeed(self._ledger, (self._ouch.deliver, self._fix.deliver))
         self.ouch_address: tuple[str, int] | None = None
+        self.fix_address: tuple[str, int] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._rings: list[RingBuffer] = []
@@ -234,14 +246,18 @@ class GatewayServer:
         self.address = (sockname[0], sockname[1])
         if self._ouch.has_sessions:
             self.ouch_address = await self._ouch.start(*self._ouch_endpoint)
+        if self._fix.has_sessions:
+            self.fix_address = await self._fix.start(*self._fix_endpoint)
         self._saver = asyncio.create_task(self._save_ledger())
         return self.address
 
     async def _save_ledger(self) -> None:
-        """Record where the outbound stores stand, now and then (a crash replays from it)."""
+        """Record where the outbound stores stand, now and then (a crash replays from it),
+        and sync the FIX sessions' sequence numbers and message stores."""
         while True:
             await asyncio.sleep(LEDGER_SAVE_SECONDS)
             await asyncio.to_thread(self._feed.save)
+            await self._fix.sync()
 
     async def _check_password(self, firm: str, password: str) -> bool:
         principal = await asyncio.to_thread(self._auth.authenticate, Login(firm, password, 0))
@@ -260,6 +276,7 @@ class GatewayServer:
             self._saver.cancel()
             self._saver = None
         await self._ouch.close()
+        await self._fix.close()
         if self._server is not None:
             self._server.close()
         for conn in list(self._connections.values()):
@@ -426,7 +443,7 @@ class GatewayServer:
     # -- reports ---------------------------------------------------------------------------
 
     def _deliver(self, reports: list[Report]) -> None:
-        self._feed.reports(reports)  # the configured sessions' stores, and OUCH delivery
+        self._feed.reports(reports)  # the configured sessions' stores; FIX and OUCH delivery
         for session_id, group in self._directory.deliveries(for_json(reports)).items():
             conn = self._connections[session_id]  # opened and closed with the directory
             # Always true: a session leaves the directory in the same step as it stops

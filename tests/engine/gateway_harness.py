@@ -5,7 +5,9 @@
   does (``engine.event_codec.write_events``, with the command's origin): the host's seam
   without the processes. The gateway reads ring[events] as consumer 1 (0 is the watermark).
 * :class:`ServerThread`: a ``GatewayServer`` on its own asyncio loop, ephemeral port.
-* :func:`gateway_host`: both, on fresh rings; everything stopped and unlinked on exit.
+* :func:`gateway_host`: both, on fresh rings; everything stopped and unlinked on exit. Given
+  the ``data_dir``, the ``exchange`` and the ``base_seq`` a stopped host left, it is that
+  host restarted (its outbound stores and FIX session files are read back).
 * :class:`Client`: a blocking JSON lines client with a deadline on every read.
 """
 
@@ -44,11 +46,15 @@ DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
 class FakePipeline(threading.Thread):
     """ring[in] -> Exchange -> ring[events]; ``gate`` cleared = paused."""
 
-    def __init__(self, ring_in: RingBuffer, events: RingBuffer) -> None:
+    def __init__(
+        self, ring_in: RingBuffer, events: RingBuffer, exchange: Exchange | None = None
+    ) -> None:
         super().__init__(name="fake-pipeline", daemon=True)
         self.ring_in = ring_in
         self.events = events
-        self.exchange = Exchange()
+        self.exchange = exchange if exchange is not None else Exchange()
+        #: the seq_no of the last command processed
+        self.last_seq = 0
         self._seqr = events.sequencer(gating=[GATEWAY])
         self.gate = threading.Event()
         self.gate.set()
@@ -70,6 +76,7 @@ class FakePipeline(threading.Thread):
                     row = self.ring_in.slots[seq & self.ring_in.mask].tobytes()
                     cmd, origin = decoder.decode(row)
                     self._publish(cmd.seq_no, self.exchange.submit(cmd), origin)
+                    self.last_seq = cmd.seq_no
                     self.processed += 1
                     self._sequence.set(seq)
                     self.ring_in.board.signal()
@@ -143,6 +150,11 @@ class Host:
     server: GatewayServer
     ring_in: RingBuffer
 
+    @property
+    def fix_address(self) -> tuple[str, int]:
+        assert self.server.fix_address is not None
+        return self.server.fix_address
+
     def client(self) -> Client:
         return Client(self.port)
 
@@ -160,16 +172,26 @@ def gateway_host(
     setup: bool = True,
     write_limit: int | None = None,
     login_timeout: float | None = None,
+    data_dir: str | None = None,
+    exchange: Exchange | None = None,
+    base_seq: int = 0,
+    configure: Callable[[HostConfig], HostConfig] | None = None,
     **server_options: Any,
 ) -> Iterator[Host]:
     """A GatewayServer over a fake pipeline; ``server_options`` go to GatewayServer as given
-    (e.g. ``max_connections``)."""
-    data_dir = tempfile.mkdtemp(prefix="sqxgw-")  # the outbound stores live there
+    (e.g. ``max_connections``). ``data_dir`` (kept on exit; by default a temporary one that is
+    removed), ``exchange`` and ``base_seq`` restart a host that stopped (pass
+    ``setup=False``); ``configure`` edits the demo config first."""
+    keep = data_dir is not None
+    if data_dir is None:
+        data_dir = tempfile.mkdtemp(prefix="sqxgw-")  # the outbound stores live there
     config = dataclasses.replace(load_config(DEMO), data_dir=data_dir)
+    if configure is not None:
+        config = configure(config)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
     events = RingBuffer.create(prefix + "events", capacity, EVENT_RECORD_SIZE, 2)
-    pipeline = FakePipeline(ring_in, events)
+    pipeline = FakePipeline(ring_in, events, exchange)
     pipeline.start()
     extra: dict[str, Any] = dict(server_options)
     if write_limit is not None:
@@ -181,9 +203,10 @@ def gateway_host(
         prefix + "in",
         prefix + "events",
         GATEWAY,
-        0,
+        base_seq,
         endpoint="127.0.0.1:0",
         ouch_endpoint="127.0.0.1:0",
+        fix_endpoint="127.0.0.1:0",
         setup=setup_commands(config) if setup else (),
         **extra,
     )
@@ -199,7 +222,8 @@ def gateway_host(
         pipeline.stop()
         ring_in.close()
         events.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
         assert list_names(prefix) == []
     assert runner.error is None, runner.error
     assert pipeline.error is None, pipeline.error

@@ -1,15 +1,17 @@
 """What an operator sees of a live host: the startup banner, and each process's title in ps.
 
-The banner lists what is served and where, and names what is not served yet in one line; the
-host's settings are one ``settings:`` line. Every process of the host shows its role in
-/proc/PID/cmdline (what ps prints), never ``python -B -c from multiprocessing.spawn ...``.
+The banner lists what is served and where (once every listed port accepts connections), and
+names what is not served yet in one line; the host's settings are one ``settings:`` line.
+Every process of the host shows its role in /proc/PID/cmdline (what ps prints), never
+``python -B -c from multiprocessing.spawn ...``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.test_gateway_host import host_config, running_host
+from tests.demo_config import demo_text
+from tests.integration.test_gateway_host import running_host
 from tests.integration.test_host_crash_shm import children
 
 STAGES = ("journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter")
@@ -17,6 +19,14 @@ STAGES = ("journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "
 
 def cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+
+
+def host_config(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The demo config (W = 1) on free ports, and the endpoint of each listener."""
+    text, endpoints = demo_text(tmp_path / "var", 1)
+    path = tmp_path / "host.toml"
+    path.write_text(text)
+    return path, endpoints
 
 
 def test_every_process_of_a_live_host_shows_its_role(tmp_path: Path) -> None:
@@ -31,7 +41,7 @@ def test_every_process_of_a_live_host_shows_its_role(tmp_path: Path) -> None:
 
 
 def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path: Path) -> None:
-    config, endpoint = host_config(tmp_path)
+    config, endpoints = host_config(tmp_path)
     with running_host(config) as run:
         banner = [line.rstrip("\n") for line in run.banner]
     assert banner[0] == f"sequex host up (pid {run.pid})"
@@ -39,10 +49,12 @@ def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path:
     assert f"W=1, rules 2, data in {tmp_path / 'var'}, shm prefix sequex-gw" in settings
     serving = banner[banner.index("serving:") + 1 :]
     assert serving == [
-        f"  JSON lines on {endpoint}: firms' orders and `sequex admin`",
-        "  not served yet: FIX 4.4, OUCH 4.2, market data (ITCH, MoldUDP64, GLIMPSE), HTTP",
+        f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`",
+        f"  FIX 4.4 on {endpoints['fix']}: TargetCompID SEQUEX, sessions ALPHAFIX, BETAFIX",
+        f"  OUCH 4.2 over SoupBinTCP 3.0 on {endpoints['ouch']}: sessions AO1, BO1",
+        "  not served yet: market data (ITCH, MoldUDP64, GLIMPSE), HTTP",
         "press Ctrl-C to stop",
     ]
     text = "\n".join(banner)
-    for unserved in ("127.0.0.1:9878", "127.0.0.1:9879", "127.0.0.1:8080", "itch_multicast"):
+    for unserved in ("127.0.0.1:8080", "239.192.0.1", "itch_multicast"):
         assert unserved not in text  # a configured endpoint nobody serves is not listed

@@ -1,0 +1,249 @@
+"""What a FIX session keeps on disk between connections and host restarts.
+
+One directory per configured FIX session, ``DATA_DIR/fix/<firm>/<session>/``:
+
+``seqnums``
+    the next MsgSeqNum we send, the next we expect, and the number of the last report of the
+    session's report store (``engine.gateway.report_store``) sent on this FIX session. Two
+    32-byte slots written alternately in place (``pwrite``), each with a generation and a
+    CRC; the valid slot with the higher generation wins, so a torn write leaves the other::
+
+        slot: 0 magic "SQXFIXS1" (8s) | 8 generation (u64) | 16 next sender (u32)
+              | 20 next target (u32) | 24 reports sent (u32) | 28 crc32 of bytes 0-27 (u32)
+
+``messages.current``, ``messages.previous``
+    the FIX message store: every application message sent with its MsgSeqNum, for
+    ResendRequest (``engine.protocols.fix.store.OutboundStore``). Records::
+
+        0 length of the text (u32) | 4 crc32 of seq + text (u32) | 8 MsgSeqNum (u64)
+        | 16 text: MsgType SOH SendingTime SOH tag=value SOH tag=value ...  (Latin-1)
+
+    **Bounded**: when ``messages.current`` holds ``capacity // 2`` messages it becomes
+    ``messages.previous`` (the older one is dropped) and a new one starts, so the last
+    ``capacity // 2`` to ``capacity`` messages can be resent (100,000 by default); a resend
+    of anything older is a SequenceReset-GapFill, as for administrative messages. A torn
+    last record (a crash mid-write) is cut on open.
+
+Durability: :meth:`SessionFiles.flush` hands everything to the OS and is called before the
+bytes it describes are written to the socket, so a peer never sees a MsgSeqNum that a
+restarted gateway would use again (a killed process loses nothing the peer saw).
+:meth:`SessionFiles.sync_fds` gives the descriptors to ``fdatasync`` (the gateway syncs them
+with the outbound ledger, every second and at a clean stop): only a machine crash can lose
+the last second, after which the peer's Logon may find our numbers behind its own (it logs
+on with ResetSeqNumFlag=Y).
+
+ResetSeqNumFlag(141)=Y on a Logon restarts both MsgSeqNums at 1 and empties the message store
+(nothing sent before can be resent); the reports-sent number is kept, so the reports the
+session missed are still sent after that Logon, and nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from engine.protocols.fix.store import StoredMessage
+
+SEQNUMS: Final = "seqnums"
+CURRENT: Final = "messages.current"
+PREVIOUS: Final = "messages.previous"
+#: application messages kept for resends (see the module docstring)
+DEFAULT_CAPACITY: Final = 100_000
+
+_SLOT: Final = struct.Struct("<8sQIII")
+_SLOT_SIZE: Final = _SLOT.size + 4
+_MAGIC: Final = b"SQXFIXS1"
+_RECORD: Final = struct.Struct("<IIQ")
+_SOH: Final = "\x01"
+
+
+class SeqNums:
+    """The ``seqnums`` file: (next sender, next target, reports sent), saved in place."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.next_sender, self.next_target, self.reports_sent = 1, 1, 0
+        self._generation = 0
+        best: tuple[int, int, int, int] | None = None
+        for slot in range(2):
+            raw = os.pread(self._fd, _SLOT_SIZE, slot * _SLOT_SIZE)
+            if len(raw) < _SLOT_SIZE:
+                continue
+            (crc,) = struct.unpack_from("<I", raw, _SLOT.size)
+            magic, generation, sender, target, sent = _SLOT.unpack_from(raw)
+            if magic != _MAGIC or crc != zlib.crc32(raw[: _SLOT.size]):
+                continue
+            if best is None or generation > best[0]:
+                best = (generation, sender, target, sent)
+        if best is not None:
+            self._generation, self.next_sender, self.next_target, self.reports_sent = best
+        self._saved = (self.next_sender, self.next_target, self.reports_sent)
+
+    def save(self) -> None:
+        """Write the numbers if they changed (into the slot not holding the newest copy)."""
+        now = (self.next_sender, self.next_target, self.reports_sent)
+        if now == self._saved:
+            return
+        self._generation += 1
+        body = _SLOT.pack(_MAGIC, self._generation, *now)
+        slot = self._generation % 2
+        os.pwrite(self._fd, body + struct.pack("<I", zlib.crc32(body)), slot * _SLOT_SIZE)
+        self._saved = now
+
+    @property
+    def fd(self) -> int:
+        return self._fd
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _encode(message: StoredMessage) -> bytes:
+    body = "".join(f"{tag}={value}{_SOH}" for tag, value in message.body)
+    text = f"{message.msg_type}{_SOH}{message.sending_time}{_SOH}{body}".encode("latin-1")
+    seq = struct.pack("<Q", message.seq)
+    return _RECORD.pack(len(text), zlib.crc32(seq + text), message.seq) + text
+
+
+def _decode(seq: int, text: bytes) -> StoredMessage:
+    msg_type, sending_time, body = text.decode("latin-1").split(_SOH, 2)
+    fields = []
+    for field in body.split(_SOH)[:-1]:
+        tag, _, value = field.partition("=")
+        fields.append((int(tag), value))
+    return StoredMessage(seq, msg_type, tuple(fields), sending_time)
+
+
+class _Segment:
+    """One message file: appended to, indexed by MsgSeqNum in memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        #: MsgSeqNum -> (offset of the text, its length)
+        self.index: dict[int, tuple[int, int]] = {}
+        data = os.pread(self.fd, os.fstat(self.fd).st_size, 0)
+        offset = 0
+        while offset + _RECORD.size <= len(data):
+            length, crc, seq = _RECORD.unpack_from(data, offset)
+            start, end = offset + _RECORD.size, offset + _RECORD.size + length
+            if end > len(data) or crc != zlib.crc32(data[offset + 8 : end]):
+                break
+            self.index[seq] = (start, length)
+            offset = end
+        if offset != len(data):
+            os.ftruncate(self.fd, offset)  # a torn last record
+        self.size = offset
+
+    def append(self, records: bytes, entries: list[tuple[int, int, int]]) -> None:
+        os.pwrite(self.fd, records, self.size)
+        for seq, start, length in entries:
+            self.index[seq] = (self.size + start, length)
+        self.size += len(records)
+
+    def read(self, seq: int) -> StoredMessage:
+        start, length = self.index[seq]
+        return _decode(seq, os.pread(self.fd, length, start))
+
+    def clear(self) -> None:
+        os.ftruncate(self.fd, 0)
+        self.index.clear()
+        self.size = 0
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class FileMessageStore:
+    """A durable, bounded :class:`~engine.protocols.fix.store.OutboundStore`."""
+
+    def __init__(self, directory: Path, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 2:
+            raise ValueError(f"a message store keeps at least 2 messages, not {capacity}")
+        self._directory = directory
+        self._per_segment = capacity // 2
+        self._previous = _Segment(directory / PREVIOUS)
+        self._current = _Segment(directory / CURRENT)
+        self._pending = bytearray()
+        self._pending_entries: list[tuple[int, int, int]] = []
+
+    def save(self, message: StoredMessage) -> None:
+        record = _encode(message)
+        start = len(self._pending) + _RECORD.size
+        self._pending_entries.append((message.seq, start, len(record) - _RECORD.size))
+        self._pending += record
+        if len(self._current.index) + len(self._pending_entries) >= self._per_segment:
+            self.flush()
+            self._rotate()
+
+    def messages(self, from_seq: int, to_seq: int) -> Sequence[StoredMessage]:
+        self.flush()
+        out: list[StoredMessage] = []
+        for segment in (self._previous, self._current):
+            if to_seq - from_seq < len(segment.index):
+                seqs = [s for s in range(from_seq, to_seq + 1) if s in segment.index]
+            else:
+                seqs = [s for s in segment.index if from_seq <= s <= to_seq]
+            out.extend(segment.read(seq) for seq in seqs)
+        return out
+
+    def reset(self) -> None:
+        self._pending.clear()
+        self._pending_entries.clear()
+        self._previous.clear()
+        self._current.clear()
+
+    def flush(self) -> None:
+        """Hand the messages saved since the last flush to the OS."""
+        if self._pending:
+            self._current.append(bytes(self._pending), self._pending_entries)
+            self._pending.clear()
+            self._pending_entries = []
+
+    def _rotate(self) -> None:
+        self._previous.close()
+        os.replace(self._current.path, self._previous.path)
+        self._previous = self._current
+        self._previous.path = self._directory / PREVIOUS
+        self._current = _Segment(self._directory / CURRENT)
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        return (self._current.fd, self._previous.fd)
+
+    def __len__(self) -> int:
+        return len(self._previous.index) + len(self._current.index) + len(self._pending_entries)
+
+    def close(self) -> None:
+        self.flush()
+        self._previous.close()
+        self._current.close()
+
+
+class SessionFiles:
+    """The seqnums and the message store of one FIX session."""
+
+    def __init__(self, directory: Path, capacity: int = DEFAULT_CAPACITY) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.seqnums = SeqNums(directory / SEQNUMS)
+        self.store = FileMessageStore(directory, capacity)
+
+    def flush(self) -> None:
+        """Everything to the OS: call before writing to the socket what it describes."""
+        self.store.flush()
+        self.seqnums.save()
+
+    def sync_fds(self) -> list[int]:
+        """Duplicates of the descriptors to fdatasync (the caller closes them): safe to sync
+        from another thread while this session rotates or closes its files."""
+        return [os.dup(fd) for fd in (self.seqnums.fd, *self.store.fds)]
+
+    def close(self) -> None:
+        self.flush()
+        self.store.close()
+        self.seqnums.close()

@@ -1,0 +1,227 @@
+"""FIX orders in: a parsed application message becomes a domain command or the FIX answer
+that refuses it (pure: the time and the ExecID of an answer are arguments).
+
+* NewOrderSingle -> ``NewOrder`` for the session's firm. Account(1), when given, must be one
+  of the firm's accounts in the gateway's registry (``engine.gateway.accounts``), else the
+  session's account is used. ClOrdID(11) is the client order id: 1 to 20 ASCII characters,
+  not the ClOrdID of a live order of the session (which also stops a PossDup resend of an
+  order still live from entering it twice). Refused: ExecutionReport 150=8.
+* OrderCancelRequest / OrderCancelReplaceRequest find the order among the session's own live
+  orders (the outbound projection, ``engine.gateway.outbound``): by OrderID(37) when given,
+  else by OrigClOrdID(41). They become ``CancelOrder`` / ``ReplaceOrder`` with their ClOrdID
+  journaled as the client order id (the order's ClOrdID from then on). An order that is not
+  found, whoever's it is, gets one answer that depends only on the request: OrderCancelReject
+  with CxlRejReason 1 (unknown order), so another firm's order (or one of another session:
+  its reports go to the session that entered it) is never confirmed to exist. A replace may
+  change OrderQty(38) (the new total, filled part included) and Price(44), nothing else.
+* A message of a session over its rate (:class:`RateWindow`) is answered without effect:
+  :func:`throttled`.
+
+Account(1) on a cancel or a replace is not read: the order's own account acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.domain.types import CancelOrder, Command, NewOrder, ReplaceOrder
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.outbound import LiveOrder, OutboundProjection
+from engine.protocols.fix import reports
+from engine.protocols.fix.codec import OutboundMessage
+from engine.protocols.fix.messages import (
+    AppRefusal,
+    AppRequest,
+    CancelRefused,
+    NewOrderSingle,
+    OrderCancelReplaceRequest,
+    OrderCancelRequest,
+    OrderRefused,
+    reply_to,
+)
+from engine.protocols.fix.tags import CxlRejReason, CxlRejResponseTo, OrdRejReason, OrdStatus
+from engine.records import CLIENT_ORDER_ID_MAX, SYMBOL_MAX, RecordError, encode_command
+
+UNKNOWN_ORDER_TEXT = "unknown order"
+BAD_CL_ORD_ID = f"ClOrdID(11) must be 1 to {CLIENT_ORDER_ID_MAX} printable ASCII characters"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sends: a configured FIX session."""
+
+    firm: str
+    origin: int
+    #: the account of orders that name none
+    account: str
+
+
+class RateWindow:
+    """At most ``limit`` messages per one-second window (0: no limit)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._start_ns = 0
+        self._count = 0
+
+    def over(self, now_ns: int) -> bool:
+        """Count one message at ``now_ns``; whether it is over the limit."""
+        if not self.limit:
+            return False
+        if now_ns - self._start_ns >= 1_000_000_000:
+            self._start_ns, self._count = now_ns, 0
+        self._count += 1
+        return self._count > self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class _LiveRefused:
+    """A request refused about a live order of the session: the answer names the order and
+    its status."""
+
+    refusal: CancelRefused
+    order_id: int
+    order: LiveOrder
+
+    def answer(self, now_ns: int) -> OutboundMessage:
+        r = self.refusal
+        return reports.order_cancel_reject(
+            cl_ord_id=r.cl_ord_id, orig_cl_ord_id=r.orig_cl_ord_id, response_to=r.response_to,
+            reason=r.reason, text=r.text, transact_ns=now_ns, order_id=str(self.order_id),
+            ord_status=OrdStatus.PARTIALLY_FILLED if self.order.cum_qty else OrdStatus.NEW,
+            account=self.order.account,
+        )  # fmt: skip
+
+
+def _good_id(text: str) -> bool:
+    return 0 < len(text) <= CLIENT_ORDER_ID_MAX and text.isascii() and text.isprintable()
+
+
+def _refuse_order(req: NewOrderSingle, reason: OrdRejReason, text: str) -> OrderRefused:
+    return OrderRefused(req.cl_ord_id, req.account, req.symbol, req.side, req.qty, reason, text)
+
+
+def _refuse_cancel(
+    req: OrderCancelRequest | OrderCancelReplaceRequest, reason: CxlRejReason, text: str
+) -> CancelRefused:
+    response_to = (
+        CxlRejResponseTo.CANCEL_REQUEST
+        if isinstance(req, OrderCancelRequest)
+        else CxlRejResponseTo.CANCEL_REPLACE_REQUEST
+    )
+    return CancelRefused(
+        req.cl_ord_id, req.orig_cl_ord_id, req.order_id, req.account, response_to, reason, text
+    )
+
+
+def throttled(parsed: AppRequest, limit: int, *, exec_id: str, now_ns: int) -> OutboundMessage:
+    """The answer to an order message over the session's rate (nothing is sequenced)."""
+    text = f"throttled: more than {limit} messages per second"
+    refusal: AppRefusal
+    if isinstance(parsed, NewOrderSingle):
+        refusal = _refuse_order(parsed, OrdRejReason.OTHER, text)
+    else:
+        refusal = _refuse_cancel(parsed, CxlRejReason.BROKER_EXCHANGE_OPTION, text)
+    return reply_to(refusal, exec_id=exec_id, transact_ns=now_ns)
+
+
+def command_for(
+    sender: Sender,
+    parsed: AppRequest | AppRefusal,
+    accounts: AccountRegistry,
+    projection: OutboundProjection,
+    *,
+    exec_id: str,
+    now_ns: int,
+) -> Command | OutboundMessage:
+    """The command to sequence for ``parsed``, or the FIX answer refusing it."""
+    result: NewOrder | CancelOrder | ReplaceOrder | AppRefusal | _LiveRefused
+    match parsed:
+        case NewOrderSingle():
+            result = _new_order(sender, parsed, accounts, projection)
+        case OrderCancelRequest() | OrderCancelReplaceRequest():
+            result = _amend(sender, parsed, projection)
+        case _:
+            result = parsed
+    if isinstance(result, NewOrder | CancelOrder | ReplaceOrder):
+        return result
+    if isinstance(result, _LiveRefused):
+        return result.answer(now_ns)
+    return reply_to(result, exec_id=exec_id, transact_ns=now_ns)
+
+
+def _new_order(
+    sender: Sender,
+    req: NewOrderSingle,
+    accounts: AccountRegistry,
+    projection: OutboundProjection,
+) -> NewOrder | OrderRefused:
+    if not _good_id(req.cl_ord_id):
+        return _refuse_order(req, OrdRejReason.OTHER, BAD_CL_ORD_ID)
+    account = sender.account if req.account is None else req.account
+    if not accounts.owns(sender.firm, account):
+        text = "Account(1) is not one of the firm's accounts"
+        return _refuse_order(req, OrdRejReason.UNKNOWN_ACCOUNT, text)
+    if not (0 < len(req.symbol) <= SYMBOL_MAX and req.symbol.isascii()):
+        return _refuse_order(req, OrdRejReason.UNKNOWN_SYMBOL, "unknown symbol")
+    if projection.find(sender.origin, req.cl_ord_id) is not None:
+        text = "ClOrdID(11) is the ClOrdID of a live order"
+        return _refuse_order(req, OrdRejReason.DUPLICATE_ORDER, text)
+    cmd = NewOrder(
+        0, 0, sender.firm, account, req.symbol, req.side, req.order_type, req.tif, req.qty,
+        req.price, req.cl_ord_id, req.post_only,
+    )  # fmt: skip
+    try:
+        encode_command(cmd)  # every field fits the command record
+    except RecordError as exc:
+        return _refuse_order(req, OrdRejReason.OTHER, str(exc)[:120])
+    return cmd
+
+
+def _find(
+    sender: Sender,
+    req: OrderCancelRequest | OrderCancelReplaceRequest,
+    projection: OutboundProjection,
+) -> tuple[int, LiveOrder] | None:
+    """The session's own live order the request names (OrderID first), else None."""
+    if req.order_id is not None:
+        text = req.order_id
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            return None
+        order = projection.orders.get(int(text))
+        if order is None or order.origin != sender.origin:
+            return None
+        return int(text), order
+    return projection.find(sender.origin, req.orig_cl_ord_id)
+
+
+def _amend(
+    sender: Sender,
+    req: OrderCancelRequest | OrderCancelReplaceRequest,
+    projection: OutboundProjection,
+) -> CancelOrder | ReplaceOrder | CancelRefused | _LiveRefused:
+    found = _find(sender, req, projection)
+    if found is None:
+        return _refuse_cancel(req, CxlRejReason.UNKNOWN_ORDER, UNKNOWN_ORDER_TEXT)
+    order_id, order = found
+
+    def refuse(reason: CxlRejReason, text: str) -> _LiveRefused:
+        return _LiveRefused(_refuse_cancel(req, reason, text), order_id, order)
+
+    if not _good_id(req.cl_ord_id):
+        return refuse(CxlRejReason.BROKER_EXCHANGE_OPTION, BAD_CL_ORD_ID)
+    other = projection.find(sender.origin, req.cl_ord_id)
+    if other is not None and other[0] != order_id:
+        return refuse(
+            CxlRejReason.DUPLICATE_CL_ORD_ID, "ClOrdID(11) is the ClOrdID of another live order"
+        )
+    if isinstance(req, OrderCancelRequest):
+        return CancelOrder(0, 0, order.account, order_id, req.cl_ord_id)
+    if (req.symbol, int(req.side), int(req.order_type)) != (
+        order.symbol,
+        order.side,
+        order.order_type,
+    ):
+        text = "only OrderQty(38) and Price(44) can be replaced"
+        return refuse(CxlRejReason.BROKER_EXCHANGE_OPTION, text)
+    return ReplaceOrder(0, 0, order.account, order_id, req.qty, req.price, req.cl_ord_id)

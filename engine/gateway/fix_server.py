@@ -1,0 +1,376 @@
+"""The FIX 4.4 acceptor of the gateway process (asyncio; sockets only here).
+
+Each configured FIX session (``[[firms.sessions]]`` with ``protocol = "fix"``) logs on with
+its name as SenderCompID(49), the ``[endpoints] fix_target_comp_id`` as TargetCompID(56),
+its firm as Username(553) and the firm's password as Password(554). Anything wrong gets the
+same Logout text (:data:`LOGON_REFUSED`) and is logged with the peer's address; a second
+connection of a session already logged on is refused too. The Logon must come within the
+gateway's login timeout. The session itself (heartbeats, TestRequest, ResendRequest with
+gap fills, Reject, Logout) is ``engine.protocols.fix.session``.
+
+What a session is sent is its report store (``engine.gateway.report_store``), one FIX message
+per report (``engine.gateway.fix_render``), in store order. FIX numbers those messages with
+MsgSeqNums that also count session messages, so the session remembers the number of the last
+report it sent; after an accepted Logon it is sent every report after that number (what it
+missed while away, or while the host was down), then the live ones: never a gap, never one
+twice. Its MsgSeqNums, the messages it sent (for ResendRequest) and that number live in
+``DATA_DIR/fix/<firm>/<session>/`` (``engine.gateway.fix_files``) and survive reconnects and
+host restarts; everything a socket write describes is handed to the OS before the write.
+
+Orders in (``engine.gateway.fix_orders``): NewOrderSingle, OrderCancelRequest and
+OrderCancelReplaceRequest become domain commands submitted through the gateway; what is
+refused before sequencing (a malformed or unserved message, a ClOrdID too long, an account of
+another firm, an unknown order, a message over the session's ``max_messages_per_second``) is
+answered at once on the connection (those answers are in the message store, so a resend
+repeats them) and the session stays up.
+
+Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
+other than by the gateway shutting down, every order it entered that is still live is
+cancelled through the journal like any cancel; the reports wait in its store for its next
+Logon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.config import FirmConfig, SessionConfig
+from engine.domain.types import CancelOrder, Command
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
+from engine.gateway.fix_orders import RateWindow, Sender, command_for, throttled
+from engine.gateway.fix_render import render
+from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.outbound import OrderReport
+from engine.protocols.fix.codec import FixMessage, OutboundMessage
+from engine.protocols.fix.events import SessionConfig as FixConfig
+from engine.protocols.fix.messages import (
+    NewOrderSingle,
+    OrderCancelReplaceRequest,
+    OrderCancelRequest,
+    parse_application,
+)
+from engine.protocols.fix.session import (
+    NEED_DATA,
+    PAUSED,
+    ApplicationMessage,
+    FixSession,
+    LogonRequest,
+    SessionClosed,
+    State,
+)
+from engine.protocols.fix.store import MemoryStore
+
+log = logging.getLogger("sequex.gateway")
+
+READ_CHUNK = 65536
+#: The longest a connection waits for input before its clock ticks (heartbeats, timeouts).
+TICK_SECONDS = 0.25
+#: Bytes waiting for a session that does not read before it is cut off: what it missed is
+#: resent on its next Logon (ResendRequest), never lost.
+WRITE_LIMIT = 16 * 1024 * 1024
+#: The one answer to a Logon refused for its CompID, Username or Password.
+LOGON_REFUSED = "logon refused: unknown SenderCompID, Username or Password"
+SESSION_BUSY = "logon refused: this SenderCompID is already logged on"
+SUBDIR = "fix"
+_ORDERS = (NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest)
+
+#: submit(command, origin) -> its seq_no, once it is in ring[in]
+Submit = Callable[[Command, int], Awaitable[int]]
+#: check(firm, password) -> whether the password is the firm's
+CheckPassword = Callable[[str, str], Awaitable[bool]]
+
+
+@dataclass
+class _Live:
+    """A logged-on FIX connection."""
+
+    session: SessionConfig
+    sender: Sender
+    fix: FixSession
+    files: SessionFiles
+    writer: asyncio.StreamWriter
+    rate: RateWindow
+    cancel_on_disconnect: bool = False
+
+
+class FixListener:
+    """Serves the configured FIX sessions of ``firms`` on (host, port)."""
+
+    def __init__(
+        self,
+        firms: tuple[FirmConfig, ...],
+        ledger: ReportLedger,
+        submit: Submit,
+        check_password: CheckPassword,
+        accounts: AccountRegistry,
+        *,
+        data_dir: str | Path,
+        comp_id: str = "SEQUEX",
+        login_timeout: float = 10.0,
+        store_capacity: int = DEFAULT_CAPACITY,
+    ) -> None:
+        self._sessions: dict[str, tuple[FirmConfig, SessionConfig]] = {
+            s.name: (f, s) for f in firms for s in f.sessions if s.protocol == "fix"
+        }
+        self._ledger = ledger
+        self._submit = submit
+        self._check_password = check_password
+        self._accounts = accounts
+        self._directory = Path(data_dir) / SUBDIR
+        self._config = FixConfig(comp_id=comp_id)
+        self._login_timeout = login_timeout
+        self._capacity = store_capacity
+        self._files: dict[int, SessionFiles] = {}  # origin -> its files, once it logged on
+        self._live: dict[int, _Live] = {}  # origin -> its connection
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_local_id = 0
+        self._closing = False
+        self.server: asyncio.Server | None = None
+
+    @property
+    def has_sessions(self) -> bool:
+        """Whether any FIX session is configured (else nothing listens)."""
+        return bool(self._sessions)
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._accept, host, port)
+        name = self.server.sockets[0].getsockname()
+        return name[0], name[1]
+
+    async def close(self) -> None:
+        """Log every session out, stop listening, close the files (synced)."""
+        self._closing = True  # connections end now: that is no disconnect of a firm's
+        now = time.time_ns()
+        for live in list(self._live.values()):
+            if live.fix.state is State.ACTIVE:
+                live.fix.logout("the exchange is closing", now)
+            with contextlib.suppress(ConnectionError, OSError):
+                self._flush(live)
+        self._live.clear()
+        if self.server is not None:
+            self.server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
+            self.server = None
+        _sync([fd for files in self._files.values() for fd in files.sync_fds()])
+        for files in self._files.values():
+            files.close()
+        self._files.clear()
+
+    async def sync(self) -> None:
+        """fdatasync every session's files, off the loop (see ``engine.gateway.fix_files``)."""
+        fds = [fd for files in self._files.values() for fd in files.sync_fds()]
+        if fds:
+            await asyncio.to_thread(_sync, fds)
+
+    # -- reports out ------------------------------------------------------------------------
+
+    def deliver(self, delivered: Delivered) -> None:
+        """Send newly stored reports to their sessions, if logged on (called in the loop)."""
+        for origin, numbered in delivered.items():
+            live = self._live.get(origin)
+            if live is not None:
+                self._send_reports(live, numbered)
+                self._flush(live)
+
+    def _send_reports(self, live: _Live, numbered: list[tuple[int, OrderReport]]) -> None:
+        """Send the reports after the last one sent: ``numbered`` when it follows on, else
+        (a first call after a Logon) read from the store."""
+        seqnums = live.files.seqnums
+        if not numbered or numbered[0][0] != seqnums.reports_sent + 1:
+            store = self._ledger.stores[live.session.origin]
+            seqnums.reports_sent = min(seqnums.reports_sent, store.count)
+            first = seqnums.reports_sent + 1
+            numbered = list(enumerate(store.read(first, store.count), start=first))
+        now = time.time_ns()
+        for number, report in numbered:
+            if live.fix.state is not State.ACTIVE:
+                return
+            if number == seqnums.reports_sent + 1:
+                live.fix.send(render(report), now)
+                seqnums.reports_sent = number
+
+    def _flush(self, live: _Live) -> None:
+        """Numbers and messages to the OS, then the bytes to the socket (in that order)."""
+        seqnums = live.files.seqnums
+        seqnums.next_sender = live.fix.next_sender_seq
+        seqnums.next_target = live.fix.next_target_seq
+        live.files.flush()
+        data = live.fix.data_to_send()
+        transport = live.writer.transport
+        if data and not transport.is_closing():
+            live.writer.write(data)
+            if transport.get_write_buffer_size() > WRITE_LIMIT:
+                transport.abort()  # a session that does not read: it resends on its Logon
+
+    # -- connections ------------------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        fix = FixSession(self._config, MemoryStore(capacity=16))
+        live: _Live | None = None
+        try:
+            live = await self._logon(reader, writer, fix)
+            if live is not None:
+                await self._serve(reader, live)
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            pass
+        finally:
+            if live is not None and self._live.get(live.session.origin) is live:
+                del self._live[live.session.origin]
+                with contextlib.suppress(ConnectionError, OSError):
+                    self._flush(live)
+                if live.cancel_on_disconnect and not self._closing:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._cancel_all(live)
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _logon(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fix: FixSession
+    ) -> _Live | None:
+        deadline = asyncio.get_running_loop().time() + self._login_timeout
+        while True:
+            event = fix.next_event()
+            if event is NEED_DATA:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
+                except TimeoutError:
+                    return None
+                fix.receive_data(data, time.time_ns())
+            elif isinstance(event, LogonRequest):
+                return await self._answer_logon(event, writer, fix)
+            elif isinstance(event, SessionClosed):  # not a Logon, or a bad one
+                writer.write(fix.data_to_send())
+                return None
+
+    async def _answer_logon(
+        self, logon: LogonRequest, writer: asyncio.StreamWriter, fix: FixSession
+    ) -> _Live | None:
+        entry = self._sessions.get(logon.sender_comp_id)
+        firm_name = logon.username or ""
+        ok = await self._check_password(firm_name, logon.password or "")
+        now = time.time_ns()
+        if entry is None or entry[0].firm != firm_name or not ok:
+            peer = writer.get_extra_info("peername")
+            log.warning(
+                "FIX logon refused from %s (SenderCompID %.32r)", peer, logon.sender_comp_id
+            )
+            fix.reject_logon(LOGON_REFUSED, now)
+            writer.write(fix.data_to_send())
+            return None
+        firm, session = entry
+        if session.origin in self._live:
+            fix.reject_logon(SESSION_BUSY, now)
+            writer.write(fix.data_to_send())
+            return None
+        files = self._files.get(session.origin)
+        if files is None:
+            where = self._directory / firm.firm / session.name
+            files = self._files[session.origin] = SessionFiles(where, self._capacity)
+        seqnums = files.seqnums
+        fix.accept_logon(
+            now, next_sender_seq=seqnums.next_sender, next_target_seq=seqnums.next_target,
+            store=files.store,
+        )  # fmt: skip
+        sender = Sender(firm.firm, session.origin, session.account)
+        rate = RateWindow(session.max_messages_per_second)
+        live = _Live(session, sender, fix, files, writer, rate, firm.cancel_on_disconnect)
+        if fix.state is State.ACTIVE:
+            # In one step of the loop: no report can be stored between these and going live.
+            self._send_reports(live, [])
+            self._live[session.origin] = live
+        self._flush(live)
+        return live if fix.state is not State.CLOSED else None
+
+    async def _serve(self, reader: asyncio.StreamReader, live: _Live) -> None:
+        fix = live.fix
+        while True:
+            now = time.time_ns()
+            deadline = fix.next_deadline_ns()
+            wait = TICK_SECONDS if deadline is None else (deadline - now) / 1e9
+            try:
+                data = await asyncio.wait_for(
+                    reader.read(READ_CHUNK), min(max(wait, 0.0), TICK_SECONDS)
+                )
+            except TimeoutError:
+                data = None
+            now = time.time_ns()
+            if data is not None:
+                fix.receive_data(data, now)
+            closed = fix.tick(now) is not None or await self._events(live)
+            self._flush(live)
+            if closed:
+                return
+
+    async def _events(self, live: _Live) -> bool:
+        """Handle the session's events now buffered; whether the session closed."""
+        while True:
+            event = live.fix.next_event()
+            if event is NEED_DATA or event is PAUSED:
+                return False
+            if isinstance(event, SessionClosed):
+                return True
+            if isinstance(event, ApplicationMessage):
+                await self._application(live, event.message)
+
+    # -- orders in --------------------------------------------------------------------------
+
+    async def _application(self, live: _Live, message: FixMessage) -> None:
+        now = time.time_ns()
+        parsed = parse_application(message)
+        if isinstance(parsed, _ORDERS) and live.rate.over(now):
+            limit, xid = live.rate.limit, self._local_id(now)
+            self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
+            return
+        result = command_for(
+            live.sender, parsed, self._accounts, self._ledger.projection,
+            exec_id=self._local_id(now), now_ns=now,
+        )  # fmt: skip
+        if isinstance(result, OutboundMessage):
+            self._answer(live, result, now)
+        else:
+            await self._submit(result, live.sender.origin)
+
+    async def _cancel_all(self, live: _Live) -> None:
+        """Cancel every live order the session entered (its firm's cancel on disconnect)."""
+        origin = live.sender.origin
+        mine = [(i, o) for i, o in self._ledger.projection.orders.items() if o.origin == origin]
+        for order_id, order in mine:
+            cancel = CancelOrder(0, 0, order.account, order_id, order.client_order_id)
+            await self._submit(cancel, origin)
+
+    def _answer(self, live: _Live, message: OutboundMessage, now: int) -> None:
+        if live.fix.state is State.ACTIVE:
+            live.fix.send(message, now)
+
+    def _local_id(self, now: int) -> str:
+        """An ExecID for an answer the gateway makes itself: ``L`` and a number that only
+        grows (unlike ``<seq_no>-<sub>`` of the reports, it names no journaled event)."""
+        self._last_local_id = max(self._last_local_id + 1, now)
+        return f"L{self._last_local_id}"
+
+
+def _sync(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
