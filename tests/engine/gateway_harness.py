@@ -160,12 +160,18 @@ def gateway_host(
     setup: bool = True,
     write_limit: int | None = None,
     login_timeout: float | None = None,
+    cancel_on_disconnect: tuple[str, ...] = (),
     **server_options: Any,
 ) -> Iterator[Host]:
     """A GatewayServer over a fake pipeline; ``server_options`` go to GatewayServer as given
-    (e.g. ``max_connections``)."""
+    (e.g. ``max_connections``); the firms in ``cancel_on_disconnect`` have it set."""
     data_dir = tempfile.mkdtemp(prefix="sqxgw-")  # the outbound stores live there
     config = dataclasses.replace(load_config(DEMO), data_dir=data_dir)
+    firms = tuple(
+        dataclasses.replace(f, cancel_on_disconnect=f.firm in cancel_on_disconnect)
+        for f in config.firms
+    )
+    config = dataclasses.replace(config, firms=firms)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
     events = RingBuffer.create(prefix + "events", capacity, EVENT_RECORD_SIZE, 2)

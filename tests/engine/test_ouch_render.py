@@ -20,8 +20,8 @@ from engine.gateway.ouch_render import render
 from engine.gateway.outbound import OrderReport, ReportKind
 from engine.protocols.ouch.outbound import (
     Accepted,
-    CancelReject,
     Canceled,
+    CancelReject,
     Executed,
     Rejected,
     Replaced,
