@@ -16,6 +16,10 @@ replacement token journaled as the new client order id). What the engine cannot 
 throttle is answered with a Rejected the gateway stores itself (``LOCAL_REJECTED``): the
 session stays up. A Cancel Order for a token that is not live is ignored, as OUCH does.
 
+Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
+other than by the gateway shutting down, every order it entered that is still live is
+cancelled, through the journal like any cancel (its Canceled reports wait in the store).
+
 One connection per session: a second login while one is connected is refused
 (SESSION_NOT_AVAILABLE). A failed login gets NOT_AUTHORIZED whichever part was wrong. The
 login must come within the gateway's login timeout. Heartbeats both ways
@@ -83,6 +87,7 @@ class _Live:
 
     session: SessionConfig
     firm: str
+    cancel_on_disconnect: bool
     ouch: OuchServerSession
     writer: asyncio.StreamWriter
     #: messages in the current one-second window (the throttle)
@@ -111,6 +116,7 @@ class OuchListener:
         self._login_timeout = login_timeout
         self._live: dict[int, _Live] = {}  # origin -> its connection
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         self.server: asyncio.Server | None = None
 
     @property
@@ -124,6 +130,7 @@ class OuchListener:
         return name[0], name[1]
 
     async def close(self) -> None:
+        self._closing = True  # connections end now: that is no disconnect of a firm's
         for live in list(self._live.values()):
             with contextlib.suppress(ConnectionError, OSError):
                 live.writer.write(live.ouch.soupbin.end_of_session())
@@ -171,6 +178,9 @@ class OuchListener:
         finally:
             if live is not None and self._live.get(live.session.origin) is live:
                 del self._live[live.session.origin]
+                if live.cancel_on_disconnect and not self._closing:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._cancel_all(live)
             self._tasks.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
@@ -213,7 +223,7 @@ class OuchListener:
         payloads = [render(r).encode() for r in store.read(first, store.count)]
         # In one step of the loop: no report can be stored between the replay and going live.
         writer.write(ouch.accept_login(SOUP_SESSION, first) + ouch.replay(payloads))
-        live = _Live(session, firm.firm, ouch, writer)
+        live = _Live(session, firm.firm, firm.cancel_on_disconnect, ouch, writer)
         self._live[session.origin] = live
         return live
 
@@ -306,6 +316,18 @@ class OuchListener:
             self._refuse(live, token, "O")  # the replacement token is in use
             return
         await self._submit(ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token), origin)
+
+    async def _cancel_all(self, live: _Live) -> None:
+        """Cancel every live order the session entered (cancel on disconnect)."""
+        origin = live.session.origin
+        mine = [
+            (order_id, order)
+            for order_id, order in self._ledger.projection.orders.items()
+            if order.origin == origin
+        ]
+        for order_id, order in mine:
+            cancel = EngineCancel(0, 0, order.account, order_id, order.client_order_id)
+            await self._submit(cancel, origin)
 
     def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:
         return self._ledger.projection.find(origin, token)

@@ -176,16 +176,23 @@ def gateway_host(
     exchange: Exchange | None = None,
     base_seq: int = 0,
     configure: Callable[[HostConfig], HostConfig] | None = None,
+    cancel_on_disconnect: tuple[str, ...] = (),
     **server_options: Any,
 ) -> Iterator[Host]:
     """A GatewayServer over a fake pipeline; ``server_options`` go to GatewayServer as given
-    (e.g. ``max_connections``). ``data_dir`` (kept on exit; by default a temporary one that is
-    removed), ``exchange`` and ``base_seq`` restart a host that stopped (pass
-    ``setup=False``); ``configure`` edits the demo config first."""
+    (e.g. ``max_connections``); the firms in ``cancel_on_disconnect`` have it set.
+    ``data_dir`` (kept on exit; by default a temporary one that is removed), ``exchange`` and
+    ``base_seq`` restart a host that stopped (pass ``setup=False``); ``configure`` edits the
+    demo config last."""
     keep = data_dir is not None
     if data_dir is None:
         data_dir = tempfile.mkdtemp(prefix="sqxgw-")  # the outbound stores live there
     config = dataclasses.replace(load_config(DEMO), data_dir=data_dir)
+    firms = tuple(
+        dataclasses.replace(f, cancel_on_disconnect=f.firm in cancel_on_disconnect)
+        for f in config.firms
+    )
+    config = dataclasses.replace(config, firms=firms)
     if configure is not None:
         config = configure(config)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"

@@ -15,6 +15,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetSelfTradePrevention,
 )
+from engine.session_ids import is_stable, session_origin
 from engine.topology import TopologySpec
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
@@ -110,3 +111,41 @@ def test_the_topology_is_parsed_and_a_fused_spec_has_one_shard() -> None:
     assert not sharded.fused and sharded.shards == 4
     with pytest.raises(ValueError, match="one \\(virtual\\) shard"):
         TopologySpec(prefix="p-", data_dir="d", shards=2, fused=True)
+
+
+SESSION = '\n[[firms.sessions]]\nname = "{name}"\nprotocol = "{protocol}"\n'
+
+
+def test_configured_sessions_get_stable_origins_and_their_account() -> None:
+    text = MINIMAL + SESSION.format(name="AO1", protocol="ouch")
+    text += SESSION.format(name="ALPHA-FIX", protocol="fix") + "account = 'A-1'\n"
+    text += "max_messages_per_second = 50\n"
+    (firm,) = parse_config(text).firms
+    ouch, fix = firm.sessions
+    assert (ouch.name, ouch.protocol, ouch.account, ouch.max_messages_per_second) == (
+        "AO1", "ouch", "A-1", 0,
+    )  # fmt: skip
+    assert fix.max_messages_per_second == 50 and not firm.cancel_on_disconnect
+    assert ouch.origin == session_origin("ALPHA", "AO1") and is_stable(ouch.origin)
+    assert ouch.origin != fix.origin
+    reordered = parse_config(MINIMAL + SESSION.format(name="AO1", protocol="ouch"))
+    assert reordered.firms[0].sessions[0].origin == ouch.origin  # the same in every run
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (SESSION.format(name="AO1", protocol="itch"), "protocol: must be one of fix, ouch"),
+        (SESSION.format(name="TOOLONG", protocol="ouch"), "name: must be a non-empty string"),
+        (SESSION.format(name="A O", protocol="fix"), "must be letters, digits"),
+        (SESSION.format(name="AO1", protocol="ouch") + 'account = "B-9"\n', "not one of ALPHA"),
+        (SESSION.format(name="AO1", protocol="ouch") * 2, "listed twice for ALPHA"),
+        ("cancel_on_disconnect = 1\n", "cancel_on_disconnect: must be true or false"),
+    ],
+)
+def test_a_bad_session_is_refused_naming_the_key(extra: str, message: str) -> None:
+    text = MINIMAL.replace('password = "pw"\n', 'password = "pw"\n' + extra, 1)
+    if extra.startswith("\n[[firms.sessions]]"):
+        text = MINIMAL + extra
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text)

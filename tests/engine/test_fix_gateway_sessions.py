@@ -5,13 +5,11 @@ gateway sends here passes QuickFIX's FIX 4.4 data dictionary."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from engine.config import HostConfig
 from engine.protocols.fix.codec import FixMessage
 from tests.engine.fix_client import Clients, FixClient, fields
 from tests.engine.gateway_harness import Host, gateway_host
@@ -140,15 +138,8 @@ def test_a_host_restart_keeps_msgseqnums_the_resend_store_and_what_is_owed(
             clients.close()
 
 
-def _cancel_on_disconnect(config: HostConfig) -> HostConfig:
-    firms = tuple(
-        dataclasses.replace(f, cancel_on_disconnect=f.firm == "ALPHA") for f in config.firms
-    )
-    return dataclasses.replace(config, firms=firms)
-
-
 def test_cancel_on_disconnect_cancels_the_sessions_live_orders_and_reports_it_later() -> None:
-    with gateway_host(configure=_cancel_on_disconnect) as host:
+    with gateway_host(cancel_on_disconnect=("ALPHA",)) as host:
         clients = Clients(host.fix_address)
         try:
             alpha = clients.logged_on()

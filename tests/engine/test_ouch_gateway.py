@@ -30,16 +30,18 @@ DAY = 99998  # OUCH market hours: a DAY order
 class Ouch:
     """A blocking OUCH client with a deadline on every read."""
 
-    def __init__(self, host: Host, user: str, password: str, sequence: int = 0) -> None:
-        address = host.server.ouch_address
+    def __init__(
+        self, host: Host | tuple[str, int], user: str, password: str, sequence: int = 0
+    ) -> None:
+        address = host if isinstance(host, tuple) else host.server.ouch_address
         assert address is not None
-        self.sock = socket.create_connection(address, timeout=5)
+        self.sock = socket.create_connection(address, timeout=10)
         self.session = OuchClientSession()
         self.sock.sendall(self.session.login(user, password, "", sequence))
         self.login = self._next()
 
     def _next(self) -> object:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         while True:
             event = self.session.next_event()
             if event is not NEED_DATA:
@@ -155,3 +157,24 @@ def test_a_client_that_comes_back_gets_what_it_missed_from_the_number_it_asks(
     finally:
         fresh.close()
     assert CancelReject  # rendered for a refused cancel (tests/engine/test_ouch_render.py)
+
+
+def test_cancel_on_disconnect_cancels_what_the_session_left_resting() -> None:
+    with gateway_host(cancel_on_disconnect=("ALPHA",)) as host:
+        alpha = Ouch(host, "AO1", "alpha-pass")
+        alpha.send(enter("A-1", "B", 100, 990_000))
+        alpha.send(enter("A-2", "S", 100, 1_020_000))
+        accepted = alpha.messages(2)
+        ids = [m.order_reference_number for _, m in accepted]  # type: ignore[union-attr]
+        alpha.close()
+        exchange = host.pipeline.exchange
+        host.wait_for(lambda: all(exchange.open_order(i) is None for i in ids))
+        back = Ouch(host, "AO1", "alpha-pass", sequence=3)
+        assert sorted(m.token for _, m in back.messages(2)) == ["A-1", "A-2"]  # type: ignore[union-attr]
+        back.close()
+        beta = Ouch(host, "BO1", "beta-pass")  # BETA keeps its orders when it goes
+        beta.send(enter("B-1", "B", 10, 990_000))
+        (_, kept), = beta.messages(1)  # fmt: skip
+        beta.close()
+        time.sleep(0.3)
+        assert exchange.open_order(kept.order_reference_number) is not None  # type: ignore[union-attr]
