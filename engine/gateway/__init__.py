@@ -1,4 +1,4 @@
-"""The JSON lines gateway: how firms and the operator reach the running host.
+"""The gateway: how firms (JSON lines, FIX 4.4, OUCH 4.2) and the operator reach the host.
 
 * :mod:`engine.gateway.auth`: who is logging in (firm password or the operator's).
 * :mod:`engine.gateway.validate`: what that principal may send; builds the Command.
@@ -8,6 +8,12 @@
 * :mod:`engine.gateway.report_pump`: those reports into the gateway's event loop.
 * :mod:`engine.gateway.publisher_port`: the gateway's single-writer port into ring[in].
 * :mod:`engine.gateway.server`: the asyncio TCP server, the only socket code.
+* :mod:`engine.gateway.ledger`: the reports each configured (FIX/OUCH) session is owed
+  (:mod:`~engine.gateway.outbound`, :mod:`~engine.gateway.report_store`).
+* :mod:`engine.gateway.ouch_server`, :mod:`engine.gateway.fix_server`: the OUCH 4.2 and FIX 4.4
+  listeners the server runs beside the JSON one. FIX's orders in are
+  :mod:`~engine.gateway.fix_orders`, its reports out :mod:`~engine.gateway.fix_render`, what
+  its sessions keep on disk :mod:`~engine.gateway.fix_files`.
 
 auth, validate, router and directory are pure (no clock, no I/O) and import nothing from
 the server.

@@ -133,6 +133,9 @@ class FixListener:
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_local_id = 0
         self._closing = False
+        #: sessions sent reports whose bytes are not written yet (see ``deliver``)
+        self._unflushed: dict[int, _Live] = {}
+        self._flush_soon = False
         self.server: asyncio.Server | None = None
 
     @property
@@ -178,12 +181,26 @@ class FixListener:
     # -- reports out ------------------------------------------------------------------------
 
     def deliver(self, delivered: Delivered) -> None:
-        """Send newly stored reports to their sessions, if logged on (called in the loop)."""
+        """Send newly stored reports to their sessions, if logged on (called in the loop).
+
+        The bytes go out once the loop is done with the batch of reports this call is part
+        of (one flush and one socket write per session per batch, not per command)."""
         for origin, numbered in delivered.items():
             live = self._live.get(origin)
             if live is not None:
                 self._send_reports(live, numbered)
-                self._flush(live)
+                self._unflushed[origin] = live
+        if self._unflushed and not self._flush_soon:
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush_delivered)
+
+    def _flush_delivered(self) -> None:
+        self._flush_soon = False
+        unflushed, self._unflushed = self._unflushed, {}
+        for origin, live in unflushed.items():
+            if self._live.get(origin) is live:  # one that ended was flushed as it ended
+                with contextlib.suppress(ConnectionError, OSError):
+                    self._flush(live)
 
     def _send_reports(self, live: _Live, numbered: list[tuple[int, OrderReport]]) -> None:
         """Send the reports after the last one sent: ``numbered`` when it follows on, else
@@ -317,7 +334,7 @@ class FixListener:
                 fix.receive_data(data, now)
             closed = fix.tick(now) is not None or await self._events(live)
             self._flush(live)
-            if closed:
+            if closed or data == b"":  # the session closes at end of input anyway
                 return
 
     async def _events(self, live: _Live) -> bool:

@@ -243,12 +243,13 @@ class GatewayServer:
             await asyncio.to_thread(self._port_in.submit_blocking, self._setup)
         self._server = await asyncio.start_server(self._accept, self._host, self._port)
         sockname = self._server.sockets[0].getsockname()
-        self.address = (sockname[0], sockname[1])
         if self._ouch.has_sessions:
             self.ouch_address = await self._ouch.start(*self._ouch_endpoint)
         if self._fix.has_sessions:
             self.fix_address = await self._fix.start(*self._fix_endpoint)
         self._saver = asyncio.create_task(self._save_ledger())
+        # last: a set address means every listener is up
+        self.address = (sockname[0], sockname[1])
         return self.address
 
     async def _save_ledger(self) -> None:

@@ -195,3 +195,15 @@ def test_orders_over_the_sessions_rate_are_rejected_with_a_reason_and_it_stays_u
             assert alpha.still_up("alive")
         finally:
             clients.close()
+
+
+def test_what_an_ioc_order_cannot_fill_expires(host: Host, fix: Clients) -> None:
+    alpha, beta = fix.logged_on(), fix.logged_on("BETAFIX")
+    beta.new_order("b1", "2", 30, "100")
+    report(beta)
+    alpha.new_order("a1", "1", 50, "100", tif="3")
+    answers = [report(alpha) for _ in range(3)]
+    assert [fields(m, 150, 39, 14, 151) for m in answers] == [
+        ("0", "0", "0", "50"), ("F", "1", "30", "20"), ("C", "C", "30", "0"),
+    ]  # fmt: skip
+    assert answers[0].get(59) == "3"

@@ -176,9 +176,13 @@ def test_a_restarted_gateway_never_stamps_a_ts_below_the_last_journaled_one(
     prefix = f"sqxrv{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", 8, RECORD_SIZE, 1)
     events = RingBuffer.create(prefix + "events", 8, EVENT_RECORD_SIZE, 2)
+    free = "127.0.0.1:0"  # every listener on a free port: never the demo's
     runner = ServerThread(
-        GatewayServer(config, prefix + "in", prefix + "events", 1, 30, endpoint="127.0.0.1:0")
-    )
+        GatewayServer(
+            config, prefix + "in", prefix + "events", 1, 30, endpoint=free, ouch_endpoint=free,
+            fix_endpoint=free,
+        )
+    )  # fmt: skip
     try:
         client = Client(runner.start())
         assert client.login()["type"] == "login_ok"
