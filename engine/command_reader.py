@@ -151,10 +151,15 @@ class CommandReader:
         symbol = self._text.lookup(p + 88, 8)
         if account is None or symbol is None:
             return self._slow(p, offset)
-        if kind == 2:
-            return tuple4(CancelOrder, seq, ts, account, _i64(p + 24))
-        if kind == 3:
-            return tuple6(ReplaceOrder, seq, ts, account, _i64(p + 24), _i64(p + 32), _i64(p + 40))
+        if kind == 2 or kind == 3:
+            client = ascii_field(p + 96, 20)
+            if client is None:
+                return self._slow(p, offset)
+            if kind == 2:
+                return tuple5(CancelOrder, seq, ts, account, _i64(p + 24), client)
+            return tuple7(
+                ReplaceOrder, seq, ts, account, _i64(p + 24), _i64(p + 32), _i64(p + 40), client
+            )
         if kind == 4:
             return tuple7(
                 AddSymbol, seq, ts, symbol, _i64(p + 24), _i64(p + 32), _i64(p + 40), _i64(p + 48)

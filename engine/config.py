@@ -16,7 +16,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from engine.domain.types import (
     CASH,
@@ -28,6 +28,7 @@ from engine.domain.types import (
     SetSelfTradePrevention,
 )
 from engine.passwords import PasswordHash, PasswordHashError, parse_password_hash
+from engine.session_ids import session_origin
 
 
 class ConfigError(ValueError):
@@ -51,11 +52,29 @@ class AccountConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """A configured gateway session of a firm: a FIX SenderCompID or an OUCH user."""
+
+    name: str
+    protocol: str  # "fix" or "ouch"
+    #: its stable origin (engine.session_ids)
+    origin: int
+    #: the account its orders trade for (OUCH orders name none; FIX orders may name another
+    #: of the firm's accounts in Account(1))
+    account: str
+    #: messages it may send per second before orders are rejected (0: no throttle)
+    max_messages_per_second: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class FirmConfig:
     firm: str
     password_hash: PasswordHash
     stp: SelfTradePrevention
     accounts: tuple[AccountConfig, ...]
+    sessions: tuple[SessionConfig, ...] = ()
+    #: cancel the resting orders a session entered when that session disconnects
+    cancel_on_disconnect: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +171,13 @@ class _Reader:
         except PasswordHashError as exc:
             raise self.fail(key, f"{exc} (run `sequex passwd` to make one)") from None
 
+    def flag(self, key: str, default: bool) -> bool:
+        self.used.add(key)
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, not {value!r}")
+        return value
+
     def table_list(self, key: str) -> list[_Reader]:
         self.used.add(key)
         items = self.table.get(key, [])
@@ -214,11 +240,56 @@ def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig,
                     raise holdings.fail(sym, "is not a configured symbol")
             a.done()
             accounts.append(AccountConfig(account, cash, shares))
+        sessions = _sessions(f, name, accounts)
+        cancel_on_disconnect = f.flag("cancel_on_disconnect", False)
         f.done()
         if any(x.firm == name for x in firms):
             raise f.fail("firm", f"{name!r} is listed twice")
-        firms.append(FirmConfig(name, password_hash, STP_NAMES[stp_name], tuple(accounts)))
+        firms.append(
+            FirmConfig(
+                name, password_hash, STP_NAMES[stp_name], tuple(accounts), sessions,
+                cancel_on_disconnect,
+            )
+        )  # fmt: skip
+    _refuse_colliding_sessions(firms, top)
     return tuple(firms)
+
+
+#: Session protocols, and the longest session name each carries (OUCH: the 6-character
+#: SoupBinTCP username; FIX: a SenderCompID).
+SESSION_NAME_MAX: Final = {"fix": 32, "ouch": 6}
+
+
+def _sessions(f: _Reader, firm: str, accounts: list[AccountConfig]) -> tuple[SessionConfig, ...]:
+    out: list[SessionConfig] = []
+    for s in f.table_list("sessions"):
+        protocol = s.text("protocol", None)
+        if protocol not in SESSION_NAME_MAX:
+            raise s.fail("protocol", f"must be one of {', '.join(SESSION_NAME_MAX)}")
+        name = s.text("name", None, max_len=SESSION_NAME_MAX[protocol])
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise s.fail("name", f"must be letters, digits, '-' or '_', not {name!r}")
+        default_account = accounts[0].account if accounts else None
+        account = s.text("account", default_account, max_len=16)
+        if account not in {a.account for a in accounts}:
+            raise s.fail("account", f"{account!r} is not one of {firm}'s accounts")
+        limit = s.integer("max_messages_per_second", 0)
+        s.done()
+        if any(x.name == name for x in out):
+            raise s.fail("name", f"{name!r} is listed twice for {firm}")
+        out.append(SessionConfig(name, protocol, session_origin(firm, name), account, limit))
+    return tuple(out)
+
+
+def _refuse_colliding_sessions(firms: list[FirmConfig], top: _Reader) -> None:
+    """Two sessions with one origin would share their reports: refuse (rename one)."""
+    seen: dict[int, str] = {}
+    for firm in firms:
+        for session in firm.sessions:
+            where = f"{firm.firm}/{session.name}"
+            other = seen.setdefault(session.origin, where)
+            if other != where:
+                raise top.fail("firms", f"sessions {other} and {where} have the same origin")
 
 
 def parse_config(text: str, source: str = "<string>") -> HostConfig:

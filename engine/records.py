@@ -127,9 +127,10 @@ def encode_command_into(
             a, b = cmd.qty, cmd.price
             firm, account, symbol, client = cmd.firm, cmd.account, cmd.symbol, cmd.client_order_id
         case CancelOrder():
-            a, account = cmd.order_id, cmd.account
+            a, account, client = cmd.order_id, cmd.account, cmd.client_order_id
         case ReplaceOrder():
             a, b, c, account = cmd.order_id, cmd.qty, cmd.price, cmd.account
+            client = cmd.client_order_id
         case AddSymbol():
             a, b, c, d = cmd.tick_size, cmd.lot_size, cmd.reference_price, cmd.band_bps
             symbol = cmd.symbol
@@ -205,6 +206,14 @@ _TIFS: Final = (None, TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInF
 _new_tuple = tuple.__new__
 
 
+def _client_order_id(raw: bytes) -> str:
+    """A client order id field (unique per request: decoded, never cached)."""
+    try:
+        return raw.rstrip(b"\0").decode("ascii")
+    except UnicodeDecodeError:
+        raise RecordError(f"client_order_id {raw!r} is not ASCII") from None
+
+
 def _bad() -> NoReturn:
     raise RecordError("an enum byte is out of range")
 
@@ -221,8 +230,12 @@ class CommandDecoder:
         self._cache_limit = cache_limit
         self._build: dict[int, Callable[[_Fields], Command]] = {
             KIND_NEW_ORDER: self._new_order,
-            KIND_CANCEL: lambda f: CancelOrder(f[5], f[6], self.text(f[12]), f[7]),
-            KIND_REPLACE: lambda f: ReplaceOrder(f[5], f[6], self.text(f[12]), f[7], f[8], f[9]),
+            KIND_CANCEL: lambda f: CancelOrder(
+                f[5], f[6], self.text(f[12]), f[7], _client_order_id(f[14])
+            ),
+            KIND_REPLACE: lambda f: ReplaceOrder(
+                f[5], f[6], self.text(f[12]), f[7], f[8], f[9], _client_order_id(f[14])
+            ),
             KIND_ADD_SYMBOL: lambda f: AddSymbol(
                 f[5], f[6], self.text(f[13]), f[7], f[8], f[9], f[10]
             ),

@@ -155,6 +155,11 @@ def run(args: argparse.Namespace) -> int:
         except _EngineError as exc:
             _error(str(exc))
             return EXIT_ENGINE_ERROR
+        except BrokenPipeError:
+            if args.output == "-":
+                raise  # the reader of stdout went away (`| head`): the cli ends quietly, 141
+            _error(f"I/O error: {args.output}: the reader of the output went away")
+            return EXIT_USAGE
         except OSError as exc:
             _error(f"I/O error: {exc}")
             return EXIT_USAGE

@@ -90,10 +90,10 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
             "post_only": BOOL,
         },
     ),
-    CancelOrder: ("cancel_order", {"account": ID, "order_id": UINT}),
+    CancelOrder: ("cancel_order", {"account": ID, "order_id": UINT, "client_order_id": TEXT}),
     ReplaceOrder: (
         "replace_order",
-        {"account": ID, "order_id": UINT, "qty": UINT, "price": UINT},
+        {"account": ID, "order_id": UINT, "qty": UINT, "price": UINT, "client_order_id": TEXT},
     ),
     AddSymbol: (
         "add_symbol",
@@ -203,6 +203,8 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
             values.append(_read_field(field, kind, obj[field]))
         elif field == "post_only":
             values.append(False)
+        elif field == "client_order_id" and cls in (CancelOrder, ReplaceOrder):
+            values.append("")  # optional on a cancel or replace
         elif field == "price" and obj.get("order_type") == "market":
             values.append(0)
         elif cls is SetRiskLimits:

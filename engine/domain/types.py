@@ -147,6 +147,8 @@ class CancelOrder(NamedTuple):
     ts: int
     account: str
     order_id: int
+    #: the client's id of this request (FIX ClOrdID of a cancel; journaled, not decided on)
+    client_order_id: str = ""
 
 
 class ReplaceOrder(NamedTuple):
@@ -162,6 +164,9 @@ class ReplaceOrder(NamedTuple):
     order_id: int
     qty: int
     price: int
+    #: the client's id of the order from now on (FIX ClOrdID, OUCH replacement token);
+    #: journaled, not decided on
+    client_order_id: str = ""
 
 
 class AddSymbol(NamedTuple):

@@ -75,6 +75,21 @@ class LoginDesk:
         """The operator's login from ``peername``."""
         return await self._login(peername, "the operator", self._check_operator(password))
 
+    async def check_firm(self, firm: str, password: str) -> bool:
+        """Only the check, off the loop, a failure logged without an address and not slowed
+        down: for a caller that cannot name the peer. Prefer :meth:`login_firm`."""
+        result = await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._check_firm(firm, password)
+        )
+        if isinstance(result, Principal):
+            return True
+        self.failed += 1
+        log.warning(
+            "sequex gateway: failed %s login as firm %s: %s",
+            self._protocol, shown(firm), result.reason,
+        )  # fmt: skip
+        return False
+
     def close(self) -> None:
         """Stop the worker threads (checks not started are dropped)."""
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -70,8 +70,11 @@ from engine.gateway.auth import Authenticator, LoginRefusal, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.disclosure import firm_view
 from engine.gateway.events_reader import EventsReader
+from engine.gateway.ledger import ReportLedger, catch_up
+from engine.gateway.ledger_feed import LedgerFeed, for_json
 from engine.gateway.login_guard import LoginGuard
 from engine.gateway.logins import LoginDesk
+from engine.gateway.ouch_server import OuchListener
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import Report
@@ -87,6 +90,7 @@ from engine.protocols.json_session import (
     Logout,
     ProtocolError,
 )
+from engine.session_ids import MAX_EPHEMERAL
 
 READ_CHUNK = 65536
 BACKPRESSURE_SLEEP = 0.0005
@@ -101,7 +105,11 @@ REFUSE_LINGER = 2.0
 #: Seconds a connection of the operator's reserve has to send the operator's login
 #: (``sequex admin`` sends it at once).
 RESERVE_LOGIN_TIMEOUT = 2.0
-MAX_SESSION_ID = 0xFFFF_FFFF
+#: JSON connections are numbered up to here; above are the configured sessions' stable
+#: origins (engine.session_ids)
+MAX_SESSION_ID = MAX_EPHEMERAL
+#: Seconds between two saves of the outbound ledger's position (engine.gateway.ledger)
+LEDGER_SAVE_SECONDS = 1.0
 
 
 @dataclass
@@ -136,6 +144,7 @@ class GatewayServer:
         max_connections: int = MAX_CONNECTIONS,
         refuse_linger: float = REFUSE_LINGER,
         owners: Mapping[str, str] | None = None,
+        ouch_endpoint: str | None = None,
         admin_reserve: int = ADMIN_RESERVE,
         reserve_login_timeout: float = RESERVE_LOGIN_TIMEOUT,
         login_guard: LoginGuard | None = None,
@@ -167,6 +176,15 @@ class GatewayServer:
         for account, owner in (owners or {}).items():
             self._accounts.register(owner, account)
         self._directory = SessionDirectory(self._accounts)
+        #: the reports configured (FIX/OUCH) sessions are owed, and the OUCH listener
+        self._ledger = ReportLedger(config.data_dir, config.firms)
+        self._ouch = OuchListener(
+            config.firms, self._ledger, self._submit, self._check_password,
+            login_timeout=login_timeout,
+        )  # fmt: skip
+        self._ouch_endpoint = parse_endpoint(ouch_endpoint or config.endpoints["ouch"])
+        self._feed = LedgerFeed(self._ledger, self._ouch.deliver)
+        self.ouch_address: tuple[str, int] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
         self._rings: list[RingBuffer] = []
@@ -175,6 +193,7 @@ class GatewayServer:
         self._last_ts = 0
         self.address: tuple[str, int] | None = None
         self.backpressure_waits = self.refused = 0
+        self._saver: asyncio.Task[None] | None = None
 
     @property
     def dropped(self) -> int:
@@ -205,6 +224,9 @@ class GatewayServer:
         events_ring = RingBuffer.attach(self._events_ring_name)
         self._rings.append(events_ring)
         self._port_in = RingInPort(ring_in, self._base_seq)
+        # the stores owe what the journal holds before anything new is read (a crash may
+        # have left them behind): replayed from the journal, off the loop
+        await asyncio.to_thread(catch_up, self._ledger, self._data_dir, self._base_seq)
         floor = await asyncio.to_thread(journaled_ts, self._data_dir, self._base_seq)
         self._last_ts = max(self._last_ts, floor)
         # Reading the event stream before injecting: the setup's events must not wait for us.
@@ -216,7 +238,21 @@ class GatewayServer:
         self._server = await asyncio.start_server(self._accept, self._host, self._port)
         sockname = self._server.sockets[0].getsockname()
         self.address = (sockname[0], sockname[1])
+        if self._ouch.has_sessions:
+            self.ouch_address = await self._ouch.start(*self._ouch_endpoint)
+        self._saver = asyncio.create_task(self._save_ledger())
         return self.address
+
+    async def _save_ledger(self) -> None:
+        """Record where the outbound stores stand, now and then (a crash replays from it)."""
+        while True:
+            await asyncio.sleep(LEDGER_SAVE_SECONDS)
+            await asyncio.to_thread(self._feed.save)
+
+    async def _check_password(self, firm: str, password: str) -> bool:
+        # The OUCH listener's check: it passes no peer address yet, so no slow-down here;
+        # LoginDesk.login_firm(peername, ...) is the call that applies it.
+        return await self.logins.check_firm(firm, password)
 
     async def serve(self) -> None:
         """Start and serve until cancelled; then close everything."""
@@ -227,6 +263,10 @@ class GatewayServer:
             await self.close()
 
     async def close(self) -> None:
+        if self._saver is not None:
+            self._saver.cancel()
+            self._saver = None
+        await self._ouch.close()
         if self._server is not None:
             self._server.close()
         for conn in list(self._connections.values()):
@@ -246,6 +286,9 @@ class GatewayServer:
         for ring in self._rings:
             ring.close()  # attached handles only: the supervisor owns the segments
         self._rings.clear()
+        self._feed.dirty = True
+        self._feed.save()
+        self._ledger.close()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -391,8 +434,10 @@ class GatewayServer:
         while True:
             now = time.time_ns()
             self._last_ts = ts = max(now, self._last_ts)
-            seq_no = port.try_submit(cmd._replace(ts=ts), origin)
+            stamped = cmd._replace(ts=ts)
+            seq_no = port.try_submit(stamped, origin)
             if seq_no is not None:
+                self._feed.sent(seq_no, stamped._replace(seq_no=seq_no), origin)
                 return seq_no
             self.backpressure_waits += 1
             await asyncio.sleep(BACKPRESSURE_SLEEP)
@@ -415,7 +460,8 @@ class GatewayServer:
     # -- reports ---------------------------------------------------------------------------
 
     def _deliver(self, reports: list[Report]) -> None:
-        for session_id, group in self._directory.deliveries(reports).items():
+        self._feed.reports(reports)  # the configured sessions' stores, and OUCH delivery
+        for session_id, group in self._directory.deliveries(for_json(reports)).items():
             conn = self._connections[session_id]  # opened and closed with the directory
             # Always true: a session leaves the directory in the same step as it stops
             # being LOGGED_IN (logout, end of input, fatal fault); never write out of state.

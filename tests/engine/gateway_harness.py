@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -167,7 +170,8 @@ def gateway_host(
 ) -> Iterator[Host]:
     """A GatewayServer over a fake pipeline; ``server_options`` go to GatewayServer as given
     (e.g. ``max_connections``)."""
-    config = load_config(DEMO)
+    data_dir = tempfile.mkdtemp(prefix="sqxgw-")  # the outbound stores live there
+    config = dataclasses.replace(load_config(DEMO), data_dir=data_dir)
     prefix = f"sqxgw{os.getpid()}-{uuid.uuid4().hex[:6]}-"
     ring_in = RingBuffer.create(prefix + "in", capacity, RECORD_SIZE, 1)
     events = RingBuffer.create(prefix + "events", capacity, EVENT_RECORD_SIZE, 2)
@@ -185,6 +189,7 @@ def gateway_host(
         GATEWAY,
         0,
         endpoint="127.0.0.1:0",
+        ouch_endpoint="127.0.0.1:0",
         setup=setup_commands(config) if setup else (),
         **extra,
     )
@@ -200,6 +205,7 @@ def gateway_host(
         pipeline.stop()
         ring_in.close()
         events.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
         assert list_names(prefix) == []
     assert runner.error is None, runner.error
     assert pipeline.error is None, pipeline.error

@@ -15,6 +15,7 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
@@ -55,8 +56,8 @@ commands: st.SearchStrategy[Command] = st.one_of(
         client_id,
         st.booleans(),
     ),
-    st.builds(CancelOrder, i64, i64, long_name, i64),
-    st.builds(ReplaceOrder, i64, i64, long_name, i64, small, small),
+    st.builds(CancelOrder, i64, i64, long_name, i64, client_id),
+    st.builds(ReplaceOrder, i64, i64, long_name, i64, small, small, client_id),
     st.builds(AddSymbol, i64, i64, name, small, small, small, small),
     st.builds(Deposit, i64, i64, long_name, st.one_of(name, st.just(CASH)), small),
     st.builds(Withdraw, i64, i64, long_name, name, small),
@@ -65,6 +66,7 @@ commands: st.SearchStrategy[Command] = st.one_of(
     st.builds(SetRiskLimits, i64, i64, long_name, small, small, small),
     st.builds(SetSelfTradePrevention, i64, i64, long_name, st.sampled_from(SelfTradePrevention)),
     st.builds(EndOfDay, i64, i64, name),
+    st.builds(OpenAccount, i64, i64, long_name, long_name),
 )
 
 

@@ -21,27 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from disruptor import list_names
+from tests.demo_config import demo_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def host_config(tmp_path: Path, window: int = 1) -> tuple[Path, str]:
     """The demo config with its data in ``tmp_path`` and the gateway on a free port."""
-    endpoint = f"127.0.0.1:{free_port()}"
-    text = (ROOT / "config" / "demo.toml").read_text()
-    text = text.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"')
-    text = text.replace("feedback_window = 1024", f"feedback_window = {window}")
-    text = text.replace('json = "127.0.0.1:9877"', f'json = "{endpoint}"')
+    text, endpoints = demo_text(tmp_path / "var", window)
     path = tmp_path / "host.toml"
     path.write_text(text)
-    return path, endpoint
+    return path, endpoints["json"]
 
 
 class Firm:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from disruptor import list_names
-from tests.integration.test_gateway_host import free_port
+from tests.demo_config import demo_text
 from tools.run_cli import default_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,10 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _config(tmp_path: Path, window: int) -> Path:
     config = tmp_path / f"host-{window}.toml"
-    demo = (ROOT / "config" / "demo.toml").read_text()
-    demo = demo.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"')
-    demo = demo.replace('json = "127.0.0.1:9877"', f'json = "127.0.0.1:{free_port()}"')
-    config.write_text(demo.replace("feedback_window = 1024", f"feedback_window = {window}"))
+    config.write_text(demo_text(tmp_path / "var", window)[0])
     return config
 
 

@@ -16,6 +16,7 @@ import pytest
 from disruptor import AgentCrashed, PrefixInUse, list_names
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
+from tests.demo_config import demo_text
 from tests.integration.streams import mixed_stream
 from tools.run_cli import default_prefix
 
@@ -87,8 +88,7 @@ def test_a_second_host_on_a_claimed_prefix_is_refused_and_touches_nothing(
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
     config = tmp_path / "host.toml"
-    demo = (ROOT / "config" / "demo.toml").read_text()
-    config.write_text(demo.replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"'))
+    config.write_text(demo_text(tmp_path / "var")[0])
     proc = subprocess.Popen(
         [sys.executable, "-m", "tools.cli", "run", "--config", str(config)],
         cwd=ROOT,

@@ -34,6 +34,9 @@ nanoseconds since midnight)::
         23  4   executed shares 27  4   execution price 31  1   liquidity flag (A added,
         32  8   match number (our exec id: both sides of a trade share it)       R removed)
 
+    'I' Cancel Reject                                                       23 bytes
+        0   1   type 'I'        1   8   timestamp       9   14  order token
+        (a cancel of an order that had already ended: nothing was cancelled)
     'J' Rejected                                                            24 bytes
         0   1   type 'J'        1   8   timestamp       9   14  order token
         23  1   reason (see codes.REJECT_REASONS)
@@ -77,6 +80,7 @@ from engine.protocols.ouch.fields import (
 
 __all__ = [
     "Accepted",
+    "CancelReject",
     "Canceled",
     "Executed",
     "OutboundMessage",
@@ -91,6 +95,7 @@ _ACCEPTED: Final = struct.Struct(">cQ14scI8sII4scQccIccc")
 _REPLACED: Final = struct.Struct(">cQ14scI8sII4scQccIcc14sc")
 _CANCELED: Final = struct.Struct(">cQ14sIc")
 _EXECUTED: Final = struct.Struct(">cQ14sIIcQ")
+_CANCEL_REJECT: Final = struct.Struct(">cQ14s")
 _REJECTED: Final = struct.Struct(">cQ14sc")
 
 
@@ -325,7 +330,27 @@ class Rejected:
         return cls(timestamp, decode_token(token), decode_code(reason, "reject reason"))
 
 
-OutboundMessage: TypeAlias = SystemEvent | Accepted | Replaced | Canceled | Executed | Rejected
+@dataclass(frozen=True, slots=True)
+class CancelReject:
+    TYPE: ClassVar[bytes] = b"I"
+    timestamp: int
+    token: str
+
+    def encode(self) -> bytes:
+        return _CANCEL_REJECT.pack(
+            self.TYPE, u64(self.timestamp, "timestamp"), encode_token(self.token)
+        )
+
+    @classmethod
+    def decode(cls, payload: bytes) -> CancelReject:
+        expect_length(payload, _CANCEL_REJECT.size, "Cancel Reject")
+        _, timestamp, token = _CANCEL_REJECT.unpack(payload)
+        return cls(timestamp, decode_token(token))
+
+
+OutboundMessage: TypeAlias = (
+    SystemEvent | Accepted | Replaced | Canceled | Executed | Rejected | CancelReject
+)
 
 _OUTBOUND: Final[dict[int, Any]] = {
     ord("S"): SystemEvent,
@@ -334,6 +359,7 @@ _OUTBOUND: Final[dict[int, Any]] = {
     ord("C"): Canceled,
     ord("E"): Executed,
     ord("J"): Rejected,
+    ord("I"): CancelReject,
 }
 
 

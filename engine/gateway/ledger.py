@@ -1,0 +1,161 @@
+"""The outbound ledger: the projection, one report store per configured session, and where
+they stand in the journal.
+
+``DATA_DIR/outbound/`` holds the stores (``engine.gateway.report_store``) and ``state.json``:
+``{"through": [seq, sub], "orders": <projection snapshot>}``, the last execution report
+(command seq and report number ``sub``, ``engine.gateway.router``) the projection has
+applied, and its live-order table at that point, written durably (stores synced first) by
+:meth:`ReportLedger.save`.
+
+Contract.
+
+* :meth:`ReportLedger.apply` takes every command's execution reports in ``(seq, sub)`` order
+  with the command and its origin, each once (one at or before ``through`` is ignored, so a
+  command whose reports come in two parts is applied in two calls, and a save between them
+  loses nothing), and appends the owed reports to the stores of the sessions owed them; it
+  returns them, numbered, for live delivery.
+* :func:`catch_up` brings a ledger that is behind the journal (a crash after commands were
+  processed and before their reports were stored, or a data directory without ``outbound/``)
+  up to ``through_seq`` by replaying the journal from the newest snapshot at or before the
+  ledger's ``through`` (or from seq 1): the stores are a function of the journal, and their
+  idempotent appends make a replayed stretch harmless.
+* A session configured later starts with an empty store: it is owed the reports of the
+  orders it enters from then on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from engine.command_batches import CommandBatchReader, check_seq_nos, contiguous
+from engine.command_reader import CommandReader
+from engine.config import FirmConfig
+from engine.domain.exchange import Exchange
+from engine.domain.types import Command, Event
+from engine.gateway.outbound import OrderReport, OutboundProjection
+from engine.gateway.report_store import ReportStore
+from engine.gateway.router import ROUTED_EVENTS
+from engine.journal_format import journal_dir, snapshot_dir
+from engine.rebuild import load_snapshot, read_header
+from engine.records import ORIGIN_OFFSET, RECORD_SIZE
+from journal.durable_files import make_directory, replace_durably
+
+OUTBOUND_SUBDIR: Final = "outbound"
+STATE_FILE: Final = "state.json"
+
+#: origin -> its newly stored reports, with their numbers
+Delivered = dict[int, list[tuple[int, OrderReport]]]
+
+
+class ReportLedger:
+    """Projection + stores of one data directory's configured sessions."""
+
+    def __init__(self, data_dir: str | Path, firms: Iterable[FirmConfig]) -> None:
+        self.directory = Path(data_dir) / OUTBOUND_SUBDIR
+        self.stores: dict[int, ReportStore] = {}
+        self.names: dict[int, str] = {}
+        firms = tuple(firms)
+        if any(firm.sessions for firm in firms):  # no configured session: nothing on disk
+            make_directory(self.directory)
+        for firm in firms:
+            for session in firm.sessions:
+                path = self.directory / firm.firm / f"{session.name}.reports"
+                self.stores[session.origin] = ReportStore(path)
+                self.names[session.origin] = f"{firm.firm}/{session.name}"
+        state = self.directory / STATE_FILE
+        self.through: tuple[int, int] = (0, -1)
+        self.projection = OutboundProjection()
+        if state.exists():
+            saved = json.loads(state.read_bytes())
+            seq, sub = saved["through"]
+            self.through = (int(seq), int(sub))
+            self.projection = OutboundProjection.restore(json.dumps(saved["orders"]).encode())
+
+    @property
+    def through_seq(self) -> int:
+        """The last command whose reports were (at least partly) applied."""
+        return self.through[0]
+
+    def apply(
+        self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
+    ) -> Delivered:
+        """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
+        fresh = [(sub, e) for sub, e in events if (seq_no, sub) > self.through]
+        if not fresh:
+            return {}
+        self.through = (seq_no, fresh[-1][0])
+        owed = self.projection.apply(cmd, origin, fresh)
+        if not owed:
+            return {}
+        by_origin: dict[int, list[OrderReport]] = {}
+        for target, report in owed:
+            by_origin.setdefault(target, []).append(report)
+        delivered: Delivered = {}
+        for target, reports in by_origin.items():
+            store = self.stores.get(target)
+            if store is not None:  # a session no longer configured is owed nothing
+                added = store.append(reports)
+                if added:
+                    delivered[target] = added
+        return delivered
+
+    def save(self) -> None:
+        """Sync the stores, then record where they stand (a crash between the two only makes
+        a later catch-up replay a stretch the stores already hold)."""
+        if not self.stores:
+            return
+        for store in self.stores.values():
+            store.sync()
+        orders = json.loads(self.projection.snapshot())
+        state = json.dumps({"through": list(self.through), "orders": orders}, separators=(",", ":"))
+        replace_durably(self.directory / STATE_FILE, state.encode())
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+
+def numbered_reports(events: list[Event]) -> list[tuple[int, Event]]:
+    """A command's execution reports with their numbers, as the gateway reads them."""
+    return list(enumerate(e for e in events if e.__class__ in ROUTED_EVENTS))
+
+
+def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> int:
+    """Replay the journal of ``data_dir`` into ``ledger`` up to ``through_seq``; returns how
+    many commands were replayed past the ledger's ``through`` (0 when it is not behind)."""
+    if ledger.through_seq >= through_seq or not ledger.stores:
+        return 0
+    header = read_header(data_dir)
+    exchange = Exchange(header.feedback_window, header.rules)
+    start = 1
+    if ledger.through_seq > 0:
+        below = ledger.through_seq  # a snapshot before the command the ledger is in
+        loaded = load_snapshot(snapshot_dir(data_dir), header, [], below=below)
+        if loaded is not None:
+            exchange, snapshot_seq = loaded
+            start = snapshot_seq + 1
+        else:  # replaying from seq 1 rebuilds the projection's orders too
+            ledger.projection = OutboundProjection()
+            ledger.through = (0, -1)
+    directory = journal_dir(data_dir)
+    reader = CommandBatchReader(directory)
+    decode_many = CommandReader().decode_many
+    behind = ledger.through_seq
+    applied = 0
+    for payload, seqs in contiguous(reader.batches(start, through_seq), start, directory):
+        check_seq_nos(payload, seqs)
+        records = np.frombuffer(payload, dtype=np.uint8).reshape(-1, RECORD_SIZE)
+        origins = records[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0]
+        for cmd, origin in zip(decode_many(payload), origins.tolist(), strict=True):
+            events = exchange.submit(cmd)
+            if cmd.seq_no >= ledger.through_seq:
+                ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(events))
+            applied += cmd.seq_no > behind
+    ledger.through = max(ledger.through, (through_seq, -1))
+    ledger.save()
+    return applied

@@ -1,0 +1,74 @@
+"""Feeding the outbound ledger from the gateway process: its commands and its reports.
+
+The ledger (``engine.gateway.ledger``) needs each command with its origin and its execution
+reports. The gateway is the one writer of ring[in], so it knows every command it sent by the
+seq_no the sequencer gave it (:meth:`LedgerFeed.sent`); the reports come from ring[events]
+in ``(seq_no, sub)`` order, one command's possibly split over two batches
+(:meth:`LedgerFeed.reports`). A command the gateway did not send (the setup, injected before
+it listens) carries no order of a configured session, and is skipped. Every report reaches
+the ledger before the JSON sessions' delivery, and what the ledger stores is handed to the
+protocol listeners (``deliver``) in the same step of the event loop.
+
+:func:`for_json` keeps the JSON sessions' part of the reports: a report that only answers a
+configured (FIX/OUCH) session is theirs, not the JSON directory's, and an order report keeps
+its owner address (the firm's JSON sessions see their firm's orders, as before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+
+from engine.domain.types import Command
+from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.router import Report
+from engine.session_ids import is_stable
+
+
+class LedgerFeed:
+    def __init__(self, ledger: ReportLedger, deliver: Callable[[Delivered], None]) -> None:
+        self._ledger = ledger
+        self._deliver = deliver
+        self._sent: dict[int, tuple[Command, int]] = {}
+        #: whether the ledger changed since it was last saved
+        self.dirty = False
+
+    def sent(self, seq_no: int, cmd: Command, origin: int) -> None:
+        """The gateway put ``cmd`` (as stamped) into ring[in] as ``seq_no``."""
+        self._sent[seq_no] = (cmd, origin)
+
+    def reports(self, reports: list[Report]) -> None:
+        last = 0
+        for seq_no, group in groupby(reports, key=lambda report: report[2]):
+            last = seq_no
+            entry = self._sent.get(seq_no)
+            if entry is None:
+                continue
+            cmd, origin = entry
+            events = [(sub, event) for _, _, _, sub, event in group]
+            delivered = self._ledger.apply(seq_no, cmd, origin, events)
+            self.dirty = True
+            if delivered:
+                self._deliver(delivered)
+        if last:
+            # every command before the last one seen has all its reports in: forget them
+            for seq_no in [s for s in self._sent if s < last]:
+                del self._sent[seq_no]
+
+    def save(self) -> None:
+        if self.dirty:
+            self.dirty = False
+            self._ledger.save()
+
+
+def for_json(reports: list[Report]) -> list[Report]:
+    """The reports the JSON sessions' directory resolves (see the module docstring)."""
+    out: list[Report] = []
+    for report in reports:
+        session, owner = report[0], report[1]
+        if is_stable(session):
+            if not owner:
+                continue
+            report = (0, owner, report[2], report[3], report[4])
+        out.append(report)
+    return out

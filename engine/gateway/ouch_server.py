@@ -1,0 +1,321 @@
+"""The OUCH 4.2 / SoupBinTCP 3.0 listener of the gateway process (asyncio; sockets only here).
+
+Each configured OUCH session (``[[firms.sessions]]`` with ``protocol = "ouch"``) logs in with
+its name as the SoupBinTCP username and its firm's password. What it is sent is exactly its
+report store (``engine.gateway.report_store``), one OUCH message per report
+(``engine.gateway.ouch_render``), numbered by the store: a client that logs in asking for
+sequence N gets every message from N on, then the live ones, without a gap or a duplicate;
+one asking for 0 (or beyond the end) starts with the next message. That holds across
+disconnects and host restarts, because the store is a function of the journal.
+
+Orders in: Enter Order becomes a NewOrder for the session's account, its token the client
+order id; Cancel Order (all, or reduce to N open) and Replace Order find the session's live
+order by token in the outbound projection and become a CancelOrder or a ReplaceOrder (its
+replacement token journaled as the new client order id). What the engine cannot express
+(``engine.protocols.ouch.terms``), an unknown or reused token, or a message over the session's
+throttle is answered with a Rejected the gateway stores itself (``LOCAL_REJECTED``): the
+session stays up. A Cancel Order for a token that is not live is ignored, as OUCH does.
+
+One connection per session: a second login while one is connected is refused
+(SESSION_NOT_AVAILABLE). A failed login gets NOT_AUTHORIZED whichever part was wrong. The
+login must come within the gateway's login timeout. Heartbeats both ways
+(``engine.protocols.soupbin.liveness``); End of Session at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from engine.config import FirmConfig, SessionConfig
+from engine.domain.types import CancelOrder as EngineCancel
+from engine.domain.types import (
+    Command,
+    NewOrder,
+    OrderType,
+    ReplaceOrder,
+    Side,
+    TimeInForce,
+)
+from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.ouch_render import render
+from engine.gateway.outbound import LiveOrder, OrderReport, ReportKind
+from engine.protocols.ouch import fields as ouch_fields
+from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
+from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
+from engine.protocols.ouch.session import OuchServerSession
+from engine.protocols.ouch.terms import (
+    CancelAll,
+    OrderTerms,
+    ReduceTo,
+    Refused,
+    cancel_terms,
+    enter_terms,
+    replace_terms,
+)
+from engine.protocols.soupbin.events import NEED_DATA, PAUSED, ConnectionClosed, PacketFault
+from engine.protocols.soupbin.packets import (
+    NOT_AUTHORIZED,
+    SESSION_NOT_AVAILABLE,
+    LoginRequest,
+    LogoutRequest,
+)
+from engine.protocols.soupbin.server import start_sequence
+
+READ_CHUNK = 65536
+#: How often a connection's clock ticks (heartbeats, a silent peer).
+TICK_SECONDS = 0.25
+#: The SoupBinTCP session name sent in Login Accepted.
+SOUP_SESSION = "SEQUEX"
+
+#: submit(command, origin) -> its seq_no, once it is in ring[in]
+Submit = Callable[[Command, int], Awaitable[int]]
+#: check(firm, password) -> whether the password is the firm's
+CheckPassword = Callable[[str, str], Awaitable[bool]]
+
+
+@dataclass
+class _Live:
+    """A logged-in OUCH connection."""
+
+    session: SessionConfig
+    firm: str
+    ouch: OuchServerSession
+    writer: asyncio.StreamWriter
+    #: messages in the current one-second window (the throttle)
+    window_start: float = 0.0
+    window_count: int = 0
+
+
+class OuchListener:
+    """Serves the configured OUCH sessions of ``firms`` on (host, port)."""
+
+    def __init__(
+        self,
+        firms: tuple[FirmConfig, ...],
+        ledger: ReportLedger,
+        submit: Submit,
+        check_password: CheckPassword,
+        *,
+        login_timeout: float = 10.0,
+    ) -> None:
+        self._sessions: dict[str, tuple[FirmConfig, SessionConfig]] = {
+            s.name: (f, s) for f in firms for s in f.sessions if s.protocol == "ouch"
+        }
+        self._ledger = ledger
+        self._submit = submit
+        self._check_password = check_password
+        self._login_timeout = login_timeout
+        self._live: dict[int, _Live] = {}  # origin -> its connection
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.server: asyncio.Server | None = None
+
+    @property
+    def has_sessions(self) -> bool:
+        """Whether any OUCH session is configured (else nothing listens)."""
+        return bool(self._sessions)
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        self.server = await asyncio.start_server(self._accept, host, port)
+        name = self.server.sockets[0].getsockname()
+        return name[0], name[1]
+
+    async def close(self) -> None:
+        for live in list(self._live.values()):
+            with contextlib.suppress(ConnectionError, OSError):
+                live.writer.write(live.ouch.soupbin.end_of_session())
+        if self.server is not None:
+            self.server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.server is not None:
+            await self.server.wait_closed()
+            self.server = None
+
+    # -- reports out ------------------------------------------------------------------------
+
+    def deliver(self, delivered: Delivered) -> None:
+        """Send newly stored reports to their sessions, if connected (called in the loop)."""
+        for origin, numbered in delivered.items():
+            live = self._live.get(origin)
+            if live is None:
+                continue
+            data = b"".join(
+                live.ouch.send(render(report), sequence=number) for number, report in numbered
+            )
+            self._write(live, data)
+
+    def _write(self, live: _Live, data: bytes) -> None:
+        if data and not live.writer.transport.is_closing():
+            live.writer.write(data)
+
+    # -- connections ------------------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        ouch = OuchServerSession()
+        live: _Live | None = None
+        try:
+            live = await self._login(reader, writer, ouch)
+            if live is not None:
+                await self._serve(reader, live)
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            pass
+        finally:
+            if live is not None and self._live.get(live.session.origin) is live:
+                del self._live[live.session.origin]
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _login(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ouch: OuchServerSession
+    ) -> _Live | None:
+        deadline = asyncio.get_running_loop().time() + self._login_timeout
+        while True:
+            event = ouch.next_event()
+            if event is NEED_DATA:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
+                except TimeoutError:
+                    return None
+                ouch.receive_data(data)
+                continue
+            if isinstance(event, LoginRequest):
+                return await self._answer_login(event, writer, ouch)
+            return None  # anything else before a login ends the connection
+
+    async def _answer_login(
+        self, login: LoginRequest, writer: asyncio.StreamWriter, ouch: OuchServerSession
+    ) -> _Live | None:
+        entry = self._sessions.get(login.username)
+        ok = entry is not None and await self._check_password(entry[0].firm, login.password)
+        if entry is None or not ok:
+            writer.write(ouch.reject_login(NOT_AUTHORIZED))
+            return None
+        firm, session = entry
+        if session.origin in self._live or (
+            login.requested_session and login.requested_session != SOUP_SESSION
+        ):
+            writer.write(ouch.reject_login(SESSION_NOT_AVAILABLE))
+            return None
+        store = self._ledger.stores[session.origin]
+        first = start_sequence(login.requested_sequence_number, store.next_number)
+        payloads = [render(r).encode() for r in store.read(first, store.count)]
+        # In one step of the loop: no report can be stored between the replay and going live.
+        writer.write(ouch.accept_login(SOUP_SESSION, first) + ouch.replay(payloads))
+        live = _Live(session, firm.firm, ouch, writer)
+        self._live[session.origin] = live
+        return live
+
+    async def _serve(self, reader: asyncio.StreamReader, live: _Live) -> None:
+        ouch = live.ouch
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(READ_CHUNK), TICK_SECONDS)
+            except TimeoutError:
+                data = None
+            if data is not None:
+                ouch.receive_data(data)
+            self._write(live, ouch.soupbin.tick(time.monotonic_ns()))
+            while True:
+                event = ouch.next_event()
+                if event is NEED_DATA or event is PAUSED:
+                    break
+                if isinstance(event, ConnectionClosed | LogoutRequest):
+                    return
+                if isinstance(event, PacketFault):
+                    if event.fatal:
+                        return
+                    continue
+                if isinstance(event, ouch_fields.MessageFault):
+                    if event.token is not None:
+                        self._refuse(live, event.token, event.reject_reason)
+                    continue
+                if isinstance(event, EnterOrder | CancelOrder | OuchReplace):
+                    await self._order_message(live, event)
+            if data == b"":
+                return
+
+    # -- orders in --------------------------------------------------------------------------
+
+    def _throttled(self, live: _Live) -> bool:
+        limit = live.session.max_messages_per_second
+        if not limit:
+            return False
+        now = time.monotonic()
+        if now - live.window_start >= 1.0:
+            live.window_start, live.window_count = now, 0
+        live.window_count += 1
+        return live.window_count > limit
+
+    async def _order_message(
+        self, live: _Live, msg: EnterOrder | CancelOrder | OuchReplace
+    ) -> None:
+        token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
+        if self._throttled(live):
+            self._refuse(live, token, "O")  # over the session's message rate; it stays up
+            return
+        origin, account = live.session.origin, live.session.account
+        if isinstance(msg, EnterOrder):
+            terms = enter_terms(msg)
+            if isinstance(terms, Refused):
+                self._refuse(live, token, terms.reason)
+            elif self._find(origin, token) is not None:
+                self._refuse(live, token, "O")  # a token in use by a live order
+            else:
+                await self._submit(
+                    NewOrder(0, 0, live.firm, account, msg.stock, terms.side, terms.order_type,
+                             terms.tif, terms.qty, terms.price, token, terms.post_only),
+                    origin,
+                )  # fmt: skip
+            return
+        found = self._find(origin, msg.existing_token if isinstance(msg, OuchReplace) else token)
+        if found is None:
+            if isinstance(msg, OuchReplace):
+                self._refuse(live, token, "O")  # no live order with that token
+            return  # a cancel of an order not live: ignored, as OUCH does
+        order_id, order = found
+        filled = order.cum_qty
+        if isinstance(msg, CancelOrder):
+            what = cancel_terms(msg, filled_qty=filled, open_qty=order.leaves)
+            if isinstance(what, CancelAll):
+                await self._submit(EngineCancel(0, 0, account, order_id, token), origin)
+            elif isinstance(what, ReduceTo):
+                cut = ReplaceOrder(0, 0, account, order_id, what.qty, order.price, token)
+                await self._submit(cut, origin)
+            return
+        original = OrderTerms(
+            Side(order.side), OrderType(order.order_type), TimeInForce(order.tif), order.qty,
+            order.price, order.post_only,
+        )  # fmt: skip
+        new = replace_terms(msg, original, filled)
+        if isinstance(new, Refused):
+            self._refuse(live, token, new.reason)
+            return
+        if self._find(origin, token) is not None and token != msg.existing_token:
+            self._refuse(live, token, "O")  # the replacement token is in use
+            return
+        await self._submit(ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token), origin)
+
+    def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:
+        return self._ledger.projection.find(origin, token)
+
+    def _refuse(self, live: _Live, token: str, code: str) -> None:
+        """A Rejected the gateway answers itself, stored so that numbering stays whole."""
+        store = self._ledger.stores[live.session.origin]
+        report = OrderReport(
+            ReportKind.LOCAL_REJECTED, 0, 0, time.time_ns(), 0, live.session.account, "", 0, 0,
+            0, False, token, "", 0, 0, 0, 0, 0, reason=ord(code),
+        )  # fmt: skip
+        number = store.append_local(report)
+        self._write(live, live.ouch.send(render(report), sequence=number))

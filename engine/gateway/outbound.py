@@ -1,0 +1,281 @@
+"""The reports each configured session is owed: a pure projection of the command stream.
+
+:class:`OutboundProjection` is fed every command of the journal in seq order with the
+``origin`` of the session that sent it and the events it caused (``apply``), and answers with
+the :class:`OrderReport` s owed to configured sessions (stable origins, ``engine.session_ids``):
+
+* a ``NewOrder``'s ``Accepted`` (``NEW``) or ``Rejected`` (``REJECTED``), to its sender;
+* every later event of that order (``TRADE`` per fill, ``REPLACED``, ``CANCELED``, ``EXPIRED``)
+  to the session that *entered the order*, whoever caused the event (the other side of a trade,
+  an end of day, self-trade prevention, another session's cancel...);
+* a refused cancel (``CANCEL_REJECTED``) or replace (``REPLACE_REJECTED``), to its sender.
+
+Reports carry what the protocols need and the domain events do not: the order's terms, its
+client order id and the one it had before a replace, and the running cumulative quantity and
+cost (``cum_cost / cum_qty`` is FIX's AvgPx). Orders entered by ephemeral sessions (JSON
+connections) or by nobody are not tracked; the JSON gateway reports from the events directly.
+
+Because the projection reads only the journal's commands and their events, the stores it fills
+(``engine.gateway.report_store``) are a function of the journal: lost or behind, they can be
+regenerated (``engine.gateway.catch_up``). Its state, the table of live orders, is saved and
+restored with :meth:`snapshot` / :meth:`restore`. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from enum import IntEnum
+from typing import Any
+
+from engine.domain.types import (
+    Accepted,
+    Cancelled,
+    CancelOrder,
+    Command,
+    Event,
+    Expired,
+    Fill,
+    NewOrder,
+    Rejected,
+    Replaced,
+    ReplaceOrder,
+)
+from engine.session_ids import is_stable
+
+
+class ReportKind(IntEnum):
+    NEW = 1
+    REJECTED = 2  # a NewOrder refused (order_id 0)
+    TRADE = 3
+    CANCELED = 4
+    REPLACED = 5
+    EXPIRED = 6
+    CANCEL_REJECTED = 7  # a CancelOrder refused
+    #: a message the gateway refused before sequencing it (stored, never from the journal;
+    #: ``reason`` is the protocol's own code, e.g. an OUCH reject letter's ord)
+    LOCAL_REJECTED = 8
+    REPLACE_REJECTED = 9  # a ReplaceOrder refused
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReport:
+    """One report owed to one session. ``reason`` is the RejectReason, CancelReason or
+    ExpireReason code of the kind (0 otherwise); ``ts`` the command's (a fill's own ts);
+    ``last_qty`` of a CANCELED or EXPIRED report the qty that left the order."""
+
+    kind: ReportKind
+    seq_no: int
+    sub: int
+    ts: int
+    order_id: int
+    account: str
+    symbol: str
+    side: int
+    order_type: int
+    tif: int
+    post_only: bool
+    client_order_id: str
+    orig_client_order_id: str
+    order_qty: int
+    price: int
+    leaves_qty: int
+    cum_qty: int
+    cum_cost: int
+    last_qty: int = 0
+    last_price: int = 0
+    exec_id: int = 0
+    liquidity: int = 0
+    reason: int = 0
+    priority_kept: bool = False
+    #: the seq_no of the NewOrder that entered the order (its ack's seq_no)
+    entered_seq: int = 0
+
+
+@dataclass(slots=True)
+class LiveOrder:
+    """A live order of a configured session, as its reports describe it."""
+
+    origin: int
+    account: str
+    symbol: str
+    side: int
+    order_type: int
+    tif: int
+    post_only: bool
+    client_order_id: str
+    orig_client_order_id: str
+    qty: int
+    price: int
+    leaves: int
+    cum_qty: int
+    cum_cost: int
+    entered_seq: int
+
+
+#: (origin of the session owed it, the report)
+Owed = tuple[int, OrderReport]
+
+
+def _clid(cmd: Command) -> str:
+    """A cancel's or replace's own client order id, when the command carries one."""
+    value = getattr(cmd, "client_order_id", "")
+    return value if isinstance(value, str) else ""
+
+
+class OutboundProjection:
+    """The live orders of configured sessions, and the reports their events make."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, LiveOrder] = {}
+        #: (origin, client order id) -> order id, for the live orders (OUCH finds orders by
+        #: token); rebuilt from ``orders``, never saved
+        self.by_token: dict[tuple[int, str], int] = {}
+
+    def find(self, origin: int, client_order_id: str) -> tuple[int, LiveOrder] | None:
+        """The live order of session ``origin`` with that client order id, if any."""
+        order_id = self.by_token.get((origin, client_order_id))
+        return None if order_id is None else (order_id, self.orders[order_id])
+
+    def _forget(self, order_id: int) -> LiveOrder | None:
+        order = self.orders.pop(order_id, None)
+        if order is not None:
+            key = (order.origin, order.client_order_id)
+            if self.by_token.get(key) == order_id:
+                del self.by_token[key]
+        return order
+
+    def _rename(self, order_id: int, order: LiveOrder, client_order_id: str) -> None:
+        """The order takes a new client order id (a replace's, or a cancel's)."""
+        key = (order.origin, order.client_order_id)
+        if self.by_token.get(key) == order_id:
+            del self.by_token[key]
+        order.orig_client_order_id = order.client_order_id
+        order.client_order_id = client_order_id
+        self.by_token[(order.origin, client_order_id)] = order_id
+
+    def apply(self, cmd: Command, origin: int, events: list[tuple[int, Event]]) -> list[Owed]:
+        """The reports owed for command ``cmd`` (sent by ``origin``) and its ``events``, each
+        with its report number ``sub`` among the command's execution reports (the gateway's
+        numbering, ``engine.gateway.router``: a command's events may come in two parts)."""
+        out: list[Owed] = []
+        ts = cmd.ts
+        order: LiveOrder | None
+        for sub, event in events:
+            match event:
+                case Accepted():
+                    if is_stable(origin) and isinstance(cmd, NewOrder):
+                        order = self._enter(cmd, origin)
+                        out.append((origin, self._report(ReportKind.NEW, order, event.order_id,
+                                                         cmd.seq_no, sub, ts)))  # fmt: skip
+                case Rejected():
+                    out.extend(self._rejected(cmd, origin, event, sub))
+                case Fill():
+                    order = self.orders.get(event.order_id)
+                    if order is None:
+                        continue
+                    order.cum_qty += event.fill_qty
+                    order.cum_cost += event.fill_qty * event.fill_price
+                    order.leaves = event.leaves_qty
+                    report = replace(
+                        self._report(ReportKind.TRADE, order, event.order_id, cmd.seq_no, sub,
+                                     event.ts),
+                        last_qty=event.fill_qty,
+                        last_price=event.fill_price,
+                        exec_id=event.exec_id,
+                        liquidity=int(event.liquidity),
+                    )  # fmt: skip
+                    out.append((order.origin, report))
+                    if event.leaves_qty == 0:
+                        self._forget(event.order_id)
+                case Cancelled() | Expired():
+                    order = self._forget(event.order_id)
+                    if order is None:
+                        continue
+                    kind = ReportKind.CANCELED if type(event) is Cancelled else ReportKind.EXPIRED
+                    if kind is ReportKind.CANCELED and isinstance(cmd, CancelOrder | ReplaceOrder):
+                        order.orig_client_order_id = order.client_order_id
+                        order.client_order_id = _clid(cmd) or order.client_order_id
+                    order.leaves = 0
+                    report = self._report(kind, order, event.order_id, cmd.seq_no, sub, ts)
+                    gone = event.remaining_qty
+                    out.append(
+                        (order.origin, replace(report, reason=int(event.reason), last_qty=gone))
+                    )
+                case Replaced():
+                    order = self.orders.get(event.order_id)
+                    if order is None:
+                        continue
+                    self._rename(event.order_id, order, _clid(cmd) or order.client_order_id)
+                    order.qty, order.price, order.leaves = event.qty, event.price, event.leaves_qty
+                    report = self._report(
+                        ReportKind.REPLACED, order, event.order_id, cmd.seq_no, sub, ts
+                    )
+                    out.append((order.origin, replace(report, priority_kept=event.priority_kept)))
+                case _:
+                    continue  # book events, administration
+        return out
+
+    def _enter(self, cmd: NewOrder, origin: int) -> LiveOrder:
+        order = LiveOrder(
+            origin, cmd.account, cmd.symbol, int(cmd.side), int(cmd.order_type), int(cmd.tif),
+            bool(cmd.post_only), cmd.client_order_id, "", cmd.qty, cmd.price, cmd.qty, 0, 0,
+            cmd.seq_no,
+        )  # fmt: skip
+        self.orders[cmd.seq_no] = order
+        self.by_token[(origin, cmd.client_order_id)] = cmd.seq_no
+        return order
+
+    def _rejected(self, cmd: Command, origin: int, event: Rejected, sub: int) -> list[Owed]:
+        if not is_stable(origin):
+            return []
+        if isinstance(cmd, NewOrder):
+            refused = LiveOrder(
+                origin, cmd.account, cmd.symbol, int(cmd.side), int(cmd.order_type),
+                int(cmd.tif), bool(cmd.post_only), cmd.client_order_id, "", cmd.qty, cmd.price,
+                0, 0, 0, cmd.seq_no,
+            )  # fmt: skip
+            report = self._report(ReportKind.REJECTED, refused, 0, cmd.seq_no, sub, cmd.ts)
+            return [(origin, replace(report, reason=int(event.reason)))]
+        if isinstance(cmd, CancelOrder | ReplaceOrder):
+            order = self.orders.get(cmd.order_id)
+            if order is None:  # unknown here: not a live order of a configured session
+                order = LiveOrder(origin, cmd.account, "", 0, 0, 0, False, "", "", 0, 0, 0, 0, 0, 0)
+            else:
+                order = replace(order)  # the report's view; the order itself is unchanged
+            order.orig_client_order_id = order.client_order_id
+            order.client_order_id = _clid(cmd)
+            kind = (
+                ReportKind.CANCEL_REJECTED
+                if isinstance(cmd, CancelOrder)
+                else ReportKind.REPLACE_REJECTED
+            )
+            report = self._report(kind, order, cmd.order_id, cmd.seq_no, sub, cmd.ts)
+            return [(origin, replace(report, reason=int(event.reason)))]
+        return []
+
+    @staticmethod
+    def _report(
+        kind: ReportKind, o: LiveOrder, order_id: int, seq_no: int, sub: int, ts: int
+    ) -> OrderReport:
+        return OrderReport(
+            kind, seq_no, sub, ts, order_id, o.account, o.symbol, o.side, o.order_type, o.tif,
+            o.post_only, o.client_order_id, o.orig_client_order_id, o.qty, o.price, o.leaves,
+            o.cum_qty, o.cum_cost, entered_seq=o.entered_seq,
+        )  # fmt: skip
+
+    # -- state ------------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        """The live-order table as canonical JSON (sorted by order id)."""
+        rows = [[oid, *asdict(self.orders[oid]).values()] for oid in sorted(self.orders)]
+        return json.dumps(rows, separators=(",", ":")).encode()
+
+    @classmethod
+    def restore(cls, data: bytes) -> OutboundProjection:
+        projection = cls()
+        rows: list[list[Any]] = json.loads(data)
+        for oid, *fields in rows:
+            order = projection.orders[oid] = LiveOrder(*fields)
+            projection.by_token[(order.origin, order.client_order_id)] = oid
+        return projection

@@ -1,0 +1,157 @@
+"""OUCH 4.2 over SoupBinTCP against the real gateway (fake pipeline, real sockets): orders in,
+Accepted / Executed / Canceled / Replaced / Rejected out, and reports that survive a
+disconnect: a client that logs in again asking for sequence N gets everything from N on."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from engine.protocols.ouch.inbound import CancelOrder, EnterOrder, ReplaceOrder
+from engine.protocols.ouch.outbound import (
+    Accepted,
+    Canceled,
+    CancelReject,
+    Executed,
+    Rejected,
+    Replaced,
+)
+from engine.protocols.ouch.session import OuchClientSession, OuchSequenced
+from engine.protocols.soupbin.events import NEED_DATA
+from engine.protocols.soupbin.packets import LoginAccepted, LoginRejected
+from tests.engine.gateway_harness import Host, gateway_host
+
+DAY = 99998  # OUCH market hours: a DAY order
+
+
+class Ouch:
+    """A blocking OUCH client with a deadline on every read."""
+
+    def __init__(self, host: Host, user: str, password: str, sequence: int = 0) -> None:
+        address = host.server.ouch_address
+        assert address is not None
+        self.sock = socket.create_connection(address, timeout=5)
+        self.session = OuchClientSession()
+        self.sock.sendall(self.session.login(user, password, "", sequence))
+        self.login = self._next()
+
+    def _next(self) -> object:
+        deadline = time.monotonic() + 5
+        while True:
+            event = self.session.next_event()
+            if event is not NEED_DATA:
+                return event
+            assert time.monotonic() < deadline, "no answer in time"
+            self.session.receive_data(self.sock.recv(65536))
+
+    def send(self, message: EnterOrder | CancelOrder | ReplaceOrder) -> None:
+        self.sock.sendall(self.session.send(message))
+
+    def messages(self, count: int) -> list[tuple[int, object]]:
+        out: list[tuple[int, object]] = []
+        while len(out) < count:
+            event = self._next()
+            if isinstance(event, OuchSequenced):
+                out.append((event.sequence, event.message))
+        return out
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def enter(token: str, side: str, shares: int, price: int, **kw: object) -> EnterOrder:
+    return EnterOrder(token, side, shares, "ACME", price, DAY, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def host() -> Iterator[Host]:
+    with gateway_host() as running:
+        yield running
+
+
+def test_a_bad_password_or_user_is_refused_the_same_way(host: Host) -> None:
+    for user, password in (("AO1", "wrong"), ("NOPE", "alpha-pass")):
+        client = Ouch(host, user, password)
+        assert isinstance(client.login, LoginRejected) and client.login.code == "A"
+        client.close()
+
+
+def test_orders_trade_and_every_report_is_numbered_by_the_store(host: Host) -> None:
+    alpha, beta = Ouch(host, "AO1", "alpha-pass"), Ouch(host, "BO1", "beta-pass")
+    try:
+        assert isinstance(alpha.login, LoginAccepted) and alpha.login.sequence_number == 1
+        alpha.send(enter("A-BID-1", "B", 100, 1_000_000))
+        (number, accepted), = alpha.messages(1)  # fmt: skip
+        assert number == 1 and isinstance(accepted, Accepted)
+        assert accepted.token == "A-BID-1" and accepted.shares == 100
+        order_id = accepted.order_reference_number
+        assert host.pipeline.exchange.open_order(order_id) is not None
+        beta.send(enter("B-ASK-1", "S", 30, 990_000))
+        beta_msgs = beta.messages(2)
+        assert [type(m) for _, m in beta_msgs] == [Accepted, Executed]
+        (_, maker_fill), = alpha.messages(1)  # fmt: skip
+        assert isinstance(maker_fill, Executed)
+        assert (maker_fill.executed_shares, maker_fill.execution_price) == (30, 1_000_000)
+        assert maker_fill.match_number == beta_msgs[1][1].match_number  # type: ignore[union-attr]
+        alpha.send(ReplaceOrder("A-BID-1", "A-BID-2", 50, 1_000_000, DAY))
+        (_, replaced), = alpha.messages(1)  # fmt: skip
+        assert isinstance(replaced, Replaced)
+        assert (replaced.token, replaced.previous_token, replaced.shares) == (
+            "A-BID-2",
+            "A-BID-1",
+            50,
+        )
+        alpha.send(CancelOrder("A-BID-2"))
+        (_, canceled), = alpha.messages(1)  # fmt: skip
+        assert isinstance(canceled, Canceled) and canceled.decrement_shares == 50
+        alpha.send(CancelOrder("A-BID-2"))  # no longer live: ignored, as OUCH does
+        alpha.send(enter("A-BAD", "B", 10, 1_000_001))  # off tick: the engine refuses
+        alpha.send(EnterOrder("A-T", "B", 10, "ACME", 1_000_000, 30))  # timed: not offered
+        rejects = alpha.messages(2)
+        assert [type(m) for _, m in rejects] == [Rejected, Rejected]
+        # the engine's (X: price off tick) and the gateway's own (O: timed orders), in the
+        # order they were answered; a local refusal takes its number too
+        assert sorted(m.reason for _, m in rejects) == ["O", "X"]  # type: ignore[union-attr]
+        assert [n for n, _ in rejects] == [5, 6]
+    finally:
+        alpha.close()
+        beta.close()
+
+
+def test_a_client_that_comes_back_gets_what_it_missed_from_the_number_it_asks(
+    host: Host,
+) -> None:
+    alpha = Ouch(host, "AO1", "alpha-pass")
+    alpha.send(enter("A-1", "B", 100, 1_000_000))
+    alpha.messages(1)
+    alpha.close()  # away: its resting bid trades meanwhile
+    beta = Ouch(host, "BO1", "beta-pass")
+    beta.send(enter("B-1", "S", 40, 1_000_000))
+    beta.messages(2)
+    beta.close()
+    host.wait_for(lambda: host.server._ledger.stores[
+        host.server._ouch._sessions["AO1"][1].origin].count == 2)  # fmt: skip
+    again = Ouch(host, "AO1", "alpha-pass", sequence=1)
+    try:
+        assert isinstance(again.login, LoginAccepted) and again.login.sequence_number == 1
+        replayed = again.messages(2)
+        assert [(n, type(m)) for n, m in replayed] == [(1, Accepted), (2, Executed)]
+        again.send(CancelOrder("A-1"))
+        assert [(n, type(m)) for n, m in again.messages(1)] == [(3, Canceled)]
+    finally:
+        again.close()
+    fresh = Ouch(host, "AO1", "alpha-pass", sequence=0)  # 0: only what comes next
+    try:
+        assert isinstance(fresh.login, LoginAccepted) and fresh.login.sequence_number == 4
+        fresh.send(CancelOrder("GONE", 0))
+        fresh.send(enter("A-2", "B", 10, 1_000_000))
+        assert [(n, type(m)) for n, m in fresh.messages(1)] == [(4, Accepted)]
+        second = Ouch(host, "AO1", "alpha-pass")
+        assert isinstance(second.login, LoginRejected)  # one connection per session
+        second.close()
+    finally:
+        fresh.close()
+    assert CancelReject  # rendered for a refused cancel (tests/engine/test_ouch_render.py)
