@@ -5,14 +5,18 @@ that takes a fraction of one)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
 
 import pytest
 
+from engine.config import load_config
+from engine.gateway.auth import Authenticator
 from engine.gateway.login_guard import LoginGuard
-from tests.engine.gateway_harness import Client, gateway_host, order
+from engine.gateway.logins import LoginDesk
+from tests.engine.gateway_harness import DEMO, Client, gateway_host, order
 
 REFUSED = {
     "type": "login_rejected",
@@ -124,3 +128,27 @@ def test_a_held_login_holds_up_no_other_connection_and_an_early_one_waits() -> N
         assert host.server.logins.delayed == 1
         for client in (trader, failing, early, other):
             client.close()
+
+
+def test_the_check_alone_for_a_caller_without_a_peer_runs_off_the_loop_and_logs_failures(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """LoginDesk.check_firm (the OUCH listener's check until it passes the peer): no
+    slow-down, since there is no address to key it by."""
+    caplog.set_level(logging.WARNING, logger="sequex.gateway")
+    desk = LoginDesk(Authenticator(load_config(DEMO)), protocol="ouch")
+
+    async def checks() -> list[bool]:
+        return [
+            await desk.check_firm("ALPHA", "alpha-pass"),
+            await desk.check_firm("ALPHA", "nope"),
+            await desk.check_firm("NOBODY", "alpha-pass"),
+        ]
+
+    try:
+        assert asyncio.run(checks()) == [True, False, False]
+    finally:
+        desk.close()
+    assert desk.failed == 2 and len(desk.guard) == 0
+    messages = [r.getMessage() for r in caplog.records if r.name == "sequex.gateway"]
+    assert ["wrong password" in messages[0], "unknown firm" in messages[1]] == [True, True]
