@@ -30,7 +30,7 @@ band_bps = 1000
 
 [[firms]]
 firm = "ALPHA"
-password = "pw"
+password_hash = "scrypt$2$1$1$c2FsdHNhbHQ=$AAAAAAAAAAAAAAAAAAAAAA=="
 
 [[firms.accounts]]
 account = "A-1"
