@@ -249,10 +249,10 @@ class GatewayServer:
             await asyncio.sleep(LEDGER_SAVE_SECONDS)
             await asyncio.to_thread(self._feed.save)
 
-    async def _check_password(self, firm: str, password: str) -> bool:
-        # The OUCH listener's check: it passes no peer address yet, so no slow-down here;
-        # LoginDesk.login_firm(peername, ...) is the call that applies it.
-        return await self.logins.check_firm(firm, password)
+    async def _check_password(self, peername: object, firm: str, password: str) -> bool:
+        """The OUCH (and FIX) listeners' login check: slowed down per peer address after
+        failures and logged with it, like the JSON gateway's (``engine.gateway.logins``)."""
+        return isinstance(await self.logins.login_firm(peername, firm, password), Principal)
 
     async def serve(self) -> None:
         """Start and serve until cancelled; then close everything."""
