@@ -30,14 +30,14 @@ run: $(NATIVE)
 	$(BIN)/sequex run --config $(CONFIG)
 
 lint: $(NATIVE)
-	$(BIN)/ruff check disruptor journal engine tools tests perf setup.py
-	$(BIN)/ruff format --check disruptor journal engine tools tests perf setup.py
+	$(BIN)/ruff check disruptor journal engine tools sequex tests perf setup.py
+	$(BIN)/ruff format --check disruptor journal engine tools sequex tests perf setup.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: $(STAMP)
-	$(BIN)/ruff format disruptor journal engine tools tests perf setup.py
-	$(BIN)/ruff check --fix disruptor journal engine tools tests perf setup.py
+	$(BIN)/ruff format disruptor journal engine tools sequex tests perf setup.py
+	$(BIN)/ruff check --fix disruptor journal engine tools sequex tests perf setup.py
 
 test: $(NATIVE) lint
 	$(BIN)/python -m pytest -q -m "not stress" -p no:cacheprovider

@@ -2,7 +2,11 @@
 
 `load_config(path)` parses and validates; `parse_config(text, source)` does the same for a string.
 Any problem raises `ConfigError` naming the file and the key path (``symbols[1].tick_size``) or,
-for TOML syntax, the line and column that the parser reports. `setup_commands(config)` turns
+for TOML syntax, the line and column that the parser reports.
+
+Secrets are never in the file: a firm's and the operator's credential is ``password_hash``, a
+salted scrypt hash (``engine.passwords``; ``sequex passwd`` prints one). A plain ``password`` key
+is refused with an error that says so. `setup_commands(config)` turns
 the symbols, firms and accounts into the admin commands a fresh journal starts with, in a fixed
 order, so that two hosts started on the same config journal byte-identical preambles.
 """
@@ -23,6 +27,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetSelfTradePrevention,
 )
+from engine.passwords import PasswordHash, PasswordHashError, parse_password_hash
 from engine.session_ids import session_origin
 
 
@@ -64,7 +69,7 @@ class SessionConfig:
 @dataclass(frozen=True, slots=True)
 class FirmConfig:
     firm: str
-    password: str
+    password_hash: PasswordHash
     stp: SelfTradePrevention
     accounts: tuple[AccountConfig, ...]
     sessions: tuple[SessionConfig, ...] = ()
@@ -89,8 +94,8 @@ class HostConfig:
     pinning: dict[str, int] = field(default_factory=dict)
     symbols: tuple[SymbolConfig, ...] = ()
     firms: tuple[FirmConfig, ...] = ()
-    #: The operator's password (``[admin] password``); None: no operator login at all.
-    admin_password: str | None = None
+    #: The operator's password hash (``[admin] password_hash``); None: no operator login.
+    admin_password_hash: PasswordHash | None = None
     #: ``[gateway] max_connections``: open TCP connections the JSON gateway serves at once;
     #: one more gets a ``too_many_connections`` error line and is closed.
     gateway_max_connections: int = 256
@@ -151,6 +156,21 @@ class _Reader:
             raise self.fail(key, f"must be printable ASCII, not {value!r}")
         return value
 
+    def password_hash(self, key: str = "password_hash") -> PasswordHash:
+        """A required password hash (``engine.passwords``); a plain ``password`` key is refused:
+        the configuration never holds a password itself."""
+        if "password" in self.table:
+            raise self.fail(
+                "password",
+                f"plain passwords are not accepted; store a hash as {key} "
+                "(run `sequex passwd` and paste what it prints)",
+            )
+        text = self.text(key, None, max_len=512)
+        try:
+            return parse_password_hash(text)
+        except PasswordHashError as exc:
+            raise self.fail(key, f"{exc} (run `sequex passwd` to make one)") from None
+
     def flag(self, key: str, default: bool) -> bool:
         self.used.add(key)
         value = self.table.get(key, default)
@@ -202,7 +222,7 @@ def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig,
     seen_accounts: set[str] = set()
     for f in top.table_list("firms"):
         name = f.text("firm", None, max_len=16)
-        password = f.text("password", None)
+        password_hash = f.password_hash()
         stp_name = f.text("stp", "cancel_resting")
         if stp_name not in STP_NAMES:
             raise f.fail("stp", f"must be one of {', '.join(STP_NAMES)}, not {stp_name!r}")
@@ -227,7 +247,7 @@ def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig,
             raise f.fail("firm", f"{name!r} is listed twice")
         firms.append(
             FirmConfig(
-                name, password, STP_NAMES[stp_name], tuple(accounts), sessions,
+                name, password_hash, STP_NAMES[stp_name], tuple(accounts), sessions,
                 cancel_on_disconnect,
             )
         )  # fmt: skip
@@ -282,7 +302,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
     admin, gateway = top.sub("admin"), top.sub("gateway")
-    admin_password = admin.text("password", None) if "password" in admin.table else None
+    admin_hash = None
+    if "password_hash" in admin.table or "password" in admin.table:
+        admin_hash = admin.password_hash()
     capacity = rings.integer("capacity", 65536, minimum=2)
     if capacity & (capacity - 1):
         raise rings.fail("capacity", f"must be a power of two, not {capacity}")
@@ -314,7 +336,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         pinning=pinning,
         symbols=symbols,
         firms=_firms(top, symbols),
-        admin_password=admin_password,
+        admin_password_hash=admin_hash,
         gateway_max_connections=_max_connections(gateway),
     )
     for reader in (exchange, rings, journal, admin, gateway, top):

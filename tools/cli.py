@@ -22,13 +22,15 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
     "run": ("tools.run_cli", "start the exchange host until Ctrl-C"),
     "admin": ("tools.admin_cli", "send one operator command to a running host"),
+    "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
 }
 
 
 DESCRIPTION = (
     "sequex, a stock exchange: run a host, send it operator commands, inspect and replay its "
-    "journal, simulate offline, run benchmarks and failure drills. "
+    "journal, simulate offline, run benchmarks and failure drills, hash passwords for its "
+    "configuration. "
     "'sequex COMMAND --help' tells more."
 )
 

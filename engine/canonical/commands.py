@@ -9,7 +9,8 @@ Format rules (the wire protocols carry unsigned integers, so JSON does too): eve
 field is a JSON integer (not a bool, not a float) and non-negative; zero is accepted here and
 left to the engine, which answers it with its business reject (``invalid_qty``, ...).
 Identifiers (firm, account, symbol, asset) are non-empty strings; ``client_order_id`` may be
-empty. Enum values are the lower-case member names.
+empty. Enum values are the lower-case member names. Error texts quote a bad value or key cut
+short (``engine.canonical.shown``): a value can be as long as a whole line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 from engine.canonical.json_errors import describe_json_error
+from engine.canonical.shown import SHOWN_MAX, shown
 from engine.domain.types import (
     KEEP_LIMIT,
     AddSymbol,
@@ -140,25 +142,25 @@ def _read_field(field: str, kind: FieldKind, value: object) -> object:
     """One field's value from JSON, or CommandFormatError saying what is wrong with it."""
     if kind == UINT:
         if type(value) is not int:  # bool is an int subclass: refuse it too
-            raise CommandFormatError(field, f"expected a non-negative integer, got {value!r}")
+            raise CommandFormatError(field, f"expected a non-negative integer, got {shown(value)}")
         if value < 0:
-            raise CommandFormatError(field, f"must not be negative, got {value}")
+            raise CommandFormatError(field, f"must not be negative, got {shown(value)}")
         return value
     if kind in (ID, TEXT):
         if not isinstance(value, str):
-            raise CommandFormatError(field, f"expected a string, got {value!r}")
+            raise CommandFormatError(field, f"expected a string, got {shown(value)}")
         if kind == ID and not value:
             raise CommandFormatError(field, "must not be empty")
         return value
     if kind == BOOL:
         if not isinstance(value, bool):
-            raise CommandFormatError(field, f"expected true or false, got {value!r}")
+            raise CommandFormatError(field, f"expected true or false, got {shown(value)}")
         return value
     assert isinstance(kind, type)
     names = ENUM_BY_NAME[kind]
     if not isinstance(value, str) or value not in names:
         allowed = ", ".join(names)
-        raise CommandFormatError(field, f"expected one of {allowed}; got {value!r}")
+        raise CommandFormatError(field, f"expected one of {allowed}; got {shown(value)}")
     return names[value]
 
 
@@ -188,11 +190,13 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
         raise CommandFormatError("type", "missing")
     cls = COMMAND_TYPES.get(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        raise CommandFormatError("type", f"unknown command type {type_name!r}")
+        raise CommandFormatError("type", f"unknown command type {shown(type_name)}")
     _, fields = COMMAND_SPECS[cls]
     extra = sorted(k for k in obj if k not in fields and k not in _COMMON_KEYS)
     if extra:
-        raise CommandFormatError(str(extra[0]), f"unknown field for {type_name}")
+        key = str(extra[0])
+        name = key if len(key) <= SHOWN_MAX else shown(key)
+        raise CommandFormatError(name, f"unknown field for {type_name}")
     values: list[object] = [_read_uint(obj, "seq_no", seq_no), _read_uint(obj, "ts", ts)]
     for field, kind in fields.items():
         if field in obj:

@@ -1,18 +1,42 @@
-"""Authentication: a login line becomes a :class:`Principal` or a refusal. Pure, no I/O.
+"""Authentication: a firm name and a password, or the operator's password, become a
+:class:`Principal` or a :class:`LoginFailure`. Protocol-neutral (JSON, FIX Logon, SoupBinTCP
+Login Request all end here) and pure apart from its cost: no I/O, no clock.
 
-A firm logs in with its configured password; the operator with ``[admin] password`` (no such
-key: no operator login). Passwords are compared with :func:`hmac.compare_digest` so the time
-taken does not reveal how much of a guess was right, and an unknown firm is compared against a
-dummy so that it costs the same as a wrong password (firm names do not leak through timing).
+Contract.
+
+* A firm logs in with its ``password_hash`` of the configuration, the operator with ``[admin]
+  password_hash`` (no such key: no operator login). Only hashes are held
+  (``engine.passwords``); a check derives the guess's scrypt key and compares in constant time.
+* Every failure has the same answer on the wire, :data:`BAD_CREDENTIALS`, whichever part was
+  wrong (unknown firm, wrong password, operator login not configured or wrong): a caller learns
+  nothing about which firms exist or how the operator is set up. :attr:`LoginFailure.reason`
+  says what was wrong, for the server's log only.
+* Every attempt costs one scrypt derivation, a failing one too: an unknown firm or a disabled
+  operator login is checked against a dummy hash with the default parameters, so the time taken
+  does not tell an unknown firm from a wrong password.
+* A check takes about 0.1 s of CPU (``engine.passwords``): servers on an event loop call it in a
+  worker thread and apply the failed-login slow-down (``engine.gateway.logins``,
+  ``engine.gateway.login_guard``).
+
+FIX and OUCH sessions call :meth:`Authenticator.authenticate_firm` only: the operator's way in
+is the JSON gateway (:meth:`Authenticator.authenticate_operator`), and a username that happens
+to be missing must never mean "the operator".
 """
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
+from typing import Final
 
 from engine.config import HostConfig
-from engine.protocols.json_session import Login
+from engine.passwords import (
+    DEFAULT_N,
+    DEFAULT_P,
+    DEFAULT_R,
+    KEY_BYTES,
+    SALT_BYTES,
+    PasswordHash,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,37 +53,65 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class LoginRefusal:
+    """What a refused login is told: one code and text for every kind of failure."""
+
     code: str
     text: str
 
 
-BAD_CREDENTIALS = LoginRefusal("bad_credentials", "unknown firm or wrong password")
-ADMIN_DISABLED = LoginRefusal("admin_disabled", "operator login is not configured")
-OPERATOR = Principal(None, frozenset())
+@dataclass(frozen=True, slots=True)
+class LoginFailure:
+    """A failed login: ``reason`` (one of :data:`FAILURE_REASONS`) is for the log, never the
+    wire; :attr:`refusal` is what the peer is told."""
+
+    reason: str
+
+    @property
+    def refusal(self) -> LoginRefusal:
+        return BAD_CREDENTIALS
 
 
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+BAD_CREDENTIALS: Final = LoginRefusal("bad_credentials", "login refused: bad credentials")
+UNKNOWN_FIRM: Final = LoginFailure("unknown firm")
+WRONG_PASSWORD: Final = LoginFailure("wrong password")
+OPERATOR_DISABLED: Final = LoginFailure("operator login is not configured")
+WRONG_OPERATOR_PASSWORD: Final = LoginFailure("wrong operator password")
+FAILURE_REASONS: Final = frozenset(
+    f.reason for f in (UNKNOWN_FIRM, WRONG_PASSWORD, OPERATOR_DISABLED, WRONG_OPERATOR_PASSWORD)
+)
+OPERATOR: Final = Principal(None, frozenset())
+
+#: Checked when there is no real hash to check against, so that a failure costs what a wrong
+#: password costs. No password derives an all-zero key (that would be a preimage of scrypt).
+_DUMMY: Final = PasswordHash(DEFAULT_N, DEFAULT_R, DEFAULT_P, bytes(SALT_BYTES), bytes(KEY_BYTES))
 
 
 class Authenticator:
     """Checks logins against one configuration (built once per gateway)."""
 
     def __init__(self, config: HostConfig) -> None:
-        self._firms = {
-            f.firm: (f.password, Principal(f.firm, frozenset(a.account for a in f.accounts)))
+        self._firms: dict[str, tuple[PasswordHash, Principal]] = {
+            f.firm: (f.password_hash, Principal(f.firm, frozenset(a.account for a in f.accounts)))
             for f in config.firms
         }
-        self._admin_password = config.admin_password
+        self._operator = config.admin_password_hash
 
-    def authenticate(self, login: Login) -> Principal | LoginRefusal:
-        if login.firm is None:
-            if self._admin_password is None:
-                return ADMIN_DISABLED
-            return OPERATOR if _same(login.password, self._admin_password) else BAD_CREDENTIALS
-        entry = self._firms.get(login.firm)
+    def authenticate(self, firm: str | None, password: str) -> Principal | LoginFailure:
+        """A firm's login (``firm`` given) or the operator's (``firm`` None)."""
+        if firm is None:
+            return self.authenticate_operator(password)
+        return self.authenticate_firm(firm, password)
+
+    def authenticate_firm(self, firm: str, password: str) -> Principal | LoginFailure:
+        entry = self._firms.get(firm)
         if entry is None:
-            _same(login.password, "\0" * 16)  # same work as a wrong password
-            return BAD_CREDENTIALS
-        password, principal = entry
-        return principal if _same(login.password, password) else BAD_CREDENTIALS
+            _DUMMY.verify(password)  # same work as a wrong password
+            return UNKNOWN_FIRM
+        password_hash, principal = entry
+        return principal if password_hash.verify(password) else WRONG_PASSWORD
+
+    def authenticate_operator(self, password: str) -> Principal | LoginFailure:
+        if self._operator is None:
+            _DUMMY.verify(password)
+            return OPERATOR_DISABLED
+        return OPERATOR if self._operator.verify(password) else WRONG_OPERATOR_PASSWORD

@@ -3,9 +3,10 @@
 Each configured FIX session (``[[firms.sessions]]`` with ``protocol = "fix"``) logs on with
 its name as SenderCompID(49), the ``[endpoints] fix_target_comp_id`` as TargetCompID(56),
 its firm as Username(553) and the firm's password as Password(554). Anything wrong gets the
-same Logout text (:data:`LOGON_REFUSED`) and is logged with the peer's address; a second
-connection of a session already logged on is refused too. The Logon must come within the
-gateway's login timeout. The session itself (heartbeats, TestRequest, ResendRequest with
+same Logout text (:data:`LOGON_REFUSED`), logged with the peer's address and slowed down like
+every failed login of the gateway (``engine.gateway.logins``); a second connection of a
+session already logged on is refused too. The Logon must come within the gateway's login
+timeout. The session itself (heartbeats, TestRequest, ResendRequest with
 gap fills, Reject, Logout) is ``engine.protocols.fix.session``.
 
 What a session is sent is its report store (``engine.gateway.report_store``), one FIX message
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -68,8 +68,6 @@ from engine.protocols.fix.session import (
 )
 from engine.protocols.fix.store import MemoryStore
 
-log = logging.getLogger("sequex.gateway")
-
 READ_CHUNK = 65536
 #: The longest a connection waits for input before its clock ticks (heartbeats, timeouts).
 TICK_SECONDS = 0.25
@@ -84,8 +82,9 @@ _ORDERS = (NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest)
 
 #: submit(command, origin) -> its seq_no, once it is in ring[in]
 Submit = Callable[[Command, int], Awaitable[int]]
-#: check(firm, password) -> whether the password is the firm's
-CheckPassword = Callable[[str, str], Awaitable[bool]]
+#: check(peer address, firm, password) -> whether the password is the firm's (the check slows
+#: down repeated failures from one address and logs each with it: engine.gateway.logins)
+CheckPassword = Callable[[object, str, str], Awaitable[bool]]
 
 
 @dataclass
@@ -282,14 +281,15 @@ class FixListener:
         self, logon: LogonRequest, writer: asyncio.StreamWriter, fix: FixSession
     ) -> _Live | None:
         entry = self._sessions.get(logon.sender_comp_id)
-        firm_name = logon.username or ""
-        ok = await self._check_password(firm_name, logon.password or "")
+        username = logon.username or ""
+        peer = writer.get_extra_info("peername")
+        # an unknown session, or a Username that is not its firm, costs the same check (as a
+        # firm of that name, which fails): neither can be told apart by the time it takes
+        known = entry is not None and entry[0].firm == username
+        firm_name = username if known else f"?{username or logon.sender_comp_id}"
+        ok = await self._check_password(peer, firm_name, logon.password or "")
         now = time.time_ns()
-        if entry is None or entry[0].firm != firm_name or not ok:
-            peer = writer.get_extra_info("peername")
-            log.warning(
-                "FIX logon refused from %s (SenderCompID %.32r)", peer, logon.sender_comp_id
-            )
+        if entry is None or not known or not ok:
             fix.reject_logon(LOGON_REFUSED, now)
             writer.write(fix.data_to_send())
             return None

@@ -77,8 +77,9 @@ SOUP_SESSION = "SEQUEX"
 
 #: submit(command, origin) -> its seq_no, once it is in ring[in]
 Submit = Callable[[Command, int], Awaitable[int]]
-#: check(firm, password) -> whether the password is the firm's
-CheckPassword = Callable[[str, str], Awaitable[bool]]
+#: check(peer address, firm, password) -> whether the password is the firm's (slowed down
+#: and logged per peer by the caller)
+CheckPassword = Callable[[object, str, str], Awaitable[bool]]
 
 
 @dataclass
@@ -208,7 +209,11 @@ class OuchListener:
         self, login: LoginRequest, writer: asyncio.StreamWriter, ouch: OuchServerSession
     ) -> _Live | None:
         entry = self._sessions.get(login.username)
-        ok = entry is not None and await self._check_password(entry[0].firm, login.password)
+        peer = writer.get_extra_info("peername")
+        # an unknown user costs the same check (as a firm of that name, which fails): a
+        # configured session name cannot be told apart by the time the answer takes
+        firm_name = entry[0].firm if entry is not None else f"?{login.username}"
+        ok = await self._check_password(peer, firm_name, login.password)
         if entry is None or not ok:
             writer.write(ouch.reject_login(NOT_AUTHORIZED))
             return None

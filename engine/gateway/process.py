@@ -1,4 +1,5 @@
-"""The gateway as a process of the host, with the interface of ``disruptor.AgentProcess``.
+"""The gateway as a process of the host, with the interface of ``disruptor.AgentProcess``, and
+its entry point :func:`run_gateway`.
 
 The gateway is an asyncio server, not an agent, but the supervisor watches and stops it like
 every stage: ``name``, ``start``, ``is_alive``, ``exitcode``, ``join`` and ``stop`` (SIGTERM,
@@ -9,13 +10,54 @@ no command enters a host that is draining).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from disruptor import ManagedProcess
 from engine.config import HostConfig
-from engine.gateway.server import MAX_CONNECTIONS, run_gateway
+from engine.domain.types import Command
+from engine.gateway.limits import fit_connection_cap
+from engine.gateway.server import MAX_CONNECTIONS, GatewayServer
 from engine.proctitle import set_title
+
+
+def run_gateway(
+    config: HostConfig,
+    ring_in_name: str,
+    events_ring_name: str,
+    events_consumer: int,
+    base_seq: int,
+    setup: Sequence[Command] = (),
+    stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
+    max_connections: int = MAX_CONNECTIONS,
+    owners: Mapping[str, str] | None = None,
+) -> None:
+    """Process entry point (picklable, for a spawned process): serve until one of
+    ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
+    handles)."""
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in stop_signals:
+            loop.add_signal_handler(signum, task.cancel)
+        server = GatewayServer(
+            config,
+            ring_in_name,
+            events_ring_name,
+            events_consumer,
+            base_seq,
+            setup=setup,
+            max_connections=fit_connection_cap(max_connections),
+            owners=owners,
+        )
+        with contextlib.suppress(asyncio.CancelledError):
+            await server.serve()
+
+    asyncio.run(main())
 
 
 def _gateway_main(

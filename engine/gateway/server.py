@@ -2,8 +2,10 @@
 
 It only moves bytes and calls the pure parts:
 
-    socket ──► JsonSession (sans-IO) ──► Authenticator / validate ──► RingInPort ──► ring[in]
-    socket ◄── JsonSession.send_* ◄── this loop ◄── EventsReader ◄── ring[events] ◄── core/publisher
+    socket ──► JsonSession (sans-IO) ──► LoginDesk / validate ──► RingInPort ──► ring[in]
+    socket ◄── JsonSession.send_* ◄── firm_view ◄── EventsReader ◄── ring[events] ◄── core/publisher
+
+The wire protocol, every message and error code: ``docs/json-gateway.md``.
 
 Contract.
 
@@ -26,9 +28,17 @@ Contract.
   against the sessions logged in at that moment (``engine.gateway.directory``): a firm's
   order reports reach each of its sessions once, one that logged in after the order was
   entered too; a firm session never gets a report about another firm's account
-  (``misrouted``, defence in depth); a report that reaches no session is ``dropped``.
-* At most ``max_connections`` connections are open at once (logged in or not). One more is
-  refused: it gets one error line (``too_many_connections``, see
+  (``misrouted``, defence in depth); a report that reaches no session is ``dropped``. A firm
+  session is told another firm's order as an unknown one (``engine.gateway.disclosure``).
+* Logins (``engine.gateway.logins``): the password check runs off the loop, a failed login is
+  logged with the peer's address and answered ``bad_credentials`` whatever was wrong, and
+  repeated failures from one address are slowed down (``engine.gateway.login_guard``: the
+  refusal, and early logins from that address, wait; other connections never do).
+* At most ``max_connections`` connections are open at once (logged in or not), plus
+  ``admin_reserve`` kept for the operator (``engine.gateway.admission``). A connection admitted
+  into the reserve must send the operator's login within ``reserve_login_timeout`` seconds;
+  a firm's login or none gets ``too_many_connections`` and is closed. A connection beyond both
+  is refused at once. A refused connection gets one error line (``too_many_connections``, see
   ``engine.protocols.json_session``), its input is discarded for at most ``refuse_linger``
   seconds (closing with unread input would send a reset that can destroy that line before
   the client reads it), and it is closed. It takes no session id and open sessions are
@@ -50,7 +60,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import signal
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,19 +68,23 @@ from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
-from engine.gateway.auth import Authenticator, Principal
+from engine.gateway.admission import ADMIN_RESERVE, Admission, Slot
+from engine.gateway.auth import Authenticator, LoginRefusal, Principal
 from engine.gateway.directory import SessionDirectory
+from engine.gateway.disclosure import firm_view
 from engine.gateway.events_reader import EventsReader
 from engine.gateway.fix_server import FixListener
 from engine.gateway.ledger import ReportLedger, catch_up
 from engine.gateway.ledger_feed import LedgerFeed, for_json
-from engine.gateway.limits import fit_connection_cap
+from engine.gateway.login_guard import LoginGuard
+from engine.gateway.logins import LoginDesk
 from engine.gateway.ouch_server import OuchListener
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import Report
-from engine.gateway.validate import Refusal, validate
-from engine.journal_format import journal_dir
+from engine.gateway.startup import journaled_ts as journaled_ts
+from engine.gateway.startup import parse_endpoint as parse_endpoint
+from engine.gateway.validate import Refusal, echoed_client_order_id, validate
 from engine.protocols.json_session import (
     NEED_DATA,
     CommandRequest,
@@ -81,9 +94,7 @@ from engine.protocols.json_session import (
     Logout,
     ProtocolError,
 )
-from engine.records import RECORD_SIZE, CommandDecoder
 from engine.session_ids import MAX_EPHEMERAL
-from journal import JournalReader
 
 READ_CHUNK = 65536
 BACKPRESSURE_SLEEP = 0.0005
@@ -95,6 +106,9 @@ LOGIN_TIMEOUT = 10.0
 MAX_CONNECTIONS = 256
 #: Seconds a refused connection's input is read and discarded before closing (see Contract).
 REFUSE_LINGER = 2.0
+#: Seconds a connection of the operator's reserve has to send the operator's login
+#: (``sequex admin`` sends it at once).
+RESERVE_LOGIN_TIMEOUT = 2.0
 #: JSON connections are numbered up to here; above are the configured sessions' stable
 #: origins (engine.session_ids)
 MAX_SESSION_ID = MAX_EPHEMERAL
@@ -102,33 +116,16 @@ MAX_SESSION_ID = MAX_EPHEMERAL
 LEDGER_SAVE_SECONDS = 1.0
 
 
-def parse_endpoint(endpoint: str) -> tuple[str, int]:
-    """``"HOST:PORT"`` -> (host, port); ValueError naming the endpoint otherwise."""
-    host, sep, port = endpoint.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"endpoint {endpoint!r} is not HOST:PORT")
-    return host, int(port)
-
-
-def journaled_ts(data_dir: str, seq: int) -> int:
-    """The ts of the command journaled as ``seq`` in ``data_dir`` (0 for seq 0 or when it is
-    not there): a restarted gateway stamps no ts below it, whatever the wall clock says now."""
-    directory = journal_dir(data_dir)
-    if seq <= 0 or not directory.is_dir():
-        return 0
-    for _rtype, got, payload in JournalReader(directory).records(seq):
-        if got == seq and len(payload) == RECORD_SIZE:
-            return int(CommandDecoder().decode_many(payload)[0].ts)
-        break
-    return 0
-
-
 @dataclass
 class _Connection:
     session_id: int
     session: JsonSession
     writer: asyncio.StreamWriter
+    #: admitted into the operator's reserve: only the operator's login may complete
+    reserved: bool
     principal: Principal | None = None
+    #: refused after all (a firm's login in the reserve): discard input before closing
+    refused: bool = False
 
 
 class GatewayServer:
@@ -153,11 +150,13 @@ class GatewayServer:
         owners: Mapping[str, str] | None = None,
         ouch_endpoint: str | None = None,
         fix_endpoint: str | None = None,
+        admin_reserve: int = ADMIN_RESERVE,
+        reserve_login_timeout: float = RESERVE_LOGIN_TIMEOUT,
+        login_guard: LoginGuard | None = None,
     ) -> None:
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1, not {max_connections}")
+        self._admission = Admission(max_connections, admin_reserve)
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
-        self._auth = Authenticator(config)
+        self.logins = LoginDesk(Authenticator(config), login_guard)
         self._ring_in_name, self._events_ring_name = ring_in_name, events_ring_name
         self._events_consumer = events_consumer
         self._base_seq = base_seq
@@ -166,11 +165,12 @@ class GatewayServer:
         self._ids = itertools.count(first_session_id)
         self._write_limit = write_limit
         self._login_timeout = login_timeout
+        self._reserve_login_timeout = reserve_login_timeout
         self._max_connections = max_connections
         self._refuse_linger = refuse_linger
-        #: connections admitted and not yet ended (the cap counts these), and refused ones
-        #: still lingering (bounded by the cap too: beyond it they are closed at once)
-        self._open = self._lingering = 0
+        #: refused connections still lingering (bounded by the cap: beyond it they are closed
+        #: at once); the admitted ones are counted by self._admission
+        self._lingering = 0
         #: logged-in sessions, opened and closed together with their directory entry
         self._connections: dict[int, _Connection] = {}
         #: who owns each account: the config's, then the recovered state's (``owners``), then
@@ -219,7 +219,13 @@ class GatewayServer:
 
     @property
     def open_connections(self) -> int:
-        return self._open
+        """Connections holding a place of the pool (the cap counts these)."""
+        return self._admission.pool_open
+
+    @property
+    def reserve_connections(self) -> int:
+        """Connections holding a place of the operator's reserve."""
+        return self._admission.reserve_open
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -260,9 +266,10 @@ class GatewayServer:
             await asyncio.to_thread(self._feed.save)
             await self._fix.sync()
 
-    async def _check_password(self, firm: str, password: str) -> bool:
-        principal = await asyncio.to_thread(self._auth.authenticate, Login(firm, password, 0))
-        return isinstance(principal, Principal)
+    async def _check_password(self, peername: object, firm: str, password: str) -> bool:
+        """The OUCH (and FIX) listeners' login check: slowed down per peer address after
+        failures and logged with it, like the JSON gateway's (``engine.gateway.logins``)."""
+        return isinstance(await self.logins.login_firm(peername, firm, password), Principal)
 
     async def serve(self) -> None:
         """Start and serve until cancelled; then close everything."""
@@ -292,6 +299,7 @@ class GatewayServer:
         if self._pump is not None:
             await self._pump.stop()
             self._pump = None
+        self.logins.close()
 
         for ring in self._rings:
             ring.close()  # attached handles only: the supervisor owns the segments
@@ -306,14 +314,12 @@ class GatewayServer:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
-        admitted = self._open < self._max_connections
-        if admitted:
-            self._open += 1
-        else:
+        slot = self._admission.admit()
+        if slot is None:
             self.refused += 1
         try:
-            if admitted:
-                await self._serve_connection(reader, writer)
+            if slot is not None:
+                await self._serve_connection(reader, writer, slot is Slot.RESERVE)
             else:
                 await self._refuse(reader, writer)
         except (ConnectionError, OSError):
@@ -322,8 +328,8 @@ class GatewayServer:
             # close() cancels us; end normally (Python 3.11's streams log a cancelled handler)
             pass
         finally:
-            if admitted:
-                self._open -= 1
+            if slot is not None:
+                self._admission.release(slot)
             self._handlers.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
@@ -333,6 +339,10 @@ class GatewayServer:
         """Over the cap: the error line, end of our output, then discard input until the peer
         closes or ``refuse_linger`` passes (a lingering close; see the Contract)."""
         writer.write(JsonSession().send_too_many_connections(self._max_connections))
+        await self._linger(reader, writer)
+
+    async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """End our output, then discard input until the peer closes or ``refuse_linger``."""
         if self._lingering >= self._max_connections:
             return  # a flood of refusals: keep no more sockets open for them than the cap
         self._lingering += 1
@@ -348,13 +358,14 @@ class GatewayServer:
             self._lingering -= 1
 
     async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reserved: bool
     ) -> None:
         session_id = next(self._ids)
         if session_id > MAX_SESSION_ID:
             raise RuntimeError("session ids exhausted")  # never reuse one within a run
-        conn = _Connection(session_id, JsonSession(), writer)
-        login_deadline = asyncio.get_running_loop().time() + self._login_timeout
+        conn = _Connection(session_id, JsonSession(), writer, reserved)
+        timeout = self._reserve_login_timeout if reserved else self._login_timeout
+        login_deadline = asyncio.get_running_loop().time() + timeout
         try:
             while not writer.is_closing():
                 if conn.principal is None:
@@ -362,7 +373,7 @@ class GatewayServer:
                     try:
                         data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
                     except TimeoutError:
-                        self._send(conn, conn.session.send_login_timeout(self._login_timeout))
+                        self._send(conn, self._login_too_late(conn))
                         break
                 else:
                     data = await reader.read(READ_CHUNK)
@@ -371,6 +382,36 @@ class GatewayServer:
                     break
         finally:
             self._forget(session_id)
+        if conn.refused:
+            await self._linger(reader, writer)
+
+    def _login_too_late(self, conn: _Connection) -> bytes:
+        if conn.reserved:  # it never said it was the operator: the gateway is full
+            self.refused += 1
+            return conn.session.send_too_many_connections(self._max_connections)
+        return conn.session.send_login_timeout(self._login_timeout)
+
+    async def _login(self, conn: _Connection, login: Login) -> bool:
+        """Answer a login; False when the connection must end."""
+        session = conn.session
+        if conn.reserved and not login.is_admin:
+            self.refused += 1
+            conn.refused = True
+            self._send(conn, session.send_too_many_connections(self._max_connections))
+            return False
+        peer = conn.writer.get_extra_info("peername")
+        if login.firm is None:
+            result = await self.logins.login_operator(peer, login.password)
+        else:
+            result = await self.logins.login_firm(peer, login.firm, login.password)
+        if isinstance(result, LoginRefusal):
+            self._send(conn, session.send_login_rejected(result.code, result.text))
+            return False
+        conn.principal = result
+        self._send(conn, session.send_login_ok(conn.session_id, result.firm))
+        self._connections[conn.session_id] = conn
+        self._directory.open(conn.session_id, result)
+        return True
 
     async def _process(self, conn: _Connection) -> bool:
         """Handle every event now in the session; False when the connection must end."""
@@ -385,18 +426,11 @@ class GatewayServer:
                         self._send(conn, session.send_error(line, result.code, result.text))
                     else:
                         seq_no = await self._submit(result, conn.session_id)
-                        self._send(conn, session.send_sequenced(line, seq_no))
+                        cid = echoed_client_order_id(obj)
+                        self._send(conn, session.send_sequenced(line, seq_no, cid))
                 case Login():
-                    principal = self._auth.authenticate(event)
-                    if not isinstance(principal, Principal):
-                        self._send(
-                            conn, session.send_login_rejected(principal.code, principal.text)
-                        )
+                    if not await self._login(conn, event):
                         return False
-                    conn.principal = principal
-                    self._send(conn, session.send_login_ok(conn.session_id, principal.firm))
-                    self._connections[conn.session_id] = conn
-                    self._directory.open(conn.session_id, principal)
                 case Logout():
                     self._forget(conn.session_id)
                     self._send(conn, session.send_logged_out())
@@ -450,41 +484,6 @@ class GatewayServer:
             # Always true: a session leaves the directory in the same step as it stops
             # being LOGGED_IN (logout, end of input, fatal fault); never write out of state.
             if conn.session.can_send_reports:
+                if conn.principal is not None and not conn.principal.is_admin:
+                    group = [(seq, sub, firm_view(event)) for seq, sub, event in group]
                 self._send(conn, conn.session.send_events(group))
-
-
-def run_gateway(
-    config: HostConfig,
-    ring_in_name: str,
-    events_ring_name: str,
-    events_consumer: int,
-    base_seq: int,
-    setup: Sequence[Command] = (),
-    stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
-    max_connections: int = MAX_CONNECTIONS,
-    owners: Mapping[str, str] | None = None,
-) -> None:
-    """Process entry point (picklable, for a spawned process): serve until one of
-    ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
-    handles)."""
-
-    async def main() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        for signum in stop_signals:
-            loop.add_signal_handler(signum, task.cancel)
-        server = GatewayServer(
-            config,
-            ring_in_name,
-            events_ring_name,
-            events_consumer,
-            base_seq,
-            setup=setup,
-            max_connections=fit_connection_cap(max_connections),
-            owners=owners,
-        )
-        with contextlib.suppress(asyncio.CancelledError):
-            await server.serve()
-
-    asyncio.run(main())

@@ -3,7 +3,7 @@
 Wire format: one compact JSON object per line, ``\\n`` terminated (a trailing ``\\r`` and blank
 lines are tolerated). Lines are numbered from 1 in the order received; errors quote the number.
 
-Client -> gateway::
+Client -> gateway (the whole protocol, every field and error code: ``docs/json-gateway.md``)::
 
     {"type":"login","firm":"ALPHA","password":"alpha-pass"}      a firm
     {"type":"login","admin":true,"password":"admin-pass"}         the operator
@@ -15,6 +15,7 @@ Gateway -> client (``send_*``)::
     {"type":"login_ok","session":7,"role":"firm","firm":"ALPHA"}  (role "admin": no firm)
     {"type":"login_rejected","code":"bad_credentials","text":"..."}   then the gateway closes
     {"type":"sequenced","line":3,"seq":1042}   line 3 entered ring[in] as command seq_no 1042
+    {"type":"sequenced","line":4,"seq":1043,"client_order_id":"c9"}   echoing the line's id
     {"seq":1042,"sub":0,"type":"accepted",...}  reports: canonical event lines
     {"type":"error","line":3,"code":"not_owner","text":"..."}      nothing of line 3 was sent
     {"type":"logged_out"}
@@ -28,6 +29,7 @@ States, as one transition table (:data:`TRANSITIONS`)::
     LOGGED_IN --recv command / send reply--> LOGGED_IN --recv logout--> CLOSED
     AWAITING_LOGIN --send login_timeout--> CLOSED   (the server's clock ran out; see below)
     AWAITING_LOGIN --send too_many_connections--> CLOSED   (the server is full)
+    LOGIN_PENDING --send too_many_connections--> CLOSED    (full, and not the operator's login)
     any --peer's fatal fault--> ERROR (sticky: input is ignored from then on)
     any --end of input--> CLOSED
 
@@ -53,6 +55,7 @@ from typing import Any, Final
 
 from engine.canonical import COMMAND_TYPES, encode_event_line, json_encode
 from engine.canonical.json_errors import describe_json_error
+from engine.canonical.shown import shown
 from engine.domain.types import Event
 
 __all__ = [
@@ -111,6 +114,8 @@ TRANSITIONS: Final[dict[tuple[State, _Trigger], State]] = {
     (_S.CLOSED, _T.SEND_LOGGED_OUT): _S.CLOSED,
     (_S.AWAITING_LOGIN, _T.SEND_LOGIN_TIMEOUT): _S.CLOSED,
     (_S.AWAITING_LOGIN, _T.SEND_TOO_MANY_CONNECTIONS): _S.CLOSED,
+    # a connection admitted into the operator's reserve that turned out to be a firm's
+    (_S.LOGIN_PENDING, _T.SEND_TOO_MANY_CONNECTIONS): _S.CLOSED,
     # A fatal fault is reported with one last error line, whatever the state.
     (_S.AWAITING_LOGIN, _T.PEER_FAULT): _S.ERROR,
     (_S.LOGIN_PENDING, _T.PEER_FAULT): _S.ERROR,
@@ -292,7 +297,7 @@ class JsonSession:
             self._advance(_T.RECV_LOGOUT)
             return Logout(number)
         if not isinstance(kind, str) or kind not in COMMAND_TYPES:
-            return self._fault("unknown_type", f"unknown type {str(kind)[:64]!r}", number)
+            return self._fault("unknown_type", f"unknown type {shown(kind)}", number)
         self._advance(_T.RECV_COMMAND)
         return CommandRequest(obj, number)
 
@@ -302,7 +307,7 @@ class JsonSession:
         firm, admin, password = obj.get("firm"), obj.get("admin"), obj.get("password")
         extra = set(obj) - _LOGIN_KEYS
         if extra:
-            text = f"unknown login field {sorted(extra)[0][:64]!r}"
+            text = f"unknown login field {shown(sorted(extra)[0])}"
         elif not isinstance(password, str):
             text = "password must be a string"
         elif admin is True and firm is None:
@@ -341,10 +346,14 @@ class JsonSession:
         self._advance(_T.SEND_LOGIN_REJECTED)
         return _line({"type": "login_rejected", "code": code, "text": text})
 
-    def send_sequenced(self, line: int, seq_no: int) -> bytes:
-        """Line ``line`` entered ring[in] as command ``seq_no`` (not yet durable: no ack)."""
+    def send_sequenced(self, line: int, seq_no: int, client_order_id: str | None = None) -> bytes:
+        """Line ``line`` entered ring[in] as command ``seq_no`` (not yet durable: no ack);
+        ``client_order_id``: the line's own, echoed (None: the key is left out)."""
         self._advance(_T.SEND_REPLY)
-        return _line({"type": "sequenced", "line": line, "seq": seq_no})
+        obj: dict[str, Any] = {"type": "sequenced", "line": line, "seq": seq_no}
+        if client_order_id is not None:
+            obj["client_order_id"] = client_order_id
+        return _line(obj)
 
     def send_events(self, reports: list[tuple[int, int, Event]]) -> bytes:
         """Reports ``(seq_no, sub, event)`` as canonical event lines (the ack is ``accepted``)."""
@@ -364,8 +373,9 @@ class JsonSession:
         return _line({"type": "error", "line": 0, "code": "login_timeout", "text": text})
 
     def send_too_many_connections(self, limit: int) -> bytes:
-        """Refuse a new connection because ``limit`` connections are open already (the server
-        counts them); the first and only line the peer gets before the close."""
+        """Refuse a connection because ``limit`` connections are open already (the server
+        counts them); the first and only line the peer gets before the close. Also the answer
+        to a login that is not the operator's on a connection of the operator's reserve."""
         self._advance(_T.SEND_TOO_MANY_CONNECTIONS)
         text = f"the gateway serves at most {limit} connections; try again later"
         return _line({"type": "error", "line": 0, "code": "too_many_connections", "text": text})

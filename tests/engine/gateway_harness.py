@@ -60,6 +60,8 @@ class FakePipeline(threading.Thread):
         self.gate.set()
         self.stopping = threading.Event()
         self.processed = 0
+        #: (seq_no, events) of every command run: the truth, as the journal's readers see it
+        self.published: list[tuple[int, list[Any]]] = []
         self.error: BaseException | None = None
         self._barrier = ring_in.barrier(0)
         self._sequence = ring_in.consumer_sequence(0)
@@ -75,7 +77,9 @@ class FakePipeline(threading.Thread):
                 for seq in range(self._sequence.get() + 1, hi + 1):
                     row = self.ring_in.slots[seq & self.ring_in.mask].tobytes()
                     cmd, origin = decoder.decode(row)
-                    self._publish(cmd.seq_no, self.exchange.submit(cmd), origin)
+                    events = self.exchange.submit(cmd)
+                    self.published.append((cmd.seq_no, events))
+                    self._publish(cmd.seq_no, events, origin)
                     self.last_seq = cmd.seq_no
                     self.processed += 1
                     self._sequence.set(seq)
@@ -155,8 +159,10 @@ class Host:
         assert self.server.fix_address is not None
         return self.server.fix_address
 
-    def client(self) -> Client:
-        return Client(self.port)
+    def client(self, source: str | None = None) -> Client:
+        """A client connected from ``source`` (a loopback address such as 127.0.0.2; default
+        the system's choice, 127.0.0.1)."""
+        return Client(self.port, source=source)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
@@ -239,8 +245,11 @@ def gateway_host(
 class Client:
     """A blocking JSON lines client; every read waits at most ``timeout`` seconds."""
 
-    def __init__(self, port: int, timeout: float = 5.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 5.0, source: str | None = None) -> None:
+        bind = None if source is None else (source, 0)
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout, source_address=bind
+        )
         self._buf = b""
 
     @staticmethod
@@ -295,12 +304,12 @@ def order(
     qty: int,
     price: int,
     *,
-    firm: str = "ALPHA",
+    firm: str | None = "ALPHA",
     account: str = "ALPHA-1",
     symbol: str = "ACME",
     client_order_id: str = "c1",
 ) -> dict[str, Any]:
-    return {
+    obj: dict[str, Any] = {
         "type": "new_order",
         "firm": firm,
         "account": account,
@@ -312,3 +321,6 @@ def order(
         "price": price,
         "client_order_id": client_order_id,
     }
+    if firm is None:  # the session's firm is implied
+        del obj["firm"]
+    return obj

@@ -30,7 +30,7 @@ band_bps = 1000
 
 [[firms]]
 firm = "ALPHA"
-password = "pw"
+password_hash = "scrypt$2$1$1$c2FsdHNhbHQ=$AAAAAAAAAAAAAAAAAAAAAA=="
 
 [[firms.accounts]]
 account = "A-1"
@@ -144,7 +144,7 @@ def test_configured_sessions_get_stable_origins_and_their_account() -> None:
     ],
 )
 def test_a_bad_session_is_refused_naming_the_key(extra: str, message: str) -> None:
-    text = MINIMAL.replace('password = "pw"\n', 'password = "pw"\n' + extra, 1)
+    text = MINIMAL.replace('firm = "ALPHA"\n', 'firm = "ALPHA"\n' + extra, 1)
     if extra.startswith("\n[[firms.sessions]]"):
         text = MINIMAL + extra
     with pytest.raises(ConfigError, match=message):

@@ -260,3 +260,40 @@ def test_a_json_syntax_error_gives_the_byte_offset_within_its_numbered_line() ->
     error = events[2]
     assert isinstance(error, ProtocolError) and (error.code, error.line) == ("bad_json", 3)
     assert error.text == "invalid JSON at byte offset 9: Expecting value"
+
+
+def test_sequenced_echoes_a_client_order_id_only_when_given() -> None:
+    session = JsonSession()
+    session.receive_data(LOGIN)
+    assert isinstance(session.next_event(), Login)
+    session.send_login_ok(1, "ALPHA")
+    assert json.loads(session.send_sequenced(3, 40)) == {"type": "sequenced", "line": 3, "seq": 40}
+    assert json.loads(session.send_sequenced(4, 41, "k1")) == {
+        "type": "sequenced",
+        "line": 4,
+        "seq": 41,
+        "client_order_id": "k1",
+    }
+
+
+def test_a_login_in_the_operators_reserve_may_be_answered_too_many_connections() -> None:
+    """A connection admitted beyond the cap for the operator: a firm's login is answered with
+    the refusal the cap gives, and the session closes."""
+    session = JsonSession()
+    session.receive_data(LOGIN)
+    assert isinstance(session.next_event(), Login)
+    line = json.loads(session.send_too_many_connections(2))
+    assert (line["type"], line["line"], line["code"]) == ("error", 0, "too_many_connections")
+    assert session.state is State.CLOSED
+    assert isinstance(session.next_event(), ConnectionClosed)
+
+
+def test_an_unknown_type_is_quoted_cut_short() -> None:
+    session = JsonSession()
+    session.receive_data(LOGIN)
+    session.next_event()
+    session.send_login_ok(1, "ALPHA")
+    session.receive_data(b'{"type":"' + b"z" * 60_000 + b'"}\n')
+    event = session.next_event()
+    assert isinstance(event, ProtocolError) and event.code == "unknown_type"
+    assert len(event.text) < 100 and event.text.endswith("...")
