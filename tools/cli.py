@@ -23,12 +23,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("tools.run_cli", "start the exchange host until Ctrl-C"),
     "admin": ("tools.admin_cli", "send one operator command to a running host"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
+    "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
 }
 
 
 DESCRIPTION = (
-    "sequex, a stock exchange: run a host, send it operator commands, inspect and replay its "
-    "journal, simulate offline, run benchmarks and failure drills. "
+    "sequex, a stock exchange: run a host, send it operator commands, drive it with load, "
+    "inspect and replay its journal, simulate offline, run benchmarks and failure drills. "
     "'sequex COMMAND --help' tells more."
 )
 
