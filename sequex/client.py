@@ -1,6 +1,6 @@
 """``sequex.client``: an asyncio client of a sequex host over OUCH 4.2 / SoupBinTCP 3.0.
 
-    async with await OuchClient.connect("127.0.0.1", 9879, "AO1", "alpha-pass") as client:
+    async with await OuchClient.connect("127.0.0.1", 9879, "ALPHA1", "alpha-pass") as client:
         ack = await client.new_order("ACME", "buy", 100, 1_000_000)   # Ack(order_id, seq_no)
         await client.replace(ack.order_id, 50, 1_000_000)             # -> "replaced"
         await client.cancel(ack.order_id)                             # -> "canceled"

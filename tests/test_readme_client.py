@@ -29,8 +29,8 @@ def test_the_readme_client_example_runs(capsys: pytest.CaptureFixture[str]) -> N
 async def _trade_and_resume(host: Host) -> None:
     address = host.server.ouch_address
     assert address is not None
-    alpha = await OuchClient.connect(*address, "AO1", "alpha-pass")
-    beta = await OuchClient.connect(*address, "BO1", "beta-pass")
+    alpha = await OuchClient.connect(*address, "ALPHA1", "alpha-pass")
+    beta = await OuchClient.connect(*address, "BETA1", "beta-pass")
     ack = await alpha.new_order("ACME", "buy", 100, 1_000_000)
     assert ack.order_id == ack.seq_no
     with pytest.raises(OrderRejected) as refused:

@@ -24,13 +24,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "admin": ("tools.admin_cli", "send one operator command to a running host"),
     "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
+    "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
 }
 
 
 DESCRIPTION = (
-    "sequex, a stock exchange: run a host, send it operator commands, inspect and replay its "
-    "journal, simulate offline, run benchmarks and failure drills, hash passwords for its "
-    "configuration. "
+    "sequex, a stock exchange: run a host, send it operator commands, drive it with load, "
+    "inspect and replay its journal, simulate offline, run benchmarks and failure drills, "
+    "hash passwords for its configuration. "
     "'sequex COMMAND --help' tells more."
 )
 

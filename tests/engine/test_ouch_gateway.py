@@ -75,14 +75,14 @@ def host() -> Iterator[Host]:
 
 
 def test_a_bad_password_or_user_is_refused_the_same_way(host: Host) -> None:
-    for user, password in (("AO1", "wrong"), ("NOPE", "alpha-pass")):
+    for user, password in (("ALPHA1", "wrong"), ("NOPE", "alpha-pass")):
         client = Ouch(host, user, password)
         assert isinstance(client.login, LoginRejected) and client.login.code == "A"
         client.close()
 
 
 def test_orders_trade_and_every_report_is_numbered_by_the_store(host: Host) -> None:
-    alpha, beta = Ouch(host, "AO1", "alpha-pass"), Ouch(host, "BO1", "beta-pass")
+    alpha, beta = Ouch(host, "ALPHA1", "alpha-pass"), Ouch(host, "BETA1", "beta-pass")
     try:
         assert isinstance(alpha.login, LoginAccepted) and alpha.login.sequence_number == 1
         alpha.send(enter("A-BID-1", "B", 100, 1_000_000))
@@ -126,17 +126,17 @@ def test_orders_trade_and_every_report_is_numbered_by_the_store(host: Host) -> N
 def test_a_client_that_comes_back_gets_what_it_missed_from_the_number_it_asks(
     host: Host,
 ) -> None:
-    alpha = Ouch(host, "AO1", "alpha-pass")
+    alpha = Ouch(host, "ALPHA1", "alpha-pass")
     alpha.send(enter("A-1", "B", 100, 1_000_000))
     alpha.messages(1)
     alpha.close()  # away: its resting bid trades meanwhile
-    beta = Ouch(host, "BO1", "beta-pass")
+    beta = Ouch(host, "BETA1", "beta-pass")
     beta.send(enter("B-1", "S", 40, 1_000_000))
     beta.messages(2)
     beta.close()
     host.wait_for(lambda: host.server._ledger.stores[
-        host.server._ouch._sessions["AO1"][1].origin].count == 2)  # fmt: skip
-    again = Ouch(host, "AO1", "alpha-pass", sequence=1)
+        host.server._ouch._sessions["ALPHA1"][1].origin].count == 2)  # fmt: skip
+    again = Ouch(host, "ALPHA1", "alpha-pass", sequence=1)
     try:
         assert isinstance(again.login, LoginAccepted) and again.login.sequence_number == 1
         replayed = again.messages(2)
@@ -145,13 +145,13 @@ def test_a_client_that_comes_back_gets_what_it_missed_from_the_number_it_asks(
         assert [(n, type(m)) for n, m in again.messages(1)] == [(3, Canceled)]
     finally:
         again.close()
-    fresh = Ouch(host, "AO1", "alpha-pass", sequence=0)  # 0: only what comes next
+    fresh = Ouch(host, "ALPHA1", "alpha-pass", sequence=0)  # 0: only what comes next
     try:
         assert isinstance(fresh.login, LoginAccepted) and fresh.login.sequence_number == 4
         fresh.send(CancelOrder("GONE", 0))
         fresh.send(enter("A-2", "B", 10, 1_000_000))
         assert [(n, type(m)) for n, m in fresh.messages(1)] == [(4, Accepted)]
-        second = Ouch(host, "AO1", "alpha-pass")
+        second = Ouch(host, "ALPHA1", "alpha-pass")
         assert isinstance(second.login, LoginRejected)  # one connection per session
         second.close()
     finally:
@@ -161,7 +161,7 @@ def test_a_client_that_comes_back_gets_what_it_missed_from_the_number_it_asks(
 
 def test_cancel_on_disconnect_cancels_what_the_session_left_resting() -> None:
     with gateway_host(cancel_on_disconnect=("ALPHA",)) as host:
-        alpha = Ouch(host, "AO1", "alpha-pass")
+        alpha = Ouch(host, "ALPHA1", "alpha-pass")
         alpha.send(enter("A-1", "B", 100, 990_000))
         alpha.send(enter("A-2", "S", 100, 1_020_000))
         accepted = alpha.messages(2)
@@ -169,10 +169,10 @@ def test_cancel_on_disconnect_cancels_what_the_session_left_resting() -> None:
         alpha.close()
         exchange = host.pipeline.exchange
         host.wait_for(lambda: all(exchange.open_order(i) is None for i in ids))
-        back = Ouch(host, "AO1", "alpha-pass", sequence=3)
+        back = Ouch(host, "ALPHA1", "alpha-pass", sequence=3)
         assert sorted(m.token for _, m in back.messages(2)) == ["A-1", "A-2"]  # type: ignore[union-attr]
         back.close()
-        beta = Ouch(host, "BO1", "beta-pass")  # BETA keeps its orders when it goes
+        beta = Ouch(host, "BETA1", "beta-pass")  # BETA keeps its orders when it goes
         beta.send(enter("B-1", "B", 10, 990_000))
         (_, kept), = beta.messages(1)  # fmt: skip
         beta.close()

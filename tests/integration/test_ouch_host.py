@@ -71,20 +71,20 @@ def test_reports_survive_disconnects_a_restart_and_a_crash(tmp_path: Path) -> No
     prefix = f"sequex-ouch{os.getpid()}-"
 
     host = _start(config, prefix)
-    alpha = _login(ouch, "AO1", "alpha-pass", 0)
+    alpha = _login(ouch, "ALPHA1", "alpha-pass", 0)
     alpha.send(enter("A-1", "B", 100, 1_000_000))
     assert [(n, type(m)) for n, m in alpha.messages(1)] == [(1, Accepted)]
     alpha.close()  # away while its bid trades
-    beta = _login(ouch, "BO1", "beta-pass", 0)
+    beta = _login(ouch, "BETA1", "beta-pass", 0)
     beta.send(enter("B-1", "S", 30, 1_000_000))
     assert [type(m) for _, m in beta.messages(2)] == [Accepted, Executed]
     beta.close()
     _stop(host, prefix)
 
     host = _start(config, prefix)  # a clean restart: the stores are on disk
-    alpha = _login(ouch, "AO1", "alpha-pass", 2)
+    alpha = _login(ouch, "ALPHA1", "alpha-pass", 2)
     assert [(n, type(m)) for n, m in alpha.messages(1)] == [(2, Executed)]
-    beta = _login(ouch, "BO1", "beta-pass", 0)
+    beta = _login(ouch, "BETA1", "beta-pass", 0)
     beta.send(enter("B-2", "S", 20, 1_000_000))
     assert [type(m) for _, m in beta.messages(2)] == [Accepted, Executed]
     assert [(n, type(m)) for n, m in alpha.messages(1)] == [(3, Executed)]
@@ -95,7 +95,7 @@ def test_reports_survive_disconnects_a_restart_and_a_crash(tmp_path: Path) -> No
 
     host = _start(config, prefix)  # recovers; the ledger catches up from the journal
     try:
-        alpha = _login(ouch, "AO1", "alpha-pass", 1)
+        alpha = _login(ouch, "ALPHA1", "alpha-pass", 1)
         replayed = alpha.messages(3)
         assert [(n, type(m)) for n, m in replayed] == [(1, Accepted), (2, Executed), (3, Executed)]
         assert [m.executed_shares for _, m in replayed[1:]] == [30, 20]  # type: ignore[union-attr]

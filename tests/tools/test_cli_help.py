@@ -12,7 +12,7 @@ import pytest
 from tools.bench_cli import HARNESSES, harness_parser
 from tools.cli import build_parser, main
 
-OWNED = ("admin", "run", "simulate", "drill", "bench", "passwd")
+OWNED = ("admin", "run", "simulate", "drill", "bench", "passwd", "loadgen")
 #: What gives away a developer's text: reST markup, module paths, ring names, stage internals.
 INTERNAL = ("``", ":mod:", ":class:", ":func:", "engine.", "tools.", "ring[", "__", "supervisor")
 
@@ -47,7 +47,7 @@ PARSERS = _all_parsers()
 def test_every_owned_command_and_action_is_checked() -> None:
     progs = {prog for prog, _ in PARSERS}
     assert {"sequex admin deposit", "sequex admin limits", "sequex drill damage"} <= progs
-    assert {"sequex run", "sequex simulate", "sequex bench pipeline"} <= progs
+    assert {"sequex run", "sequex simulate", "sequex bench pipeline", "sequex loadgen"} <= progs
 
 
 @pytest.mark.parametrize(("prog", "parser"), PARSERS, ids=[prog for prog, _ in PARSERS])

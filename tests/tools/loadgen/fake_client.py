@@ -1,0 +1,111 @@
+"""An in-memory order client for the driver tests: no sockets, a fake host shared by the clients
+of one run that answers after ``ack_delay`` through a :class:`ToyExchange`, and knobs for
+the faults a real host can show (rejects, refusals, silence, a dropped connection, a login
+refused, a stalled socket). Test support only."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from tests.tools.loadgen.toy_exchange import ToyExchange
+from tools.loadgen.clients import (
+    ACK,
+    DONE,
+    ERROR,
+    FILL,
+    REJECT,
+    ClientError,
+    Identity,
+    OrderSpec,
+    Report,
+    now_ns,
+)
+
+
+@dataclass
+class FakeHost:
+    ack_delay: float = 0.001
+    #: every Nth order (over all clients) is rejected / refused (0: never)
+    reject_every: int = 0
+    refuse_every: int = 0
+    #: False: the host never answers an order
+    answers: bool = True
+    #: firms whose login is refused
+    refuse_logins: frozenset[str] = frozenset()
+    #: connection number (from 0) -> seconds after its first order when it is dropped
+    drop_after: dict[int, float] = field(default_factory=dict)
+    #: connection number -> (seconds after its first order, seconds its flush() then blocks)
+    stall: dict[int, tuple[float, float]] = field(default_factory=dict)
+    exchange: ToyExchange[FakeClient] = field(default_factory=ToyExchange)
+    clients: list[FakeClient] = field(default_factory=list)
+    orders: int = 0
+
+    def factory(self, identity: Identity, prefix: str) -> FakeClient:
+        client = FakeClient(self, len(self.clients), identity, prefix)
+        self.clients.append(client)
+        return client
+
+
+class FakeClient:
+    def __init__(self, host: FakeHost, number: int, identity: Identity, prefix: str) -> None:
+        self.host, self.number, self.identity, self.prefix = host, number, identity, prefix
+        self.close_reason: str | None = None
+        #: (order id, when queued, the order)
+        self.sent: list[tuple[str, int, OrderSpec]] = []
+        self.closed = False
+        self._queue: asyncio.Queue[list[Report] | None] = asyncio.Queue()
+        self._first: int | None = None
+        self._stalled = False
+
+    async def connect(self, host: str, port: int, timeout: float) -> None:
+        if self.identity.firm in self.host.refuse_logins:
+            raise ClientError("login refused: bad_credentials: wrong password")
+
+    def send_new_order(self, order: OrderSpec) -> str:
+        oid = f"{self.prefix}{len(self.sent) + 1:08d}"
+        now = now_ns()
+        self.sent.append((oid, now, order))
+        if self._first is None:
+            self._first = now
+            drop = self.host.drop_after.get(self.number)
+            if drop is not None:
+                asyncio.get_running_loop().call_later(drop, self._drop)
+        self.host.orders += 1
+        if self.host.answers:
+            asyncio.get_running_loop().call_later(self.host.ack_delay, self._answer, oid, order)
+        return oid
+
+    async def flush(self) -> None:
+        stall = self.host.stall.get(self.number)
+        if stall is None or self._stalled or self._first is None:
+            return
+        if now_ns() - self._first >= stall[0] * 1e9:
+            self._stalled = True
+            await asyncio.sleep(stall[1])
+
+    async def reports(self) -> AsyncIterator[list[Report]]:
+        while (batch := await self._queue.get()) is not None:
+            yield batch
+
+    async def close(self, timeout: float) -> None:
+        self.closed = True
+        self._queue.put_nowait(None)
+
+    def _drop(self) -> None:
+        self.close_reason = "dropped by the fake host"
+        self._queue.put_nowait(None)
+
+    def _answer(self, oid: str, order: OrderSpec) -> None:
+        host, n, ts = self.host, int(oid[-8:]), now_ns()
+        if host.reject_every and n % host.reject_every == 0:
+            self._queue.put_nowait([(REJECT, oid, ts, "insufficient_funds")])
+            return
+        if host.refuse_every and n % host.refuse_every == 0:
+            self._queue.put_nowait([(ERROR, oid, ts, "not_owner")])
+            return
+        for outcome in host.exchange.enter(self, oid, order.side, order.tif):
+            kind = {"accepted": ACK, "executed": FILL, "expired": DONE}[outcome.kind]
+            detail = outcome.liquidity if kind == FILL else ("expired: ioc" if kind == DONE else "")
+            outcome.owner._queue.put_nowait([(kind, outcome.token, ts, detail)])

@@ -1,0 +1,154 @@
+"""The OUCH adapter against an in-process OUCH server built from the project's SoupBinTCP and
+OUCH server sessions (no host needed), and a short driver run over it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+
+from engine.domain.types import Side, TimeInForce
+from tests.tools.loadgen.fake_servers import FakeOuchServer
+from tools.loadgen.clients import (
+    ACK,
+    DONE,
+    FILL,
+    MAKER,
+    TAKER,
+    ClientError,
+    Identity,
+    OrderSpec,
+    Report,
+)
+from tools.loadgen.clients.ouch import OuchClient
+from tools.loadgen.driver import Driver, event_loop
+from tools.loadgen.plan import LoadSettings
+
+T = TypeVar("T")
+ALPHA = Identity("ALPHA", "ALPHA-1", "alpha-pass")
+BETA = Identity("BETA", "BETA-1", "beta-pass")
+BUY = OrderSpec("ACME", Side.BUY, 1, 1_000_000)
+SELL_IOC = OrderSpec("ACME", Side.SELL, 1, 1_000_000, TimeInForce.IOC)
+
+
+def with_server(scenario: Callable[[FakeOuchServer], Awaitable[T]]) -> tuple[FakeOuchServer, T]:
+    async def main() -> tuple[FakeOuchServer, T]:
+        server = FakeOuchServer()
+        await server.start()
+        try:
+            return server, await asyncio.wait_for(scenario(server), 20)
+        finally:
+            await server.stop()
+
+    with asyncio.Runner(loop_factory=event_loop) as runner:
+        return runner.run(main())
+
+
+async def collect(client: OuchClient, wanted: int) -> list[Report]:
+    got: list[Report] = []
+    async for batch in client.reports():
+        got.extend(batch)
+        if len(got) >= wanted:
+            break
+    return got
+
+
+def test_enter_orders_are_acked_and_filled_by_their_tokens() -> None:
+    async def scenario(server: FakeOuchServer) -> tuple[list[Report], list[Report]]:
+        maker, taker = OuchClient(ALPHA, "ab00"), OuchClient(BETA, "ab01")
+        await maker.connect("127.0.0.1", server.port, 5)
+        await taker.connect("127.0.0.1", server.port, 5)
+        maker.send_new_order(BUY)
+        await maker.flush()
+        made = await collect(maker, 1)
+        taker.send_new_order(SELL_IOC)
+        taker.send_new_order(SELL_IOC)  # nothing left to meet: expires
+        await taker.flush()
+        taken = await collect(taker, 4)
+        made += await collect(maker, 1)
+        await maker.close(1)
+        await taker.close(1)
+        return made, taken
+
+    server, (made, taken) = with_server(scenario)
+    assert [(k, i, d) for k, i, _, d in made] == [
+        (ACK, "ab0000000001", ""),
+        (FILL, "ab0000000001", MAKER),
+    ]
+    assert [(k, i, d) for k, i, _, d in taken] == [
+        (ACK, "ab0100000001", ""),
+        (FILL, "ab0100000001", TAKER),
+        (ACK, "ab0100000002", ""),
+        (DONE, "ab0100000002", "canceled: I"),
+    ]
+    assert [(r.username, r.password) for r in server.logins] == [
+        ("ALPHA", "alpha-pass"),
+        ("BETA", "beta-pass"),
+    ]
+    first = server.entered[0]
+    assert (first.token, first.side, first.shares, first.stock, first.price) == (
+        "ab0000000001", "B", 1, "ACME", 1_000_000,
+    )  # fmt: skip
+    assert (first.time_in_force, server.entered[1].time_in_force) == (99_998, 0)
+
+
+def test_a_refused_login_is_a_client_error() -> None:
+    async def scenario(server: FakeOuchServer) -> None:
+        await OuchClient(Identity("ALPHA", "ALPHA-1", "wrong"), "cd00").connect(
+            "127.0.0.1", server.port, 5
+        )
+
+    with pytest.raises(ClientError, match="login refused: not authorized"):
+        with_server(scenario)
+
+
+def test_the_sender_option_names_the_ouch_username() -> None:
+    async def scenario(server: FakeOuchServer) -> None:
+        client = OuchClient(Identity("ALPHA", "ALPHA-1", "beta-pass", sender="BETA"), "ef00")
+        await client.connect("127.0.0.1", server.port, 5)
+        await client.close(1)
+
+    server, _ = with_server(scenario)
+    assert server.logins[0].username == "BETA"
+
+
+def test_a_short_driver_run_over_ouch_acks_and_fills_everything() -> None:
+    async def scenario(server: FakeOuchServer) -> Driver:
+        settings = LoadSettings(
+            "127.0.0.1", server.port, 400, 0.5, 2, (ALPHA, BETA), "ACME", 1_000_000, drain=1.0
+        )
+        driver = Driver(settings, OuchClient)
+        await driver.run()
+        return driver
+
+    _, driver = with_server(scenario)
+    counts = driver.counts
+    assert counts.acked == counts.sent == 200 and counts.errors == 0
+    assert counts.filled >= 190
+
+
+def test_a_symbol_ouch_cannot_carry_stops_the_connection_as_a_refusal() -> None:
+    async def scenario(server: FakeOuchServer) -> Driver:
+        settings = LoadSettings(
+            "127.0.0.1", server.port, 100, 0.2, 2, (ALPHA, BETA), "TOOLONGNAME", 1_000_000
+        )
+        driver = Driver(settings, OuchClient)
+        await driver.run()
+        return driver
+
+    server, driver = with_server(scenario)
+    counts = driver.counts
+    assert counts.sent == 0 and counts.refused == 2 and counts.unsent == counts.planned - 2
+    assert server.entered == []
+    assert any("stock" in reason for reason in counts.reasons)
+
+
+def test_a_username_soupbintcp_cannot_carry_is_a_client_error() -> None:
+    async def scenario(server: FakeOuchServer) -> None:
+        identity = Identity("ALPHA", "ALPHA-1", "alpha-pass", sender="MUCH-TOO-LONG")
+        await OuchClient(identity, "gh00").connect("127.0.0.1", server.port, 5)
+
+    with pytest.raises(ClientError, match=r"cannot log in: .*username"):
+        with_server(scenario)

@@ -1,0 +1,183 @@
+"""The OUCH 4.2 adapter: orders over SoupBinTCP 3.0 (the host's OUCH port, default 9879).
+
+Drives the sans-IO :class:`~engine.protocols.ouch.OuchClientSession`: a Login Request with
+username ``identity.login_name`` (the firm unless ``--sender`` names another) and the password,
+joining the current session live (session "" and sequence 0: no replay of earlier runs'
+messages). Each order is an Enter Order (limit; time in force 99998, the engine's DAY, or 0,
+IOC; firm field blank = the session's own) whose 14-character order token is the order's id. The
+account is the gateway's to map from the login: OUCH carries none.
+
+    Sequenced message  -> Report
+    Accepted           -> ACK
+    Executed           -> FILL (every execution; the driver keeps the first per order), with
+                          the liquidity flag: R taker, A maker
+    Rejected           -> REJECT with the OUCH reason letter
+    Canceled           -> DONE with the OUCH reason letter
+    unreadable message -> ERROR (named by its token when it could be read)
+
+Heartbeats: the session's ``tick`` runs every 250 ms (a Client Heartbeat after 1 s of silence);
+a server silent for 15 s is a fault that ends the connection. End of Session ends it too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from engine.domain.types import Side, TimeInForce
+from engine.protocols import ouch
+from engine.protocols.ouch.fields import TIF_IOC, TIF_MARKET_HOURS
+from engine.protocols.soupbin import (
+    NEED_DATA,
+    ClientState,
+    ConnectionClosed,
+    Debug,
+    EndOfSession,
+    LoginAccepted,
+    LoginRejected,
+    PacketFault,
+)
+from tools.loadgen.clients import (
+    ACK,
+    DONE,
+    ERROR,
+    FILL,
+    MAKER,
+    REJECT,
+    TAKER,
+    ClientError,
+    Identity,
+    OrderSpec,
+    Report,
+)
+from tools.loadgen.clients.stream import StreamClient
+
+__all__ = ["CLIENT", "TOKEN_WIDTH", "OuchClient"]
+
+TOKEN_WIDTH: Final = 14
+_SIDES: Final = {Side.BUY: "B", Side.SELL: "S"}
+#: DAY is OUCH's market hours; IOC is time in force 0
+_TIFS: Final = {TimeInForce.DAY: TIF_MARKET_HOURS, TimeInForce.IOC: TIF_IOC}
+#: SoupBinTCP Login Rejected codes, for the error text
+_LOGIN_REJECTS: Final = {"A": "not authorized", "S": "session not available"}
+#: Executed liquidity flag: liquidity added (the order rested) or removed (it took)
+_LIQUIDITY: Final = {"A": MAKER, "R": TAKER}
+
+
+class OuchClient(StreamClient):
+    """One OUCH connection."""
+
+    def __init__(self, identity: Identity, id_prefix: str) -> None:
+        super().__init__()
+        if len(id_prefix) + 8 > TOKEN_WIDTH:
+            raise ValueError(f"id prefix {id_prefix!r} leaves no room in a 14-character token")
+        self.identity = identity
+        self.session = ouch.OuchClientSession()
+        self._prefix = id_prefix
+        self._count = 0
+        #: order shape -> the encoded Enter Order around its token: (type byte, the rest)
+        self._templates: dict[OrderSpec, tuple[bytes, bytes]] = {}
+
+    # -- login / logout -------------------------------------------------------------------------
+
+    def _login_bytes(self) -> bytes:
+        return self.session.login(self.identity.login_name, self.identity.password)
+
+    def _login_answer(self, data: bytes) -> bool:
+        self.session.receive_data(data)
+        while True:
+            event = self.session.next_event()
+            match event:
+                case LoginAccepted():
+                    return True
+                case LoginRejected(code=code):
+                    raise ClientError(f"login refused: {_LOGIN_REJECTS.get(code, code)}")
+                case PacketFault(fatal=True) | ConnectionClosed():
+                    raise ClientError(f"login failed: {event}")
+                case _ if event is NEED_DATA:
+                    return False
+                case _:
+                    continue  # Debug text, a packet fault confined to one packet
+
+    def _logout_bytes(self) -> bytes:
+        if self.session.state is not ClientState.LOGGED_IN:
+            return b""
+        return self.session.logout()
+
+    def _tick(self, now: int) -> bytes:
+        data = self.session.tick(now)
+        if self.session.state is ClientState.ERROR and self._writer is not None:
+            fault = self.session.soupbin.error
+            self._end(f"session fault: {fault.text if fault else 'unknown'}")
+            self._abort()  # the reader is waiting on a silent server: wake it
+        return data
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def send_new_order(self, order: OrderSpec) -> str:
+        self._count += 1
+        oid = f"{self._prefix}{self._count:08d}"
+        template = self._templates.get(order) or self._template(order)
+        payload = template[0] + oid.encode().ljust(TOKEN_WIDTH) + template[1]
+        self._write(self.session.soupbin.send_unsequenced(payload))
+        return oid
+
+    def _template(self, order: OrderSpec) -> tuple[bytes, bytes]:
+        message = ouch.EnterOrder(
+            token="T" * TOKEN_WIDTH,
+            side=_SIDES[order.side],
+            shares=order.qty,
+            stock=order.symbol,
+            price=order.price,
+            time_in_force=_TIFS[order.tif],
+        ).encode()
+        token = ouch.EnterOrder.TOKEN_AT
+        template = self._templates[order] = (message[: token.start], message[token.stop :])
+        return template
+
+    # -- reports --------------------------------------------------------------------------------
+
+    def _parse(self, data: bytes, ts: int) -> list[Report]:
+        session = self.session
+        if data:
+            session.receive_data(data)
+        out: list[Report] = []
+        while True:
+            event = session.next_event()
+            if isinstance(event, ouch.OuchSequenced):
+                report = _report(event.message, ts)
+                if report is not None:
+                    out.append(report)
+            elif event is NEED_DATA:
+                return out
+            elif isinstance(event, PacketFault):
+                if event.fatal:
+                    self._end(f"session fault: {event.code}: {event.text}")
+                    return out
+                out.append((ERROR, "", ts, event.code))
+            elif isinstance(event, EndOfSession):
+                self._end("End of Session")
+                return out
+            elif isinstance(event, ConnectionClosed):
+                self._end(None if self._closing else "the server closed the session")
+                return out
+            else:
+                assert isinstance(event, Debug | LoginAccepted | LoginRejected), event
+
+
+def _report(message: ouch.OutboundMessage | ouch.MessageFault, ts: int) -> Report | None:
+    match message:
+        case ouch.Accepted(token=token):
+            return (ACK, token, ts, "")
+        case ouch.Executed(token=token, liquidity_flag=flag):
+            return (FILL, token, ts, _LIQUIDITY.get(flag, ""))
+        case ouch.Rejected(token=token, reason=reason):
+            return (REJECT, token, ts, reason)
+        case ouch.Canceled(token=token, reason=reason):
+            return (DONE, token, ts, f"canceled: {reason}")
+        case ouch.MessageFault(token=token, code=code):
+            return (ERROR, token or "", ts, code)
+        case _:
+            return None  # System Event, Replaced: not about a new order's fate
+
+
+CLIENT: Final = OuchClient

@@ -1,0 +1,390 @@
+"""The protocol-independent load driver: runs the plan (``tools.loadgen.plan``: pacing, who
+sends what) over C connections, correlates reports to orders, records latencies, and ends a
+run without ever waiting for ever.
+
+Coordinated omission. A closed-loop generator (send, wait for the answer, send) and any
+generator that lets a stall delay later sends under-reports latency exactly when the host is
+slow: the orders that should have been sent during a stall are sent late, or not at all, and
+never see the stall. Here every latency is measured from the order's *intended* send time, so
+an order that a stall (of the host, of the network or of this process) held back counts the
+time it waited: ``ack`` (intended -> ack) and ``fill`` (intended -> first fill). Half the
+orders of the crossing flow (``tools.loadgen.plan``) rest until the other firm's order
+arrives, about 1 / rate later, and that wait is part of their ``fill``; ``taker_fill`` keeps
+only the orders that traded on arrival (and those whose protocol does not say which side they
+were), the exchange's own order-to-fill time. For comparison ``service_ack`` measures from
+the actual write and ``send_lag`` how late each write was (actual - intended); a large send
+lag means this process, not the host, fell behind.
+
+Timers. asyncio's default selector (epoll) sleeps in whole milliseconds, which would make
+every write up to 1 ms late; :func:`event_loop` runs on ``select()``, whose timeout has
+microsecond resolution (writes are then typically under 0.1 ms late, see ``send_lag``).
+
+Bounds. Connect and login have a timeout. Orders still unsent at ``duration`` plus a grace
+(``tools.loadgen.plan.send_grace``) are counted ``unsent``. After the last send the driver
+waits at most ``drain`` seconds for the outstanding acks; orders still unanswered then are
+``unanswered``. Each connection then logs out (at most ``close_timeout``) and is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from tools.loadgen.clients import (
+    ACK,
+    DONE,
+    ERROR,
+    FILL,
+    MAKER,
+    REJECT,
+    ClientError,
+    ClientFactory,
+    Identity,
+    OrderClient,
+    now_ns,
+)
+from tools.loadgen.plan import (
+    MAX_CONNECTIONS,
+    LoadSettings,
+    id_prefix,
+    order_specs,
+    planned_orders,
+    run_tag,
+    send_grace,
+    side_of,
+)
+from tools.loadgen.report import Counts, Latency, TimelinePoint
+
+__all__ = [
+    "BURST",
+    "METRICS",
+    "TICK_SECONDS",
+    "Driver",
+    "Progress",
+    "RunResult",
+    "event_loop",
+    "run_load",
+    "throughput",
+]
+
+#: Orders queued back to back before they are written and the task yields (and waits out the
+#: socket's backpressure).
+BURST: Final = 64
+#: How often the recorders fold their buffers and the progress callback runs.
+TICK_SECONDS: Final = 0.1
+#: The latencies recorded (us): see the module docstring.
+METRICS: Final = ("ack", "fill", "taker_fill", "service_ack", "send_lag")
+_NS: Final = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Progress:
+    elapsed_s: float
+    duration_s: float
+    sent: int
+    acked: int
+    filled: int
+    errors: int
+    #: ack p99 of the last completed timeline bucket, us (0: none yet)
+    recent_ack_p99_us: int
+
+
+@dataclass
+class RunResult:
+    counts: Counts
+    #: by the names of METRICS
+    latencies: dict[str, Latency]
+    timeline: list[TimelinePoint]
+    start_ns: int
+    end_ns: int
+    last_send_ns: int
+    last_ack_ns: int
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The loop a run needs: select()-based for sub-millisecond timers (module docstring)."""
+    return asyncio.SelectorEventLoop(selectors.SelectSelector())
+
+
+def run_load(
+    settings: LoadSettings,
+    factory: ClientFactory,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    """One run on its own :func:`event_loop` (blocking); ClientError if a login fails."""
+    with asyncio.Runner(loop_factory=event_loop) as runner:
+        return runner.run(Driver(settings, factory, on_progress=on_progress).run())
+
+
+def bucket_ticks(duration: float) -> int:
+    """Ticks per timeline bucket: about 50 buckets per run, each 0.1 s to 5 s."""
+    return max(1, min(50, round(duration / 50 / TICK_SECONDS)))
+
+
+@dataclass
+class _Connection:
+    index: int
+    identity: Identity
+    client: OrderClient
+    #: order id -> (intended ns, written ns), until acked / rejected / refused
+    awaiting_ack: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: order id -> intended ns, from the ack until the first fill or the order's end
+    awaiting_fill: dict[str, int] = field(default_factory=dict)
+    sent_in_bucket: int = 0
+    lost: str | None = None
+    closing: bool = False
+
+
+class Driver:
+    """One load run; :meth:`run` once."""
+
+    def __init__(
+        self,
+        settings: LoadSettings,
+        factory: ClientFactory,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        if not 1 <= settings.connections <= MAX_CONNECTIONS:
+            raise ValueError(f"connections must be 1 to {MAX_CONNECTIONS}")
+        if settings.rate < 1 or settings.duration <= 0 or not settings.identities:
+            raise ValueError("rate and duration must be positive, with at least one identity")
+        self.settings = settings
+        self._factory = factory
+        self._on_progress = on_progress
+        self.counts = Counts(planned=planned_orders(settings.rate, settings.duration))
+        self.latencies = {m: Latency() for m in METRICS}
+        self.timeline: list[TimelinePoint] = []
+        self._conns: list[_Connection] = []
+        self._start = 0
+        self._last_send = 0
+        self._last_ack = 0
+        self._recent_p99 = 0
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        """Connect, send, drain, close; ClientError if a connection cannot log in."""
+        s = self.settings
+        tag = run_tag()
+        for k in range(s.connections):
+            identity = s.identities[k % len(s.identities)]
+            client = self._factory(identity, id_prefix(tag, k))
+            self._conns.append(_Connection(k, identity, client))
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await self._connect_all()
+            self._start = start = now_ns() + 20_000_000  # every sender starts on the same ns
+            tasks = [asyncio.create_task(self._read(c)) for c in self._conns]
+            sampler = asyncio.create_task(self._sample())
+            await asyncio.gather(*(self._send(c, start) for c in self._conns))
+            await self._drain(s.drain)
+            await self._close_all()
+            sampler.cancel()
+            tasks.append(sampler)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:  # a run cut short (an error, Ctrl-C) still closes every socket
+                await self._close_all()
+        return self._result()
+
+    async def _connect_all(self) -> None:
+        s = self.settings
+        results = await asyncio.gather(
+            *(c.client.connect(s.host, s.port, s.connect_timeout) for c in self._conns),
+            return_exceptions=True,
+        )
+        failed = [(c, r) for c, r in zip(self._conns, results, strict=True) if r is not None]
+        if failed:
+            await self._close_all()
+            conn, error = failed[0]
+            if not isinstance(error, ClientError):
+                raise error
+            who = f"connection {conn.index + 1} ({conn.identity.firm})"
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            raise ClientError(f"{who}: {error}{more}")
+
+    async def _send(self, conn: _Connection, start: int) -> None:
+        s = self.settings
+        counts = self.counts
+        step, rate, planned = s.connections, s.rate, counts.planned
+        client, awaiting, k = conn.client, conn.awaiting_ack, conn.index
+        send = client.send_new_order
+        lag = self.latencies["send_lag"].buffer.append
+        maker, orders = order_specs(s, conn.identity)
+        deadline = start + int((s.duration + send_grace(s.duration)) * _NS)
+        g, burst = k, 0
+        while g < planned and conn.lost is None:
+            due = start + g * _NS // rate
+            now = now_ns()
+            if now < due:
+                if burst:
+                    burst = 0
+                    if not await self._flush(client, deadline):
+                        break
+                    continue  # the flush took time: look at the clock again
+                await asyncio.sleep((due - now) / _NS)
+                continue
+            if now > deadline:
+                break
+            try:
+                oid = send(orders[side_of(g, step, maker)])
+            except ValueError as exc:  # the protocol cannot carry this order (a long symbol)
+                counts.refused += 1  # this order is refused, the rest of the connection's unsent
+                counts.reasons[f"refused: cannot send the order: {exc}"] += 1
+                g += step
+                break
+            awaiting[oid] = (due, now)
+            lag((now - due) // 1000)
+            counts.sent += 1
+            conn.sent_in_bucket += 1
+            g += step
+            burst += 1
+            if burst == BURST:
+                burst = 0
+                if not await self._flush(client, deadline):
+                    break
+                await asyncio.sleep(0)
+        if burst:
+            await self._flush(client, now_ns() + int(s.close_timeout * _NS))
+        self._last_send = max(self._last_send, now_ns())
+        if g < planned:
+            counts.unsent += (planned - g + step - 1) // step
+
+    @staticmethod
+    async def _flush(client: OrderClient, deadline: int) -> bool:
+        """Wait out the socket's backpressure until ``deadline``; False if it did not clear."""
+        try:
+            async with asyncio.timeout(max(0.0, (deadline - now_ns()) / _NS)):
+                await client.flush()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _read(self, conn: _Connection) -> None:
+        counts, reasons = self.counts, self.counts.reasons
+        try:
+            await self._correlate(conn)
+        except Exception as exc:  # an adapter's bug: end this connection, visibly
+            conn.lost = f"client failure: {exc!r}"
+        if not conn.closing or conn.lost is not None:
+            conn.lost = conn.lost or conn.client.close_reason or "the connection ended"
+            counts.disconnects += 1
+            reasons[f"disconnected: {conn.lost}"] += 1
+
+    async def _correlate(self, conn: _Connection) -> None:
+        """Match every report to its order; record latencies and outcomes."""
+        counts, reasons = self.counts, self.counts.reasons
+        ack = self.latencies["ack"].buffer.append
+        service = self.latencies["service_ack"].buffer.append
+        fill = self.latencies["fill"].buffer.append
+        taker_fill = self.latencies["taker_fill"].buffer.append
+        awaiting_ack, awaiting_fill = conn.awaiting_ack, conn.awaiting_fill
+        async for batch in conn.client.reports():
+            for kind, oid, ts, detail in batch:
+                if kind == ACK:
+                    sent = awaiting_ack.pop(oid, None)
+                    if sent is not None:
+                        ack((ts - sent[0]) // 1000)
+                        service((ts - sent[1]) // 1000)
+                        awaiting_fill[oid] = sent[0]
+                        counts.acked += 1
+                        self._last_ack = ts
+                elif kind == FILL:
+                    due = awaiting_fill.pop(oid, None)
+                    if due is not None:
+                        fill((ts - due) // 1000)
+                        if detail != MAKER:
+                            taker_fill((ts - due) // 1000)
+                        counts.filled += 1
+                elif kind == DONE:
+                    if awaiting_fill.pop(oid, None) is not None:
+                        counts.ended += 1
+                        reasons[f"ended: {detail}"] += 1
+                elif kind == REJECT:
+                    if awaiting_ack.pop(oid, None) is not None:
+                        counts.rejected += 1
+                        reasons[f"rejected: {detail}"] += 1
+                elif kind == ERROR and (not oid or awaiting_ack.pop(oid, None) is not None):
+                    counts.refused += 1
+                    reasons[f"refused: {detail}"] += 1
+
+    async def _drain(self, seconds: float) -> None:
+        deadline = now_ns() + int(seconds * _NS)
+        while now_ns() < deadline:
+            if all(not c.awaiting_ack or c.lost is not None for c in self._conns):
+                return
+            await asyncio.sleep(0.005)
+
+    async def _close_all(self) -> None:
+        timeout = self.settings.close_timeout
+        open_ = [c for c in self._conns if not c.closing]
+        for conn in open_:
+            conn.closing = True
+        await asyncio.gather(*(c.client.close(timeout) for c in open_), return_exceptions=True)
+
+    # -- measuring ---------------------------------------------------------------------------
+
+    async def _sample(self) -> None:
+        ticks = bucket_ticks(self.settings.duration)
+        i = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            self._fold()
+            i += 1
+            if i % ticks == 0:
+                self._close_bucket()
+            if self._on_progress is not None:
+                self._on_progress(self.progress())
+
+    def _fold(self) -> None:
+        for latency in self.latencies.values():
+            latency.fold()
+
+    def _close_bucket(self) -> None:
+        sent = sum(c.sent_in_bucket for c in self._conns)
+        for conn in self._conns:
+            conn.sent_in_bucket = 0
+        ack = self.latencies["ack"].take_interval()
+        fill = self.latencies["fill"].take_interval()
+        if ack.samples:
+            self._recent_p99 = ack.p99
+        elapsed = max(0, now_ns() - self._start) / _NS
+        self.timeline.append(TimelinePoint(round(elapsed, 3), sent, ack, fill))
+
+    def progress(self) -> Progress:
+        c = self.counts
+        elapsed = max(0, now_ns() - self._start) / _NS
+        return Progress(
+            elapsed, self.settings.duration, c.sent, c.acked, c.filled, c.errors, self._recent_p99
+        )
+
+    def _result(self) -> RunResult:
+        self._fold()
+        if self._start:
+            self._close_bucket()
+        self.counts.unanswered = sum(len(c.awaiting_ack) for c in self._conns)
+        return RunResult(
+            self.counts,
+            self.latencies,
+            self.timeline,
+            self._start,
+            now_ns(),
+            self._last_send,
+            self._last_ack,
+        )
+
+
+def throughput(result: RunResult, duration: float) -> tuple[float, float]:
+    """(acked orders/s, offered orders/s): counts over the send window, or over the time the
+    answers took when that was longer (a host that fell behind)."""
+    if not result.start_ns:
+        return 0.0, 0.0
+    acked_window = max(duration, (result.last_ack_ns - result.start_ns) / _NS)
+    sent_window = max(duration, (result.last_send_ns - result.start_ns) / _NS)
+    return result.counts.acked / acked_window, result.counts.sent / sent_window
