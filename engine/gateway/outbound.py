@@ -12,8 +12,10 @@ the :class:`OrderReport` s owed to configured sessions (stable origins, ``engine
 
 Reports carry what the protocols need and the domain events do not: the order's terms, its
 client order id and the one it had before a replace, and the running cumulative quantity and
-cost (``cum_cost / cum_qty`` is FIX's AvgPx). Orders entered by ephemeral sessions (JSON
-connections) or by nobody are not tracked; the JSON gateway reports from the events directly.
+cost (``cum_cost / cum_qty`` is FIX's AvgPx). Every live order a session entered is tracked,
+a JSON connection's too (the gateway answers ``order_status`` from this table); only the
+configured sessions' reports are stored (``engine.gateway.ledger``), the JSON gateway reports
+from the events directly.
 
 Because the projection reads only the journal's commands and their events, the stores it fills
 (``engine.gateway.report_store``) are a function of the journal: lost or behind, they can be
@@ -41,7 +43,6 @@ from engine.domain.types import (
     Replaced,
     ReplaceOrder,
 )
-from engine.session_ids import is_stable
 
 
 class ReportKind(IntEnum):
@@ -164,7 +165,7 @@ class OutboundProjection:
         for sub, event in events:
             match event:
                 case Accepted():
-                    if is_stable(origin) and isinstance(cmd, NewOrder):
+                    if origin and isinstance(cmd, NewOrder):
                         order = self._enter(cmd, origin)
                         out.append((origin, self._report(ReportKind.NEW, order, event.order_id,
                                                          cmd.seq_no, sub, ts)))  # fmt: skip
@@ -227,7 +228,7 @@ class OutboundProjection:
         return order
 
     def _rejected(self, cmd: Command, origin: int, event: Rejected, sub: int) -> list[Owed]:
-        if not is_stable(origin):
+        if not origin:
             return []
         if isinstance(cmd, NewOrder):
             refused = LiveOrder(

@@ -63,6 +63,7 @@ import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from disruptor import RingBuffer
 from engine.config import HostConfig
@@ -78,6 +79,8 @@ from engine.gateway.ledger import ReportLedger, catch_up
 from engine.gateway.ledger_feed import LedgerFeed, for_json
 from engine.gateway.login_guard import LoginGuard
 from engine.gateway.logins import LoginDesk
+from engine.gateway.order_status import QUERY_TYPE
+from engine.gateway.order_status import answer as order_status
 from engine.gateway.ouch_server import OuchListener
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
@@ -419,6 +422,8 @@ class GatewayServer:
         while True:
             event = session.next_event()
             match event:
+                case CommandRequest(obj=obj, line=line) if obj.get("type") == QUERY_TYPE:
+                    self._answer_order_status(conn, obj, line)
                 case CommandRequest(obj=obj, line=line):
                     assert conn.principal is not None  # the session allows commands after login
                     result = validate(conn.principal, obj, 0, self._accounts)
@@ -459,6 +464,20 @@ class GatewayServer:
                 return seq_no
             self.backpressure_waits += 1
             await asyncio.sleep(BACKPRESSURE_SLEEP)
+
+    def _answer_order_status(self, conn: _Connection, obj: dict[str, Any], line: int) -> None:
+        """A firm's ``order_status`` query, answered from the live-order table."""
+        principal = conn.principal
+        assert principal is not None
+        if principal.firm is None:
+            text = f"{QUERY_TYPE!r} is not permitted for the operator"
+            self._send(conn, conn.session.send_error(line, "not_permitted", text))
+            return
+        result = order_status(obj, line, principal.firm, self._ledger.projection, self._accounts)
+        if isinstance(result, tuple):
+            self._send(conn, conn.session.send_error(line, *result))
+        else:
+            self._send(conn, conn.session.send_answer(result))
 
     def _send(self, conn: _Connection, data: bytes) -> None:
         transport = conn.writer.transport

@@ -74,6 +74,9 @@ __all__ = [
     "State",
 ]
 
+#: Lines that ask the gateway rather than command the exchange (answered with one line of
+#: their own type; they come out of :meth:`JsonSession.next_event` as CommandRequest too).
+QUERY_TYPES: Final = frozenset({"order_status"})
 MAX_LINE: Final = 64 * 1024
 MAX_PENDING: Final = 1024 * 1024
 
@@ -296,7 +299,7 @@ class JsonSession:
         if kind == "logout":
             self._advance(_T.RECV_LOGOUT)
             return Logout(number)
-        if not isinstance(kind, str) or kind not in COMMAND_TYPES:
+        if not isinstance(kind, str) or (kind not in COMMAND_TYPES and kind not in QUERY_TYPES):
             return self._fault("unknown_type", f"unknown type {shown(kind)}", number)
         self._advance(_T.RECV_COMMAND)
         return CommandRequest(obj, number)
@@ -359,6 +362,11 @@ class JsonSession:
         """Reports ``(seq_no, sub, event)`` as canonical event lines (the ack is ``accepted``)."""
         self._advance(_T.SEND_REPLY)
         return b"".join(encode_event_line(seq, sub, event) for seq, sub, event in reports)
+
+    def send_answer(self, obj: dict[str, Any]) -> bytes:
+        """The answer to a query line (e.g. ``order_status``): one JSON object of its own."""
+        self._advance(_T.SEND_REPLY)
+        return _line(obj)
 
     def send_error(self, line: int, code: str, text: str) -> bytes:
         """An error line; also allowed once after a fatal fault, to say why we close."""
