@@ -58,48 +58,32 @@ Contract.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
-from engine.gateway.admission import ADMIN_RESERVE, Admission, Slot
-from engine.gateway.auth import Authenticator, LoginRefusal, Principal
+from engine.gateway.admission import ADMIN_RESERVE, Admission
+from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.disclosure import firm_view
 from engine.gateway.events_reader import EventsReader
 from engine.gateway.fix_server import FixListener
+from engine.gateway.json_connections import JsonConnections, _Connection
 from engine.gateway.ledger import ReportLedger, catch_up
 from engine.gateway.ledger_feed import LedgerFeed, for_json
 from engine.gateway.login_guard import LoginGuard
 from engine.gateway.logins import LoginDesk
-from engine.gateway.order_status import QUERY_TYPE
-from engine.gateway.order_status import answer as order_status
 from engine.gateway.ouch_server import OuchListener
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import Report
 from engine.gateway.startup import journaled_ts as journaled_ts
 from engine.gateway.startup import parse_endpoint as parse_endpoint
-from engine.gateway.validate import Refusal, echoed_client_order_id, validate
-from engine.protocols.json_session import (
-    NEED_DATA,
-    CommandRequest,
-    ConnectionClosed,
-    JsonSession,
-    Login,
-    Logout,
-    ProtocolError,
-)
-from engine.session_ids import MAX_EPHEMERAL
 
-READ_CHUNK = 65536
 BACKPRESSURE_SLEEP = 0.0005
 WRITE_LIMIT = 4 * 1024 * 1024
 #: Seconds a connection may stay without a successful login before it is closed: a silent
@@ -112,26 +96,11 @@ REFUSE_LINGER = 2.0
 #: Seconds a connection of the operator's reserve has to send the operator's login
 #: (``sequex admin`` sends it at once).
 RESERVE_LOGIN_TIMEOUT = 2.0
-#: JSON connections are numbered up to here; above are the configured sessions' stable
-#: origins (engine.session_ids)
-MAX_SESSION_ID = MAX_EPHEMERAL
 #: Seconds between two saves of the outbound ledger's position (engine.gateway.ledger)
 LEDGER_SAVE_SECONDS = 1.0
 
 
-@dataclass
-class _Connection:
-    session_id: int
-    session: JsonSession
-    writer: asyncio.StreamWriter
-    #: admitted into the operator's reserve: only the operator's login may complete
-    reserved: bool
-    principal: Principal | None = None
-    #: refused after all (a firm's login in the reserve): discard input before closing
-    refused: bool = False
-
-
-class GatewayServer:
+class GatewayServer(JsonConnections):
     """One gateway: a TCP listener, its sessions, the port into ring[in], a ring[events]
     reader."""
 
@@ -313,143 +282,6 @@ class GatewayServer:
 
     # -- connections -----------------------------------------------------------------------
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        slot = self._admission.admit()
-        if slot is None:
-            self.refused += 1
-        try:
-            if slot is not None:
-                await self._serve_connection(reader, writer, slot is Slot.RESERVE)
-            else:
-                await self._refuse(reader, writer)
-        except (ConnectionError, OSError):
-            pass  # the peer vanished: only this connection ends
-        except asyncio.CancelledError:
-            # close() cancels us; end normally (Python 3.11's streams log a cancelled handler)
-            pass
-        finally:
-            if slot is not None:
-                self._admission.release(slot)
-            self._handlers.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
-                await writer.wait_closed()
-
-    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Over the cap: the error line, end of our output, then discard input until the peer
-        closes or ``refuse_linger`` passes (a lingering close; see the Contract)."""
-        writer.write(JsonSession().send_too_many_connections(self._max_connections))
-        await self._linger(reader, writer)
-
-    async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """End our output, then discard input until the peer closes or ``refuse_linger``."""
-        if self._lingering >= self._max_connections:
-            return  # a flood of refusals: keep no more sockets open for them than the cap
-        self._lingering += 1
-        try:
-            if writer.can_write_eof():
-                writer.write_eof()
-            async with asyncio.timeout(self._refuse_linger):
-                while await reader.read(READ_CHUNK):
-                    pass
-        except TimeoutError:
-            pass
-        finally:
-            self._lingering -= 1
-
-    async def _serve_connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reserved: bool
-    ) -> None:
-        session_id = next(self._ids)
-        if session_id > MAX_SESSION_ID:
-            raise RuntimeError("session ids exhausted")  # never reuse one within a run
-        conn = _Connection(session_id, JsonSession(), writer, reserved)
-        timeout = self._reserve_login_timeout if reserved else self._login_timeout
-        login_deadline = asyncio.get_running_loop().time() + timeout
-        try:
-            while not writer.is_closing():
-                if conn.principal is None:
-                    left = login_deadline - asyncio.get_running_loop().time()
-                    try:
-                        data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
-                    except TimeoutError:
-                        self._send(conn, self._login_too_late(conn))
-                        break
-                else:
-                    data = await reader.read(READ_CHUNK)
-                conn.session.receive_data(data)
-                if not await self._process(conn):
-                    break
-        finally:
-            self._forget(session_id)
-        if conn.refused:
-            await self._linger(reader, writer)
-
-    def _login_too_late(self, conn: _Connection) -> bytes:
-        if conn.reserved:  # it never said it was the operator: the gateway is full
-            self.refused += 1
-            return conn.session.send_too_many_connections(self._max_connections)
-        return conn.session.send_login_timeout(self._login_timeout)
-
-    async def _login(self, conn: _Connection, login: Login) -> bool:
-        """Answer a login; False when the connection must end."""
-        session = conn.session
-        if conn.reserved and not login.is_admin:
-            self.refused += 1
-            conn.refused = True
-            self._send(conn, session.send_too_many_connections(self._max_connections))
-            return False
-        peer = conn.writer.get_extra_info("peername")
-        if login.firm is None:
-            result = await self.logins.login_operator(peer, login.password)
-        else:
-            result = await self.logins.login_firm(peer, login.firm, login.password)
-        if isinstance(result, LoginRefusal):
-            self._send(conn, session.send_login_rejected(result.code, result.text))
-            return False
-        conn.principal = result
-        self._send(conn, session.send_login_ok(conn.session_id, result.firm))
-        self._connections[conn.session_id] = conn
-        self._directory.open(conn.session_id, result)
-        return True
-
-    async def _process(self, conn: _Connection) -> bool:
-        """Handle every event now in the session; False when the connection must end."""
-        session = conn.session
-        while True:
-            event = session.next_event()
-            match event:
-                case CommandRequest(obj=obj, line=line) if obj.get("type") == QUERY_TYPE:
-                    self._answer_order_status(conn, obj, line)
-                case CommandRequest(obj=obj, line=line):
-                    assert conn.principal is not None  # the session allows commands after login
-                    result = validate(conn.principal, obj, 0, self._accounts)
-                    if isinstance(result, Refusal):
-                        self._send(conn, session.send_error(line, result.code, result.text))
-                    else:
-                        seq_no = await self._submit(result, conn.session_id)
-                        cid = echoed_client_order_id(obj)
-                        self._send(conn, session.send_sequenced(line, seq_no, cid))
-                case Login():
-                    if not await self._login(conn, event):
-                        return False
-                case Logout():
-                    self._forget(conn.session_id)
-                    self._send(conn, session.send_logged_out())
-                    return False
-                case ProtocolError(code=code, text=text, line=line, fatal=fatal):
-                    self._send(conn, session.send_error(line, code, text))
-                    if fatal:
-                        return False
-                case ConnectionClosed():
-                    return False
-                case _:
-                    assert event is NEED_DATA, event  # PAUSED cannot happen: logins are answered
-                    return True
-
     async def _submit(self, cmd: Command, origin: int) -> int:
         """Publish into ring[in], awaiting (not spinning the loop) while it is full."""
         port = self._port_in
@@ -464,37 +296,6 @@ class GatewayServer:
                 return seq_no
             self.backpressure_waits += 1
             await asyncio.sleep(BACKPRESSURE_SLEEP)
-
-    def _answer_order_status(self, conn: _Connection, obj: dict[str, Any], line: int) -> None:
-        """A firm's ``order_status`` query, answered from the live-order table."""
-        principal = conn.principal
-        assert principal is not None
-        if principal.firm is None:
-            text = f"{QUERY_TYPE!r} is not permitted for the operator"
-            self._send(conn, conn.session.send_error(line, "not_permitted", text))
-            return
-        result = order_status(obj, line, principal.firm, self._ledger.projection, self._accounts)
-        if isinstance(result, tuple):
-            self._send(conn, conn.session.send_error(line, *result))
-        else:
-            self._send(conn, conn.session.send_answer(result))
-
-    def _send(self, conn: _Connection, data: bytes) -> None:
-        transport = conn.writer.transport
-        if transport.is_closing():
-            return
-        conn.writer.write(data)
-        if transport.get_write_buffer_size() > self._write_limit:
-            # A slow consumer: cut it off rather than let the shared ring[events] wait on it.
-            self._forget(conn.session_id)
-            transport.abort()
-
-    def _forget(self, session_id: int) -> None:
-        """The session no longer takes reports (a no-op if it never logged in)."""
-        if self._connections.pop(session_id, None) is not None:
-            self._directory.close(session_id)
-
-    # -- reports ---------------------------------------------------------------------------
 
     def _deliver(self, reports: list[Report]) -> None:
         self._feed.reports(reports)  # the configured sessions' stores; FIX and OUCH delivery
