@@ -56,24 +56,6 @@ class Sender:
     account: str
 
 
-class RateWindow:
-    """At most ``limit`` messages per one-second window (0: no limit)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._start_ns = 0
-        self._count = 0
-
-    def over(self, now_ns: int) -> bool:
-        """Count one message at ``now_ns``; whether it is over the limit."""
-        if not self.limit:
-            return False
-        if now_ns - self._start_ns >= 1_000_000_000:
-            self._start_ns, self._count = now_ns, 0
-        self._count += 1
-        return self._count > self.limit
-
-
 @dataclass(frozen=True, slots=True)
 class _LiveRefused:
     """A request refused about a live order of the session: the answer names the order and

@@ -42,13 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config import FirmConfig, SessionConfig
-from engine.domain.types import CancelOrder, Command
+from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
-from engine.gateway.fix_orders import RateWindow, Sender, command_for, throttled
+from engine.gateway.fix_orders import Sender, command_for, throttled
 from engine.gateway.fix_render import render
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.outbound import OrderReport
+from engine.gateway.rate_window import RateWindow
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.events import SessionConfig as FixConfig
 from engine.protocols.fix.messages import (
@@ -369,9 +370,7 @@ class FixListener:
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (its firm's cancel on disconnect)."""
         origin = live.sender.origin
-        mine = [(i, o) for i, o in self._ledger.projection.orders.items() if o.origin == origin]
-        for order_id, order in mine:
-            cancel = CancelOrder(0, 0, order.account, order_id, order.client_order_id)
+        for cancel in self._ledger.projection.cancels_of(origin):
             await self._submit(cancel, origin)
 
     def _answer(self, live: _Live, message: OutboundMessage, now: int) -> None:

@@ -74,7 +74,7 @@ class ReportLedger:
             saved = json.loads(state.read_bytes())
             seq, sub = saved["through"]
             self.through = (int(seq), int(sub))
-            self.projection = OutboundProjection.restore(json.dumps(saved["orders"]).encode())
+            self.projection = OutboundProjection.from_rows(saved["orders"])
 
     @property
     def through_seq(self) -> int:
@@ -104,16 +104,26 @@ class ReportLedger:
                     delivered[target] = added
         return delivered
 
-    def save(self) -> None:
-        """Sync the stores, then record where they stand (a crash between the two only makes
-        a later catch-up replay a stretch the stores already hold)."""
+    def checkpoint(self) -> bytes:
+        """Where the ledger stands now: ``through`` and the live orders, as ``state.json``'s
+        bytes. Taken where the ledger is applied (the gateway's event loop), so that it is
+        consistent; :meth:`write_checkpoint` may then run on another thread."""
+        through = json.dumps(list(self.through))
+        return b'{"through":' + through.encode() + b',"orders":' + self.projection.snapshot() + b"}"
+
+    def write_checkpoint(self, state: bytes) -> None:
+        """Sync the stores, then record ``state`` (from :meth:`checkpoint`, taken before: the
+        stores hold at least what it says; a crash between the two only makes a later
+        catch-up replay a stretch the stores already hold)."""
         if not self.stores:
             return
         for store in self.stores.values():
             store.sync()
-        orders = json.loads(self.projection.snapshot())
-        state = json.dumps({"through": list(self.through), "orders": orders}, separators=(",", ":"))
-        replace_durably(self.directory / STATE_FILE, state.encode())
+        replace_durably(self.directory / STATE_FILE, state)
+
+    def save(self) -> None:
+        """:meth:`checkpoint` and :meth:`write_checkpoint`, in one go (one thread)."""
+        self.write_checkpoint(self.checkpoint())
 
     def close(self) -> None:
         for store in self.stores.values():

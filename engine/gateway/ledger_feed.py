@@ -60,10 +60,21 @@ class LedgerFeed:
             for seq_no in [s for s in self._sent if s < last]:
                 del self._sent[seq_no]
 
+    def checkpoint(self) -> bytes | None:
+        """The ledger's position if it changed since the last one (take it in the loop that
+        applies the reports, then :meth:`write` it on any thread), else None."""
+        if not self.dirty:
+            return None
+        self.dirty = False
+        return self._ledger.checkpoint()
+
+    def write(self, state: bytes) -> None:
+        self._ledger.write_checkpoint(state)
+
     def save(self) -> None:
-        if self.dirty:
-            self.dirty = False
-            self._ledger.save()
+        state = self.checkpoint()
+        if state is not None:
+            self.write(state)
 
 
 def for_json(reports: list[Report]) -> list[Report]:

@@ -47,6 +47,7 @@ from engine.domain.types import (
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.ouch_render import render
 from engine.gateway.outbound import LiveOrder, OrderReport, ReportKind
+from engine.gateway.rate_window import RateWindow
 from engine.protocols.ouch import fields as ouch_fields
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
@@ -91,9 +92,8 @@ class _Live:
     cancel_on_disconnect: bool
     ouch: OuchServerSession
     writer: asyncio.StreamWriter
-    #: messages in the current one-second window (the throttle)
-    window_start: float = 0.0
-    window_count: int = 0
+    #: the session's message-rate throttle
+    rate: RateWindow
 
 
 class OuchListener:
@@ -228,7 +228,10 @@ class OuchListener:
         payloads = [render(r).encode() for r in store.read(first, store.count)]
         # In one step of the loop: no report can be stored between the replay and going live.
         writer.write(ouch.accept_login(SOUP_SESSION, first) + ouch.replay(payloads))
-        live = _Live(session, firm.firm, firm.cancel_on_disconnect, ouch, writer)
+        live = _Live(
+            session, firm.firm, firm.cancel_on_disconnect, ouch, writer,
+            RateWindow(session.max_messages_per_second),
+        )  # fmt: skip
         self._live[session.origin] = live
         return live
 
@@ -263,21 +266,11 @@ class OuchListener:
 
     # -- orders in --------------------------------------------------------------------------
 
-    def _throttled(self, live: _Live) -> bool:
-        limit = live.session.max_messages_per_second
-        if not limit:
-            return False
-        now = time.monotonic()
-        if now - live.window_start >= 1.0:
-            live.window_start, live.window_count = now, 0
-        live.window_count += 1
-        return live.window_count > limit
-
     async def _order_message(
         self, live: _Live, msg: EnterOrder | CancelOrder | OuchReplace
     ) -> None:
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
-        if self._throttled(live):
+        if live.rate.over(time.monotonic_ns()):
             self._refuse(live, token, "O")  # over the session's message rate; it stays up
             return
         origin, account = live.session.origin, live.session.account
@@ -325,13 +318,7 @@ class OuchListener:
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (cancel on disconnect)."""
         origin = live.session.origin
-        mine = [
-            (order_id, order)
-            for order_id, order in self._ledger.projection.orders.items()
-            if order.origin == origin
-        ]
-        for order_id, order in mine:
-            cancel = EngineCancel(0, 0, order.account, order_id, order.client_order_id)
+        for cancel in self._ledger.projection.cancels_of(origin):
             await self._submit(cancel, origin)
 
     def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:

@@ -138,6 +138,15 @@ class OutboundProjection:
         order_id = self.by_token.get((origin, client_order_id))
         return None if order_id is None else (order_id, self.orders[order_id])
 
+    def cancels_of(self, origin: int) -> list[CancelOrder]:
+        """A CancelOrder (seq_no and ts 0: the gateway's to give) for every live order session
+        ``origin`` entered: its firm's cancel on disconnect."""
+        return [
+            CancelOrder(0, 0, order.account, order_id, order.client_order_id)
+            for order_id, order in self.orders.items()
+            if order.origin == origin
+        ]
+
     def _forget(self, order_id: int) -> LiveOrder | None:
         order = self.orders.pop(order_id, None)
         if order is not None:
@@ -274,8 +283,12 @@ class OutboundProjection:
 
     @classmethod
     def restore(cls, data: bytes) -> OutboundProjection:
+        return cls.from_rows(json.loads(data))
+
+    @classmethod
+    def from_rows(cls, rows: list[list[Any]]) -> OutboundProjection:
+        """The projection of :meth:`snapshot`'s rows, already parsed."""
         projection = cls()
-        rows: list[list[Any]] = json.loads(data)
         for oid, *fields in rows:
             order = projection.orders[oid] = LiveOrder(*fields)
             projection.by_token[(order.origin, order.client_order_id)] = oid

@@ -235,7 +235,11 @@ class GatewayServer(JsonConnections):
         and sync the FIX sessions' sequence numbers and message stores."""
         while True:
             await asyncio.sleep(LEDGER_SAVE_SECONDS)
-            await asyncio.to_thread(self._feed.save)
+            # the position is taken here, in the loop that applies the reports (the table
+            # must not change under it); syncing and writing go off the loop
+            state = self._feed.checkpoint()
+            if state is not None:
+                await asyncio.to_thread(self._feed.write, state)
             await self._fix.sync()
 
     async def _check_password(self, peername: object, firm: str, password: str) -> bool:
