@@ -85,7 +85,7 @@ def encode_session(session: str) -> bytes:
 
 
 def _check_sequence(sequence: int, count: int) -> None:
-    if not sequence >= 1 or sequence + count - 1 > MAX_SEQUENCE:
+    if not 1 <= sequence <= MAX_SEQUENCE or sequence + count - 1 > MAX_SEQUENCE:
         raise ValueError(f"sequence {sequence} (+{count}) is outside 1..2**64-1")
 
 

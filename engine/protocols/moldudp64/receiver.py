@@ -104,6 +104,11 @@ class MoldReceiver:
         self.duplicates = 0
 
     @property
+    def held(self) -> int:
+        """Messages received beyond a gap, waiting for it to be filled."""
+        return len(self._pending)
+
+    @property
     def gap(self) -> tuple[int, int] | None:
         """The missing numbers ``[first, end)`` blocking delivery, if any."""
         if self.expected is None or self.expected >= self.high:
