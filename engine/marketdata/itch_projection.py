@@ -46,8 +46,8 @@ locate code and trading state. That is also exactly what a book snapshot needs:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 
 from engine.domain.types import (
     BookAdd,
@@ -81,9 +81,6 @@ __all__ = ["HALT_REASON", "OPENING_EVENTS", "ItchProjection", "ProjectionError",
 HALT_REASON: Final = "O1"
 _MAX_LOCATE: Final = 0xFFFF
 _SIDE_CHAR: Final = {Side.BUY: "B", Side.SELL: "S"}
-_PUBLISHED: Final = frozenset(
-    {BookAdd, BookExecute, BookReduce, BookDelete, BookReplace, SymbolAdded, TradingStatus}
-)
 #: System Event codes of the first message(s) of a feed: start of messages, of system hours,
 #: of market hours (the engine trades one continuous session).
 OPENING_EVENTS: Final = "OSQ"
@@ -141,63 +138,75 @@ class ItchProjection:
         """The ITCH messages of (some of) command ``seq_no``'s events, in order."""
         out: list[ItchMessage] = []
         t = ns_since_midnight(ts, self.utc_offset_s)
+        handlers = _HANDLERS
         for event in events:
-            if type(event) not in _PUBLISHED:
-                continue  # fills, execution reports, account events: never on the feed
-            match event:
-                case BookExecute(_, order_id, qty, price, exec_id):
-                    order = self._order(order_id)
-                    order.shares -= _u32(qty, "executed shares")
-                    if order.shares < 0:
-                        raise ProjectionError(f"order {order_id} executed beyond its shares")
-                    if order.shares == 0:
-                        del self.orders[order_id]
-                    if price == order.price:
-                        out.append(OrderExecuted(order.locate, 0, t, order.ref, qty, exec_id))
-                    else:
-                        out.append(
-                            OrderExecutedWithPrice(
-                                order.locate, 0, t, order.ref, qty, exec_id, "Y",
-                                _u32(price, "execution price"),
-                            )
-                        )  # fmt: skip
-                case BookAdd(symbol, order_id, side, qty, price):
-                    locate = self._locate(symbol)
-                    _u32(qty, "shares")
-                    _u32(price, "price")
-                    ref = self._new_ref(seq_no)
-                    side_char = _SIDE_CHAR[side]
-                    self.orders[order_id] = RestingOrder(ref, locate, side_char, price, qty)
-                    out.append(AddOrder(locate, 0, t, ref, side_char, qty, symbol, price))
-                case BookReduce(_, order_id, qty):
-                    order = self._order(order_id)
-                    order.shares -= _u32(qty, "cancelled shares")
-                    if order.shares <= 0:
-                        raise ProjectionError(f"order {order_id} reduced to {order.shares}")
-                    out.append(OrderCancel(order.locate, 0, t, order.ref, qty))
-                case BookDelete(_, order_id):
-                    order = self._order(order_id)
-                    del self.orders[order_id]
-                    out.append(OrderDelete(order.locate, 0, t, order.ref))
-                case BookReplace(_, order_id, _side, qty, price):
-                    old = self.orders.pop(order_id, None)
-                    if old is None:
-                        raise ProjectionError(f"order {order_id} is not on the book")
-                    ref = self._new_ref(seq_no)
-                    new = RestingOrder(
-                        ref, old.locate, old.side, _u32(price, "price"), _u32(qty, "shares")
-                    )
-                    self.orders[order_id] = new  # re-inserted: last in priority order
-                    out.append(OrderReplace(old.locate, 0, t, old.ref, ref, qty, price))
-                case SymbolAdded(symbol, _tick, lot, _reference, _band):
-                    out.extend(self._add_symbol(symbol, lot, t))
-                case TradingStatus(symbol, halted):
-                    self.halted[symbol] = halted
-                    out.append(self._trading_action(symbol, t))
+            handler = handlers.get(type(event))
+            if handler is not None:  # fills, execution reports, account events: never shown
+                handler(self, seq_no, t, event, out)
         if out and not self.started:
             self.started = True
             out[:0] = [SystemEvent(0, 0, t, code) for code in OPENING_EVENTS]
         return out
+
+    # One handler per published event class (the table after the class); each appends the
+    # event's messages to ``out``. Events are read by position: they are NamedTuples.
+
+    def _on_execute(self, _seq: int, t: int, e: BookExecute, out: list[ItchMessage]) -> None:
+        order_id, qty, price = e[1], e[2], e[3]
+        order = self._order(order_id)
+        order.shares -= _u32(qty, "executed shares")
+        if order.shares < 0:
+            raise ProjectionError(f"order {order_id} executed beyond its shares")
+        if order.shares == 0:
+            del self.orders[order_id]
+        if price == order.price:
+            out.append(OrderExecuted(order.locate, 0, t, order.ref, qty, e[4]))
+        else:
+            out.append(
+                OrderExecutedWithPrice(
+                    order.locate, 0, t, order.ref, qty, e[4], "Y", _u32(price, "execution price")
+                )
+            )
+
+    def _on_add(self, seq_no: int, t: int, e: BookAdd, out: list[ItchMessage]) -> None:
+        symbol, order_id, qty, price = e[0], e[1], e[3], e[4]
+        locate = self._locate(symbol)
+        _u32(qty, "shares")
+        _u32(price, "price")
+        ref = self._new_ref(seq_no)
+        side = _SIDE_CHAR[e[2]]
+        self.orders[order_id] = RestingOrder(ref, locate, side, price, qty)
+        out.append(AddOrder(locate, 0, t, ref, side, qty, symbol, price))
+
+    def _on_reduce(self, _seq: int, t: int, e: BookReduce, out: list[ItchMessage]) -> None:
+        order_id, qty = e[1], e[2]
+        order = self._order(order_id)
+        order.shares -= _u32(qty, "cancelled shares")
+        if order.shares <= 0:
+            raise ProjectionError(f"order {order_id} reduced to {order.shares}")
+        out.append(OrderCancel(order.locate, 0, t, order.ref, qty))
+
+    def _on_delete(self, _seq: int, t: int, e: BookDelete, out: list[ItchMessage]) -> None:
+        order = self._order(e[1])
+        del self.orders[e[1]]
+        out.append(OrderDelete(order.locate, 0, t, order.ref))
+
+    def _on_replace(self, seq_no: int, t: int, e: BookReplace, out: list[ItchMessage]) -> None:
+        order_id, qty, price = e[1], e[3], e[4]
+        old = self._order(order_id)
+        _u32(qty, "shares")
+        _u32(price, "price")
+        ref = self._new_ref(seq_no)
+        del self.orders[order_id]  # re-inserted below: last in priority order
+        self.orders[order_id] = RestingOrder(ref, old.locate, old.side, price, qty)
+        out.append(OrderReplace(old.locate, 0, t, old.ref, ref, qty, price))
+
+    def _on_symbol(self, _seq: int, t: int, e: SymbolAdded, out: list[ItchMessage]) -> None:
+        out.extend(self._add_symbol(e.symbol, e.lot_size, t))
+
+    def _on_status(self, _seq: int, t: int, e: TradingStatus, out: list[ItchMessage]) -> None:
+        self.halted[e.symbol] = e.halted
+        out.append(self._trading_action(e.symbol, t))
 
     def _order(self, order_id: int) -> RestingOrder:
         order = self.orders.get(order_id)
@@ -287,3 +296,16 @@ class ItchProjection:
         for oid, ref, locate, side, price, shares in state["orders"]:
             projection.orders[oid] = RestingOrder(ref, locate, side, price, shares)
         return projection
+
+
+_Handler = Callable[[ItchProjection, int, int, Any, list[ItchMessage]], None]
+#: published event class -> its handler; every other event class is not market data
+_HANDLERS: Final[dict[type, _Handler]] = {
+    BookExecute: ItchProjection._on_execute,
+    BookAdd: ItchProjection._on_add,
+    BookReduce: ItchProjection._on_reduce,
+    BookDelete: ItchProjection._on_delete,
+    BookReplace: ItchProjection._on_replace,
+    SymbolAdded: ItchProjection._on_symbol,
+    TradingStatus: ItchProjection._on_status,
+}

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 __all__ = [
@@ -148,6 +149,8 @@ def _printable(raw: bytes) -> bool:
     return all(0x20 <= b <= 0x7E for b in raw)
 
 
+# Cached: a feed spells the same few stock names and one-letter codes millions of times.
+@lru_cache(maxsize=16_384)
 def encode_alpha(value: str, width: int, name: str) -> bytes:
     """``value`` left-justified in ``width`` bytes of printable ASCII."""
     raw = value.encode("ascii", "replace")
@@ -156,6 +159,7 @@ def encode_alpha(value: str, width: int, name: str) -> bytes:
     return raw.ljust(width)
 
 
+@lru_cache(maxsize=1_024)
 def encode_char(value: str, allowed: frozenset[str] | None, name: str) -> bytes:
     """One character from ``allowed`` (None: any printable ASCII character)."""
     if len(value) != 1 or not (0x20 <= ord(value) <= 0x7E):
