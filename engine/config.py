@@ -78,6 +78,24 @@ class FirmConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MarketDataConfig:
+    """``[market_data]``: the ITCH 5.0 feed over MoldUDP64 (``engine.mdfeed``). Where it is
+    served is ``[endpoints]``: ``itch_multicast``, ``itch_interface``, ``mold_retransmit``
+    and ``glimpse``."""
+
+    #: run the market-data stage under ``sequex run``
+    enabled: bool = True
+    #: a heartbeat goes out when nothing was sent for this long
+    heartbeat_ms: int = 1000
+    #: multicast TTL: 0 keeps the datagrams on this host, 1 on the local network
+    ttl: int = 0
+    #: messages kept in memory for retransmission (older ones are regenerated from the journal)
+    recent_messages: int = 1_000_000
+    #: ITCH timestamps count nanoseconds from the exchange's midnight, this far east of UTC
+    utc_offset_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     source: str = "<defaults>"
     data_dir: str = "var"
@@ -99,6 +117,8 @@ class HostConfig:
     #: ``[gateway] max_connections``: open TCP connections the JSON gateway serves at once;
     #: one more gets a ``too_many_connections`` error line and is closed.
     gateway_max_connections: int = 256
+    #: ``[market_data]``: the ITCH feed
+    market_data: MarketDataConfig = field(default_factory=MarketDataConfig)
 
 
 DEFAULT_ENDPOINTS = {
@@ -301,7 +321,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     top = _Reader(data, "", source)
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
-    admin, gateway = top.sub("admin"), top.sub("gateway")
+    admin, gateway, market = top.sub("admin"), top.sub("gateway"), top.sub("market_data")
     admin_hash = None
     if "password_hash" in admin.table or "password" in admin.table:
         admin_hash = admin.password_hash()
@@ -338,8 +358,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         firms=_firms(top, symbols),
         admin_password_hash=admin_hash,
         gateway_max_connections=_max_connections(gateway),
+        market_data=_market_data(market),
     )
-    for reader in (exchange, rings, journal, admin, gateway, top):
+    for reader in (exchange, rings, journal, admin, gateway, market, top):
         reader.done()
     return config
 
@@ -354,6 +375,23 @@ def _max_connections(gateway: _Reader) -> int:
     if value > MAX_CONNECTIONS_LIMIT:
         raise gateway.fail("max_connections", f"must be at most {MAX_CONNECTIONS_LIMIT}")
     return value
+
+
+def _market_data(market: _Reader) -> MarketDataConfig:
+    ttl = market.integer("ttl", 0)
+    if ttl > 255:
+        raise market.fail("ttl", f"must be at most 255, not {ttl}")
+    offset = market.table.get("utc_offset_s", 0)
+    market.used.add("utc_offset_s")
+    if not isinstance(offset, int) or isinstance(offset, bool) or abs(offset) > 14 * 3600:
+        raise market.fail("utc_offset_s", f"must be seconds in -50400..50400, not {offset!r}")
+    return MarketDataConfig(
+        enabled=market.flag("enabled", True),
+        heartbeat_ms=market.integer("heartbeat_ms", 1000, minimum=1),
+        ttl=ttl,
+        recent_messages=market.integer("recent_messages", 1_000_000, minimum=1000),
+        utc_offset_s=offset,
+    )
 
 
 def load_config(path: str | Path) -> HostConfig:

@@ -48,6 +48,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.text_cache",
     "engine.command_reader",
     "engine.event_codec",
+    "engine.marketdata.feed_encoder",
     "engine.canonical.lines",
     "engine.canonical.command_lines",
     "engine.stages.kernel",

@@ -21,6 +21,7 @@ import numpy as np
 
 from disruptor import Agent, RingBuffer
 from engine.journal_format import encode_user_header, journal_dir
+from engine.mdfeed.publisher import MarketDataAgent
 from engine.proctitle import set_title
 from engine.stages.auditor import AuditorAgent
 from engine.stages.core import CoreAgent
@@ -180,6 +181,20 @@ def _snapshotter(c: Context) -> Stage:
     )
 
 
+def _marketdata(c: Context) -> Stage:
+    spec = c.spec
+    assert spec.market_data is not None, "a marketdata row runs only with feed settings"
+    return MarketDataAgent(
+        c.attach("events"),
+        c.plan.input("events").consumer,
+        spec.market_data,
+        data_dir=spec.data_dir,
+        window=spec.feedback_window,
+        rules=spec.rules,
+        base_seq=spec.base_seq,
+    )
+
+
 #: Stage kind (a row of STAGES) -> its factory.
 FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "journaler": _journaler,
@@ -189,6 +204,7 @@ FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "publisher": _publisher,
     "auditor": _auditor,
     "snapshotter": _snapshotter,
+    "marketdata": _marketdata,
 }
 #: The stages that hold exchange state (and so restore it on a restart).
 STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})

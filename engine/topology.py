@@ -15,8 +15,11 @@
                            └── publisher (behind every     └── publisher
                                matcher: the watermark) ──► ring[events] (merged in seq order)
 
-    ring[events] ──┬── auditor   digest, event file, counts, latency (verification, benches)
-                   └── gateway   execution reports to the firms' sessions (when it serves)
+    ring[events] ──┬── auditor     digest, event file, counts, latency (verification, benches)
+                   ├── gateway     execution reports to the firms' sessions (when it serves)
+                   └── marketdata  ITCH 5.0 in MoldUDP64 multicast, retransmission, snapshots
+                                   (engine.mdfeed; lets go of the ring and follows the journal
+                                   when it falls behind)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
 
 The table :data:`STAGES` is that picture as data (see `engine.wiring`): a new reader of the
@@ -51,6 +54,7 @@ from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
+from engine.mdfeed.settings import FeedSettings
 from engine.records import RECORD_SIZE
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.wiring import Read, RingDef, StageDef, Wiring, resolve
@@ -85,6 +89,7 @@ STAGES: list[StageDef] = [
     ),
     StageDef("auditor", (Read("events"),)),
     StageDef("gateway", (Read("events"),), when=lambda spec: spec.gateway, process=False),
+    StageDef("marketdata", (Read("events"),), when=lambda spec: spec.market_data is not None),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
 ]
 
@@ -114,6 +119,9 @@ class TopologySpec:
     output_digest: bool = True  # the auditor digests the canonical stream (verification)
     gateway: bool = False  # the gateway reads ring[events] (started by the host later)
     fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
+    #: the ITCH feed's endpoints and knobs (None: no market-data process; `sequex run` sets
+    #: it from the configuration's [market_data] and [endpoints])
+    market_data: FeedSettings | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:

@@ -21,6 +21,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "replay": ("tools.bench_replay", "rebuilding the exchange from its journal"),
     "gateway": ("tools.bench_gateway", "the gateway process's CPU per OUCH order, in process"),
     "simulate": ("tools.bench_simulate", "'sequex simulate' end to end, pure build as baseline"),
+    "md": ("tools.bench_md", "the market-data publisher: ITCH encode + multicast send"),
 }
 
 

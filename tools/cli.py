@@ -25,13 +25,14 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
     "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
+    "md": ("tools.md_cli", "market data: follow the ITCH feed, draw a symbol's book"),
 }
 
 
 DESCRIPTION = (
     "sequex, a stock exchange: run a host, send it operator commands, drive it with load, "
     "inspect and replay its journal, simulate offline, run benchmarks and failure drills, "
-    "hash passwords for its configuration. "
+    "hash passwords for its configuration, follow its market-data feed. "
     "'sequex COMMAND --help' tells more."
 )
 

@@ -25,9 +25,15 @@ Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, 
 ``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
 operator sends admin commands (``sequex admin``). The gateway also serves the configured FIX
 4.4 sessions (``[endpoints] fix``) and OUCH 4.2 sessions (``[endpoints] ouch``); the banner's
-``serving:`` lines come once every one of those ports accepts connections. The market-data
-and HTTP endpoints are not served until their issues land (one banner line names them). On
-the way down the gateway stops first, so nothing enters a draining host.
+``serving:`` lines come once every one of those ports accepts connections. The HTTP endpoint
+is not served until its issue lands (one banner line names it). On the way down the gateway
+stops first, so nothing enters a draining host.
+
+Market data (``[market_data]``, on by default): a stage process publishes the ITCH 5.0 feed in
+MoldUDP64 on the ``[endpoints] itch_multicast`` group (sent with IP_MULTICAST_IF
+``itch_interface``), answers retransmission requests on ``mold_retransmit`` and serves book
+snapshots on ``glimpse`` (``engine.mdfeed``, docs/market-data.md); the stop prints
+``market data: session S, through seq N, next message M``.
 
 The banner: ``sequex host up (pid N)``, one ``settings:`` line (topology, W, data directory,
 shm prefix, journal sync, snapshot interval), what recovery and the setup did, then
@@ -79,7 +85,7 @@ exit status: 0 stopped cleanly, 1 a stage died or the data is damaged (see the m
 2 a usage or configuration error"""
 
 #: What the config's [endpoints] promise that no gateway serves yet (the banner names them).
-NOT_SERVED_YET = ("market data (ITCH, MoldUDP64, GLIMPSE)", "HTTP")
+NOT_SERVED_YET = ("HTTP",)
 
 
 def register(subparsers: Any) -> None:
@@ -133,9 +139,11 @@ def default_prefix(data_dir: str | os.PathLike[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError, load_config
+    from engine.mdfeed.settings import FeedSettings
 
     try:
         config = load_config(args.config)
+        feed = FeedSettings.from_config(config) if config.market_data.enabled else None
     except ConfigError as exc:
         print(f"sequex run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -149,10 +157,10 @@ def run(args: argparse.Namespace) -> int:
 
     # removed on every way out (a refusal too), not left to the garbage collector
     with tempfile.TemporaryDirectory(prefix="sequex-state-") as reports, titled(f"host {data_dir}"):
-        return _run(args, config, data_dir, reports)
+        return _run(args, config, data_dir, reports, feed)
 
 
-def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> int:
+def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, feed: Any) -> int:
     from disruptor import PrefixInUse, prefix_holder
     from engine.config import setup_commands
     from engine.rebuild import RecoveryError
@@ -184,7 +192,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         )
         return EXIT_FAILED
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True, market_data=feed
     )
     configured_setup = setup_commands(config)
     try:
@@ -250,8 +258,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         # the gateway reads the last journaled ts there (its ts floor after a restart)
         owners = account_owners(start.state) if start.state is not None else {}
         supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir), owners)
-        served = _served(config)
-        for endpoint, _ in served:
+        served = _served(config, feed)
+        for endpoint in dict.fromkeys(endpoint for endpoint, _ in served):
             if not _wait_listening(endpoint, supervisor, timeout=20.0):
                 return _failed(supervisor)
         print("serving:")
@@ -280,13 +288,16 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             file=sys.stderr,
         )
     _print_live_state(supervisor)
+    if feed is not None:
+        _print_feed(data_dir)
     print("stopped", flush=True)
     return EXIT_OK
 
 
-def _served(config: Any) -> list[tuple[str, str]]:
-    """(endpoint, banner line) of each listener the gateway opens: JSON lines always, FIX
-    and OUCH when sessions of theirs are configured (else nothing listens there)."""
+def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
+    """(endpoint, banner line) of each listener the host opens: JSON lines always, FIX
+    and OUCH when sessions of theirs are configured (else nothing listens there), the
+    market-data feed when it runs (its snapshot port is the one waited for)."""
     json_endpoint = config.endpoints["json"]
     served = [(json_endpoint, f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`")]
     for protocol, key, name, extra in (
@@ -298,6 +309,10 @@ def _served(config: Any) -> list[tuple[str, str]]:
             endpoint = config.endpoints[key]
             line = f"{name} on {endpoint}: {extra}sessions {', '.join(names)}"
             served.append((endpoint, line))
+    if feed is not None:
+        lines = feed.describe()
+        snapshot = config.endpoints["glimpse"]
+        served += [(snapshot, lines[0]), (snapshot, lines[1]), (snapshot, lines[2])]
     return served
 
 
@@ -366,7 +381,8 @@ def _start_scrub(spec: Any, start: Any) -> Any:
 
 
 def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
-    """Wait until the gateway accepts connections; False if it died or never listened."""
+    """Wait until ``endpoint`` accepts connections; False if its process died or it never
+    listened."""
     import socket
     import time
 
@@ -381,7 +397,7 @@ def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
         except OSError:
             time.sleep(0.05)
     if supervisor.failure is None:
-        print(f"sequex run: the gateway did not listen on {endpoint}", file=sys.stderr)
+        print(f"sequex run: nothing listened on {endpoint}", file=sys.stderr)
     return False
 
 
@@ -395,6 +411,23 @@ def _print_live_state(supervisor: Any) -> None:
         return
     print(f"live_state_hash {state_hash(state):016x}")
     print(f"last_seq {last_seq}", flush=True)
+
+
+def _print_feed(data_dir: str) -> None:
+    """Where the feed stands at the stop (what the next start continues from)."""
+    from engine.mdfeed.feed_state import load_state
+
+    try:
+        state = load_state(data_dir)
+    except ValueError as exc:
+        state = None
+        print(f"sequex run: warning: {exc}", file=sys.stderr)
+    if state is not None:
+        print(
+            f"market data: session {state.session}, through seq {state.through_seq}, "
+            f"next message {state.next_sequence}",
+            flush=True,
+        )
 
 
 def _failed(supervisor: Any) -> int:

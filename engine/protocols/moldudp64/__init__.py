@@ -29,7 +29,12 @@ from engine.protocols.moldudp64.receiver import (
     ReceiverEvent,
     SessionEnded,
 )
-from engine.protocols.moldudp64.retransmit import MessageSource, RecentMessages, answer_request
+from engine.protocols.moldudp64.retransmit import (
+    MessageSource,
+    RecentMessages,
+    RecentPackets,
+    answer_request,
+)
 from engine.protocols.moldudp64.sender import LocalProtocolError, MoldSender
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "PacketFault",
     "ReceiverEvent",
     "RecentMessages",
+    "RecentPackets",
     "RequestPacket",
     "SessionEnded",
     "answer_request",

@@ -1,0 +1,329 @@
+"""The market-data stage: ring[events] -> ITCH 5.0 in MoldUDP64 multicast, with its servers.
+
+::
+
+    ring[events] ──► FeedEncoder (ItchProjection, compiled) ──► datagrams ──► multicast group
+         │ (a reader of its own; lets go of      │                  └──► RecentPackets
+         │  the ring and follows the journal     ▼                         │
+         │  when it falls behind: catch_up)   feed.json (feed_state)       ▼
+         └── watermark: commands complete                 retransmission (UDP, unicast)
+                                                          + JournalSource for older ranges
+                                               GLIMPSE-style snapshots (TCP, SoupBinTCP)
+
+Contract.
+
+* A reader of ring[events] (its row in ``engine.topology.STAGES``), in a process of its own:
+  sockets, the projection and, when needed, a journal replay are work the exchange must never
+  wait for, and a process of its own is the one place that work cannot delay any other
+  stage's poll. It sleeps on the ring's semaphore when idle (no core time), takes every record
+  available per poll and sends full datagrams: one more process costs context switches only,
+  and batching amortizes them. The gateway (latency of order entry) and the auditor (the
+  verification digest) are the other readers; neither should carry this work.
+* Each poll takes the records of the commands the ring[events] watermark says are complete
+  (never half a command), so the feed's position - the last command ``through_seq``, the next
+  MoldUDP64 number, the projection - is consistent after every poll. The datagrams go out at
+  the end of each poll: under load they are full (1,400 bytes), idle they are sent at once.
+* It never slows matching: with more than ``detach_lag`` records waiting it lets go of the
+  ring and catches up from the journal (``engine.mdfeed.catch_up``).
+* Numbers survive restarts (``engine.mdfeed.feed_state``): the position is saved at a clean
+  stop and every :data:`CHECKPOINT_EVERY_NS`; a start behind the host catches up from the
+  journal, a start on another journal (or none kept) begins a new session numbered from the
+  journal's first command.
+* Heartbeats (count 0, the next number) when nothing went out for ``heartbeat_ns``; at a clean
+  stop, End of Session (twice: UDP may lose one) after the last message. A restart on the
+  same journal resumes the session (docs/market-data.md says why).
+* Retransmission (``engine.mdfeed.retransmission``) and snapshots
+  (``engine.mdfeed.glimpse_server``) are served between polls from this process's state.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from disruptor import AlertException, RingBuffer
+from engine.marketdata.feed_encoder import FeedEncoder
+from engine.marketdata.itch_projection import ItchProjection
+from engine.mdfeed.catch_up import REJOIN_GAP, CatchUp, Releaser
+from engine.mdfeed.feed_state import FeedState, load_state, record_check, save_state
+from engine.mdfeed.glimpse_server import SnapshotServer
+from engine.mdfeed.journal_feed import JournalFeed, JournalSource
+from engine.mdfeed.retransmission import Retransmitter
+from engine.mdfeed.settings import FeedSettings
+from engine.mdfeed.udp import MulticastSender, RequestPort, readable
+from engine.protocols.itch.glimpse import EndOfSnapshot
+from engine.protocols.moldudp64 import EndOfSession, Heartbeat, RecentPackets
+from engine.stages.waiting import Halt as HaltFlag
+from engine.stages.waiting import PollingStage, park
+
+__all__ = ["CHECKPOINT_EVERY_NS", "MarketDataAgent"]
+
+#: The reserved consumer slot of ring[events] that holds the watermark (engine.topology).
+WATERMARK: Final = 0
+#: Commands one catch-up or regeneration step replays (bounds a poll's time).
+STEP: Final = 4096
+CHECKPOINT_EVERY_NS: Final = 10_000_000_000
+#: How long a stopping publisher keeps catching up from the journal before it saves.
+CLOSE_CATCH_UP_S: Final = 3.0
+
+
+class MarketDataAgent(PollingStage):
+    """The feed publisher (module docstring)."""
+
+    def __init__(
+        self,
+        ring_events: RingBuffer,
+        consumer: int,
+        settings: FeedSettings,
+        *,
+        data_dir: str,
+        window: int,
+        rules: int,
+        base_seq: int = 0,
+    ) -> None:
+        self._ring = ring_events
+        self._waiter = 1 + consumer
+        self._barrier = ring_events.barrier(consumer)
+        self._sequence = ring_events.consumer_sequence(consumer)
+        self._watermark = ring_events.consumer_sequence(WATERMARK)
+        self.settings = settings
+        self._data_dir = data_dir
+        self._window = window
+        self._rules = rules
+        self._base = base_seq
+        self._detach_lag = settings.detach_lag or ring_events.capacity // 2
+        self._halt = HaltFlag()
+        #: the last command whose messages are numbered (consistent after every poll)
+        self.through_seq = 0
+        self._skip_through = 0  # ring records of commands up to this one were published
+        self.catch_up: CatchUp | None = None
+        self.detaches = 0
+        self._last_sent_ns = 0
+        self._saved: tuple[int, int] | None = None
+        self._checkpoint_ns = 0
+        self._started = False
+
+    # -- start: where the feed stands, then the sockets ---------------------------------------
+
+    def on_start(self) -> None:
+        state, quiet_through = self._start_state()
+        projection = ItchProjection.restore(state.projection)
+        self.session = state.session
+        self.encoder = FeedEncoder(projection, state.session, next_sequence=state.next_sequence)
+        self.through_seq = state.through_seq
+        self._saved = (state.through_seq, state.next_sequence)
+        settings = self.settings
+        self.recent = RecentPackets(settings.recent_messages)
+        self.multicast = MulticastSender(settings.group, settings.interface, settings.ttl)
+        self.requests = RequestPort(settings.retransmit)
+        self.snapshots = SnapshotServer(settings.snapshot, self._snapshot)
+        source = JournalSource(
+            self._data_dir, self._window, self._rules, state.session, projection.utc_offset_s
+        )
+        self.retransmitter = Retransmitter(state.session, self.recent, source)
+        self._started = True
+        if self.through_seq < self._base:
+            self._detach(quiet_through)
+
+    def _start_state(self) -> tuple[FeedState, int]:
+        """The kept state if it belongs to this journal, else a new session (quiet through
+        what the journal holds already)."""
+        try:
+            state = load_state(self._data_dir)
+        except ValueError as exc:
+            _warn(f"{exc}; starting a new session")
+            state = None
+        if state is not None:
+            if state.through_seq > self._base:
+                _warn(
+                    f"the feed state is at seq {state.through_seq}, past the journal's end "
+                    f"{self._base}: another journal's; starting a new session"
+                )
+                state = None
+            elif record_check(self._data_dir, state.through_seq) != state.journal_check:
+                _warn("the feed state does not match the journal; starting a new session")
+                state = None
+        if state is not None:
+            return state, 0
+        fresh = ItchProjection(utc_offset_s=self.settings.utc_offset_s).snapshot()
+        return FeedState.fresh(fresh), self._base
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def poll(self) -> int:
+        work = self._read_ring() if self.catch_up is None else self._catch_up_step()
+        now = time.monotonic_ns()
+        work += self._serve(now)
+        self._tick(now)
+        return work
+
+    def published_seq(self) -> int:
+        """The last command whose events are all in ring[events]."""
+        return self._base + self._watermark.get() + 1
+
+    def _read_ring(self) -> int:
+        lo = self._sequence.get() + 1
+        published = self.published_seq()  # first: its commands' records are <= hi below
+        hi = self._barrier.available()
+        if hi - lo + 1 > self._detach_lag:
+            self._detach(0)
+            return 1
+        taken = 0
+        if hi >= lo:
+            for start, stop in self._ring.chunks(lo, hi):
+                rows = self._ring.slots[start:stop]
+                seqs = rows.view("<i8")[:, 1]
+                cut = int(np.searchsorted(seqs, published, side="right"))
+                skip = int(np.searchsorted(seqs[:cut], self._skip_through, side="right"))
+                if cut > skip:
+                    self.encoder.add_rows(rows[skip:cut])
+                taken += cut
+                if cut < stop - start:
+                    break  # the rest belongs to commands not complete yet
+        if taken:
+            self._sequence.set(lo - 1 + taken)
+            self._ring.board.signal()  # the producer may wait for space
+        self.through_seq = max(self.through_seq, published)
+        self._send(self.encoder.flush(), loud=True)
+        return taken
+
+    def _detach(self, quiet_through: int) -> None:
+        feed = JournalFeed(
+            self._data_dir, self._window, self._rules, self.encoder, self.through_seq
+        )
+        self.catch_up = CatchUp(feed, Releaser(self._ring, self._sequence), quiet_through)
+        self.detaches += 1
+
+    def _catch_up_step(self) -> int:
+        cu = self.catch_up
+        assert cu is not None
+        published = self.published_seq()
+        done = cu.feed.step(cu.upto(published), STEP)
+        if cu.feed.ready:
+            self.through_seq = cu.feed.through_seq
+        self._send(self.encoder.flush(), loud=not cu.quiet())
+        if not cu.frozen and cu.feed.ready and published - self.through_seq <= REJOIN_GAP:
+            cu.freeze()
+        if cu.frozen:
+            if self._barrier.get_cursor() - self._sequence.get() > self._detach_lag:
+                cu.unfreeze()  # the ring outran the journal feed: let go again
+            elif self.through_seq >= cu.rejoin_after:
+                self._skip_through = self.through_seq
+                cu.close()
+                self.catch_up = None
+        return done
+
+    def _send(self, datagrams: list[bytes], *, loud: bool) -> None:
+        if not datagrams:
+            return
+        for datagram in datagrams:
+            self.recent.add(datagram)
+        if loud:
+            self.multicast.send(datagrams)
+            self._last_sent_ns = time.monotonic_ns()
+
+    # -- servers and timers -----------------------------------------------------------------
+
+    def _serve(self, now: int) -> int:
+        work = 0
+        next_sequence = self.encoder.next_sequence
+        for datagram, peer in self.requests.receive():
+            work += 1
+            answer = self.retransmitter.handle(datagram, peer, next_sequence)
+            self.requests.answer(peer, answer)
+        ready, replayed = self.retransmitter.work(self.through_seq, STEP)
+        for peer, answer in ready:
+            self.requests.answer(peer, answer)
+        work += replayed + len(ready) + self.snapshots.poll(now)
+        return work
+
+    def _snapshot(self) -> tuple[str, list[bytes]]:
+        """The books and the number the live feed continues at (queues are empty between
+        polls, so they agree)."""
+        messages = self.encoder.projection.book_messages(self.encoder.last_ts)
+        out = [m.encode() for m in messages]
+        out.append(EndOfSnapshot(self.encoder.next_sequence).encode())
+        return self.session, out
+
+    def _tick(self, now: int) -> None:
+        if now - self._last_sent_ns >= self.settings.heartbeat_ns:
+            self.multicast.send([Heartbeat(self.session, self.encoder.next_sequence).encode()])
+            self._last_sent_ns = now
+        if now - self._checkpoint_ns >= CHECKPOINT_EVERY_NS:
+            self._checkpoint_ns = now
+            self.save()
+
+    def save(self) -> None:
+        """Keep where the feed stands (when it moved since the last time)."""
+        position = (self.through_seq, self.encoder.next_sequence)
+        if position == self._saved:
+            return
+        check = record_check(self._data_dir, self.through_seq)
+        if check is None:
+            return  # not in the journal yet (cannot happen for a published command)
+        state = FeedState(self.session, *position, check, self.encoder.projection.snapshot())
+        save_state(self._data_dir, state)
+        self._saved = position
+
+    # -- waiting and the agent interface ------------------------------------------------------
+
+    def _ready(self) -> bool:
+        if self._barrier.available() > self._sequence.get():
+            return True
+        if self.catch_up is not None and not self.catch_up.frozen:
+            return True
+        if self.retransmitter.waiting or self.snapshots.busy():
+            return True
+        if time.monotonic_ns() - self._last_sent_ns >= self.settings.heartbeat_ns:
+            return True
+        return readable(self.requests.fileno(), self.snapshots.fileno())
+
+    def _check_alert(self) -> None:
+        self._halt.check_alert()
+        if self._ring.is_alerted():
+            raise AlertException("ring alerted")
+
+    def wait(self) -> None:
+        park(self._ring.board, self._waiter, self._ready, self._check_alert, timeout=0.005)
+
+    def on_close(self) -> None:
+        """A clean stop: take what is left, save the position, announce End of Session."""
+        try:
+            if self._started and not self._halt.halted:
+                self._finish()
+        finally:
+            if self._started:
+                if self.catch_up is not None:
+                    self.catch_up.close()
+                self.retransmitter.close()
+                self.snapshots.close()
+                self.requests.close()
+                self.multicast.close()
+            self._ring.close()  # our attached handle (the supervisor owns the segment)
+
+    def _finish(self) -> None:
+        deadline = time.monotonic() + CLOSE_CATCH_UP_S
+        while time.monotonic() < deadline:
+            if self.catch_up is None:
+                if not self._read_ring():
+                    break
+            elif not self._catch_up_step() and self.through_seq >= self.published_seq():
+                break
+        self.save()
+        end = EndOfSession(self.session, self.encoder.next_sequence).encode()
+        self.multicast.send([end, end])
+
+    def halt(self) -> None:
+        self._halt.halted = True
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self._data_dir)
+
+
+def _warn(text: str) -> None:
+    print(f"sequex marketdata: {text}", file=sys.stderr, flush=True)
