@@ -21,7 +21,9 @@ main loop reads the ring only after stopping it. Y is read from a slot before th
 moves past it (the producer cannot overwrite a slot the reader has not passed). Frozen, the
 ring keeps every record after the last one let go; once the journal feed has replayed through
 Y (the last command the ring no longer has, complete in the journal: its events are in
-ring[events] only because it was durable), the publisher reads the ring again from there,
+ring[events] only because it was durable; at a start behind the host, at least the host's
+``base_seq``: the commands before it were never in this ring), the publisher reads the ring
+again from there,
 dropping the records of commands the journal feed already published. A frozen publisher whose
 backlog passes ``detach_lag`` again lets go again (it lost the race; it tries later).
 
@@ -98,9 +100,13 @@ class Releaser:
 class CatchUp:
     """The detached publisher's journal feed and Releaser, and whether it is frozen."""
 
-    def __init__(self, feed: JournalFeed, releaser: Releaser, quiet_through: int) -> None:
+    def __init__(
+        self, feed: JournalFeed, releaser: Releaser, quiet_through: int, ring_start: int
+    ) -> None:
         self.feed = feed
         self.releaser = releaser
+        #: the last command whose records were never in this ring (the host's base_seq)
+        self.ring_start = ring_start
         #: commands up to this one are numbered but not sent (a new session's history)
         self.quiet_through = quiet_through
         #: frozen: the Releaser is stopped; rejoin once the feed passed ``rejoin_after``
@@ -119,7 +125,10 @@ class CatchUp:
         return self.feed.through_seq <= self.quiet_through
 
     def freeze(self) -> None:
-        self.rejoin_after = self.releaser.stop()
+        """Stop letting go: the ring keeps every record from here. Rejoin once the journal
+        feed passed the last command the ring does not hold: the last one let go, or the
+        last one before this host's ring started (a start behind the host)."""
+        self.rejoin_after = max(self.releaser.stop(), self.ring_start)
         self.frozen = True
 
     def unfreeze(self) -> None:

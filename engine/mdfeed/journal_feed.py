@@ -173,9 +173,14 @@ class JournalSource:
     def messages(self, first: int, count: int) -> list[bytes]:
         return list(self._kept.messages(first, count))
 
-    def work(self, wanted: int, limit_seq: int, budget: int) -> int:
-        """Regenerate toward message ``wanted`` (never past command ``limit_seq``); returns
-        the commands replayed (0: ``wanted`` is held, or the journal has nothing more)."""
+    def covers(self, first: int, count: int) -> bool:
+        """Whether messages ``first .. first + count - 1`` are all held."""
+        return self._kept.first_sequence <= first and first + count <= self._kept.next_sequence
+
+    def work(self, wanted: int, count: int, limit_seq: int, budget: int) -> int:
+        """Regenerate toward messages ``wanted .. wanted + count - 1`` (never past command
+        ``limit_seq``); returns the commands replayed (0: they are held, or the journal has
+        nothing more)."""
         if self._feed is not None and wanted < self._kept.first_sequence:
             self._feed.close()
             self._feed = None
@@ -184,7 +189,7 @@ class JournalSource:
             self._feed = JournalFeed(*self._args, encoder, 0)
             self._kept = RecentPackets(self._capacity)
             self.restarts += 1
-        if wanted < self._kept.next_sequence:
+        if self.covers(wanted, count):
             return 0
         done = self._feed.step(limit_seq, budget)
         for datagram in self._feed.encoder.flush():

@@ -195,7 +195,8 @@ class MarketDataAgent(PollingStage):
         feed = JournalFeed(
             self._data_dir, self._window, self._rules, self.encoder, self.through_seq
         )
-        self.catch_up = CatchUp(feed, Releaser(self._ring, self._sequence), quiet_through)
+        releaser = Releaser(self._ring, self._sequence)
+        self.catch_up = CatchUp(feed, releaser, quiet_through, self._base)
         self.detaches += 1
 
     def _catch_up_step(self) -> int:

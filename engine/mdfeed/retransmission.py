@@ -24,6 +24,7 @@ from typing import Final
 
 from engine.mdfeed.journal_feed import JournalSource
 from engine.protocols.moldudp64 import (
+    MAX_ANSWER,
     RecentPackets,
     RequestPacket,
     answer_request,
@@ -48,6 +49,8 @@ class Retransmitter:
         self._regenerate = regenerate
         self._waiting: deque[tuple[Peer, RequestPacket]] = deque()
         self.answered = 0
+        #: of which answered from the journal
+        self.regenerated = 0
         self.refused = 0
 
     @property
@@ -82,19 +85,28 @@ class Retransmitter:
         if source is None or not self._waiting:
             return [], 0
         _, first = self._waiting[0]
-        done = source.work(first.sequence, limit_seq, budget)
+        done = source.work(first.sequence, _wanted(first), limit_seq, budget)
         ready: list[tuple[Peer, list[bytes]]] = []
         for item in list(self._waiting):
             peer, request = item
-            if source.messages(request.sequence, 1):
+            # answered once regenerated in full, or as far as the journal goes
+            if source.covers(request.sequence, _wanted(request)) or (
+                not done and source.covers(request.sequence, 1)
+            ):
                 self._waiting.remove(item)
                 ready.append((peer, answer_request(request, self.session, source)))
                 self.answered += 1
+                self.regenerated += 1
         if not done and self._waiting and not ready:
-            self._waiting.popleft()  # the journal has nothing more for it
+            self._waiting.popleft()  # the journal has nothing for it
             self.refused += 1
         return ready, done
 
     def close(self) -> None:
         if self._regenerate is not None:
             self._regenerate.close()
+
+
+def _wanted(request: RequestPacket) -> int:
+    """How many messages one answer to ``request`` carries at most."""
+    return min(request.count, MAX_ANSWER)

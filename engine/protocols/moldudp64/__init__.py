@@ -30,6 +30,7 @@ from engine.protocols.moldudp64.receiver import (
     SessionEnded,
 )
 from engine.protocols.moldudp64.retransmit import (
+    MAX_ANSWER,
     MessageSource,
     RecentMessages,
     RecentPackets,
@@ -39,6 +40,7 @@ from engine.protocols.moldudp64.sender import LocalProtocolError, MoldSender
 
 __all__ = [
     "END_OF_SESSION_COUNT",
+    "MAX_ANSWER",
     "MAX_PACKET",
     "DownstreamPacket",
     "EndOfSession",
