@@ -160,7 +160,8 @@ class FeedClient:
         self.ended: SessionEnded | None = None
         self.faults: list[str] = []
         self.drop: Callable[[bytes], bool] | None = None
-        self.on_message: Callable[[int, ItchMessage], None] | None = None
+        #: called with (number, payload) of every message applied from the feed, in order
+        self.on_message: Callable[[int, bytes], None] | None = None
         self.applied = 0
         self.heard = 0
         self.dropped = 0
@@ -249,7 +250,7 @@ class FeedClient:
                     continue
                 self._apply(message)
                 if self.on_message is not None:
-                    self.on_message(event.sequence, message)
+                    self.on_message(event.sequence, event.payload)
             elif isinstance(event, RequestPacket):
                 self.requests += 1
                 try:

@@ -20,6 +20,10 @@ tmpfs); the publisher consumes every output (canonical digest, exec routing). Fi
 * ``--fused``: the host runs the fused topology (one core stage runs ``Exchange(W)``,
   ``engine.stages.core``); the sharded host is then timed too, its repeats interleaved with
   the fused ones so both see the same machine load: ``sharded_orders_per_s`` (and range).
+* ``--market-data``: the same host with the market-data stage attached to ring[events]
+  (``engine.mdfeed``: the ITCH feed sent to a loopback multicast group of its own), its
+  repeats interleaved with the plain ones: ``market_data_orders_per_s`` (and range) and
+  ``market_data_drop`` = 1 - its median / the plain median (what attaching the feed costs).
 
 Measures only; never asserts a goal.
 """
@@ -39,6 +43,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 from engine import native
+from engine.mdfeed.settings import FeedSettings
 from engine.stages.injector import encode_records
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
@@ -86,6 +91,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fused", action="store_true", help="fused topology (and the sharded one for comparison)"
     )
     parser.add_argument(
+        "--market-data",
+        action="store_true",
+        help="also time the host with the market-data feed attached (interleaved repeats)",
+    )
+    parser.add_argument(
         "--no-digest",
         action="store_true",
         help="the publisher routes but does not digest the canonical stream (production mode)",
@@ -102,6 +112,7 @@ def bench_spec(
     latency: bool = False,
     fused: bool = False,
     output_digest: bool = True,
+    market_data: FeedSettings | None = None,
 ) -> TopologySpec:
     """A host of the benchmark: durable journal (fdatasync per group commit) under ``root``."""
     return TopologySpec(
@@ -115,11 +126,29 @@ def bench_spec(
         measure_latency=latency,
         fused=fused,
         output_digest=output_digest,
+        market_data=market_data,
+    )
+
+
+def _feed() -> FeedSettings:
+    """The feed on loopback: a multicast port nobody else uses, servers on free ports."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return FeedSettings(
+        group=("239.192.0.1", port), retransmit=("127.0.0.1", 0), snapshot=("127.0.0.1", 0)
     )
 
 
 def _spec(
-    args: argparse.Namespace, root: Path, run: str, latency: bool, fused: bool
+    args: argparse.Namespace,
+    root: Path,
+    run: str,
+    latency: bool,
+    fused: bool,
+    market_data: FeedSettings | None = None,
 ) -> TopologySpec:
     return bench_spec(
         root,
@@ -130,6 +159,7 @@ def _spec(
         capacity=args.capacity,
         latency=latency,
         output_digest=not args.no_digest,
+        market_data=market_data,
     )
 
 
@@ -196,10 +226,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         rates: list[float] = []
         sharded: list[float] = []
+        with_feed: list[float] = []
         for i in range(args.repeats):
             rates.append(_throughput(_spec(args, root, f"t{i}", False, args.fused), workload))
             if args.fused:
                 sharded.append(_throughput(_spec(args, root, f"s{i}", False, False), workload))
+            if args.market_data:
+                spec = _spec(args, root, f"m{i}", False, args.fused, _feed())
+                with_feed.append(_throughput(spec, workload))
         pure: list[float] = []
         for i in range(args.pure_repeats):
             with pure_children():  # the stages are spawned: they read SEQUEX_PURE on import
@@ -218,6 +252,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "sharded_orders_per_s_min": round(min(sharded)),
             "sharded_orders_per_s_max": round(max(sharded)),
         }
+    if with_feed:
+        comparison["market_data_orders_per_s"] = round(statistics.median(with_feed))
+        comparison["market_data_orders_per_s_min"] = round(min(with_feed))
+        comparison["market_data_orders_per_s_max"] = round(max(with_feed))
+        comparison["market_data_drop"] = round(1 - statistics.median(with_feed) / median, 3)
     if pure:
         comparison["pure_orders_per_s"] = round(statistics.median(pure))
         comparison["pure_orders_per_s_min"] = round(min(pure))

@@ -36,9 +36,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "md",
         help="market data: follow the ITCH feed",
-        description="Market data tools. 'sequex md watch --help' tells more.",
+        description="Follow the exchange's market-data feed. 'sequex md watch --help' tells more.",
     )
-    commands = parser.add_subparsers(dest="md_command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="md_command", metavar="COMMAND", help="one of:")
     watch = commands.add_parser(
         "watch",
         help="draw one symbol's live book and trades",

@@ -14,7 +14,10 @@ from tests.demo_config import demo_text
 from tests.integration.test_gateway_host import running_host
 from tests.integration.test_host_crash_shm import children
 
-STAGES = ("journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter")
+STAGES = (
+    "journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter",
+    "marketdata",
+)  # fmt: skip
 
 
 def cmdline(pid: int) -> str:
@@ -52,9 +55,13 @@ def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path:
         f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`",
         f"  FIX 4.4 on {endpoints['fix']}: TargetCompID SEQUEX, sessions ALPHAFIX, BETAFIX",
         f"  OUCH 4.2 over SoupBinTCP 3.0 on {endpoints['ouch']}: sessions ALPHA1, BETA1",
-        "  not served yet: market data (ITCH, MoldUDP64, GLIMPSE), HTTP",
+        f"  ITCH 5.0 in MoldUDP64 on multicast {endpoints['itch_multicast']} (interface "
+        "127.0.0.1, TTL 0)",
+        f"  MoldUDP64 retransmission on UDP {endpoints['mold_retransmit']}",
+        f"  book snapshots (GLIMPSE-style, SoupBinTCP) on {endpoints['glimpse']}",
+        "  not served yet: HTTP",
         "press Ctrl-C to stop",
     ]
     text = "\n".join(banner)
-    for unserved in ("127.0.0.1:8080", "239.192.0.1", "itch_multicast"):
+    for unserved in ("127.0.0.1:8080", "http ="):
         assert unserved not in text  # a configured endpoint nobody serves is not listed

@@ -12,7 +12,7 @@ import pytest
 from tools.bench_cli import HARNESSES, harness_parser
 from tools.cli import build_parser, main
 
-OWNED = ("admin", "run", "simulate", "drill", "bench", "passwd", "loadgen")
+OWNED = ("admin", "run", "simulate", "drill", "bench", "passwd", "loadgen", "md")
 #: What gives away a developer's text: reST markup, module paths, ring names, stage internals.
 INTERNAL = ("``", ":mod:", ":class:", ":func:", "engine.", "tools.", "ring[", "__", "supervisor")
 
@@ -48,6 +48,7 @@ def test_every_owned_command_and_action_is_checked() -> None:
     progs = {prog for prog, _ in PARSERS}
     assert {"sequex admin deposit", "sequex admin limits", "sequex drill damage"} <= progs
     assert {"sequex run", "sequex simulate", "sequex bench pipeline", "sequex loadgen"} <= progs
+    assert {"sequex md", "sequex md watch", "sequex bench md"} <= progs
 
 
 @pytest.mark.parametrize(("prog", "parser"), PARSERS, ids=[prog for prog, _ in PARSERS])

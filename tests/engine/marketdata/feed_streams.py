@@ -65,7 +65,7 @@ def reference_datagrams(
     rows: Rows, size: int, projection: ItchProjection | None = None, next_sequence: int = 1
 ) -> list[bytes]:
     """The reference path over ``rows`` in batches of ``size`` records."""
-    from engine.event_codec import EventReader, TS_OFFSET
+    from engine.event_codec import TS_OFFSET, EventReader
 
     projection = projection or ItchProjection()
     sender = MoldSender(SESSION, next_sequence=next_sequence)

@@ -207,10 +207,11 @@ def test_requests_for_another_session_or_for_numbers_not_sent_get_nothing(
         host.publish(COMMANDS[:300])
         md = host.md
         nxt = md.encoder.next_sequence
-        assert md.retransmitter.handle(RequestPacket("OTHER", 1, 5).encode(), ("x", 1), nxt) == []
-        assert md.retransmitter.handle(RequestPacket(md.session, nxt, 5).encode(), ("x", 1), nxt) == []
-        assert md.retransmitter.handle(b"garbage", ("x", 1), nxt) == []
-        answer = md.retransmitter.handle(RequestPacket(md.session, 2, 5).encode(), ("x", 1), nxt)
+        handle = md.retransmitter.handle
+        assert handle(RequestPacket("OTHER", 1, 5).encode(), ("x", 1), nxt) == []
+        assert handle(RequestPacket(md.session, nxt, 5).encode(), ("x", 1), nxt) == []
+        assert handle(b"garbage", ("x", 1), nxt) == []
+        answer = handle(RequestPacket(md.session, 2, 5).encode(), ("x", 1), nxt)
         packet = decode_downstream(answer[0])
         assert isinstance(packet, MessagePacket) and packet.sequence == 2
         assert len(packet.messages) == 5

@@ -38,7 +38,8 @@ def test_it_answers_as_a_store_of_the_same_messages_would(
     store = RecentMessages(capacity=10**6, next_sequence=first)
     store.extend(messages)
     assert (packets.first_sequence, packets.next_sequence) == (first, first + len(messages))
-    assert list(packets.messages(first + offset, count)) == list(store.messages(first + offset, count))
+    wanted = first + offset
+    assert list(packets.messages(wanted, count)) == list(store.messages(wanted, count))
     request = RequestPacket("S1", first + offset, count)
     assert answer_request(request, "S1", packets) == answer_request(request, "S1", store)
 
