@@ -50,9 +50,7 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(
-        dest="report", metavar="REPORT", required=True, help="one of:"
-    )
+    sub = parser.add_subparsers(dest="report", metavar="REPORT", required=True, help="one of:")
     for name, help_text in (
         ("status", "the reporter's position and its lag behind the journal"),
         ("sync", "catch the database up with the journal (host stopped)"),
@@ -61,7 +59,9 @@ def register(subparsers: Any) -> None:
         ("blotter", "a day's trades, buyer and seller on one row"),
         ("sql", "run a read-only SQL query"),
     ):
-        p = sub.add_parser(name, help=help_text, description=f"{help_text[0].upper()}{help_text[1:]}.")
+        p = sub.add_parser(
+            name, help=help_text, description=f"{help_text[0].upper()}{help_text[1:]}."
+        )
         _target_options(p)
         if name == "orders":
             p.add_argument("--firm", required=True, help="the firm whose orders to list")
@@ -183,7 +183,9 @@ def _orders(args: argparse.Namespace, data_dir: str, writer: Any) -> int:
         _show(args, *writer.query(queries.FIRM_ORDERS, (args.firm,)))
         return EXIT_OK
     if args.csv is not None:
-        print("sequex report: --csv lists orders; --seq shows one in full, as text", file=sys.stderr)
+        print(
+            "sequex report: --csv lists orders; --seq shows one in full, as text", file=sys.stderr
+        )
         return EXIT_USAGE
     names, rows = writer.query(queries.COMMAND_AT, (args.seq,))
     firm = names.index("firm")

@@ -66,10 +66,8 @@ class PostgresWriter:
                 for statement in create_statements("postgres"):
                     db.execute(statement.encode())
             for name in BY_NAME:
-                db.execute(
-                    f"CREATE TEMPORARY TABLE {_stage(name)} (LIKE {name}) ON COMMIT DELETE ROWS"
-                    .encode()
-                )
+                stage = f"CREATE TEMPORARY TABLE {_stage(name)} (LIKE {name}) ON COMMIT DELETE ROWS"
+                db.execute(stage.encode())
         except psycopg.Error as exc:
             db.close()
             raise ReporterError(f"{self.where}: cannot create the reports schema: {exc}") from exc
@@ -120,7 +118,9 @@ class PostgresWriter:
 
     def drop_schema(self) -> None:
         """Remove the schema and everything in it (tests: each run writes its own schema)."""
-        self._db.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema)))
+        self._db.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+        )
 
     def close(self) -> None:
         self._db.close()

@@ -33,8 +33,8 @@ from engine.domain.types import (
     Accepted,
     AccountOpened,
     AddSymbol,
-    CancelOrder,
     Cancelled,
+    CancelOrder,
     CancelReason,
     Command,
     Deposit,
@@ -134,9 +134,7 @@ class Projector:
         account = getattr(cmd, "account", None)
         return None if account is None else self.firms.get(account)
 
-    def _command_row(
-        self, cmd: Command, origin: int, firm: str | None, events: list[Event]
-    ) -> Row:
+    def _command_row(self, cmd: Command, origin: int, firm: str | None, events: list[Event]) -> Row:
         detail = command_to_json(cmd)
         kind = detail["type"]
         account = symbol = side = order_type = tif = client_order_id = None
@@ -203,8 +201,8 @@ class Projector:
                 return
         if not clid and isinstance(cmd, CancelOrder | ReplaceOrder):
             clid = cmd.client_order_id  # the request that caused it
-        account: str = e.account  # type: ignore[union-attr]
-        order_id: int = e.order_id  # type: ignore[union-attr]
+        account: str = e.account
+        order_id: int = e.order_id
         kind = _TYPE_NAME[type(e)]
         firm = self.firms.get(account)
         row = (seq, sub, kind, order_id, firm, account, clid, qty, price, leaves, reason, text)

@@ -20,9 +20,7 @@ from engine.config import ReporterConfig
 from engine.reporter.schema import POSITION_TABLE, TABLES
 from engine.reporter.writer import ReportWriter, open_writer
 
-PG_DSN = os.environ.get(
-    "SEQUEX_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test"
-)
+PG_DSN = os.environ.get("SEQUEX_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 BACKENDS = ("sqlite", "postgres")
 
 
@@ -35,7 +33,9 @@ def require_postgres() -> None:
         with psycopg.connect(PG_DSN, connect_timeout=10) as db:
             db.execute("SELECT 1")
     except psycopg.Error as exc:
-        pytest.fail(f"PostgreSQL is required by the reporter tests and unreachable at {PG_DSN!r}: {exc}")
+        pytest.fail(
+            f"PostgreSQL is required by the reporter tests and unreachable at {PG_DSN!r}: {exc}"
+        )
 
 
 def drop_schema(schema: str) -> None:

@@ -25,9 +25,7 @@ TS0 = 1_796_653_800_000_000_000
 
 def numbered(commands: list[Command], first_seq: int = 1, ts: int = TS0) -> list[Command]:
     """``commands`` with consecutive seq_nos from ``first_seq`` and rising ts from ``ts``."""
-    return [
-        c._replace(seq_no=first_seq + i, ts=ts + i * 1_000_000) for i, c in enumerate(commands)
-    ]
+    return [c._replace(seq_no=first_seq + i, ts=ts + i * 1_000_000) for i, c in enumerate(commands)]
 
 
 def mixed(n: int, seed: int = 7) -> list[Command]:

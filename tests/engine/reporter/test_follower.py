@@ -94,9 +94,7 @@ def test_the_origin_and_the_firm_say_who_sent_each_command(backend: Backend) -> 
     write_journal(backend.data_dir, mixed(50), origin=origin)
     writer = backend.open()
     sync(backend.data_dir, writer)
-    _, rows = writer.query(
-        "SELECT DISTINCT origin FROM commands WHERE kind = 'new_order'"
-    )
+    _, rows = writer.query("SELECT DISTINCT origin FROM commands WHERE kind = 'new_order'")
     assert rows == [(origin,)]
     _, unnamed = writer.query(
         "SELECT seq_no FROM commands WHERE kind IN ('new_order', 'cancel_order') AND firm IS NULL"

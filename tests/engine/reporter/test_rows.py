@@ -50,10 +50,10 @@ def _rows(batch: RowBatch, table: str) -> list[dict[str, object]]:
 
 def test_a_trade_gives_the_command_the_order_and_both_sides_of_the_execution() -> None:
     batch = _project(
-        _setup()
-        + [
-            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1_000_000, "s1"),
-            NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.BUY, LIMIT, DAY, 30, 1_000_000, "b1"),
+        [
+            *_setup(),
+            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1000000, "s1"),
+            NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.BUY, LIMIT, DAY, 30, 1000000, "b1"),
         ]
     )
     assert batch.through_seq == 7
@@ -61,7 +61,9 @@ def test_a_trade_gives_the_command_the_order_and_both_sides_of_the_execution() -
     assert (sell["order_id"], sell["firm"], sell["side"], sell["qty"]) == (6, "ALPHA", "sell", 100)
     assert (buy["order_id"], buy["origin"], buy["tif"]) == (7, 7, "day")
     executions = _rows(batch, "executions")
-    assert {(e["side"], e["order_id"], e["firm"], e["qty"], e["leaves_qty"]) for e in executions} == {
+    assert {
+        (e["side"], e["order_id"], e["firm"], e["qty"], e["leaves_qty"]) for e in executions
+    } == {
         ("buy", 7, "BETA", 30, 0),
         ("sell", 6, "ALPHA", 30, 70),
     }
@@ -75,8 +77,10 @@ def test_a_trade_gives_the_command_the_order_and_both_sides_of_the_execution() -
 
 def test_a_refused_order_enters_no_order_and_its_command_says_why() -> None:
     batch = _project(
-        _setup()
-        + [NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.SELL, LIMIT, DAY, 5, 1_000_000, "x")]
+        [
+            *_setup(),
+            NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.SELL, LIMIT, DAY, 5, 1000000, "x"),
+        ]
     )
     assert "orders" not in batch.rows
     (event,) = _rows(batch, "order_events")
@@ -91,14 +95,16 @@ def test_a_refused_order_enters_no_order_and_its_command_says_why() -> None:
 
 def test_cancel_and_replace_are_rows_of_their_own_seq_naming_their_order_and_firm() -> None:
     batch = _project(
-        _setup()
-        + [
-            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1_000_000, "s1"),
-            ReplaceOrder(0, 0, "ALPHA-1", 6, 60, 1_000_000, "s2"),
+        [
+            *_setup(),
+            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1000000, "s1"),
+            ReplaceOrder(0, 0, "ALPHA-1", 6, 60, 1000000, "s2"),
             CancelOrder(0, 0, "ALPHA-1", 6, "s3"),
         ]
     )
-    events = [(e["seq_no"], e["kind"], e["order_id"], e["firm"]) for e in _rows(batch, "order_events")]
+    events = [
+        (e["seq_no"], e["kind"], e["order_id"], e["firm"]) for e in _rows(batch, "order_events")
+    ]
     assert events == [
         (6, "accepted", 6, "ALPHA"),
         (7, "replaced", 6, "ALPHA"),
@@ -113,10 +119,10 @@ def test_cancel_and_replace_are_rows_of_their_own_seq_naming_their_order_and_fir
 
 def test_every_integer_column_holds_an_int_never_a_float() -> None:
     batch = _project(
-        _setup()
-        + [
-            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1_000_000, "s1"),
-            NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.BUY, LIMIT, DAY, 30, 1_000_000, "b1"),
+        [
+            *_setup(),
+            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1000000, "s1"),
+            NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.BUY, LIMIT, DAY, 30, 1000000, "b1"),
         ]
     )
     for table, rows in batch.rows.items():
