@@ -50,6 +50,8 @@ STATE_FILE: Final = "state.json"
 
 #: origin -> its newly stored reports, with their numbers
 Delivered = dict[int, list[tuple[int, OrderReport]]]
+#: (seq_no, the command, its origin, its execution reports as (sub, event))
+Applied = tuple[int, Command, int, list[tuple[int, Event]]]
 
 
 class ReportLedger:
@@ -85,16 +87,22 @@ class ReportLedger:
         self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
     ) -> Delivered:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
-        fresh = [(sub, e) for sub, e in events if (seq_no, sub) > self.through]
-        if not fresh:
-            return {}
-        self.through = (seq_no, fresh[-1][0])
-        owed = self.projection.apply(cmd, origin, fresh)
-        if not owed:
-            return {}
+        return self.apply_many([(seq_no, cmd, origin, events)])
+
+    def apply_many(self, commands: list[Applied]) -> Delivered:
+        """:meth:`apply` for several commands in seq order, with one append per store."""
         by_origin: dict[int, list[OrderReport]] = {}
-        for target, report in owed:
-            by_origin.setdefault(target, []).append(report)
+        project = self.projection.apply
+        for seq_no, cmd, origin, events in commands:
+            through = self.through
+            if (seq_no, events[-1][0] if events else -1) <= through:
+                continue
+            fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
+            if not fresh:
+                continue
+            self.through = (seq_no, fresh[-1][0])
+            for target, report in project(cmd, origin, fresh):
+                by_origin.setdefault(target, []).append(report)
         delivered: Delivered = {}
         for target, reports in by_origin.items():
             store = self.stores.get(target)
