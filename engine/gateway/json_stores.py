@@ -7,8 +7,9 @@ A named JSON session (``[[firms.sessions]]`` with ``protocol = "json"``) logs in
 the gateway puts it on the wire as ``"n"`` (``docs/json-gateway.md``).
 
 Contract of :meth:`JsonSessionStores.apply` (one command's routed events, ``(sub, event)`` in
-order, with the command's origin). It mirrors what the live JSON routing gives a firm session
-(``engine.gateway.router``, ``engine.gateway.directory``): a named session of firm F is owed
+order, with the command's origin; ``apply_many``: several commands in seq order). It mirrors
+what the live JSON routing gives a firm session (``engine.gateway.router``,
+``engine.gateway.directory``): a named session of firm F is owed
 
 * an answer to a command it sent (address ``session`` = its stable origin), when the event is
   about an account of F (the directory withholds anything else from a firm session);
@@ -108,34 +109,46 @@ class JsonSessionStores:
     def apply(self, seq_no: int, origin: int, events: list[tuple[int, Event]]) -> EventsDelivered:
         """Store what the named sessions are owed of command ``seq_no``'s ``events`` (the
         contract); returns the newly stored reports, numbered, by session."""
+        return self.apply_many([(seq_no, origin, events)])
+
+    def apply_many(
+        self, commands: list[tuple[int, int, list[tuple[int, Event]]]]
+    ) -> EventsDelivered:
+        """:meth:`apply` for several commands ``(seq_no, origin, events)`` in seq order, with
+        one append per store."""
         if not self.stores:
             return {}
         owed: dict[int, list[Stored]] = {}
-        for sub, event in events:
-            if isinstance(event, AccountOpened):
-                self.accounts.register(event.firm, event.account)
-            where = address(origin, event)
-            account = getattr(event, "account", None)
-            if where is None or not isinstance(account, str):
-                continue
-            firm = self.accounts.firm_of(account)
-            if firm is None:
-                continue
-            session, owner = where
-            targets: list[int] = []
-            entry = self.sessions.get(session)
-            if entry is not None and entry[0] == firm:
-                targets.append(session)
-            if owner:
-                targets.extend(s for s in self._of_firm.get(firm, ()) if s != session)
-            for target in targets:
-                owed.setdefault(target, []).append((seq_no, sub, firm_view(event)))
+        for seq_no, origin, events in commands:
+            for sub, event in events:
+                for target in self._targets(origin, event):
+                    owed.setdefault(target, []).append((seq_no, sub, firm_view(event)))
         delivered: EventsDelivered = {}
         for target, items in owed.items():
             added = self.stores[target].append(items)
             if added:
                 delivered[target] = added
         return delivered
+
+    def _targets(self, origin: int, event: Event) -> list[int]:
+        """The named sessions owed ``event`` of a command sent by ``origin``."""
+        if isinstance(event, AccountOpened):
+            self.accounts.register(event.firm, event.account)
+        where = address(origin, event)
+        account = getattr(event, "account", None)
+        if where is None or not isinstance(account, str):
+            return []
+        firm = self.accounts.firm_of(account)
+        if firm is None:
+            return []
+        session, owner = where
+        targets: list[int] = []
+        entry = self.sessions.get(session)
+        if entry is not None and entry[0] == firm:
+            targets.append(session)
+        if owner:
+            targets.extend(s for s in self._of_firm.get(firm, ()) if s != session)
+        return targets
 
     def sync(self) -> None:
         for store in self.stores.values():

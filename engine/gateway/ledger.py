@@ -14,7 +14,7 @@ Contract.
   with the command and its origin, each once (one at or before ``through`` is ignored, so a
   command whose reports come in two parts is applied in two calls, and a save between them
   loses nothing), and appends the owed reports to the stores of the sessions owed them; it
-  returns them, numbered, for live delivery (:class:`Applied`: the FIX and OUCH sessions'
+  returns them, numbered, for live delivery (:class:`Deliveries`: the FIX and OUCH sessions'
   order reports, the named JSON sessions' events).
 * :func:`catch_up` brings a ledger that is behind the journal (a crash after commands were
   processed and before their reports were stored, or a data directory without ``outbound/``)
@@ -55,10 +55,12 @@ STATE_FILE: Final = "state.json"
 
 #: origin -> its newly stored reports, with their numbers
 Delivered = dict[int, list[tuple[int, OrderReport]]]
+#: (seq_no, the command, its origin, its execution reports as (sub, event))
+Applied = tuple[int, Command, int, list[tuple[int, Event]]]
 
 
-class Applied(NamedTuple):
-    """What one :meth:`ReportLedger.apply` stored: by session, numbered."""
+class Deliveries(NamedTuple):
+    """What one :meth:`ReportLedger.apply_many` stored: by session, numbered."""
 
     #: the FIX and OUCH sessions' order reports
     orders: Delivered
@@ -66,7 +68,7 @@ class Applied(NamedTuple):
     events: EventsDelivered
 
 
-NOTHING: Final = Applied({}, {})
+NOTHING: Final = Deliveries({}, {})
 
 
 class ReportLedger:
@@ -118,19 +120,26 @@ class ReportLedger:
 
     def apply(
         self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
-    ) -> Applied:
+    ) -> Deliveries:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
-        fresh = [(sub, e) for sub, e in events if (seq_no, sub) > self.through]
-        if not fresh:
-            return NOTHING
-        self.through = (seq_no, fresh[-1][0])
-        lines = self.json.apply(seq_no, origin, fresh)
-        owed = self.projection.apply(cmd, origin, fresh)
-        if not owed:
-            return Applied({}, lines)
+        return self.apply_many([(seq_no, cmd, origin, events)])
+
+    def apply_many(self, commands: list[Applied]) -> Deliveries:
+        """:meth:`apply` for several commands in seq order, with one append per store."""
+        owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
         by_origin: dict[int, list[OrderReport]] = {}
-        for target, report in owed:
-            by_origin.setdefault(target, []).append(report)
+        project = self.projection.apply
+        for seq_no, cmd, origin, events in commands:
+            through = self.through
+            if (seq_no, events[-1][0] if events else -1) <= through:
+                continue
+            fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
+            if not fresh:
+                continue
+            self.through = (seq_no, fresh[-1][0])
+            owed_events.append((seq_no, origin, fresh))
+            for target, report in project(cmd, origin, fresh):
+                by_origin.setdefault(target, []).append(report)
         delivered: Delivered = {}
         for target, reports in by_origin.items():
             store = self.stores.get(target)
@@ -138,7 +147,7 @@ class ReportLedger:
                 added = store.append(reports)
                 if added:
                     delivered[target] = added
-        return Applied(delivered, lines)
+        return Deliveries(delivered, self.json.apply_many(owed_events))
 
     def checkpoint(self) -> bytes:
         """Where the ledger stands now: ``through`` and the live orders, as ``state.json``'s

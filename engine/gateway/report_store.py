@@ -179,4 +179,6 @@ class ReportStore(NumberedStore[OrderReport]):
         sequenced); it takes the next number but no journal key (``last_key`` stays), so it
         never stops a journal report from being stored. Returns its number."""
         key_seq, key_sub = self.last_key
-        return self._append_record(encode_report(replace(report, seq_no=key_seq, sub=key_sub)))
+        # an empty store's key is (0, -1): stored as (0, 0), below every journal report too
+        stored = replace(report, seq_no=key_seq, sub=max(key_sub, 0))
+        return self._append_record(encode_report(stored))
