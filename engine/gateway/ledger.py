@@ -1,7 +1,8 @@
 """The outbound ledger: the projection, one report store per configured session, and where
 they stand in the journal.
 
-``DATA_DIR/outbound/`` holds the stores (``engine.gateway.report_store``) and ``state.json``:
+``DATA_DIR/outbound/`` holds the stores (FIX and OUCH sessions: ``engine.gateway.report_store``;
+named JSON sessions: ``engine.gateway.json_stores``) and ``state.json``:
 ``{"through": [seq, sub], "orders": <projection snapshot>}``, the last execution report
 (command seq and report number ``sub``, ``engine.gateway.router``) the projection has
 applied, and its live-order table at that point, written durably (stores synced first) by
@@ -13,7 +14,8 @@ Contract.
   with the command and its origin, each once (one at or before ``through`` is ignored, so a
   command whose reports come in two parts is applied in two calls, and a save between them
   loses nothing), and appends the owed reports to the stores of the sessions owed them; it
-  returns them, numbered, for live delivery.
+  returns them, numbered, for live delivery (:class:`Deliveries`: the FIX and OUCH sessions'
+  order reports, the named JSON sessions' events).
 * :func:`catch_up` brings a ledger that is behind the journal (a crash after commands were
   processed and before their reports were stored, or a data directory without ``outbound/``)
   up to ``through_seq`` by replaying the journal from the newest snapshot at or before the
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -37,6 +39,9 @@ from engine.command_reader import CommandReader
 from engine.config import FirmConfig
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command, Event
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
+from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import ReportStore
 from engine.gateway.router import ROUTED_EVENTS
@@ -54,21 +59,46 @@ Delivered = dict[int, list[tuple[int, OrderReport]]]
 Applied = tuple[int, Command, int, list[tuple[int, Event]]]
 
 
-class ReportLedger:
-    """Projection + stores of one data directory's configured sessions."""
+class Deliveries(NamedTuple):
+    """What one :meth:`ReportLedger.apply_many` stored: by session, numbered."""
 
-    def __init__(self, data_dir: str | Path, firms: Iterable[FirmConfig]) -> None:
+    #: the FIX and OUCH sessions' order reports
+    orders: Delivered
+    #: the named JSON sessions' events
+    events: EventsDelivered
+
+
+NOTHING: Final = Deliveries({}, {})
+
+
+class ReportLedger:
+    """Projection + stores of one data directory's configured sessions. ``accounts``: the
+    gateway's registry of who owns each account (by default the firms' configured accounts),
+    which the named JSON sessions' stores are routed by."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        firms: Iterable[FirmConfig],
+        accounts: AccountRegistry | None = None,
+    ) -> None:
         self.directory = Path(data_dir) / OUTBOUND_SUBDIR
         self.stores: dict[int, ReportStore] = {}
         self.names: dict[int, str] = {}
         firms = tuple(firms)
         if any(firm.sessions for firm in firms):  # no configured session: nothing on disk
             make_directory(self.directory)
+        if accounts is None:
+            accounts = AccountRegistry()
+            for firm in firms:
+                accounts.register_all(firm.firm, (a.account for a in firm.accounts))
         for firm in firms:
             for session in firm.sessions:
-                path = self.directory / firm.firm / f"{session.name}.reports"
-                self.stores[session.origin] = ReportStore(path)
                 self.names[session.origin] = f"{firm.firm}/{session.name}"
+                if session.protocol != JSON_PROTOCOL:
+                    path = self.directory / firm.firm / f"{session.name}.reports"
+                    self.stores[session.origin] = ReportStore(path)
+        self.json = JsonSessionStores(self.directory, firms, accounts)
         state = self.directory / STATE_FILE
         self.through: tuple[int, int] = (0, -1)
         self.projection = OutboundProjection()
@@ -79,18 +109,24 @@ class ReportLedger:
             self.projection = OutboundProjection.from_rows(saved["orders"])
 
     @property
+    def has_stores(self) -> bool:
+        """Whether any session is configured (else there is nothing to keep)."""
+        return bool(self.stores or self.json.stores)
+
+    @property
     def through_seq(self) -> int:
         """The last command whose reports were (at least partly) applied."""
         return self.through[0]
 
     def apply(
         self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
-    ) -> Delivered:
+    ) -> Deliveries:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
         return self.apply_many([(seq_no, cmd, origin, events)])
 
-    def apply_many(self, commands: list[Applied]) -> Delivered:
+    def apply_many(self, commands: list[Applied]) -> Deliveries:
         """:meth:`apply` for several commands in seq order, with one append per store."""
+        owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
         by_origin: dict[int, list[OrderReport]] = {}
         project = self.projection.apply
         for seq_no, cmd, origin, events in commands:
@@ -101,6 +137,7 @@ class ReportLedger:
             if not fresh:
                 continue
             self.through = (seq_no, fresh[-1][0])
+            owed_events.append((seq_no, origin, fresh))
             for target, report in project(cmd, origin, fresh):
                 by_origin.setdefault(target, []).append(report)
         delivered: Delivered = {}
@@ -110,7 +147,7 @@ class ReportLedger:
                 added = store.append(reports)
                 if added:
                     delivered[target] = added
-        return delivered
+        return Deliveries(delivered, self.json.apply_many(owed_events))
 
     def checkpoint(self) -> bytes:
         """Where the ledger stands now: ``through`` and the live orders, as ``state.json``'s
@@ -123,10 +160,11 @@ class ReportLedger:
         """Sync the stores, then record ``state`` (from :meth:`checkpoint`, taken before: the
         stores hold at least what it says; a crash between the two only makes a later
         catch-up replay a stretch the stores already hold)."""
-        if not self.stores:
+        if not self.has_stores:
             return
         for store in self.stores.values():
             store.sync()
+        self.json.sync()
         replace_durably(self.directory / STATE_FILE, state)
 
     def save(self) -> None:
@@ -136,6 +174,7 @@ class ReportLedger:
     def close(self) -> None:
         for store in self.stores.values():
             store.close()
+        self.json.close()
 
 
 def numbered_reports(events: list[Event]) -> list[tuple[int, Event]]:
@@ -146,7 +185,7 @@ def numbered_reports(events: list[Event]) -> list[tuple[int, Event]]:
 def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> int:
     """Replay the journal of ``data_dir`` into ``ledger`` up to ``through_seq``; returns how
     many commands were replayed past the ledger's ``through`` (0 when it is not behind)."""
-    if ledger.through_seq >= through_seq or not ledger.stores:
+    if ledger.through_seq >= through_seq or not ledger.has_stores:
         return 0
     header = read_header(data_dir)
     exchange = Exchange(header.feedback_window, header.rules)
@@ -157,6 +196,8 @@ def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> in
         if loaded is not None:
             exchange, snapshot_seq = loaded
             start = snapshot_seq + 1
+            for name, account in exchange.risk.accounts.items():  # opened before the snapshot
+                ledger.json.accounts.register(account.firm, name)
         else:  # replaying from seq 1 rebuilds the projection's orders too
             ledger.projection = OutboundProjection()
             ledger.through = (0, -1)
@@ -173,6 +214,8 @@ def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> in
             events = exchange.submit(cmd)
             if cmd.seq_no >= ledger.through_seq:
                 ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(events))
+            else:  # already stored; who owns an account opened here still matters later
+                ledger.json.learn(events)
             applied += cmd.seq_no > behind
     ledger.through = max(ledger.through, (through_seq, -1))
     ledger.save()

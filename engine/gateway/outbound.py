@@ -14,8 +14,9 @@ Reports carry what the protocols need and the domain events do not: the order's 
 client order id and the one it had before a replace, and the running cumulative quantity and
 cost (``cum_cost / cum_qty`` is FIX's AvgPx). Every live order a session entered is tracked,
 a JSON connection's too (the gateway answers ``order_status`` from this table); only the
-configured sessions' reports are stored (``engine.gateway.ledger``), the JSON gateway reports
-from the events directly.
+FIX and OUCH sessions' reports are stored (``engine.gateway.ledger``). The JSON gateway
+reports the events themselves: live to anonymous sessions, and from the named sessions'
+stores of events (``engine.gateway.json_stores``), not from these reports.
 
 Because the projection reads only the journal's commands and their events, the stores it fills
 (``engine.gateway.report_store``) are a function of the journal: lost or behind, they can be
