@@ -20,10 +20,10 @@ host restarts; everything a socket write describes is handed to the OS before th
 
 Orders in (``engine.gateway.fix_orders``): NewOrderSingle, OrderCancelRequest and
 OrderCancelReplaceRequest become domain commands submitted through the gateway; what is
-refused before sequencing (a malformed or unserved message, a ClOrdID too long, an account of
-another firm, an unknown order, a message over the session's ``max_messages_per_second``) is
-answered at once on the connection (those answers are in the message store, so a resend
-repeats them) and the session stays up.
+refused before sequencing (a malformed or unserved message, a ClOrdID too long or used today,
+an account of another firm, an unknown order, a message over the session's
+``max_messages_per_second``) is answered at once on the connection (those answers are in the
+message store, so a resend repeats them) and the session stays up.
 
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
@@ -44,6 +44,7 @@ from pathlib import Path
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
+from engine.gateway.clordids import InFlight, Known
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_orders import Sender, command_for, throttled
 from engine.gateway.fix_render import render
@@ -132,6 +133,7 @@ class FixListener:
         self._live: dict[int, _Live] = {}  # origin -> its connection
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_local_id = 0
+        self._in_flight = InFlight()
         self._closing = False
         #: sessions sent reports whose bytes are not written yet (see ``deliver``)
         self._unflushed: dict[int, _Live] = {}
@@ -358,14 +360,21 @@ class FixListener:
             limit, xid = live.rate.limit, self._local_id(now)
             self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
             return
+        origin = live.sender.origin
         result = command_for(
             live.sender, parsed, self._accounts, self._ledger.projection,
+            lambda client_order_id: self._known(origin, client_order_id),
             exec_id=self._local_id(now), now_ns=now,
         )  # fmt: skip
         if isinstance(result, OutboundMessage):
             self._answer(live, result, now)
-        else:
-            await self._submit(result, live.sender.origin)
+        elif result is not None:
+            self._in_flight.sent(origin, await self._submit(result, origin), result)
+
+    def _known(self, origin: int, client_order_id: str) -> Known | None:
+        """What a ClOrdID of session ``origin`` named today (the ledger's, or in flight)."""
+        known = self._ledger.known(origin, client_order_id)
+        return known or self._in_flight.get(origin, client_order_id, self._ledger.through_seq)
 
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (its firm's cancel on disconnect)."""
