@@ -24,7 +24,9 @@ Logout with the reason and closes. Our own misuse (sending before logon, answeri
 twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
 
 Sequence numbers: a MsgSeqNum above the expected one queues the message (bounded) and sends
-one ResendRequest for the gap; the queue drains once the gap is filled. Below it, a PossDup
+one ResendRequest for the gap; the queue drains once the gap is filled. The peer's
+ResendRequest is answered from the store (:mod:`.outbound`), with ``resend_batch`` a batch at
+a time: the caller sends the rest with ``resend_more`` while ``resending``. Below it, a PossDup
 is ignored and anything else ends the session. ``next_sender_seq`` and ``next_target_seq``
 are read-only properties the caller persists; the constructor (or ``accept_logon``, once the
 peer is known) restores them, and the caller's :class:`~.store.OutboundStore` keeps the
@@ -256,9 +258,10 @@ class FixSession:
             text = f"cannot resend {begin} to {end}: the last message sent is {last}"
             reason = SessionRejectReason.VALUE_IS_INCORRECT
             return self._reject(msg, seq, reason, Tag.BEGIN_SEQ_NO, text)
-        count = self._out.resend(begin, end, self._now)
+        count = self._out.resend(begin, end, self._now, batch=self.config.resend_batch)
         self._hb_sent()
-        return SessionNotice(f"resent {begin} to {end or last} ({count} messages)")
+        more = ", more to come" if self._out.resending else ""
+        return SessionNotice(f"resent {begin} to {end or last} ({count} messages{more})")
 
     def _on_reject(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         ref, text = msg.get(Tag.REF_SEQ_NUM), msg.get(Tag.TEXT) or ""
@@ -380,6 +383,21 @@ class FixSession:
         self._now = now_ns
         self._logout_sent_ns = now_ns
         self._send_admin(admin.logout(text))
+
+    @property
+    def resending(self) -> bool:
+        """Whether a ResendRequest is answered in batches and some are left to send."""
+        return self._out.resending
+
+    def resend_more(self, now_ns: int) -> int:
+        """Send the next batch of a resend (``SessionConfig.resend_batch``): call it while
+        ``resending``, as the socket drains. Returns how many messages went out."""
+        if self.state not in (State.ACTIVE, State.LOGOUT_SENT):
+            return 0
+        self._now = now_ns
+        count = self._out.resend_more(now_ns)
+        self._hb_sent()
+        return count
 
     def data_to_send(self) -> bytes:
         """The bytes to write to the socket, in order; call after every other call."""

@@ -152,6 +152,33 @@ def test_a_resend_request_for_a_closed_range_ends_with_a_gap_fill_to_its_end() -
     ]
 
 
+def test_a_resend_in_batches_sends_the_same_messages_a_batch_at_a_time() -> None:
+    whole, batched = (logged_on(resend_batch=n) for n in (0, 3))
+    for session, peer in (whole, batched):
+        for n in range(2, 9):  # 2..8, then a Heartbeat (9) and 10
+            session.send(report(n), T0)
+        session.tick(T0 + 31 * S)
+        session.send(report(10), T0 + 31 * S)
+        replies(session, peer)
+        session.receive_data(
+            peer.build("2", [(7, "1"), (16, "0")], now_ns=T0 + 40 * S), T0 + 40 * S
+        )
+        drain(session)
+    everything = replies(*whole)
+    assert not whole[0].resending
+    session, peer = batched
+    parts = [replies(session, peer)]
+    while session.resending:
+        session.send(report(99), T0 + 41 * S)  # what goes out meanwhile takes new numbers
+        assert session.resend_more(T0 + 40 * S) > 0
+        parts.append([m for m in replies(session, peer) if m.get(43) == "Y"])
+    assert [[m.seq_num for m in part] for part in parts] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
+    assert [(m.msg_type, m.get(36)) for part in parts for m in part] == [
+        (m.msg_type, m.get(36)) for m in everything
+    ]
+    assert session.next_sender_seq == 14 and session.resend_more(T0) == 0
+
+
 @pytest.mark.parametrize(
     ("body", "reason", "tag"),
     [
