@@ -26,8 +26,9 @@ that refuses it (pure: the time and the ExecID of an answer are arguments).
   with CxlRejReason 1 (unknown order), so another firm's order (or one of another session:
   its reports go to the session that entered it) is never confirmed to exist. A replace may
   change OrderQty(38) (the new total, filled part included) and Price(44), nothing else.
-* A message of a session over its rate (:class:`RateWindow`) is answered without effect:
-  :func:`throttled`.
+* A message of a session over its rate (:class:`RateWindow`) is never sequenced: an order
+  that would be is answered :func:`throttled`; one the gateway answers itself (a refusal, a
+  resent order's status) gets that answer, never a "throttled" reject of a known ClOrdID.
 
 Account(1) on a cancel or a replace is not read: the order's own account acts.
 """
@@ -97,8 +98,8 @@ class _LiveRefused:
 
 @dataclass(frozen=True, slots=True)
 class _Status:
-    """A resent NewOrderSingle whose ClOrdID is known: where its order stands (None: still
-    being sequenced, nothing to say yet)."""
+    """A request flagged as resent whose ClOrdID is known: where its order stands (no answer
+    while the first is still being sequenced)."""
 
     cl_ord_id: str
     known: Known

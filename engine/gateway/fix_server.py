@@ -330,17 +330,19 @@ class FixListener:
     async def _application(self, live: Connection, message: FixMessage) -> None:
         now = time.time_ns()
         parsed = parse_application(message)
-        if isinstance(parsed, _ORDERS) and live.rate.over(now):
-            limit, xid = live.rate.limit, self._local_id(now)
-            self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
-            return
+        over = isinstance(parsed, _ORDERS) and live.rate.over(now)
         origin = live.sender.origin
         result = command_for(
             live.sender, parsed, self._accounts, self._ledger.projection,
             lambda client_order_id: self._known(origin, client_order_id),
             exec_id=self._local_id(now), now_ns=now,
         )  # fmt: skip
-        if isinstance(result, OutboundMessage):
+        if over and isinstance(parsed, _ORDERS) and not isinstance(result, OutboundMessage | None):
+            # over the rate nothing is sequenced; what the gateway answers itself (a refusal,
+            # a resent order's status: never a "throttled" reject of a live order) is answered
+            limit, xid = live.rate.limit, self._local_id(now)
+            self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
+        elif isinstance(result, OutboundMessage):
             self._answer(live, result, now)
         elif result is not None:
             self._in_flight.sent(origin, await self._submit(result, origin), result)

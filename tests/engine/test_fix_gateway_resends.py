@@ -16,6 +16,7 @@ from engine.gateway.fix_files import SeqNums
 from engine.protocols.fix.codec import FixMessage
 from tests.engine.fix_client import Clients, FixClient, fields
 from tests.engine.gateway_harness import Host, gateway_host
+from tests.engine.test_fix_gateway import _throttle_alpha as throttle_alpha
 
 
 @pytest.fixture
@@ -122,6 +123,24 @@ def test_a_resent_replace_or_cancel_is_answered_with_the_orders_status_not_appli
     body = [(41, "r3"), (11, "r4"), (55, "ACME"), (54, "1"), (60, "20260101-00:00:00.000")]
     alpha.send("F", body, poss_resend=True)  # the cancel again: done, not "unknown order"
     assert fields(report(alpha), 150, 39, 11, 37) == ("I", "4", "r4", order_id)
+
+
+def test_over_its_rate_a_session_still_gets_its_resent_orders_status_not_throttled() -> None:
+    with gateway_host(configure=throttle_alpha) as host:
+        clients = Clients(host.fix_address)
+        try:
+            alpha = clients.logged_on()
+            alpha.new_order("a1", "1", 10, "100", tif="3")
+            assert [report(alpha).get(150) for _ in range(2)] == ["0", "C"]
+            alpha.new_order("x1", "1", 1, "90")  # 3 a second: the burst goes over
+            alpha.new_order("x2", "1", 1, "90")
+            alpha.new_order("a1", "1", 10, "100", tif="3", poss_resend=True)
+            alpha.new_order("x3", "1", 1, "90")
+            answers = {m.get(11): fields(m, 150, 58) for m in (report(alpha) for _ in range(4))}
+            assert answers["a1"][0] == "I"
+            assert answers["x3"] == ("8", "throttled: more than 3 messages per second")
+        finally:
+            clients.close()
 
 
 def test_two_orders_with_one_client_order_id_sent_at_once_enter_one(
