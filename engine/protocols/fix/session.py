@@ -17,11 +17,12 @@ and :class:`SessionClosed` (write the last bytes, then close the socket).
 States: :mod:`.states` (one transition table); events and config: :mod:`.events`.
 
 Errors have a direction. The peer's faults never raise: a garbled message is ignored (a
-notice); a tag-level fault gets a Reject (35=3) with its SessionRejectReason and costs the
-message its sequence number; a fault that breaks the session (bad framing, a wrong CompID, a
-SendingTime off by more than the tolerance, MsgSeqNum too low without PossDupFlag) sends a
-Logout with the reason and closes. Our own misuse (sending before logon, answering a logon
-twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
+notice); a tag-level fault (a PossDupFlag=Y message without OrigSendingTime(122) among them)
+gets a Reject (35=3) with its SessionRejectReason and costs the message its sequence number;
+a fault that breaks the session (bad framing, a wrong CompID, a SendingTime off by more than
+the tolerance, an OrigSendingTime after the SendingTime, MsgSeqNum too low without
+PossDupFlag) sends a Logout with the reason and closes. Our own misuse (sending before
+logon, answering a logon twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
 
 Sequence numbers: a MsgSeqNum above the expected one queues the message (bounded) and sends
 one ResendRequest for the gap; the queue drains once the gap is filled. The peer's
@@ -54,7 +55,7 @@ from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest, check_logon
 from engine.protocols.fix.outbound import Outbound
-from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict
+from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict, poss_dup_fault
 from engine.protocols.fix.states import LocalProtocolError, State, advance
 from engine.protocols.fix.states import Trigger as _T
 from engine.protocols.fix.store import OutboundStore
@@ -219,6 +220,11 @@ class FixSession:
         if parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
+        dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
+        if dup_fault is not None:
+            reason, text, fatal = dup_fault
+            notice = self._reject(msg, seq, reason, Tag.ORIG_SENDING_TIME, text)
+            return self._fatal(text) if fatal else notice
         if msg.msg_type not in FIX44_MSG_TYPES:
             text = f"MsgType {msg.msg_type[:8]!r} is not a FIX 4.4 message type"
             return self._reject(msg, seq, SessionRejectReason.INVALID_MSGTYPE, Tag.MSG_TYPE, text)
