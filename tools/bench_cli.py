@@ -19,6 +19,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "book": ("tools.bench_book", "matching engine with risk and wallet, in process"),
     "pipeline": ("tools.bench_pipeline", "the whole host as processes, durable journal"),
     "replay": ("tools.bench_replay", "rebuilding the exchange from its journal"),
+    "gateway": ("tools.bench_gateway", "the gateway process's CPU per OUCH order, in process"),
     "simulate": ("tools.bench_simulate", "'sequex simulate' end to end, pure build as baseline"),
 }
 

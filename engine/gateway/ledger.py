@@ -60,6 +60,8 @@ _READ_CHUNK: Final = 4096
 
 #: origin -> its newly stored reports, with their numbers
 Delivered = dict[int, list[tuple[int, OrderReport]]]
+#: (seq_no, the command, its origin, its execution reports as (sub, event))
+Applied = tuple[int, Command, int, list[tuple[int, Event]]]
 
 
 class ReportLedger:
@@ -111,20 +113,26 @@ class ReportLedger:
         self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
     ) -> Delivered:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
-        fresh = [(sub, e) for sub, e in events if (seq_no, sub) > self.through]
-        if not fresh:
-            return {}
-        self.through = (seq_no, fresh[-1][0])
-        owed = self.projection.apply(cmd, origin, fresh)
-        delivered = self._store(owed) if owed else {}
-        if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
-            self.day_ids.end_day(cmd.symbol, seq_no)  # after noting its expiries: of the day
-        return delivered
+        return self.apply_many([(seq_no, cmd, origin, events)])
 
-    def _store(self, owed: list[tuple[int, OrderReport]]) -> Delivered:
+    def apply_many(self, commands: list[Applied]) -> Delivered:
+        """:meth:`apply` for several commands in seq order, with one append per store (an
+        EndOfDay in the batch ends its day at once: the ClOrdIDs of the reports appended
+        after it are noted only if they are of the day after, as one by one)."""
         by_origin: dict[int, list[OrderReport]] = {}
-        for target, report in owed:
-            by_origin.setdefault(target, []).append(report)
+        project = self.projection.apply
+        for seq_no, cmd, origin, events in commands:
+            through = self.through
+            if (seq_no, events[-1][0] if events else -1) <= through:
+                continue
+            fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
+            if not fresh:
+                continue
+            self.through = (seq_no, fresh[-1][0])
+            for target, report in project(cmd, origin, fresh):
+                by_origin.setdefault(target, []).append(report)
+            if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
+                self.day_ids.end_day(cmd.symbol, seq_no)
         delivered: Delivered = {}
         for target, reports in by_origin.items():
             store = self.stores.get(target)

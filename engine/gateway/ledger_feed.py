@@ -17,11 +17,12 @@ its owner address (the firm's JSON sessions see their firm's orders, as before).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import groupby
 
 from engine.domain.types import Command
-from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.ledger import Applied, Delivered, ReportLedger
 from engine.gateway.router import Report
 from engine.session_ids import is_stable
 
@@ -34,31 +35,40 @@ class LedgerFeed:
         #: the protocol listeners, each handed every delivery (each serves its own sessions)
         self._deliver = tuple(deliver)
         self._sent: dict[int, tuple[Command, int]] = {}
+        #: the keys of ``_sent`` in the order they came (seq order)
+        self._order: deque[int] = deque()
         #: whether the ledger changed since it was last saved
         self.dirty = False
 
     def sent(self, seq_no: int, cmd: Command, origin: int) -> None:
         """The gateway put ``cmd`` (as stamped) into ring[in] as ``seq_no``."""
         self._sent[seq_no] = (cmd, origin)
+        self._order.append(seq_no)
 
     def reports(self, reports: list[Report]) -> None:
+        """A batch of reports from ring[events]: applied in one step, delivered at once."""
         last = 0
+        applied: list[Applied] = []
+        sent = self._sent
         for seq_no, group in groupby(reports, key=lambda report: report[2]):
             last = seq_no
-            entry = self._sent.get(seq_no)
+            entry = sent.get(seq_no)
             if entry is None:
                 continue
             cmd, origin = entry
-            events = [(sub, event) for _, _, _, sub, event in group]
-            delivered = self._ledger.apply(seq_no, cmd, origin, events)
+            applied.append((seq_no, cmd, origin, [(sub, event) for _, _, _, sub, event in group]))
+        if applied:
+            delivered = self._ledger.apply_many(applied)
             self.dirty = True
             if delivered:
                 for deliver in self._deliver:
                     deliver(delivered)
         if last:
             # every command before the last one seen has all its reports in: forget them
-            for seq_no in [s for s in self._sent if s < last]:
-                del self._sent[seq_no]
+            # (sent in seq order, so they are the oldest entries)
+            order = self._order
+            while order and order[0] < last:
+                sent.pop(order.popleft(), None)
 
     def checkpoint(self) -> bytes | None:
         """The ledger's position if it changed since the last one (take it in the loop that

@@ -10,11 +10,13 @@ disconnects and host restarts, because the store is a function of the journal.
 
 Orders in: Enter Order becomes a NewOrder for the session's account, its token the client
 order id; Cancel Order (all, or reduce to N open) and Replace Order find the session's live
-order by token in the outbound projection and become a CancelOrder or a ReplaceOrder (its
-replacement token journaled as the new client order id). What the engine cannot express
-(``engine.protocols.ouch.terms``), an unknown or reused token, or a message over the session's
-throttle is answered with a Rejected the gateway stores itself (``LOCAL_REJECTED``): the
-session stays up. A Cancel Order for a token that is not live is ignored, as OUCH does.
+order by token and become a CancelOrder or a ReplaceOrder (its replacement token journaled
+as the new client order id): ``engine.gateway.ouch_orders``. What the engine cannot express,
+an unknown or reused token, or a message over the session's throttle is answered with a
+Rejected the gateway stores itself (``LOCAL_REJECTED``): the session stays up. A Cancel
+Order for a token that is not live is ignored, as OUCH does. The orders of one socket read
+enter ring[in] together (one claim of the ring, one wake-up of the journaler); a cancel or
+replace of an order of that same read waits for the order's seq_no (its order id).
 
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
@@ -30,37 +32,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from engine.config import FirmConfig, SessionConfig
-from engine.domain.types import CancelOrder as EngineCancel
 from engine.domain.types import (
     Command,
-    NewOrder,
-    OrderType,
-    ReplaceOrder,
-    Side,
-    TimeInForce,
 )
 from engine.gateway.ledger import Delivered, ReportLedger
-from engine.gateway.ouch_render import render
-from engine.gateway.outbound import LiveOrder, OrderReport, ReportKind
+from engine.gateway.ouch_orders import OrderMessage, OuchOrders
+from engine.gateway.ouch_render import render, render_bytes
+from engine.gateway.outbound import OrderReport, ReportKind
 from engine.gateway.rate_window import RateWindow
 from engine.protocols.ouch import fields as ouch_fields
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
 from engine.protocols.ouch.session import OuchServerSession
-from engine.protocols.ouch.terms import (
-    CancelAll,
-    OrderTerms,
-    ReduceTo,
-    Refused,
-    cancel_terms,
-    enter_terms,
-    replace_terms,
-)
 from engine.protocols.soupbin.events import NEED_DATA, PAUSED, ConnectionClosed, PacketFault
 from engine.protocols.soupbin.packets import (
     NOT_AUTHORIZED,
@@ -70,14 +59,16 @@ from engine.protocols.soupbin.packets import (
 )
 from engine.protocols.soupbin.server import start_sequence
 
+log = logging.getLogger("sequex.gateway")
+
 READ_CHUNK = 65536
 #: How often a connection's clock ticks (heartbeats, a silent peer).
 TICK_SECONDS = 0.25
 #: The SoupBinTCP session name sent in Login Accepted.
 SOUP_SESSION = "SEQUEX"
 
-#: submit(command, origin) -> its seq_no, once it is in ring[in]
-Submit = Callable[[Command, int], Awaitable[int]]
+#: submit(commands, origin) -> their seq_nos, once they are in ring[in]
+Submit = Callable[[list[Command], int], Awaitable[list[int]]]
 #: check(peer address, firm, password) -> whether the password is the firm's (slowed down
 #: and logged per peer by the caller)
 CheckPassword = Callable[[object, str, str], Awaitable[bool]]
@@ -116,6 +107,8 @@ class OuchListener:
         self._check_password = check_password
         self._login_timeout = login_timeout
         self._live: dict[int, _Live] = {}  # origin -> its connection
+        #: the sessions' order messages as engine commands (``engine.gateway.ouch_orders``)
+        self._orders = OuchOrders(lambda: self._ledger.projection)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.server: asyncio.Server | None = None
@@ -150,13 +143,12 @@ class OuchListener:
     def deliver(self, delivered: Delivered) -> None:
         """Send newly stored reports to their sessions, if connected (called in the loop)."""
         for origin, numbered in delivered.items():
+            self._orders.answered(origin, numbered)
             live = self._live.get(origin)
-            if live is None:
+            if live is None or not numbered:
                 continue
-            data = b"".join(
-                live.ouch.send(render(report), sequence=number) for number, report in numbered
-            )
-            self._write(live, data)
+            payloads = [render_bytes(report) for _, report in numbered]
+            self._write(live, live.ouch.send_many(payloads, first_sequence=numbered[0][0]))
 
     def _write(self, live: _Live, data: bytes) -> None:
         if data and not live.writer.transport.is_closing():
@@ -176,6 +168,9 @@ class OuchListener:
                 await self._serve(reader, live)
         except (ConnectionError, OSError, asyncio.CancelledError):
             pass
+        except Exception:  # a bug: it ends this connection only, and says so in the log
+            who = live.session.name if live is not None else "a connection"
+            log.exception("OUCH session %s ended by an internal error", who)
         finally:
             if live is not None and self._live.get(live.session.origin) is live:
                 del self._live[live.session.origin]
@@ -225,7 +220,7 @@ class OuchListener:
             return None
         store = self._ledger.stores[session.origin]
         first = start_sequence(login.requested_sequence_number, store.next_number)
-        payloads = [render(r).encode() for r in store.read(first, store.count)]
+        payloads = [render_bytes(r) for r in store.read(first, store.count)]
         # In one step of the loop: no report can be stored between the replay and going live.
         writer.write(ouch.accept_login(SOUP_SESSION, first) + ouch.replay(payloads))
         live = _Live(
@@ -245,84 +240,76 @@ class OuchListener:
             if data is not None:
                 ouch.receive_data(data)
             self._write(live, ouch.soupbin.tick(time.monotonic_ns()))
-            while True:
-                event = ouch.next_event()
-                if event is NEED_DATA or event is PAUSED:
-                    break
-                if isinstance(event, ConnectionClosed | LogoutRequest):
-                    return
-                if isinstance(event, PacketFault):
-                    if event.fatal:
-                        return
-                    continue
-                if isinstance(event, ouch_fields.MessageFault):
-                    if event.token is not None:
-                        self._refuse(live, event.token, event.reject_reason)
-                    continue
-                if isinstance(event, EnterOrder | CancelOrder | OuchReplace):
-                    await self._order_message(live, event)
-            if data == b"":
+            ended = await self.submit_buffered(live)
+            if ended or data == b"":
                 return
 
-    # -- orders in --------------------------------------------------------------------------
+    async def submit_buffered(self, live: _Live) -> bool:
+        """Turn what the connection has buffered into commands and put them in ring[in], one
+        batch (one ring claim) per run of messages; returns whether the session ended."""
+        origin = live.session.origin
+        held: OrderMessage | None = None
+        while True:
+            commands, ended, held = self.take(live, held)
+            if commands:
+                seq_nos = await self._submit(commands, origin)
+                self._orders.sequenced(origin, commands, seq_nos)
+            if held is None:
+                return ended
 
-    async def _order_message(
-        self, live: _Live, msg: EnterOrder | CancelOrder | OuchReplace
-    ) -> None:
+    def take(
+        self, live: _Live, held: OrderMessage | None = None
+    ) -> tuple[list[Command], bool, OrderMessage | None]:
+        """What the connection's buffered bytes hold (``held`` first): the commands they make,
+        in order, for ring[in]; whether the session ended; and a message held back because it
+        names an order of this batch, whose order id (its seq_no) is known only once the
+        batch is in ring[in] (submit the batch, then take again with it). Refusals are
+        answered here."""
+        ouch = live.ouch
+        commands: list[Command] = []
+        if held is not None:
+            command = self._order_command(live, held)
+            if command is not None:
+                commands.append(command)
+        origin = live.session.origin
+        while True:
+            event = ouch.next_event()
+            if event is NEED_DATA or event is PAUSED:
+                return commands, False, None
+            if isinstance(event, ConnectionClosed | LogoutRequest):
+                return commands, True, None
+            if isinstance(event, PacketFault):
+                if event.fatal:
+                    return commands, True, None
+                continue
+            if isinstance(event, ouch_fields.MessageFault):
+                if event.token is not None:
+                    self._refuse(live, event.token, event.reject_reason)
+                continue
+            if isinstance(event, EnterOrder | CancelOrder | OuchReplace):
+                if self._orders.names_unsequenced(origin, event):
+                    return commands, False, event
+                command = self._order_command(live, event)
+                if command is not None:
+                    commands.append(command)
+
+    def _order_command(self, live: _Live, msg: OrderMessage) -> Command | None:
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
         if live.rate.over(time.monotonic_ns()):
             self._refuse(live, token, "O")  # over the session's message rate; it stays up
-            return
-        origin, account = live.session.origin, live.session.account
-        if isinstance(msg, EnterOrder):
-            terms = enter_terms(msg)
-            if isinstance(terms, Refused):
-                self._refuse(live, token, terms.reason)
-            elif self._find(origin, token) is not None:
-                self._refuse(live, token, "O")  # a token in use by a live order
-            else:
-                await self._submit(
-                    NewOrder(0, 0, live.firm, account, msg.stock, terms.side, terms.order_type,
-                             terms.tif, terms.qty, terms.price, token, terms.post_only),
-                    origin,
-                )  # fmt: skip
-            return
-        found = self._find(origin, msg.existing_token if isinstance(msg, OuchReplace) else token)
-        if found is None:
-            if isinstance(msg, OuchReplace):
-                self._refuse(live, token, "O")  # no live order with that token
-            return  # a cancel of an order not live: ignored, as OUCH does
-        order_id, order = found
-        filled = order.cum_qty
-        if isinstance(msg, CancelOrder):
-            what = cancel_terms(msg, filled_qty=filled, open_qty=order.leaves)
-            if isinstance(what, CancelAll):
-                await self._submit(EngineCancel(0, 0, account, order_id, token), origin)
-            elif isinstance(what, ReduceTo):
-                cut = ReplaceOrder(0, 0, account, order_id, what.qty, order.price, token)
-                await self._submit(cut, origin)
-            return
-        original = OrderTerms(
-            Side(order.side), OrderType(order.order_type), TimeInForce(order.tif), order.qty,
-            order.price, order.post_only,
+            return None
+        session = live.session
+        return self._orders.command(
+            session.origin, live.firm, session.account, msg,
+            lambda refused, code: self._refuse(live, refused, code),
         )  # fmt: skip
-        new = replace_terms(msg, original, filled)
-        if isinstance(new, Refused):
-            self._refuse(live, token, new.reason)
-            return
-        if self._find(origin, token) is not None and token != msg.existing_token:
-            self._refuse(live, token, "O")  # the replacement token is in use
-            return
-        await self._submit(ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token), origin)
 
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (cancel on disconnect)."""
         origin = live.session.origin
-        for cancel in self._ledger.projection.cancels_of(origin):
-            await self._submit(cancel, origin)
-
-    def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:
-        return self._ledger.projection.find(origin, token)
+        cancels = self._orders.cancels_of(origin)
+        if cancels:
+            await self._submit(cancels, origin)
 
     def _refuse(self, live: _Live, token: str, code: str) -> None:
         """A Rejected the gateway answers itself, stored so that numbering stays whole."""

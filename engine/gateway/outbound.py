@@ -59,7 +59,9 @@ class ReportKind(IntEnum):
     REPLACE_REJECTED = 9  # a ReplaceOrder refused
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs ~10x on CPython 3.11, and this
+# one is made for every order on the gateway's hot path. Treat it as immutable.
+@dataclass(slots=True)
 class OrderReport:
     """One report owed to one session. ``reason`` is the RejectReason, CancelReason or
     ExpireReason code of the kind (0 otherwise); ``ts`` the command's (a fill's own ts);
@@ -196,13 +198,9 @@ class OutboundProjection:
                     order.cum_qty += event.fill_qty
                     order.cum_cost += event.fill_qty * event.fill_price
                     order.leaves = event.leaves_qty
-                    report = replace(
-                        self._report(ReportKind.TRADE, order, event.order_id, cmd.seq_no, sub,
-                                     event.ts),
-                        last_qty=event.fill_qty,
-                        last_price=event.fill_price,
-                        exec_id=event.exec_id,
-                        liquidity=int(event.liquidity),
+                    report = self._report(
+                        ReportKind.TRADE, order, event.order_id, cmd.seq_no, sub, event.ts,
+                        event.fill_qty, event.fill_price, event.exec_id, int(event.liquidity),
                     )  # fmt: skip
                     out.append((order.origin, report))
                     if event.leaves_qty == 0:
@@ -216,11 +214,11 @@ class OutboundProjection:
                         order.orig_client_order_id = order.client_order_id
                         order.client_order_id = _clid(cmd) or order.client_order_id
                     order.leaves = 0
-                    report = self._report(kind, order, event.order_id, cmd.seq_no, sub, ts)
-                    gone = event.remaining_qty
-                    out.append(
-                        (order.origin, replace(report, reason=int(event.reason), last_qty=gone))
-                    )
+                    report = self._report(
+                        kind, order, event.order_id, cmd.seq_no, sub, ts, event.remaining_qty,
+                        reason=int(event.reason),
+                    )  # fmt: skip
+                    out.append((order.origin, report))
                 case Replaced():
                     order = self.orders.get(event.order_id)
                     if order is None:
@@ -228,9 +226,10 @@ class OutboundProjection:
                     self._rename(event.order_id, order, _clid(cmd) or order.client_order_id)
                     order.qty, order.price, order.leaves = event.qty, event.price, event.leaves_qty
                     report = self._report(
-                        ReportKind.REPLACED, order, event.order_id, cmd.seq_no, sub, ts
-                    )
-                    out.append((order.origin, replace(report, priority_kept=event.priority_kept)))
+                        ReportKind.REPLACED, order, event.order_id, cmd.seq_no, sub, ts,
+                        priority_kept=event.priority_kept,
+                    )  # fmt: skip
+                    out.append((order.origin, report))
                 case _:
                     continue  # book events, administration
         return out
@@ -254,8 +253,11 @@ class OutboundProjection:
                 int(cmd.tif), bool(cmd.post_only), cmd.client_order_id, "", cmd.qty, cmd.price,
                 0, 0, 0, cmd.seq_no,
             )  # fmt: skip
-            report = self._report(ReportKind.REJECTED, refused, 0, cmd.seq_no, sub, cmd.ts)
-            return [(origin, replace(report, reason=int(event.reason)))]
+            reason = int(event.reason)
+            report = self._report(
+                ReportKind.REJECTED, refused, 0, cmd.seq_no, sub, cmd.ts, reason=reason
+            )
+            return [(origin, report)]
         if isinstance(cmd, CancelOrder | ReplaceOrder):
             order = self.orders.get(cmd.order_id)
             if order is None:  # unknown here: not a live order of a configured session
@@ -269,18 +271,22 @@ class OutboundProjection:
                 if isinstance(cmd, CancelOrder)
                 else ReportKind.REPLACE_REJECTED
             )
-            report = self._report(kind, order, cmd.order_id, cmd.seq_no, sub, cmd.ts)
-            return [(origin, replace(report, reason=int(event.reason)))]
+            reason = int(event.reason)
+            report = self._report(kind, order, cmd.order_id, cmd.seq_no, sub, cmd.ts, reason=reason)
+            return [(origin, report)]
         return []
 
     @staticmethod
     def _report(
-        kind: ReportKind, o: LiveOrder, order_id: int, seq_no: int, sub: int, ts: int
-    ) -> OrderReport:
+        kind: ReportKind, o: LiveOrder, order_id: int, seq_no: int, sub: int, ts: int,
+        last_qty: int = 0, last_price: int = 0, exec_id: int = 0, liquidity: int = 0,
+        *, reason: int = 0, priority_kept: bool = False,
+    ) -> OrderReport:  # fmt: skip
         return OrderReport(
             kind, seq_no, sub, ts, order_id, o.account, o.symbol, o.side, o.order_type, o.tif,
             o.post_only, o.client_order_id, o.orig_client_order_id, o.qty, o.price, o.leaves,
-            o.cum_qty, o.cum_cost, entered_seq=o.entered_seq,
+            o.cum_qty, o.cum_cost, last_qty, last_price, exec_id, liquidity, reason,
+            priority_kept, o.entered_seq,
         )  # fmt: skip
 
     # -- state ------------------------------------------------------------------------------

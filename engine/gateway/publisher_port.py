@@ -22,11 +22,13 @@ from engine.stages.injector import Injector, encode_records
 
 
 class RingInPort:
-    """Publishes one command at a time into ring[in], stamping its gateway session."""
+    """Publishes commands into ring[in], stamping their gateway session."""
 
     def __init__(self, ring_in: RingBuffer, base_seq: int) -> None:
         self._injector = Injector(ring_in, base_seq)
         self._row = bytearray(RECORD_SIZE)
+        #: reused by try_submit_many (grown to the largest batch seen)
+        self._rows = bytearray(64 * RECORD_SIZE)
 
     @property
     def last_seq_no(self) -> int:
@@ -41,6 +43,23 @@ class RingInPort:
         if self._injector.try_publish(records) == 0:
             return None
         return self._injector.last_seq_no
+
+    def try_submit_many(self, commands: Sequence[Command], origin: int) -> int:
+        """Publish as many leading ``commands`` (all from session ``origin``) as fit now, in
+        one claim of the ring and one wake-up of its consumers; returns how many. Each
+        command's seq_no must be 0 or the one its slot gives (``last_seq_no`` + its position
+        + 1): the caller may stamp it in advance."""
+        n = len(commands)
+        if not n:
+            return 0
+        size = n * RECORD_SIZE
+        if len(self._rows) < size:
+            self._rows = bytearray(max(size, 2 * len(self._rows)))
+        rows = self._rows
+        for index, cmd in enumerate(commands):
+            encode_command_into(rows, index * RECORD_SIZE, cmd, origin)
+        records = np.frombuffer(rows, dtype=np.uint8, count=size).reshape(n, RECORD_SIZE)
+        return self._injector.try_publish(records)
 
     def submit_blocking(self, commands: Sequence[Command]) -> int:
         """Publish setup commands (origin 0), waiting while the ring is full (before serving)."""

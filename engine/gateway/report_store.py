@@ -118,7 +118,9 @@ class ReportStore:
         never stops a journal report from being stored. Returns its number."""
         self.count += 1
         key_seq, key_sub = self.last_key
-        self._file.write(encode_report(replace(report, seq_no=key_seq, sub=key_sub)))
+        # an empty store's key is (0, -1): stored as (0, 0), below every journal report too
+        stored = replace(report, seq_no=key_seq, sub=max(key_sub, 0))
+        self._file.write(encode_report(stored))
         return self.count
 
     def read(self, first: int, last: int) -> list[OrderReport]:

@@ -156,7 +156,7 @@ class GatewayServer(JsonConnections):
         #: the reports configured (FIX/OUCH) sessions are owed, and the two listeners
         self._ledger = ReportLedger(config.data_dir, config.firms)
         self._ouch = OuchListener(
-            config.firms, self._ledger, self._submit, self._check_password,
+            config.firms, self._ledger, self._submit_many, self._check_password,
             login_timeout=login_timeout,
         )  # fmt: skip
         self._ouch_endpoint = parse_endpoint(ouch_endpoint or config.endpoints["ouch"])
@@ -300,6 +300,30 @@ class GatewayServer(JsonConnections):
                 return seq_no
             self.backpressure_waits += 1
             await asyncio.sleep(BACKPRESSURE_SLEEP)
+
+    async def _submit_many(self, commands: list[Command], origin: int) -> list[int]:
+        """Publish ``commands`` of session ``origin`` into ring[in] in order, as many at once
+        as fit (one claim, one wake-up of the journaler), awaiting while it is full; returns
+        their seq_nos. They share one ts, the time they enter the sequence."""
+        port = self._port_in
+        assert port is not None
+        seq_nos: list[int] = []
+        sent = self._feed.sent
+        while len(seq_nos) < len(commands):
+            self._last_ts = ts = max(time.time_ns(), self._last_ts)
+            first = port.last_seq_no + 1
+            rest = commands[len(seq_nos) :]
+            # stamped with the seq_no its slot will give it: the ledger sees the command as
+            # the journal will hold it (the port checks the stamp against the slot)
+            stamped = [cmd._replace(ts=ts, seq_no=first + i) for i, cmd in enumerate(rest)]
+            n = port.try_submit_many(stamped, origin)
+            for cmd in stamped[:n]:
+                sent(cmd.seq_no, cmd, origin)
+                seq_nos.append(cmd.seq_no)
+            if len(seq_nos) < len(commands):
+                self.backpressure_waits += 1
+                await asyncio.sleep(BACKPRESSURE_SLEEP)
+        return seq_nos
 
     def _deliver(self, reports: list[Report]) -> None:
         self._feed.reports(reports)  # the configured sessions' stores; FIX and OUCH delivery

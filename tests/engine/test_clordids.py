@@ -161,6 +161,19 @@ def test_each_client_order_id_names_what_it_named_on_its_day(live: ReportLedger)
     assert (first.state.kind, first.state.cum_qty) == (ReportKind.TRADE, 10)
 
 
+@pytest.mark.parametrize("batch", [2, 3, 100])
+def test_commands_applied_in_batches_leave_the_same_client_order_ids(
+    tmp_path: Path, live: ReportLedger, batch: int
+) -> None:
+    """An EndOfDay inside a batch (reports appended once, after it) ends the same day."""
+    flow, ex = _flow(), Exchange()
+    ledger = ReportLedger(tmp_path / "batched", FIRMS)
+    applied = [(c.seq_no, c, o, numbered_reports(ex.submit(c))) for c, o in flow]
+    for start in range(0, len(applied), batch):
+        ledger.apply_many(applied[start : start + batch])
+    assert _answers(ledger) == _answers(live)
+
+
 def test_a_client_order_id_of_an_ended_day_can_name_a_new_order(tmp_path: Path) -> None:
     flow = _flow()
     before = _answers(_live(tmp_path / "first day", flow[:13]))

@@ -178,3 +178,37 @@ def test_cancel_on_disconnect_cancels_what_the_session_left_resting() -> None:
         beta.close()
         time.sleep(0.3)
         assert exchange.open_order(kept.order_reference_number) is not None  # type: ignore[union-attr]
+
+
+def test_a_cancel_right_behind_its_order_cancels_it_and_a_reused_token_is_refused(
+    host: Host,
+) -> None:
+    """One read may carry an order and its cancel: the cancel must find the order (entered in
+    the same batch, not acknowledged yet), and a second order with its token is refused."""
+    alpha = Ouch(host, "ALPHA1", "alpha-pass")
+    try:
+        session = alpha.session
+        burst = b"".join(
+            session.send(message)
+            for message in (
+                enter("FAST-1", "B", 100, 1_000_000),
+                enter("FAST-1", "B", 5, 1_000_000),  # the token is in use: refused
+                CancelOrder("FAST-1"),
+            )
+        )
+        alpha.sock.sendall(burst)  # one write: the gateway reads it at once
+        answers = [m for _, m in alpha.messages(3)]
+        assert sorted(type(m).__name__ for m in answers) == ["Accepted", "Canceled", "Rejected"]
+        refused = next(m for m in answers if isinstance(m, Rejected))
+        assert (refused.token, refused.reason) == ("FAST-1", "O")
+        accepted = next(m for m in answers if isinstance(m, Accepted))
+        canceled = next(m for m in answers if isinstance(m, Canceled))
+        assert answers.index(accepted) < answers.index(canceled)
+        assert canceled.decrement_shares == 100
+        assert host.pipeline.exchange.open_order(accepted.order_reference_number) is None
+        # and once it has ended, its token may be used again
+        alpha.send(enter("FAST-1", "S", 7, 1_100_000))
+        (_, again), = alpha.messages(1)  # fmt: skip
+        assert isinstance(again, Accepted) and again.shares == 7
+    finally:
+        alpha.close()

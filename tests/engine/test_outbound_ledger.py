@@ -121,6 +121,22 @@ def test_a_store_numbers_from_1_skips_what_it_has_and_cuts_a_torn_tail(tmp_path:
     assert [n for n, _ in again.append(reports)] == [6]
 
 
+def test_a_local_reject_first_in_an_empty_store_takes_number_1_and_blocks_nothing(
+    tmp_path: Path,
+) -> None:
+    """A session whose very first message the gateway refuses (nothing journaled yet)."""
+    reports = [r for o, r in _run(_flow()) if o == A]
+    local = replace(reports[0], kind=ReportKind.LOCAL_REJECTED, reason=ord("O"))
+    path = tmp_path / "s.reports"
+    store = ReportStore(path)
+    assert store.append_local(local) == 1
+    assert [n for n, _ in store.append(reports[:2])] == [2, 3]
+    store.close()
+    again = ReportStore(path)  # reopened: the local report's key blocks no journal report
+    assert again.count == 3 and again.read(1, 1)[0].kind is ReportKind.LOCAL_REJECTED
+    assert [n for n, _ in again.append(reports[:3])] == [4]
+
+
 def test_the_ledger_saves_where_it_stands_and_picks_up_there(tmp_path: Path) -> None:
     ex = Exchange()
     ledger = ReportLedger(tmp_path, FIRMS)

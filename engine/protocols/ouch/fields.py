@@ -121,8 +121,12 @@ class MessageFault:
     reject_reason: str = "O"
 
 
+_PRINTABLE: Final = bytes(range(0x20, 0x7F))
+
+
 def _printable(raw: bytes) -> bool:
-    return all(0x20 <= b <= 0x7E for b in raw)
+    # deleting every printable byte leaves nothing: one C-level pass (hot: every field)
+    return not raw.translate(None, _PRINTABLE)
 
 
 def encode_alpha(value: str, width: int, name: str) -> bytes:

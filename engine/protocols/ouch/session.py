@@ -135,6 +135,10 @@ class OuchServerSession:
         """An already encoded message (e.g. from the outbound store)."""
         return self.soupbin.send_sequenced(payload, sequence=sequence)
 
+    def send_many(self, payloads: list[bytes], *, first_sequence: int | None = None) -> bytes:
+        """Already encoded messages, numbered from ``first_sequence`` (checked)."""
+        return self.soupbin.send_many(payloads, first_sequence=first_sequence)
+
     def replay(self, payloads: Iterable[bytes], *, first_sequence: int | None = None) -> bytes:
         return self.soupbin.replay(payloads, first_sequence=first_sequence)
 

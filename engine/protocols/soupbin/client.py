@@ -220,6 +220,22 @@ class ClientSession:
             self._liveness.received()
         self._framer.receive_data(data)
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet framed into a packet (a packet's first part)."""
+        return self._framer.pending
+
+    def sequenced_elsewhere(self, count: int) -> None:
+        """``count`` Sequenced Data packets that the caller framed and decoded itself (a fast
+        reader of a busy stream, which hands only the other packets to :meth:`receive_data`
+        and only whole ones, while :attr:`buffered` is 0): numbered, and the server noted
+        alive, as :meth:`receive_data` and :meth:`next_event` would have done."""
+        if self.state is not ClientState.LOGGED_IN:
+            raise LocalProtocolError(f"sequenced data in state {self.state.value}")
+        if count:
+            self._liveness.received()
+            self._next_expected += count
+
     def next_event(self) -> ClientEvent:
         """The next event, a PacketFault, ConnectionClosed or NEED_DATA."""
         if self._unreported is not None:

@@ -302,11 +302,22 @@ class ServerSession:
 
     def replay(self, messages: Iterable[bytes], *, first_sequence: int | None = None) -> bytes:
         """Sequenced Data packets for stored messages, numbered from :attr:`next_sequence`."""
+        return self.send_many(list(messages), first_sequence=first_sequence)
+
+    def send_many(self, messages: list[bytes], *, first_sequence: int | None = None) -> bytes:
+        """Sequenced Data packets for ``messages``, numbered from :attr:`next_sequence`
+        (``first_sequence``, if given, must equal it, as in :meth:`send_sequenced`): one
+        state step for the batch."""
         if first_sequence is not None and first_sequence != self._next_sequence:
             raise LocalProtocolError(
-                f"replay from {first_sequence} but the client expects {self._next_sequence}"
+                f"messages from {first_sequence} but the client expects {self._next_sequence}"
             )
-        return b"".join([self.send_sequenced(message) for message in messages])
+        if not messages:
+            return b""
+        packets = b"".join([_sequenced(message) for message in messages])
+        self._send(_T.SEND_SEQUENCED, packets)
+        self._next_sequence += len(messages)
+        return packets
 
     def send_debug(self, text: str) -> bytes:
         return self._send(_T.SEND_DEBUG, encode(Debug(text)))

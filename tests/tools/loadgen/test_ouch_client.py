@@ -8,8 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.domain.types import Side, TimeInForce
+from engine.protocols import ouch
+from engine.protocols.ouch import OuchClientSession, OuchServerSession
+from engine.protocols.ouch.outbound import CancelReject
+from engine.protocols.soupbin import Debug, ServerHeartbeat, encode
 from tests.tools.loadgen.fake_servers import FakeOuchServer
 from tools.loadgen.clients import (
     ACK,
@@ -22,7 +28,7 @@ from tools.loadgen.clients import (
     OrderSpec,
     Report,
 )
-from tools.loadgen.clients.ouch import OuchClient
+from tools.loadgen.clients.ouch import OuchClient, _report
 from tools.loadgen.driver import Driver, event_loop
 from tools.loadgen.plan import LoadSettings
 
@@ -152,3 +158,72 @@ def test_a_username_soupbintcp_cannot_carry_is_a_client_error() -> None:
 
     with pytest.raises(ClientError, match=r"cannot log in: .*username"):
         with_server(scenario)
+
+
+# -- the fast reader: the same reports as the full decoder, however the bytes are cut ----------
+
+_tokens = st.text(alphabet="ABCZ019-", min_size=1, max_size=14)
+_outbound = st.one_of(
+    st.builds(
+        lambda t, q: ouch.Accepted(
+            5, t, "B", q, "ACME", 1_000_000, 99998, "", "Y", 9, "A", "N", 0, "N", "L"
+        ),
+        _tokens,
+        st.integers(0, 9),
+    ),
+    st.builds(lambda t, f: ouch.Executed(5, t, 1, 1_000_000, f, 7), _tokens, st.sampled_from("AR")),
+    st.builds(lambda t, r: ouch.Canceled(5, t, 1, r), _tokens, st.sampled_from("UIQT")),
+    st.builds(lambda t: ouch.Rejected(5, t, "X"), _tokens),
+    st.builds(lambda t: CancelReject(5, t), _tokens),
+    st.builds(lambda c: ouch.SystemEvent(5, c), st.sampled_from("SE")),
+)
+
+
+def _server() -> OuchServerSession:
+    """A server session that has logged a client in."""
+    server = OuchServerSession()
+    server.receive_data(OuchClientSession().login("ALPHA1", "pw"))
+    server.next_event()
+    return server
+
+
+def _logged_in(client: OuchClient) -> None:
+    client.session.login("ALPHA1", "pw")
+    assert client._login_answer(_server().accept_login("SEQUEX", 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(_outbound, st.just("heartbeat"), st.just("debug")), max_size=40),
+    st.lists(st.integers(1, 200), max_size=12),
+)
+def test_the_fast_reader_gives_what_the_full_decoder_gives(
+    items: list[object], cuts: list[int]
+) -> None:
+    server = _server()
+    server.accept_login("SEQUEX", 1)
+    stream = b""
+    for item in items:
+        if item == "heartbeat":
+            stream += encode(ServerHeartbeat())
+        elif item == "debug":
+            stream += encode(Debug("hello"))
+        else:
+            stream += server.send(item)  # type: ignore[arg-type]
+    expected = [
+        report
+        for item in items
+        if not isinstance(item, str) and (report := _report(item, 1)) is not None  # type: ignore[arg-type]
+    ]
+    client = OuchClient(ALPHA, "ab00")
+    _logged_in(client)
+    got: list[Report] = []
+    at = 0
+    for cut in [*cuts, len(stream)]:
+        got.extend(client._parse(stream[at : at + cut], 1))
+        at += cut
+    got.extend(client._parse(stream[at:], 1))
+    assert got == expected
+    assert client.session.soupbin.resume_point[1] == 1 + sum(
+        not isinstance(item, str) for item in items
+    )

@@ -1,0 +1,168 @@
+"""OUCH order messages to engine commands, for one gateway (pure: no sockets, no clock).
+
+:class:`OuchOrders` turns an OUCH session's Enter Order, Cancel Order and Replace Order into
+the NewOrder, CancelOrder and ReplaceOrder of its account (``command``), or refuses them
+through the listener's ``refuse(token, reason letter)``:
+
+* Enter Order: what the engine cannot express (``engine.protocols.ouch.terms``) is refused
+  with its letter; a token in use by a live order of the session, or by one entered and not
+  answered yet, is refused ``O``.
+* Cancel Order (all, or reduce to N open) and Replace Order find the session's order by token:
+  a live one (the outbound projection) or one entered and not answered yet (``pending``: its
+  order id is its seq_no, known once it is in ring[in]). A cancel of a token that is not live
+  is ignored, as OUCH does; a replace of one is refused ``O``, as is a replacement token in use.
+
+A message that names an order entered in the batch being taken, before that batch is in
+ring[in], is held back by the listener (:meth:`names_unsequenced`) until :meth:`sequenced`
+has told the order its seq_no: so an order and its cancel may come in one read.
+:meth:`answered` forgets a pending order once its Accepted or Rejected is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.domain.types import CancelOrder as EngineCancel
+from engine.domain.types import (
+    Command,
+    NewOrder,
+    OrderType,
+    ReplaceOrder,
+    Side,
+    TimeInForce,
+)
+from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection, ReportKind
+from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
+from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
+from engine.protocols.ouch.terms import (
+    CancelAll,
+    OrderTerms,
+    ReduceTo,
+    Refused,
+    cancel_terms,
+    enter_terms,
+    replace_terms,
+)
+
+OrderMessage = EnterOrder | CancelOrder | OuchReplace
+#: refuse(token, OUCH reject reason letter): the listener answers with a Rejected
+Refuse = Callable[[str, str], None]
+
+
+class OuchOrders:
+    """The order translation of every OUCH session of one gateway."""
+
+    def __init__(self, projection: Callable[[], OutboundProjection]) -> None:
+        #: the ledger's projection (a function: catch-up may replace the ledger's object)
+        self._projection = projection
+        #: (origin, token) -> a NewOrder sent and not answered yet (seq_no 0 until it is in
+        #: ring[in]); a token in use, which a cancel or replace may already name
+        self._pending: dict[tuple[int, str], NewOrder] = {}
+
+    def answered(self, origin: int, numbered: list[tuple[int, OrderReport]]) -> None:
+        """Reports stored for session ``origin``: its orders' answers end their pendency."""
+        pending = self._pending
+        if not pending:
+            return
+        for _, report in numbered:
+            if report.kind is ReportKind.NEW or report.kind is ReportKind.REJECTED:
+                key = (origin, report.client_order_id)
+                entered = pending.get(key)
+                # its answer (unsequenced here only if the answer came while a full ring
+                # held the rest of its batch back: then it is the one)
+                if entered is not None and entered.seq_no in (0, report.seq_no):
+                    del pending[key]  # the projection has it now, or it is gone
+
+    def cancels_of(self, origin: int) -> list[Command]:
+        """A CancelOrder for every live or pending order session ``origin`` entered."""
+        cancels: list[Command] = list(self._projection().cancels_of(origin))
+        for (owner, token), order in self._pending.items():
+            if owner == origin and order.seq_no:
+                cancels.append(EngineCancel(0, 0, order.account, order.seq_no, token))
+        return cancels
+
+    def names_unsequenced(self, origin: int, msg: OrderMessage) -> bool:
+        """Whether ``msg`` cancels or replaces an order entered in the batch being taken."""
+        if isinstance(msg, EnterOrder):
+            return False
+        token = msg.existing_token if isinstance(msg, OuchReplace) else msg.token
+        pending = self._pending.get((origin, token))
+        return pending is not None and not pending.seq_no
+
+    def sequenced(self, origin: int, commands: list[Command], seq_nos: list[int]) -> None:
+        """The batch is in ring[in]: its new orders' ids (their seq_nos) are known."""
+        pending = self._pending
+        for command, seq_no in zip(commands, seq_nos, strict=True):
+            if type(command) is NewOrder:
+                key = (origin, command.client_order_id)
+                # (gone already if its answer came while a full ring held the batch back)
+                if pending.get(key) is command:
+                    pending[key] = command._replace(seq_no=seq_no)
+
+    # -- orders in --------------------------------------------------------------------------
+
+    def command(
+        self, origin: int, firm: str, account: str, msg: OrderMessage, refuse: Refuse
+    ) -> Command | None:
+        """The command an order message makes, or None (refused here, or ignored)."""
+        token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
+        if isinstance(msg, EnterOrder):
+            terms = enter_terms(msg)
+            if isinstance(terms, Refused):
+                refuse(token, terms.reason)
+                return None
+            if self._in_use(origin, token):
+                refuse(token, "O")  # a token in use by a live order
+                return None
+            entered = NewOrder(0, 0, firm, account, msg.stock, terms.side,
+                               terms.order_type, terms.tif, terms.qty, terms.price, token,
+                               terms.post_only)  # fmt: skip
+            self._pending[origin, token] = entered
+            return entered
+        found = self._find(origin, msg.existing_token if isinstance(msg, OuchReplace) else token)
+        if found is None:
+            if isinstance(msg, OuchReplace):
+                refuse(token, "O")  # no live order with that token
+            return None  # a cancel of an order not live: ignored, as OUCH does
+        order_id, order = found
+        filled = order.cum_qty
+        if isinstance(msg, CancelOrder):
+            what = cancel_terms(msg, filled_qty=filled, open_qty=order.leaves)
+            if isinstance(what, CancelAll):
+                return EngineCancel(0, 0, account, order_id, token)
+            if isinstance(what, ReduceTo):
+                return ReplaceOrder(0, 0, account, order_id, what.qty, order.price, token)
+            return None
+        original = OrderTerms(
+            Side(order.side), OrderType(order.order_type), TimeInForce(order.tif), order.qty,
+            order.price, order.post_only,
+        )  # fmt: skip
+        new = replace_terms(msg, original, filled)
+        if isinstance(new, Refused):
+            refuse(token, new.reason)
+            return None
+        if token != msg.existing_token and self._in_use(origin, token):
+            refuse(token, "O")  # the replacement token is in use
+            return None
+        return ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token)
+
+    def _in_use(self, origin: int, token: str) -> bool:
+        """Whether ``token`` names a live or pending order of the session."""
+        return (origin, token) in self._pending or self._projection().find(
+            origin, token
+        ) is not None
+
+    def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:
+        """The session's live order of that token: acknowledged (the projection), or entered
+        and not answered yet (its order id is its seq_no, known once it is in ring[in])."""
+        found = self._projection().find(origin, token)
+        if found is not None:
+            return found
+        pending = self._pending.get((origin, token))
+        if pending is None or not pending.seq_no:
+            return None
+        return pending.seq_no, LiveOrder(
+            origin, pending.account, pending.symbol, int(pending.side), int(pending.order_type),
+            int(pending.tif), pending.post_only, token, "", pending.qty, pending.price,
+            pending.qty, 0, 0, pending.seq_no,
+        )  # fmt: skip
