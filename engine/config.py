@@ -13,6 +13,7 @@ order, so that two hosts started on the same config journal byte-identical pream
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,19 @@ class FirmConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReporterConfig:
+    """``[reporter]``: the books-and-records database (``engine.reporter``)."""
+
+    #: run the reporter stage (it follows the journal into the database)
+    enabled: bool = True
+    #: a PostgreSQL connection string (libpq keywords or a postgresql:// URI); None: SQLite in
+    #: DATA_DIR/reports.db
+    dsn: str | None = None
+    #: the PostgreSQL schema that holds the tables
+    schema: str = "sequex"
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     source: str = "<defaults>"
     data_dir: str = "var"
@@ -99,6 +113,8 @@ class HostConfig:
     #: ``[gateway] max_connections``: open TCP connections the JSON gateway serves at once;
     #: one more gets a ``too_many_connections`` error line and is closed.
     gateway_max_connections: int = 256
+    #: ``[reporter]``: where the reporter stage writes the orders and executions
+    reporter: ReporterConfig = field(default_factory=ReporterConfig)
 
 
 DEFAULT_ENDPOINTS = {
@@ -301,7 +317,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     top = _Reader(data, "", source)
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
-    admin, gateway = top.sub("admin"), top.sub("gateway")
+    admin, gateway, reporter = top.sub("admin"), top.sub("gateway"), top.sub("reporter")
     admin_hash = None
     if "password_hash" in admin.table or "password" in admin.table:
         admin_hash = admin.password_hash()
@@ -338,8 +354,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         firms=_firms(top, symbols),
         admin_password_hash=admin_hash,
         gateway_max_connections=_max_connections(gateway),
+        reporter=_reporter(reporter),
     )
-    for reader in (exchange, rings, journal, admin, gateway, top):
+    for reader in (exchange, rings, journal, admin, gateway, reporter, top):
         reader.done()
     return config
 
@@ -354,6 +371,19 @@ def _max_connections(gateway: _Reader) -> int:
     if value > MAX_CONNECTIONS_LIMIT:
         raise gateway.fail("max_connections", f"must be at most {MAX_CONNECTIONS_LIMIT}")
     return value
+
+
+#: ``[reporter] schema``: a plain lower-case SQL identifier (it is quoted all the same).
+SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _reporter(reporter: _Reader) -> ReporterConfig:
+    enabled = reporter.flag("enabled", True)
+    dsn = reporter.text("dsn", "", max_len=4096) if "dsn" in reporter.table else None
+    schema = reporter.text("schema", "sequex")
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise reporter.fail("schema", f"must be a lower-case SQL identifier, not {schema!r}")
+    return ReporterConfig(enabled, dsn, schema)
 
 
 def load_config(path: str | Path) -> HostConfig:

@@ -18,6 +18,8 @@
     ring[events] ──┬── auditor   digest, event file, counts, latency (verification, benches)
                    └── gateway   execution reports to the firms' sessions (when it serves)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
+    reporter    (niced, on no ring): follows the journal files up to durable_seq into the
+                reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
 
 The table :data:`STAGES` is that picture as data (see `engine.wiring`): a new reader of the
 event stream (market data, the reporter) or of ring[in] (a replicator, which the risk and core
@@ -48,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from disruptor import RingBuffer
-from engine.config import HostConfig
+from engine.config import HostConfig, ReporterConfig
 from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.records import RECORD_SIZE
@@ -86,6 +88,7 @@ STAGES: list[StageDef] = [
     StageDef("auditor", (Read("events"),)),
     StageDef("gateway", (Read("events"),), when=lambda spec: spec.gateway, process=False),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
+    StageDef("reporter", when=lambda spec: spec.reporter is not None),
 ]
 
 
@@ -114,6 +117,8 @@ class TopologySpec:
     output_digest: bool = True  # the auditor digests the canonical stream (verification)
     gateway: bool = False  # the gateway reads ring[events] (started by the host later)
     fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
+    #: the reports database the reporter stage writes (None: no reporter process)
+    reporter: ReporterConfig | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -139,6 +144,7 @@ class TopologySpec:
             "snapshot_every": config.snapshot_every,
             "pinning": dict(config.pinning),
             "fused": config.topology == "fused",
+            "reporter": config.reporter if config.reporter.enabled else None,
         }
         values.update(overrides)
         if values["fused"]:

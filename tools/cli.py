@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
     "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
+    "report": ("tools.report_cli", "books and records: orders, executions, trade blotter"),
 }
 
 

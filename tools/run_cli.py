@@ -29,6 +29,11 @@ operator sends admin commands (``sequex admin``). The gateway also serves the co
 and HTTP endpoints are not served until their issues land (one banner line names them). On
 the way down the gateway stops first, so nothing enters a draining host.
 
+The reporter (``[reporter]``, on by default): a stage process follows the journal into the
+reports database (SQLite ``DATA_DIR/reports.db``, or PostgreSQL with ``dsn``); the banner says
+where, and the stop prints ``reporter: through seq N of durable seq M, lag L``
+(``engine.stages.reporter``, docs/reporter.md).
+
 The banner: ``sequex host up (pid N)``, one ``settings:`` line (topology, W, data directory,
 shm prefix, journal sync, snapshot interval), what recovery and the setup did, then
 ``serving:`` (what is served, where) and ``press Ctrl-C to stop``. The host process is titled
@@ -225,6 +230,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         mark_setup_complete(data_dir)  # drained: the setup is durable and applied
         print(f"sequex host up (pid {os.getpid()})")
         print(_settings_line(spec, data_dir))
+        if spec.reporter is not None:
+            print(_reporter_line(spec, data_dir))
         _print_swept(supervisor.swept)
         if start.state_hash is not None and (spec.base_seq > 0 or not setup):
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
@@ -280,6 +287,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
             file=sys.stderr,
         )
     _print_live_state(supervisor)
+    if spec.reporter is not None:
+        _print_reporter(data_dir)
     print("stopped", flush=True)
     return EXIT_OK
 
@@ -308,6 +317,32 @@ def _settings_line(spec: Any, data_dir: str) -> str:
     return (
         f"settings: {layout}, W={spec.feedback_window}, rules {spec.rules}, data in {data_dir}, "
         f"shm prefix {spec.prefix}, journal sync {spec.journal_sync}, snapshots {snapshots}"
+    )
+
+
+def _reporter_line(spec: Any, data_dir: str) -> str:
+    """Where the reporter writes (never the DSN itself: it may hold a password)."""
+    from engine.reporter.writer import sqlite_path
+
+    if spec.reporter.dsn:
+        where = f"PostgreSQL, schema {spec.reporter.schema}"
+    else:
+        where = f"SQLite {sqlite_path(data_dir)}"
+    return f"  reporter: {where} (its lag: `sequex report status`)"
+
+
+def _print_reporter(data_dir: str) -> None:
+    """The reporter's position and lag as its stage left them at the stop."""
+    from engine.reporter.status import read_status
+
+    status = read_status(data_dir)
+    if status is None:
+        print("sequex run: warning: the reporter left no status", file=sys.stderr)
+        return
+    print(
+        f"reporter: through seq {status.position} of durable seq {status.durable_seq}, "
+        f"lag {status.lag}",
+        flush=True,
     )
 
 

@@ -9,4 +9,7 @@ socket only moves those bytes. Imports: engine types and ``engine.canonical`` on
 * :mod:`engine.protocols.ouch`: OUCH 4.2 messages over SoupBinTCP, their engine terms and codes.
 * :mod:`engine.protocols.fix`: FIX 4.4, acceptor side: framer, codec, session state machine,
   order messages and execution reports (validated against QuickFIX's FIX44.xml in the tests).
+* :mod:`engine.protocols.itch`: Nasdaq TotalView-ITCH 5.0 market data messages.
+* :mod:`engine.protocols.moldudp64`: MoldUDP64 packets, sender, gap-filling receiver,
+  re-request answer (the transport of the ITCH feed).
 """

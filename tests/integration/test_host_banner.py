@@ -14,7 +14,10 @@ from tests.demo_config import demo_text
 from tests.integration.test_gateway_host import running_host
 from tests.integration.test_host_crash_shm import children
 
-STAGES = ("journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter")
+STAGES = (
+    "journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter",
+    "reporter",
+)  # fmt: skip
 
 
 def cmdline(pid: int) -> str:
