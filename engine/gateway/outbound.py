@@ -141,6 +141,15 @@ class OutboundProjection:
         order_id = self.by_token.get((origin, client_order_id))
         return None if order_id is None else (order_id, self.orders[order_id])
 
+    def state_of(self, order_id: int) -> OrderReport | None:
+        """Live order ``order_id`` as a report of its current state (kind NEW until something
+        filled, then TRADE; no command, so seq_no, sub and ts are 0), if it is live."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return None
+        kind = ReportKind.TRADE if order.cum_qty else ReportKind.NEW
+        return self._report(kind, order, order_id, 0, 0, 0)
+
     def cancels_of(self, origin: int) -> list[CancelOrder]:
         """A CancelOrder (seq_no and ts 0: the gateway's to give) for every live order session
         ``origin`` entered: its firm's cancel on disconnect."""
