@@ -13,6 +13,7 @@ order, so that two hosts started on the same config journal byte-identical pream
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,14 +54,15 @@ class AccountConfig:
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
-    """A configured gateway session of a firm: a FIX SenderCompID or an OUCH user."""
+    """A configured gateway session of a firm: a FIX SenderCompID, an OUCH user or a named
+    JSON session (``docs/json-gateway.md``)."""
 
     name: str
-    protocol: str  # "fix" or "ouch"
+    protocol: str  # "fix", "ouch" or "json"
     #: its stable origin (engine.session_ids)
     origin: int
     #: the account its orders trade for (OUCH orders name none; FIX orders may name another
-    #: of the firm's accounts in Account(1))
+    #: of the firm's accounts in Account(1); a JSON command that names none trades for it)
     account: str
     #: messages it may send per second before orders are rejected (0: no throttle)
     max_messages_per_second: int = 0
@@ -96,6 +98,19 @@ class MarketDataConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReporterConfig:
+    """``[reporter]``: the books-and-records database (``engine.reporter``)."""
+
+    #: run the reporter stage (it follows the journal into the database)
+    enabled: bool = True
+    #: a PostgreSQL connection string (libpq keywords or a postgresql:// URI); None: SQLite in
+    #: DATA_DIR/reports.db
+    dsn: str | None = None
+    #: the PostgreSQL schema that holds the tables
+    schema: str = "sequex"
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     source: str = "<defaults>"
     data_dir: str = "var"
@@ -119,6 +134,8 @@ class HostConfig:
     gateway_max_connections: int = 256
     #: ``[market_data]``: the ITCH feed
     market_data: MarketDataConfig = field(default_factory=MarketDataConfig)
+    #: ``[reporter]``: where the reporter stage writes the orders and executions
+    reporter: ReporterConfig = field(default_factory=ReporterConfig)
 
 
 DEFAULT_ENDPOINTS = {
@@ -276,8 +293,8 @@ def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig,
 
 
 #: Session protocols, and the longest session name each carries (OUCH: the 6-character
-#: SoupBinTCP username; FIX: a SenderCompID).
-SESSION_NAME_MAX: Final = {"fix": 32, "ouch": 6}
+#: SoupBinTCP username; FIX: a SenderCompID; JSON: the login's "session").
+SESSION_NAME_MAX: Final = {"fix": 32, "ouch": 6, "json": 32}
 
 
 def _sessions(f: _Reader, firm: str, accounts: list[AccountConfig]) -> tuple[SessionConfig, ...]:
@@ -321,7 +338,8 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     top = _Reader(data, "", source)
     exchange, rings, journal = top.sub("exchange"), top.sub("rings"), top.sub("journal")
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
-    admin, gateway, market = top.sub("admin"), top.sub("gateway"), top.sub("market_data")
+    admin, gateway = top.sub("admin"), top.sub("gateway")
+    market, reporter = top.sub("market_data"), top.sub("reporter")
     admin_hash = None
     if "password_hash" in admin.table or "password" in admin.table:
         admin_hash = admin.password_hash()
@@ -359,8 +377,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         admin_password_hash=admin_hash,
         gateway_max_connections=_max_connections(gateway),
         market_data=_market_data(market),
+        reporter=_reporter(reporter),
     )
-    for reader in (exchange, rings, journal, admin, gateway, market, top):
+    for reader in (exchange, rings, journal, admin, gateway, market, reporter, top):
         reader.done()
     return config
 
@@ -392,6 +411,19 @@ def _market_data(market: _Reader) -> MarketDataConfig:
         recent_messages=market.integer("recent_messages", 1_000_000, minimum=1000),
         utc_offset_s=offset,
     )
+
+
+#: ``[reporter] schema``: a plain lower-case SQL identifier (it is quoted all the same).
+SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _reporter(reporter: _Reader) -> ReporterConfig:
+    enabled = reporter.flag("enabled", True)
+    dsn = reporter.text("dsn", "", max_len=4096) if "dsn" in reporter.table else None
+    schema = reporter.text("schema", "sequex")
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise reporter.fail("schema", f"must be a lower-case SQL identifier, not {schema!r}")
+    return ReporterConfig(enabled, dsn, schema)
 
 
 def load_config(path: str | Path) -> HostConfig:

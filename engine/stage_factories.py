@@ -29,6 +29,7 @@ from engine.stages.injector import Injector
 from engine.stages.journaler import JournalerStage
 from engine.stages.matcher import MatcherAgent
 from engine.stages.publisher import PublisherAgent
+from engine.stages.reporter import ReporterAgent
 from engine.stages.risk import RiskAgent
 from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_part, matcher_part, risk_part
@@ -46,7 +47,8 @@ class Stage(Agent, Protocol):
 #: costs about a quarter of a stage's time. Cycles are rare here, so collect far less often.
 STAGE_GC_THRESHOLD = (20_000, 20, 100)
 
-#: Niceness of the snapshotter process: it gets what core time the pipeline leaves.
+#: Niceness of the snapshotter and reporter processes: they get what core time the pipeline
+#: leaves.
 SNAPSHOTTER_NICE = 10
 
 
@@ -195,6 +197,19 @@ def _marketdata(c: Context) -> Stage:
     )
 
 
+def _reporter(c: Context) -> Stage:
+    spec = c.spec
+    assert spec.reporter is not None, "a reporter row runs only with a reporter config"
+    return ReporterAgent(
+        c.attach("in"),
+        c.wiring.consumer("in", "journaler"),
+        spec.data_dir,
+        spec.reporter,
+        base_seq=spec.base_seq,
+        nice=SNAPSHOTTER_NICE if c.tune else 0,
+    )
+
+
 #: Stage kind (a row of STAGES) -> its factory.
 FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "journaler": _journaler,
@@ -205,6 +220,7 @@ FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "auditor": _auditor,
     "snapshotter": _snapshotter,
     "marketdata": _marketdata,
+    "reporter": _reporter,
 }
 #: The stages that hold exchange state (and so restore it on a restart).
 STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})

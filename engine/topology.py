@@ -21,6 +21,8 @@
                                    (engine.mdfeed; lets go of the ring and follows the journal
                                    when it falls behind)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
+    reporter    (niced, on no ring): follows the journal files up to durable_seq into the
+                reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
 
 The table :data:`STAGES` is that picture as data (see `engine.wiring`): a new reader of the
 event stream (market data, the reporter) or of ring[in] (a replicator, which the risk and core
@@ -51,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from disruptor import RingBuffer
-from engine.config import HostConfig
+from engine.config import HostConfig, ReporterConfig
 from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.mdfeed.settings import FeedSettings
@@ -91,6 +93,7 @@ STAGES: list[StageDef] = [
     StageDef("gateway", (Read("events"),), when=lambda spec: spec.gateway, process=False),
     StageDef("marketdata", (Read("events"),), when=lambda spec: spec.market_data is not None),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
+    StageDef("reporter", when=lambda spec: spec.reporter is not None),
 ]
 
 
@@ -122,6 +125,8 @@ class TopologySpec:
     #: the ITCH feed's endpoints and knobs (None: no market-data process; `sequex run` sets
     #: it from the configuration's [market_data] and [endpoints])
     market_data: FeedSettings | None = None
+    #: the reports database the reporter stage writes (None: no reporter process)
+    reporter: ReporterConfig | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -147,6 +152,7 @@ class TopologySpec:
             "snapshot_every": config.snapshot_every,
             "pinning": dict(config.pinning),
             "fused": config.topology == "fused",
+            "reporter": config.reporter if config.reporter.enabled else None,
         }
         values.update(overrides)
         if values["fused"]:

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
     "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
     "md": ("tools.md_cli", "market data: follow the ITCH feed, draw a symbol's book"),
+    "report": ("tools.report_cli", "books and records: orders, executions, trade blotter"),
 }
 
 

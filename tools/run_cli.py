@@ -35,6 +35,11 @@ MoldUDP64 on the ``[endpoints] itch_multicast`` group (sent with IP_MULTICAST_IF
 snapshots on ``glimpse`` (``engine.mdfeed``, docs/market-data.md); the stop prints
 ``market data: session S, through seq N, next message M``.
 
+The reporter (``[reporter]``, on by default): a stage process follows the journal into the
+reports database (SQLite ``DATA_DIR/reports.db``, or PostgreSQL with ``dsn``); the banner says
+where, and the stop prints ``reporter: through seq N of durable seq M, lag L``
+(``engine.stages.reporter``, docs/reporter.md).
+
 The banner: ``sequex host up (pid N)``, one ``settings:`` line (topology, W, data directory,
 shm prefix, journal sync, snapshot interval), what recovery and the setup did, then
 ``serving:`` (what is served, where) and ``press Ctrl-C to stop``. The host process is titled
@@ -233,6 +238,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         mark_setup_complete(data_dir)  # drained: the setup is durable and applied
         print(f"sequex host up (pid {os.getpid()})")
         print(_settings_line(spec, data_dir))
+        if spec.reporter is not None:
+            print(_reporter_line(spec, data_dir))
         _print_swept(supervisor.swept)
         if start.state_hash is not None and (spec.base_seq > 0 or not setup):
             snapshot = "none" if start.snapshot_seq is None else start.snapshot_seq
@@ -290,16 +297,21 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
     _print_live_state(supervisor)
     if feed is not None:
         _print_feed(data_dir)
+    if spec.reporter is not None:
+        _print_reporter(data_dir)
     print("stopped", flush=True)
     return EXIT_OK
 
 
 def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
-    """(endpoint, banner line) of each listener the host opens: JSON lines always, FIX
-    and OUCH when sessions of theirs are configured (else nothing listens there), the
-    market-data feed when it runs (its snapshot port is the one waited for)."""
+    """(endpoint, banner line) of each listener the host opens: JSON lines always (with
+    its named sessions), FIX and OUCH when sessions of theirs are configured (else nothing
+    listens there), the market-data feed when it runs (its snapshot port is the one waited
+    for)."""
     json_endpoint = config.endpoints["json"]
-    served = [(json_endpoint, f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`")]
+    named = [s.name for f in config.firms for s in f.sessions if s.protocol == "json"]
+    line = f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`"
+    served = [(json_endpoint, line + (f", sessions {', '.join(named)}" if named else ""))]
     for protocol, key, name, extra in (
         ("fix", "fix", "FIX 4.4", f"TargetCompID {config.endpoints['fix_target_comp_id']}, "),
         ("ouch", "ouch", "OUCH 4.2 over SoupBinTCP 3.0", ""),
@@ -323,6 +335,32 @@ def _settings_line(spec: Any, data_dir: str) -> str:
     return (
         f"settings: {layout}, W={spec.feedback_window}, rules {spec.rules}, data in {data_dir}, "
         f"shm prefix {spec.prefix}, journal sync {spec.journal_sync}, snapshots {snapshots}"
+    )
+
+
+def _reporter_line(spec: Any, data_dir: str) -> str:
+    """Where the reporter writes (never the DSN itself: it may hold a password)."""
+    from engine.reporter.writer import sqlite_path
+
+    if spec.reporter.dsn:
+        where = f"PostgreSQL, schema {spec.reporter.schema}"
+    else:
+        where = f"SQLite {sqlite_path(data_dir)}"
+    return f"  reporter: {where} (its lag: `sequex report status`)"
+
+
+def _print_reporter(data_dir: str) -> None:
+    """The reporter's position and lag as its stage left them at the stop."""
+    from engine.reporter.status import read_status
+
+    status = read_status(data_dir)
+    if status is None:
+        print("sequex run: warning: the reporter left no status", file=sys.stderr)
+        return
+    print(
+        f"reporter: through seq {status.position} of durable seq {status.durable_seq}, "
+        f"lag {status.lag}",
+        flush=True,
     )
 
 

@@ -1,0 +1,137 @@
+"""The reporter's schema: one set of tables, rendered for SQLite and for PostgreSQL.
+
+Every table is insert-only and keyed by what the journal makes unique (``seq_no``, the event's
+``sub_seq``, the trade's ``exec_id``), so writing a row twice is a no-op (``ON CONFLICT DO
+NOTHING``): a restart, a replay or a duplicate batch never duplicates a row. Integers only for
+prices (price units), quantities (shares), cash and times (ns since the epoch); enums are
+their lower-case names, as in the canonical JSON (``engine.canonical``).
+
+``reporter_position`` holds one row: the last command seq whose rows are written. A backend
+updates it in the same transaction as the rows (``GREATEST``/``MAX``: it never goes back).
+
+The table definitions are data (:data:`TABLES`): each backend renders its DDL and its insert
+statements from them (:func:`create_statements`, :func:`insert_statement`), so the two
+backends cannot drift apart. docs/reporter.md documents every column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Dialect = Literal["sqlite", "postgres"]
+INT: Final = "int"
+TEXT: Final = "text"
+
+#: column type -> its SQL type per dialect (SQLite's INTEGER is 64-bit)
+_SQL_TYPES: Final[dict[str, dict[Dialect, str]]] = {
+    INT: {"sqlite": "INTEGER", "postgres": "BIGINT"},
+    TEXT: {"sqlite": "TEXT", "postgres": "TEXT"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    #: (column, INT | TEXT), in row order
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...]
+    #: secondary indexes: each a tuple of columns
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+
+COMMANDS = Table(
+    "commands",
+    (
+        ("seq_no", INT), ("ts", INT), ("origin", INT), ("kind", TEXT), ("firm", TEXT),
+        ("account", TEXT), ("symbol", TEXT), ("side", TEXT), ("order_type", TEXT), ("tif", TEXT),
+        ("qty", INT), ("price", INT), ("order_id", INT), ("client_order_id", TEXT),
+        ("post_only", INT), ("outcome", TEXT), ("reason", TEXT), ("detail", TEXT),
+    ),
+    key=("seq_no",),
+    indexes=(("firm", "seq_no"), ("order_id",)),
+)  # fmt: skip
+ORDERS = Table(
+    "orders",
+    (
+        ("order_id", INT), ("seq_no", INT), ("ts", INT), ("origin", INT), ("firm", TEXT),
+        ("account", TEXT), ("symbol", TEXT), ("side", TEXT), ("order_type", TEXT), ("tif", TEXT),
+        ("qty", INT), ("price", INT), ("client_order_id", TEXT), ("post_only", INT),
+    ),
+    key=("order_id",),
+    indexes=(("firm", "order_id"),),
+)  # fmt: skip
+ORDER_EVENTS = Table(
+    "order_events",
+    (
+        ("seq_no", INT), ("sub_seq", INT), ("kind", TEXT), ("order_id", INT), ("firm", TEXT),
+        ("account", TEXT), ("client_order_id", TEXT), ("qty", INT), ("price", INT),
+        ("leaves_qty", INT), ("reason", TEXT), ("text", TEXT),
+    ),
+    key=("seq_no", "sub_seq"),
+    indexes=(("order_id",), ("firm", "seq_no")),
+)  # fmt: skip
+EXECUTIONS = Table(
+    "executions",
+    (
+        ("exec_id", INT), ("side", TEXT), ("seq_no", INT), ("sub_seq", INT), ("ts", INT),
+        ("trade_date", TEXT), ("order_id", INT), ("firm", TEXT), ("account", TEXT),
+        ("symbol", TEXT), ("qty", INT), ("price", INT), ("leaves_qty", INT),
+        ("liquidity", TEXT),
+    ),
+    key=("exec_id", "side"),
+    indexes=(("trade_date", "exec_id"), ("order_id",), ("firm", "trade_date"), ("seq_no",)),
+)  # fmt: skip
+ACCOUNTS = Table(
+    "accounts",
+    (("account", TEXT), ("firm", TEXT), ("seq_no", INT)),
+    key=("account",),
+)
+#: The tables the rows of a batch go to, in insert order.
+TABLES: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS)
+BY_NAME: Final = {table.name: table for table in TABLES}
+
+POSITION_TABLE: Final = "reporter_position"
+
+
+def create_statements(dialect: Dialect) -> list[str]:
+    """Every CREATE statement of the schema (idempotent: IF NOT EXISTS), position row too."""
+    statements: list[str] = []
+    for table in TABLES:
+        columns = ", ".join(f"{name} {_SQL_TYPES[kind][dialect]}" for name, kind in table.columns)
+        key = ", ".join(table.key)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({key}))"
+        )
+        for columns_of_index in table.indexes:
+            index = f"{table.name}_by_{'_'.join(columns_of_index)}"
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {index} ON {table.name} "
+                f"({', '.join(columns_of_index)})"
+            )
+    integer = _SQL_TYPES[INT][dialect]
+    statements.append(
+        f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} (id {integer} PRIMARY KEY CHECK (id = 1), "
+        f"last_seq {integer} NOT NULL)"
+    )
+    statements.append(
+        f"INSERT INTO {POSITION_TABLE} (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING"
+    )
+    return statements
+
+
+def insert_statement(table: Table, placeholder: str) -> str:
+    """``INSERT INTO table (...) VALUES (p, p, ...) ON CONFLICT DO NOTHING``."""
+    names = table.column_names
+    marks = ", ".join(placeholder for _ in names)
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+
+def advance_statement(dialect: Dialect, placeholder: str) -> str:
+    """Move the position forward to the parameter (never back)."""
+    larger = "MAX" if dialect == "sqlite" else "GREATEST"
+    return f"UPDATE {POSITION_TABLE} SET last_seq = {larger}(last_seq, {placeholder}) WHERE id = 1"

@@ -1,0 +1,89 @@
+"""The SQLite backend of the reporter (the default): ``DATA_DIR/reports.db``.
+
+WAL mode, so readers (``sequex report``, a person with ``sqlite3``) never block the writer,
+and ``synchronous = NORMAL``: a commit is not fsynced, so a power cut may lose the last
+transactions, never corrupt the file; the rows and the position are lost together and the
+reporter writes them again from the journal (the writer contract: ``engine.reporter.writer``).
+Each batch is one ``BEGIN IMMEDIATE`` ... ``COMMIT`` with ``executemany`` per table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.reporter.errors import ReporterError
+from engine.reporter.rows import RowBatch
+from engine.reporter.schema import (
+    BY_NAME,
+    POSITION_TABLE,
+    advance_statement,
+    create_statements,
+    insert_statement,
+)
+
+#: How long a statement waits for another connection's lock (ms): a reader of the WAL never
+#: holds one; another writer (``sequex report sync`` beside a host) does for one batch.
+BUSY_TIMEOUT_MS = 30_000
+
+
+class SqliteWriter:
+    """A ``ReportWriter`` over one SQLite file."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.where = str(path)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._transaction(create_statements("sqlite"))
+        except sqlite3.Error as exc:
+            raise ReporterError(f"{path}: cannot open the reports database: {exc}") from exc
+        self._inserts = {name: insert_statement(table, "?") for name, table in BY_NAME.items()}
+        self._advance = advance_statement("sqlite", "?")
+
+    def _transaction(self, statements: list[str]) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                db.execute(statement)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def position(self) -> int:
+        row = self._db.execute(f"SELECT last_seq FROM {POSITION_TABLE} WHERE id = 1").fetchone()
+        return int(row[0])
+
+    def write(self, batch: RowBatch) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for name, rows in batch.rows.items():
+                if rows:
+                    db.executemany(self._inserts[name], rows)
+            db.execute(self._advance, (batch.through_seq,))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def account_firms(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT account, firm FROM accounts").fetchall())
+
+    def query(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self._db.execute(sql, tuple(params))
+        names = [d[0] for d in cursor.description or ()]
+        return names, [tuple(row) for row in cursor.fetchall()]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,111 @@
+"""The writer contract (engine.reporter.writer), one set of tests run against every backend:
+SQLite and PostgreSQL (``backend`` is parametrized in conftest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.reporter.rows import RowBatch
+from engine.reporter.schema import TABLES
+from tests.engine.reporter.backends import Backend, dump
+
+
+def _batch(through: int, seqs: range) -> RowBatch:
+    batch = RowBatch(through_seq=through)
+    for seq in seqs:
+        batch.add(
+            "commands",
+            (
+                seq, 1_000 + seq, 0, "new_order", "BETA", "BETA-1", "ACME", "buy", "limit",
+                "day", 10, 1_000_000, seq, f"c{seq}", 0, "accepted", None, "{}",
+            ),
+        )  # fmt: skip
+        batch.add(
+            "executions",
+            (
+                seq * 1_000_000, "buy", seq, 1, 1_000 + seq, "2026-12-07", seq, "BETA", "BETA-1",
+                "ACME", 10, 1_000_000, 0, "taker",
+            ),
+        )  # fmt: skip
+    batch.add("accounts", ("BETA-1", "BETA", 1))
+    return batch
+
+
+def test_a_new_database_has_every_table_and_is_at_position_zero(backend: Backend) -> None:
+    writer = backend.open()
+    assert writer.backend == backend.name
+    assert writer.position() == 0
+    tables = dump(writer)
+    assert all(tables[table.name] == [] for table in TABLES)
+
+
+def test_the_rows_and_the_position_of_a_batch_are_written_together(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(3, range(1, 4)))
+    assert writer.position() == 3
+    tables = dump(writer)
+    assert [row[0] for row in tables["commands"]] == [1, 2, 3]
+    assert [(row[0], row[1]) for row in tables["executions"]] == [
+        (1_000_000, "buy"), (2_000_000, "buy"), (3_000_000, "buy"),
+    ]  # fmt: skip
+    assert tables["commands"][0][10:12] == (10, 1_000_000)
+
+
+def test_writing_the_same_batch_twice_adds_no_row(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(3, range(1, 4)))
+    once = dump(writer)
+    writer.write(_batch(3, range(1, 4)))
+    writer.write(_batch(5, range(2, 6)))  # overlapping: only seqs 4 and 5 are new
+    twice = dump(writer)
+    assert [row[0] for row in twice["commands"]] == [1, 2, 3, 4, 5]
+    assert twice["commands"][:3] == once["commands"]
+    assert len(twice["accounts"]) == 1
+
+
+def test_the_position_never_moves_back(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(5, range(1, 6)))
+    writer.write(_batch(2, range(1, 3)))
+    assert writer.position() == 5
+
+
+def test_a_batch_that_fails_writes_neither_its_rows_nor_its_position(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(1, range(1, 2)))
+    bad = _batch(3, range(2, 4))
+    bad.add("orders", ("not", "a", "row"))  # the wrong number of columns: the backend refuses
+    with pytest.raises(Exception):  # noqa: B017 (each driver raises its own error class)
+        writer.write(bad)
+    assert writer.position() == 1
+    assert [row[0] for row in dump(writer)["commands"]] == [1]
+    writer.write(_batch(3, range(2, 4)))  # and the writer is usable after it
+    assert writer.position() == 3
+
+
+def test_a_database_opened_again_keeps_its_rows_and_position(backend: Backend) -> None:
+    first = backend.open()
+    first.write(_batch(4, range(1, 5)))
+    before = dump(first)
+    first.close()
+    again = backend.open()
+    assert again.position() == 4
+    assert dump(again) == before
+
+
+def test_the_account_firms_are_read_back(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(1, range(1, 2)))
+    assert writer.account_firms() == {"BETA-1": "BETA"}
+
+
+def test_a_query_takes_question_mark_parameters(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(3, range(1, 4)))
+    names, rows = writer.query(
+        "SELECT seq_no, client_order_id FROM commands WHERE firm = ? AND seq_no >= ? "
+        "AND client_order_id LIKE 'c%' ORDER BY seq_no",
+        ("BETA", 2),
+    )
+    assert names == ["seq_no", "client_order_id"]
+    assert rows == [(2, "c2"), (3, "c3")]
