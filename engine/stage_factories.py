@@ -194,6 +194,7 @@ def _marketdata(c: Context) -> Stage:
         window=spec.feedback_window,
         rules=spec.rules,
         base_seq=spec.base_seq,
+        nice=spec.market_data.nice if c.tune else 0,
     )
 
 

@@ -28,7 +28,6 @@ loop runs over numpy columns with ``struct.pack_into``.
 
 from __future__ import annotations
 
-import struct
 from typing import Any, Final
 
 import cython
@@ -78,11 +77,6 @@ _W_I3: cython.int = 4
 _W_I6: cython.int = 7
 _W_SYMBOL: cython.int = 10
 _W_TS: cython.int = TS_OFFSET // 8
-_A = struct.Struct(">cHHHIQcI8sI")
-_E = struct.Struct(">cHHHIQIQ")
-_X = struct.Struct(">cHHHIQI")
-_D = struct.Struct(">cHHHIQ")
-_U = struct.Struct(">cHHHIQQII")
 _SIDE_CHARS: Final = ("", "B", "S")  # engine Side value (1, 2) -> ITCH side
 
 
@@ -263,20 +257,10 @@ class FeedEncoder:
                 )  # fmt: skip
 
     @cython.cfunc
-    def _event(
-        self,
-        kind: cython.int,
-        e1: cython.int,
-        seq: cython.longlong,
-        i1: cython.longlong,
-        i2: cython.longlong,
-        i3: cython.longlong,
-        i6: cython.longlong,
-        symbol: cython.longlong,
-        ts: cython.longlong,
-        rows: Any,
-        row: cython.Py_ssize_t,
-    ) -> cython.void:
+    def _event(self, kind: cython.int, e1: cython.int, seq: cython.longlong,
+        i1: cython.longlong, i2: cython.longlong, i3: cython.longlong, i6: cython.longlong,
+        symbol: cython.longlong, ts: cython.longlong, rows: Any,
+        row: cython.Py_ssize_t) -> cython.void:  # fmt: skip
         self._events += 1
         self._last_ts = ts
         t: cython.longlong = (ts + self._offset_ns) % _NS_PER_DAY
@@ -298,14 +282,8 @@ class FeedEncoder:
     # False answer changed nothing: the reference then publishes the record (or raises).
 
     @cython.cfunc
-    def _execute(
-        self,
-        order_id: cython.longlong,
-        qty: cython.longlong,
-        price: cython.longlong,
-        match: cython.longlong,
-        t: cython.longlong,
-    ) -> cython.bint:
+    def _execute(self, order_id: cython.longlong, qty: cython.longlong, price: cython.longlong,
+        match: cython.longlong, t: cython.longlong) -> cython.bint:  # fmt: skip
         order = self._orders.get(order_id)
         if order is None or not self._projection.started or match < 0 or not 0 <= qty <= _U32:
             return False
@@ -316,31 +294,13 @@ class FeedEncoder:
             del self._orders[order_id]
         else:
             order.shares = shares - qty
-        at: cython.Py_ssize_t = self._room(31)
-        if cython.compiled:
-            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
-            p += at
-            _head(p, 69, order.locate, t)  # 'E'
-            _be(p + 11, order.ref, 8)
-            _be(p + 19, qty, 4)
-            _be(p + 23, match, 8)
-        else:
-            _E.pack_into(
-                self._packet, at, b"E", order.locate, 0, t >> 32, t & _U32, order.ref, qty, match
-            )
+        self._put(69, order.locate, t, order.ref, 8, qty, 4, match, 8, 0, 0, 0, 0)  # 'E'
         return True
 
     @cython.cfunc
-    def _add(
-        self,
-        seq: cython.longlong,
-        order_id: cython.longlong,
-        side: cython.int,
-        qty: cython.longlong,
-        price: cython.longlong,
-        symbol: cython.longlong,
-        t: cython.longlong,
-    ) -> cython.bint:
+    def _add(self, seq: cython.longlong, order_id: cython.longlong, side: cython.int,
+        qty: cython.longlong, price: cython.longlong, symbol: cython.longlong,
+        t: cython.longlong) -> cython.bint:  # fmt: skip
         known = self._symbols.get(symbol)
         projection = self._projection
         if known is None or not projection.started or side < 1 or side > 2:
@@ -349,25 +309,9 @@ class FeedEncoder:
             return False
         locate: cython.longlong = known[0]
         projection.last_ref = seq
-        char = _SIDE_CHARS[side]
-        self._orders[order_id] = RestingOrder(seq, locate, char, price, qty)
-        at: cython.Py_ssize_t = self._room(36)
-        if cython.compiled:
-            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
-            p += at
-            stock: bytes = known[1]
-            stock_p: cython.p_const_char = stock
-            _head(p, 65, locate, t)  # 'A'
-            _be(p + 11, seq, 8)
-            p[19] = 66 if side == 1 else 83  # 'B' / 'S'
-            _be(p + 20, qty, 4)
-            memcpy(p + 24, stock_p, 8)
-            _be(p + 32, price, 4)
-        else:
-            _A.pack_into(
-                self._packet, at, b"A", locate, 0, t >> 32, t & _U32, seq, char.encode(), qty,
-                known[1], price,
-            )  # fmt: skip
+        self._orders[order_id] = RestingOrder(seq, locate, _SIDE_CHARS[side], price, qty)
+        side_byte: cython.int = 66 if side == 1 else 83  # 'B' / 'S'
+        self._put(65, locate, t, seq, 8, side_byte, 1, qty, 4, known[1], 8, price, 4)  # 'A'
         return True
 
     @cython.cfunc
@@ -381,15 +325,7 @@ class FeedEncoder:
         if shares - qty <= 0:
             return False
         order.shares = shares - qty
-        at: cython.Py_ssize_t = self._room(23)
-        if cython.compiled:
-            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
-            p += at
-            _head(p, 88, order.locate, t)  # 'X'
-            _be(p + 11, order.ref, 8)
-            _be(p + 19, qty, 4)
-        else:
-            _X.pack_into(self._packet, at, b"X", order.locate, 0, t >> 32, t & _U32, order.ref, qty)
+        self._put(88, order.locate, t, order.ref, 8, qty, 4, 0, 0, 0, 0, 0, 0)  # 'X'
         return True
 
     @cython.cfunc
@@ -398,25 +334,12 @@ class FeedEncoder:
         if order is None or not self._projection.started:
             return False
         del self._orders[order_id]
-        at: cython.Py_ssize_t = self._room(19)
-        if cython.compiled:
-            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
-            p += at
-            _head(p, 68, order.locate, t)  # 'D'
-            _be(p + 11, order.ref, 8)
-        else:
-            _D.pack_into(self._packet, at, b"D", order.locate, 0, t >> 32, t & _U32, order.ref)
+        self._put(68, order.locate, t, order.ref, 8, 0, 0, 0, 0, 0, 0, 0, 0)  # 'D'
         return True
 
     @cython.cfunc
-    def _replace(
-        self,
-        seq: cython.longlong,
-        order_id: cython.longlong,
-        qty: cython.longlong,
-        price: cython.longlong,
-        t: cython.longlong,
-    ) -> cython.bint:
+    def _replace(self, seq: cython.longlong, order_id: cython.longlong, qty: cython.longlong,
+        price: cython.longlong, t: cython.longlong) -> cython.bint:  # fmt: skip
         old = self._orders.get(order_id)
         projection = self._projection
         if old is None or not projection.started or seq <= projection.last_ref:
@@ -426,20 +349,7 @@ class FeedEncoder:
         projection.last_ref = seq
         del self._orders[order_id]  # re-inserted: last in priority order, as the reference
         self._orders[order_id] = RestingOrder(seq, old.locate, old.side, price, qty)
-        at: cython.Py_ssize_t = self._room(35)
-        if cython.compiled:
-            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
-            p += at
-            _head(p, 85, old.locate, t)  # 'U'
-            _be(p + 11, old.ref, 8)
-            _be(p + 19, seq, 8)
-            _be(p + 27, qty, 4)
-            _be(p + 31, price, 4)
-        else:
-            _U.pack_into(
-                self._packet, at, b"U", old.locate, 0, t >> 32, t & _U32, old.ref, seq, qty,
-                price,
-            )  # fmt: skip
+        self._put(85, old.locate, t, old.ref, 8, seq, 8, qty, 4, price, 4, 0, 0)  # 'U'
         return True
 
     # -- the reference path, and the datagram ------------------------------------------------
@@ -463,6 +373,32 @@ class FeedEncoder:
             raise ValueError(f"a message of {size} bytes does not fit a {self._max}-byte packet")
         at: cython.Py_ssize_t = self._room(size)
         self._packet[at : at + size] = message
+
+    @cython.cfunc
+    def _put(
+        self, kind: cython.int, locate: cython.ulonglong, t: cython.ulonglong,
+        a: cython.ulonglong, na: cython.int, b: cython.ulonglong, nb: cython.int,
+        c: cython.ulonglong, nc: cython.int, d: cython.ulonglong, nd: cython.int,
+        e: cython.ulonglong, ne: cython.int,
+    ) -> cython.void:  # fmt: skip
+        """One message: the common header (type, locate, tracking 0, timestamp), then up to
+        five unsigned big-endian fields (value, size in bytes; size 0: none)."""
+        at: cython.Py_ssize_t = self._room(11 + na + nb + nc + nd + ne)
+        if cython.compiled:
+            p: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(self._packet))
+            p += at
+            _head(p, kind, locate, t)
+            p += 11
+            _be(p, a, na)
+            _be(p + na, b, nb)
+            _be(p + na + nb, c, nc)
+            _be(p + na + nb + nc, d, nd)
+            _be(p + na + nb + nc + nd, e, ne)
+        else:
+            fields = ((a, na), (b, nb), (c, nc), (d, nd), (e, ne))
+            body = b"".join(value.to_bytes(size, "big") for value, size in fields)
+            head = bytes((kind,)) + locate.to_bytes(2, "big") + b"\0\0" + t.to_bytes(6, "big")
+            self._packet[at : at + len(head) + len(body)] = head + body
 
     @cython.cfunc
     def _room(self, size: cython.Py_ssize_t) -> cython.Py_ssize_t:
@@ -493,7 +429,8 @@ class FeedEncoder:
         self._at = _HDR
 
     def _learn_symbols(self) -> None:
-        """The fast path's symbol table: record field -> (locate, ITCH stock field)."""
+        """The fast path's symbol table: record field -> (locate, the ITCH stock field as a
+        big-endian integer)."""
         table: dict[int, Any] = {}
         for symbol, locate in self._projection.locates.items():
             try:
@@ -502,5 +439,5 @@ class FeedEncoder:
             except (UnicodeError, OverflowError):
                 continue  # the reference raises for it
             if len(stock) == 8 and stock.isascii():
-                table[key] = (locate, stock)
+                table[key] = (locate, int.from_bytes(stock, "big"))
         self._symbols = table

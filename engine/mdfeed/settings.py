@@ -51,6 +51,8 @@ class FeedSettings:
     #: records of ring[events] the stage may leave unread before it lets go of the ring and
     #: catches up from the journal (None: half the ring)
     detach_lag: int | None = None
+    #: niceness of the market-data process: the pipeline first (engine.mdfeed.publisher)
+    nice: int = 10
 
     @classmethod
     def from_config(cls, config: HostConfig) -> FeedSettings:
