@@ -45,7 +45,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -334,10 +333,6 @@ class MarketDataAgent(PollingStage):
 
     def halt(self) -> None:
         self._halt.halted = True
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self._data_dir)
 
 
 def _warn(text: str) -> None:

@@ -83,7 +83,9 @@ def settle(snapshot_at: tuple[str, int], *feeds: FeedClient) -> Snapshot:
     longer moves), with every feed caught up to it. The gateway's acks run ahead of the
     pipeline, so the first snapshot after them may not have everything yet."""
     previous = -1
+    deadline = time.monotonic() + 60
     while True:
+        assert time.monotonic() < deadline, "the feed never settled"
         snapshot = fetch_snapshot(snapshot_at)
         for feed in feeds:
             follow_to(feed, snapshot)

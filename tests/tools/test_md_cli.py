@@ -99,3 +99,28 @@ def test_usage_and_connection_errors_have_their_exit_codes(
     assert "no snapshot" in capsys.readouterr().err
     assert main(["md"]) == 2
     assert price_text(1_000_050) == "100.0050"
+
+
+def test_the_live_view_draws_the_ladder_and_the_tape(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from tools.md_view import book_panel
+
+    host = FeedHost(tmp_path, feed_settings())
+    try:
+        host.publish(COMMANDS[:1_000])
+        feed = host.listener()
+        feed.start(host.snapshot())
+        host.publish(COMMANDS[1_000:])
+        host.follow(feed, host.caught_up(feed))
+        console = Console(file=io.StringIO(), width=100, record=True)
+        console.print(book_panel(feed, "BBB", levels=3))
+        text = console.export_text()
+        best = exchange_after(COMMANDS).depth("BBB", Side.BUY, 1)[0]
+        assert price_text(best[0]) in text and f"session {host.md.session}" in text
+        assert "resting side" in text and ("buy" in text or "sell" in text)
+        feed.close()
+    finally:
+        host.close()
