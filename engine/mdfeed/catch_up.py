@@ -135,6 +135,7 @@ class CatchUp:
         self.frozen = False
         self.releaser.start()
 
-    def close(self) -> None:
+    def close(self) -> JournalFeed:
+        """Stop releasing; the journal feed, whose exchange a later catch-up may go on with."""
         self.releaser.stop()
-        self.feed.close()
+        return self.feed

@@ -41,8 +41,9 @@ from engine.rebuild import load_snapshot, read_header
 from engine.records import RECORD_SIZE
 from engine.stages.kernel import submit_rows
 from engine.stages.snapshotter import JournalTail
+from journal import SnapshotStore
 
-__all__ = ["JournalFeed", "JournalSource"]
+__all__ = ["JournalFeed", "JournalSource", "newest_snapshot"]
 
 
 class JournalFeed:
@@ -72,6 +73,26 @@ class JournalFeed:
         self.snapshot_seq: int | None = None
         self._reader = CommandReader()
         self._buf = bytearray(1 << 16)
+        #: commands replayed for the exchange alone (to bring it where the feed stands)
+        self.positioned = 0
+
+    @property
+    def exchange_seq(self) -> int:
+        """The last command the feed's own exchange has (0 before it is loaded)."""
+        return self._exchange_seq
+
+    def rebase(self, through_seq: int) -> bool:
+        """Continue from command ``through_seq`` (the encoder stands there now, the publisher
+        having published up to it from the ring): the exchange replays up to it from where
+        it is, unless a snapshot in between makes that longer than loading it. False: it
+        cannot (the exchange is past it, or a snapshot is nearer): build a new feed."""
+        if self._exchange is None or self._exchange_seq > through_seq:
+            return False
+        newest = newest_snapshot(self._data_dir, through_seq)
+        if newest is not None and newest > self._exchange_seq:
+            return False
+        self.through_seq = through_seq
+        return True
 
     @property
     def ready(self) -> bool:
@@ -134,8 +155,18 @@ class JournalFeed:
             submit = self._exchange.submit
             for cmd in self._reader.decode_many(records):
                 submit(cmd)
+            self.positioned += count
         self._exchange_seq += count
         return count
+
+
+def newest_snapshot(data_dir: str | Path, upto_seq: int) -> int | None:
+    """The seq of the newest snapshot file at or before ``upto_seq`` (None: none)."""
+    directory = snapshot_dir(data_dir)
+    if not directory.is_dir():
+        return None
+    seqs = [seq for seq in SnapshotStore(directory).seqs() if seq <= upto_seq]
+    return max(seqs, default=None)
 
 
 class JournalSource:

@@ -107,7 +107,11 @@ class MarketDataAgent(PollingStage):
         self.through_seq = 0
         self._skip_through = 0  # ring records of commands up to this one were published
         self.catch_up: CatchUp | None = None
+        #: the last catch-up's journal feed: its exchange may save the next one a snapshot load
+        self._spare: JournalFeed | None = None
         self.detaches = 0
+        #: commands the catch-ups replayed only to bring their exchange where the feed stood
+        self.positioned = 0
         self._last_sent_ns = 0
         self._saved: tuple[int, int] | None = None
         self._checkpoint_ns = 0
@@ -173,7 +177,25 @@ class MarketDataAgent(PollingStage):
         """The last command whose events are all in ring[events]."""
         return self._base + self._watermark.get() + 1
 
+    def _skip_published(self, through: int) -> int:
+        """Take, without publishing, the ring's next records of commands up to ``through``:
+        the journal feed published them. Returns how many."""
+        lo = self._sequence.get() + 1
+        hi = self._barrier.available()
+        taken = 0
+        for start, stop in self._ring.chunks(lo, hi) if hi >= lo else ():
+            seqs = self._ring.slots[start:stop].view("<i8")[:, 1]
+            cut = int(np.searchsorted(seqs, through, side="right"))
+            taken += cut
+            if cut < stop - start:
+                break
+        if taken:
+            self._sequence.set(lo - 1 + taken)
+            self._ring.board.signal()
+        return taken
+
     def _read_ring(self) -> int:
+        skipped = self._skip_published(self._skip_through) if self._skip_through else 0
         lo = self._sequence.get() + 1
         published = self.published_seq()  # first: its commands' records are <= hi below
         hi = self._barrier.available()
@@ -197,12 +219,17 @@ class MarketDataAgent(PollingStage):
             self._ring.board.signal()  # the producer may wait for space
         self.through_seq = max(self.through_seq, published)
         self._send(self.encoder.flush(), loud=True)
-        return taken
+        return taken + skipped
 
     def _detach(self, quiet_through: int) -> None:
-        feed = JournalFeed(
-            self._data_dir, self._window, self._rules, self.encoder, self.through_seq
-        )
+        feed = self._spare
+        self._spare = None
+        if feed is None or not feed.rebase(self.through_seq):
+            if feed is not None:
+                feed.close()
+            feed = JournalFeed(
+                self._data_dir, self._window, self._rules, self.encoder, self.through_seq
+            )
         releaser = Releaser(self._ring, self._sequence)
         self.catch_up = CatchUp(feed, releaser, quiet_through, self._base)
         self.detaches += 1
@@ -211,18 +238,21 @@ class MarketDataAgent(PollingStage):
         cu = self.catch_up
         assert cu is not None
         published = self.published_seq()
+        before = cu.feed.positioned
         done = cu.feed.step(cu.upto(published), STEP)
+        self.positioned += cu.feed.positioned - before
         if cu.feed.ready:
             self.through_seq = cu.feed.through_seq
         self._send(self.encoder.flush(), loud=not cu.quiet())
         if not cu.frozen and cu.feed.ready and published - self.through_seq <= REJOIN_GAP:
             cu.freeze()
         if cu.frozen:
+            done += self._skip_published(self.through_seq)
             if self._barrier.get_cursor() - self._sequence.get() > self._detach_lag:
                 cu.unfreeze()  # the ring outran the journal feed: let go again
             elif self.through_seq >= cu.rejoin_after:
                 self._skip_through = self.through_seq
-                cu.close()
+                self._spare = cu.close()
                 self.catch_up = None
         return done
 
@@ -307,7 +337,9 @@ class MarketDataAgent(PollingStage):
         finally:
             if self._started:
                 if self.catch_up is not None:
-                    self.catch_up.close()
+                    self.catch_up.close().close()
+                if self._spare is not None:
+                    self._spare.close()
                 self.retransmitter.close()
                 self.snapshots.close()
                 self.requests.close()
