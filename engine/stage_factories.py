@@ -32,6 +32,7 @@ from engine.stages.reporter import ReporterAgent
 from engine.stages.risk import RiskAgent
 from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_part, matcher_part, risk_part
+from engine.stages.views import build_views
 from engine.topology import Rings, TopologySpec, published_seq_no, stand_in, sync_policy
 from engine.wiring import Plan, Wiring
 from journal import JournalWriter
@@ -195,6 +196,10 @@ def _reporter(c: Context) -> Stage:
     )
 
 
+def _views(c: Context) -> Stage:
+    return build_views(c.spec, c.plan.input("events").consumer, c.state, in_process=not c.tune)
+
+
 #: Stage kind (a row of STAGES) -> its factory.
 FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "journaler": _journaler,
@@ -205,9 +210,10 @@ FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "auditor": _auditor,
     "snapshotter": _snapshotter,
     "reporter": _reporter,
+    "views": _views,
 }
 #: The stages that hold exchange state (and so restore it on a restart).
-STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})
+STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter", "views"})
 
 
 def build_stage(

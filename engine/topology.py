@@ -16,7 +16,8 @@
                                matcher: the watermark) ──► ring[events] (merged in seq order)
 
     ring[events] ──┬── auditor   digest, event file, counts, latency (verification, benches)
-                   └── gateway   execution reports to the firms' sessions (when it serves)
+                   ├── gateway   execution reports to the firms' sessions (when it serves)
+                   └── views     depth, trades, candles over HTTP :8080 (engine.stages.views)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
     reporter    (niced, on no ring): follows the journal files up to durable_seq into the
                 reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
@@ -89,6 +90,7 @@ STAGES: list[StageDef] = [
     StageDef("gateway", (Read("events"),), when=lambda spec: spec.gateway, process=False),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
     StageDef("reporter", when=lambda spec: spec.reporter is not None),
+    StageDef("views", (Read("events"),), when=lambda spec: spec.http is not None),
 ]
 
 
@@ -119,6 +121,8 @@ class TopologySpec:
     fused: bool = False  # one core stage runs the whole Exchange (engine.stages.core)
     #: the reports database the reporter stage writes (None: no reporter process)
     reporter: ReporterConfig | None = None
+    #: where the views stage serves HTTP ("HOST:PORT"; None: no views stage)
+    http: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
