@@ -25,9 +25,10 @@ Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, 
 ``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
 operator sends admin commands (``sequex admin``). The gateway also serves the configured FIX
 4.4 sessions (``[endpoints] fix``) and OUCH 4.2 sessions (``[endpoints] ouch``); the banner's
-``serving:`` lines come once every one of those ports accepts connections. The market-data
-and HTTP endpoints are not served until their issues land (one banner line names them). On
-the way down the gateway stops first, so nothing enters a draining host.
+``serving:`` lines come once every one of those ports accepts connections. The views stage
+serves the HTTP JSON views and the live web page on ``[endpoints] http`` (docs/views.md). The
+market-data endpoints are not served until their issue lands (one banner line names them).
+On the way down the gateway stops first, so nothing enters a draining host.
 
 The reporter (``[reporter]``, on by default): a stage process follows the journal into the
 reports database (SQLite ``DATA_DIR/reports.db``, or PostgreSQL with ``dsn``); the banner says
@@ -84,7 +85,7 @@ exit status: 0 stopped cleanly, 1 a stage died or the data is damaged (see the m
 2 a usage or configuration error"""
 
 #: What the config's [endpoints] promise that no gateway serves yet (the banner names them).
-NOT_SERVED_YET = ("market data (ITCH, MoldUDP64, GLIMPSE)", "HTTP")
+NOT_SERVED_YET = ("market data (ITCH, MoldUDP64, GLIMPSE)",)
 
 
 def register(subparsers: Any) -> None:
@@ -189,8 +190,9 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
         )
         return EXIT_FAILED
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
-    )
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True,
+        http=config.endpoints["http"],
+    )  # fmt: skip
     configured_setup = setup_commands(config)
     try:
         start = prepare_start(spec, configured_setup)
@@ -294,8 +296,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
 
 
 def _served(config: Any) -> list[tuple[str, str]]:
-    """(endpoint, banner line) of each listener the gateway opens: JSON lines always, FIX
-    and OUCH when sessions of theirs are configured (else nothing listens there)."""
+    """(endpoint, banner line) of each listener: the gateway's JSON lines always, FIX and OUCH
+    when sessions of theirs are configured (else nothing listens there); the views' HTTP."""
     json_endpoint = config.endpoints["json"]
     served = [(json_endpoint, f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`")]
     for protocol, key, name, extra in (
@@ -307,6 +309,8 @@ def _served(config: Any) -> list[tuple[str, str]]:
             endpoint = config.endpoints[key]
             line = f"{name} on {endpoint}: {extra}sessions {', '.join(names)}"
             served.append((endpoint, line))
+    http = config.endpoints["http"]
+    served.append((http, f"HTTP views and the web page on http://{http}/ (docs/views.md)"))
     return served
 
 
@@ -416,7 +420,7 @@ def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
         except OSError:
             time.sleep(0.05)
     if supervisor.failure is None:
-        print(f"sequex run: the gateway did not listen on {endpoint}", file=sys.stderr)
+        print(f"sequex run: nothing listens on {endpoint}", file=sys.stderr)
     return False
 
 

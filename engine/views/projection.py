@@ -12,8 +12,10 @@ as long as the order holds. It keeps:
   is not above the last one applied is skipped, so replaying a stretch of the journal that
   the history already holds (a restart: ``engine.views.rebuild``) never counts a trade
   twice;
-* ``versions``: symbol -> a counter that moves whenever anything shown of the symbol
-  changes (the live page polls it), and ``through_seq``: the last command applied.
+* ``versions``: symbol -> the seq_no of the last command that changed anything shown of the
+  symbol (the live page follows it; a function of the stream, so a restart shows the same),
+  and ``through_seq``: the last command applied *whole*, which only the feeder knows (a poll
+  may cut a command's events), so it sets it.
 
 The trade history (symbols, tape, candles, last exec id) has a canonical JSON form
 (:meth:`MarketView.history_bytes` / :meth:`MarketView.restore_history`): what a restart
@@ -102,10 +104,10 @@ class MarketView:
                     changed.add(s.symbol)
         if book_events:
             changed |= self.depth.apply(book_events)
+        versions = self.versions
         for symbol in changed:
-            self.versions[symbol] = self.versions.get(symbol, 0) + 1
-        if seq_no > self.through_seq:
-            self.through_seq = seq_no
+            if seq_no > versions.get(symbol, 0):
+                versions[symbol] = seq_no
         return changed
 
     def _add_trade(self, trade: Trade) -> bool:
@@ -147,6 +149,7 @@ class MarketView:
             "trade_count": self.trade_count,
             "tape_size": self.tape.size,
             "candle_size": self.candles.size,
+            "versions": self.versions,
             "symbols": [list(info) for info in self.symbols.values()],
             "tape": [[t.exec_id, t.seq_no, t.ts, t.symbol, int(t.side), t.price, t.qty]
                      for t in self.tape],
@@ -169,6 +172,7 @@ class MarketView:
         view.through_seq = int(state["through_seq"])
         view.last_exec_id = int(state["last_exec_id"])
         view.trade_count = int(state["trade_count"])
+        view.versions = {str(k): int(v) for k, v in state["versions"].items()}
         for symbol, tick, lot, halted in state["symbols"]:
             view.seed_symbol(SymbolInfo(symbol, tick, lot, bool(halted)))
         for exec_id, seq_no, ts, symbol, side, price, qty in state["tape"]:

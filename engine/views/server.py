@@ -26,7 +26,9 @@ something (coalesced: one wake-up of the loop however many batches came meanwhil
 ``/stream`` client then gets an ``update`` if its symbol's version moved: the book, the trades
 after the last one it was sent, and the newest two candles of its interval (the open one and
 the one it may just have closed), at most :data:`MAX_UPDATES_PER_S` a second; a comment line
-every :data:`KEEPALIVE_S` seconds keeps idle connections open.
+every :data:`KEEPALIVE_S` seconds keeps idle connections open. A symbol's version is the seq_no
+of the last command that changed it; a client sent that version before the command was
+applied whole (its events spanned two polls) gets one more update once it is.
 
 The only module that imports aiohttp.
 """
@@ -253,6 +255,7 @@ class ViewServer:
         await response.prepare(request)
         await _send(response, "snapshot", snapshot)
         version, last_exec = snapshot["version"], snapshot["last_exec_id"]
+        whole = snapshot["seq_no"] >= version  # else the rest of command `version` is owed
         gap = 1.0 / MAX_UPDATES_PER_S
         assert self._closing is not None
         while not self._closing.is_set():
@@ -265,10 +268,13 @@ class ViewServer:
                 continue
             if self._closing.is_set():
                 break
-            update = self._read(lambda v: _update(v, symbol, interval, depth, version, last_exec))
+            update = self._read(
+                lambda v: _update(v, symbol, interval, depth, version, whole, last_exec)
+            )
             if update is None:
                 continue
             version, last_exec = update["version"], update["last_exec_id"]
+            whole = update["seq_no"] >= version
             await _send(response, "update", update)
             await asyncio.sleep(gap)  # a rate limit, not a wait for something
         return response
@@ -296,10 +302,18 @@ def _snapshot(view: MarketView, symbol: str, interval: str, depth: int) -> dict[
 
 
 def _update(
-    view: MarketView, symbol: str, interval: str, depth: int, version: int, last_exec: int
+    view: MarketView,
+    symbol: str,
+    interval: str,
+    depth: int,
+    version: int,
+    whole: bool,
+    last_exec: int,
 ) -> dict[str, Any] | None:
+    """The update owed to a client sent ``version`` (``whole``: with all of that command's
+    events), or None when nothing it shows has changed since."""
     now = view.version(symbol)
-    if now == version:
+    if now == version and (whole or view.through_seq < version):
         return None
     trades = doc.trades_since(view, symbol, last_exec)[::-1]  # newest first, as everywhere
     candles = doc.candles_body(view, symbol, interval, 2)["candles"]

@@ -16,7 +16,7 @@ from tests.integration.test_host_crash_shm import children
 
 STAGES = (
     "journaler", "risk", "matcher0", "matcher1", "publisher", "auditor", "snapshotter",
-    "reporter",
+    "reporter", "views",
 )  # fmt: skip
 
 
@@ -55,7 +55,8 @@ def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path:
         f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`",
         f"  FIX 4.4 on {endpoints['fix']}: TargetCompID SEQUEX, sessions ALPHAFIX, BETAFIX",
         f"  OUCH 4.2 over SoupBinTCP 3.0 on {endpoints['ouch']}: sessions ALPHA1, BETA1",
-        "  not served yet: market data (ITCH, MoldUDP64, GLIMPSE), HTTP",
+        f"  HTTP views and the web page on http://{endpoints['http']}/ (docs/views.md)",
+        "  not served yet: market data (ITCH, MoldUDP64, GLIMPSE)",
         "press Ctrl-C to stop",
     ]
     text = "\n".join(banner)
