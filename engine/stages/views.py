@@ -32,7 +32,8 @@ the stop, so a restart replays only a short stretch of the journal.
 
 The last command the view holds whole (``through_seq``, what the documents call ``seq_no``)
 is the watermark read before the poll, or the command before the last record taken, whichever
-is later: a command whose events span two polls counts once the second one took them.
+is later: a command whose events span two polls counts once the second one took them, and the
+last command of a burst once a poll finds nothing after it.
 """
 
 from __future__ import annotations
@@ -112,6 +113,12 @@ class ViewsAgent(PollingStage):
         lo = self._sequence.get() + 1
         hi = self._barrier.available()
         if hi < lo:
+            # Nothing new since the watermark was read: every event of the commands it
+            # covers was published before it, so taken already.
+            if watermark > self.view.through_seq:
+                with self.lock:
+                    self.view.through_seq = watermark
+                self.server.notify()
             return 0
         groups: list[tuple[int, list[Any]]] = []
         last_seq = 0

@@ -90,7 +90,9 @@ class HealthProbe:
             lag = {}
             for item in plan.inputs:
                 ring = rings[item.ring]
-                lag[item.ring] = max(0, ring.cursor.get() - ring.consumer_sequence(item.consumer).get())
+                lag[item.ring] = max(
+                    0, ring.cursor.get() - ring.consumer_sequence(item.consumer).get()
+                )
             stages[name] = {"alive": None if alive is None else name in alive, "lag": lag}
         ring_in = rings["in"]
         journaler = self._wiring.consumer("in", "journaler")

@@ -36,6 +36,7 @@ The only module that imports aiohttp.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Awaitable, Callable
@@ -83,7 +84,9 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
         if exc.status < 400:
             raise
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-        body = {"error": {"code": code, "message": f"{exc.reason}: {request.method} {request.path}"}}
+        body = {
+            "error": {"code": code, "message": f"{exc.reason}: {request.method} {request.path}"}
+        }
         return web.json_response(body, status=exc.status, dumps=_dumps)
 
 
@@ -100,6 +103,8 @@ class ViewServer:
         self._failure: BaseException | None = None
         self._pending = threading.Event()  # a wake-up is on its way to the loop
         self._tick: asyncio.Event | None = None
+        #: wake-ups so far (on the loop's thread only)
+        self._generation = 0
         self._closing: asyncio.Event | None = None
         self._stopped: asyncio.Future[None] | None = None
         self.address: tuple[str, int] | None = None
@@ -155,13 +160,12 @@ class ViewServer:
         if loop is None or self._pending.is_set():
             return
         self._pending.set()
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: we are stopping
             loop.call_soon_threadsafe(self._wake)
-        except RuntimeError:  # the loop is closed: we are stopping
-            pass
 
     def _wake(self) -> None:
         self._pending.clear()
+        self._generation += 1  # a stream busy sending sees it when it looks again
         tick, self._tick = self._tick, asyncio.Event()
         if tick is not None:
             tick.set()
@@ -175,10 +179,8 @@ class ViewServer:
             if self._stopped is not None and not self._stopped.done():
                 self._stopped.set_result(None)
 
-        try:
+        with contextlib.suppress(RuntimeError):  # already closed
             loop.call_soon_threadsafe(_stop)
-        except RuntimeError:
-            pass  # already closed
         thread.join(STOP_TIMEOUT)
 
     # -- the application ---------------------------------------------------------------------
@@ -196,9 +198,10 @@ class ViewServer:
         app.router.add_static("/static/", STATIC, show_index=False)
         return app
 
-    def _read(self, build: Callable[[MarketView], Any]) -> Any:
+    def _read(self, build: Callable[..., Any], *args: Any) -> Any:
+        """``build(view, *args)`` under the view's lock."""
         with self._source.lock:
-            return build(self._source.view)
+            return build(self._source.view, *args)
 
     @staticmethod
     def _json(body: Any) -> web.Response:
@@ -218,14 +221,12 @@ class ViewServer:
     async def _book(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"]
         depth = doc.bounded(request.query.get("depth"), "depth", doc.DEFAULT_DEPTH, doc.MAX_DEPTH)
-        return self._json(self._read(lambda v: doc.book_body(v, symbol, depth)))
+        return self._json(self._read(doc.book_body, symbol, depth))
 
     async def _trades(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"]
-        limit = doc.bounded(
-            request.query.get("limit"), "limit", doc.DEFAULT_TRADES, doc.MAX_TRADES
-        )
-        return self._json(self._read(lambda v: doc.trades_body(v, symbol, limit)))
+        limit = doc.bounded(request.query.get("limit"), "limit", doc.DEFAULT_TRADES, doc.MAX_TRADES)
+        return self._json(self._read(doc.trades_body, symbol, limit))
 
     async def _candles(self, request: web.Request) -> web.StreamResponse:
         symbol = request.match_info["symbol"]
@@ -233,7 +234,7 @@ class ViewServer:
         limit = doc.bounded(
             request.query.get("limit"), "limit", doc.DEFAULT_CANDLES, doc.MAX_CANDLES
         )
-        return self._json(self._read(lambda v: doc.candles_body(v, symbol, interval, limit)))
+        return self._json(self._read(doc.candles_body, symbol, interval, limit))
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
         return self._json(self._source.health())
@@ -244,7 +245,7 @@ class ViewServer:
         symbol = request.match_info["symbol"]
         interval = doc.interval_of(request.query.get("interval"))
         depth = doc.bounded(request.query.get("depth"), "depth", doc.DEFAULT_DEPTH, doc.MAX_DEPTH)
-        snapshot = self._read(lambda v: _snapshot(v, symbol, interval, depth))  # 404 first
+        snapshot = self._read(_snapshot, symbol, interval, depth)  # an unknown symbol: 404
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -257,20 +258,19 @@ class ViewServer:
         version, last_exec = snapshot["version"], snapshot["last_exec_id"]
         whole = snapshot["seq_no"] >= version  # else the rest of command `version` is owed
         gap = 1.0 / MAX_UPDATES_PER_S
+        seen = self._generation
         assert self._closing is not None
         while not self._closing.is_set():
-            tick = self._tick
-            assert tick is not None
-            try:
-                await asyncio.wait_for(tick.wait(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keepalive\n\n")
+            if seen == self._generation:  # nothing new since the last look: wait for it
+                tick = self._tick
+                assert tick is not None
+                try:
+                    await asyncio.wait_for(tick.wait(), KEEPALIVE_S)
+                except TimeoutError:
+                    await response.write(b": keepalive\n\n")
                 continue
-            if self._closing.is_set():
-                break
-            update = self._read(
-                lambda v: _update(v, symbol, interval, depth, version, whole, last_exec)
-            )
+            seen = self._generation
+            update = self._read(_update, symbol, interval, depth, version, whole, last_exec)
             if update is None:
                 continue
             version, last_exec = update["version"], update["last_exec_id"]

@@ -40,6 +40,11 @@ function decimalsOf(symbol) {
   return Math.max(2, frac.replace(/0+$/, "").length);
 }
 
+function tickOf(symbol) {
+  const info = state.symbols.find((s) => s.symbol === symbol);
+  return info ? info.tick_size : 100;
+}
+
 function money(units, decimals) {
   // integer price units -> a decimal string, exact (integer arithmetic only)
   const sign = units < 0 ? "-" : "";
@@ -245,7 +250,10 @@ function renderChart(d) {
   }
   let lo = Infinity, hi = -Infinity, vmax = 1;
   for (const c of shown) { lo = Math.min(lo, c.low); hi = Math.max(hi, c.high); vmax = Math.max(vmax, c.volume); }
-  const span = Math.max(hi - lo, 1);
+  // at least eight ticks tall, so a flat market still shows distinct price lines
+  const tick = tickOf(state.symbol);
+  if (hi - lo < 8 * tick) { const mid = (hi + lo) / 2; lo = mid - 4 * tick; hi = mid + 4 * tick; }
+  const span = hi - lo;
   lo -= span * 0.08; hi += span * 0.08;
   const y = (p) => pad.top + ((hi - p) / (hi - lo)) * priceH;
   const volTop = pad.top + priceH + 8;
@@ -256,7 +264,8 @@ function renderChart(d) {
     const yy = y(p);
     el("line", { x1: pad.left, x2: pad.left + plotW, y1: yy, y2: yy, class: "grid" }, svg);
     if (Math.abs(yy - (lastY - 10)) > 14) {
-      el("text", { x: pad.left + plotW + 6, y: yy + 4 }, svg).textContent = money(Math.round(p), d);
+      el("text", { x: pad.left + plotW + 6, y: yy + 4 }, svg).textContent =
+        money(Math.round(p / tick) * tick, d);
     }
   }
   el("line", { x1: pad.left, x2: pad.left + plotW, y1: volTop + volH, y2: volTop + volH, class: "grid" }, svg);

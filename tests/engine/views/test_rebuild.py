@@ -11,8 +11,8 @@ from engine.domain.exchange import Exchange
 from engine.domain.types import Command
 from engine.journal_format import snapshot_dir
 from engine.views.rebuild import history_path, rebuild_view, save_history
-from tests.engine.reporter.journals import write_journal
 from journal import SnapshotStore
+from tests.engine.reporter.journals import write_journal
 from tests.engine.views.streams import fed, shown, stream
 
 WINDOW = 4
@@ -61,9 +61,7 @@ def test_a_history_saved_at_the_recovered_seq_needs_no_replay(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("damage", ["ahead", "garbage", "version"])
-def test_a_history_that_cannot_be_right_is_ignored_and_rebuilt(
-    tmp_path: Path, damage: str
-) -> None:
+def test_a_history_that_cannot_be_right_is_ignored_and_rebuilt(tmp_path: Path, damage: str) -> None:
     commands = stream(300)
     state = _journal(tmp_path, commands)
     if damage == "ahead":  # another, longer journal's

@@ -140,10 +140,14 @@ def test_the_bodies_show_what_the_engine_did(tmp_path: Path) -> None:
         trades = client.get(f"/trades/{SYMBOL}?limit=500")["trades"]
         candles = client.get(f"/candles/{SYMBOL}?interval=1m&limit=600")["candles"]
     assert book["seq_no"] == commands[-1].seq_no
-    assert [b["price"] for b in book["bids"]] == sorted((b["price"] for b in book["bids"]), reverse=True)
+    assert [b["price"] for b in book["bids"]] == sorted(
+        (b["price"] for b in book["bids"]), reverse=True
+    )
     assert [a["price"] for a in book["asks"]] == sorted(a["price"] for a in book["asks"])
     assert book["bids"][0]["price"] < book["asks"][0]["price"], "a book at rest never crosses"
-    assert all(x["price_str"] == f"{x['price'] // 10000}.{x['price'] % 10000:04d}" for x in book["bids"])
+    assert all(
+        x["price_str"] == f"{x['price'] // 10000}.{x['price'] % 10000:04d}" for x in book["bids"]
+    )
     assert trades and book["last_trade"] == trades[0]
     assert sum(c["volume"] for c in candles) == sum(t["qty"] for t in trades)
     assert sum(c["trades"] for c in candles) == len(trades)
@@ -182,7 +186,9 @@ def test_health_reports_the_stages_and_no_lag_once_drained(tmp_path: Path) -> No
         trade(runner, commands)
         health = client.get("/health")
     assert health["status"] == "ok"
-    assert health["seq"] == dict.fromkeys(("injected", "durable", "published", "views"), len(commands))
+    assert health["seq"] == dict.fromkeys(
+        ("injected", "durable", "published", "views"), len(commands)
+    )
     assert health["views"] == {"through_seq": len(commands), "lag": 0}
     assert set(health["stages"]) == {"journaler", "core", "auditor", "snapshotter", "views"}
     assert all(s["alive"] is None for s in health["stages"].values())  # in-process: unknown
