@@ -24,17 +24,20 @@ from engine.stages.injector import encode_records
 from engine.stages.views import ViewsAgent
 from engine.start_point import prepare_start
 from engine.topology import TopologySpec
+from engine.views import documents as doc
 from engine.views.candles import INTERVALS
+from engine.views.projection import MarketView
 from engine.views.rebuild import history_path
 from engine.views.server import STATIC
-from tests.engine.views.streams import stream
+from tests.engine.views.streams import fed, stream
 
 OPENAPI = json.loads((STATIC / "openapi.json").read_text())
 SYMBOL = "AAA"
 
 
-def _spec(data_dir: Path) -> TopologySpec:
+def _spec(data_dir: Path, capacity: int = 65536) -> TopologySpec:
     return TopologySpec(
+        capacity=capacity,
         prefix=f"sequex-vh{os.getpid()}-{uuid.uuid4().hex[:8]}-",
         data_dir=str(data_dir),
         feedback_window=4,
@@ -46,9 +49,9 @@ def _spec(data_dir: Path) -> TopologySpec:
 
 
 @contextmanager
-def host(data_dir: Path) -> Iterator[tuple[InProcessRunner, Client]]:
+def host(data_dir: Path, capacity: int = 65536) -> Iterator[tuple[InProcessRunner, Client]]:
     """A host on ``data_dir`` (recovering its journal) with the views on a free port."""
-    start = prepare_start(_spec(data_dir))
+    start = prepare_start(_spec(data_dir, capacity))
     with in_process(start.spec, start.state) as runner:
         views = runner.stages["views"]
         assert isinstance(views, ViewsAgent) and views.address is not None
@@ -257,3 +260,25 @@ def test_a_restarted_host_shows_the_same_state(tmp_path: Path, keep_history: boo
         after = _everything(client)
     assert after == before
     assert before["book AAA"]["seq_no"] == len(commands)
+
+
+def _expected(view: MarketView) -> dict[str, Any]:
+    """What the endpoints of ``_everything`` answer for ``view``, built without a server."""
+    out: dict[str, Any] = {"symbols": doc.symbols_body(view)}
+    for symbol in ("AAA", "BBB"):
+        out[f"book {symbol}"] = doc.book_body(view, symbol, 100)
+        out[f"trades {symbol}"] = doc.trades_body(view, symbol, 500)
+        for interval in INTERVALS:
+            out[f"candles {symbol} {interval}"] = doc.candles_body(view, symbol, interval, 600)
+    return json.loads(json.dumps(out))
+
+
+@pytest.mark.parametrize("capacity", [8, 65536])
+def test_the_views_equal_a_view_fed_the_whole_stream_however_the_polls_cut_it(
+    tmp_path: Path, capacity: int
+) -> None:
+    commands = stream(300)
+    with host(tmp_path, capacity) as (runner, client):
+        trade(runner, commands)
+        served = _everything(client)
+    assert served == _expected(fed(commands))
