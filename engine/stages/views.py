@@ -18,11 +18,11 @@ the events are already there in the ring.
 
 Never slowing matching. A reader of ring[events] gates its producer only if it falls behind
 by the whole ring (65,536 records by default). Each poll takes every available record in one
-go, moves its sequence before applying them (the records are copied out), selects by the
-kind byte the records the view reads (book events, fills, symbols, halts: about half the
-stream; accepts, rejects and account events are never decoded), and applies them under the
-view's lock; a request holds that lock only while it copies a bounded document. The server's
-thread never writes the view.
+go, selects by their kind byte the records the view reads (book events, taker fills, symbols,
+halts; accepts, rejects and account events are skipped), copies them out and moves its
+sequence, then applies them under the view's lock straight from the record columns, with no
+event object (``engine.views.columns``); a request holds that lock only while it copies a
+bounded document. The server's thread never writes the view.
 
 Restart. The stage is built with the recovered state (``engine.stage_factories.STATEFUL``)
 and starts from ``engine.views.rebuild.rebuild_view``: the view through ``base_seq``, equal to
@@ -43,17 +43,14 @@ import threading
 import time
 from typing import Any, Final
 
-import numpy as np
-
 from disruptor import AlertException, RingBuffer
-from engine.event_codec import EventReader
-from engine.event_records import EVENT_CLASSES
 from engine.gateway.startup import parse_endpoint
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 from engine.topology import TopologySpec, published_seq_no
+from engine.views.columns import apply_picked, pick
 from engine.views.health import HealthProbe, sibling_roles
-from engine.views.projection import VIEW_EVENTS, MarketView
+from engine.views.projection import MarketView
 from engine.views.rebuild import rebuild_view, save_history
 from engine.views.server import ViewServer
 
@@ -61,9 +58,6 @@ __all__ = ["SAVE_EVERY_S", "ViewsAgent", "build_views"]
 
 #: Seconds between two saves of the trade history while trades come in.
 SAVE_EVERY_S: Final = 5.0
-
-_VIEW_KINDS = np.zeros(256, dtype=np.bool_)
-_VIEW_KINDS[[i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in VIEW_EVENTS]] = True
 
 
 class ViewsAgent(PollingStage):
@@ -85,7 +79,6 @@ class ViewsAgent(PollingStage):
         self._waiter = 1 + consumer
         self._barrier = ring.barrier(consumer)
         self._sequence = ring.consumer_sequence(consumer)
-        self._decoder = EventReader()
         self._halt = HaltFlag()
         self.lock = threading.Lock()
         self.view = view
@@ -120,23 +113,18 @@ class ViewsAgent(PollingStage):
                     self.view.through_seq = watermark
                 self.server.notify()
             return 0
-        groups: list[tuple[int, list[Any]]] = []
+        picked = []
         last_seq = 0
         for start, stop in ring.chunks(lo, hi):
             rows = ring.slots[start:stop]
             last_seq = int(rows[-1].view("<i8")[1])
-            keep = np.flatnonzero(_VIEW_KINDS[rows[:, 0]])
-            if len(keep):
-                groups.extend(self._decoder.decode_grouped(rows[keep]))  # a copy
+            picked.append(pick(rows))  # a copy
         # Copied out: the producer may reuse the slots from here on.
         self._sequence.set(hi)
         ring.board.signal()
-        changed = False
         view = self.view
         with self.lock:
-            for seq_no, events in groups:
-                if view.apply(seq_no, events):
-                    changed = True
+            changed = sum(apply_picked(view, rows) for rows in picked)
             view.through_seq = max(view.through_seq, watermark, last_seq - 1)
         if changed:
             self.server.notify()

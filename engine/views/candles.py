@@ -147,6 +147,8 @@ class Candles:
         self.size = size
         #: symbol -> interval name -> series
         self.series: dict[str, dict[str, CandleSeries]] = {}
+        #: symbol -> its series, finest first (the trade path)
+        self._all: dict[str, list[CandleSeries]] = {}
 
     def of(self, symbol: str) -> dict[str, CandleSeries]:
         by_interval = self.series.get(symbol)
@@ -154,10 +156,21 @@ class Candles:
             by_interval = self.series[symbol] = {
                 name: CandleSeries(width, self.size) for name, width in INTERVALS.items()
             }
+            self._all[symbol] = list(by_interval.values())
         return by_interval
 
     def add(self, symbol: str, ts: int, price: int, qty: int) -> None:
-        for series in self.of(symbol).values():
+        every = self._all.get(symbol)
+        if every is None:
+            self.of(symbol)
+            every = self._all[symbol]
+        first = every[0].candles
+        if first and first[-1].start == ts - ts % every[0].width:
+            # the finest bucket is open, so is every coarser one (they nest): the usual case
+            for series in every:
+                series.candles[-1].add(price, qty)
+            return
+        for series in every:
             series.add(ts, price, qty)
 
     def last(self, symbol: str, interval: str, n: int) -> list[Candle]:

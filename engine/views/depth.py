@@ -7,6 +7,12 @@ each price. :meth:`DepthProjection.top` answers the best ``n`` levels: bids from
 price down, asks from the lowest up. Deterministic and pure: integer prices (engine price
 units) and shares, no clock, no I/O.
 
+Each event kind is one method over plain integers (:meth:`~DepthProjection.add`,
+:meth:`~DepthProjection.execute`, :meth:`~DepthProjection.reduce`,
+:meth:`~DepthProjection.delete`, :meth:`~DepthProjection.replace`): the one implementation of
+the rules, which :meth:`DepthProjection.apply` (event objects) and the views stage's reader of
+ring records (``engine.views.columns``: no event object at all) both call.
+
 It must see every event from the start of the stream, or be seeded with the resting orders
 of a state (:meth:`DepthProjection.seed`); an event about an order it never saw rest raises
 :class:`DepthError`, as does a change that would leave an order or a level with fewer than
@@ -20,8 +26,8 @@ O(n). :meth:`check` (O(orders)) asserts every structural invariant, for tests.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
-from typing import Any, Final, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from engine.domain.types import (
     BookAdd,
@@ -75,18 +81,15 @@ class SideLevels:
 
     def take(self, price: int, qty: int, orders: int) -> None:
         """Remove ``qty`` shares and ``orders`` orders (0 or 1) from the level at ``price``."""
-        level = self.levels.get(price)
-        if level is None:
-            raise DepthError(f"no level at price {price}")
+        level = self.levels[price]
         level[0] -= qty
-        level[1] -= orders
-        if level[1] == 0:
-            if level[0] != 0:
-                raise DepthError(f"level {price} has {level[0]} shares and no order")
-            del self.levels[price]
-            del self.prices[bisect.bisect_left(self.prices, price)]
-        elif level[0] <= 0:
-            raise DepthError(f"level {price} has {level[0]} shares and {level[1]} orders")
+        if orders:
+            level[1] -= 1
+            if level[1] == 0:
+                if level[0] != 0:
+                    raise DepthError(f"level {price} has {level[0]} shares and no order")
+                del self.levels[price]
+                del self.prices[bisect.bisect_left(self.prices, price)]
 
     def best(self, n: int, descending: bool) -> list[Level]:
         prices = self.prices[::-1][:n] if descending else self.prices[:n]
@@ -97,7 +100,17 @@ class SideLevels:
         return len(self.prices)
 
 
-_DESCENDING: Final = {Side.BUY: True, Side.SELL: False}
+class _Resting:
+    """An order on the book, as the depth knows it (mutable: executions shrink it)."""
+
+    __slots__ = ("levels", "price", "qty", "side", "symbol")
+
+    def __init__(self, symbol: str, side: int, price: int, qty: int, levels: SideLevels) -> None:
+        self.symbol = symbol
+        self.side = side
+        self.price = price
+        self.qty = qty
+        self.levels = levels
 
 
 class DepthProjection:
@@ -105,15 +118,9 @@ class DepthProjection:
 
     def __init__(self) -> None:
         #: order id -> the order as it rests now
-        self.orders: dict[int, RestingOrder] = {}
+        self._orders: dict[int, _Resting] = {}
         #: symbol -> (bids, asks)
         self.books: dict[str, tuple[SideLevels, SideLevels]] = {}
-
-    def _side(self, symbol: str, side: Side) -> SideLevels:
-        book = self.books.get(symbol)
-        if book is None:
-            book = self.books[symbol] = (SideLevels(), SideLevels())
-        return book[0] if side == Side.BUY else book[1]
 
     def add_symbol(self, symbol: str) -> None:
         """Make ``symbol`` known with an empty book (a symbol with no order is still shown)."""
@@ -121,68 +128,88 @@ class DepthProjection:
 
     def seed(self, orders: Iterable[tuple[int, RestingOrder]]) -> None:
         """Rest ``(order id, order)`` pairs, as a state restored from a snapshot holds them."""
-        for order_id, order in orders:
-            self._rest(order_id, order)
+        for order_id, o in orders:
+            self.add(o.symbol, order_id, o.side, o.qty, o.price)
 
-    def _rest(self, order_id: int, order: RestingOrder) -> None:
-        if order_id in self.orders:
+    @property
+    def orders(self) -> dict[int, RestingOrder]:
+        """Every resting order (a copy, for tests and snapshots)."""
+        return {
+            oid: RestingOrder(o.symbol, Side(o.side), o.price, o.qty)
+            for oid, o in self._orders.items()
+        }
+
+    # -- the rules: one method per book event ------------------------------------------------
+
+    def add(self, symbol: str, order_id: int, side: int, qty: int, price: int) -> None:
+        """BookAdd: the order rests."""
+        if order_id in self._orders:
             raise DepthError(f"order {order_id} rests twice")
-        if order.qty <= 0:
-            raise DepthError(f"order {order_id} rests with {order.qty} shares")
-        self.orders[order_id] = order
-        self._side(order.symbol, order.side).add(order.price, order.qty)
+        if qty <= 0:
+            raise DepthError(f"order {order_id} rests with {qty} shares")
+        book = self.books.get(symbol)
+        if book is None:
+            book = self.books[symbol] = (SideLevels(), SideLevels())
+        levels = book[0] if side == Side.BUY else book[1]
+        self._orders[order_id] = _Resting(symbol, side, price, qty, levels)
+        levels.add(price, qty)
 
-    def _order(self, order_id: int) -> RestingOrder:
-        order = self.orders.get(order_id)
+    def _shrink(self, order_id: int, qty: int, to_zero: bool) -> _Resting:
+        order = self._orders.get(order_id)
         if order is None:
             raise DepthError(f"order {order_id} is not on the book")
+        left = order.qty - qty
+        if qty <= 0 or left < 0 or (left == 0 and not to_zero):
+            raise DepthError(f"order {order_id} of {order.qty} shares cannot lose {qty}")
+        if left == 0:
+            del self._orders[order_id]
+            order.levels.take(order.price, qty, 1)
+        else:
+            order.qty = left
+            order.levels.take(order.price, qty, 0)
         return order
+
+    def execute(self, order_id: int, qty: int) -> str:
+        """BookExecute: ``qty`` of the order traded (all of it: the order leaves the book)."""
+        return self._shrink(order_id, qty, True).symbol
+
+    def reduce(self, order_id: int, qty: int) -> str:
+        """BookReduce: the order lost ``qty`` shares and keeps resting."""
+        return self._shrink(order_id, qty, False).symbol
+
+    def delete(self, order_id: int) -> str:
+        """BookDelete: the order left the book."""
+        order = self._orders.get(order_id)
+        if order is None:
+            raise DepthError(f"order {order_id} is not on the book")
+        return self._shrink(order_id, order.qty, True).symbol
+
+    def replace(self, order_id: int, qty: int, price: int) -> str:
+        """BookReplace: the order rests again with a new price and/or size, same side."""
+        order = self._orders.get(order_id)
+        if order is None:
+            raise DepthError(f"order {order_id} is not on the book")
+        self._shrink(order_id, order.qty, True)
+        self.add(order.symbol, order_id, order.side, qty, price)
+        return order.symbol
 
     def apply(self, events: Iterable[Event]) -> set[str]:
         """Apply the book events among ``events``; returns the symbols whose depth changed."""
         changed: set[str] = set()
-        for event in events:
-            handler = _HANDLERS.get(type(event))
-            if handler is not None:
-                changed.add(handler(self, event))
+        for e in events:
+            match e:
+                case BookAdd(symbol, order_id, side, qty, price):
+                    self.add(symbol, order_id, side, qty, price)
+                    changed.add(symbol)
+                case BookExecute(_, order_id, qty, _, _):
+                    changed.add(self.execute(order_id, qty))
+                case BookReduce(_, order_id, qty):
+                    changed.add(self.reduce(order_id, qty))
+                case BookDelete(_, order_id):
+                    changed.add(self.delete(order_id))
+                case BookReplace(_, order_id, _, qty, price):
+                    changed.add(self.replace(order_id, qty, price))
         return changed
-
-    def _on_add(self, e: BookAdd) -> str:
-        self._rest(e.order_id, RestingOrder(e.symbol, Side(e.side), e.price, e.qty))
-        return e.symbol
-
-    def _shrink(self, order_id: int, qty: int) -> str:
-        order = self._order(order_id)
-        left = order.qty - qty
-        if qty <= 0 or left < 0:
-            raise DepthError(f"order {order_id} of {order.qty} shares cannot lose {qty}")
-        side = self._side(order.symbol, order.side)
-        if left == 0:
-            del self.orders[order_id]
-            side.take(order.price, qty, 1)
-        else:
-            self.orders[order_id] = order._replace(qty=left)
-            side.take(order.price, qty, 0)
-        return order.symbol
-
-    def _on_execute(self, e: BookExecute) -> str:
-        return self._shrink(e.order_id, e.qty)
-
-    def _on_reduce(self, e: BookReduce) -> str:
-        order = self._order(e.order_id)
-        if e.qty >= order.qty:
-            raise DepthError(f"order {e.order_id} of {order.qty} shares reduced by {e.qty}")
-        return self._shrink(e.order_id, e.qty)
-
-    def _on_delete(self, e: BookDelete) -> str:
-        order = self._order(e.order_id)
-        return self._shrink(e.order_id, order.qty)
-
-    def _on_replace(self, e: BookReplace) -> str:
-        old = self._order(e.order_id)
-        self._shrink(e.order_id, old.qty)
-        self._rest(e.order_id, RestingOrder(old.symbol, old.side, e.price, e.qty))
-        return old.symbol
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -199,25 +226,18 @@ class DepthProjection:
 
     def check(self) -> None:
         """Assert that every level is the sum of its orders and the prices are sorted (O(n))."""
-        expected: dict[tuple[str, Side, int], list[int]] = {}
-        for order in self.orders.values():
+        expected: dict[tuple[str, int, int], list[int]] = {}
+        for order in self._orders.values():
             assert order.qty > 0, order
+            book = self.books[order.symbol]
+            assert order.levels is book[0 if order.side == Side.BUY else 1]
             level = expected.setdefault((order.symbol, order.side, order.price), [0, 0])
             level[0] += order.qty
             level[1] += 1
-        seen: dict[tuple[str, Side, int], list[int]] = {}
+        seen: dict[tuple[str, int, int], list[int]] = {}
         for symbol, (bids, asks) in self.books.items():
             for side, levels in ((Side.BUY, bids), (Side.SELL, asks)):
                 assert levels.prices == sorted(levels.levels), (symbol, side)
                 for price, level in levels.levels.items():
                     seen[(symbol, side, price)] = list(level)
         assert seen == expected, (seen, expected)
-
-
-_HANDLERS: Final[dict[type, Callable[[DepthProjection, Any], str]]] = {
-    BookAdd: DepthProjection._on_add,
-    BookExecute: DepthProjection._on_execute,
-    BookReduce: DepthProjection._on_reduce,
-    BookDelete: DepthProjection._on_delete,
-    BookReplace: DepthProjection._on_replace,
-}

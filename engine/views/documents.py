@@ -50,7 +50,7 @@ MAX_TRADES: Final = 500
 DEFAULT_CANDLES: Final = 120
 MAX_CANDLES: Final = 600
 _DECIMALS: Final = len(str(PRICE_UNITS_PER_CURRENCY_UNIT)) - 1
-_SIDE: Final = {Side.BUY: "buy", Side.SELL: "sell"}
+_SIDE: Final[dict[int, str]] = {Side.BUY: "buy", Side.SELL: "sell"}
 #: what every price-bearing body says of its units
 UNITS: Final = {"price_scale": PRICE_UNITS_PER_CURRENCY_UNIT, "price_decimals": _DECIMALS}
 

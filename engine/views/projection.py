@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from engine.domain.types import (
     BookAdd,
@@ -37,7 +37,6 @@ from engine.domain.types import (
     BookReplace,
     Event,
     Fill,
-    Side,
     SymbolAdded,
     TradingStatus,
 )
@@ -52,7 +51,6 @@ __all__ = ["HISTORY_VERSION", "VIEW_EVENTS", "MarketView", "SymbolInfo"]
 VIEW_EVENTS: Final = frozenset(
     {BookAdd, BookExecute, BookReduce, BookDelete, BookReplace, Fill, SymbolAdded, TradingStatus}
 )
-_BOOK_EVENTS: Final = frozenset({BookAdd, BookExecute, BookReduce, BookDelete, BookReplace})
 #: The format of :meth:`MarketView.history_bytes`.
 HISTORY_VERSION: Final = 1
 
@@ -77,47 +75,73 @@ class MarketView:
         self.through_seq = 0
         self.trade_count = 0
 
-    # -- feeding ----------------------------------------------------------------------------
+    # -- feeding: one method per event kind (over plain values), and the event adapter -------
+
+    def book_add(
+        self, seq_no: int, symbol: str, order_id: int, side: int, qty: int, price: int
+    ) -> None:
+        self.depth.add(symbol, order_id, side, qty, price)
+        self.versions[symbol] = seq_no
+
+    def book_execute(self, seq_no: int, order_id: int, qty: int) -> None:
+        self.versions[self.depth.execute(order_id, qty)] = seq_no
+
+    def book_reduce(self, seq_no: int, order_id: int, qty: int) -> None:
+        self.versions[self.depth.reduce(order_id, qty)] = seq_no
+
+    def book_delete(self, seq_no: int, order_id: int) -> None:
+        self.versions[self.depth.delete(order_id)] = seq_no
+
+    def book_replace(self, seq_no: int, order_id: int, qty: int, price: int) -> None:
+        self.versions[self.depth.replace(order_id, qty, price)] = seq_no
+
+    def trade(
+        self, seq_no: int, exec_id: int, ts: int, symbol: str, side: int, price: int, qty: int
+    ) -> None:
+        """A trade (the taker's fill); one the history holds already (by exec id) is skipped."""
+        if exec_id <= self.last_exec_id:
+            return  # a replayed stretch
+        self.last_exec_id = exec_id
+        self.tape.add(Trade(exec_id, seq_no, ts, symbol, side, price, qty))
+        self.candles.add(symbol, ts, price, qty)
+        self.trade_count += 1
+        self.versions[symbol] = seq_no
+
+    def symbol_added(self, seq_no: int, symbol: str, tick_size: int, lot_size: int) -> None:
+        self.symbols[symbol] = SymbolInfo(symbol, tick_size, lot_size, False)
+        self.depth.add_symbol(symbol)
+        self.versions[symbol] = seq_no
+
+    def trading_status(self, seq_no: int, symbol: str, halted: bool) -> None:
+        info = self.symbols.get(symbol)
+        if info is not None:
+            self.symbols[symbol] = info._replace(halted=bool(halted))
+            self.versions[symbol] = seq_no
 
     def apply(self, seq_no: int, events: Iterable[Event]) -> set[str]:
         """Apply (some of) command ``seq_no``'s events; returns the symbols that changed."""
-        changed: set[str] = set()
-        book_events: list[Event] = []
-        for event in events:
-            cls = type(event)
-            if cls in _BOOK_EVENTS:
-                book_events.append(event)
-            elif cls is Fill:
-                trade = trade_of(seq_no, event)  # type: ignore[arg-type]
-                if trade is not None and self._add_trade(trade):
-                    changed.add(trade.symbol)
-            elif cls is SymbolAdded:
-                e: Any = event
-                self.symbols[e.symbol] = SymbolInfo(e.symbol, e.tick_size, e.lot_size, False)
-                self.depth.add_symbol(e.symbol)
-                changed.add(e.symbol)
-            elif cls is TradingStatus:
-                s: Any = event
-                info = self.symbols.get(s.symbol)
-                if info is not None:
-                    self.symbols[s.symbol] = info._replace(halted=s.halted)
-                    changed.add(s.symbol)
-        if book_events:
-            changed |= self.depth.apply(book_events)
-        versions = self.versions
-        for symbol in changed:
-            if seq_no > versions.get(symbol, 0):
-                versions[symbol] = seq_no
-        return changed
-
-    def _add_trade(self, trade: Trade) -> bool:
-        if trade.exec_id <= self.last_exec_id:
-            return False  # already in the history (a replayed stretch)
-        self.last_exec_id = trade.exec_id
-        self.tape.add(trade)
-        self.candles.add(trade.symbol, trade.ts, trade.price, trade.qty)
-        self.trade_count += 1
-        return True
+        before = dict(self.versions)
+        for e in events:
+            match e:
+                case BookAdd(symbol, order_id, side, qty, price):
+                    self.book_add(seq_no, symbol, order_id, side, qty, price)
+                case BookExecute(_, order_id, qty, _, _):
+                    self.book_execute(seq_no, order_id, qty)
+                case BookReduce(_, order_id, qty):
+                    self.book_reduce(seq_no, order_id, qty)
+                case BookDelete(_, order_id):
+                    self.book_delete(seq_no, order_id)
+                case BookReplace(_, order_id, _, qty, price):
+                    self.book_replace(seq_no, order_id, qty, price)
+                case Fill():
+                    t = trade_of(seq_no, e)
+                    if t is not None:
+                        self.trade(seq_no, t.exec_id, t.ts, t.symbol, t.side, t.price, t.qty)
+                case SymbolAdded(symbol, tick_size, lot_size, _, _):
+                    self.symbol_added(seq_no, symbol, tick_size, lot_size)
+                case TradingStatus(symbol, halted):
+                    self.trading_status(seq_no, symbol, halted)
+        return {s for s, v in self.versions.items() if before.get(s) != v}
 
     def seed_orders(self, orders: Iterable[tuple[int, RestingOrder]]) -> None:
         """Rest the orders of a recovered state (the depth starts from them)."""
@@ -176,7 +200,7 @@ class MarketView:
         for symbol, tick, lot, halted in state["symbols"]:
             view.seed_symbol(SymbolInfo(symbol, tick, lot, bool(halted)))
         for exec_id, seq_no, ts, symbol, side, price, qty in state["tape"]:
-            view.tape.add(Trade(exec_id, seq_no, ts, symbol, Side(side), price, qty))
+            view.tape.add(Trade(exec_id, seq_no, ts, symbol, side, price, qty))
         for symbol, by_interval in state["candles"].items():
             series = view.candles.of(symbol)
             for name, held in by_interval.items():

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Final, NamedTuple
 
-from engine.domain.types import Fill, Liquidity, Side
+from engine.domain.types import Fill, Liquidity
 
 __all__ = ["DEFAULT_TAPE_SIZE", "Tape", "Trade", "trade_of"]
 
@@ -22,15 +22,15 @@ DEFAULT_TAPE_SIZE: Final = 500
 
 
 class Trade(NamedTuple):
-    """One trade. ``side`` is the aggressor's (the taker's) side; ``price`` is the resting
-    order's price, in engine price units; ``ts`` the causing command's ts (ns since the epoch,
-    stamped by the gateway)."""
+    """One trade. ``side`` is the aggressor's (the taker's) side, a ``Side`` value (1 buy,
+    2 sell); ``price`` is the resting order's price, in engine price units; ``ts`` the causing
+    command's ts (ns since the epoch, stamped by the gateway)."""
 
     exec_id: int
     seq_no: int
     ts: int
     symbol: str
-    side: Side
+    side: int
     price: int
     qty: int
 
@@ -40,7 +40,7 @@ def trade_of(seq_no: int, fill: Fill) -> Trade | None:
     if fill.liquidity != Liquidity.TAKER:
         return None
     return Trade(
-        fill.exec_id, seq_no, fill.ts, fill.symbol, Side(fill.side), fill.fill_price,
+        fill.exec_id, seq_no, fill.ts, fill.symbol, int(fill.side), fill.fill_price,
         fill.fill_qty,
     )  # fmt: skip
 

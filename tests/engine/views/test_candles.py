@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.domain.types import Fill, Liquidity, Side
-from engine.views.candles import INTERVALS, CandleSeries, bucket_start
+from engine.views.candles import INTERVALS, Candles, CandleSeries, bucket_start
 from engine.views.tape import Tape, Trade, trade_of
 
 T0 = 1_796_653_800_000_000_000  # 2026-12-07 14:30:00 UTC
@@ -103,3 +103,20 @@ def test_the_tape_keeps_the_newest_trades_of_each_symbol(symbols: list[str], siz
         held = mine[-size:]
         cut = held[len(held) // 2].exec_id if held else 0
         assert tape.since(symbol, cut) == [t for t in held if t.exec_id > cut]
+
+
+@settings(deadline=None, max_examples=200)
+@given(trades_st, st.integers(1, 8))
+def test_every_interval_of_a_symbol_equals_the_reference(
+    trades: list[tuple[int, int, int]], size: int
+) -> None:
+    candles = Candles(size)
+    stream = [
+        (T0 + i * NS // 3 + offset * 40, price * 100, qty)
+        for i, (offset, price, qty) in enumerate(trades)
+    ]
+    for ts, price, qty in stream:
+        candles.add("AAA", ts, price, qty)
+    for name, width in INTERVALS.items():
+        held = [c.as_tuple() for c in candles.last("AAA", name, size)]
+        assert held == reference(stream, width, size), name
