@@ -53,7 +53,7 @@ browser:
 		$(APT_INSTALL) chromium chromium-driver \
 		|| { apt-get -o DPkg::Lock::Timeout=600 update && $(APT_INSTALL) chromium chromium-driver; }; \
 	fi
-	@/usr/bin/chromium --version && /usr/bin/chromedriver --version
+	@/usr/bin/chromium --version 2>/dev/null && /usr/bin/chromedriver --version
 
 test: $(NATIVE) lint browser
 	$(BIN)/python -m pytest -q -m "not stress" -p no:cacheprovider

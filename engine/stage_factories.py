@@ -47,8 +47,8 @@ class Stage(Agent, Protocol):
 #: costs about a quarter of a stage's time. Cycles are rare here, so collect far less often.
 STAGE_GC_THRESHOLD = (20_000, 20, 100)
 
-#: Niceness of the snapshotter and reporter processes: they get what core time the pipeline
-#: leaves.
+#: Niceness of the snapshotter, reporter and views processes: they get what core time the
+#: pipeline leaves.
 SNAPSHOTTER_NICE = 10
 
 
@@ -197,7 +197,9 @@ def _reporter(c: Context) -> Stage:
 
 
 def _views(c: Context) -> Stage:
-    return build_views(c.spec, c.plan.input("events").consumer, c.state, in_process=not c.tune)
+    consumer = c.plan.input("events").consumer
+    nice = SNAPSHOTTER_NICE if c.tune else 0
+    return build_views(c.spec, consumer, c.state, in_process=not c.tune, nice=nice)
 
 
 #: Stage kind (a row of STAGES) -> its factory.

@@ -22,7 +22,9 @@ go, selects by their kind byte the records the view reads (book events, taker fi
 halts; accepts, rejects and account events are skipped), copies them out and moves its
 sequence, then applies them under the view's lock straight from the record columns, with no
 event object (``engine.views.columns``); a request holds that lock only while it copies a
-bounded document. The server's thread never writes the view.
+bounded document. The server's thread never writes the view. The process runs niced (the
+factory passes ``SNAPSHOTTER_NICE``): on 2 cores, the pipeline's stages come first, and the
+views, faster per event than the matching that feeds them, catch up in what is left.
 
 Restart. The stage is built with the recovered state (``engine.stage_factories.STATEFUL``)
 and starts from ``engine.views.rebuild.rebuild_view``: the view through ``base_seq``, equal to
@@ -38,6 +40,7 @@ last command of a burst once a poll finds nothing after it.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -72,8 +75,10 @@ class ViewsAgent(PollingStage):
         *,
         endpoint: str,
         liveness: bool = False,
+        nice: int = 0,
     ) -> None:
         self._spec = spec
+        self._nice = nice
         self._rings = rings
         self._ring = ring = rings["events"]
         self._waiter = 1 + consumer
@@ -163,6 +168,8 @@ class ViewsAgent(PollingStage):
         park(self._ring.board, self._waiter, self._ready, self._check_alert, timeout=0.5)
 
     def on_start(self) -> None:
+        if self._nice:
+            os.nice(self._nice)  # the pipeline's stages first (the HTTP thread too)
         self.server.start()  # a port in use raises here: the stage fails, the host stops
 
     def on_close(self) -> None:
@@ -178,11 +185,12 @@ class ViewsAgent(PollingStage):
 
 
 def build_views(
-    spec: TopologySpec, consumer: int, state: bytes | None, *, in_process: bool
+    spec: TopologySpec, consumer: int, state: bytes | None, *, in_process: bool, nice: int = 0
 ) -> ViewsAgent:
     """The views stage of ``spec`` (``spec.http`` is its endpoint), its view rebuilt through
     ``spec.base_seq`` from the journal and ``state`` (the recovered exchange state).
-    ``in_process``: built by the in-process runner, where no process table tells liveness."""
+    ``in_process``: built by the in-process runner, where no process table tells liveness;
+    ``nice``: the niceness its process takes on start."""
     assert spec.http is not None, "a views row runs only with an HTTP endpoint"
     rebuilt = rebuild_view(spec.data_dir, spec.base_seq, state)
     if rebuilt.ignored is not None:
@@ -191,7 +199,7 @@ def build_views(
     try:
         return ViewsAgent(
             spec, rings, consumer, rebuilt.view,
-            endpoint=spec.http, liveness=not in_process,
+            endpoint=spec.http, liveness=not in_process, nice=nice,
         )  # fmt: skip
     except BaseException:
         for ring in rings.values():
