@@ -54,14 +54,15 @@ class AccountConfig:
 
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
-    """A configured gateway session of a firm: a FIX SenderCompID or an OUCH user."""
+    """A configured gateway session of a firm: a FIX SenderCompID, an OUCH user or a named
+    JSON session (``docs/json-gateway.md``)."""
 
     name: str
-    protocol: str  # "fix" or "ouch"
+    protocol: str  # "fix", "ouch" or "json"
     #: its stable origin (engine.session_ids)
     origin: int
     #: the account its orders trade for (OUCH orders name none; FIX orders may name another
-    #: of the firm's accounts in Account(1))
+    #: of the firm's accounts in Account(1); a JSON command that names none trades for it)
     account: str
     #: messages it may send per second before orders are rejected (0: no throttle)
     max_messages_per_second: int = 0
@@ -272,8 +273,8 @@ def _firms(top: _Reader, symbols: tuple[SymbolConfig, ...]) -> tuple[FirmConfig,
 
 
 #: Session protocols, and the longest session name each carries (OUCH: the 6-character
-#: SoupBinTCP username; FIX: a SenderCompID).
-SESSION_NAME_MAX: Final = {"fix": 32, "ouch": 6}
+#: SoupBinTCP username; FIX: a SenderCompID; JSON: the login's "session").
+SESSION_NAME_MAX: Final = {"fix": 32, "ouch": 6, "json": 32}
 
 
 def _sessions(f: _Reader, firm: str, accounts: list[AccountConfig]) -> tuple[SessionConfig, ...]:

@@ -296,10 +296,13 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str) -> 
 
 
 def _served(config: Any) -> list[tuple[str, str]]:
-    """(endpoint, banner line) of each listener: the gateway's JSON lines always, FIX and OUCH
-    when sessions of theirs are configured (else nothing listens there); the views' HTTP."""
+    """(endpoint, banner line) of each listener: the gateway's JSON lines always (with its
+    named sessions), FIX and OUCH when sessions of theirs are configured (else nothing listens
+    there); the views' HTTP."""
     json_endpoint = config.endpoints["json"]
-    served = [(json_endpoint, f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`")]
+    named = [s.name for f in config.firms for s in f.sessions if s.protocol == "json"]
+    line = f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`"
+    served = [(json_endpoint, line + (f", sessions {', '.join(named)}" if named else ""))]
     for protocol, key, name, extra in (
         ("fix", "fix", "FIX 4.4", f"TargetCompID {config.endpoints['fix_target_comp_id']}, "),
         ("ouch", "ouch", "OUCH 4.2 over SoupBinTCP 3.0", ""),

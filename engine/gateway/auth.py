@@ -8,7 +8,8 @@ Contract.
   password_hash`` (no such key: no operator login). Only hashes are held
   (``engine.passwords``); a check derives the guess's scrypt key and compares in constant time.
 * Every failure has the same answer on the wire, :data:`BAD_CREDENTIALS`, whichever part was
-  wrong (unknown firm, wrong password, operator login not configured or wrong): a caller learns
+  wrong (unknown firm, wrong password, operator login not configured or wrong, a named JSON
+  session the firm does not have): a caller learns
   nothing about which firms exist or how the operator is set up. :attr:`LoginFailure.reason`
   says what was wrong, for the server's log only.
 * Every attempt costs one scrypt derivation, a failing one too: an unknown firm or a disabled
@@ -76,9 +77,14 @@ UNKNOWN_FIRM: Final = LoginFailure("unknown firm")
 WRONG_PASSWORD: Final = LoginFailure("wrong password")
 OPERATOR_DISABLED: Final = LoginFailure("operator login is not configured")
 WRONG_OPERATOR_PASSWORD: Final = LoginFailure("wrong operator password")
+#: the firm and password are right, but the firm has no named JSON session of that name
+UNKNOWN_SESSION: Final = LoginFailure("unknown session")
 FAILURE_REASONS: Final = frozenset(
-    f.reason for f in (UNKNOWN_FIRM, WRONG_PASSWORD, OPERATOR_DISABLED, WRONG_OPERATOR_PASSWORD)
-)
+    f.reason
+    for f in (
+        UNKNOWN_FIRM, WRONG_PASSWORD, OPERATOR_DISABLED, WRONG_OPERATOR_PASSWORD, UNKNOWN_SESSION,
+    )
+)  # fmt: skip
 OPERATOR: Final = Principal(None, frozenset())
 
 #: Checked when there is no real hash to check against, so that a failure costs what a wrong
@@ -94,6 +100,9 @@ class Authenticator:
             f.firm: (f.password_hash, Principal(f.firm, frozenset(a.account for a in f.accounts)))
             for f in config.firms
         }
+        self._json_sessions = {
+            (f.firm, s.name) for f in config.firms for s in f.sessions if s.protocol == "json"
+        }
         self._operator = config.admin_password_hash
 
     def authenticate(self, firm: str | None, password: str) -> Principal | LoginFailure:
@@ -102,13 +111,21 @@ class Authenticator:
             return self.authenticate_operator(password)
         return self.authenticate_firm(firm, password)
 
-    def authenticate_firm(self, firm: str, password: str) -> Principal | LoginFailure:
+    def authenticate_firm(
+        self, firm: str, password: str, json_session: str | None = None
+    ) -> Principal | LoginFailure:
+        """A firm's login; ``json_session``: the named JSON session it logs in as, which the
+        firm must have (checked after the password: the same work either way)."""
         entry = self._firms.get(firm)
         if entry is None:
             _DUMMY.verify(password)  # same work as a wrong password
             return UNKNOWN_FIRM
         password_hash, principal = entry
-        return principal if password_hash.verify(password) else WRONG_PASSWORD
+        if not password_hash.verify(password):
+            return WRONG_PASSWORD
+        if json_session is not None and (firm, json_session) not in self._json_sessions:
+            return UNKNOWN_SESSION
+        return principal
 
     def authenticate_operator(self, password: str) -> Principal | LoginFailure:
         if self._operator is None:

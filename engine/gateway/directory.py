@@ -25,7 +25,9 @@ each session's reports in batch order (which is ``(seq_no, sub)`` order).
 
 A firm that logs in again gets a new session id; its firm's order reports reach the new
 session from then on, since they are addressed to the firm, not to the session that entered
-the order. Reports published while no session of the firm was logged in are not replayed.
+the order. Reports published while no session of the firm was logged in are not replayed to
+these sessions (the anonymous JSON ones): a named JSON session, which is served from its store
+(``engine.gateway.json_stores``) and is not in this directory, gets them when it comes back.
 """
 
 from __future__ import annotations

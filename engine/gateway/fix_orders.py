@@ -3,9 +3,21 @@ that refuses it (pure: the time and the ExecID of an answer are arguments).
 
 * NewOrderSingle -> ``NewOrder`` for the session's firm. Account(1), when given, must be one
   of the firm's accounts in the gateway's registry (``engine.gateway.accounts``), else the
-  session's account is used. ClOrdID(11) is the client order id: 1 to 20 ASCII characters,
-  not the ClOrdID of a live order of the session (which also stops a PossDup resend of an
-  order still live from entering it twice). Refused: ExecutionReport 150=8.
+  session's account is used. ClOrdID(11) is the client order id: 1 to 20 ASCII characters.
+  Refused: ExecutionReport 150=8.
+* **A ClOrdID is taken once a day.** A request whose ClOrdID the session used today
+  (``known``: a NewOrder's, accepted or refused by the exchange, a replace's or a cancel's,
+  still in flight or long done: ``engine.gateway.clordids``) is never sequenced again:
+
+  - flagged as resent, PossResend(97)=Y or PossDupFlag(43)=Y (a client resending its queue
+    after a reconnect, or answering our ResendRequest for a message whose number a crash made
+    us forget), it is answered with the current state of the order that ClOrdID named,
+    ExecutionReport 150=I (:func:`engine.gateway.fix_render.render_status`): it asks "did
+    you get this?", and a reject would read as the order's end (a resent replace applied
+    again could even undo a later one). While the first is still being sequenced there is
+    no state yet: no answer, its own reports follow;
+  - any other reuse is refused: a NewOrderSingle with 150=8 and OrdRejReason(103)=6
+    (duplicate order), a cancel or replace with OrderCancelReject CxlRejReason(102)=6.
 * OrderCancelRequest / OrderCancelReplaceRequest find the order among the session's own live
   orders (the outbound projection, ``engine.gateway.outbound``): by OrderID(37) when given,
   else by OrigClOrdID(41). They become ``CancelOrder`` / ``ReplaceOrder`` with their ClOrdID
@@ -14,18 +26,22 @@ that refuses it (pure: the time and the ExecID of an answer are arguments).
   with CxlRejReason 1 (unknown order), so another firm's order (or one of another session:
   its reports go to the session that entered it) is never confirmed to exist. A replace may
   change OrderQty(38) (the new total, filled part included) and Price(44), nothing else.
-* A message of a session over its rate (:class:`RateWindow`) is answered without effect:
-  :func:`throttled`.
+* A message of a session over its rate (:class:`RateWindow`) is never sequenced: an order
+  that would be is answered :func:`throttled`; one the gateway answers itself (a refusal, a
+  resent order's status) gets that answer, never a "throttled" reject of a known ClOrdID.
 
 Account(1) on a cancel or a replace is not read: the order's own account acts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.domain.types import CancelOrder, Command, NewOrder, ReplaceOrder
 from engine.gateway.accounts import AccountRegistry
+from engine.gateway.clordids import Known
+from engine.gateway.fix_render import render_status
 from engine.gateway.outbound import LiveOrder, OutboundProjection
 from engine.protocols.fix import reports
 from engine.protocols.fix.codec import OutboundMessage
@@ -44,6 +60,11 @@ from engine.records import CLIENT_ORDER_ID_MAX, SYMBOL_MAX, RecordError, encode_
 
 UNKNOWN_ORDER_TEXT = "unknown order"
 BAD_CL_ORD_ID = f"ClOrdID(11) must be 1 to {CLIENT_ORDER_ID_MAX} printable ASCII characters"
+DUPLICATE_TEXT = "duplicate ClOrdID(11): the session used it today"
+
+#: known(ClOrdID) -> what it named today on the session, or None (``ReportLedger.known``
+#: with what is in flight)
+KnownIds = Callable[[str], Known | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +94,31 @@ class _LiveRefused:
             ord_status=OrdStatus.PARTIALLY_FILLED if self.order.cum_qty else OrdStatus.NEW,
             account=self.order.account,
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    """A request flagged as resent whose ClOrdID is known: where its order stands (no answer
+    while the first is still being sequenced)."""
+
+    cl_ord_id: str
+    known: Known
+
+    def answer(self, exec_id: str, now_ns: int) -> OutboundMessage | None:
+        state = self.known.state
+        if state is None:  # in flight
+            return None
+        text = f"resent ClOrdID {self.cl_ord_id} was taken already: its order's status"
+        return render_status(state, text=text, exec_id=exec_id, now_ns=now_ns)
+
+
+def _status(req: AppRequest, used: Known | None) -> _Status | None:
+    """The answer to ``req`` flagged as resent whose ClOrdID is ``used``, if it has one."""
+    if used is None or not (req.poss_resend or req.poss_dup):
+        return None
+    if used.state is None and not used.in_flight:
+        return None  # nothing to show (a refused cancel's ClOrdID): a duplicate
+    return _Status(req.cl_ord_id, used)
 
 
 def _good_id(text: str) -> bool:
@@ -112,23 +158,27 @@ def command_for(
     parsed: AppRequest | AppRefusal,
     accounts: AccountRegistry,
     projection: OutboundProjection,
+    known: KnownIds,
     *,
     exec_id: str,
     now_ns: int,
-) -> Command | OutboundMessage:
-    """The command to sequence for ``parsed``, or the FIX answer refusing it."""
-    result: NewOrder | CancelOrder | ReplaceOrder | AppRefusal | _LiveRefused
+) -> Command | OutboundMessage | None:
+    """The command to sequence for ``parsed``, or the FIX answer refusing it (None: no
+    answer, see :class:`_Status`)."""
+    result: NewOrder | CancelOrder | ReplaceOrder | AppRefusal | _LiveRefused | _Status
     match parsed:
         case NewOrderSingle():
-            result = _new_order(sender, parsed, accounts, projection)
+            result = _new_order(sender, parsed, accounts, known)
         case OrderCancelRequest() | OrderCancelReplaceRequest():
-            result = _amend(sender, parsed, projection)
+            result = _amend(sender, parsed, projection, known)
         case _:
             result = parsed
     if isinstance(result, NewOrder | CancelOrder | ReplaceOrder):
         return result
     if isinstance(result, _LiveRefused):
         return result.answer(now_ns)
+    if isinstance(result, _Status):
+        return result.answer(exec_id, now_ns)
     return reply_to(result, exec_id=exec_id, transact_ns=now_ns)
 
 
@@ -136,19 +186,21 @@ def _new_order(
     sender: Sender,
     req: NewOrderSingle,
     accounts: AccountRegistry,
-    projection: OutboundProjection,
-) -> NewOrder | OrderRefused:
+    known: KnownIds,
+) -> NewOrder | OrderRefused | _Status:
     if not _good_id(req.cl_ord_id):
         return _refuse_order(req, OrdRejReason.OTHER, BAD_CL_ORD_ID)
+    used = known(req.cl_ord_id)
+    if used is not None:
+        return _status(req, used) or _refuse_order(
+            req, OrdRejReason.DUPLICATE_ORDER, DUPLICATE_TEXT
+        )
     account = sender.account if req.account is None else req.account
     if not accounts.owns(sender.firm, account):
         text = "Account(1) is not one of the firm's accounts"
         return _refuse_order(req, OrdRejReason.UNKNOWN_ACCOUNT, text)
     if not (0 < len(req.symbol) <= SYMBOL_MAX and req.symbol.isascii()):
         return _refuse_order(req, OrdRejReason.UNKNOWN_SYMBOL, "unknown symbol")
-    if projection.find(sender.origin, req.cl_ord_id) is not None:
-        text = "ClOrdID(11) is the ClOrdID of a live order"
-        return _refuse_order(req, OrdRejReason.DUPLICATE_ORDER, text)
     cmd = NewOrder(
         0, 0, sender.firm, account, req.symbol, req.side, req.order_type, req.tif, req.qty,
         req.price, req.cl_ord_id, req.post_only,
@@ -181,7 +233,12 @@ def _amend(
     sender: Sender,
     req: OrderCancelRequest | OrderCancelReplaceRequest,
     projection: OutboundProjection,
-) -> CancelOrder | ReplaceOrder | CancelRefused | _LiveRefused:
+    known: KnownIds,
+) -> CancelOrder | ReplaceOrder | CancelRefused | _LiveRefused | _Status:
+    used = known(req.cl_ord_id)
+    status = _status(req, used)  # of the order it named, whether still live or not
+    if status is not None:
+        return status
     found = _find(sender, req, projection)
     if found is None:
         return _refuse_cancel(req, CxlRejReason.UNKNOWN_ORDER, UNKNOWN_ORDER_TEXT)
@@ -192,11 +249,8 @@ def _amend(
 
     if not _good_id(req.cl_ord_id):
         return refuse(CxlRejReason.BROKER_EXCHANGE_OPTION, BAD_CL_ORD_ID)
-    other = projection.find(sender.origin, req.cl_ord_id)
-    if other is not None and other[0] != order_id:
-        return refuse(
-            CxlRejReason.DUPLICATE_CL_ORD_ID, "ClOrdID(11) is the ClOrdID of another live order"
-        )
+    if used is not None:
+        return refuse(CxlRejReason.DUPLICATE_CL_ORD_ID, DUPLICATE_TEXT)
     if isinstance(req, OrderCancelRequest):
         return CancelOrder(0, 0, order.account, order_id, req.cl_ord_id)
     if (req.symbol, int(req.side), int(req.order_type)) != (

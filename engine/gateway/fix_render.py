@@ -18,6 +18,11 @@ report rendered here into the message ``FixSession.send`` numbers and stores::
     REPLACE_REJECTED OrderCancelReject (9), CxlRejResponseTo(434)=2
     LOCAL_REJECTED   ExecutionReport 150=8 (a refusal the gateway stored itself)
 
+:func:`render_status` answers a resent NewOrderSingle whose ClOrdID the session used today
+(``engine.gateway.fix_orders``) with the state its order's report gives: ExecutionReport
+150=I, OrdStatus(39) 0 / 1 / 2 by CumQty and LeavesQty, 4, C or 8 for an order that ended
+(OrderID(37) ``NONE`` for a NewOrder the exchange refused), TransactTime(60) now.
+
 ExecID(17) is ``<seq_no>-<sub>``: the report's key in the journal's output, unique among
 every report the exchange makes. TransactTime(60) is the report's ts. Prices are decimals of
 the exchange's 1/10,000 units (``engine.protocols.fix.decimals``), AvgPx exact to 8 decimals
@@ -104,6 +109,50 @@ def render(r: OrderReport) -> OutboundMessage:
         side=Side(r.side) if r.side else Side.BUY, exec_id=xid, transact_ns=ts, reason=reason,
         text=text, order_qty=r.order_qty, account=r.account or None,
     )  # fmt: skip
+
+
+_ENDED = {
+    ReportKind.CANCELED: OrdStatus.CANCELED,
+    ReportKind.EXPIRED: OrdStatus.EXPIRED,
+    ReportKind.REJECTED: OrdStatus.REJECTED,
+}
+
+
+def ord_status(r: OrderReport) -> OrdStatus:
+    """The status of the order ``r`` (a state report: ``engine.gateway.clordids``) leaves."""
+    ended = _ENDED.get(r.kind)
+    if ended is not None:
+        return ended
+    if r.cum_qty and not r.leaves_qty:
+        return OrdStatus.FILLED
+    return OrdStatus.PARTIALLY_FILLED if r.cum_qty else OrdStatus.NEW
+
+
+def render_status(r: OrderReport, *, text: str, exec_id: str, now_ns: int) -> OutboundMessage:
+    """An order status ExecutionReport (150=I) of the order whose state report is ``r``."""
+    # A stored report is trusted elsewhere; a status may be of any, so nothing here raises.
+    view = reports.OrderView(
+        order_id=str(r.order_id) if r.order_id else reports.UNKNOWN_ORDER_ID,
+        cl_ord_id=r.client_order_id or NO_ID,
+        symbol=r.symbol or NO_SYMBOL,
+        side=Side(r.side) if r.side in _SIDES else Side.BUY,
+        order_qty=r.order_qty,
+        order_type=OrderType(r.order_type) if r.order_type in _TYPES else OrderType.LIMIT,
+        price=r.price,
+        cum_qty=r.cum_qty,
+        cum_cost=r.cum_cost,
+        leaves_qty=r.leaves_qty,
+        account=r.account or None,
+        tif=TimeInForce(r.tif) if r.tif in _TIFS else None,
+    )
+    return reports.execution_status(
+        view, ord_status(r), exec_id=exec_id, transact_ns=now_ns, text=text
+    )
+
+
+_SIDES = frozenset(int(s) for s in Side)
+_TYPES = frozenset(int(t) for t in OrderType)
+_TIFS = frozenset(int(t) for t in TimeInForce)
 
 
 def _cancel_reject(r: OrderReport) -> OutboundMessage:

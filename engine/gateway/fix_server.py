@@ -17,13 +17,15 @@ missed while away, or while the host was down), then the live ones: never a gap,
 twice. Its MsgSeqNums, the messages it sent (for ResendRequest) and that number live in
 ``DATA_DIR/fix/<firm>/<session>/`` (``engine.gateway.fix_files``) and survive reconnects and
 host restarts; everything a socket write describes is handed to the OS before the write.
+What is sent, and in what parts (a day of missed reports, or a ResendRequest for all of it,
+goes out a part at a time as the socket drains), is ``engine.gateway.fix_outbox``.
 
 Orders in (``engine.gateway.fix_orders``): NewOrderSingle, OrderCancelRequest and
 OrderCancelReplaceRequest become domain commands submitted through the gateway; what is
-refused before sequencing (a malformed or unserved message, a ClOrdID too long, an account of
-another firm, an unknown order, a message over the session's ``max_messages_per_second``) is
-answered at once on the connection (those answers are in the message store, so a resend
-repeats them) and the session stays up.
+refused before sequencing (a malformed or unserved message, a ClOrdID too long or used today,
+an account of another firm, an unknown order, a message over the session's
+``max_messages_per_second``) is answered at once on the connection (those answers are in the
+message store, so a resend repeats them) and the session stays up.
 
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
@@ -38,15 +40,23 @@ import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
+from engine.gateway.clordids import InFlight, Known
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_orders import Sender, command_for, throttled
-from engine.gateway.fix_render import render
+from engine.gateway.fix_outbox import (
+    REPORT_BATCH,
+    RESEND_BATCH,
+    WRITE_LIMIT,
+    Connection,
+    flush,
+    pump,
+    send_reports,
+)
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.outbound import OrderReport
 from engine.gateway.rate_window import RateWindow
@@ -72,9 +82,6 @@ from engine.protocols.fix.store import MemoryStore
 READ_CHUNK = 65536
 #: The longest a connection waits for input before its clock ticks (heartbeats, timeouts).
 TICK_SECONDS = 0.25
-#: Bytes waiting for a session that does not read before it is cut off: what it missed is
-#: resent on its next Logon (ResendRequest), never lost.
-WRITE_LIMIT = 16 * 1024 * 1024
 #: The one answer to a Logon refused for its CompID, Username or Password.
 LOGON_REFUSED = "logon refused: unknown SenderCompID, Username or Password"
 SESSION_BUSY = "logon refused: this SenderCompID is already logged on"
@@ -86,19 +93,6 @@ Submit = Callable[[Command, int], Awaitable[int]]
 #: check(peer address, firm, password) -> whether the password is the firm's (the check slows
 #: down repeated failures from one address and logs each with it: engine.gateway.logins)
 CheckPassword = Callable[[object, str, str], Awaitable[bool]]
-
-
-@dataclass
-class _Live:
-    """A logged-on FIX connection."""
-
-    session: SessionConfig
-    sender: Sender
-    fix: FixSession
-    files: SessionFiles
-    writer: asyncio.StreamWriter
-    rate: RateWindow
-    cancel_on_disconnect: bool = False
 
 
 class FixListener:
@@ -116,6 +110,8 @@ class FixListener:
         comp_id: str = "SEQUEX",
         login_timeout: float = 10.0,
         store_capacity: int = DEFAULT_CAPACITY,
+        resend_batch: int = RESEND_BATCH,
+        report_batch: int = REPORT_BATCH,
     ) -> None:
         self._sessions: dict[str, tuple[FirmConfig, SessionConfig]] = {
             s.name: (f, s) for f in firms for s in f.sessions if s.protocol == "fix"
@@ -125,16 +121,18 @@ class FixListener:
         self._check_password = check_password
         self._accounts = accounts
         self._directory = Path(data_dir) / SUBDIR
-        self._config = FixConfig(comp_id=comp_id)
+        self._config = FixConfig(comp_id=comp_id, resend_batch=resend_batch)
+        self._batch = report_batch
         self._login_timeout = login_timeout
         self._capacity = store_capacity
         self._files: dict[int, SessionFiles] = {}  # origin -> its files, once it logged on
-        self._live: dict[int, _Live] = {}  # origin -> its connection
+        self._live: dict[int, Connection] = {}  # origin -> its connection
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_local_id = 0
+        self._in_flight = InFlight()
         self._closing = False
         #: sessions sent reports whose bytes are not written yet (see ``deliver``)
-        self._unflushed: dict[int, _Live] = {}
+        self._unflushed: dict[int, Connection] = {}
         self._flush_soon = False
         self.server: asyncio.Server | None = None
 
@@ -202,35 +200,11 @@ class FixListener:
                 with contextlib.suppress(ConnectionError, OSError):
                     self._flush(live)
 
-    def _send_reports(self, live: _Live, numbered: list[tuple[int, OrderReport]]) -> None:
-        """Send the reports after the last one sent: ``numbered`` when it follows on, else
-        (a first call after a Logon) read from the store."""
-        seqnums = live.files.seqnums
-        if not numbered or numbered[0][0] != seqnums.reports_sent + 1:
-            store = self._ledger.stores[live.session.origin]
-            seqnums.reports_sent = min(seqnums.reports_sent, store.count)
-            first = seqnums.reports_sent + 1
-            numbered = list(enumerate(store.read(first, store.count), start=first))
-        now = time.time_ns()
-        for number, report in numbered:
-            if live.fix.state is not State.ACTIVE:
-                return
-            if number == seqnums.reports_sent + 1:
-                live.fix.send(render(report), now)
-                seqnums.reports_sent = number
+    def _send_reports(self, live: Connection, numbered: list[tuple[int, OrderReport]]) -> None:
+        send_reports(live, self._ledger.stores[live.session.origin], numbered, self._batch)
 
-    def _flush(self, live: _Live) -> None:
-        """Numbers and messages to the OS, then the bytes to the socket (in that order)."""
-        seqnums = live.files.seqnums
-        seqnums.next_sender = live.fix.next_sender_seq
-        seqnums.next_target = live.fix.next_target_seq
-        live.files.flush()
-        data = live.fix.data_to_send()
-        transport = live.writer.transport
-        if data and not transport.is_closing():
-            live.writer.write(data)
-            if transport.get_write_buffer_size() > WRITE_LIMIT:
-                transport.abort()  # a session that does not read: it resends on its Logon
+    def _flush(self, live: Connection) -> None:
+        flush(live, WRITE_LIMIT)
 
     # -- connections ------------------------------------------------------------------------
 
@@ -239,7 +213,7 @@ class FixListener:
         assert task is not None
         self._tasks.add(task)
         fix = FixSession(self._config, MemoryStore(capacity=16))
-        live: _Live | None = None
+        live: Connection | None = None
         try:
             live = await self._logon(reader, writer, fix)
             if live is not None:
@@ -261,7 +235,7 @@ class FixListener:
 
     async def _logon(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fix: FixSession
-    ) -> _Live | None:
+    ) -> Connection | None:
         deadline = asyncio.get_running_loop().time() + self._login_timeout
         while True:
             event = fix.next_event()
@@ -280,7 +254,7 @@ class FixListener:
 
     async def _answer_logon(
         self, logon: LogonRequest, writer: asyncio.StreamWriter, fix: FixSession
-    ) -> _Live | None:
+    ) -> Connection | None:
         entry = self._sessions.get(logon.sender_comp_id)
         username = logon.username or ""
         peer = writer.get_extra_info("peername")
@@ -310,7 +284,7 @@ class FixListener:
         )  # fmt: skip
         sender = Sender(firm.firm, session.origin, session.account)
         rate = RateWindow(session.max_messages_per_second)
-        live = _Live(session, sender, fix, files, writer, rate, firm.cancel_on_disconnect)
+        live = Connection(session, sender, fix, files, writer, rate, firm.cancel_on_disconnect)
         if fix.state is State.ACTIVE:
             # In one step of the loop: no report can be stored between these and going live.
             self._send_reports(live, [])
@@ -318,12 +292,14 @@ class FixListener:
         self._flush(live)
         return live if fix.state is not State.CLOSED else None
 
-    async def _serve(self, reader: asyncio.StreamReader, live: _Live) -> None:
-        fix = live.fix
+    async def _serve(self, reader: asyncio.StreamReader, live: Connection) -> None:
+        fix, store = live.fix, self._ledger.stores[live.session.origin]
         while True:
+            more = pump(live, store, self._batch)  # the next part of a large answer, if any
             now = time.time_ns()
             deadline = fix.next_deadline_ns()
             wait = TICK_SECONDS if deadline is None else (deadline - now) / 1e9
+            wait = 0.0 if more else wait
             try:
                 data = await asyncio.wait_for(
                     reader.read(READ_CHUNK), min(max(wait, 0.0), TICK_SECONDS)
@@ -338,7 +314,7 @@ class FixListener:
             if closed or data == b"":  # the session closes at end of input anyway
                 return
 
-    async def _events(self, live: _Live) -> bool:
+    async def _events(self, live: Connection) -> bool:
         """Handle the session's events now buffered; whether the session closed."""
         while True:
             event = live.fix.next_event()
@@ -351,29 +327,38 @@ class FixListener:
 
     # -- orders in --------------------------------------------------------------------------
 
-    async def _application(self, live: _Live, message: FixMessage) -> None:
+    async def _application(self, live: Connection, message: FixMessage) -> None:
         now = time.time_ns()
         parsed = parse_application(message)
-        if isinstance(parsed, _ORDERS) and live.rate.over(now):
-            limit, xid = live.rate.limit, self._local_id(now)
-            self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
-            return
+        over = isinstance(parsed, _ORDERS) and live.rate.over(now)
+        origin = live.sender.origin
         result = command_for(
             live.sender, parsed, self._accounts, self._ledger.projection,
+            lambda client_order_id: self._known(origin, client_order_id),
             exec_id=self._local_id(now), now_ns=now,
         )  # fmt: skip
-        if isinstance(result, OutboundMessage):
+        if over and isinstance(parsed, _ORDERS) and not isinstance(result, OutboundMessage | None):
+            # over the rate nothing is sequenced; what the gateway answers itself (a refusal,
+            # a resent order's status: never a "throttled" reject of a live order) is answered
+            limit, xid = live.rate.limit, self._local_id(now)
+            self._answer(live, throttled(parsed, limit, exec_id=xid, now_ns=now), now)
+        elif isinstance(result, OutboundMessage):
             self._answer(live, result, now)
-        else:
-            await self._submit(result, live.sender.origin)
+        elif result is not None:
+            self._in_flight.sent(origin, await self._submit(result, origin), result)
 
-    async def _cancel_all(self, live: _Live) -> None:
+    def _known(self, origin: int, client_order_id: str) -> Known | None:
+        """What a ClOrdID of session ``origin`` named today (the ledger's, or in flight)."""
+        known = self._ledger.known(origin, client_order_id)
+        return known or self._in_flight.get(origin, client_order_id, self._ledger.through_seq)
+
+    async def _cancel_all(self, live: Connection) -> None:
         """Cancel every live order the session entered (its firm's cancel on disconnect)."""
         origin = live.sender.origin
         for cancel in self._ledger.projection.cancels_of(origin):
             await self._submit(cancel, origin)
 
-    def _answer(self, live: _Live, message: OutboundMessage, now: int) -> None:
+    def _answer(self, live: Connection, message: OutboundMessage, now: int) -> None:
         if live.fix.state is State.ACTIVE:
             live.fix.send(message, now)
 

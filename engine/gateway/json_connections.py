@@ -2,6 +2,18 @@
 ``engine.gateway.server.GatewayServer``, whose contract it keeps: admission and the operator's
 reserve, logins, one answer line per command line, ``order_status``, slow readers cut off).
 
+Named sessions (``[[firms.sessions]]`` with ``protocol = "json"``; ``docs/json-gateway.md``).
+A firm's login with ``"session": NAME`` (and ``"from": N``) is checked like any firm login;
+a name the firm does not have fails it the same way (``bad_credentials``, after the same
+password check). The connection then speaks for the session: its commands carry the session's
+stable origin (``engine.session_ids``), so their answers and its firm's order reports land in
+its store (``engine.gateway.json_stores``), and it is sent exactly that store, each report
+with its number: the stored ones from N on, in chunks that wait for the socket to drain, then
+the new ones as they are stored (``ReportCursor``: no gap, no duplicate). It is not in the
+session directory: the live routing of anonymous sessions never reaches it. One connection
+per session (a second login is ``session_in_use``); a command that names no account trades
+for the session's; ``max_messages_per_second`` refuses the lines over it (``throttled``).
+
 The server owns the state these methods use (declared below for the type checker): the
 admission, the login desk, the account registry, the session directory and the ledger, and
 it submits commands into ring[in] (``_submit``). Sockets only here and in the server.
@@ -12,19 +24,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from engine.config import SessionConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.admission import Admission, Slot
 from engine.gateway.auth import LoginRefusal, Principal
 from engine.gateway.directory import SessionDirectory
+from engine.gateway.json_stores import EventsDelivered, ReportCursor, first_number
 from engine.gateway.ledger import ReportLedger
 from engine.gateway.logins import LoginDesk
 from engine.gateway.order_status import QUERY_TYPE
 from engine.gateway.order_status import answer as order_status
-from engine.gateway.validate import Refusal, echoed_client_order_id, validate
+from engine.gateway.rate_window import RateWindow
+from engine.gateway.validate import FIRM_COMMANDS, Refusal, echoed_client_order_id, validate
 from engine.protocols.json_session import (
     NEED_DATA,
     CommandRequest,
@@ -40,6 +56,8 @@ READ_CHUNK = 65536
 #: JSON connections are numbered up to here; above are the configured sessions' stable
 #: origins (engine.session_ids)
 MAX_SESSION_ID = MAX_EPHEMERAL
+#: Stored reports a named session is sent at a time while it catches up (then it drains).
+REPLAY_CHUNK: Final = 1024
 
 
 @dataclass
@@ -52,6 +70,16 @@ class _Connection:
     principal: Principal | None = None
     #: refused after all (a firm's login in the reserve): discard input before closing
     refused: bool = False
+    #: a named session's: its config, its place in its store and its throttle
+    named: SessionConfig | None = None
+    cursor: ReportCursor | None = None
+    rate: RateWindow | None = None
+
+    @property
+    def origin(self) -> int:
+        """What its commands are stamped with: the named session's stable origin, else the
+        connection's number."""
+        return self.session_id if self.named is None else self.named.origin
 
 
 class JsonConnections:
@@ -70,6 +98,10 @@ class JsonConnections:
     _accounts: AccountRegistry
     _directory: SessionDirectory
     _ledger: ReportLedger
+    #: the named sessions' connections, by origin
+    _named: dict[int, _Connection]
+    #: the throttle's clock (monotonic ns)
+    _clock: Callable[[], int]
     _handlers: set[asyncio.Task[None]]
     refused: int
 
@@ -166,17 +198,50 @@ class JsonConnections:
             self._send(conn, session.send_too_many_connections(self._max_connections))
             return False
         peer = conn.writer.get_extra_info("peername")
+        named: SessionConfig | None = None
         if login.firm is None:
             result = await self.logins.login_operator(peer, login.password)
         else:
-            result = await self.logins.login_firm(peer, login.firm, login.password)
+            result = await self.logins.login_firm(
+                peer, login.firm, login.password, session=login.session
+            )
+            if login.session is not None and not isinstance(result, LoginRefusal):
+                named = self._ledger.json.find(login.firm, login.session)
+                assert named is not None  # the authenticator checked that the firm has it
         if isinstance(result, LoginRefusal):
             self._send(conn, session.send_login_rejected(result.code, result.text))
             return False
+        if named is not None:
+            return await self._login_named(conn, login, result, named)
         conn.principal = result
         self._send(conn, session.send_login_ok(conn.session_id, result.firm))
         self._connections[conn.session_id] = conn
         self._directory.open(conn.session_id, result)
+        return True
+
+    async def _login_named(
+        self, conn: _Connection, login: Login, principal: Principal, named: SessionConfig
+    ) -> bool:
+        """Log ``conn`` in as the named session, then send it its stored reports from the
+        number asked for (see the module docstring); False when the connection must end."""
+        if named.origin in self._named:
+            text = f"session {named.name} is in use by another connection"
+            self._send(conn, conn.session.send_login_rejected("session_in_use", text))
+            return False
+        store = self._ledger.json.stores[named.origin]
+        cursor = ReportCursor(store, first_number(login.first, store))
+        conn.principal, conn.named, conn.cursor = principal, named, cursor
+        conn.rate = RateWindow(named.max_messages_per_second)
+        self._named[named.origin] = conn
+        self._connections[conn.session_id] = conn
+        summary = (named.name, cursor.next, store.count)
+        self._send(conn, conn.session.send_login_ok(conn.session_id, principal.firm, summary))
+        while not conn.writer.transport.is_closing():
+            backlog = cursor.backlog(REPLAY_CHUNK)
+            if not backlog:
+                break  # live from here, in this step (ReportCursor)
+            self._send(conn, conn.session.send_numbered_events(backlog))
+            await conn.writer.drain()
         return True
 
     async def _process(self, conn: _Connection) -> bool:
@@ -185,15 +250,22 @@ class JsonConnections:
         while True:
             event = session.next_event()
             match event:
+                case CommandRequest(obj=obj, line=line) if self._over_rate(conn):
+                    assert conn.rate is not None
+                    text = f"over the session's {conn.rate.limit} messages per second"
+                    self._send(conn, session.send_error(line, "throttled", text))
                 case CommandRequest(obj=obj, line=line) if obj.get("type") == QUERY_TYPE:
                     self._answer_order_status(conn, obj, line)
                 case CommandRequest(obj=obj, line=line):
                     assert conn.principal is not None  # the session allows commands after login
+                    named = conn.named
+                    if named and "account" not in obj and obj.get("type") in FIRM_COMMANDS:
+                        obj = {**obj, "account": named.account}  # the session's account
                     result = validate(conn.principal, obj, 0, self._accounts)
                     if isinstance(result, Refusal):
                         self._send(conn, session.send_error(line, result.code, result.text))
                     else:
-                        seq_no = await self._submit(result, conn.session_id)
+                        seq_no = await self._submit(result, conn.origin)
                         cid = echoed_client_order_id(obj)
                         self._send(conn, session.send_sequenced(line, seq_no, cid))
                 case Login():
@@ -212,6 +284,10 @@ class JsonConnections:
                 case _:
                     assert event is NEED_DATA, event  # PAUSED cannot happen: logins are answered
                     return True
+
+    def _over_rate(self, conn: _Connection) -> bool:
+        """Count a line of a named session against its throttle; whether it is over."""
+        return conn.rate is not None and conn.rate.over(self._clock())
 
     def _answer_order_status(self, conn: _Connection, obj: dict[str, Any], line: int) -> None:
         """A firm's ``order_status`` query, answered from the live-order table."""
@@ -239,7 +315,21 @@ class JsonConnections:
 
     def _forget(self, session_id: int) -> None:
         """The session no longer takes reports (a no-op if it never logged in)."""
-        if self._connections.pop(session_id, None) is not None:
+        conn = self._connections.pop(session_id, None)
+        if conn is not None:
             self._directory.close(session_id)
+            if conn.named is not None and self._named.get(conn.named.origin) is conn:
+                del self._named[conn.named.origin]
 
     # -- reports ---------------------------------------------------------------------------
+
+    def _deliver_named(self, delivered: EventsDelivered) -> None:
+        """Send the named sessions their newly stored reports (called in the loop, in the
+        step that stored them)."""
+        for origin, numbered in delivered.items():
+            conn = self._named.get(origin)
+            if conn is None or conn.cursor is None or not conn.session.can_send_reports:
+                continue
+            fresh = conn.cursor.fresh(numbered)
+            if fresh:
+                self._send(conn, conn.session.send_numbered_events(fresh))

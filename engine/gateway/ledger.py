@@ -1,11 +1,13 @@
 """The outbound ledger: the projection, one report store per configured session, and where
 they stand in the journal.
 
-``DATA_DIR/outbound/`` holds the stores (``engine.gateway.report_store``) and ``state.json``:
-``{"through": [seq, sub], "orders": <projection snapshot>}``, the last execution report
-(command seq and report number ``sub``, ``engine.gateway.router``) the projection has
-applied, and its live-order table at that point, written durably (stores synced first) by
-:meth:`ReportLedger.save`.
+``DATA_DIR/outbound/`` holds the stores (FIX and OUCH sessions: ``engine.gateway.report_store``;
+named JSON sessions: ``engine.gateway.json_stores``) and ``state.json``:
+``{"through": [seq, sub], "orders": <projection snapshot>, "clordids": <days>}``, the last
+execution report (command seq and report number ``sub``, ``engine.gateway.router``) the
+projection has applied, its live-order table at that point and what rebuilds the FIX
+sessions' ClOrdIDs of the day (``engine.gateway.clordids``), written durably (stores synced
+first) by :meth:`ReportLedger.save`.
 
 Contract.
 
@@ -13,7 +15,8 @@ Contract.
   with the command and its origin, each once (one at or before ``through`` is ignored, so a
   command whose reports come in two parts is applied in two calls, and a save between them
   loses nothing), and appends the owed reports to the stores of the sessions owed them; it
-  returns them, numbered, for live delivery.
+  returns them, numbered, for live delivery (:class:`Deliveries`: the FIX and OUCH sessions'
+  order reports, the named JSON sessions' events).
 * :func:`catch_up` brings a ledger that is behind the journal (a crash after commands were
   processed and before their reports were stored, or a data directory without ``outbound/``)
   up to ``through_seq`` by replaying the journal from the newest snapshot at or before the
@@ -21,6 +24,12 @@ Contract.
   idempotent appends make a replayed stretch harmless.
 * A session configured later starts with an empty store: it is owed the reports of the
   orders it enters from then on.
+* The ClOrdIDs each FIX session used today (:attr:`ReportLedger.day_ids`) are noted from
+  every report appended to its store and forgotten at EndOfDay; on open they are noted again
+  from the stores (the part of them ``state.json`` says can still be of today), so they are
+  a function of the journal like the stores (a ``state.json`` without them, from an older
+  build, makes every stored report count as today's until its symbol's next EndOfDay).
+  :meth:`ReportLedger.known` answers what a ClOrdID named, with the order's current state.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -36,7 +45,11 @@ from engine.command_batches import CommandBatchReader, check_seq_nos, contiguous
 from engine.command_reader import CommandReader
 from engine.config import FirmConfig
 from engine.domain.exchange import Exchange
-from engine.domain.types import Command, Event
+from engine.domain.types import Command, DayEnded, EndOfDay, Event
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
+from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
+from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import ReportStore
 from engine.gateway.router import ROUTED_EVENTS
@@ -47,6 +60,8 @@ from journal.durable_files import make_directory, replace_durably
 
 OUTBOUND_SUBDIR: Final = "outbound"
 STATE_FILE: Final = "state.json"
+#: reports read at a time when the ClOrdIDs of the day are noted again on open
+_READ_CHUNK: Final = 4096
 
 #: origin -> its newly stored reports, with their numbers
 Delivered = dict[int, list[tuple[int, OrderReport]]]
@@ -54,29 +69,75 @@ Delivered = dict[int, list[tuple[int, OrderReport]]]
 Applied = tuple[int, Command, int, list[tuple[int, Event]]]
 
 
-class ReportLedger:
-    """Projection + stores of one data directory's configured sessions."""
+class Deliveries(NamedTuple):
+    """What one :meth:`ReportLedger.apply_many` stored: by session, numbered."""
 
-    def __init__(self, data_dir: str | Path, firms: Iterable[FirmConfig]) -> None:
+    #: the FIX and OUCH sessions' order reports
+    orders: Delivered
+    #: the named JSON sessions' events
+    events: EventsDelivered
+
+
+NOTHING: Final = Deliveries({}, {})
+
+
+class ReportLedger:
+    """Projection + stores of one data directory's configured sessions. ``accounts``: the
+    gateway's registry of who owns each account (by default the firms' configured accounts),
+    which the named JSON sessions' stores are routed by."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        firms: Iterable[FirmConfig],
+        accounts: AccountRegistry | None = None,
+    ) -> None:
         self.directory = Path(data_dir) / OUTBOUND_SUBDIR
         self.stores: dict[int, ReportStore] = {}
         self.names: dict[int, str] = {}
+        self.day_ids = DayClOrdIds()
         firms = tuple(firms)
+        #: the FIX sessions' origins: whose ClOrdIDs of the day are kept
+        self.fix_origins = frozenset(
+            s.origin for firm in firms for s in firm.sessions if s.protocol == "fix"
+        )
         if any(firm.sessions for firm in firms):  # no configured session: nothing on disk
             make_directory(self.directory)
+        if accounts is None:
+            accounts = AccountRegistry()
+            for firm in firms:
+                accounts.register_all(firm.firm, (a.account for a in firm.accounts))
         for firm in firms:
             for session in firm.sessions:
-                path = self.directory / firm.firm / f"{session.name}.reports"
-                self.stores[session.origin] = ReportStore(path)
                 self.names[session.origin] = f"{firm.firm}/{session.name}"
+                if session.protocol != JSON_PROTOCOL:
+                    path = self.directory / firm.firm / f"{session.name}.reports"
+                    self.stores[session.origin] = ReportStore(path)
+        self.json = JsonSessionStores(self.directory, firms, accounts)
         state = self.directory / STATE_FILE
         self.through: tuple[int, int] = (0, -1)
         self.projection = OutboundProjection()
+        read_from: dict[int, int] = {}
         if state.exists():
             saved = json.loads(state.read_bytes())
             seq, sub = saved["through"]
             self.through = (int(seq), int(sub))
             self.projection = OutboundProjection.from_rows(saved["orders"])
+            read_from = self.day_ids.restore_days(saved.get("clordids", {}))
+        for origin in self.fix_origins:
+            self._note_stored(origin, read_from.get(origin, 1))
+
+    def _note_stored(self, origin: int, first: int) -> None:
+        """Note the ClOrdIDs of session ``origin``'s stored reports from ``first`` on."""
+        store = self.stores[origin]
+        for start in range(max(first, 1), store.count + 1, _READ_CHUNK):
+            for number, report in enumerate(store.read(start, start + _READ_CHUNK - 1), start):
+                self.day_ids.note(origin, number, report)
+
+    @property
+    def has_stores(self) -> bool:
+        """Whether any session is configured (else there is nothing to keep)."""
+        return bool(self.stores or self.json.stores)
 
     @property
     def through_seq(self) -> int:
@@ -85,12 +146,15 @@ class ReportLedger:
 
     def apply(
         self, seq_no: int, cmd: Command, origin: int, events: list[tuple[int, Event]]
-    ) -> Delivered:
+    ) -> Deliveries:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
         return self.apply_many([(seq_no, cmd, origin, events)])
 
-    def apply_many(self, commands: list[Applied]) -> Delivered:
-        """:meth:`apply` for several commands in seq order, with one append per store."""
+    def apply_many(self, commands: list[Applied]) -> Deliveries:
+        """:meth:`apply` for several commands in seq order, with one append per store (an
+        EndOfDay in the batch ends its day at once: the ClOrdIDs of the reports appended
+        after it are noted only if they are of the day after, as one by one)."""
+        owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
         by_origin: dict[int, list[OrderReport]] = {}
         project = self.projection.apply
         for seq_no, cmd, origin, events in commands:
@@ -101,8 +165,11 @@ class ReportLedger:
             if not fresh:
                 continue
             self.through = (seq_no, fresh[-1][0])
+            owed_events.append((seq_no, origin, fresh))
             for target, report in project(cmd, origin, fresh):
                 by_origin.setdefault(target, []).append(report)
+            if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
+                self.day_ids.end_day(cmd.symbol, seq_no)
         delivered: Delivered = {}
         for target, reports in by_origin.items():
             store = self.stores.get(target)
@@ -110,23 +177,48 @@ class ReportLedger:
                 added = store.append(reports)
                 if added:
                     delivered[target] = added
-        return delivered
+                    if target in self.fix_origins:
+                        for number, report in added:
+                            self.day_ids.note(target, number, report)
+        return Deliveries(delivered, self.json.apply_many(owed_events))
+
+    def known(self, origin: int, client_order_id: str) -> Known | None:
+        """What ``client_order_id`` named today on FIX session ``origin`` (a live order's
+        current ClOrdID always counts), with the order's current state when there is one."""
+        live = self.projection.find(origin, client_order_id)
+        if live is not None:
+            return Known(live[0], self.projection.state_of(live[0]))
+        used = self.day_ids.used(origin, client_order_id)
+        if used is None:
+            return None
+        order = self.projection.orders.get(used.order_id)
+        if used.order_id and order is not None and order.origin == origin:
+            return Known(used.order_id, self.projection.state_of(used.order_id))
+        state = None
+        if used.state_report is not None:
+            found = self.stores[origin].read(used.state_report, used.state_report)
+            state = found[0] if found and found[0].kind in STATE_KINDS else None
+        return Known(used.order_id, state)
 
     def checkpoint(self) -> bytes:
         """Where the ledger stands now: ``through`` and the live orders, as ``state.json``'s
         bytes. Taken where the ledger is applied (the gateway's event loop), so that it is
         consistent; :meth:`write_checkpoint` may then run on another thread."""
-        through = json.dumps(list(self.through))
-        return b'{"through":' + through.encode() + b',"orders":' + self.projection.snapshot() + b"}"
+        through = json.dumps(list(self.through)).encode()
+        counts = {o: self.stores[o].count for o in self.fix_origins}
+        day_ids = json.dumps(self.day_ids.state(counts), separators=(",", ":")).encode()
+        orders = self.projection.snapshot()
+        return b'{"through":' + through + b',"orders":' + orders + b',"clordids":' + day_ids + b"}"
 
     def write_checkpoint(self, state: bytes) -> None:
         """Sync the stores, then record ``state`` (from :meth:`checkpoint`, taken before: the
         stores hold at least what it says; a crash between the two only makes a later
         catch-up replay a stretch the stores already hold)."""
-        if not self.stores:
+        if not self.has_stores:
             return
         for store in self.stores.values():
             store.sync()
+        self.json.sync()
         replace_durably(self.directory / STATE_FILE, state)
 
     def save(self) -> None:
@@ -136,6 +228,7 @@ class ReportLedger:
     def close(self) -> None:
         for store in self.stores.values():
             store.close()
+        self.json.close()
 
 
 def numbered_reports(events: list[Event]) -> list[tuple[int, Event]]:
@@ -146,7 +239,7 @@ def numbered_reports(events: list[Event]) -> list[tuple[int, Event]]:
 def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> int:
     """Replay the journal of ``data_dir`` into ``ledger`` up to ``through_seq``; returns how
     many commands were replayed past the ledger's ``through`` (0 when it is not behind)."""
-    if ledger.through_seq >= through_seq or not ledger.stores:
+    if ledger.through_seq >= through_seq or not ledger.has_stores:
         return 0
     header = read_header(data_dir)
     exchange = Exchange(header.feedback_window, header.rules)
@@ -157,6 +250,8 @@ def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> in
         if loaded is not None:
             exchange, snapshot_seq = loaded
             start = snapshot_seq + 1
+            for name, account in exchange.risk.accounts.items():  # opened before the snapshot
+                ledger.json.accounts.register(account.firm, name)
         else:  # replaying from seq 1 rebuilds the projection's orders too
             ledger.projection = OutboundProjection()
             ledger.through = (0, -1)
@@ -173,6 +268,8 @@ def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> in
             events = exchange.submit(cmd)
             if cmd.seq_no >= ledger.through_seq:
                 ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(events))
+            else:  # already stored; who owns an account opened here still matters later
+                ledger.json.learn(events)
             applied += cmd.seq_no > behind
     ledger.through = max(ledger.through, (through_seq, -1))
     ledger.save()

@@ -6,13 +6,15 @@ seq_no the sequencer gave it (:meth:`LedgerFeed.sent`); the reports come from ri
 in ``(seq_no, sub)`` order, one command's possibly split over two batches
 (:meth:`LedgerFeed.reports`). A command the gateway did not send (the setup, injected before
 it listens) carries no order of a configured session, and is skipped. Every report reaches
-the ledger before the JSON sessions' delivery, and what the ledger stores is handed to the
-protocol listeners (each ``deliver``: a fan-out, every listener picks its own sessions)
-in the same step of the event loop.
+the ledger before the JSON sessions' delivery, and what the ledger stores is handed on in the
+same step of the event loop: the FIX and OUCH order reports to the protocol listeners (each
+``deliver``: a fan-out, every listener picks its own sessions), the named JSON sessions'
+events to ``deliver_events`` (the JSON listener).
 
-:func:`for_json` keeps the JSON sessions' part of the reports: a report that only answers a
-configured (FIX/OUCH) session is theirs, not the JSON directory's, and an order report keeps
-its owner address (the firm's JSON sessions see their firm's orders, as before).
+:func:`for_json` keeps the anonymous JSON sessions' part of the reports: a report that only
+answers a configured (FIX, OUCH or named JSON) session is that session's, served from its
+store, not the JSON directory's; an order report keeps its owner address (the firm's
+anonymous JSON sessions see their firm's orders, as before).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterable
 from itertools import groupby
 
 from engine.domain.types import Command
+from engine.gateway.json_stores import EventsDelivered
 from engine.gateway.ledger import Applied, Delivered, ReportLedger
 from engine.gateway.router import Report
 from engine.session_ids import is_stable
@@ -29,11 +32,15 @@ from engine.session_ids import is_stable
 
 class LedgerFeed:
     def __init__(
-        self, ledger: ReportLedger, deliver: Iterable[Callable[[Delivered], None]]
+        self,
+        ledger: ReportLedger,
+        deliver: Iterable[Callable[[Delivered], None]],
+        deliver_events: Callable[[EventsDelivered], None] | None = None,
     ) -> None:
         self._ledger = ledger
         #: the protocol listeners, each handed every delivery (each serves its own sessions)
         self._deliver = tuple(deliver)
+        self._deliver_events = deliver_events
         self._sent: dict[int, tuple[Command, int]] = {}
         #: the keys of ``_sent`` in the order they came (seq order)
         self._order: deque[int] = deque()
@@ -60,9 +67,11 @@ class LedgerFeed:
         if applied:
             delivered = self._ledger.apply_many(applied)
             self.dirty = True
-            if delivered:
+            if delivered.orders:
                 for deliver in self._deliver:
-                    deliver(delivered)
+                    deliver(delivered.orders)
+            if delivered.events and self._deliver_events is not None:
+                self._deliver_events(delivered.events)
         if last:
             # every command before the last one seen has all its reports in: forget them
             # (sent in seq order, so they are the oldest entries)

@@ -66,10 +66,12 @@ class LoginDesk:
         self.delayed = self.failed = 0
 
     async def login_firm(
-        self, peername: object, firm: str, password: str
+        self, peername: object, firm: str, password: str, *, session: str | None = None
     ) -> Principal | LoginRefusal:
-        """A firm's login from ``peername`` (a socket's ``get_extra_info("peername")``)."""
-        return await self._login(peername, f"firm {shown(firm)}", self._check_firm(firm, password))
+        """A firm's login from ``peername`` (a socket's ``get_extra_info("peername")``), as
+        its named JSON session ``session`` if given."""
+        who = f"firm {shown(firm)}" + ("" if session is None else f" session {shown(session)}")
+        return await self._login(peername, who, self._check_firm(firm, password, session))
 
     async def login_operator(self, peername: object, password: str) -> Principal | LoginRefusal:
         """The operator's login from ``peername``."""
@@ -94,8 +96,10 @@ class LoginDesk:
         """Stop the worker threads (checks not started are dropped)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _check_firm(self, firm: str, password: str) -> Callable[[], Principal | LoginFailure]:
-        return lambda: self._auth.authenticate_firm(firm, password)
+    def _check_firm(
+        self, firm: str, password: str, session: str | None = None
+    ) -> Callable[[], Principal | LoginFailure]:
+        return lambda: self._auth.authenticate_firm(firm, password, session)
 
     def _check_operator(self, password: str) -> Callable[[], Principal | LoginFailure]:
         return lambda: self._auth.authenticate_operator(password)

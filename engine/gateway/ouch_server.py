@@ -20,7 +20,9 @@ replace of an order of that same read waits for the order's seq_no (its order id
 
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
-cancelled, through the journal like any cancel (its Canceled reports wait in the store).
+cancelled, through the journal like any cancel (its Canceled reports wait in the store). The
+session can log in again once those cancels are in the sequence (not before): whatever the
+new connection sends comes after them.
 
 One connection per session: a second login while one is connected is refused
 (SESSION_NOT_AVAILABLE). A failed login gets NOT_AUTHORIZED whichever part was wrong. The
@@ -173,10 +175,11 @@ class OuchListener:
             log.exception("OUCH session %s ended by an internal error", who)
         finally:
             if live is not None and self._live.get(live.session.origin) is live:
-                del self._live[live.session.origin]
                 if live.cancel_on_disconnect and not self._closing:
                     with contextlib.suppress(asyncio.CancelledError):
                         await self._cancel_all(live)
+                # free for a new login only now: what it sends is sequenced after the cancels
+                del self._live[live.session.origin]
             self._tasks.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):

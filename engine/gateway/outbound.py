@@ -14,8 +14,9 @@ Reports carry what the protocols need and the domain events do not: the order's 
 client order id and the one it had before a replace, and the running cumulative quantity and
 cost (``cum_cost / cum_qty`` is FIX's AvgPx). Every live order a session entered is tracked,
 a JSON connection's too (the gateway answers ``order_status`` from this table); only the
-configured sessions' reports are stored (``engine.gateway.ledger``), the JSON gateway reports
-from the events directly.
+FIX and OUCH sessions' reports are stored (``engine.gateway.ledger``). The JSON gateway
+reports the events themselves: live to anonymous sessions, and from the named sessions'
+stores of events (``engine.gateway.json_stores``), not from these reports.
 
 Because the projection reads only the journal's commands and their events, the stores it fills
 (``engine.gateway.report_store``) are a function of the journal: lost or behind, they can be
@@ -139,6 +140,15 @@ class OutboundProjection:
         """The live order of session ``origin`` with that client order id, if any."""
         order_id = self.by_token.get((origin, client_order_id))
         return None if order_id is None else (order_id, self.orders[order_id])
+
+    def state_of(self, order_id: int) -> OrderReport | None:
+        """Live order ``order_id`` as a report of its current state (kind NEW until something
+        filled, then TRADE; no command, so seq_no, sub and ts are 0), if it is live."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return None
+        kind = ReportKind.TRADE if order.cum_qty else ReportKind.NEW
+        return self._report(kind, order, order_id, 0, 0, 0)
 
     def cancels_of(self, origin: int) -> list[CancelOrder]:
         """A CancelOrder (seq_no and ts 0: the gateway's to give) for every live order session

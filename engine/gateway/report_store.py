@@ -1,9 +1,11 @@
-"""Per-session outbound report stores on disk: what a FIX or OUCH session replays from.
+"""Per-session outbound report stores on disk: what a configured session replays from.
 
-One file per configured session, ``DATA_DIR/outbound/<firm>/<session>.reports``: a 16-byte
-header, then fixed-size records, one :class:`~engine.gateway.outbound.OrderReport` each. A
-report's number is its position (1, 2, 3, ...): the OUCH sequence number the client sees, and
-what a FIX session maps its MsgSeqNums onto::
+One file per configured session, ``DATA_DIR/outbound/<firm>/<session>.reports`` for FIX and
+OUCH (:class:`ReportStore`): a 16-byte header, then fixed-size records, one
+:class:`~engine.gateway.outbound.OrderReport` each. A report's number is its position (1, 2,
+3, ...): the OUCH sequence number the client sees, and what a FIX session maps its MsgSeqNums
+onto. A named JSON session's store (``engine.gateway.json_stores``) is the same file layout
+with event records, ``<session>.events``; :class:`NumberedStore` is what they share::
 
      header:  0 magic "SQXRPT01" (8s) | 8 record size (u32) | 12 zero (u32)
      record:  RECORD below, RECORD.size bytes, little-endian
@@ -26,13 +28,14 @@ import os
 import struct
 from dataclasses import replace
 from pathlib import Path
-from typing import Final
+from typing import ClassVar, Final, Generic, TypeVar
 
 from engine.gateway.outbound import OrderReport, ReportKind
 
 MAGIC: Final = b"SQXRPT01"
 HEADER: Final = struct.Struct("<8sII")
 RECORD: Final = struct.Struct("<BBBBBBBxqIIqqqqqqqqqqq16s8s20s20s")
+T = TypeVar("T")
 
 
 def _text(raw: bytes) -> str:
@@ -64,8 +67,13 @@ class ReportStoreError(ValueError):
     """A file that is not a report store of this format."""
 
 
-class ReportStore:
-    """One session's reports, numbered from 1."""
+class NumberedStore(Generic[T]):
+    """Items of one session, numbered from 1, in fixed-size records behind a 16-byte header
+    (the module's contract). A subclass names its format (``MAGIC``, ``RECORD_SIZE``) and its
+    record codec (``_encode``, ``_decode``) and the ``(seq_no, sub)`` key of an item."""
+
+    MAGIC: ClassVar[bytes]
+    RECORD_SIZE: ClassVar[int]
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,67 +81,73 @@ class ReportStore:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self._file = os.fdopen(fd, "r+b", buffering=0)
         size = os.fstat(fd).st_size
+        record_size = self.RECORD_SIZE
         if size < HEADER.size:
             self._file.truncate(0)
-            self._file.write(HEADER.pack(MAGIC, RECORD.size, 0))
+            self._file.write(HEADER.pack(self.MAGIC, record_size, 0))
             size = HEADER.size
         else:
-            magic, record_size, _ = HEADER.unpack(self._file.read(HEADER.size))
-            if magic != MAGIC or record_size != RECORD.size:
+            magic, stored_size, _ = HEADER.unpack(self._file.read(HEADER.size))
+            if magic != self.MAGIC or stored_size != record_size:
                 self._file.close()
                 raise ReportStoreError(f"{path}: not a report store of this build")
-        whole = (size - HEADER.size) // RECORD.size
-        if HEADER.size + whole * RECORD.size != size:
-            self._file.truncate(HEADER.size + whole * RECORD.size)  # a torn last record
+        whole = (size - HEADER.size) // record_size
+        if HEADER.size + whole * record_size != size:
+            self._file.truncate(HEADER.size + whole * record_size)  # a torn last record
         self.count = whole
         self.last_key = (0, -1)
         if whole:
-            last = self.read(whole, whole)[0]
-            self.last_key = (last.seq_no, last.sub)
+            self.last_key = self._key(self.read(whole, whole)[0])
         self._file.seek(0, os.SEEK_END)
+
+    @staticmethod
+    def _encode(item: T) -> bytes:
+        raise NotImplementedError
+
+    def _decode(self, raw: bytes) -> T:
+        raise NotImplementedError
+
+    @staticmethod
+    def _key(item: T) -> tuple[int, int]:
+        raise NotImplementedError
 
     @property
     def next_number(self) -> int:
         return self.count + 1
 
-    def append(self, reports: list[OrderReport]) -> list[tuple[int, OrderReport]]:
-        """Store the reports not stored yet; return them with their numbers."""
-        added: list[tuple[int, OrderReport]] = []
+    def append(self, items: list[T]) -> list[tuple[int, T]]:
+        """Store the items not stored yet; return them with their numbers."""
+        added: list[tuple[int, T]] = []
         chunks: list[bytes] = []
-        for report in reports:
-            key = (report.seq_no, report.sub)
+        for item in items:
+            key = self._key(item)
             if key <= self.last_key:
                 continue
             self.last_key = key
             self.count += 1
-            added.append((self.count, report))
-            chunks.append(encode_report(report))
+            added.append((self.count, item))
+            chunks.append(self._encode(item))
         if chunks:
             self._file.write(b"".join(chunks))
         return added
 
-    def append_local(self, report: OrderReport) -> int:
-        """Store a report the gateway made itself (an OUCH message refused before it was
-        sequenced); it takes the next number but no journal key (``last_key`` stays), so it
-        never stops a journal report from being stored. Returns its number."""
+    def _append_record(self, raw: bytes) -> int:
+        """Store one record without a key check; returns its number."""
         self.count += 1
-        key_seq, key_sub = self.last_key
-        # an empty store's key is (0, -1): stored as (0, 0), below every journal report too
-        stored = replace(report, seq_no=key_seq, sub=max(key_sub, 0))
-        self._file.write(encode_report(stored))
+        self._file.write(raw)
         return self.count
 
-    def read(self, first: int, last: int) -> list[OrderReport]:
-        """Reports ``first`` to ``last`` (1-based, inclusive, clipped to what is stored)."""
+    def read(self, first: int, last: int) -> list[T]:
+        """Items ``first`` to ``last`` (1-based, inclusive, clipped to what is stored)."""
         first, last = max(first, 1), min(last, self.count)
         if last < first:
             return []
+        size = self.RECORD_SIZE
         data = os.pread(
-            self._file.fileno(),
-            (last - first + 1) * RECORD.size,
-            HEADER.size + (first - 1) * RECORD.size,
+            self._file.fileno(), (last - first + 1) * size, HEADER.size + (first - 1) * size
         )
-        return [decode_report(raw) for (raw,) in struct.iter_unpack(f"{RECORD.size}s", data)]
+        decode = self._decode
+        return [decode(data[i : i + size]) for i in range(0, len(data), size)]
 
     def sync(self) -> None:
         os.fdatasync(self._file.fileno())
@@ -141,3 +155,30 @@ class ReportStore:
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+
+
+class ReportStore(NumberedStore[OrderReport]):
+    """A FIX or OUCH session's reports (:class:`~engine.gateway.outbound.OrderReport`)."""
+
+    MAGIC = MAGIC
+    RECORD_SIZE = RECORD.size
+
+    @staticmethod
+    def _encode(item: OrderReport) -> bytes:
+        return encode_report(item)
+
+    def _decode(self, raw: bytes) -> OrderReport:
+        return decode_report(raw)
+
+    @staticmethod
+    def _key(item: OrderReport) -> tuple[int, int]:
+        return item.seq_no, item.sub
+
+    def append_local(self, report: OrderReport) -> int:
+        """Store a report the gateway made itself (an OUCH message refused before it was
+        sequenced); it takes the next number but no journal key (``last_key`` stays), so it
+        never stops a journal report from being stored. Returns its number."""
+        key_seq, key_sub = self.last_key
+        # an empty store's key is (0, -1): stored as (0, 0), below every journal report too
+        stored = replace(report, seq_no=key_seq, sub=max(key_sub, 0))
+        return self._append_record(encode_report(stored))

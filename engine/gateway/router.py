@@ -107,17 +107,26 @@ class ReportRouter:
         """The reports of one command, one per routed event, in event order."""
         out: list[Report] = []
         for sub, event in enumerate(events):
-            match event:
-                case Fill() | Expired():
-                    out.append((0, True, seq_no, sub, event))
-                case Cancelled(reason=reason):
-                    out.append((origin if reason in _ANSWERS else 0, True, seq_no, sub, event))
-                case Replaced():
-                    out.append((origin, True, seq_no, sub, event))
-                case AccountOpened():  # also with origin 0: the gateway learns the owner
-                    out.append((origin, False, seq_no, sub, event))
-                case _ if origin and event.__class__ in ROUTED_EVENTS:  # answers only
-                    out.append((origin, False, seq_no, sub, event))
-                case _:
-                    continue  # book events, or an answer to nobody (origin 0)
+            where = address(origin, event)
+            if where is not None:
+                out.append((where[0], where[1], seq_no, sub, event))
         return out
+
+
+def address(origin: int, event: Event) -> tuple[int, bool] | None:
+    """``(session, owner)`` of one event of a command sent by ``origin`` (the rules above), or
+    None when it is not emitted. Also what the named JSON sessions' stores are owed by
+    (``engine.gateway.json_stores``)."""
+    match event:
+        case Fill() | Expired():
+            return 0, True
+        case Cancelled(reason=reason):
+            return (origin if reason in _ANSWERS else 0), True
+        case Replaced():
+            return origin, True
+        case AccountOpened():  # also with origin 0: the gateway learns the owner
+            return origin, False
+        case _ if origin and event.__class__ in ROUTED_EVENTS:  # answers only
+            return origin, False
+        case _:
+            return None  # book events, or an answer to nobody (origin 0)

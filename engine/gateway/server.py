@@ -50,6 +50,9 @@ Contract.
 * The configured FIX and OUCH sessions are served by their own listeners
   (``engine.gateway.fix_server``, ``engine.gateway.ouch_server``) from the outbound ledger
   (``engine.gateway.ledger``), which the reports feed before the JSON sessions get theirs.
+  The named JSON sessions (``protocol = "json"``) log in here, and are served from their
+  stores in the ledger like them (``engine.gateway.json_connections``); what is said above of
+  delivery to sessions logged in at that moment is the anonymous sessions'.
 * A client that disconnects, even mid-line, ends only its own session (the partial line is
   discarded). Cancelling :meth:`serve` closes the listener, every connection, the reports thread
   and the ring handles.
@@ -60,7 +63,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from disruptor import RingBuffer
 from engine.config import HostConfig
@@ -125,6 +128,7 @@ class GatewayServer(JsonConnections):
         admin_reserve: int = ADMIN_RESERVE,
         reserve_login_timeout: float = RESERVE_LOGIN_TIMEOUT,
         login_guard: LoginGuard | None = None,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self._admission = Admission(max_connections, admin_reserve)
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
@@ -153,8 +157,11 @@ class GatewayServer(JsonConnections):
         for account, owner in (owners or {}).items():
             self._accounts.register(owner, account)
         self._directory = SessionDirectory(self._accounts)
-        #: the reports configured (FIX/OUCH) sessions are owed, and the two listeners
-        self._ledger = ReportLedger(config.data_dir, config.firms)
+        #: the reports configured sessions are owed, and the FIX and OUCH listeners
+        self._ledger = ReportLedger(config.data_dir, config.firms, self._accounts)
+        self._named: dict[int, _Connection] = {}
+        #: the named JSON sessions' throttle clock
+        self._clock = clock
         self._ouch = OuchListener(
             config.firms, self._ledger, self._submit_many, self._check_password,
             login_timeout=login_timeout,
@@ -166,7 +173,9 @@ class GatewayServer(JsonConnections):
             login_timeout=login_timeout,
         )  # fmt: skip
         self._fix_endpoint = parse_endpoint(fix_endpoint or config.endpoints["fix"])
-        self._feed = LedgerFeed(self._ledger, (self._ouch.deliver, self._fix.deliver))
+        self._feed = LedgerFeed(
+            self._ledger, (self._ouch.deliver, self._fix.deliver), self._deliver_named
+        )
         self.ouch_address: tuple[str, int] | None = None
         self.fix_address: tuple[str, int] | None = None
         self._handlers: set[asyncio.Task[None]] = set()
@@ -178,6 +187,8 @@ class GatewayServer(JsonConnections):
         self.address: tuple[str, int] | None = None
         self.backpressure_waits = self.refused = 0
         self._saver: asyncio.Task[None] | None = None
+        #: the saver's write of the ledger's position, off the loop (close waits for it)
+        self._writing: asyncio.Future[None] | None = None
 
     @property
     def dropped(self) -> int:
@@ -239,7 +250,9 @@ class GatewayServer(JsonConnections):
             # must not change under it); syncing and writing go off the loop
             state = self._feed.checkpoint()
             if state is not None:
-                await asyncio.to_thread(self._feed.write, state)
+                # shielded: cancelling the saver must not leave the thread writing unseen
+                self._writing = asyncio.ensure_future(asyncio.to_thread(self._feed.write, state))
+                await asyncio.shield(self._writing)
             await self._fix.sync()
 
     async def _check_password(self, peername: object, firm: str, password: str) -> bool:
@@ -259,6 +272,9 @@ class GatewayServer(JsonConnections):
         if self._saver is not None:
             self._saver.cancel()
             self._saver = None
+        if self._writing is not None:  # a write in flight ends before the last one starts
+            await asyncio.gather(self._writing, return_exceptions=True)
+            self._writing = None
         await self._ouch.close()
         await self._fix.close()
         if self._server is not None:

@@ -6,6 +6,8 @@ lines are tolerated). Lines are numbered from 1 in the order received; errors qu
 Client -> gateway (the whole protocol, every field and error code: ``docs/json-gateway.md``)::
 
     {"type":"login","firm":"ALPHA","password":"alpha-pass"}      a firm
+    {"type":"login","firm":"ALPHA","password":"alpha-pass","session":"ALPHAJSON","from":5}
+                                   a firm's named session, its reports from number 5 on
     {"type":"login","admin":true,"password":"admin-pass"}         the operator
     {"type":"new_order", ...}      any command type of engine.canonical (without seq_no / ts)
     {"type":"logout"}
@@ -13,10 +15,12 @@ Client -> gateway (the whole protocol, every field and error code: ``docs/json-g
 Gateway -> client (``send_*``)::
 
     {"type":"login_ok","session":7,"role":"firm","firm":"ALPHA"}  (role "admin": no firm)
+    {"type":"login_ok",...,"name":"ALPHAJSON","from":5,"last":9}   a named session
     {"type":"login_rejected","code":"bad_credentials","text":"..."}   then the gateway closes
     {"type":"sequenced","line":3,"seq":1042}   line 3 entered ring[in] as command seq_no 1042
     {"type":"sequenced","line":4,"seq":1043,"client_order_id":"c9"}   echoing the line's id
     {"seq":1042,"sub":0,"type":"accepted",...}  reports: canonical event lines
+    {"n":17,"seq":1042,"sub":0,"type":"accepted",...}  a named session's: numbered
     {"type":"error","line":3,"code":"not_owner","text":"..."}      nothing of line 3 was sent
     {"type":"logged_out"}
     {"type":"error","line":0,"code":"too_many_connections","text":"..."}  then the gateway
@@ -155,11 +159,15 @@ PAUSED: Final = _Sentinel("PAUSED")
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """A login line; ``firm`` is None for the operator (``"admin": true``)."""
+    """A login line; ``firm`` is None for the operator (``"admin": true``). ``session``: the
+    name of a firm's named session (None: an anonymous one), whose reports are wanted from
+    number ``first`` on (0: only the new ones)."""
 
     firm: str | None
     password: str
     line: int
+    session: str | None = None
+    first: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -200,7 +208,9 @@ SessionEvent = Login | CommandRequest | Logout | ProtocolError | ConnectionClose
 _LINE_FAULTS: Final = frozenset(
     {"bad_json", "not_object", "missing_type", "unknown_type", "already_logged_in"}
 )
-_LOGIN_KEYS: Final = frozenset({"type", "firm", "admin", "password"})
+_LOGIN_KEYS: Final = frozenset({"type", "firm", "admin", "password", "session", "from"})
+#: The largest report number a login may ask for (a JSON integer of the protocol).
+MAX_FROM: Final = 2**63 - 1
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -308,17 +318,24 @@ class JsonSession:
         if self.state is not State.AWAITING_LOGIN:
             return self._fault("already_logged_in", "this session is logged in", number)
         firm, admin, password = obj.get("firm"), obj.get("admin"), obj.get("password")
+        session, first = obj.get("session"), obj.get("from", 0)
         extra = set(obj) - _LOGIN_KEYS
         if extra:
             text = f"unknown login field {shown(sorted(extra)[0])}"
         elif not isinstance(password, str):
             text = "password must be a string"
+        elif "session" in obj and (not isinstance(session, str) or not session or admin):
+            text = 'a firm\'s "session" is a non-empty string (the operator has none)'
+        elif "from" in obj and session is None:
+            text = '"from" needs a "session"'
+        elif type(first) is not int or not 0 <= first <= MAX_FROM:
+            text = f'"from" must be an integer from 0 to {MAX_FROM}, not {shown(first)}'
         elif admin is True and firm is None:
             self._advance(_T.RECV_LOGIN)
             return Login(None, password, number)
         elif admin in (None, False) and isinstance(firm, str) and firm:
             self._advance(_T.RECV_LOGIN)
-            return Login(firm, password, number)
+            return Login(firm, password, number, session, first)
         else:
             text = 'a login names either a non-empty "firm" or "admin": true'
         return self._fault("bad_login", text, number)
@@ -339,10 +356,16 @@ class JsonSession:
 
     # -- output -------------------------------------------------------------------------
 
-    def send_login_ok(self, session_id: int, firm: str | None) -> bytes:
+    def send_login_ok(
+        self, session_id: int, firm: str | None, named: tuple[str, int, int] | None = None
+    ) -> bytes:
+        """``named``: a named session's ``(name, first, last)``: the number of the first report
+        it is sent, and of the last one stored (0: none)."""
         self._advance(_T.SEND_LOGIN_OK)
         obj: dict[str, Any] = {"type": "login_ok", "session": session_id}
         obj.update({"role": "admin"} if firm is None else {"role": "firm", "firm": firm})
+        if named is not None:
+            obj.update(zip(("name", "from", "last"), named, strict=True))
         return _line(obj)
 
     def send_login_rejected(self, code: str, text: str) -> bytes:
@@ -362,6 +385,15 @@ class JsonSession:
         """Reports ``(seq_no, sub, event)`` as canonical event lines (the ack is ``accepted``)."""
         self._advance(_T.SEND_REPLY)
         return b"".join(encode_event_line(seq, sub, event) for seq, sub, event in reports)
+
+    def send_numbered_events(self, reports: list[tuple[int, tuple[int, int, Event]]]) -> bytes:
+        """A named session's reports ``(n, (seq_no, sub, event))``: each line the canonical
+        event line with its number ``n`` first, ``{"n":17,"seq":...}``."""
+        self._advance(_T.SEND_REPLY)
+        return b"".join(
+            b'{"n":%d,' % n + encode_event_line(seq, sub, event)[1:]
+            for n, (seq, sub, event) in reports
+        )
 
     def send_answer(self, obj: dict[str, Any]) -> bytes:
         """The answer to a query line (e.g. ``order_status``): one JSON object of its own."""

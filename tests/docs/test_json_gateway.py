@@ -21,11 +21,14 @@ SOURCES = [
     ROOT / "engine" / "protocols" / "json_session.py",
     *(ROOT / "engine" / "gateway").glob("*.py"),
 ]
-#: how a code appears in them: a session fault, a refusal, a wire line, a field problem
+#: how a code appears in them: a session fault, a refusal, a wire line, a field problem, an
+#: error or a refused login the server writes itself
 PATTERNS = [
     r'_fault\(\s*"([a-z_]+)"',
     r'Refusal\(\s*"([a-z_]+)"',
     r'"code":\s*"([a-z_]+)"',
+    r'send_error\(\s*\w+,\s*"([a-z_]+)"',
+    r'send_login_rejected\(\s*"([a-z_]+)"',
 ]
 
 
@@ -47,9 +50,10 @@ def documented_codes() -> list[str]:
 
 def test_the_scan_finds_the_codes_of_every_layer() -> None:
     """A guard on the scan itself: codes from the session, the login, validation, fields."""
-    assert {"bad_json", "login_timeout", "bad_credentials", "wrong_firm", "out_of_range"} <= (
-        emitted_codes()
-    )
+    assert {
+        "bad_json", "login_timeout", "bad_credentials", "wrong_firm", "out_of_range",
+        "session_in_use", "throttled",
+    } <= emitted_codes()  # fmt: skip
 
 
 def test_every_error_code_the_gateway_can_emit_is_documented_once_and_no_other() -> None:
@@ -81,21 +85,50 @@ def test_a_limit_the_doc_quotes_is_the_codes(value: float, phrase: str) -> None:
     assert expected in phrase
 
 
-def transcript() -> list[tuple[str, dict[str, object]]]:
-    (block,) = re.findall(r"```transcript\n(.*?)```", DOC, re.S)
-    return [(line[0], json.loads(line[2:])) for line in block.splitlines() if line.strip()]
+def transcripts() -> list[list[tuple[str, dict[str, object] | str]]]:
+    """Each transcript block: (">" or "<", the line's object), or ("#", a comment), which
+    starts a new connection."""
+    blocks = re.findall(r"```transcript\n(.*?)```", DOC, re.S)
+    return [
+        [
+            (line[0], line[2:] if line[0] == "#" else json.loads(line[2:]))
+            for line in block.splitlines()
+            if line.strip()
+        ]
+        for block in blocks
+    ]
 
 
-def test_the_example_session_runs_as_shown() -> None:
-    steps = transcript()
-    assert [d for d, _ in steps].count(">") >= 5
+def _timeless(obj: object) -> object:
+    """A wire object without its ``ts`` (the gateway stamps the wall clock's)."""
+    if isinstance(obj, dict):
+        return {k: ("ts" if k == "ts" else v) for k, v in obj.items()}
+    return obj
+
+
+def test_the_doc_shows_an_anonymous_and_a_named_session() -> None:
+    blocks = transcripts()
+    assert len(blocks) == 2
+    assert [d for d, _ in blocks[0]].count(">") >= 5
+    named = [obj for d, obj in blocks[1] if d == ">" and isinstance(obj, dict)]
+    assert sum(obj.get("type") == "login" and "session" in obj for obj in named) == 2
+
+
+@pytest.mark.parametrize("block", range(2))
+def test_the_example_sessions_run_as_shown(block: int) -> None:
+    steps = transcripts()[block]
     with gateway_host() as host:
         client = host.client()
         for direction, obj in steps:
-            if direction == ">":
+            if direction == "#":  # the previous connection ended: a new one
+                assert client.is_closed()
+                client.close()
+                client = host.client()
+            elif direction == ">":
+                assert isinstance(obj, dict)
                 client.send(obj)
             else:
                 assert direction == "<"
-                assert client.read() == obj
+                assert _timeless(client.read()) == _timeless(obj)
         assert client.is_closed()
         client.close()

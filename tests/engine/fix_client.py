@@ -54,6 +54,7 @@ class FixClient:
         *,
         seq: int | None = None,
         poss_dup: bool = False,
+        poss_resend: bool = False,
     ) -> int:
         """Send one message; it takes the next MsgSeqNum unless ``seq`` is given."""
         if seq is None:
@@ -62,6 +63,8 @@ class FixClient:
         header = [(49, self.comp_id), (56, self.target), (34, str(seq))]
         if poss_dup:
             header.append((43, "Y"))
+        if poss_resend:
+            header.append((97, "Y"))
         header.append((52, now))
         if poss_dup:
             header.append((122, now))
@@ -94,6 +97,9 @@ class FixClient:
         symbol: str = "ACME",
         account: str | None = None,
         tif: str = "0",
+        poss_dup: bool = False,
+        poss_resend: bool = False,
+        seq: int | None = None,
     ) -> int:
         body = [(11, cl_ord_id)]
         if account is not None:
@@ -103,7 +109,7 @@ class FixClient:
         if price is not None:
             body.append((44, price))
         body.append((59, tif))
-        return self.send("D", body)
+        return self.send("D", body, seq=seq, poss_dup=poss_dup, poss_resend=poss_resend)
 
     def cancel(
         self,
@@ -290,3 +296,20 @@ class QuickFix:
     def rejected_anything(self) -> list[str]:
         """Rejects QuickFIX sent (a message of ours it found invalid), or Logouts it started."""
         return [line for line in self.lines if line.startswith("OUT") and "|35=3|" in line]
+
+    def resent_to_it(self) -> list[dict[int, str]]:
+        """The application messages it received flagged PossDupFlag=Y, as tag -> value."""
+        return [
+            {int(t): v for t, _, v in (f.partition("=") for f in line[3:].split("|") if f)}
+            for line in self.lines
+            if line.startswith("IN ") and "|43=Y|" in line and "|35=4|" not in line
+        ]
+
+    @staticmethod
+    def forget_received(workdir: Path) -> None:
+        """Make the file store of QuickFIX in ``workdir`` expect MsgSeqNum 1 from us: its
+        next Logon asks for everything again (ResendRequest 1 to 0), like a client that lost
+        what it had received."""
+        path = workdir / "store" / "FIX.4.4-ALPHAFIX-SEQUEX.seqnums"
+        sender = int(path.read_text().split(":")[0])
+        path.write_text(f"{sender:010d} : {1:010d}")

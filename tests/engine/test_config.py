@@ -132,10 +132,29 @@ def test_configured_sessions_get_stable_origins_and_their_account() -> None:
     assert reordered.firms[0].sessions[0].origin == ouch.origin  # the same in every run
 
 
+def test_a_named_json_session_is_configured_like_the_others() -> None:
+    text = MINIMAL + SESSION.format(name="ALPHA-JSON_1", protocol="json")
+    text += "max_messages_per_second = 20\n"
+    (firm,) = parse_config(text).firms
+    (named,) = firm.sessions
+    assert (named.name, named.protocol, named.account, named.max_messages_per_second) == (
+        "ALPHA-JSON_1", "json", "A-1", 20,
+    )  # fmt: skip
+    assert named.origin == session_origin("ALPHA", "ALPHA-JSON_1") and is_stable(named.origin)
+    longest = "J" * 32
+    assert parse_config(MINIMAL + SESSION.format(name=longest, protocol="json")).firms
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (SESSION.format(name="AO1", protocol="itch"), "protocol: must be one of fix, ouch"),
+        (SESSION.format(name="AO1", protocol="itch"), "protocol: must be one of fix, ouch, json"),
+        (SESSION.format(name="J" * 33, protocol="json"), "at most 32 characters"),
+        (
+            SESSION.format(name="AO1", protocol="ouch")
+            + SESSION.format(name="AO1", protocol="json"),
+            "listed twice for ALPHA",
+        ),
         (SESSION.format(name="TOOLONG", protocol="ouch"), "name: must be a non-empty string"),
         (SESSION.format(name="A O", protocol="fix"), "must be letters, digits"),
         (SESSION.format(name="AO1", protocol="ouch") + 'account = "B-9"\n', "not one of ALPHA"),

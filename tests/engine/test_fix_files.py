@@ -1,6 +1,7 @@
 """What a FIX session keeps on disk: its numbers (two slots, the newest valid one wins) and the
 bounded message store for ResendRequest (it reopens with what was flushed, cuts a torn tail,
-keeps between capacity/2 and capacity messages, and forgets everything on a reset)."""
+keeps between capacity/2 and capacity messages, and forgets everything on a reset), and what a
+restarted host resends from them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from engine.gateway.fix_files import CURRENT, SEQNUMS, FileMessageStore, SeqNums, SessionFiles
-from engine.protocols.fix.store import StoredMessage
+from engine.protocols.fix.session import FixSession, LogonRequest, SessionConfig
+from engine.protocols.fix.store import MemoryStore, StoredMessage
+from engine.protocols.fix.timestamps import NS_PER_SECOND, format_utc_timestamp
+from tests.engine.fix_client import fields
+from tests.engine.protocols.fix.peer import T0, Peer, drain, report
 
 
 def message(seq: int) -> StoredMessage:
@@ -101,3 +106,55 @@ def test_session_files_flush_both_and_hand_out_descriptors_to_sync(tmp_path: Pat
 def test_a_store_of_fewer_than_two_messages_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 2"):
         FileMessageStore(tmp_path, capacity=1)
+
+
+def test_a_message_sent_before_a_restart_is_resent_flagged_with_both_of_its_times(
+    tmp_path: Path,
+) -> None:
+    """The session a restarted host makes from the files answers a ResendRequest for what
+    the one before it sent: PossDupFlag=Y, OrigSendingTime(122) = the first SendingTime,
+    SendingTime(52) = now; the Logon it sent (administrative) becomes a gap fill."""
+    files = SessionFiles(tmp_path)
+    session, peer = _logged_on(files, T0)
+    first = peer.read(session.data_to_send())
+    session.send(report(7), T0 + 5_000_000)
+    (sent,) = peer.read(session.data_to_send())
+    _save(files, session)
+    files.close()
+
+    later = T0 + 3600 * NS_PER_SECOND  # an hour later, after a restart
+    files = SessionFiles(tmp_path)
+    assert (files.seqnums.next_sender, files.seqnums.next_target) == (3, 2)
+    session, peer = _logged_on(files, later, peer=peer)
+    peer.read(session.data_to_send())  # its Logon (3)
+    session.receive_data(peer.build("2", [(7, "1"), (16, "2")], now_ns=later), later)
+    assert drain(session)  # a notice: resent
+    fill, copy = peer.read(session.data_to_send())
+    assert fields(fill, 34, 43, 123, 36) == ("1", "Y", "Y", "2")
+    assert fields(copy, 34, 43, 52, 122) == (
+        "2", "Y", format_utc_timestamp(later), sent.get(52),
+    )  # fmt: skip
+    assert sent.get(52) == format_utc_timestamp(T0 + 5_000_000) and first
+    assert [f for f in copy.fields if f[0] not in (9, 10, 34, 43, 52, 122)] == [
+        f for f in sent.fields if f[0] not in (9, 10, 34, 52)
+    ]
+    files.close()
+
+
+def _logged_on(files: SessionFiles, now: int, peer: Peer | None = None) -> tuple[FixSession, Peer]:
+    session = FixSession(SessionConfig(), MemoryStore(capacity=16))
+    peer = peer or Peer()
+    session.receive_data(peer.logon(now_ns=now), now)
+    assert isinstance(session.next_event(), LogonRequest)
+    numbers = files.seqnums
+    session.accept_logon(
+        now, next_sender_seq=numbers.next_sender, next_target_seq=numbers.next_target,
+        store=files.store,
+    )  # fmt: skip
+    return session, peer
+
+
+def _save(files: SessionFiles, session: FixSession) -> None:
+    files.seqnums.next_sender = session.next_sender_seq
+    files.seqnums.next_target = session.next_target_seq
+    files.flush()

@@ -2,7 +2,10 @@
 child process, validating everything it receives against its FIX 4.4 dictionary): it logs
 on, orders, is filled, replaces, cancels, leaves a bid resting and logs out; the bid fills
 while it is away; the host restarts on the same data directory; QuickFIX logs on again with
-the MsgSeqNums of its file store, which the gateway kept, and gets the fill it missed."""
+the MsgSeqNums of its file store, which the gateway kept, and gets the fill it missed. Its
+store is made to forget what it received, so it also asks for everything sent before the
+restart: each comes again with PossDupFlag=Y, OrigSendingTime(122) the time it was first sent
+and SendingTime(52) now, which QuickFIX checks."""
 
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ def test_quickfix_trades_comes_back_after_a_host_restart_and_gets_what_it_missed
         finally:
             beta.close()  # QuickFIX validated its messages; these are validated here
         exchange, last_seq = host.pipeline.exchange, host.pipeline.last_seq
+    QuickFix.forget_received(workdir)
     with gateway_host(data_dir=data, exchange=exchange, base_seq=last_seq, setup=False) as host:
         qf = QuickFix(host.fix_address[1], workdir, "again")
         qf.expect("LOGON")
@@ -47,6 +51,10 @@ def test_quickfix_trades_comes_back_after_a_host_restart_and_gets_what_it_missed
         logons = [line for line in qf.lines if line.startswith(("IN", "OUT")) and "|35=A|" in line]
         assert logons and all("|34=1|" not in line for line in logons), logons
         assert not [line for line in qf.lines if "too low" in line]
+        resent = qf.resent_to_it()  # the 6 reports it had before the restart, again
+        assert [m[35] for m in resent] == ["8"] * 4 + ["9", "8"], resent
+        assert [int(m[34]) for m in resent] == sorted(int(m[34]) for m in resent)
+        assert all(m[122] < m[52] for m in resent), resent
 
 
 def _stored(host: Host) -> int:

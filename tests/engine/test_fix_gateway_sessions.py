@@ -5,6 +5,7 @@ gateway sends here passes QuickFIX's FIX 4.4 data dictionary."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,33 @@ def test_a_client_that_never_logs_on_is_closed_after_the_login_timeout() -> None
             assert silent.is_closed()
         finally:
             silent.close()
+
+
+def test_a_session_far_behind_gets_its_reports_and_a_resend_a_part_at_a_time(
+    host: Host, fix: Clients
+) -> None:
+    listener = host.server._fix  # parts of 2 reports and of 3 MsgSeqNums
+    listener._batch = 2
+    listener._config = dataclasses.replace(listener._config, resend_batch=3)
+    alpha = fix.logged_on()
+    alpha.new_order("a1", "1", 100, "100")
+    assert alpha.app().get(150) == "0"
+    alpha.close()
+    beta = fix.logged_on("BETAFIX")
+    for n in range(7):
+        beta.new_order(f"b{n}", "2", 1, "100")
+        assert [beta.app().get(150) for _ in range(2)] == ["0", "F"]
+    host.wait_for(lambda: stored(host, "ALPHAFIX") == 8)
+    again = fix.connect(next_seq=3)
+    assert again.logon().seq_num == 3
+    fills = [again.app() for _ in range(7)]
+    assert [(m.seq_num, m.get(14)) for m in fills] == [(4 + n, str(n + 1)) for n in range(7)]
+    again.send("2", [(7, "1"), (16, "0")])
+    covered: list[int] = []
+    while not covered or covered[-1] < 10:
+        m = again.read()
+        if m.get(43) == "Y":  # a copy, or a gap fill up to NewSeqNo(36)
+            assert m.seq_num is not None
+            covered += range(m.seq_num, int(m.get(36) or m.seq_num + 1))
+    assert covered == list(range(1, 11))
+    assert again.still_up("after")

@@ -14,7 +14,7 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.gateway.fix_render import render
+from engine.gateway.fix_render import render, render_status
 from engine.gateway.outbound import OrderReport, ReportKind
 from engine.protocols.fix.codec import FixMessage, OutboundMessage, decode_fields
 from engine.protocols.fix.outbound import Outbound
@@ -130,3 +130,28 @@ def test_the_fields_carry_the_order_its_ids_and_an_exact_average_price() -> None
 
 def test_every_rendered_report_passes_quickfix() -> None:
     assert_valid_fix44(list(rendered().values()))
+
+
+def test_an_order_status_of_any_report_is_150_i_with_the_status_it_leaves_and_passes_quickfix(
+) -> None:  # fmt: skip
+    statuses = {
+        name: render_status(r, text=f"status of {name}", exec_id="L1", now_ns=T0 + 2_000_000)
+        for name, r in CASES.items()
+    }  # any report, even one a status is never made of, renders without raising
+    wire = _wire(statuses)
+    assert {name: m.get(39) for name, m in wire.items() if m.get(150) == "I"} == {
+        "new": "0", "rejected": "8", "trade": "1", "canceled": "4", "canceled by stp": "4",
+        "expired": "C", "replaced": "1", "cancel rejected": "1",
+        "cancel rejected, unknown": "0", "replace rejected": "1", "local rejected": "1",
+        "market": "1",
+    }  # fmt: skip
+    filled = _wire({"f": render_status(replace(BASE, kind=ReportKind.TRADE, leaves_qty=0),
+                                       text="t", exec_id="L2", now_ns=T0)})["f"]  # fmt: skip
+    assert [filled.get(t) for t in (39, 151, 14)] == ["2", "0", "40"]
+    assert [wire["rejected"].get(t) for t in (37, 151, 14, 58)] == [
+        "NONE", "0", "40", "status of rejected",
+    ]  # fmt: skip
+    assert [wire["trade"].get(t) for t in (37, 11, 17, 60)] == [
+        "9", "c-2", "L1", "20240301-12:00:00.002",
+    ]  # fmt: skip
+    assert_valid_fix44([*wire.values(), filled])

@@ -16,6 +16,7 @@ from engine.gateway.auth import (
     OPERATOR,
     OPERATOR_DISABLED,
     UNKNOWN_FIRM,
+    UNKNOWN_SESSION,
     WRONG_OPERATOR_PASSWORD,
     WRONG_PASSWORD,
     Authenticator,
@@ -124,10 +125,19 @@ def test_authentication_table(firm: str | None, password: str, expected: object)
     assert DEMO_AUTH.authenticate(firm, password) == expected
 
 
+def test_a_named_json_session_must_be_one_of_the_firms_after_the_right_password() -> None:
+    alpha = DEMO_AUTH.authenticate_firm("ALPHA", "alpha-pass")
+    assert DEMO_AUTH.authenticate_firm("ALPHA", "alpha-pass", "ALPHAJSON") == alpha
+    assert DEMO_AUTH.authenticate_firm("ALPHA", "wrong", "ALPHAJSON") == WRONG_PASSWORD
+    for other in ("BETAJSON", "ALPHA1", "ALPHAFIX", "NOPE"):  # another firm's, not JSON, none
+        assert DEMO_AUTH.authenticate_firm("ALPHA", "alpha-pass", other) == UNKNOWN_SESSION
+
+
 def test_every_failure_is_refused_the_same_way_and_says_why_only_to_the_log() -> None:
     failures = [
         DEMO_AUTH.authenticate_firm("GAMMA", "x"),
         DEMO_AUTH.authenticate_firm("ALPHA", "x"),
+        DEMO_AUTH.authenticate_firm("ALPHA", "alpha-pass", "BETAJSON"),  # not ALPHA's session
         DEMO_AUTH.authenticate_operator("x"),
         Authenticator(parse_config("")).authenticate_operator("x"),
     ]

@@ -297,3 +297,58 @@ def test_an_unknown_type_is_quoted_cut_short() -> None:
     event = session.next_event()
     assert isinstance(event, ProtocolError) and event.code == "unknown_type"
     assert len(event.text) < 100 and event.text.endswith("...")
+
+
+def test_a_named_login_carries_its_session_and_the_first_report_it_wants() -> None:
+    session = JsonSession()
+    session.receive_data(b'{"type":"login","firm":"A","password":"p","session":"AJ","from":7}\n')
+    assert session.next_event() == Login("A", "p", 1, "AJ", 7)
+    assert json.loads(session.send_login_ok(3, "A", ("AJ", 7, 9))) == {
+        "type": "login_ok", "session": 3, "role": "firm", "firm": "A", "name": "AJ", "from": 7,
+        "last": 9,
+    }  # fmt: skip
+    plain = JsonSession()
+    plain.receive_data(b'{"type":"login","firm":"A","password":"p","session":"AJ"}\n')
+    assert plain.next_event() == Login("A", "p", 1, "AJ", 0)  # from 0: only the new reports
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b'"from":1',  # without a session
+        b'"session":"AJ","from":-1',
+        b'"session":"AJ","from":true',
+        b'"session":"AJ","from":1.0',
+        b'"session":"AJ","from":"1"',
+        b'"session":"AJ","from":9223372036854775808',
+        b'"session":""',
+        b'"session":null',
+        b'"session":["AJ"]',
+    ],
+)
+def test_a_malformed_named_login_is_bad_login(extra: bytes) -> None:
+    session = JsonSession()
+    session.receive_data(b'{"type":"login","firm":"A","password":"p",' + extra + b"}\n")
+    event = session.next_event()
+    assert isinstance(event, ProtocolError) and (event.code, event.fatal) == ("bad_login", True)
+
+
+def test_the_operator_has_no_named_session() -> None:
+    session = JsonSession()
+    session.receive_data(b'{"type":"login","admin":true,"password":"p","session":"AJ"}\n')
+    event = session.next_event()
+    assert isinstance(event, ProtocolError) and event.code == "bad_login"
+
+
+def test_a_named_sessions_report_is_the_canonical_line_with_its_number_first() -> None:
+    session = JsonSession()
+    session.receive_data(LOGIN)
+    session.next_event()
+    session.send_login_ok(1, "ALPHA", ("AJ", 1, 0))
+    reports = [(16, (41, 0, Accepted(41, 41, "A", "c"))), (17, (41, 1, DayEnded("ACME")))]
+    lines = session.send_numbered_events(reports).splitlines()
+    plain = session.send_events([report for _, report in reports]).splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"n": n, **json.loads(line)} for (n, _), line in zip(reports, plain, strict=True)
+    ]
+    assert lines[0].startswith(b'{"n":16,"seq":41,"sub":0,"type":"accepted",')

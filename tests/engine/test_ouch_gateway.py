@@ -21,7 +21,7 @@ from engine.protocols.ouch.outbound import (
 )
 from engine.protocols.ouch.session import OuchClientSession, OuchSequenced
 from engine.protocols.soupbin.events import NEED_DATA
-from engine.protocols.soupbin.packets import LoginAccepted, LoginRejected
+from engine.protocols.soupbin.packets import SESSION_NOT_AVAILABLE, LoginAccepted, LoginRejected
 from tests.engine.gateway_harness import Host, gateway_host
 
 DAY = 99998  # OUCH market hours: a DAY order
@@ -176,8 +176,29 @@ def test_cancel_on_disconnect_cancels_what_the_session_left_resting() -> None:
         beta.send(enter("B-1", "B", 10, 990_000))
         (_, kept), = beta.messages(1)  # fmt: skip
         beta.close()
-        time.sleep(0.3)
+        # BETA1 can log in again only once the gateway has ended the first connection, after
+        # sending any cancels of it into the sequence (had BETA cancel on disconnect): an
+        # order entered after the login is sequenced after them, so once it is accepted they
+        # would have been processed, and their Canceled would have taken number 2.
+        again = _login_when_free(host, "BETA1", "beta-pass", sequence=2)
+        again.send(enter("B-2", "B", 10, 980_000))
+        assert [(n, type(m)) for n, m in again.messages(1)] == [(2, Accepted)]
+        again.close()
         assert exchange.open_order(kept.order_reference_number) is not None  # type: ignore[union-attr]
+
+
+def _login_when_free(host: Host, user: str, password: str, sequence: int) -> Ouch:
+    """Log in as ``user`` once its previous connection has ended (each refusal for a session
+    still connected is answered at once)."""
+    deadline = time.monotonic() + 10
+    while True:
+        client = Ouch(host, user, password, sequence)
+        if isinstance(client.login, LoginAccepted):
+            return client
+        assert isinstance(client.login, LoginRejected), client.login
+        assert client.login.code == SESSION_NOT_AVAILABLE
+        client.close()
+        assert time.monotonic() < deadline, "the session stayed connected"
 
 
 def test_a_cancel_right_behind_its_order_cancels_it_and_a_reused_token_is_refused(

@@ -23,7 +23,8 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.gateway.ledger import ReportLedger, catch_up, numbered_reports
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.ledger import NOTHING, ReportLedger, catch_up, numbered_reports
 from engine.gateway.outbound import OrderReport, OutboundProjection, ReportKind
 from engine.gateway.report_store import RECORD, ReportStore, decode_report, encode_report
 from engine.journal_format import RECORD_COMMAND, encode_user_header, journal_dir
@@ -34,12 +35,14 @@ from journal import JournalWriter, SyncPolicy
 
 A = session_origin("ALPHA", "AO1")
 B = session_origin("BETA", "BO1")
+#: named JSON sessions: owed their firm's order reports (engine.gateway.json_stores)
+AJ, BJ = session_origin("ALPHA", "AJ1"), session_origin("BETA", "BJ1")
 JSON_CONNECTION = 7  # an ephemeral origin: its orders are not the ledger's
 FIRMS = (
     FirmConfig("ALPHA", "x", SelfTradePrevention.CANCEL_RESTING, (),
-               (SessionConfig("AO1", "ouch", A, "A-1"),)),
+               (SessionConfig("AO1", "ouch", A, "A-1"), SessionConfig("AJ1", "json", AJ, "A-1"))),
     FirmConfig("BETA", "x", SelfTradePrevention.CANCEL_RESTING, (),
-               (SessionConfig("BO1", "ouch", B, "B-1"),)),
+               (SessionConfig("BO1", "ouch", B, "B-1"), SessionConfig("BJ1", "json", BJ, "B-1"))),
 )  # fmt: skip
 LIMIT, DAY, BUY, SELL = OrderType.LIMIT, TimeInForce.DAY, Side.BUY, Side.SELL
 
@@ -145,12 +148,16 @@ def test_the_ledger_saves_where_it_stands_and_picks_up_there(tmp_path: Path) -> 
         ledger.apply(cmd.seq_no, cmd, origin, numbered_reports(ex.submit(cmd)))
     ledger.save()
     ledger.close()
-    reopened = ReportLedger(tmp_path, FIRMS)
+    # the gateway hands over who owns the accounts (the config's, the recovered state's)
+    reopened = ReportLedger(tmp_path, FIRMS, AccountRegistry({"A-1": "ALPHA", "B-1": "BETA"}))
     assert reopened.through_seq == 7 and set(reopened.projection.orders) == {6}
     for cmd, origin in flow[7:]:
         reopened.apply(cmd.seq_no, cmd, origin, numbered_reports(ex.submit(cmd)))
     assert reopened.stores[A].count == 6 and reopened.stores[B].count == 3
-    assert reopened.apply(3, SETUP[2], 0, []) == {}  # an old seq is ignored
+    assert set(reopened.stores) == {A, B}  # the JSON sessions' stores are the events'
+    # ALPHA's fills, replace and cancel; BETA's two fills (not the answers to BO1's commands)
+    assert reopened.json.stores[AJ].count == 4 and reopened.json.stores[BJ].count == 2
+    assert reopened.apply(3, SETUP[2], 0, []) == NOTHING  # an old seq is ignored
 
 
 def _journal(data_dir: Path, flow: list[tuple[Command, int]]) -> None:
@@ -189,10 +196,15 @@ def test_catch_up_regenerates_exactly_the_reports_a_live_gateway_stored(
             if cmd.seq_no == 5:
                 take_snapshot(ex2, 5, crashed)
         partial.save()
+        partial.close()
+        partial = ReportLedger(crashed, FIRMS)  # restarted: knows only what it saved
     assert catch_up(partial, crashed, len(flow)) == len(flow) - saved_at
     for origin in (A, B):
         want = ledger.stores[origin].read(1, 99)
         assert partial.stores[origin].read(1, 99) == want
+    for origin in (AJ, BJ):
+        want_events = ledger.json.stores[origin].read(1, 99)
+        assert want_events and partial.json.stores[origin].read(1, 99) == want_events
     assert partial.projection.snapshot() == ledger.projection.snapshot()
     assert catch_up(partial, crashed, len(flow)) == 0
     assert replace(partial.stores[A].read(1, 1)[0], sub=0).kind is ReportKind.NEW

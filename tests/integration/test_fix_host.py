@@ -3,8 +3,11 @@ with QuickFIX as the client: it logs on as ALPHAFIX, is acked with OrderID(37) a
 SecondaryOrderID(198) = the seq_no, is filled, replaces, cancels and leaves a bid resting,
 then logs out. The bid fills while it is away; the host stops and starts again on its data
 directory; QuickFIX logs on with the MsgSeqNums of its own file store, which the host kept
-(``DATA_DIR/fix``), and gets the fill it missed. QuickFIX validates every message it gets
-against its FIX 4.4 dictionary and would answer a bad one with a Reject."""
+(``DATA_DIR/fix``), and gets the fill it missed. Its store is made to forget what it received,
+so it also asks for everything the host sent before the restart, which comes again from the
+host's message store with PossDupFlag=Y, OrigSendingTime(122) its first SendingTime and
+SendingTime(52) now. QuickFIX validates every message it gets against its FIX 4.4
+dictionary and would answer a bad one with a Reject."""
 
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ def test_quickfix_against_the_real_host_across_a_restart(tmp_path: Path) -> None
             assert replies[-1].get(14) == "10"
         finally:
             beta.close()
+    QuickFix.forget_received(workdir)
     with running_host(config) as run:
         assert any("recovered through seq" in line for line in run.banner)
         qf = QuickFix(fix[1], workdir, "again")
@@ -55,6 +59,9 @@ def test_quickfix_against_the_real_host_across_a_restart(tmp_path: Path) -> None
         qf.finish()
         assert qf.rejected_anything() == []
         assert not [line for line in qf.lines if "too low" in line]
+        resent = qf.resent_to_it()  # the 6 reports it had before the restart, again
+        assert [m[35] for m in resent] == ["8"] * 4 + ["9", "8"], resent
+        assert all(m[122] < m[52] for m in resent), resent
         beta_again = FixClient(fix, "BETAFIX", next_seq=4)  # Logon 1, orders 2 and 3
         try:
             assert beta_again.logon("BETA", "beta-pass").msg_type == "A"

@@ -52,7 +52,8 @@ def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path:
     assert f"W=1, rules 2, data in {tmp_path / 'var'}, shm prefix sequex-gw" in settings
     serving = banner[banner.index("serving:") + 1 :]
     assert serving == [
-        f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`",
+        f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`, "
+        "sessions ALPHAJSON, BETAJSON",
         f"  FIX 4.4 on {endpoints['fix']}: TargetCompID SEQUEX, sessions ALPHAFIX, BETAFIX",
         f"  OUCH 4.2 over SoupBinTCP 3.0 on {endpoints['ouch']}: sessions ALPHA1, BETA1",
         f"  HTTP views and the web page on http://{endpoints['http']}/ (docs/views.md)",

@@ -120,6 +120,11 @@ class FixMessage:
     def poss_dup(self) -> bool:
         return self._index.get(Tag.POSS_DUP_FLAG) == "Y"
 
+    @property
+    def poss_resend(self) -> bool:
+        """PossResend(97)=Y: the application may have seen this under another MsgSeqNum."""
+        return self._index.get(Tag.POSS_RESEND) == "Y"
+
 
 @dataclass(frozen=True, slots=True)
 class OutboundMessage:

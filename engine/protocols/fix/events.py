@@ -77,3 +77,6 @@ class SessionConfig:
     max_queued: int = 10_000
     #: how long our Logout waits for the peer's before the session closes anyway
     logout_timeout_ns: int = 5 * NS_PER_SECOND
+    #: MsgSeqNums a ResendRequest is answered with at a time (0: the whole range at once);
+    #: the caller sends the rest with ``FixSession.resend_more`` while ``resending``
+    resend_batch: int = 0

@@ -17,7 +17,8 @@ returns an order request or one of four refusals, each of which knows its FIX an
 Values: Side 1 buy, 2 sell; OrdType 1 market, 2 limit; TimeInForce 0 Day (the default),
 1 GTC, 3 IOC, 4 FOK; ExecInst(18) ``6`` (participate, don't initiate) = post-only. TransactTime
 (60) is required, as FIX 4.4 says, and must be a UTCTimestamp. Account(1) is optional: the
-gateway maps a missing one to the firm's default.
+gateway maps a missing one to the firm's default. PossDupFlag(43) and PossResend(97) are
+carried (``poss_dup``, ``poss_resend``): the gateway answers a resent ClOrdID it knows.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class NewOrderSingle:
     post_only: bool
     transact_time_ns: int
     poss_dup: bool = False
+    poss_resend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ class OrderCancelRequest:
     side: Side
     transact_time_ns: int
     poss_dup: bool = False
+    poss_resend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,7 @@ class OrderCancelReplaceRequest:
     price: int
     transact_time_ns: int
     poss_dup: bool = False
+    poss_resend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +290,7 @@ def _parse_new_order(r: _Reader) -> NewOrderSingle | OrderRefused:
         post_only=_POST_ONLY in instructions,
         transact_time_ns=transact_ns,
         poss_dup=r.message.poss_dup,
+        poss_resend=r.message.poss_resend,
     )
 
 
@@ -300,6 +305,7 @@ def _parse_cancel(r: _Reader) -> OrderCancelRequest:
         side=r.side(),
         transact_time_ns=r.timestamp(Tag.TRANSACT_TIME),
         poss_dup=r.message.poss_dup,
+        poss_resend=r.message.poss_resend,
     )
 
 
@@ -327,6 +333,7 @@ def _parse_replace(r: _Reader) -> OrderCancelReplaceRequest | CancelRefused:
         price=price,
         transact_time_ns=transact_ns,
         poss_dup=r.message.poss_dup,
+        poss_resend=r.message.poss_resend,
     )
 
 

@@ -8,9 +8,13 @@ the bytes in sequence order whoever caused them: a Heartbeat answering a TestReq
 ExecutionReport sent next go out as 5 then 6, never 6 then 5.
 
 :meth:`Outbound.resend` answers a ResendRequest: stored application messages go out again
-with their original MsgSeqNum, PossDupFlag(43)=Y and OrigSendingTime(122); every run of numbers
+with their original MsgSeqNum, PossDupFlag(43)=Y and OrigSendingTime(122) (the SendingTime
+they were first sent with, which the store keeps), SendingTime(52) now; every run of numbers
 without a stored message (administrative messages, evicted ones) becomes one
 SequenceReset-GapFill (35=4, 123=Y, 36=the next number sent). Resends take no new numbers.
+A large range may go out in batches (:meth:`Outbound.resend_more`, as the caller's socket
+drains): what is sent in between takes numbers after the range, which the peer holds until
+the range is filled.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class Outbound:
         #: when the last message went out (ns), for the heartbeat timer
         self.last_sent_ns: int | None = None
         self._buffer = bytearray()
+        #: (next number to resend, last one, batch) while a resend goes on
+        self._resending: tuple[int, int, int] | None = None
 
     def send(self, message: OutboundMessage, now_ns: int) -> int:
         """Number, stamp, store (application messages) and buffer ``message``; its MsgSeqNum."""
@@ -51,14 +57,31 @@ class Outbound:
         self.last_sent_ns = now_ns
         return seq
 
-    def resend(self, begin: int, end: int, now_ns: int) -> int:
-        """Send ``begin..end`` again (``end`` 0 or past the last: through the last sent).
+    def resend(self, begin: int, end: int, now_ns: int, *, batch: int = 0) -> int:
+        """Send ``begin..end`` again (``end`` 0 or past the last: through the last sent): all
+        of it now, or with ``batch`` the first ``batch`` numbers, the rest by
+        :meth:`resend_more` (a request not finished is replaced by a new one).
 
         Returns how many messages went out (resends and gap fills). The caller checked that
         ``1 <= begin < next_seq``.
         """
         last = self.next_seq - 1
         end = last if end == 0 or end > last else end
+        self._resending = (begin, end, batch)
+        return self.resend_more(now_ns)
+
+    @property
+    def resending(self) -> bool:
+        """Whether a resend goes on (:meth:`resend_more` has numbers left to send)."""
+        return self._resending is not None
+
+    def resend_more(self, now_ns: int) -> int:
+        """The next batch of the resend under way (0 when there is none); see :meth:`resend`."""
+        if self._resending is None:
+            return 0
+        begin, last, batch = self._resending
+        end = last if batch <= 0 else min(last, begin + batch - 1)
+        self._resending = None if end == last else (end + 1, last, batch)
         now_text = format_utc_timestamp(now_ns)
         stored = sorted(
             (m for m in self.store.messages(begin, end) if begin <= m.seq <= end),

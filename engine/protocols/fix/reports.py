@@ -12,6 +12,7 @@ deltas). ExecType / OrdStatus per report::
     new        150=0 39=0          trade     150=F 39=1 (partial) or 2 (filled), 32/31 set
     canceled   150=4 39=4          replaced  150=5 39=0, or 1 once something filled
     expired    150=C 39=C          rejected  150=8 39=8 with OrdRejReason(103)
+    status     150=I 39=the order's current status (an answer, nothing happened)
 
 **Where the exchange's seq_no goes.** The New ack carries the ``seq_no`` that sequenced the
 order in SecondaryOrderID(198). It is a standard FIX 4.4 ExecutionReport field, so any FIX
@@ -51,6 +52,7 @@ __all__ = [
     "execution_new",
     "execution_rejected",
     "execution_replaced",
+    "execution_status",
     "execution_trade",
     "ord_rej_reason_for",
     "order_cancel_reject",
@@ -121,6 +123,16 @@ def execution_replaced(order: OrderView, *, exec_id: str, transact_ns: int) -> O
 def execution_expired(order: OrderView, *, exec_id: str, transact_ns: int) -> OutboundMessage:
     """What was left of an IOC / FOK / market order, or a DAY order at the end of the day."""
     return _execution(order, ExecType.EXPIRED, OrdStatus.EXPIRED, exec_id, transact_ns, done=True)
+
+
+def execution_status(
+    order: OrderView, status: OrdStatus, *, exec_id: str, transact_ns: int, text: str
+) -> OutboundMessage:
+    """Where ``order`` stands now (ExecType I), with ``text`` saying why it is sent."""
+    done = status in (OrdStatus.CANCELED, OrdStatus.EXPIRED, OrdStatus.REJECTED)
+    tail = [(Tag.TEXT, clean_text(text))]
+    message = _execution(order, ExecType.ORDER_STATUS, status, exec_id, transact_ns, done=done)
+    return _message(MsgType.EXECUTION_REPORT, [*message.body, *tail])
 
 
 def execution_rejected(

@@ -6,6 +6,9 @@ gap before them is filled, and remembers whether a ResendRequest for the gap is 
 that a burst of early messages asks only once. It decides nothing about what a message means:
 the session does.
 
+:func:`poss_dup_fault` checks what FIX asks of a message sent again (PossDupFlag(43)=Y): its
+OrigSendingTime(122), present, and not after its SendingTime(52).
+
 A held message may be marked *served*: it was acted on when it arrived (a ResendRequest the
 peer needs answered at once, the Logon itself); when its number comes up it only advances the
 expected number.
@@ -16,8 +19,10 @@ from __future__ import annotations
 from enum import Enum
 
 from engine.protocols.fix.codec import FixMessage
+from engine.protocols.fix.tags import MsgType, SessionRejectReason, Tag
+from engine.protocols.fix.timestamps import parse_utc_timestamp
 
-__all__ = ["InboundSequencer", "SeqVerdict"]
+__all__ = ["InboundSequencer", "SeqVerdict", "poss_dup_fault"]
 
 
 class SeqVerdict(Enum):
@@ -94,3 +99,23 @@ class InboundSequencer:
     def _settle(self) -> None:
         if self._resend_until is not None and self.next_seq > self._resend_until:
             self._resend_until = None
+
+
+def poss_dup_fault(msg: FixMessage) -> tuple[SessionRejectReason, str, bool] | None:
+    """What is wrong with the OrigSendingTime(122) of ``msg``, a PossDupFlag=Y message in
+    sequence, if anything: (the SessionRejectReason, its text, whether it also ends the
+    session). A SequenceReset is exempt (a gap fill's header, as QuickFIX has it)."""
+    if msg.msg_type == MsgType.SEQUENCE_RESET:
+        return None
+    orig = msg.get(Tag.ORIG_SENDING_TIME)
+    if orig is None:
+        text = "OrigSendingTime(122) missing on a PossDupFlag=Y message"
+        return SessionRejectReason.REQUIRED_TAG_MISSING, text, False
+    orig_ns = parse_utc_timestamp(orig)
+    if orig_ns is None:
+        return SessionRejectReason.INCORRECT_DATA_FORMAT, "OrigSendingTime(122) format", False
+    sent_ns = parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "")
+    if sent_ns is not None and orig_ns > sent_ns:
+        text = "SendingTime accuracy problem: OrigSendingTime(122) after SendingTime(52)"
+        return SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM, text, True
+    return None

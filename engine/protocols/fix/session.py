@@ -17,14 +17,17 @@ and :class:`SessionClosed` (write the last bytes, then close the socket).
 States: :mod:`.states` (one transition table); events and config: :mod:`.events`.
 
 Errors have a direction. The peer's faults never raise: a garbled message is ignored (a
-notice); a tag-level fault gets a Reject (35=3) with its SessionRejectReason and costs the
-message its sequence number; a fault that breaks the session (bad framing, a wrong CompID, a
-SendingTime off by more than the tolerance, MsgSeqNum too low without PossDupFlag) sends a
-Logout with the reason and closes. Our own misuse (sending before logon, answering a logon
-twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
+notice); a tag-level fault (a PossDupFlag=Y message without OrigSendingTime(122) among them)
+gets a Reject (35=3) with its SessionRejectReason and costs the message its sequence number;
+a fault that breaks the session (bad framing, a wrong CompID, a SendingTime off by more than
+the tolerance, an OrigSendingTime after the SendingTime, MsgSeqNum too low without
+PossDupFlag) sends a Logout with the reason and closes. Our own misuse (sending before
+logon, answering a logon twice) raises :class:`LocalProtocolError`. CLOSED is sticky.
 
 Sequence numbers: a MsgSeqNum above the expected one queues the message (bounded) and sends
-one ResendRequest for the gap; the queue drains once the gap is filled. Below it, a PossDup
+one ResendRequest for the gap; the queue drains once the gap is filled. The peer's
+ResendRequest is answered from the store (:mod:`.outbound`), with ``resend_batch`` a batch at
+a time: the caller sends the rest with ``resend_more`` while ``resending``. Below it, a PossDup
 is ignored and anything else ends the session. ``next_sender_seq`` and ``next_target_seq``
 are read-only properties the caller persists; the constructor (or ``accept_logon``, once the
 peer is known) restores them, and the caller's :class:`~.store.OutboundStore` keeps the
@@ -52,7 +55,7 @@ from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest, check_logon
 from engine.protocols.fix.outbound import Outbound
-from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict
+from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict, poss_dup_fault
 from engine.protocols.fix.states import LocalProtocolError, State, advance
 from engine.protocols.fix.states import Trigger as _T
 from engine.protocols.fix.store import OutboundStore
@@ -217,6 +220,11 @@ class FixSession:
         if parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
+        dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
+        if dup_fault is not None:
+            reason, text, fatal = dup_fault
+            notice = self._reject(msg, seq, reason, Tag.ORIG_SENDING_TIME, text)
+            return self._fatal(text) if fatal else notice
         if msg.msg_type not in FIX44_MSG_TYPES:
             text = f"MsgType {msg.msg_type[:8]!r} is not a FIX 4.4 message type"
             return self._reject(msg, seq, SessionRejectReason.INVALID_MSGTYPE, Tag.MSG_TYPE, text)
@@ -256,9 +264,10 @@ class FixSession:
             text = f"cannot resend {begin} to {end}: the last message sent is {last}"
             reason = SessionRejectReason.VALUE_IS_INCORRECT
             return self._reject(msg, seq, reason, Tag.BEGIN_SEQ_NO, text)
-        count = self._out.resend(begin, end, self._now)
+        count = self._out.resend(begin, end, self._now, batch=self.config.resend_batch)
         self._hb_sent()
-        return SessionNotice(f"resent {begin} to {end or last} ({count} messages)")
+        more = ", more to come" if self._out.resending else ""
+        return SessionNotice(f"resent {begin} to {end or last} ({count} messages{more})")
 
     def _on_reject(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         ref, text = msg.get(Tag.REF_SEQ_NUM), msg.get(Tag.TEXT) or ""
@@ -380,6 +389,21 @@ class FixSession:
         self._now = now_ns
         self._logout_sent_ns = now_ns
         self._send_admin(admin.logout(text))
+
+    @property
+    def resending(self) -> bool:
+        """Whether a ResendRequest is answered in batches and some are left to send."""
+        return self._out.resending
+
+    def resend_more(self, now_ns: int) -> int:
+        """Send the next batch of a resend (``SessionConfig.resend_batch``): call it while
+        ``resending``, as the socket drains. Returns how many messages went out."""
+        if self.state not in (State.ACTIVE, State.LOGOUT_SENT):
+            return 0
+        self._now = now_ns
+        count = self._out.resend_more(now_ns)
+        self._hb_sent()
+        return count
 
     def data_to_send(self) -> bytes:
         """The bytes to write to the socket, in order; call after every other call."""

@@ -200,6 +200,8 @@ class ExecType(StrEnum):
     REJECTED = "8"
     EXPIRED = "C"
     TRADE = "F"
+    #: an answer about an order's current state (here: to a resent NewOrderSingle)
+    ORDER_STATUS = "I"
 
 
 class OrdStatus(StrEnum):

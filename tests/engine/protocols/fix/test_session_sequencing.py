@@ -12,6 +12,7 @@ from engine.protocols.fix.session import FixSession
 from engine.protocols.fix.states import LocalProtocolError, State
 from engine.protocols.fix.tags import SessionRejectReason as R
 from engine.protocols.fix.tags import Tag
+from engine.protocols.fix.timestamps import format_utc_timestamp
 from tests.engine.protocols.fix.peer import T0, Peer, drain, frame, logged_on, report
 
 S = 10**9
@@ -47,8 +48,10 @@ def test_a_gap_asks_one_resend_and_holds_later_messages_until_it_is_filled() -> 
     assert app_seqs(events) == [] and isinstance(events[0], SessionNotice)
     [resend] = replies(session, peer)  # one ResendRequest for the burst
     assert (resend.msg_type, resend.get(7), resend.get(16)) == ("2", "2", "0")
-    # The peer resends 2 and 3 (PossDup), then 4..6 are already here: all come out in order.
-    resent = [m.replace(b"\x0134=", b"\x0143=Y\x0134=") for m in missing]
+    # The peer resends 2 and 3 (PossDup, first sent at T0), then 4..6 are already here: all
+    # come out in order.
+    orig = b"\x01122=" + format_utc_timestamp(T0).encode()
+    resent = [m.replace(b"\x0134=", orig + b"\x0143=Y\x0134=") for m in missing]
     session.receive_data(b"".join(frame_again(m) for m in resent), T0)
     assert app_seqs(drain(session)) == [2, 3, 4, 6]
     assert session.next_target_seq == 7 and replies(session, peer) == []
@@ -87,6 +90,26 @@ def test_a_poss_dup_numbered_too_low_is_ignored() -> None:
     session.receive_data(peer.build("D", ORDER, seq=2, poss_dup=True), T0)
     assert drain(session) == [] and replies(session, peer) == []
     assert session.next_target_seq == 3
+
+
+def test_a_poss_dup_in_sequence_needs_an_orig_sending_time_not_after_its_sending_time() -> None:
+    session, peer = logged_on()
+    header = [(49, "ALPHA"), (56, "SEQUEX"), (34, "2"), (43, "Y")]
+    session.receive_data(peer.build("D", ORDER, header=header), T0)  # no OrigSendingTime
+    assert app_seqs(drain(session)) == []
+    [reject] = replies(session, peer)
+    assert (reject.msg_type, reject.get(45), reject.get(373), reject.get(371)) == (
+        "3", "2", "1", "122",
+    )  # fmt: skip
+    good = [(122, format_utc_timestamp(T0 - S))]  # first sent a second ago
+    session.receive_data(peer.build("D", good + ORDER, seq=3, poss_dup=False, header=[
+        (49, "ALPHA"), (56, "SEQUEX"), (34, "3"), (43, "Y")]), T0)  # fmt: skip
+    assert app_seqs(drain(session)) == [3]
+    later = [(122, format_utc_timestamp(T0 + S))]
+    session.receive_data(peer.build("D", later + ORDER, header=[
+        (49, "ALPHA"), (56, "SEQUEX"), (34, "4"), (43, "Y")]), T0)  # fmt: skip
+    assert isinstance(drain(session)[-1], SessionClosed)
+    assert [(m.msg_type, m.get(373)) for m in replies(session, peer)] == [("3", "10"), ("5", None)]
 
 
 def test_sequence_reset_in_reset_mode_moves_the_expected_number_whatever_its_own() -> None:
@@ -150,6 +173,33 @@ def test_a_resend_request_for_a_closed_range_ends_with_a_gap_fill_to_its_end() -
         ("8", 2, None),
         ("8", 3, None),
     ]
+
+
+def test_a_resend_in_batches_sends_the_same_messages_a_batch_at_a_time() -> None:
+    whole, batched = (logged_on(resend_batch=n) for n in (0, 3))
+    for session, peer in (whole, batched):
+        for n in range(2, 9):  # 2..8, then a Heartbeat (9) and 10
+            session.send(report(n), T0)
+        session.tick(T0 + 31 * S)
+        session.send(report(10), T0 + 31 * S)
+        replies(session, peer)
+        session.receive_data(
+            peer.build("2", [(7, "1"), (16, "0")], now_ns=T0 + 40 * S), T0 + 40 * S
+        )
+        drain(session)
+    everything = replies(*whole)
+    assert not whole[0].resending
+    session, peer = batched
+    parts = [replies(session, peer)]
+    while session.resending:
+        session.send(report(99), T0 + 41 * S)  # what goes out meanwhile takes new numbers
+        assert session.resend_more(T0 + 40 * S) > 0
+        parts.append([m for m in replies(session, peer) if m.get(43) == "Y"])
+    assert [[m.seq_num for m in part] for part in parts] == [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10]]
+    assert [(m.msg_type, m.get(36)) for part in parts for m in part] == [
+        (m.msg_type, m.get(36)) for m in everything
+    ]
+    assert session.next_sender_seq == 14 and session.resend_more(T0) == 0
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,248 @@
+"""The ClOrdIDs each FIX session used today: a function of its report store (pure, no I/O).
+
+FIX asks that a ClOrdID(11) be unique among a session's requests of a trading day, and a
+client that reconnects may resend its queue (PossDupFlag(43)=Y or PossResend(97)=Y): an order
+that already ended must not be entered twice. :class:`DayClOrdIds` remembers, per session,
+every ClOrdID its stored reports name (``note``, fed every report appended to a FIX
+session's store, ``engine.gateway.report_store``), the order it named, and the number of the
+latest report of each of the session's orders (its current state, for a status answer).
+
+Which reports name a ClOrdID, and which order:
+
+* NEW, TRADE, CANCELED, REPLACED, EXPIRED: ``client_order_id`` names ``order_id`` (after a
+  replace or a cancel, the request's own ClOrdID); these also move the order's latest report;
+* REJECTED (a NewOrder refused by the exchange): the ClOrdID names no order (0);
+* CANCEL_REJECTED, REPLACE_REJECTED: the request's ClOrdID names the order, or none when the
+  order was not a live order of the session (no symbol);
+* LOCAL_REJECTED (a refusal the gateway made itself): nothing; it never reaches the journal.
+
+**The day.** EndOfDay is one symbol's (``engine.domain.types.EndOfDay``), so each entry has
+the day of its report's symbol: :meth:`end_day` ``(symbol, seq_no)`` forgets that symbol's
+entries noted at or before ``seq_no``. A request about no listed symbol (a NewOrder refused
+as ``unknown_symbol``, a cancel of an unknown order) belongs to no symbol's day: the next
+EndOfDay of any symbol forgets it. A GTC order that outlives its day keeps its current
+ClOrdID through the outbound projection's live-order table, which the gateway also checks.
+Memory: an entry per ClOrdID and per order of the sessions' current days.
+
+:meth:`engine.gateway.ledger.ReportLedger.known` turns an entry into a :class:`Known` (the
+order, its current state report). Between the gateway sending a command and the ledger
+applying its reports, :class:`InFlight` knows its ClOrdID instead.
+
+**Restarts.** The stores are a function of the journal (``engine.gateway.ledger``), so this
+is too: :meth:`state` (the last EndOfDay of each symbol, and per session the first report
+number that can still name an entry) is saved with the ledger's position, and on open the
+ledger notes again every stored report from that number on that :meth:`in_day` keeps. An
+entry is forgotten by the ``seq_no`` of its latest report, so a replay (catch-up) of an
+EndOfDay the stores had already gone past forgets exactly what the live gateway forgot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from engine.domain.types import CancelOrder, Command, NewOrder, RejectReason, ReplaceOrder
+from engine.gateway.outbound import OrderReport, ReportKind
+
+#: reports that give an order's state (what a status answer renders)
+STATE_KINDS: Final = frozenset(
+    {
+        ReportKind.NEW,
+        ReportKind.TRADE,
+        ReportKind.CANCELED,
+        ReportKind.REPLACED,
+        ReportKind.EXPIRED,
+        ReportKind.REJECTED,
+    }
+)
+_ORDER_KINDS: Final = STATE_KINDS - {ReportKind.REJECTED}
+_REQUEST_REFUSED: Final = frozenset({ReportKind.CANCEL_REJECTED, ReportKind.REPLACE_REJECTED})
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A ClOrdID's (or an order's) latest report of the day."""
+
+    #: its key: a ClOrdID, or an order id (``is_order``)
+    key: str | int
+    is_order: bool
+    order_id: int
+    #: the session's report that last named it
+    number: int
+    #: whose EndOfDay forgets it ("" = the next one of any symbol)
+    day: str
+    #: the seq_no of that report's command
+    seq_no: int
+    #: the report that made it (a rebuild reads from the smallest of these on)
+    first: int
+
+
+@dataclass(frozen=True, slots=True)
+class Used:
+    """What a ClOrdID of the session named today."""
+
+    #: the order it named (0: none, e.g. a NewOrder the exchange refused)
+    order_id: int
+    #: the number of the session's report with that order's current state (or the refused
+    #: NewOrder's), None when there is none to show
+    state_report: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A ClOrdID a session used today, as the gateway answers about it."""
+
+    #: the order it named (0: none)
+    order_id: int
+    #: that order's current state (or the refused NewOrder's report); None when there is
+    #: none to show
+    state: OrderReport | None
+    #: its command is still being sequenced (no state yet)
+    in_flight: bool = False
+
+
+def day_of(report: OrderReport) -> str:
+    """The symbol whose EndOfDay ends the report's day ("" = none: the next one of any)."""
+    if report.kind is ReportKind.REJECTED and report.reason == RejectReason.UNKNOWN_SYMBOL:
+        return ""
+    return report.symbol
+
+
+def _named_order(report: OrderReport) -> int:
+    if report.kind in _ORDER_KINDS:
+        return report.order_id
+    if report.kind in _REQUEST_REFUSED and report.symbol:
+        return report.order_id
+    return 0
+
+
+class DayClOrdIds:
+    """The ClOrdIDs of the FIX sessions' current days; see the module docstring."""
+
+    def __init__(self) -> None:
+        #: symbol -> seq_no of its last EndOfDay
+        self.days: dict[str, int] = {}
+        #: the last EndOfDay of any symbol (the end of the day of "")
+        self._last_end = 0
+        #: origin -> ClOrdID -> what it named
+        self._used: dict[int, dict[str | int, _Entry]] = {}
+        #: origin -> order id -> the order's latest state report
+        self._orders: dict[int, dict[str | int, _Entry]] = {}
+        #: origin -> day -> its entries in the order they were made (an EndOfDay reads only
+        #: its own; an entry whose day changed, or that is gone, is skipped there)
+        self._days_of: dict[int, dict[str, list[_Entry]]] = {}
+
+    def note(self, origin: int, number: int, report: OrderReport) -> None:
+        """Report ``number`` of session ``origin``'s store is ``report`` (one of a day that
+        has ended is not noted: a rebuild reads a little before the current day)."""
+        if report.kind is ReportKind.LOCAL_REJECTED or not report.client_order_id:
+            return
+        if not self.in_day(report):
+            return
+        order_id = _named_order(report)
+        self._remember(origin, report.client_order_id, False, order_id, number, report)
+        if report.kind in _ORDER_KINDS:
+            self._remember(origin, order_id, True, order_id, number, report)
+
+    def _remember(
+        self, origin: int, key: str | int, is_order: bool, order_id: int, number: int,
+        report: OrderReport,
+    ) -> None:  # fmt: skip
+        table = (self._orders if is_order else self._used).setdefault(origin, {})
+        day, entry = day_of(report), table.get(key)
+        if entry is not None and entry.day == day:
+            entry.order_id, entry.number, entry.seq_no = order_id, number, report.seq_no
+            return
+        entry = table[key] = _Entry(key, is_order, order_id, number, day, report.seq_no, number)
+        self._days_of.setdefault(origin, {}).setdefault(day, []).append(entry)
+
+    def used(self, origin: int, client_order_id: str) -> Used | None:
+        """What ``client_order_id`` named today on session ``origin``, if it was used."""
+        entry = self._used.get(origin, {}).get(client_order_id)
+        if entry is None:
+            return None
+        if entry.order_id == 0:
+            return Used(0, entry.number)  # a refused NewOrder's report is its state
+        latest = self._orders.get(origin, {}).get(entry.order_id)
+        return Used(entry.order_id, None if latest is None else latest.number)
+
+    def end_day(self, symbol: str, seq_no: int) -> None:
+        """EndOfDay ``seq_no`` of ``symbol``: forget the entries of that day (and those of
+        no symbol's day) noted at or before it."""
+        if seq_no <= self.days.get(symbol, 0):
+            return  # already ended (a replay)
+        self.days[symbol] = seq_no
+        self._last_end = max(self._last_end, seq_no)
+        for origin, days in self._days_of.items():
+            for day in {symbol, ""} & days.keys():
+                kept: list[_Entry] = []
+                for entry in days.pop(day):
+                    table = (self._orders if entry.is_order else self._used)[origin]
+                    if entry.day != day or table.get(entry.key) is not entry:
+                        continue  # moved to another day, or replaced
+                    if entry.seq_no <= seq_no:
+                        del table[entry.key]
+                    else:
+                        kept.append(entry)
+                if kept:
+                    days[day] = kept
+
+    def in_day(self, report: OrderReport) -> bool:
+        """Whether a stored ``report`` belongs to the current day of its symbol."""
+        day = day_of(report)
+        floor = self.days.get(day, 0) if day else self._last_end
+        return report.seq_no > floor
+
+    def read_from(self, origin: int, count: int) -> int:
+        """The first report number of session ``origin`` a rebuild reads (``count``: how many
+        its store holds now, from which on nothing is noted yet). Each day's entries are in
+        the order they were made, so its first made is its oldest: O(days)."""
+        firsts = [entries[0].first for entries in self._days_of.get(origin, {}).values()]
+        return min(firsts, default=count + 1)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._used.values())
+
+    # -- state ------------------------------------------------------------------------------
+
+    def state(self, counts: dict[int, int]) -> dict[str, Any]:
+        """What a rebuild needs (JSON-able): the days, and per session the first report to
+        read again (``counts``: each session's stored count, for a session with nothing)."""
+        return {
+            "days": dict(sorted(self.days.items())),
+            "from": {str(o): self.read_from(o, n) for o, n in sorted(counts.items())},
+        }
+
+    def restore_days(self, state: dict[str, Any]) -> dict[int, int]:
+        """Take the days of :meth:`state`; returns its first report number per session."""
+        self.days = {str(s): int(q) for s, q in state.get("days", {}).items()}
+        self._last_end = max(self.days.values(), default=0)
+        return {int(o): int(n) for o, n in state.get("from", {}).items()}
+
+
+class InFlight:
+    """The ClOrdIDs each session sent to be sequenced whose reports the ledger has not
+    applied yet: between the two, :class:`DayClOrdIds` cannot know them. Entries go once the
+    ledger is through their command (checked on every look-up: a handful are in flight)."""
+
+    def __init__(self) -> None:
+        self._sent: dict[int, dict[str, tuple[int, int]]] = {}
+
+    def sent(self, origin: int, seq_no: int, cmd: Command) -> None:
+        """Session ``origin`` sent ``cmd``, sequenced as ``seq_no`` (a NewOrder's order id is
+        its seq_no; a cancel's or a replace's ClOrdID names the order it acts on)."""
+        if isinstance(cmd, NewOrder):
+            self._sent.setdefault(origin, {})[cmd.client_order_id] = (seq_no, seq_no)
+        elif isinstance(cmd, CancelOrder | ReplaceOrder):
+            self._sent.setdefault(origin, {})[cmd.client_order_id] = (seq_no, cmd.order_id)
+
+    def get(self, origin: int, client_order_id: str, through_seq: int) -> Known | None:
+        """The order ``client_order_id`` names if it is in flight (the ledger has applied the
+        reports of every command up to ``through_seq``)."""
+        sent = self._sent.get(origin)
+        if not sent:
+            return None
+        for done in [c for c, (seq, _) in sent.items() if seq <= through_seq]:
+            del sent[done]
+        hit = sent.get(client_order_id)
+        return None if hit is None else Known(hit[1], None, in_flight=True)

@@ -1,0 +1,203 @@
+"""The named JSON sessions' report stores: what each is owed, stored and numbered from 1.
+
+A named JSON session (``[[firms.sessions]]`` with ``protocol = "json"``) logs in with
+``"session": NAME`` and is sent exactly its store, ``DATA_DIR/outbound/<firm>/<NAME>.events``
+(:class:`EventStore`: the layout of ``engine.gateway.report_store``, one event record of
+``engine.event_records`` each, with its ``(seq_no, sub)``). A report's number is its position;
+the gateway puts it on the wire as ``"n"`` (``docs/json-gateway.md``).
+
+Contract of :meth:`JsonSessionStores.apply` (one command's routed events, ``(sub, event)`` in
+order, with the command's origin; ``apply_many``: several commands in seq order). It mirrors
+what the live JSON routing gives a firm session (``engine.gateway.router``,
+``engine.gateway.directory``): a named session of firm F is owed
+
+* an answer to a command it sent (address ``session`` = its stable origin), when the event is
+  about an account of F (the directory withholds anything else from a firm session);
+* every order report (address ``owner``: fill, cancel, replace, expiry) about an account of
+  F, whichever session or protocol entered the order;
+
+each once, as the firm is told it (``engine.gateway.disclosure.firm_view``). Which firm owns
+an account is the gateway's registry (``engine.gateway.accounts``), which learns every
+``AccountOpened`` passing here too. Everything above is read from the command stream, so the
+stores are a function of the journal and ``engine.gateway.ledger.catch_up`` regenerates them;
+appends are idempotent by ``(seq_no, sub)``.
+
+:class:`ReportCursor` is one connection's place in its store: the stored backlog first, in
+chunks, then the reports stored from then on, without a gap or a duplicate (see its docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
+
+from engine.config import FirmConfig, SessionConfig
+from engine.domain.types import AccountOpened, Event
+from engine.event_records import EVENT_RECORD_SIZE, EventDecoder, encode_event
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.disclosure import firm_view
+from engine.gateway.report_store import NumberedStore
+from engine.gateway.router import address
+
+#: One stored report: (seq_no, sub, event), as the JSON gateway sends reports.
+Stored = tuple[int, int, Event]
+#: origin -> its newly stored reports, with their numbers
+EventsDelivered = dict[int, list[tuple[int, Stored]]]
+
+EVENTS_MAGIC: Final = b"SQXJEV01"
+#: The protocol value of a named JSON session in the config.
+PROTOCOL: Final = "json"
+
+
+class EventStore(NumberedStore[Stored]):
+    """One named JSON session's reports, numbered from 1."""
+
+    MAGIC = EVENTS_MAGIC
+    RECORD_SIZE = EVENT_RECORD_SIZE
+
+    def __init__(self, path: Path) -> None:
+        self._decoder = EventDecoder()
+        super().__init__(path)
+
+    @staticmethod
+    def _encode(item: Stored) -> bytes:
+        return encode_event(*item)
+
+    def _decode(self, raw: bytes) -> Stored:
+        return self._decoder.decode(raw)
+
+    @staticmethod
+    def _key(item: Stored) -> tuple[int, int]:
+        return item[0], item[1]
+
+
+class JsonSessionStores:
+    """The stores of the named JSON sessions of ``firms``, under ``directory``."""
+
+    def __init__(
+        self, directory: Path, firms: Iterable[FirmConfig], accounts: AccountRegistry
+    ) -> None:
+        self.accounts = accounts
+        self.stores: dict[int, EventStore] = {}
+        #: origin -> the session's config and its firm
+        self.sessions: dict[int, tuple[str, SessionConfig]] = {}
+        #: firm -> the origins of its named sessions
+        self._of_firm: dict[str, list[int]] = {}
+        for firm in firms:
+            for session in firm.sessions:
+                if session.protocol != PROTOCOL:
+                    continue
+                path = directory / firm.firm / f"{session.name}.events"
+                self.stores[session.origin] = EventStore(path)
+                self.sessions[session.origin] = (firm.firm, session)
+                self._of_firm.setdefault(firm.firm, []).append(session.origin)
+
+    def find(self, firm: str, name: str) -> SessionConfig | None:
+        """The named JSON session ``name`` of ``firm``, if configured."""
+        for session_firm, session in self.sessions.values():
+            if session_firm == firm and session.name == name:
+                return session
+        return None
+
+    def learn(self, events: Iterable[Event]) -> None:
+        """Register the accounts opened by ``events`` with their firms."""
+        for event in events:
+            if isinstance(event, AccountOpened):
+                self.accounts.register(event.firm, event.account)
+
+    def apply(self, seq_no: int, origin: int, events: list[tuple[int, Event]]) -> EventsDelivered:
+        """Store what the named sessions are owed of command ``seq_no``'s ``events`` (the
+        contract); returns the newly stored reports, numbered, by session."""
+        return self.apply_many([(seq_no, origin, events)])
+
+    def apply_many(
+        self, commands: list[tuple[int, int, list[tuple[int, Event]]]]
+    ) -> EventsDelivered:
+        """:meth:`apply` for several commands ``(seq_no, origin, events)`` in seq order, with
+        one append per store."""
+        if not self.stores:
+            return {}
+        owed: dict[int, list[Stored]] = {}
+        for seq_no, origin, events in commands:
+            for sub, event in events:
+                for target in self._targets(origin, event):
+                    owed.setdefault(target, []).append((seq_no, sub, firm_view(event)))
+        delivered: EventsDelivered = {}
+        for target, items in owed.items():
+            added = self.stores[target].append(items)
+            if added:
+                delivered[target] = added
+        return delivered
+
+    def _targets(self, origin: int, event: Event) -> list[int]:
+        """The named sessions owed ``event`` of a command sent by ``origin``."""
+        if isinstance(event, AccountOpened):
+            self.accounts.register(event.firm, event.account)
+        where = address(origin, event)
+        account = getattr(event, "account", None)
+        if where is None or not isinstance(account, str):
+            return []
+        firm = self.accounts.firm_of(account)
+        if firm is None:
+            return []
+        session, owner = where
+        targets: list[int] = []
+        entry = self.sessions.get(session)
+        if entry is not None and entry[0] == firm:
+            targets.append(session)
+        if owner:
+            targets.extend(s for s in self._of_firm.get(firm, ()) if s != session)
+        return targets
+
+    def sync(self) -> None:
+        for store in self.stores.values():
+            store.sync()
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+
+
+def first_number(requested: int, store: EventStore) -> int:
+    """The first report a login asking for ``requested`` is sent: that one when it is stored;
+    0, or one beyond what is stored: the next to be stored (only new reports)."""
+    return requested if 1 <= requested <= store.count else store.next_number
+
+
+class ReportCursor:
+    """Where one connection of a named session stands in its store.
+
+    ``next`` is the number of the next report the connection is owed. While it catches up,
+    :meth:`backlog` hands out the stored reports from ``next`` on, a chunk at a time (the
+    server writes each and waits for the socket to drain); reports stored meanwhile are not
+    handed out by :meth:`fresh`, since the backlog reads them from the store. The call of
+    :meth:`backlog` that finds nothing more stored makes the cursor live, in the same step:
+    from then on :meth:`fresh` hands out each newly stored report, whose number is ``next``.
+    Both run in the one event loop that stores the reports, so nothing can be stored between
+    the last backlog read and going live: no gap, no duplicate.
+    """
+
+    def __init__(self, store: EventStore, first: int) -> None:
+        self._store = store
+        self.next = first
+        self.live = False
+
+    def backlog(self, limit: int) -> list[tuple[int, Stored]]:
+        """Up to ``limit`` stored reports not yet handed out; empty once caught up (and live)."""
+        first = self.next
+        items = self._store.read(first, min(self._store.count, first + limit - 1))
+        if not items:
+            self.live = True
+            return []
+        self.next = first + len(items)
+        return list(enumerate(items, first))
+
+    def fresh(self, numbered: list[tuple[int, Stored]]) -> list[tuple[int, Stored]]:
+        """Of the reports just stored, those to send now (none while catching up)."""
+        if not self.live:
+            return []
+        out = [(n, item) for n, item in numbered if n >= self.next]
+        if out:
+            self.next = out[-1][0] + 1
+        return out
