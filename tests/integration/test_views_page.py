@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.demo_config import demo_text
 from tests.integration.test_gateway_host import ROOT, Firm, order, running_host
 
@@ -111,7 +113,9 @@ def candles(driver: Any) -> list[tuple[int, int]]:
     ]
 
 
-def test_the_page_shows_the_ladder_and_the_chart_change_as_firms_trade(tmp_path: Path) -> None:
+def test_the_page_shows_the_ladder_and_the_chart_change_as_firms_trade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     config, endpoints = host_config(tmp_path)
@@ -142,7 +146,8 @@ def test_the_page_shows_the_ladder_and_the_chart_change_as_firms_trade(tmp_path:
         assert driver.find_element("id", "last").text == "99.00"
         shot = artifacts() / "views-page.png"
         assert driver.save_screenshot(str(shot)), "no screenshot"
-        print(f"views page screenshot: {shot}")
+        with capsys.disabled():  # shown in a quiet, captured run too
+            print(f"\nviews page screenshot: {shot}")
         book = get(endpoints["http"], "/book/ACME")
         assert [(b["price"], b["qty"]) for b in book["bids"]] == [(990_000, 60)]
         alpha.close()
