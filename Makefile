@@ -8,7 +8,7 @@ CONFIG ?= config/demo.toml
 NATIVE_SOURCES := $(shell find engine journal -name '*.py' -o -name '*.pxd') setup.py
 NATIVE := engine/build_stamp.json
 
-.PHONY: run test lint fmt bench stress build clean
+.PHONY: run test lint fmt bench stress build clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,23 @@ fmt: $(STAMP)
 	$(BIN)/ruff format disruptor journal engine tools sequex tests perf setup.py
 	$(BIN)/ruff check --fix disruptor journal engine tools sequex tests perf setup.py
 
-test: $(NATIVE) lint
+# Debian's Chromium and ChromeDriver, which the views' browser test drives headless
+# (tests/integration/test_views_page.py). Installed with apt when missing (CI is root on a fresh
+# machine; apt's lists may need an update first); anything else fails here, loudly: the test
+# never skips.
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "make browser: /usr/bin/chromium or /usr/bin/chromedriver is missing;" \
+			"as root: apt-get install -y chromium chromium-driver" >&2; exit 1; \
+	else \
+		$(APT_INSTALL) chromium chromium-driver \
+		|| { apt-get -o DPkg::Lock::Timeout=600 update && $(APT_INSTALL) chromium chromium-driver; }; \
+	fi
+	@/usr/bin/chromium --version 2>/dev/null && /usr/bin/chromedriver --version
+
+test: $(NATIVE) lint browser
 	$(BIN)/python -m pytest -q -m "not stress" -p no:cacheprovider
 
 stress: $(NATIVE)

@@ -33,6 +33,7 @@ from engine.stages.reporter import ReporterAgent
 from engine.stages.risk import RiskAgent
 from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_part, matcher_part, risk_part
+from engine.stages.views import build_views
 from engine.topology import Rings, TopologySpec, published_seq_no, stand_in, sync_policy
 from engine.wiring import Plan, Wiring
 from journal import JournalWriter
@@ -47,8 +48,8 @@ class Stage(Agent, Protocol):
 #: costs about a quarter of a stage's time. Cycles are rare here, so collect far less often.
 STAGE_GC_THRESHOLD = (20_000, 20, 100)
 
-#: Niceness of the snapshotter and reporter processes: they get what core time the pipeline
-#: leaves.
+#: Niceness of the snapshotter, reporter and views processes: they get what core time the
+#: pipeline leaves.
 SNAPSHOTTER_NICE = 10
 
 
@@ -211,6 +212,12 @@ def _reporter(c: Context) -> Stage:
     )
 
 
+def _views(c: Context) -> Stage:
+    consumer = c.plan.input("events").consumer
+    nice = SNAPSHOTTER_NICE if c.tune else 0
+    return build_views(c.spec, consumer, c.state, in_process=not c.tune, nice=nice)
+
+
 #: Stage kind (a row of STAGES) -> its factory.
 FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "journaler": _journaler,
@@ -222,9 +229,10 @@ FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "snapshotter": _snapshotter,
     "marketdata": _marketdata,
     "reporter": _reporter,
+    "views": _views,
 }
 #: The stages that hold exchange state (and so restore it on a restart).
-STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter"})
+STATEFUL: frozenset[str] = frozenset({"core", "risk", "matcher*", "snapshotter", "views"})
 
 
 def build_stage(

@@ -17,9 +17,10 @@
 
     ring[events] ──┬── auditor     digest, event file, counts, latency (verification, benches)
                    ├── gateway     execution reports to the firms' sessions (when it serves)
-                   └── marketdata  ITCH 5.0 in MoldUDP64 multicast, retransmission, snapshots
-                                   (engine.mdfeed; lets go of the ring and follows the journal
-                                   when it falls behind)
+                   ├── marketdata  ITCH 5.0 in MoldUDP64 multicast, retransmission, snapshots
+                   │               (engine.mdfeed; lets go of the ring and follows the journal
+                   │               when it falls behind)
+                   └── views       depth, trades, candles over HTTP :8080 (engine.stages.views)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
     reporter    (niced, on no ring): follows the journal files up to durable_seq into the
                 reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
@@ -94,6 +95,7 @@ STAGES: list[StageDef] = [
     StageDef("marketdata", (Read("events"),), when=lambda spec: spec.market_data is not None),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
     StageDef("reporter", when=lambda spec: spec.reporter is not None),
+    StageDef("views", (Read("events"),), when=lambda spec: spec.http is not None),
 ]
 
 
@@ -127,6 +129,8 @@ class TopologySpec:
     market_data: FeedSettings | None = None
     #: the reports database the reporter stage writes (None: no reporter process)
     reporter: ReporterConfig | None = None
+    #: where the views stage serves HTTP ("HOST:PORT"; None: no views stage)
+    http: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:

@@ -25,9 +25,9 @@ Input: once the setup is applied, the JSON-lines gateway (``[endpoints] json``, 
 ``engine.gateway``) becomes the single writer of ring[in]: firms log in and send orders, the
 operator sends admin commands (``sequex admin``). The gateway also serves the configured FIX
 4.4 sessions (``[endpoints] fix``) and OUCH 4.2 sessions (``[endpoints] ouch``); the banner's
-``serving:`` lines come once every one of those ports accepts connections. The HTTP endpoint
-is not served until its issue lands (one banner line names it). On the way down the gateway
-stops first, so nothing enters a draining host.
+``serving:`` lines come once every one of those ports accepts connections. The views stage
+serves the HTTP JSON views and the live web page on ``[endpoints] http`` (docs/views.md). On
+the way down the gateway stops first, so nothing enters a draining host.
 
 Market data (``[market_data]``, on by default): a stage process publishes the ITCH 5.0 feed in
 MoldUDP64 on the ``[endpoints] itch_multicast`` group (sent with IP_MULTICAST_IF
@@ -90,7 +90,7 @@ exit status: 0 stopped cleanly, 1 a stage died or the data is damaged (see the m
 2 a usage or configuration error"""
 
 #: What the config's [endpoints] promise that no gateway serves yet (the banner names them).
-NOT_SERVED_YET = ("HTTP",)
+NOT_SERVED_YET: tuple[str, ...] = ()
 
 
 def register(subparsers: Any) -> None:
@@ -197,8 +197,9 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         )
         return EXIT_FAILED
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True, market_data=feed
-    )
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True,
+        http=config.endpoints["http"], market_data=feed,
+    )  # fmt: skip
     configured_setup = setup_commands(config)
     try:
         start = prepare_start(spec, configured_setup)
@@ -272,7 +273,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         print("serving:")
         for _, line in served:
             print(f"  {line}")
-        print(f"  not served yet: {', '.join(NOT_SERVED_YET)}")
+        if NOT_SERVED_YET:
+            print(f"  not served yet: {', '.join(NOT_SERVED_YET)}")
         print("press Ctrl-C to stop", flush=True)
         while not stop.is_set() and not supervisor.stopped.is_set():
             stop.wait(0.1)
@@ -304,10 +306,10 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
 
 
 def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
-    """(endpoint, banner line) of each listener the host opens: JSON lines always (with
-    its named sessions), FIX and OUCH when sessions of theirs are configured (else nothing
-    listens there), the market-data feed when it runs (its snapshot port is the one waited
-    for)."""
+    """(endpoint, banner line) of each listener: the gateway's JSON lines always (with its
+    named sessions), FIX and OUCH when sessions of theirs are configured (else nothing listens
+    there); the market-data feed when it runs (its snapshot port is the one waited for); the
+    views' HTTP."""
     json_endpoint = config.endpoints["json"]
     named = [s.name for f in config.firms for s in f.sessions if s.protocol == "json"]
     line = f"JSON lines on {json_endpoint}: firms' orders and `sequex admin`"
@@ -325,6 +327,8 @@ def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
         lines = feed.describe()
         snapshot = config.endpoints["glimpse"]
         served += [(snapshot, lines[0]), (snapshot, lines[1]), (snapshot, lines[2])]
+    http = config.endpoints["http"]
+    served.append((http, f"HTTP views and the web page on http://{http}/ (docs/views.md)"))
     return served
 
 
@@ -435,7 +439,7 @@ def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:
         except OSError:
             time.sleep(0.05)
     if supervisor.failure is None:
-        print(f"sequex run: nothing listened on {endpoint}", file=sys.stderr)
+        print(f"sequex run: nothing listens on {endpoint}", file=sys.stderr)
     return False
 
 
