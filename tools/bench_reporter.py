@@ -233,9 +233,10 @@ def measure_backend(
         runs.append(run)
     syncs = [sync_run(database, data_dir) for _ in range(args.sync_repeats)]
     prefix = "" if name == "sqlite" else "pg_"
-    rate: Callable[[Callable[[Run], float]], list[float]] = lambda seconds: [
-        r.rows / seconds(r) for r in runs
-    ]
+
+    def rate(seconds: Callable[[Run], float]) -> list[float]:
+        return [r.rows / seconds(r) for r in runs]
+
     out: dict[str, Any] = {
         **_spread(f"{prefix}rows_per_s", rate(lambda r: r.build_s + r.write_s)),
     }
