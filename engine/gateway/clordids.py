@@ -1,4 +1,5 @@
-"""The ClOrdIDs each FIX session used today: a function of its report store (pure, no I/O).
+"""The ClOrdIDs each FIX session (and the tokens each OUCH session) used today: a function of
+its report store (pure, no I/O).
 
 FIX asks that a ClOrdID(11) be unique among a session's requests of a trading day, and a
 client that reconnects may resend its queue (PossDupFlag(43)=Y or PossResend(97)=Y): an order
@@ -24,6 +25,12 @@ EndOfDay of any symbol forgets it. A GTC order that outlives its day keeps its c
 ClOrdID through the outbound projection's live-order table, which the gateway also checks.
 Memory: an entry per ClOrdID and per order of the sessions' current days.
 
+**OUCH tokens.** OUCH 4.2 asks that an order token be day-unique per session, and lets a
+client repeat any inbound message benignly: an Enter Order or a Replace Order whose (new)
+token the session used today is ignored. The same table keeps each OUCH session's tokens
+(``note(..., orders=False)``, fed only the reports of :data:`TOKEN_KINDS`), with the same
+days, EndOfDay and rebuild; :meth:`taken` is the one lookup per order.
+
 :meth:`engine.gateway.ledger.ReportLedger.known` turns an entry into a :class:`Known` (the
 order, its current state report). Between the gateway sending a command and the ledger
 applying its reports, :class:`InFlight` knows its ClOrdID instead.
@@ -44,6 +51,11 @@ from typing import Any, Final
 from engine.domain.types import CancelOrder, Command, NewOrder, RejectReason, ReplaceOrder
 from engine.gateway.outbound import OrderReport, ReportKind
 
+#: the reports that bring an OUCH token into use (its Enter's answer, or a replace's): the
+#: only ones an OUCH session's day of tokens is fed (its fills name no new token)
+TOKEN_KINDS: Final = frozenset(
+    {ReportKind.NEW, ReportKind.REJECTED, ReportKind.REPLACED, ReportKind.REPLACE_REJECTED}
+)
 #: reports that give an order's state (what a status answer renders)
 STATE_KINDS: Final = frozenset(
     {
@@ -132,16 +144,18 @@ class DayClOrdIds:
         #: its own; an entry whose day changed, or that is gone, is skipped there)
         self._days_of: dict[int, dict[str, list[_Entry]]] = {}
 
-    def note(self, origin: int, number: int, report: OrderReport) -> None:
+    def note(self, origin: int, number: int, report: OrderReport, *, orders: bool = True) -> None:
         """Report ``number`` of session ``origin``'s store is ``report`` (one of a day that
-        has ended is not noted: a rebuild reads a little before the current day)."""
+        has ended is not noted: a rebuild reads a little before the current day). Without
+        ``orders`` only the ClOrdID is noted, not its order's latest report: an OUCH
+        session's day-unique tokens (``engine.gateway.ouch_orders``) need no status."""
         if report.kind is ReportKind.LOCAL_REJECTED or not report.client_order_id:
             return
         if not self.in_day(report):
             return
         order_id = _named_order(report)
         self._remember(origin, report.client_order_id, False, order_id, number, report)
-        if report.kind in _ORDER_KINDS:
+        if orders and report.kind in _ORDER_KINDS:
             self._remember(origin, order_id, True, order_id, number, report)
 
     def _remember(
@@ -165,6 +179,12 @@ class DayClOrdIds:
             return Used(0, entry.number)  # a refused NewOrder's report is its state
         latest = self._orders.get(origin, {}).get(entry.order_id)
         return Used(entry.order_id, None if latest is None else latest.number)
+
+    def taken(self, origin: int, client_order_id: str) -> bool:
+        """Whether session ``origin`` used ``client_order_id`` today (one lookup: the OUCH
+        hot path asks it of every order)."""
+        used = self._used.get(origin)
+        return used is not None and client_order_id in used
 
     def end_day(self, symbol: str, seq_no: int) -> None:
         """EndOfDay ``seq_no`` of ``symbol``: forget the entries of that day (and those of

@@ -24,6 +24,20 @@ One directory per configured FIX session, ``DATA_DIR/fix/<firm>/<session>/``:
     of anything older is a SequenceReset-GapFill, as for administrative messages. A torn
     last record (a crash mid-write) is cut on open.
 
+``reports.index``
+    for every report of the session's report store sent as a FIX message: its MsgSeqNum, its
+    report number and its first SendingTime, so that a ResendRequest for a MsgSeqNum the
+    message store no longer keeps still resends that report (``engine.gateway.fix_history``).
+    Fixed records in MsgSeqNum order, appended, searched by bisection on disk (no memory per
+    record)::
+
+        0 MsgSeqNum (u32) | 4 report number (u32) | 8 SendingTime, ns since the epoch (u64)
+
+    A torn last record is cut on open, and so are records numbered at or after the next
+    MsgSeqNum of ``seqnums`` (saved later than the index, by a crash between the two syncs:
+    those numbers will be used again). 16 bytes per report: a day of a million reports is
+    16 MB.
+
 Durability: :meth:`SessionFiles.flush` hands everything to the OS and is called before the
 bytes it describes are written to the socket, so a peer never sees a MsgSeqNum that a
 restarted gateway would use again (a killed process loses nothing the peer saw).
@@ -33,8 +47,8 @@ the last second, after which the peer's Logon may find our numbers behind its ow
 on with ResetSeqNumFlag=Y).
 
 ResetSeqNumFlag(141)=Y on a Logon restarts both MsgSeqNums at 1 and empties the message store
-(nothing sent before can be resent); the reports-sent number is kept, so the reports the
-session missed are still sent after that Logon, and nothing is sent twice.
+and the index (nothing sent before can be resent); the reports-sent number is kept, so the
+reports the session missed are still sent after that Logon, and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -51,6 +65,7 @@ from engine.protocols.fix.store import StoredMessage
 SEQNUMS: Final = "seqnums"
 CURRENT: Final = "messages.current"
 PREVIOUS: Final = "messages.previous"
+INDEX: Final = "reports.index"
 #: application messages kept for resends (see the module docstring)
 DEFAULT_CAPACITY: Final = 100_000
 
@@ -59,6 +74,7 @@ _SLOT_SIZE: Final = _SLOT.size + 4
 _MAGIC: Final = b"SQXFIXS1"
 _RECORD: Final = struct.Struct("<IIQ")
 _SOH: Final = "\x01"
+_INDEX_RECORD: Final = struct.Struct("<IIQ")
 
 
 class SeqNums:
@@ -224,26 +240,91 @@ class FileMessageStore:
         self._current.close()
 
 
+class ReportIndex:
+    """``reports.index``: MsgSeqNum -> (report number, first SendingTime), see the module
+    docstring. Lookups bisect the file: a resend is rare, a day of reports is not small."""
+
+    def __init__(self, path: Path, next_sender: int) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        size = os.fstat(self._fd).st_size
+        self._count = size // _INDEX_RECORD.size  # a torn last record is not counted
+        self._count = self._first_at_or_after(next_sender)  # numbers not handed out yet
+        if self._count * _INDEX_RECORD.size != size:
+            os.ftruncate(self._fd, self._count * _INDEX_RECORD.size)
+        self._pending = bytearray()
+
+    def note(self, seq: int, number: int, sent_ns: int) -> None:
+        """Report ``number`` went out as MsgSeqNum ``seq`` (above every one noted before)."""
+        self._pending += _INDEX_RECORD.pack(seq, number, sent_ns)
+
+    def flush(self) -> None:
+        if self._pending:
+            os.pwrite(self._fd, self._pending, self._count * _INDEX_RECORD.size)
+            self._count += len(self._pending) // _INDEX_RECORD.size
+            self._pending.clear()
+
+    def between(self, first: int, last: int) -> list[tuple[int, int, int]]:
+        """(MsgSeqNum, report number, SendingTime ns) of the reports sent as ``first`` to
+        ``last``, in order."""
+        self.flush()
+        start = self._first_at_or_after(first)
+        end = self._first_at_or_after(last + 1)
+        size = _INDEX_RECORD.size
+        raw = os.pread(self._fd, (end - start) * size, start * size)
+        return list(_INDEX_RECORD.iter_unpack(raw))
+
+    def _first_at_or_after(self, seq: int) -> int:
+        """The position of the first record numbered ``seq`` or more (bisection)."""
+        lo, hi = 0, self._count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            raw = os.pread(self._fd, _INDEX_RECORD.size, mid * _INDEX_RECORD.size)
+            if _INDEX_RECORD.unpack(raw)[0] < seq:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def reset(self) -> None:
+        self._pending.clear()
+        os.ftruncate(self._fd, 0)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count + len(self._pending) // _INDEX_RECORD.size
+
+    @property
+    def fd(self) -> int:
+        return self._fd
+
+    def close(self) -> None:
+        self.flush()
+        os.close(self._fd)
+
+
 class SessionFiles:
-    """The seqnums and the message store of one FIX session."""
+    """The seqnums, the message store and the report index of one FIX session."""
 
     def __init__(self, directory: Path, capacity: int = DEFAULT_CAPACITY) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.seqnums = SeqNums(directory / SEQNUMS)
         self.store = FileMessageStore(directory, capacity)
+        self.index = ReportIndex(directory / INDEX, self.seqnums.next_sender)
 
     def flush(self) -> None:
         """Everything to the OS: call before writing to the socket what it describes."""
         self.store.flush()
+        self.index.flush()
         self.seqnums.save()
 
     def sync_fds(self) -> list[int]:
         """Duplicates of the descriptors to fdatasync (the caller closes them): safe to sync
         from another thread while this session rotates or closes its files."""
-        return [os.dup(fd) for fd in (self.seqnums.fd, *self.store.fds)]
+        return [os.dup(fd) for fd in (self.seqnums.fd, self.index.fd, *self.store.fds)]
 
     def close(self) -> None:
         self.flush()
         self.store.close()
+        self.index.close()
         self.seqnums.close()

@@ -82,7 +82,8 @@ def send_reports(
         if live.fix.state is not State.ACTIVE:
             return
         if number == seqnums.reports_sent + 1:
-            live.fix.send(render(report), now)
+            seq = live.fix.send(render(report), now)
+            live.files.index.note(seq, number, now)  # resendable after the store forgets it
             seqnums.reports_sent = number
 
 

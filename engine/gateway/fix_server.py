@@ -14,7 +14,8 @@ per report (``engine.gateway.fix_render``), in store order. FIX numbers those me
 MsgSeqNums that also count session messages, so the session remembers the number of the last
 report it sent; after an accepted Logon it is sent every report after that number (what it
 missed while away, or while the host was down), then the live ones: never a gap, never one
-twice. Its MsgSeqNums, the messages it sent (for ResendRequest) and that number live in
+twice. Its MsgSeqNums, the messages it sent (for ResendRequest; older ExecutionReports are
+rendered again from the report store, ``engine.gateway.fix_history``) and that number live in
 ``DATA_DIR/fix/<firm>/<session>/`` (``engine.gateway.fix_files``) and survive reconnects and
 host restarts; everything a socket write describes is handed to the OS before the write.
 What is sent, and in what parts (a day of missed reports, or a ResendRequest for all of it,
@@ -47,6 +48,7 @@ from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import InFlight, Known
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
+from engine.gateway.fix_history import ReportHistory
 from engine.gateway.fix_orders import Sender, command_for, throttled
 from engine.gateway.fix_outbox import (
     REPORT_BATCH,
@@ -278,9 +280,10 @@ class FixListener:
             where = self._directory / firm.firm / session.name
             files = self._files[session.origin] = SessionFiles(where, self._capacity)
         seqnums = files.seqnums
+        history = ReportHistory(files.store, files.index, self._ledger.stores[session.origin])
         fix.accept_logon(
             now, next_sender_seq=seqnums.next_sender, next_target_seq=seqnums.next_target,
-            store=files.store,
+            store=history,
         )  # fmt: skip
         sender = Sender(firm.firm, session.origin, session.account)
         rate = RateWindow(session.max_messages_per_second)

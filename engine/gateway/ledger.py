@@ -30,6 +30,7 @@ Contract.
   a function of the journal like the stores (a ``state.json`` without them, from an older
   build, makes every stored report count as today's until its symbol's next EndOfDay).
   :meth:`ReportLedger.known` answers what a ClOrdID named, with the order's current state.
+  The OUCH sessions' tokens of the day are kept the same way (tokens only, no orders).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from engine.config import FirmConfig
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command, DayEnded, EndOfDay, Event
 from engine.gateway.accounts import AccountRegistry
-from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
+from engine.gateway.clordids import STATE_KINDS, TOKEN_KINDS, DayClOrdIds, Known
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
 from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
 from engine.gateway.outbound import OrderReport, OutboundProjection
@@ -101,6 +102,10 @@ class ReportLedger:
         self.fix_origins = frozenset(
             s.origin for firm in firms for s in firm.sessions if s.protocol == "fix"
         )
+        #: the OUCH sessions' origins: whose tokens of the day are kept
+        self.ouch_origins = frozenset(
+            s.origin for firm in firms for s in firm.sessions if s.protocol == "ouch"
+        )
         if any(firm.sessions for firm in firms):  # no configured session: nothing on disk
             make_directory(self.directory)
         if accounts is None:
@@ -124,15 +129,27 @@ class ReportLedger:
             self.through = (int(seq), int(sub))
             self.projection = OutboundProjection.from_rows(saved["orders"])
             read_from = self.day_ids.restore_days(saved.get("clordids", {}))
-        for origin in self.fix_origins:
+        for origin in self.fix_origins | self.ouch_origins:
             self._note_stored(origin, read_from.get(origin, 1))
 
     def _note_stored(self, origin: int, first: int) -> None:
-        """Note the ClOrdIDs of session ``origin``'s stored reports from ``first`` on."""
+        """Note the ClOrdIDs (tokens) of session ``origin``'s stored reports from ``first``."""
         store = self.stores[origin]
         for start in range(max(first, 1), store.count + 1, _READ_CHUNK):
-            for number, report in enumerate(store.read(start, start + _READ_CHUNK - 1), start):
-                self.day_ids.note(origin, number, report)
+            numbered = enumerate(store.read(start, start + _READ_CHUNK - 1), start)
+            self._note(origin, list(numbered))
+
+    def _note(self, origin: int, added: list[tuple[int, OrderReport]]) -> None:
+        """Note what newly stored reports of session ``origin`` used today, if it is a FIX
+        session (its ClOrdIDs and orders) or an OUCH one (its tokens)."""
+        note = self.day_ids.note
+        if origin in self.fix_origins:
+            for number, report in added:
+                note(origin, number, report)
+        elif origin in self.ouch_origins:
+            for number, report in added:
+                if report.kind in TOKEN_KINDS:
+                    note(origin, number, report, orders=False)
 
     @property
     def has_stores(self) -> bool:
@@ -177,9 +194,7 @@ class ReportLedger:
                 added = store.append(reports)
                 if added:
                     delivered[target] = added
-                    if target in self.fix_origins:
-                        for number, report in added:
-                            self.day_ids.note(target, number, report)
+                    self._note(target, added)
         return Deliveries(delivered, self.json.apply_many(owed_events))
 
     def known(self, origin: int, client_order_id: str) -> Known | None:
@@ -205,7 +220,7 @@ class ReportLedger:
         bytes. Taken where the ledger is applied (the gateway's event loop), so that it is
         consistent; :meth:`write_checkpoint` may then run on another thread."""
         through = json.dumps(list(self.through)).encode()
-        counts = {o: self.stores[o].count for o in self.fix_origins}
+        counts = {o: self.stores[o].count for o in self.fix_origins | self.ouch_origins}
         day_ids = json.dumps(self.day_ids.state(counts), separators=(",", ":")).encode()
         orders = self.projection.snapshot()
         return b'{"through":' + through + b',"orders":' + orders + b',"clordids":' + day_ids + b"}"

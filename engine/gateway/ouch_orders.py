@@ -4,13 +4,23 @@
 the NewOrder, CancelOrder and ReplaceOrder of its account (``command``), or refuses them
 through the listener's ``refuse(token, reason letter)``:
 
-* Enter Order: what the engine cannot express (``engine.protocols.ouch.terms``) is refused
-  with its letter; a token in use by a live order of the session, or by one entered and not
-  answered yet, is refused ``O``.
+* Enter Order: a token the session used today is ignored (below); what the engine cannot
+  express (``engine.protocols.ouch.terms``) is refused with its letter.
 * Cancel Order (all, or reduce to N open) and Replace Order find the session's order by token:
   a live one (the outbound projection) or one entered and not answered yet (``pending``: its
   order id is its seq_no, known once it is in ring[in]). A cancel of a token that is not live
-  is ignored, as OUCH does; a replace of one is refused ``O``, as is a replacement token in use.
+  is ignored, as OUCH does; a replace whose replacement token the session used today is
+  ignored; a replace of a token that is not live is refused ``O``.
+
+**Day-unique tokens.** OUCH 4.2 asks that a token be day-unique per session and lets a
+client repeat any inbound message benignly (after a reconnect it may resend what it is not
+sure arrived): a message that would bring a used token into use again is ignored, never
+entered twice and never answered with a Rejected that would read as that token's order's
+end. "Used today" is: named in a stored report of the session's day (the ledger's
+``day_ids``, ``engine.gateway.clordids``: rebuilt from the report stores at restart,
+forgotten at EndOfDay), or entered or sent as a replacement and not answered yet, or the
+token of a live order (a GTC order outlives its day). Checked with dictionary lookups only:
+this is on every order's path.
 
 A message that names an order entered in the batch being taken, before that batch is in
 ring[in], is held back by the listener (:meth:`names_unsequenced`) until :meth:`sequenced`
@@ -52,16 +62,27 @@ Refuse = Callable[[str, str], None]
 class OuchOrders:
     """The order translation of every OUCH session of one gateway."""
 
-    def __init__(self, projection: Callable[[], OutboundProjection]) -> None:
+    def __init__(
+        self, projection: Callable[[], OutboundProjection], taken: Callable[[int, str], bool]
+    ) -> None:
         #: the ledger's projection (a function: catch-up may replace the ledger's object)
         self._projection = projection
+        #: taken(origin, token): whether a stored report of the session's day names the token
+        self._taken = taken
         #: (origin, token) -> a NewOrder sent and not answered yet (seq_no 0 until it is in
         #: ring[in]); a token in use, which a cancel or replace may already name
         self._pending: dict[tuple[int, str], NewOrder] = {}
+        #: (origin, replacement token) of the replaces sent and not answered yet
+        self._replacing: set[tuple[int, str]] = set()
 
     def answered(self, origin: int, numbered: list[tuple[int, OrderReport]]) -> None:
         """Reports stored for session ``origin``: its orders' answers end their pendency."""
         pending = self._pending
+        if self._replacing:
+            for _, report in numbered:
+                if report.kind is ReportKind.REPLACED or report.kind is ReportKind.REPLACE_REJECTED:
+                    # the ledger noted its token before this: still taken, by the day now
+                    self._replacing.discard((origin, report.client_order_id))
         if not pending:
             return
         for _, report in numbered:
@@ -107,18 +128,20 @@ class OuchOrders:
         """The command an order message makes, or None (refused here, or ignored)."""
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
         if isinstance(msg, EnterOrder):
+            if self._used(origin, token):
+                return None  # a token used today: ignored, as OUCH does (module docstring)
             terms = enter_terms(msg)
             if isinstance(terms, Refused):
                 refuse(token, terms.reason)
-                return None
-            if self._in_use(origin, token):
-                refuse(token, "O")  # a token in use by a live order
                 return None
             entered = NewOrder(0, 0, firm, account, msg.stock, terms.side,
                                terms.order_type, terms.tif, terms.qty, terms.price, token,
                                terms.post_only)  # fmt: skip
             self._pending[origin, token] = entered
             return entered
+        replacing = isinstance(msg, OuchReplace) and token != msg.existing_token
+        if replacing and self._used(origin, token):
+            return None  # its replacement token was used today: ignored, as OUCH does
         found = self._find(origin, msg.existing_token if isinstance(msg, OuchReplace) else token)
         if found is None:
             if isinstance(msg, OuchReplace):
@@ -141,16 +164,19 @@ class OuchOrders:
         if isinstance(new, Refused):
             refuse(token, new.reason)
             return None
-        if token != msg.existing_token and self._in_use(origin, token):
-            refuse(token, "O")  # the replacement token is in use
-            return None
+        if replacing:
+            self._replacing.add((origin, token))
         return ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token)
 
-    def _in_use(self, origin: int, token: str) -> bool:
-        """Whether ``token`` names a live or pending order of the session."""
-        return (origin, token) in self._pending or self._projection().find(
-            origin, token
-        ) is not None
+    def _used(self, origin: int, token: str) -> bool:
+        """Whether the session used ``token`` today (see the module docstring)."""
+        key = (origin, token)
+        return (
+            key in self._pending
+            or self._taken(origin, token)
+            or key in self._replacing
+            or self._projection().find(origin, token) is not None
+        )
 
     def _find(self, origin: int, token: str) -> tuple[int, LiveOrder] | None:
         """The session's live order of that token: acknowledged (the projection), or entered

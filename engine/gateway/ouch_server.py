@@ -12,9 +12,11 @@ Orders in: Enter Order becomes a NewOrder for the session's account, its token t
 order id; Cancel Order (all, or reduce to N open) and Replace Order find the session's live
 order by token and become a CancelOrder or a ReplaceOrder (its replacement token journaled
 as the new client order id): ``engine.gateway.ouch_orders``. What the engine cannot express,
-an unknown or reused token, or a message over the session's throttle is answered with a
-Rejected the gateway stores itself (``LOCAL_REJECTED``): the session stays up. A Cancel
-Order for a token that is not live is ignored, as OUCH does. The orders of one socket read
+an unknown token, or a message over the session's throttle is answered with a Rejected the
+gateway stores itself (``LOCAL_REJECTED``): the session stays up. A Cancel Order for a token
+that is not live is ignored, as OUCH does, and so is an Enter Order or a Replace Order whose
+(new) token the session used today: OUCH tokens are day-unique per session, and a client may
+repeat any message benignly. The orders of one socket read
 enter ring[in] together (one claim of the ring, one wake-up of the journaler); a cancel or
 replace of an order of that same read waits for the order's seq_no (its order id).
 
@@ -111,7 +113,7 @@ class OuchListener:
         self._login_timeout = login_timeout
         self._live: dict[int, _Live] = {}  # origin -> its connection
         #: the sessions' order messages as engine commands (``engine.gateway.ouch_orders``)
-        self._orders = OuchOrders(lambda: self._ledger.projection)
+        self._orders = OuchOrders(lambda: self._ledger.projection, ledger.day_ids.taken)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
         self.server: asyncio.Server | None = None

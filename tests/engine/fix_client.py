@@ -78,12 +78,16 @@ class FixClient:
         *,
         reset: bool = False,
         heart_bt_int: int = 30,
+        next_expected: int | None = None,
     ) -> FixMessage:
-        """Send a Logon; returns the answer (a Logon, or the Logout refusing it)."""
+        """Send a Logon (with NextExpectedMsgSeqNum(789) when ``next_expected`` is given);
+        returns the answer (a Logon, or the Logout refusing it)."""
         body = [(98, "0"), (108, str(heart_bt_int))]
         if reset:
             body.append((141, "Y"))
         body += [(553, username), (554, password)]
+        if next_expected is not None:
+            body.append((789, str(next_expected)))
         self.send("A", body)
         return self.read()
 

@@ -12,6 +12,10 @@ WORKDIR, so its MsgSeqNums survive from one run to the next. It prints ``IN <msg
   leaves a second bid resting (``RESTING``), logs out.
 * ``again``: logs on (the host restarted meanwhile), waits for the fill of that bid, which
   happened while it was away (``MISSED <ClOrdID> <CumQty>``), then logs out.
+* ``expect``: logs on with NextExpectedMsgSeqNum(789) the number its store expects from the
+  gateway next, sends a NewOrderSingle (``ACK <ClOrdID>``) and logs out.
+* ``ahead``: logs on with 789 five above that: the gateway cannot recover numbers it never
+  sent and answers with a Logout (``LOGGED_OUT``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from pathlib import Path
 import quickfix as fix  # type: ignore[import-not-found]
 
 WAIT = 20.0
+#: how far above its store's expected number ``expect`` / ``ahead`` put 789 in the Logon
+NEXT_EXPECTED = {"expect": 0, "ahead": 5}
+MODE = ""
 
 
 class Client(fix.Application):  # type: ignore[misc]
@@ -32,6 +39,7 @@ class Client(fix.Application):  # type: ignore[misc]
         self.session_id: object = None
         self.reports: list[dict[int, str]] = []
         self.changed = threading.Condition()
+        self.logout_received = threading.Event()
 
     def onCreate(self, session_id: object) -> None:
         pass
@@ -49,10 +57,17 @@ class Client(fix.Application):  # type: ignore[misc]
         if msg_type.getValue() == fix.MsgType_Logon:
             message.setField(fix.Username("ALPHA"))
             message.setField(fix.Password("alpha-pass"))
+            if MODE in NEXT_EXPECTED:
+                expected = fix.Session.lookupSession(session_id).getExpectedTargetNum()
+                message.setField(fix.NextExpectedMsgSeqNum(expected + NEXT_EXPECTED[MODE]))
         print("OUT", message.toString().replace("\x01", "|"), flush=True)
 
     def fromAdmin(self, message: fix.Message, session_id: object) -> None:
         print("IN", message.toString().replace("\x01", "|"), flush=True)
+        msg_type = fix.MsgType()
+        message.getHeader().getField(msg_type)
+        if msg_type.getValue() == fix.MsgType_Logout:
+            self.logout_received.set()
 
     def toApp(self, message: fix.Message, session_id: object) -> None:
         print("OUT", message.toString().replace("\x01", "|"), flush=True)
@@ -129,8 +144,17 @@ def again(client: Client) -> None:
     print("MISSED", fill[11], fill[14], flush=True)
 
 
+def expect(client: Client) -> None:
+    cl_ord_id = f"qf-x{time.time_ns() % 10**12}"  # 20 characters at most
+    client.send(order(fix.MsgType_NewOrderSingle, cl_ord_id, 1, "90"))
+    client.wait_for(t150="0", t11=cl_ord_id)
+    print("ACK", cl_ord_id, flush=True)
+
+
 def main() -> None:
+    global MODE
     port, xml, workdir, mode = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+    MODE = mode
     config = workdir / "initiator.cfg"
     config.write_text(
         "[DEFAULT]\nConnectionType=initiator\nHeartBtInt=5\nReconnectInterval=60\n"
@@ -143,11 +167,19 @@ def main() -> None:
     settings = fix.SessionSettings(str(config))
     initiator = fix.SocketInitiator(client, fix.FileStoreFactory(settings), settings)
     initiator.start()
+    if mode == "ahead":  # never logged on: the gateway's Logout answers the Logon
+        try:
+            if client.logout_received.wait(WAIT):
+                print("LOGGED_OUT", flush=True)
+        finally:
+            initiator.stop()
+        print("DONE", flush=True)
+        return
     deadline = time.monotonic() + WAIT
     while client.session_id is None and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        (trade if mode == "trade" else again)(client)
+        {"trade": trade, "again": again, "expect": expect}[mode](client)
         session = fix.Session.lookupSession(client.session_id)
         print("SEQ", session.getExpectedSenderNum(), session.getExpectedTargetNum(), flush=True)
     finally:

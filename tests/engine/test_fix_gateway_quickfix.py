@@ -61,3 +61,36 @@ def _stored(host: Host) -> int:
     ledger = host.server._ledger
     (origin,) = [o for o, name in ledger.names.items() if name.endswith("/ALPHAFIX")]
     return ledger.stores[origin].count
+
+
+def test_quickfix_logging_on_with_next_expected_msg_seq_num(tmp_path: Path) -> None:
+    """QuickFIX's Logon carries NextExpectedMsgSeqNum(789): equal to our next number, our
+    Logon answers with our own 789 (which its dictionary accepts); above it, the gateway
+    refuses with a Logout saying why; below it (its store forgot what it received), what it
+    missed comes again, flagged PossDupFlag=Y, and it accepts all of it."""
+    workdir = tmp_path / "quickfix"
+    workdir.mkdir()
+    with gateway_host(data_dir=str(tmp_path / "data")) as host:
+        port = host.fix_address[1]
+        qf = QuickFix(port, workdir, "expect")
+        first_ack = qf.expect("ACK").split()[1]
+        qf.expect("DONE")
+        qf.finish()
+        [answer] = [line for line in qf.lines if line.startswith("IN") and "|35=A|" in line]
+        assert "|789=" in answer and qf.rejected_anything() == []
+
+        qf = QuickFix(port, workdir, "ahead")
+        qf.expect("LOGGED_OUT")
+        qf.finish()
+        [logout] = [line for line in qf.lines if line.startswith("IN") and "|35=5|" in line]
+        assert "NextExpectedMsgSeqNum(789)" in logout and "cannot be recovered" in logout
+
+        QuickFix.forget_received(workdir)  # its 789 is now 1: below our next number
+        qf = QuickFix(port, workdir, "expect")
+        qf.expect("ACK")
+        qf.expect("DONE")
+        qf.finish()
+        assert qf.rejected_anything() == []
+        resent = qf.resent_to_it()
+        assert any(m[35] == "8" and m[11] == first_ack and m[150] == "0" for m in resent), resent
+        assert all(m[122] <= m[52] for m in resent), resent

@@ -194,3 +194,66 @@ def test_a_session_far_behind_gets_its_reports_and_a_resend_a_part_at_a_time(
             covered += range(m.seq_num, int(m.get(36) or m.seq_num + 1))
     assert covered == list(range(1, 11))
     assert again.still_up("after")
+
+
+def test_a_logon_expecting_an_older_number_is_resent_what_it_missed_unasked(
+    host: Host, fix: Clients
+) -> None:
+    alpha = fix.logged_on()
+    alpha.new_order("n1", "1", 10, "90")
+    ack = alpha.app()
+    assert (ack.seq_num, ack.get(150)) == (2, "0")
+    alpha.close()  # gone without a Logout; it lost the ack
+    again = fix.connect(next_seq=3)
+    answer = again.logon(next_expected=2)
+    assert (answer.msg_type, answer.seq_num, answer.get(789)) == ("A", 3, "4")
+    resent = again.read()  # no ResendRequest sent: it comes unasked
+    assert (resent.seq_num, *fields(resent, 35, 43, 11, 150)) == (2, "8", "Y", "n1", "0")
+    assert resent.get(122) == ack.get(52)  # OrigSendingTime: when it was first sent
+    assert again.still_up("after-789")
+
+
+def test_a_logon_expecting_a_number_we_never_sent_is_logged_out(host: Host, fix: Clients) -> None:
+    alpha = fix.logged_on()
+    alpha.close()
+    again = fix.connect(next_seq=2)
+    answer = again.logon(next_expected=9)
+    assert answer.msg_type == "5"
+    assert "NextExpectedMsgSeqNum(789) 9 is higher than our next MsgSeqNum 2" in (
+        answer.get(58) or ""
+    )
+    assert again.is_closed()
+
+
+def test_a_reset_logon_in_the_middle_of_a_session_restarts_at_one(host: Host, fix: Clients) -> None:
+    alpha = fix.logged_on()
+    alpha.new_order("r1", "1", 10, "90")
+    assert alpha.app().seq_num == 2
+    alpha.next_seq = 1
+    answer = alpha.logon(reset=True)
+    assert (answer.msg_type, answer.seq_num, answer.get(141)) == ("A", 1, "Y")
+    alpha.new_order("r2", "1", 10, "90")  # MsgSeqNum 2 on both sides now
+    ack = alpha.app()
+    assert (ack.seq_num, ack.get(11)) == (2, "r2")
+    alpha.send("2", [(7, "1"), (16, "0")])  # what it was sent before the reset is gone
+    fill = alpha.read()
+    assert (fill.msg_type, fill.seq_num, fill.get(36)) == ("4", 1, "2")  # our reset Logon
+    again = alpha.read()
+    assert (again.seq_num, *fields(again, 43, 11)) == (2, "Y", "r2")
+
+
+def test_a_report_older_than_the_message_store_is_resent_not_gap_filled(
+    host: Host, fix: Clients
+) -> None:
+    host.server._fix._capacity = 2  # the session's message store keeps 1 or 2 messages
+    alpha = fix.logged_on()
+    acks = []
+    for i in range(5):
+        alpha.new_order(f"o{i}", "1", 1, "90")
+        acks.append(alpha.app())
+    alpha.send("2", [(7, "2"), (16, "0")])
+    resent = [alpha.read() for _ in acks]
+    assert [(m.seq_num, *fields(m, 35, 43, 11)) for m in resent] == [
+        (2 + i, "8", "Y", f"o{i}") for i in range(5)
+    ]
+    assert [m.get(122) for m in resent] == [a.get(52) for a in acks]

@@ -34,11 +34,16 @@ def clean_text(text: str) -> str:
     return safe or "?"
 
 
-def logon(heart_bt_int: int, *, reset_seq_num: bool = False) -> OutboundMessage:
-    """The acceptor's answer to a Logon: no encryption, the peer's HeartBtInt echoed."""
+def logon(
+    heart_bt_int: int, *, reset_seq_num: bool = False, next_expected_seq: int | None = None
+) -> OutboundMessage:
+    """The acceptor's answer to a Logon: no encryption, the peer's HeartBtInt echoed; with
+    ``next_expected_seq``, NextExpectedMsgSeqNum(789) (the MsgSeqNum we expect next)."""
     body = [(Tag.ENCRYPT_METHOD, "0"), (Tag.HEART_BT_INT, str(heart_bt_int))]
     if reset_seq_num:
         body.append((Tag.RESET_SEQ_NUM_FLAG, "Y"))
+    if next_expected_seq is not None:
+        body.append((Tag.NEXT_EXPECTED_MSG_SEQ_NUM, str(next_expected_seq)))
     return OutboundMessage(MsgType.LOGON, _fields(body))
 
 

@@ -8,9 +8,10 @@ sees a password database: authentication is the server's job.
 What is checked here (anything wrong closes the connection, as FIX prescribes for a bad Logon):
 MsgType A; no tag-level fault; a MsgSeqNum; a SenderCompID; TargetCompID equal to ours;
 EncryptMethod(98) absent or 0 (no encryption); HeartBtInt(108) within the configured range;
-ResetSeqNumFlag(141) absent, Y or N, and MsgSeqNum 1 when it is Y. The MsgSeqNum itself is
-compared with the expected number only when the caller accepts: the caller may restore that
-number for this SenderCompID first.
+ResetSeqNumFlag(141) absent, Y or N, and MsgSeqNum 1 when it is Y; NextExpectedMsgSeqNum(789)
+absent or a positive integer (what the session does with it: :mod:`.session_logon`). The
+MsgSeqNum itself is compared with the expected number only when the caller accepts: the
+caller may restore that number for this SenderCompID first.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class LogonRequest:
     #: ResetSeqNumFlag(141)=Y: both sides restart their sequence numbers at 1
     reset_seq_num: bool = False
     msg_seq_num: int = 1
+    #: NextExpectedMsgSeqNum(789): the MsgSeqNum the peer expects from us next (None: absent)
+    next_expected_seq: int | None = None
     #: the Logon itself, for any other field the caller wants (not part of equality)
     message: FixMessage | None = field(default=None, compare=False)
 
@@ -42,7 +45,8 @@ class LogonRequest:
         return (
             f"LogonRequest(sender_comp_id={self.sender_comp_id!r}, "
             f"username={self.username!r}, heart_bt_int={self.heart_bt_int}, "
-            f"reset_seq_num={self.reset_seq_num}, msg_seq_num={self.msg_seq_num})"
+            f"reset_seq_num={self.reset_seq_num}, msg_seq_num={self.msg_seq_num}, "
+            f"next_expected_seq={self.next_expected_seq})"
         )
 
 
@@ -74,6 +78,11 @@ def check_logon(
         return "ResetSeqNumFlag(141) must be Y or N"
     if reset == "Y" and seq != 1:
         return "ResetSeqNumFlag(141)=Y requires MsgSeqNum(34)=1"
+    next_expected: int | None = None
+    if Tag.NEXT_EXPECTED_MSG_SEQ_NUM in message:
+        next_expected = _int(message.get(Tag.NEXT_EXPECTED_MSG_SEQ_NUM))
+        if not next_expected:
+            return "NextExpectedMsgSeqNum(789) must be a positive integer"
     return LogonRequest(
         sender_comp_id=sender,
         target_comp_id=target,
@@ -82,6 +91,7 @@ def check_logon(
         heart_bt_int=heart_bt_int,
         reset_seq_num=reset == "Y",
         msg_seq_num=seq,
+        next_expected_seq=next_expected,
         message=message,
     )
 

@@ -45,6 +45,13 @@ class Outbound:
         #: (next number to resend, last one, batch) while a resend goes on
         self._resending: tuple[int, int, int] | None = None
 
+    def reset(self) -> None:
+        """Restart at MsgSeqNum 1 (ResetSeqNumFlag=Y): nothing sent before can be resent, so
+        the store is emptied and a resend under way stops."""
+        self.next_seq = 1
+        self.store.reset()
+        self._resending = None
+
     def send(self, message: OutboundMessage, now_ns: int) -> int:
         """Number, stamp, store (application messages) and buffer ``message``; its MsgSeqNum."""
         seq = self.next_seq

@@ -65,6 +65,13 @@ class InboundSequencer:
             for seq in [s for s in self._held if s < new_seq]:
                 del self._held[seq]
 
+    def reset(self, next_seq: int) -> None:
+        """Both sides restarted their numbers (ResetSeqNumFlag=Y in the middle of a session):
+        nothing held or requested before means anything now."""
+        self.next_seq = next_seq
+        self._held.clear()
+        self._resend_until = None
+
     def hold(self, seq: int, message: FixMessage, served: bool) -> bool:
         """Keep an early message until its turn; False when the queue is full."""
         if seq in self._held:

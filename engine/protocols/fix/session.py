@@ -14,7 +14,8 @@ pauses until then), :class:`ApplicationMessage` (in sequence, gaps already handl
 :class:`SessionNotice` (for the log only: garbled input ignored, Rejects sent or received, gaps)
 and :class:`SessionClosed` (write the last bytes, then close the socket).
 
-States: :mod:`.states` (one transition table); events and config: :mod:`.events`.
+States: :mod:`.states` (one transition table); events and config: :mod:`.events`; the
+administrative messages in sequence: :mod:`.session_admin`; the logon: :mod:`.session_logon`.
 
 Errors have a direction. The peer's faults never raise: a garbled message is ignored (a
 notice); a tag-level fault (a PossDupFlag=Y message without OrigSendingTime(122) among them)
@@ -36,10 +37,9 @@ application messages sent, so a session survives a host restart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
-from engine.protocols.fix import admin
+from engine.protocols.fix import admin, session_logon
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.events import (
     NEED_DATA,
@@ -53,9 +53,15 @@ from engine.protocols.fix.events import (
 from engine.protocols.fix.framer import END_OF_INPUT, FixFramer, FramingError, Garbled
 from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
-from engine.protocols.fix.logon import LogonRequest, check_logon
+from engine.protocols.fix.logon import LogonRequest
 from engine.protocols.fix.outbound import Outbound
 from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict, poss_dup_fault
+from engine.protocols.fix.session_admin import (
+    ADMIN_HANDLERS,
+    on_logout,
+    on_resend_request,
+    sequence_reset,
+)
 from engine.protocols.fix.states import LocalProtocolError, State, advance
 from engine.protocols.fix.states import Trigger as _T
 from engine.protocols.fix.store import OutboundStore
@@ -159,7 +165,9 @@ class FixSession:
         if fault is not None:
             return fault
         if msg.msg_type == MsgType.SEQUENCE_RESET and msg.get(Tag.GAP_FILL_FLAG) != "Y":
-            return self._sequence_reset(msg, seq)  # Reset mode ignores MsgSeqNum
+            return sequence_reset(self, msg, seq)  # Reset mode ignores MsgSeqNum
+        if msg.msg_type == MsgType.LOGON:
+            return session_logon.second_logon(self, msg)  # a reset's MsgSeqNum is 1
         verdict = self._in.classify(seq, msg.poss_dup)
         if verdict is SeqVerdict.IN_ORDER:
             return self._in_sequence(msg, False)
@@ -190,11 +198,11 @@ class FixSession:
 
     def _too_high(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         if msg.msg_type == MsgType.LOGOUT:
-            return self._on_logout(msg, seq)  # the peer is leaving: filling its gap is moot
+            return on_logout(self, msg, seq)  # the peer is leaving: filling its gap is moot
         served = False
         if msg.msg_type == MsgType.RESEND_REQUEST and msg.problem is None:
             # Serve it now: the peer may be waiting for it before it answers ours.
-            self._on_resend_request(msg, seq)
+            on_resend_request(self, msg, seq)
             served = True
         if not self._in.hold(seq, msg, served):
             return self._fatal(f"more than {self.config.max_queued} messages behind a gap")
@@ -228,101 +236,16 @@ class FixSession:
         if msg.msg_type not in FIX44_MSG_TYPES:
             text = f"MsgType {msg.msg_type[:8]!r} is not a FIX 4.4 message type"
             return self._reject(msg, seq, SessionRejectReason.INVALID_MSGTYPE, Tag.MSG_TYPE, text)
-        handler = _ADMIN_HANDLERS.get(msg.msg_type)
+        handler = ADMIN_HANDLERS.get(msg.msg_type)
         if handler is not None:
             return handler(self, msg, seq)
         self._advance(_T.RECV_MESSAGE)
         return ApplicationMessage(msg)
 
-    # -- administrative messages in sequence -------------------------------------------
-
-    def _on_heartbeat(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        return None  # its arrival already fed the heartbeat timer
-
-    def _on_test_request(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        test_req_id = msg.get(Tag.TEST_REQ_ID)
-        if test_req_id is None:
-            reason = SessionRejectReason.REQUIRED_TAG_MISSING
-            return self._reject(msg, seq, reason, Tag.TEST_REQ_ID, "TestReqID(112) missing")
-        self._send_admin(admin.heartbeat(test_req_id))
-        return None
-
-    def _on_resend_request(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        begin, end = _number(msg.get(Tag.BEGIN_SEQ_NO)), _number(msg.get(Tag.END_SEQ_NO))
-        for tag, value in ((Tag.BEGIN_SEQ_NO, begin), (Tag.END_SEQ_NO, end)):
-            if value is None:
-                missing = msg.get(tag) is None
-                reason = (
-                    SessionRejectReason.REQUIRED_TAG_MISSING
-                    if missing
-                    else SessionRejectReason.INCORRECT_DATA_FORMAT
-                )
-                return self._reject(msg, seq, reason, tag, f"tag {int(tag)} missing or bad")
-        assert begin is not None and end is not None
-        last = self._out.next_seq - 1
-        if begin < 1 or begin > last or (end != 0 and end < begin):
-            text = f"cannot resend {begin} to {end}: the last message sent is {last}"
-            reason = SessionRejectReason.VALUE_IS_INCORRECT
-            return self._reject(msg, seq, reason, Tag.BEGIN_SEQ_NO, text)
-        count = self._out.resend(begin, end, self._now, batch=self.config.resend_batch)
-        self._hb_sent()
-        more = ", more to come" if self._out.resending else ""
-        return SessionNotice(f"resent {begin} to {end or last} ({count} messages{more})")
-
-    def _on_reject(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        ref, text = msg.get(Tag.REF_SEQ_NUM), msg.get(Tag.TEXT) or ""
-        return SessionNotice(f"the peer rejected our message {ref}: {text[:200]}")
-
-    def _on_gap_fill(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        new_seq = _number(msg.get(Tag.NEW_SEQ_NO))
-        if new_seq is None or new_seq <= seq:
-            text = "NewSeqNo(36) missing or not above MsgSeqNum(34)"
-            reason = SessionRejectReason.VALUE_IS_INCORRECT
-            return self._reject(msg, seq, reason, Tag.NEW_SEQ_NO, text)
-        self._in.jump_to(new_seq)
-        return None
-
-    def _sequence_reset(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        if msg.problem is not None:
-            return self._reject(msg, seq, msg.problem.reason, msg.problem.tag, msg.problem.text)
-        new_seq = _number(msg.get(Tag.NEW_SEQ_NO))
-        if new_seq is None or new_seq < self._in.next_seq:
-            text = f"NewSeqNo(36) must be at least {self._in.next_seq}"
-            reason = SessionRejectReason.VALUE_IS_INCORRECT
-            return self._reject(msg, seq, reason, Tag.NEW_SEQ_NO, text)
-        self._in.jump_to(new_seq)
-        return SessionNotice(f"SequenceReset: next inbound MsgSeqNum is {new_seq}")
-
-    def _on_logout(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        text = msg.get(Tag.TEXT)
-        if self.state is State.ACTIVE:
-            self._send_admin(admin.logout())  # answer it: the peer waits for ours
-        return self._close(_T.RECV_LOGOUT, f"logout by the peer: {text or ''}".rstrip(": "))
-
-    def _on_second_logon(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        return self._fatal("Logon received on a session that is logged on")
-
-    # -- the logon ---------------------------------------------------------------------
+    # -- the logon (engine.protocols.fix.session_logon) -----------------------------------
 
     def _on_first(self, msg: FixMessage) -> SessionEvent:
-        checked = check_logon(
-            msg,
-            comp_id=self.config.comp_id,
-            min_heart_bt_int=self.config.min_heart_bt_int,
-            max_heart_bt_int=self.config.max_heart_bt_int,
-        )
-        if isinstance(checked, str):
-            sender = msg.get(Tag.SENDER_COMP_ID)
-            self._out.target_comp_id = sender or ""
-            return self._fatal(checked, say_why=sender is not None)
-        sent = parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "")
-        if sent is None or abs(sent - self._now) > self.config.sending_time_tolerance_ns:
-            self._out.target_comp_id = checked.sender_comp_id
-            return self._fatal("SendingTime(52) missing or too far from our clock")
-        self.logon = checked
-        self._out.target_comp_id = checked.sender_comp_id
-        self._advance(_T.RECV_LOGON)
-        return checked
+        return session_logon.first_message(self, msg)
 
     def accept_logon(
         self,
@@ -333,36 +256,10 @@ class FixSession:
         store: OutboundStore | None = None,
     ) -> None:
         """Log the peer on; optionally restore its sequence numbers and store first."""
-        self._advance(_T.ACCEPT_LOGON)
-        logon = self.logon
-        assert logon is not None
-        self._now = now_ns
-        if store is not None:
-            self._out.store = store
-        if next_sender_seq is not None:
-            self._out.next_seq = next_sender_seq
-        if next_target_seq is not None:
-            self._in.next_seq = next_target_seq
-        if logon.reset_seq_num:
-            self._out.next_seq = 1
-            self._in.next_seq = 1
-            self._out.store.reset()
-        self._hb = HeartbeatTimer(logon.heart_bt_int, now_ns)
-        seq = logon.msg_seq_num
-        verdict = self._in.classify(seq, poss_dup=False)
-        if verdict is SeqVerdict.TOO_LOW:
-            expected = self._in.next_seq
-            self._fatal(f"MsgSeqNum too low, expecting {expected} but received {seq}")
-            return
-        self._send_admin(admin.logon(logon.heart_bt_int, reset_seq_num=logon.reset_seq_num))
-        if verdict is SeqVerdict.IN_ORDER:
-            self._in.consume(seq)
-        else:  # the Logon is processed now; its number waits for the gap to fill
-            assert logon.message is not None
-            self._in.hold(seq, logon.message, served=True)
-            gap = self._in.gap_to_request(seq)
-            if gap is not None:
-                self._send_admin(admin.resend_request(gap, 0))
+        session_logon.accept(
+            self, now_ns, next_sender_seq=next_sender_seq, next_target_seq=next_target_seq,
+            store=store,
+        )  # fmt: skip
 
     def reject_logon(self, text: str, now_ns: int) -> None:
         """Refuse the logon (bad credentials, unknown firm): Logout with ``text``, then close."""
@@ -449,6 +346,14 @@ class FixSession:
         self._out.send(message, self._now)
         self._hb_sent()
 
+    def _resend(self, begin: int, end: int) -> SessionNotice:
+        """Send ``begin..end`` again (the caller checked the range), a batch at a time."""
+        count = self._out.resend(begin, end, self._now, batch=self.config.resend_batch)
+        self._hb_sent()
+        more = ", more to come" if self._out.resending else ""
+        last = self._out.next_seq - 1
+        return SessionNotice(f"resent {begin} to {end or last} ({count} messages{more})")
+
     def _hb_sent(self) -> None:
         if self._hb is not None:
             self._hb.sent(self._now)
@@ -481,25 +386,5 @@ class FixSession:
         self.state = advance(self.state, trigger)
 
 
-_Handler = Callable[[FixSession, FixMessage, int], SessionEvent | None]
-
-#: Administrative messages in sequence, by MsgType; every other type is the application's.
-_ADMIN_HANDLERS: Final[dict[str, _Handler]] = {
-    MsgType.HEARTBEAT: FixSession._on_heartbeat,
-    MsgType.TEST_REQUEST: FixSession._on_test_request,
-    MsgType.RESEND_REQUEST: FixSession._on_resend_request,
-    MsgType.REJECT: FixSession._on_reject,
-    MsgType.SEQUENCE_RESET: FixSession._on_gap_fill,  # Reset mode never reaches here
-    MsgType.LOGOUT: FixSession._on_logout,
-    MsgType.LOGON: FixSession._on_second_logon,
-}
-
 #: MsgTypes whose sending changes the session's state: only the session sends them.
 _SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
-
-
-def _number(text: str | None) -> int | None:
-    """A non-negative integer field (EndSeqNo may be 0), else None."""
-    if text is None or not text.isascii() or not text.isdigit() or len(text) > 18:
-        return None
-    return int(text)

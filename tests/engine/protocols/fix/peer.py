@@ -54,11 +54,18 @@ class Peer:
             fields.append((122, format_utc_timestamp(now_ns)))
         return encode(msg_type, fields + (body or []))
 
-    def logon(self, heart_bt_int: int = 30, *, reset: bool = False, **kw: object) -> bytes:
+    def logon(
+        self,
+        heart_bt_int: int = 30,
+        *,
+        reset: bool = False,
+        body_extra: list[tuple[int, str]] | None = None,
+        **kw: object,
+    ) -> bytes:
         body = [(98, "0"), (108, str(heart_bt_int))]
         if reset:
             body.append((141, "Y"))
-        body += [(553, "alpha"), (554, "alpha-pass")]
+        body += [(553, "alpha"), (554, "alpha-pass"), *(body_extra or [])]
         return self.build("A", body, **kw)  # type: ignore[arg-type]
 
     def read(self, data: bytes) -> list[FixMessage]:
