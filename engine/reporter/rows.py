@@ -13,7 +13,9 @@ What becomes a row (``engine.reporter.schema``):
 * every accepted order: ``orders`` (its terms as entered);
 * every Accepted, Rejected, Cancelled, Replaced and Expired: ``order_events``;
 * every Fill (each side of a trade): ``executions``, with the UTC trade date of its ts;
-* every AccountOpened: ``accounts``.
+* every AccountOpened: ``accounts``;
+* every Obligation (a firm's net of one symbol and trade date, rules 3): ``obligations``;
+* every AccountSettled (an account's settled trades of one symbol and date): ``settlements``.
 
 Book events (market data) and balance changes (in the command's ``detail``) make no row.
 """
@@ -32,6 +34,7 @@ from engine.domain.types import (
     EXECUTION_REPORTS,
     Accepted,
     AccountOpened,
+    AccountSettled,
     AddSymbol,
     Cancelled,
     CancelOrder,
@@ -46,6 +49,7 @@ from engine.domain.types import (
     Halt,
     Liquidity,
     NewOrder,
+    Obligation,
     OpenAccount,
     OrderType,
     Rejected,
@@ -55,11 +59,20 @@ from engine.domain.types import (
     Resume,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
 )
-from engine.reporter.schema import ACCOUNTS, COMMANDS, EXECUTIONS, ORDER_EVENTS, ORDERS
+from engine.reporter.schema import (
+    ACCOUNTS,
+    COMMANDS,
+    EXECUTIONS,
+    OBLIGATIONS,
+    ORDER_EVENTS,
+    ORDERS,
+    SETTLEMENTS,
+)
 
 Row = tuple[Any, ...]
 _NS_PER_DAY: Final = 86_400 * 1_000_000_000
@@ -95,6 +108,11 @@ CANCEL: Final = _names(CancelReason)
 EXPIRE: Final = _names(ExpireReason)
 
 
+def iso_date(yyyymmdd: int) -> str:
+    """``YYYYMMDD`` (the domain's dates) as ISO text, like ``executions.trade_date``."""
+    return f"{yyyymmdd // 10_000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
 def trade_date(ts: int) -> str:
     """The UTC calendar date (ISO) of ``ts`` (ns since the epoch)."""
     return (_EPOCH + timedelta(days=ts // _NS_PER_DAY)).isoformat()
@@ -125,6 +143,25 @@ class Projector:
                 assert isinstance(event, AccountOpened)
                 self.firms[event.account] = event.firm
                 batch.add(ACCOUNTS.name, (event.account, event.firm, seq))
+            elif cls is Obligation:
+                o: Obligation = event  # type: ignore[assignment]
+                batch.add(
+                    OBLIGATIONS.name,
+                    (
+                        seq, sub, iso_date(o.trade_date), iso_date(o.settle_date), o.firm,
+                        o.symbol, o.shares, o.cash,
+                    ),
+                )  # fmt: skip
+            elif cls is AccountSettled:
+                a: AccountSettled = event  # type: ignore[assignment]
+                batch.add(
+                    SETTLEMENTS.name,
+                    (
+                        seq, sub, iso_date(a.trade_date), iso_date(a.settle_date),
+                        self.firms.get(a.account), a.account, a.symbol, a.bought, a.sold,
+                        a.paid, a.received,
+                    ),
+                )  # fmt: skip
         batch.add(COMMANDS.name, self._command_row(cmd, origin, firm, events))
         batch.through_seq = max(batch.through_seq, seq)
 
@@ -154,7 +191,7 @@ class Projector:
                 client_order_id = cmd.client_order_id
             case Deposit() | Withdraw() | SetRiskLimits() | OpenAccount():
                 account = cmd.account
-            case AddSymbol() | Halt() | Resume() | EndOfDay():
+            case AddSymbol() | Halt() | Resume() | EndOfDay() | Settle():
                 symbol = cmd.symbol
             case _:
                 pass

@@ -6,8 +6,9 @@
   FOK, IOC and post-only orders, off-tick and off-lot prices and qtys, unknown symbols, plain
   ints where enums are expected, deposits and withdrawals of every size, risk limits, halts,
   resumes, EndOfDay, every self-trade prevention mode, orders for another firm's account or an
-  account never opened, transfers to it, duplicate OpenAccounts, and jumps in seq_no (the
-  window then drains before the command). Every reject reason the domain can give appears.
+  account never opened, transfers to it, duplicate OpenAccounts, settlements (rules 3: of
+  every date so far, some refused), and jumps in seq_no (the window then drains before the
+  command). Every reject reason the domain can give appears.
 * :func:`replace_heavy`: resting orders replaced up, down and across prices while takers
   fill them: with W > 1 fills meet replaces in flight (``pending``, ``max_qty``, ``hi`` above
   the confirmed terms); some resting orders are post-only, and their replaces through the
@@ -38,10 +39,12 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
 )
+from engine.domain.dates import to_yyyymmdd
 from tools.workload import SYMBOL as BOOK_SYMBOL
 from tools.workload import deep_book_workload, standard_book_workload
 
@@ -86,6 +89,7 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
     for cmd in setup_commands(cash):
         book.add(cmd)
     orders: list[tuple[int, str, str]] = []
+    settles = 0  # every settle is through a later date (trades after it fall on the next)
     for _ in range(n):
         kind, a, s = rng.randrange(100), rng.randrange(4), rng.randrange(2)
         off, q, flag = rng.randint(-20, 20), rng.randint(-1, 40), rng.randrange(16)
@@ -156,6 +160,11 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
                 cmd = AddSymbol(0, 0, sym, TICK, LOT, 1_000, 500)  # a duplicate
             elif flag == 1:
                 cmd = AddSymbol(0, 0, "BAD", 0, LOT, 1_000, 500)  # an invalid spec
+            elif flag in (3, 4, 5):
+                settles += flag != 5  # 5: again through the same date (ALREADY_SETTLED)
+                through = to_yyyymmdd(settles)
+                settle_date = to_yyyymmdd(settles + (2 if flag != 4 else 0))  # 4: invalid
+                cmd = Settle(0, 0, sym, through, settle_date)
             else:
                 cmd = EndOfDay(0, 0, sym)
         else:
