@@ -77,9 +77,7 @@ def render_report(answers: list[SettleAnswer]) -> str:
             of_day = [e for e in owed if e["trade_date"] == day]
             lines.append(f"  trade date {_iso(day)}, obligations against the clearinghouse:")
             for e in of_day:
-                lines.append(
-                    f"    {e['firm']:<16} shares {e['shares']:+d}  cash {cash(e['cash'])}"
-                )
+                lines.append(f"    {e['firm']:<16} shares {e['shares']:+d}  cash {cash(e['cash'])}")
             lines.append("  accounts:")
             for e in (r for r in rows if r["trade_date"] == day):
                 lines.append(

@@ -29,6 +29,22 @@ from engine.settlement.calendar import BusinessCalendar, CalendarError
 from tools.admin_cli import DEFAULT_ENDPOINT, PASSWORD_ENV, LineClient, Trouble
 from tools.report_settlement import SettleAnswer, render_report, symbols_listed
 
+DESCRIPTION = """\
+Settle, on a settlement date, the trades due on it (T+2 business days), on a running host.
+
+The configuration's calendar (weekends, [settlement] holidays and cycle_days) gives the
+latest trade date that settles on the date; each symbol's trades up to it that are not settled
+yet settle now, netted per firm against the clearinghouse. The report lists each firm's
+obligation (shares and cash received; negative: delivered or paid) and what each account
+settled. What an account received in those trades is free to withdraw from then on.
+
+examples:
+  sequex settle --config config/demo.toml --date 2026-12-09
+  sequex settle --config config/demo.toml --date 2026-12-09 --dry-run
+
+exit status: 0 settled (or settled already), 1 the exchange refused a settle,
+2 a usage error or trouble reaching the host"""
+
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_TROUBLE = 2
@@ -38,20 +54,26 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "settle",
         help="settle the trades due on a settlement date (T+2) on a running host",
-        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", default="config/demo.toml", help="the host's configuration")
     parser.add_argument(
         "--date", type=date.fromisoformat, metavar="YYYY-MM-DD",
         help="the settlement date (default: today, UTC)",
     )  # fmt: skip
-    parser.add_argument("--endpoint", help=f"the JSON gateway (default: the config's, else {DEFAULT_ENDPOINT})")
+    parser.add_argument(
+        "--endpoint", help=f"the JSON gateway (default: the config's, else {DEFAULT_ENDPOINT})"
+    )
     parser.add_argument("--password", help=f"operator password (default: ${PASSWORD_ENV})")
     parser.add_argument(
         "--symbol", action="append", default=None, metavar="SYMBOL",
         help="settle only this symbol (repeat for more)",
     )  # fmt: skip
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS",
+        help="how long to wait for each answer (default 30)",
+    )  # fmt: skip
     parser.add_argument("--early", action="store_true", help="allow a date after today (UTC)")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the trade date and the symbols; send nothing"

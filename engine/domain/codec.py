@@ -101,7 +101,11 @@ def _load_ledger(row: list[Any]) -> Ledger:
 
 
 def _book(book: Book, extended: bool, settling: bool) -> list[Any]:
-    row = [_spec(book.spec), _side_orders(book, True, extended), _side_orders(book, False, extended)]
+    row = [
+        _spec(book.spec),
+        _side_orders(book, True, extended),
+        _side_orders(book, False, extended),
+    ]
     if settling:
         row.append(_ledger(book.ledger))
     return row
@@ -123,7 +127,9 @@ def encode_state(
         positions: list[list[Any]] = []
         for a in sorted(acct.positions):
             pos = acct.positions[a]
-            positions.append([a, pos.total, pos.held, pos.receiving] if settling else [a, pos.total, pos.held])
+            positions.append(
+                [a, pos.total, pos.held, pos.receiving] if settling else [a, pos.total, pos.held]
+            )
         limits = [acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders]
         accounts.append(
             [name, positions, limits, acct.firm] if extended else [name, positions, limits]

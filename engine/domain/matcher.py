@@ -52,6 +52,7 @@ from typing import Any
 import cython
 
 from engine.domain.book import Book, BookSide, Level, Order
+from engine.domain.dates import from_yyyymmdd
 from engine.domain.hot import (
     EXPIRED_EOD,
     EXPIRED_FOK,
@@ -64,9 +65,8 @@ from engine.domain.hot import (
     TAKER,
     USER_CANCEL,
 )
-from engine.domain.reasons import reject
-from engine.domain.dates import from_yyyymmdd
 from engine.domain.ledger import Ledger
+from engine.domain.reasons import reject
 from engine.domain.rules import CURRENT_RULES, RULES_V2, RULES_V3, check_rules
 from engine.domain.settlement import settle_events
 from engine.domain.symbols import SymbolSpec
@@ -97,7 +97,6 @@ from engine.domain.types import (
 
 if cython.compiled:
     from cython.cimports.engine.domain.book import new_order
-    from cython.cimports.engine.domain.ledger import record
     from cython.cimports.engine.domain.fast_tuple import (
         tuple2,
         tuple3,
@@ -117,9 +116,9 @@ if cython.compiled:
         MARKET,
         SELL,
     )
+    from cython.cimports.engine.domain.ledger import record
 else:
     from engine.domain.book import new_order
-    from engine.domain.ledger import record
     from engine.domain.fast_tuple import tuple2, tuple3, tuple4, tuple5, tuple6, tuple10
     from engine.domain.hot import (
         BUY,
@@ -132,6 +131,7 @@ else:
         MARKET,
         SELL,
     )
+    from engine.domain.ledger import record
 
 #: exec ids of one command's trades are seq_no * EXEC_IDS + k (types.EXEC_IDS_PER_COMMAND)
 EXEC_IDS: cython.longlong = 1_000_000

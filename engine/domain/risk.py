@@ -41,10 +41,10 @@ from typing import Any
 
 import cython
 
+from engine.domain.dates import from_yyyymmdd
 from engine.domain.feedback import FillFeedback
 from engine.domain.reasons import reject
 from engine.domain.risk_order import RiskOrder
-from engine.domain.dates import from_yyyymmdd
 from engine.domain.rules import CURRENT_RULES, RULES_V2, RULES_V3, check_rules
 from engine.domain.symbols import MAX_INT64, SymbolSpec, invalid_spec
 from engine.domain.types import (

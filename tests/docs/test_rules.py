@@ -136,7 +136,10 @@ def parse(text: str) -> Rulebook:
             setup = options.get("setup")
             assert setup is None or setup in setups, f"rules.md:{i + 1}: no setup {setup!r}"
             hidden, shown = _command_lines(body)
-            window, rules = int(options.get("window", "1")), int(options.get("rules", CURRENT_RULES))
+            window, rules = (
+                int(options.get("window", "1")),
+                int(options.get("rules", CURRENT_RULES)),
+            )
             waiting = Example(section, i + 1, setup, window, rules)
             waiting.hidden, waiting.shown = hidden, shown
         elif tag == "events":

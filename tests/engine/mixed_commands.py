@@ -23,6 +23,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from engine.domain.dates import to_yyyymmdd
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -44,7 +45,6 @@ from engine.domain.types import (
     TimeInForce,
     Withdraw,
 )
-from engine.domain.dates import to_yyyymmdd
 from tools.workload import SYMBOL as BOOK_SYMBOL
 from tools.workload import deep_book_workload, standard_book_workload
 

@@ -69,11 +69,10 @@ class ReferenceSettlement:
 
     def receiving(self, account: str, asset: str) -> int:
         """What trades credited ``account`` in ``asset`` and has not settled."""
+        mine = [s for s in self.unsettled if s.account == account]
         if asset == CASH:
-            return sum(s.qty * s.price for s in self.unsettled
-                       if s.account == account and s.side == Side.SELL)  # fmt: skip
-        return sum(s.qty for s in self.unsettled
-                   if s.account == account and s.symbol == asset and s.side == Side.BUY)  # fmt: skip
+            return sum(s.qty * s.price for s in mine if s.side == Side.SELL)
+        return sum(s.qty for s in mine if s.symbol == asset and s.side == Side.BUY)
 
     def check(self, cmd: Settle, symbols: set[str]) -> RejectReason | None:
         if cmd.symbol not in symbols:

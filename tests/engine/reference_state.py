@@ -33,7 +33,6 @@ from engine.domain.types import (
     TradingStatus,
     Withdraw,
 )
-
 from tests.engine.reference_settlement import ReferenceSettlement
 
 R = RejectReason
