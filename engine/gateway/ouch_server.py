@@ -38,13 +38,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import (
     Command,
 )
 from engine.gateway.ledger import Delivered, ReportLedger
-from engine.gateway.ouch_orders import OrderMessage, OuchOrders
+from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
 from engine.gateway.ouch_render import render, render_bytes
 from engine.gateway.outbound import OrderReport, ReportKind
 from engine.gateway.rate_window import RateWindow
@@ -270,8 +271,11 @@ class OuchListener:
         answered here."""
         ouch = live.ouch
         commands: list[Command] = []
+        # once per read: the messages of one read arrived together
+        now = time.monotonic_ns()
+        refuse = partial(self._refuse, live)
         if held is not None:
-            command = self._order_command(live, held)
+            command = self._order_command(live, held, now, refuse)
             if command is not None:
                 commands.append(command)
         origin = live.session.origin
@@ -292,20 +296,19 @@ class OuchListener:
             if isinstance(event, EnterOrder | CancelOrder | OuchReplace):
                 if self._orders.names_unsequenced(origin, event):
                     return commands, False, event
-                command = self._order_command(live, event)
+                command = self._order_command(live, event, now, refuse)
                 if command is not None:
                     commands.append(command)
 
-    def _order_command(self, live: _Live, msg: OrderMessage) -> Command | None:
+    def _order_command(
+        self, live: _Live, msg: OrderMessage, now: int, refuse: Refuse
+    ) -> Command | None:
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
-        if live.rate.over(time.monotonic_ns()):
-            self._refuse(live, token, "O")  # over the session's message rate; it stays up
+        if live.rate.over(now):
+            refuse(token, "O")  # over the session's message rate; it stays up
             return None
         session = live.session
-        return self._orders.command(
-            session.origin, live.firm, session.account, msg,
-            lambda refused, code: self._refuse(live, refused, code),
-        )  # fmt: skip
+        return self._orders.command(session.origin, live.firm, session.account, msg, refuse)
 
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (cancel on disconnect)."""

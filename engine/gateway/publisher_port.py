@@ -2,8 +2,8 @@
 
 Wraps ``engine.stages.injector.Injector`` (which stamps seq_no = base_seq + slot + 1) and adds
 the gateway's part of the record: ``origin``, the session that sent the command (offset 116,
-see ``engine.records``). Never waits: :meth:`try_submit` publishes now or reports that the ring
-is full, and the asyncio server decides how to wait (it stops reading sockets; see
+see ``engine.records``). Never waits: :meth:`try_submit_many` publishes what fits now and says how
+many, and the asyncio server decides how to wait (it stops reading sockets; see
 ``engine.gateway.server``). Create it only when no other writer of ring[in] is left: a fresh
 sequencer resumes after the ring's cursor, so setup commands injected earlier by another
 process (or through :meth:`submit_blocking` here) simply come first.
@@ -26,22 +26,12 @@ class RingInPort:
 
     def __init__(self, ring_in: RingBuffer, base_seq: int) -> None:
         self._injector = Injector(ring_in, base_seq)
-        self._row = bytearray(RECORD_SIZE)
         #: reused by try_submit_many (grown to the largest batch seen)
         self._rows = bytearray(64 * RECORD_SIZE)
 
     @property
     def last_seq_no(self) -> int:
         """seq_no of the last command in ring[in] (base_seq when none)."""
-        return self._injector.last_seq_no
-
-    def try_submit(self, cmd: Command, origin: int) -> int | None:
-        """Publish ``cmd`` (its seq_no must be 0: the slot decides it) from session ``origin``;
-        returns its seq_no, or None when ring[in] is full (nothing was written)."""
-        encode_command_into(self._row, 0, cmd, origin)
-        records = np.frombuffer(self._row, dtype=np.uint8).reshape(1, RECORD_SIZE)
-        if self._injector.try_publish(records) == 0:
-            return None
         return self._injector.last_seq_no
 
     def try_submit_many(self, commands: Sequence[Command], origin: int) -> int:

@@ -19,7 +19,7 @@ Contract.
   receive time unless backpressure held it), never below the previous command's ts, so ts is
   non-decreasing in seq_no order even if the wall clock steps back. After a restart the
   previous command is the journaled one at ``base_seq`` (read from ``config.data_dir``).
-* Backpressure: when ring[in] is full, the connection's task retries ``try_submit`` every
+* Backpressure: when ring[in] is full, the connection's task retries ``try_submit_many`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
 * Reports: a thread blocks on ring[events] (a semaphore, no polling) and has the loop take
@@ -303,19 +303,8 @@ class GatewayServer(JsonConnections):
     # -- connections -----------------------------------------------------------------------
 
     async def _submit(self, cmd: Command, origin: int) -> int:
-        """Publish into ring[in], awaiting (not spinning the loop) while it is full."""
-        port = self._port_in
-        assert port is not None
-        while True:
-            now = time.time_ns()
-            self._last_ts = ts = max(now, self._last_ts)
-            stamped = cmd._replace(ts=ts)
-            seq_no = port.try_submit(stamped, origin)
-            if seq_no is not None:
-                self._feed.sent(seq_no, stamped._replace(seq_no=seq_no), origin)
-                return seq_no
-            self.backpressure_waits += 1
-            await asyncio.sleep(BACKPRESSURE_SLEEP)
+        """Publish one command into ring[in] (see :meth:`_submit_many`); its seq_no."""
+        return (await self._submit_many([cmd], origin))[0]
 
     async def _submit_many(self, commands: list[Command], origin: int) -> list[int]:
         """Publish ``commands`` of session ``origin`` into ring[in] in order, as many at once
