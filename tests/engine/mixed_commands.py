@@ -6,13 +6,14 @@
   FOK, IOC and post-only orders, off-tick and off-lot prices and qtys, unknown symbols, plain
   ints where enums are expected, deposits and withdrawals of every size, risk limits, halts,
   resumes, EndOfDay, every self-trade prevention mode, orders for another firm's account or an
-  account never opened, transfers to it, duplicate OpenAccounts, settlements (rules 3: of
-  every date so far, some refused), and jumps in seq_no (the window then drains before the
-  command). Every reject reason the domain can give appears.
+  account never opened, transfers to it, duplicate OpenAccounts, and jumps in seq_no (the
+  window then drains before the command). Every reject reason the domain can give appears.
 * :func:`replace_heavy`: resting orders replaced up, down and across prices while takers
   fill them: with W > 1 fills meet replaces in flight (``pending``, ``max_qty``, ``hi`` above
   the confirmed terms); some resting orders are post-only, and their replaces through the
   touch are refused by the matcher after the risk stage held for them.
+* :func:`settlement_days`: :func:`every_kind` over several days, with settlements (rules 3)
+  and withdrawals of unsettled receipts.
 * :func:`full_mix`: the two above interleaved in blocks with the book workloads of
   `tools.workload` (accounts and symbols renamed per block), so one long stream exercises every
   path at volume.
@@ -89,7 +90,6 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
     for cmd in setup_commands(cash):
         book.add(cmd)
     orders: list[tuple[int, str, str]] = []
-    settles = 0  # every settle is through a later date (trades after it fall on the next)
     for _ in range(n):
         kind, a, s = rng.randrange(100), rng.randrange(4), rng.randrange(2)
         off, q, flag = rng.randint(-20, 20), rng.randint(-1, 40), rng.randrange(16)
@@ -160,11 +160,6 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
                 cmd = AddSymbol(0, 0, sym, TICK, LOT, 1_000, 500)  # a duplicate
             elif flag == 1:
                 cmd = AddSymbol(0, 0, "BAD", 0, LOT, 1_000, 500)  # an invalid spec
-            elif flag in (3, 4, 5):
-                settles += flag != 5  # 5: again through the same date (ALREADY_SETTLED)
-                through = to_yyyymmdd(settles)
-                settle_date = to_yyyymmdd(settles + (2 if flag != 4 else 0))  # 4: invalid
-                cmd = Settle(0, 0, sym, through, settle_date)
             else:
                 cmd = EndOfDay(0, 0, sym)
         else:
@@ -254,3 +249,31 @@ def full_mix(seed: int, n: int) -> Iterator[Command]:
             yield type(cmd)(**fields)
         made += len(cmds)
         block += 1
+
+
+def settlement_days(seed: int, n: int) -> list[Command]:
+    """``every_kind`` spread over days (rules 3): the clock moves on by hours now and then,
+    each symbol settles through some date (now and then again, or with its dates out of
+    order), and withdrawals reach for unsettled receipts."""
+    rng = random.Random(seed)
+    out: list[Command] = []
+    ts, settled = 0, dict.fromkeys(SYMBOLS, 0)
+    for cmd in every_kind(seed, n):
+        if rng.random() < 0.01:
+            ts += rng.randint(1, 40) * 3_600 * 10**9
+        out.append(cmd._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+        roll = rng.random()
+        if roll < 0.01:
+            sym = rng.choice(list(SYMBOLS))
+            today = ts // 86_400_000_000_000
+            through = max(settled[sym] + rng.choice((0, 1)), today - rng.randrange(3))
+            settled[sym] = max(settled[sym], through)
+            late = 2 if rng.random() < 0.9 else 0  # 0: INVALID_SETTLEMENT
+            settle = Settle(0, 0, sym, to_yyyymmdd(through), to_yyyymmdd(through + late))
+            out.append(settle._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+        elif roll < 0.03:
+            asset = rng.choice((CASH, *SYMBOLS))
+            amount = rng.randint(1, 9) * 10 ** rng.randint(*((3, 9) if asset == CASH else (0, 5)))
+            withdraw = Withdraw(0, 0, rng.choice(NAMES), asset, amount)
+            out.append(withdraw._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+    return out
