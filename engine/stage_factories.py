@@ -35,6 +35,7 @@ from engine.stages.snapshotter import SnapshotterAgent
 from engine.stages.state_parts import exchange_part, matcher_part, risk_part
 from engine.stages.views import build_views
 from engine.topology import Rings, TopologySpec, published_seq_no, stand_in, sync_policy
+from engine.views.host import rebuilt_host
 from engine.wiring import Plan, Wiring
 from journal import JournalWriter
 
@@ -187,6 +188,15 @@ def _snapshotter(c: Context) -> Stage:
 def _marketdata(c: Context) -> Stage:
     spec = c.spec
     assert spec.market_data is not None, "a marketdata row runs only with feed settings"
+    views = None
+    if spec.http is not None:  # the feed's stage keeps the views (engine.views.host)
+        rings = {name: c.attach(name) for name in c.wiring.rings}
+        try:
+            views = rebuilt_host(spec, rings, c.state, in_process=not c.tune)
+        except BaseException:
+            for ring in rings.values():
+                ring.close()
+            raise
     return MarketDataAgent(
         c.attach("events"),
         c.plan.input("events").consumer,
@@ -196,6 +206,7 @@ def _marketdata(c: Context) -> Stage:
         rules=spec.rules,
         base_seq=spec.base_seq,
         nice=spec.market_data.nice if c.tune else 0,
+        views=views,
     )
 
 

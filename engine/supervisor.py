@@ -126,6 +126,8 @@ class Supervisor:
         self.swept += cleanup_stale(self.spec.prefix)
         for part in self._part_paths():
             Path(part).unlink(missing_ok=True)  # a previous run's parts must never be merged
+        # the stages write there (journal, reports.db, views.state) and start in any order
+        Path(self.spec.data_dir).mkdir(parents=True, exist_ok=True)
         self.rings = Rings(self.spec)
         try:
             for name in self.spec.stage_names():
@@ -205,13 +207,18 @@ class Supervisor:
         assert self.rings is not None, "start() first"
         return self.spec.base_seq + self.rings["in"].cursor.get() + 1
 
-    def drain(self, timeout: float = 30.0) -> bool:
+    def drain(self, timeout: float = 30.0, *, background: bool = True) -> bool:
         """Wait until the events of every injected command are in ring[events] and every
-        running reader has taken them; False on timeout or failure."""
+        running reader has taken them (``background=False``: every reader on the order path,
+        not the market-data feed and the views, which may still be catching up); False on
+        timeout or failure."""
         assert self.rings is not None, "start() first"
         target = self.injected_seq_no()
         deadline = time.monotonic() + timeout
-        while self.published_seq_no() < target or not events_read(self.spec, self.rings["events"]):
+        events = self.rings["events"]
+        while self.published_seq_no() < target or not events_read(
+            self.spec, events, background=background
+        ):
             if self.failure is not None or time.monotonic() > deadline:
                 return False
             with self._away_lock:

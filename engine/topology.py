@@ -19,8 +19,9 @@
                    ├── gateway     execution reports to the firms' sessions (when it serves)
                    ├── marketdata  ITCH 5.0 in MoldUDP64 multicast, retransmission, snapshots
                    │               (engine.mdfeed; lets go of the ring and follows the journal
-                   │               when it falls behind)
-                   └── views       depth, trades, candles over HTTP :8080 (engine.stages.views)
+                   │               when it falls behind); with HTTP configured it also keeps
+                   │               the views: depth, trades, candles over :8080
+                   └── views       the views on a host with no feed (engine.stages.views)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
     reporter    (niced, on no ring): follows the journal files up to durable_seq into the
                 reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
@@ -95,7 +96,12 @@ STAGES: list[StageDef] = [
     StageDef("marketdata", (Read("events"),), when=lambda spec: spec.market_data is not None),
     StageDef("snapshotter", when=lambda spec: spec.snapshot_every > 0),
     StageDef("reporter", when=lambda spec: spec.reporter is not None),
-    StageDef("views", (Read("events"),), when=lambda spec: spec.http is not None),
+    # with a feed, the marketdata stage keeps the views (engine.views.host)
+    StageDef(
+        "views",
+        (Read("events"),),
+        when=lambda spec: spec.http is not None and spec.market_data is None,
+    ),
 ]
 
 
@@ -238,8 +244,18 @@ def stand_in(rings: Rings, stages: set[str]) -> None:
             ring.board.signal()
 
 
-def events_read(spec: TopologySpec, ring_events: RingBuffer) -> bool:
-    """Whether every running reader of ring[events] has taken everything published in it."""
+#: Readers of ring[events] off the order path: they publish what happened to the world, never
+#: gate an order's answer, and catch up from the journal when they fall behind.
+BACKGROUND_READERS = frozenset({"marketdata", "views"})
+
+
+def events_read(spec: TopologySpec, ring_events: RingBuffer, *, background: bool = True) -> bool:
+    """Whether every running reader of ring[events] has taken everything published in it;
+    ``background=False``: every reader on the order path (not :data:`BACKGROUND_READERS`)."""
     cursor = ring_events.cursor.get()
-    readers = spec.wiring().rings["events"].readers.values()
-    return all(ring_events.consumer_sequence(i).get() >= cursor for i in readers)
+    readers = spec.wiring().rings["events"].readers
+    return all(
+        ring_events.consumer_sequence(i).get() >= cursor
+        for name, i in readers.items()
+        if background or name not in BACKGROUND_READERS
+    )

@@ -24,6 +24,7 @@ HARNESSES: dict[str, list[str]] = {
     "simulate": ["simulate"],
     "pipeline": ["pipeline", "--fused", "--no-digest", "--rate", "100000"],
     "pipeline-digest": ["pipeline", "--fused", "--pure-repeats", "0"],
+    "reporter": ["reporter"],  # needs the PostgreSQL server of the machine (127.0.0.1:5432)
 }
 
 

@@ -22,6 +22,7 @@ HARNESSES: dict[str, tuple[str, str]] = {
     "gateway": ("tools.bench_gateway", "the gateway process's CPU per OUCH order, in process"),
     "simulate": ("tools.bench_simulate", "'sequex simulate' end to end, pure build as baseline"),
     "md": ("tools.bench_md", "the market-data publisher: ITCH encode + multicast send"),
+    "reporter": ("tools.bench_reporter", "the reporter's rows into SQLite and PostgreSQL"),
 }
 
 

@@ -25,8 +25,9 @@ a command with events in ring[events] was durable before the core ran it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -43,7 +44,10 @@ from engine.stages.kernel import submit_rows
 from engine.stages.snapshotter import JournalTail
 from journal import SnapshotStore
 
-__all__ = ["JournalFeed", "JournalSource", "newest_snapshot"]
+__all__ = ["JournalFeed", "JournalSource", "Tee", "newest_snapshot"]
+
+#: What else takes the replayed event records: (rows, the last command they complete).
+Tee: TypeAlias = Callable[[np.ndarray[Any, np.dtype[np.uint8]], int], Any]
 
 
 class JournalFeed:
@@ -58,8 +62,12 @@ class JournalFeed:
         through_seq: int,
         *,
         use_snapshots: bool = True,
+        tee: Tee | None = None,
     ) -> None:
         self._data_dir = str(data_dir)
+        #: also given every batch of event records the encoder is given, with the last command
+        #: they complete (the market-data stage's views: ``engine.views.host``)
+        self.tee = tee
         self._window = window
         self._rules = rules
         self.encoder = encoder
@@ -146,8 +154,11 @@ class JournalFeed:
         if project:
             end = submit_rows(self._exchange, self._reader, rows, self._buf, 0, 0, [], [])
             events: Any = np.frombuffer(self._buf, dtype=np.uint8, count=end)
+            events = events.reshape(-1, EVENT_RECORD_SIZE)
             try:
-                self.encoder.add_rows(events.reshape(-1, EVENT_RECORD_SIZE))
+                self.encoder.add_rows(events)
+                if self.tee is not None:
+                    self.tee(events, self.through_seq + count)
             finally:
                 del events  # the buffer may grow on the next call: no view may hold it
             self.through_seq += count

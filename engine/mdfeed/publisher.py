@@ -63,6 +63,7 @@ from engine.protocols.itch.glimpse import EndOfSnapshot
 from engine.protocols.moldudp64 import EndOfSession, Heartbeat, RecentPackets
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
+from engine.views.host import ViewsHost
 
 __all__ = ["CHECKPOINT_EVERY_NS", "MarketDataAgent"]
 
@@ -89,8 +90,11 @@ class MarketDataAgent(PollingStage):
         rules: int,
         base_seq: int = 0,
         nice: int = 0,
+        views: ViewsHost | None = None,
     ) -> None:
         self._nice = nice
+        #: the host's views, when it serves them: fed the records the feed publishes
+        self.views = views
         self._ring = ring_events
         self._waiter = 1 + consumer
         self._barrier = ring_events.barrier(consumer)
@@ -137,6 +141,8 @@ class MarketDataAgent(PollingStage):
             self._data_dir, self._window, self._rules, state.session, projection.utc_offset_s
         )
         self.retransmitter = Retransmitter(state.session, self.recent, source)
+        if self.views is not None:
+            self.views.start()
         self._started = True
         if self.through_seq < self._base:
             self._detach(quiet_through)
@@ -203,6 +209,7 @@ class MarketDataAgent(PollingStage):
             self._detach(0)
             return 1
         taken = 0
+        published_rows = []
         if hi >= lo:
             for start, stop in self._ring.chunks(lo, hi):
                 rows = self._ring.slots[start:stop]
@@ -211,9 +218,12 @@ class MarketDataAgent(PollingStage):
                 skip = int(np.searchsorted(seqs[:cut], self._skip_through, side="right"))
                 if cut > skip:
                     self.encoder.add_rows(rows[skip:cut])
+                    published_rows.append(rows[skip:cut])
                 taken += cut
                 if cut < stop - start:
                     break  # the rest belongs to commands not complete yet
+        if self.views is not None:
+            self.views.take(published_rows, published)  # copies: the slots may go back
         if taken:
             self._sequence.set(lo - 1 + taken)
             self._ring.board.signal()  # the producer may wait for space
@@ -228,8 +238,9 @@ class MarketDataAgent(PollingStage):
             if feed is not None:
                 feed.close()
             feed = JournalFeed(
-                self._data_dir, self._window, self._rules, self.encoder, self.through_seq
-            )
+                self._data_dir, self._window, self._rules, self.encoder, self.through_seq,
+                tee=None if self.views is None else self.views.take_one,
+            )  # fmt: skip
         releaser = Releaser(self._ring, self._sequence)
         self.catch_up = CatchUp(feed, releaser, quiet_through, self._base)
         self.detaches += 1
@@ -243,6 +254,8 @@ class MarketDataAgent(PollingStage):
         self.positioned += cu.feed.positioned - before
         if cu.feed.ready:
             self.through_seq = cu.feed.through_seq
+            if self.views is not None:
+                self.views.advance(self.through_seq)
         self._send(self.encoder.flush(), loud=not cu.quiet())
         if not cu.frozen and cu.feed.ready and published - self.through_seq <= REJOIN_GAP:
             cu.freeze()
@@ -295,6 +308,8 @@ class MarketDataAgent(PollingStage):
         if now - self._checkpoint_ns >= CHECKPOINT_EVERY_NS:
             self._checkpoint_ns = now
             self.save()
+        if self.views is not None:
+            self.views.save_if_due()
 
     def save(self) -> None:
         """Keep where the feed stands (when it moved since the last time)."""
@@ -340,11 +355,15 @@ class MarketDataAgent(PollingStage):
                     self.catch_up.close().close()
                 if self._spare is not None:
                     self._spare.close()
+                if self.views is not None:
+                    self.views.stop()
                 self.retransmitter.close()
                 self.snapshots.close()
                 self.requests.close()
                 self.multicast.close()
             self._ring.close()  # our attached handle (the supervisor owns the segment)
+            if self.views is not None:
+                self.views.close()
 
     def _finish(self) -> None:
         deadline = time.monotonic() + CLOSE_CATCH_UP_S

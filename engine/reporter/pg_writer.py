@@ -2,12 +2,27 @@
 
 psycopg 3. The tables live in one schema (``[reporter] schema``, default ``sequex``), created
 if missing; the connection's ``search_path`` is that schema alone, so the statements of
-``engine.reporter.schema`` are the same as SQLite's. Each batch is one transaction: per table,
-the rows are COPYed into a temporary staging table (``ON COMMIT DELETE ROWS``), then moved with
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (COPY itself cannot skip the rows a replay
-writes again); then the position is advanced. An unreachable server is a
+``engine.reporter.schema`` are the same as SQLite's. An unreachable server is a
 :class:`~engine.reporter.errors.ReporterError` naming the DSN's host and database, never a
 silent fallback to SQLite.
+
+Each batch is one transaction, which first locks the position row (``FOR UPDATE``: a second
+writer waits, then sees the new position). Rows go in by binary COPY, and where they go
+depends on the position (``Table.seq_column``):
+
+* a row of a command past the position cannot be stored yet (rows and position are committed
+  together), so it is COPYed straight into its table: the catch-up's case, every row;
+* a row of a command at or before it (a batch written twice, a replay over the database) is
+  COPYed into a temporary staging table (``ON COMMIT DELETE ROWS``) and moved with
+  ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` (COPY itself cannot skip a stored row);
+* should a straight COPY still meet a stored key (a database that holds rows past its
+  position: written by hand, or by another journal), the transaction is rolled back and the
+  whole batch is written again through staging. No row is ever duplicated.
+
+The session runs with ``synchronous_commit = off``, the PostgreSQL twin of SQLite's
+``synchronous = NORMAL``: a server crash may lose the last transactions (never part of one),
+and the reporter writes them again from the journal. Measured in docs/performance.md ("The
+reporter"): straight binary COPY against the staging path, and the commit's flush.
 """
 
 from __future__ import annotations
@@ -21,12 +36,20 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from engine.reporter.errors import ReporterError
-from engine.reporter.rows import RowBatch
-from engine.reporter.schema import BY_NAME, POSITION_TABLE, advance_statement, create_statements
+from engine.reporter.rows import Row, RowBatch
+from engine.reporter.schema import (
+    BY_NAME,
+    INT,
+    POSITION_TABLE,
+    Table,
+    advance_statement,
+    create_statements,
+)
 
 #: A schema name the config accepts (also checked there): a plain lower-case identifier.
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 CONNECT_TIMEOUT_S = 10
+_LOCK_POSITION = f"SELECT last_seq FROM {POSITION_TABLE} WHERE id = 1 FOR UPDATE".encode()
 
 
 def _shown(dsn: str) -> str:
@@ -41,6 +64,11 @@ def _shown(dsn: str) -> str:
 
 def _stage(name: str) -> str:
     return f"stage_{name}"
+
+
+def _copy(table: str, spec: Table) -> bytes:
+    columns = ", ".join(spec.column_names)
+    return f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)".encode()
 
 
 class PostgresWriter:
@@ -62,6 +90,7 @@ class PostgresWriter:
         try:
             db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+            db.execute(b"SET synchronous_commit TO off")
             with db.transaction():
                 for statement in create_statements("postgres"):
                     db.execute(statement.encode())
@@ -71,8 +100,10 @@ class PostgresWriter:
         except psycopg.Error as exc:
             db.close()
             raise ReporterError(f"{self.where}: cannot create the reports schema: {exc}") from exc
-        self._copies = {
-            name: f"COPY {_stage(name)} ({', '.join(t.column_names)}) FROM STDIN".encode()
+        self._copies = {name: _copy(name, t) for name, t in BY_NAME.items()}
+        self._stage_copies = {name: _copy(_stage(name), t) for name, t in BY_NAME.items()}
+        self._types = {
+            name: ["int8" if kind == INT else "text" for _, kind in t.columns]
             for name, t in BY_NAME.items()
         }
         self._moves = {
@@ -89,16 +120,39 @@ class PostgresWriter:
         return int(row[0])
 
     def write(self, batch: RowBatch) -> None:
+        try:
+            self._write(batch, straight=True)
+        except psycopg.errors.UniqueViolation:
+            self._write(batch, straight=False)  # rolled back: every row through staging
+
+    def _write(self, batch: RowBatch, *, straight: bool) -> None:
         db = self._db
         with db.transaction(), db.cursor() as cursor:
+            locked = cursor.execute(_LOCK_POSITION).fetchone()
+            assert locked is not None, "the schema holds the position row"
+            position = int(locked[0]) if straight else None
             for name, rows in batch.rows.items():
                 if not rows:
                     continue
-                with cursor.copy(self._copies[name]) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                cursor.execute(self._moves[name])
+                if position is None:
+                    new, stored = [], rows
+                else:
+                    at = BY_NAME[name].seq_column
+                    new = [row for row in rows if row[at] > position]
+                    stored = rows if not new else [row for row in rows if row[at] <= position]
+                if new:
+                    self._copy_rows(cursor, self._copies[name], name, new)
+                if stored:
+                    self._copy_rows(cursor, self._stage_copies[name], name, stored)
+                    cursor.execute(self._moves[name])
             cursor.execute(self._advance, (batch.through_seq,))
+
+    def _copy_rows(self, cursor: Any, statement: bytes, name: str, rows: list[Row]) -> None:
+        with cursor.copy(statement) as copy:
+            copy.set_types(self._types[name])
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
 
     def account_firms(self) -> dict[str, str]:
         rows = self._db.execute(b"SELECT account, firm FROM accounts").fetchall()

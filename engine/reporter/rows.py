@@ -22,13 +22,12 @@ Book events (market data) and balance changes (in the command's ``detail``) make
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from engine.canonical.commands import command_to_json
+from engine.canonical.commands import COMMAND_SPECS
 from engine.canonical.events import EVENT_TYPES
 from engine.domain.types import (
     EXECUTION_REPORTS,
@@ -64,6 +63,7 @@ from engine.domain.types import (
     TimeInForce,
     Withdraw,
 )
+from engine.reporter.details import command_detail
 from engine.reporter.schema import (
     ACCOUNTS,
     COMMANDS,
@@ -108,6 +108,40 @@ CANCEL: Final = _names(CancelReason)
 EXPIRE: Final = _names(ExpireReason)
 
 
+#: the tables a projector appends to, in the order it binds them
+_ORDER: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
+#: what an event becomes: no row (book and balance events), an execution, an accepted order,
+#: another order event, an account, an obligation, an account's settlement (the last three
+#: are no execution reports: never a command's outcome ahead of its first event)
+_NO_ROW, _FILL, _ACCEPTED, _ORDER_EVENT, _OPENED, _OBLIGATION, _SETTLED = range(7)
+_KIND: Final[dict[type[Any], int]] = {
+    Fill: _FILL,
+    Accepted: _ACCEPTED,
+    Rejected: _ORDER_EVENT,
+    Cancelled: _ORDER_EVENT,
+    Replaced: _ORDER_EVENT,
+    Expired: _ORDER_EVENT,
+    AccountOpened: _OPENED,
+    Obligation: _OBLIGATION,
+    AccountSettled: _SETTLED,
+}
+assert {cls for cls, kind in _KIND.items() if kind < _OPENED} == EXECUTION_REPORTS
+_COMMAND_NAME: Final = {cls: name for cls, (name, _) in COMMAND_SPECS.items()}
+_REQUESTS: Final = (CancelOrder, ReplaceOrder)
+# The projector unpacks these NamedTuples by position: their field order is part of it.
+assert NewOrder._fields[2:] == (
+    "firm", "account", "symbol", "side", "order_type", "tif", "qty", "price", "client_order_id",
+    "post_only",
+)  # fmt: skip
+assert CancelOrder._fields[2:] == ("account", "order_id", "client_order_id")
+assert ReplaceOrder._fields[2:] == ("account", "order_id", "qty", "price", "client_order_id")
+assert Fill._fields == (
+    "order_id", "account", "symbol", "side", "fill_qty", "fill_price", "leaves_qty", "ts",
+    "liquidity", "exec_id",
+)  # fmt: skip
+assert AccountOpened._fields == ("firm", "account")
+
+
 def iso_date(yyyymmdd: int) -> str:
     """``YYYYMMDD`` (the domain's dates) as ISO text, like ``executions.trade_date``."""
     return f"{yyyymmdd // 10_000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
@@ -119,109 +153,132 @@ def trade_date(ts: int) -> str:
 
 
 class Projector:
-    """Turns commands and their events into rows (see the module contract)."""
+    """Turns commands and their events into rows (see the module contract).
+
+    Written for the catch-up rate (docs/performance.md, "The reporter"): one dispatch by
+    class per event, rows built straight from the unpacked NamedTuples (their field order is
+    checked at import), the batch's table lists bound once per batch, and the ``detail`` text
+    from ``engine.reporter.details``.
+    """
 
     def __init__(self, firms: dict[str, str] | None = None) -> None:
         #: account -> firm, as opened
         self.firms: dict[str, str] = dict(firms or {})
         self._dates: dict[int, str] = {}
+        self._batch: RowBatch | None = None
+        self._lists: tuple[list[Row], ...] = ()
+
+    def _bind(self, batch: RowBatch) -> tuple[list[Row], ...]:
+        rows = batch.rows
+        self._batch = batch
+        self._lists = tuple(rows.setdefault(table.name, []) for table in _ORDER)
+        return self._lists
 
     def add(self, batch: RowBatch, cmd: Command, origin: int, events: list[Event]) -> None:
         """Append the rows of command ``cmd`` (sent by ``origin``) and its ``events``."""
+        lists = self._lists if batch is self._batch else self._bind(batch)
+        commands, orders, order_events, executions, accounts, obligations, settlements = lists
         seq = cmd.seq_no
-        firm = self._firm_of(cmd)
+        firms = self.firms
+        report: Event | None = None  # the first execution report: the command's outcome
         for sub, event in enumerate(events):
-            cls = type(event)
-            if cls is Fill:
-                self._fill(batch, seq, sub, event)  # type: ignore[arg-type]
-            elif cls is Accepted:
-                assert isinstance(cmd, NewOrder)
-                self._accepted(batch, cmd, origin, sub)
-            elif cls in EXECUTION_REPORTS:
-                self._order_event(batch, cmd, seq, sub, event)
-            elif cls is AccountOpened:
-                assert isinstance(event, AccountOpened)
-                self.firms[event.account] = event.firm
-                batch.add(ACCOUNTS.name, (event.account, event.firm, seq))
-            elif cls is Obligation:
-                o: Obligation = event  # type: ignore[assignment]
-                batch.add(
-                    OBLIGATIONS.name,
+            kind = _KIND.get(type(event), _NO_ROW)
+            if kind == _NO_ROW:
+                continue
+            if report is None and kind < _OPENED:
+                report = event
+            if kind == _FILL:
+                executions.append(self._fill(seq, sub, event))
+            elif kind == _ACCEPTED:
+                order = _order_terms(cmd)  # the command is a NewOrder
+                firm, account, clid, qty, price = order[2], order[3], order[10], order[8], order[9]
+                firms.setdefault(account, firm)  # rules 1: accounts are never opened
+                orders.append((seq, *order[:2], origin, *order[2:]))
+                order_events.append(
+                    (seq, sub, "accepted", seq, firm, account, clid, qty, price, qty, None, None)
+                )
+            elif kind == _OPENED:
+                firm, account = cast(AccountOpened, event)
+                firms[account] = firm
+                accounts.append((account, firm, seq))
+            elif kind == _OBLIGATION:
+                firm, symbol, traded, settles, shares, cash = cast(Obligation, event)
+                obligations.append(
+                    (seq, sub, iso_date(traded), iso_date(settles), firm, symbol, shares, cash)
+                )
+            elif kind == _SETTLED:
+                account, symbol, traded, settles, *figures = cast(AccountSettled, event)
+                settlements.append(
                     (
-                        seq, sub, iso_date(o.trade_date), iso_date(o.settle_date), o.firm,
-                        o.symbol, o.shares, o.cash,
-                    ),
+                        seq, sub, iso_date(traded), iso_date(settles), firms.get(account),
+                        account, symbol, *figures,
+                    )
                 )  # fmt: skip
-            elif cls is AccountSettled:
-                a: AccountSettled = event  # type: ignore[assignment]
-                batch.add(
-                    SETTLEMENTS.name,
-                    (
-                        seq, sub, iso_date(a.trade_date), iso_date(a.settle_date),
-                        self.firms.get(a.account), a.account, a.symbol, a.bought, a.sold,
-                        a.paid, a.received,
-                    ),
-                )  # fmt: skip
-        batch.add(COMMANDS.name, self._command_row(cmd, origin, firm, events))
-        batch.through_seq = max(batch.through_seq, seq)
+            else:
+                order_events.append(self._order_event(cmd, seq, sub, event))
+        if report is None and events:
+            report = events[0]
+        accepted = bool(events) and type(events[0]) is Accepted
+        commands.append(self._command_row(cmd, origin, report, accepted))
+        if seq > batch.through_seq:
+            batch.through_seq = seq
 
-    def _firm_of(self, cmd: Command) -> str | None:
-        if isinstance(cmd, NewOrder | SetSelfTradePrevention | OpenAccount):
-            return cmd.firm
-        account = getattr(cmd, "account", None)
-        return None if account is None else self.firms.get(account)
+    def _command_row(self, cmd: Command, origin: int, report: Event | None, accepted: bool) -> Row:
+        cls = type(cmd)
+        outcome = reason = None
+        if report is not None:
+            outcome = _TYPE_NAME[type(report)]
+            if isinstance(report, Rejected):
+                reason = REJECT[report.reason]
+        detail = command_detail(cmd)
+        kind = _COMMAND_NAME[cls]
+        c: Any = cmd  # unpacked by position: mypy does not narrow on ``type(cmd) is``
+        if cls is NewOrder:
+            seq, ts, firm, account, symbol, side, otype, tif, qty, price, clid, post = _order_terms(
+                c
+            )
+            order_id = seq if accepted else None
+            return (
+                seq, ts, origin, kind, firm, account, symbol, side, otype, tif, qty, price,
+                order_id, clid, post, outcome, reason, detail,
+            )  # fmt: skip
+        if cls is CancelOrder:
+            seq, ts, account, order_id, clid = c
+            return (
+                seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
+                None, None, order_id, clid, None, outcome, reason, detail,
+            )  # fmt: skip
+        if cls is ReplaceOrder:
+            seq, ts, account, order_id, qty, price, clid = c
+            return (
+                seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
+                qty, price, order_id, clid, None, outcome, reason, detail,
+            )  # fmt: skip
+        return self._admin_row(cmd, origin, kind, outcome, reason, detail)
 
-    def _command_row(self, cmd: Command, origin: int, firm: str | None, events: list[Event]) -> Row:
-        detail = command_to_json(cmd)
-        kind = detail["type"]
-        account = symbol = side = order_type = tif = client_order_id = None
-        qty = price = order_id = post_only = None
+    def _admin_row(
+        self, cmd: Command, origin: int, kind: str, outcome: str | None, reason: str | None,
+        detail: str,
+    ) -> Row:  # fmt: skip
+        firm = account = symbol = None
         match cmd:
-            case NewOrder():
-                account, symbol, client_order_id = cmd.account, cmd.symbol, cmd.client_order_id
-                side, order_type, tif = SIDE[cmd.side], ORDER_TYPE[cmd.order_type], TIF[cmd.tif]
-                qty, price, post_only = cmd.qty, cmd.price, int(cmd.post_only)
-                if events and type(events[0]) is Accepted:
-                    order_id = cmd.seq_no
-            case CancelOrder():
-                account, order_id = cmd.account, cmd.order_id
-                client_order_id = cmd.client_order_id
-            case ReplaceOrder():
-                account, order_id, qty, price = cmd.account, cmd.order_id, cmd.qty, cmd.price
-                client_order_id = cmd.client_order_id
-            case Deposit() | Withdraw() | SetRiskLimits() | OpenAccount():
+            case OpenAccount():
+                firm, account = cmd.firm, cmd.account
+            case SetSelfTradePrevention():
+                firm = cmd.firm
+            case Deposit() | Withdraw() | SetRiskLimits():
                 account = cmd.account
+                firm = self.firms.get(account)
             case AddSymbol() | Halt() | Resume() | EndOfDay() | Settle():
                 symbol = cmd.symbol
             case _:
                 pass
-        outcome, reason = _outcome(events)
-        text = json.dumps(detail, separators=(",", ":"))
         return (
-            cmd.seq_no, cmd.ts, origin, kind, firm, account, symbol, side, order_type, tif,
-            qty, price, order_id, client_order_id, post_only, outcome, reason, text,
+            cmd.seq_no, cmd.ts, origin, kind, firm, account, symbol, None, None, None, None,
+            None, None, None, None, outcome, reason, detail,
         )  # fmt: skip
 
-    def _accepted(self, batch: RowBatch, cmd: NewOrder, origin: int, sub: int) -> None:
-        seq = cmd.seq_no
-        self.firms.setdefault(cmd.account, cmd.firm)  # rules 1: accounts are never opened
-        side, otype, tif = SIDE[cmd.side], ORDER_TYPE[cmd.order_type], TIF[cmd.tif]
-        batch.add(
-            ORDERS.name,
-            (
-                seq, seq, cmd.ts, origin, cmd.firm, cmd.account, cmd.symbol, side, otype, tif,
-                cmd.qty, cmd.price, cmd.client_order_id, int(cmd.post_only),
-            ),
-        )  # fmt: skip
-        batch.add(
-            ORDER_EVENTS.name,
-            (
-                seq, sub, "accepted", seq, cmd.firm, cmd.account, cmd.client_order_id, cmd.qty,
-                cmd.price, cmd.qty, None, None,
-            ),
-        )  # fmt: skip
-
-    def _order_event(self, batch: RowBatch, cmd: Command, seq: int, sub: int, e: Event) -> None:
+    def _order_event(self, cmd: Command, seq: int, sub: int, e: Event) -> Row:
         qty = price = leaves = reason = text = None
         clid: str | None = None
         match e:
@@ -234,39 +291,30 @@ class Projector:
             case Replaced():
                 qty, price, leaves = e.qty, e.price, e.leaves_qty
                 reason = "priority_kept" if e.priority_kept else "priority_lost"
-            case _:
-                return
-        if not clid and isinstance(cmd, CancelOrder | ReplaceOrder):
-            clid = cmd.client_order_id  # the request that caused it
-        account: str = e.account
-        order_id: int = e.order_id
+        if not clid and type(cmd) in _REQUESTS:
+            clid = cmd.client_order_id  # type: ignore[union-attr]  # the request that caused it
+        account: str = e.account  # type: ignore[union-attr]
+        order_id: int = e.order_id  # type: ignore[union-attr]
         kind = _TYPE_NAME[type(e)]
         firm = self.firms.get(account)
-        row = (seq, sub, kind, order_id, firm, account, clid, qty, price, leaves, reason, text)
-        batch.add(ORDER_EVENTS.name, row)
+        return (seq, sub, kind, order_id, firm, account, clid, qty, price, leaves, reason, text)
 
-    def _fill(self, batch: RowBatch, seq: int, sub: int, e: Fill) -> None:
-        day = e.ts // _NS_PER_DAY
+    def _fill(self, seq: int, sub: int, e: Any) -> Row:
+        order_id, account, symbol, side, qty, price, leaves, ts, liquidity, exec_id = e
+        day = ts // _NS_PER_DAY
         when = self._dates.get(day)
         if when is None:
-            when = self._dates[day] = trade_date(e.ts)
-        batch.add(
-            EXECUTIONS.name,
-            (
-                e.exec_id, SIDE[e.side], seq, sub, e.ts, when, e.order_id,
-                self.firms.get(e.account), e.account, e.symbol, e.fill_qty, e.fill_price,
-                e.leaves_qty, LIQUIDITY[e.liquidity],
-            ),
+            when = self._dates[day] = trade_date(ts)
+        return (
+            exec_id, SIDE[side], seq, sub, ts, when, order_id, self.firms.get(account), account,
+            symbol, qty, price, leaves, LIQUIDITY[liquidity],
         )  # fmt: skip
 
 
-def _outcome(events: list[Event]) -> tuple[str | None, str | None]:
-    """(the type of the first execution report, else of the first event; the reject reason)."""
-    first = next((e for e in events if type(e) in EXECUTION_REPORTS), None)
-    if first is None and events:
-        first = events[0]
-    if first is None:
-        return None, None
-    if isinstance(first, Rejected):
-        return "rejected", REJECT[first.reason]
-    return _TYPE_NAME[type(first)], None
+def _order_terms(cmd: Any) -> Row:
+    """A NewOrder's fields, enums as their names and ``post_only`` as 0/1 (as stored)."""
+    seq, ts, firm, account, symbol, side, otype, tif, qty, price, clid, post = cmd
+    return (
+        seq, ts, firm, account, symbol, SIDE[side], ORDER_TYPE[otype], TIF[tif], qty, price,
+        clid, int(post),
+    )  # fmt: skip

@@ -43,6 +43,13 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
+    @property
+    def seq_column(self) -> int:
+        """Where a row holds the seq_no of the command that made it: a row is written in the
+        transaction that moves the position past that seq, so a row whose seq is past the
+        position cannot be stored yet (a writer may skip the conflict check for it)."""
+        return self.column_names.index("seq_no")
+
 
 COMMANDS = Table(
     "commands",
@@ -143,11 +150,13 @@ def create_statements(dialect: Dialect) -> list[str]:
     return statements
 
 
-def insert_statement(table: Table, placeholder: str) -> str:
-    """``INSERT INTO table (...) VALUES (p, p, ...) ON CONFLICT DO NOTHING``."""
+def insert_statement(table: Table, placeholder: str, rows: int = 1) -> str:
+    """``INSERT INTO table (...) VALUES (p, p, ...) ON CONFLICT DO NOTHING``, with ``rows``
+    parenthesised groups of placeholders (a multi-row insert)."""
     names = table.column_names
-    marks = ", ".join(placeholder for _ in names)
-    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    group = f"({', '.join(placeholder for _ in names)})"
+    values = ", ".join(group for _ in range(rows))
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values} ON CONFLICT DO NOTHING"
 
 
 def advance_statement(dialect: Dialect, placeholder: str) -> str:

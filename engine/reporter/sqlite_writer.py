@@ -4,13 +4,21 @@ WAL mode, so readers (``sequex report``, a person with ``sqlite3``) never block 
 and ``synchronous = NORMAL``: a commit is not fsynced, so a power cut may lose the last
 transactions, never corrupt the file; the rows and the position are lost together and the
 reporter writes them again from the journal (the writer contract: ``engine.reporter.writer``).
-Each batch is one ``BEGIN IMMEDIATE`` ... ``COMMIT`` with ``executemany`` per table.
+Each batch is one ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+
+Tuned for catch-up (docs/performance.md, "The reporter"; ``sequex bench reporter``): rows go
+in :data:`ROWS_PER_INSERT` at a time, one multi-row ``INSERT ... VALUES (...), (...), ...``
+statement each, which halves the statement steps and resets per row; the page cache holds a
+batch's index pages (:data:`CACHE_KIB`); a new file gets 16 KiB pages (fewer B-tree splits
+for rows appended in key order), and the WAL is checkpointed every :data:`CHECKPOINT_PAGES`
+pages rather than every 1,000.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +35,15 @@ from engine.reporter.schema import (
 #: How long a statement waits for another connection's lock (ms): a reader of the WAL never
 #: holds one; another writer (``sequex report sync`` beside a host) does for one batch.
 BUSY_TIMEOUT_MS = 30_000
+#: Rows bound to one INSERT statement (18 columns x 32 stays far below SQLite's 32,766
+#: parameters).
+ROWS_PER_INSERT = 32
+#: The page cache, KiB (SQLite's default is 2,000).
+CACHE_KIB = 65_536
+#: The page size of a new database (an existing file keeps its own).
+PAGE_SIZE = 16_384
+#: WAL pages between automatic checkpoints (SQLite's default is 1,000).
+CHECKPOINT_PAGES = 4_096
 
 
 class SqliteWriter:
@@ -39,12 +56,19 @@ class SqliteWriter:
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before WAL: new files only
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
             self._transaction(create_statements("sqlite"))
         except sqlite3.Error as exc:
             raise ReporterError(f"{path}: cannot open the reports database: {exc}") from exc
         self._inserts = {name: insert_statement(table, "?") for name, table in BY_NAME.items()}
+        self._bulk_inserts = {
+            name: insert_statement(table, "?", rows=ROWS_PER_INSERT)
+            for name, table in BY_NAME.items()
+        }
         self._advance = advance_statement("sqlite", "?")
 
     def _transaction(self, statements: list[str]) -> None:
@@ -68,12 +92,24 @@ class SqliteWriter:
         try:
             for name, rows in batch.rows.items():
                 if rows:
-                    db.executemany(self._inserts[name], rows)
+                    self._insert(name, rows)
             db.execute(self._advance, (batch.through_seq,))
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def _insert(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        """``rows`` into table ``name``: whole groups of ROWS_PER_INSERT in one statement
+        each, the rest one by one."""
+        k = ROWS_PER_INSERT
+        whole = len(rows) - len(rows) % k
+        if whole:
+            flat = chain.from_iterable
+            groups = (tuple(flat(rows[lo : lo + k])) for lo in range(0, whole, k))
+            self._db.executemany(self._bulk_inserts[name], groups)
+        if whole < len(rows):
+            self._db.executemany(self._inserts[name], rows[whole:])
 
     def account_firms(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT account, firm FROM accounts").fetchall())

@@ -1,4 +1,6 @@
-"""The views stage: a reader of ring[events] that keeps the market view and serves it over HTTP.
+"""The views stage: a reader of ring[events] that keeps the market view and serves it over HTTP,
+on a host with no market-data feed (with a feed, the market-data stage keeps the views:
+``engine.views.host``).
 
 ::
 
@@ -7,24 +9,23 @@
                      market kinds decoded, the rest
                      skipped by their kind byte
 
-Where it runs, and why. One process of its own, a row of ``engine.topology.STAGES`` (a
-reader of ring[events] like the auditor), with the HTTP server on a second thread of that
-process. On a 2-core host that is one more process but no more busy work: idle, the stage
+Where it runs, and why. On a host that runs the market-data feed, the feed's stage holds the
+views (``engine.views.host``): they follow the feed's records, and when the feed falls behind
+and catches up from the journal, so do they, so they never gate matching. With no feed, this
+stage: one process of its own, a row of ``engine.topology.STAGES`` (a reader of ring[events]
+like the auditor), with the HTTP server on a second thread of that process. Idle, the stage
 parks on ring[events]' semaphore and the server's loop sleeps in epoll. Putting the views in
 the gateway would share the order-entry process with every browser; putting them in the
-auditor would tie them to a verification stage that benches switch off. Following the
-journal instead (as the reporter does) would replay matching a second time on 2 cores, when
-the events are already there in the ring.
+auditor would tie them to a verification stage that benches switch off.
 
-Never slowing matching. A reader of ring[events] gates its producer only if it falls behind
-by the whole ring (65,536 records by default). Each poll takes every available record in one
-go, selects by their kind byte the records the view reads (book events, taker fills, symbols,
-halts; accepts, rejects and account events are skipped), copies them out and moves its
-sequence, then applies them under the view's lock straight from the record columns, with no
-event object (``engine.views.columns``); a request holds that lock only while it copies a
-bounded document. The server's thread never writes the view. The process runs niced (the
-factory passes ``SNAPSHOTTER_NICE``): on 2 cores, the pipeline's stages come first, and the
-views, faster per event than the matching that feeds them, catch up in what is left.
+Matching, on a host with no feed. This stage does not let go of the ring: it gates its
+producer if it falls behind by the whole ring (65,536 records by default). Each poll takes
+every available record in one go, selects by their kind byte the records the view reads (book
+events, taker fills, symbols, halts; accepts, rejects and account events are skipped), copies
+them out and moves its sequence, then applies them under the view's lock straight from the
+record columns, with no event object (``engine.views.columns``); a request holds that lock
+only while it copies a bounded document. The server's thread never writes the view. The
+process runs niced (the factory passes ``SNAPSHOTTER_NICE``).
 
 Restart. The stage is built with the recovered state (``engine.stage_factories.STATEFUL``)
 and starts from ``engine.views.rebuild.rebuild_view``: the view through ``base_seq``, equal to
@@ -41,40 +42,27 @@ last command of a burst once a poll finds nothing after it.
 from __future__ import annotations
 
 import os
-import sys
-import threading
-import time
-from typing import Any, Final
+from typing import Any
 
 from disruptor import AlertException, RingBuffer
-from engine.gateway.startup import parse_endpoint
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 from engine.topology import TopologySpec, published_seq_no
-from engine.views.columns import apply_picked, pick
-from engine.views.health import HealthProbe, sibling_roles
-from engine.views.projection import MarketView
-from engine.views.rebuild import rebuild_view, save_history
-from engine.views.server import ViewServer
+from engine.views.host import SAVE_EVERY_S, ViewsHost, rebuilt_host
 
 __all__ = ["SAVE_EVERY_S", "ViewsAgent", "build_views"]
 
-#: Seconds between two saves of the trade history while trades come in.
-SAVE_EVERY_S: Final = 5.0
-
 
 class ViewsAgent(PollingStage):
-    """Consumer ``consumer`` of ring[events]: the view, its server, its saved history."""
+    """Consumer ``consumer`` of ring[events]: the views (``engine.views.host``) it feeds."""
 
     def __init__(
         self,
         spec: TopologySpec,
         rings: dict[str, RingBuffer],
         consumer: int,
-        view: MarketView,
+        views: ViewsHost,
         *,
-        endpoint: str,
-        liveness: bool = False,
         nice: int = 0,
     ) -> None:
         self._spec = spec
@@ -85,23 +73,15 @@ class ViewsAgent(PollingStage):
         self._barrier = ring.barrier(consumer)
         self._sequence = ring.consumer_sequence(consumer)
         self._halt = HaltFlag()
-        self.lock = threading.Lock()
-        self.view = view
-        self.probe = HealthProbe(
-            spec, rings, lambda: self.view.through_seq, sibling_roles if liveness else None
-        )
-        host, port = parse_endpoint(endpoint)
-        self.server = ViewServer(self, host, port)
-        self._saved_trades = view.trade_count
-        self._saved_at = 0.0
+        self.views = views
 
     def health(self) -> dict[str, Any]:
-        return self.probe.report()
+        return self.views.health()
 
     @property
     def address(self) -> tuple[str, int] | None:
         """Where the server listens, once started."""
-        return self.server.address
+        return self.views.address
 
     # -- the stage ---------------------------------------------------------------------------
 
@@ -110,50 +90,29 @@ class ViewsAgent(PollingStage):
         watermark = published_seq_no(self._spec, ring)  # first: see the module docstring
         lo = self._sequence.get() + 1
         hi = self._barrier.available()
+        views = self.views
         if hi < lo:
             # Nothing new since the watermark was read: every event of the commands it
             # covers was published before it, so taken already.
-            if watermark > self.view.through_seq:
-                with self.lock:
-                    self.view.through_seq = watermark
-                self.server.notify()
+            views.advance(watermark)
             return 0
-        picked = []
-        last_seq = 0
-        for start, stop in ring.chunks(lo, hi):
-            rows = ring.slots[start:stop]
-            last_seq = int(rows[-1].view("<i8")[1])
-            picked.append(pick(rows))  # a copy
+        chunks = [ring.slots[start:stop] for start, stop in ring.chunks(lo, hi)]
+        last_seq = int(chunks[-1][-1].view("<i8")[1])
+        views.take(chunks, max(watermark, last_seq - 1))  # copies what it keeps
         # Copied out: the producer may reuse the slots from here on.
         self._sequence.set(hi)
         ring.board.signal()
-        view = self.view
-        with self.lock:
-            changed = sum(apply_picked(view, rows) for rows in picked)
-            view.through_seq = max(view.through_seq, watermark, last_seq - 1)
-        if changed:
-            self.server.notify()
         return hi - lo + 1
 
     def do_work(self) -> int:
         done = self.poll()
         if not done:
-            self._save_if_due()
+            self.views.save_if_due()
             self.wait()
         return done
 
-    def _save_if_due(self) -> None:
-        if self.view.trade_count == self._saved_trades:
-            return
-        now = time.monotonic()
-        if now - self._saved_at >= SAVE_EVERY_S:
-            self.save()
-            self._saved_at = now
-
     def save(self) -> None:
-        """Write the trade history (this thread is the view's only writer: no lock needed)."""
-        save_history(self._spec.data_dir, self.view)
-        self._saved_trades = self.view.trade_count
+        self.views.save()
 
     def _ready(self) -> bool:
         return self._barrier.available() > self._sequence.get()
@@ -170,15 +129,13 @@ class ViewsAgent(PollingStage):
     def on_start(self) -> None:
         if self._nice:
             os.nice(self._nice)  # the pipeline's stages first (the HTTP thread too)
-        self.server.start()  # a port in use raises here: the stage fails, the host stops
+        self.views.start()
 
     def on_close(self) -> None:
         try:
-            self.server.stop()
-            self.save()
+            self.views.stop()
         finally:
-            for ring in self._rings.values():
-                ring.close()  # our attached handles (the supervisor owns the segments)
+            self.views.close()  # ``rings``, ours too (the supervisor owns the segments)
 
     def halt(self) -> None:
         self._halt.halted = True
@@ -191,16 +148,10 @@ def build_views(
     ``spec.base_seq`` from the journal and ``state`` (the recovered exchange state).
     ``in_process``: built by the in-process runner, where no process table tells liveness;
     ``nice``: the niceness its process takes on start."""
-    assert spec.http is not None, "a views row runs only with an HTTP endpoint"
-    rebuilt = rebuild_view(spec.data_dir, spec.base_seq, state)
-    if rebuilt.ignored is not None:
-        print(f"views: ignoring the saved history: {rebuilt.ignored}", file=sys.stderr)
     rings = {name: RingBuffer.attach(spec.ring_name(name)) for name in spec.wiring().rings}
     try:
-        return ViewsAgent(
-            spec, rings, consumer, rebuilt.view,
-            endpoint=spec.http, liveness=not in_process, nice=nice,
-        )  # fmt: skip
+        views = rebuilt_host(spec, rings, state, in_process=in_process)
+        return ViewsAgent(spec, rings, consumer, views, nice=nice)
     except BaseException:
         for ring in rings.values():
             ring.close()

@@ -106,6 +106,8 @@ class ViewServer:
         #: wake-ups so far (on the loop's thread only)
         self._generation = 0
         self._closing: asyncio.Event | None = None
+        #: live streams (/stream) open now; with none, a change wakes nobody
+        self._streams = 0
         self._stopped: asyncio.Future[None] | None = None
         self.address: tuple[str, int] | None = None
 
@@ -157,7 +159,9 @@ class ViewServer:
     def notify(self) -> None:
         """The view changed (any thread): wake the live streams, once per pending wake-up."""
         loop = self._loop
-        if loop is None or self._pending.is_set():
+        # no stream to wake (a request reads the view when it comes): skip the loop's wake-up,
+        # which the feed's stage would otherwise pay on every poll under load
+        if loop is None or not self._streams or self._pending.is_set():
             return
         self._pending.set()
         with contextlib.suppress(RuntimeError):  # the loop is closed: we are stopping
@@ -245,6 +249,16 @@ class ViewServer:
         symbol = request.match_info["symbol"]
         interval = doc.interval_of(request.query.get("interval"))
         depth = doc.bounded(request.query.get("depth"), "depth", doc.DEFAULT_DEPTH, doc.MAX_DEPTH)
+        self._streams += 1  # first: a change from here on wakes this stream
+        try:
+            return await self._serve_stream(request, symbol, interval, depth)
+        finally:
+            self._streams -= 1
+
+    async def _serve_stream(
+        self, request: web.Request, symbol: str, interval: str, depth: int
+    ) -> web.StreamResponse:
+        seen = self._generation  # before the snapshot: a change after it is not missed
         snapshot = self._read(_snapshot, symbol, interval, depth)  # an unknown symbol: 404
         response = web.StreamResponse(
             headers={
@@ -258,7 +272,6 @@ class ViewServer:
         version, last_exec = snapshot["version"], snapshot["last_exec_id"]
         whole = snapshot["seq_no"] >= version  # else the rest of command `version` is owed
         gap = 1.0 / MAX_UPDATES_PER_S
-        seen = self._generation
         assert self._closing is not None
         while not self._closing.is_set():
             if seen == self._generation:  # nothing new since the last look: wait for it

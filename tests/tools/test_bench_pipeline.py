@@ -17,13 +17,14 @@ def test_bench_pipeline_fused_with_a_paced_run_and_the_pure_baseline(
     args = ["bench", "pipeline", "--json", "--fused", "--no-digest", "--dir", str(tmp_path)]
     args += ["--commands", "3000", "--repeats", "1", "--pure-repeats", "1"]
     args += ["--rate", "4000", "--latency-seconds", "0.5", "--tick-us", "500", "--market-data"]
+    args += ["--consumers"]
     assert main(args) == 0
     figures = json.loads(capsys.readouterr().out)
     for key in ("orders_per_s", "sharded_orders_per_s", "pure_orders_per_s", "speedup",
                 "exchange_commands_per_s", "exchange_w1_commands_per_s",
-                "market_data_orders_per_s"):  # fmt: skip
+                "market_data_orders_per_s", "consumers_orders_per_s"):  # fmt: skip
         assert figures[key] > 0, key
-    assert figures["market_data_drop"] < 1
+    assert figures["market_data_drop"] < 1 and figures["consumers_drop"] < 1
     assert figures["build"].startswith("compiled")
     assert (figures["topology"], figures["output_digest"], figures["pure_repeats"]) == (
         "fused",

@@ -57,7 +57,13 @@ class FeedHost:
     """One run of an in-process host on ``data_dir`` (a restart is a new FeedHost)."""
 
     def __init__(
-        self, data_dir: Path, settings: FeedSettings, *, capacity: int = 1024, fused: bool = True
+        self,
+        data_dir: Path,
+        settings: FeedSettings,
+        *,
+        capacity: int = 1024,
+        fused: bool = True,
+        http: str | None = None,
     ) -> None:
         spec = TopologySpec(
             prefix=f"sequex-mdt{uuid.uuid4().hex[:10]}-",
@@ -67,6 +73,7 @@ class FeedHost:
             journal_sync="none",
             fused=fused,
             market_data=settings,
+            http=http,
         )
         start = prepare_start(spec)
         self.base_seq = start.spec.base_seq

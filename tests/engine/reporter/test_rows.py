@@ -82,7 +82,7 @@ def test_a_refused_order_enters_no_order_and_its_command_says_why() -> None:
             NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.SELL, LIMIT, DAY, 5, 1000000, "x"),
         ]
     )
-    assert "orders" not in batch.rows
+    assert not batch.rows.get("orders")
     (event,) = _rows(batch, "order_events")
     assert (event["kind"], event["order_id"], event["reason"]) == (
         "rejected", 0, "insufficient_shares",

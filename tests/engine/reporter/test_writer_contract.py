@@ -111,6 +111,16 @@ def test_a_query_takes_question_mark_parameters(backend: Backend) -> None:
     assert rows == [(2, "c2"), (3, "c3")]
 
 
+def test_rows_stored_past_the_position_are_still_written_once(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_batch(3, range(1, 6)))  # rows of seqs 4 and 5 stored, the position at 3
+    writer.write(_batch(6, range(1, 7)))  # the writer cannot assume rows past 3 are new
+    tables = dump(writer)
+    assert [row[0] for row in tables["commands"]] == [1, 2, 3, 4, 5, 6]
+    assert len(tables["executions"]) == 6 and len(tables["accounts"]) == 1
+    assert writer.position() == 6
+
+
 def _settlement_batch(through: int) -> RowBatch:
     """The rows of one Settle at ``through``: two obligations and two accounts' settlements."""
     batch = RowBatch(through_seq=through)
