@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
@@ -111,6 +112,16 @@ class ReporterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SettlementConfig:
+    """``[settlement]``: the business-day calendar of T+2 settlement (``sequex settle``)."""
+
+    #: dates (ISO) that are not business days besides Saturdays and Sundays
+    holidays: tuple[date, ...] = ()
+    #: business days from a trade date to its settlement date
+    cycle_days: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class HostConfig:
     source: str = "<defaults>"
     data_dir: str = "var"
@@ -136,6 +147,8 @@ class HostConfig:
     market_data: MarketDataConfig = field(default_factory=MarketDataConfig)
     #: ``[reporter]``: where the reporter stage writes the orders and executions
     reporter: ReporterConfig = field(default_factory=ReporterConfig)
+    #: ``[settlement]``: the calendar ``sequex settle`` settles by
+    settlement: SettlementConfig = field(default_factory=SettlementConfig)
 
 
 DEFAULT_ENDPOINTS = {
@@ -340,6 +353,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
     admin, gateway = top.sub("admin"), top.sub("gateway")
     market, reporter = top.sub("market_data"), top.sub("reporter")
+    settlement = top.sub("settlement")
     admin_hash = None
     if "password_hash" in admin.table or "password" in admin.table:
         admin_hash = admin.password_hash()
@@ -378,8 +392,9 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         gateway_max_connections=_max_connections(gateway),
         market_data=_market_data(market),
         reporter=_reporter(reporter),
+        settlement=_settlement(settlement),
     )
-    for reader in (exchange, rings, journal, admin, gateway, market, reporter, top):
+    for reader in (exchange, rings, journal, admin, gateway, market, reporter, settlement, top):
         reader.done()
     return config
 
@@ -424,6 +439,28 @@ def _reporter(reporter: _Reader) -> ReporterConfig:
     if not SCHEMA_NAME.fullmatch(schema):
         raise reporter.fail("schema", f"must be a lower-case SQL identifier, not {schema!r}")
     return ReporterConfig(enabled, dsn, schema)
+
+
+def _settlement(settlement: _Reader) -> SettlementConfig:
+    cycle = settlement.integer("cycle_days", 2, minimum=1)
+    if cycle > 30:
+        raise settlement.fail("cycle_days", f"must be at most 30, not {cycle}")
+    raw = settlement.table.get("holidays", [])
+    settlement.used.add("holidays")
+    if not isinstance(raw, list):
+        raise settlement.fail("holidays", "must be a list of ISO dates")
+    holidays: list[date] = []
+    for item in raw:
+        # TOML has a date type; a quoted "2026-12-25" is accepted too
+        if isinstance(item, str):
+            try:
+                item = date.fromisoformat(item)
+            except ValueError:
+                raise settlement.fail("holidays", f"{item!r} is not an ISO date") from None
+        if type(item) is not date:
+            raise settlement.fail("holidays", f"{item!r} is not a date")
+        holidays.append(item)
+    return SettlementConfig(tuple(sorted(set(holidays))), cycle)
 
 
 def load_config(path: str | Path) -> HostConfig:

@@ -15,7 +15,7 @@ Rejected event's text is not stored: it is a pure function of the reason code
  4       4     sub_seq   u32, the event's index among its command's events
  8       8     seq_no    i64, the command that caused it
  16      48    i1..i6    i64 each: ids, quantities, prices, ts, exec id
- 64      16    account   ASCII, NUL padded (the firm of StpSet)
+ 64      16    account   ASCII, NUL padded (the firm of StpSet and of Obligation)
  80      8     symbol    ASCII, NUL padded (the asset of BalanceChanged)
  88      20    client_order_id  ASCII, NUL padded (the firm of AccountOpened)
  108     20    (zero)
@@ -32,6 +32,7 @@ from engine.domain.reasons import TEXT
 from engine.domain.types import (
     Accepted,
     AccountOpened,
+    AccountSettled,
     BalanceChanged,
     BookAdd,
     BookDelete,
@@ -47,10 +48,12 @@ from engine.domain.types import (
     Fill,
     LimitsSet,
     Liquidity,
+    Obligation,
     Rejected,
     RejectReason,
     Replaced,
     SelfTradePrevention,
+    SettlementDone,
     Side,
     StpSet,
     SymbolAdded,
@@ -121,6 +124,25 @@ EVENT_LAYOUTS: Final[dict[type, tuple[_Slot, ...]]] = {
     StpSet: ((_ACCOUNT, str), (_E1, SelfTradePrevention)),
     DayEnded: ((_SYMBOL, str),),
     AccountOpened: ((_CLIENT, str), (_ACCOUNT, str)),
+    Obligation: (
+        (_ACCOUNT, str),
+        (_SYMBOL, str),
+        (_I1, None),
+        (_I2, None),
+        (_I3, None),
+        (_I4, None),
+    ),
+    AccountSettled: (
+        (_ACCOUNT, str),
+        (_SYMBOL, str),
+        (_I1, None),
+        (_I2, None),
+        (_I3, None),
+        (_I4, None),
+        (_I5, None),
+        (_I6, None),
+    ),
+    SettlementDone: ((_SYMBOL, str), (_I1, None), (_I2, None)),
 }
 EVENT_CLASSES: Final = tuple(EVENT_LAYOUTS)
 _KIND_OF: Final = {cls: index + 1 for index, cls in enumerate(EVENT_CLASSES)}

@@ -39,6 +39,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.domain.fast_tuple",
     "engine.domain.wallet",
     "engine.domain.symbols",
+    "engine.domain.ledger",
     "engine.domain.book",
     "engine.domain.risk_order",
     "engine.domain.feedback",

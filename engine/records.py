@@ -15,8 +15,8 @@ per-kind logic. All integers little-endian.
  5       3     (zero)
  8       8     seq_no     i64, the global sequence number (= the ring[in] slot sequence)
  16      8     ts         i64, gateway receive time, ns since the epoch
- 24      8     a          i64  qty | order_id | tick_size | amount | max_order_qty
- 32      8     b          i64  price | qty (replace) | lot_size | max_notional
+ 24      8     a          i64  qty | order_id | tick_size | amount | max_order_qty | trade_date
+ 32      8     b          i64  price | qty (replace) | lot_size | max_notional | settle_date
  40      8     c          i64  price (replace) | reference_price | max_open_orders
  48      8     d          i64  band_bps | keep mask (SetRiskLimits: bit k set = the k-th limit,
                                 in a, b, c order, is KEEP_LIMIT, and its field holds 0)
@@ -54,6 +54,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
@@ -83,6 +84,7 @@ KIND_RISK_LIMITS: Final = 9
 KIND_STP: Final = 10
 KIND_END_OF_DAY: Final = 11
 KIND_OPEN_ACCOUNT: Final = 12
+KIND_SETTLE: Final = 13
 
 KIND_OF: Final[dict[type, int]] = {
     NewOrder: KIND_NEW_ORDER,
@@ -97,6 +99,7 @@ KIND_OF: Final[dict[type, int]] = {
     SetSelfTradePrevention: KIND_STP,
     EndOfDay: KIND_END_OF_DAY,
     OpenAccount: KIND_OPEN_ACCOUNT,
+    Settle: KIND_SETTLE,
 }
 
 
@@ -145,6 +148,8 @@ def encode_command_into(
             side, firm = cmd.mode, cmd.firm
         case OpenAccount():
             firm, account = cmd.firm, cmd.account
+        case Settle():
+            a, b, symbol = cmd.trade_date, cmd.settle_date, cmd.symbol
     try:
         RECORD.pack_into(
             buffer,
@@ -253,6 +258,7 @@ class CommandDecoder:
             KIND_OPEN_ACCOUNT: lambda f: OpenAccount(
                 f[5], f[6], self.text(f[11]), self.text(f[12])
             ),
+            KIND_SETTLE: lambda f: Settle(f[5], f[6], self.text(f[13]), f[7], f[8]),
         }
 
     def text(self, raw: bytes) -> str:

@@ -44,6 +44,7 @@ RESULT_TYPES = frozenset(
         "stp_set",
         "day_ended",
         "account_opened",
+        "settlement_done",
     }
 )
 
@@ -70,7 +71,7 @@ _WHOLE = argument(whole_number, allow_zero=False)
 _WHOLE_OR_ZERO = argument(whole_number, allow_zero=True)
 
 
-class _Trouble(Exception):
+class Trouble(Exception):
     """Usage or connection trouble: exit code 2 with this message."""
 
 
@@ -250,13 +251,13 @@ def command_of(args: argparse.Namespace) -> dict[str, Any]:
             if getattr(args, flag) is not None
         }
         if not given:
-            raise _Trouble("limits: give at least one of --max-qty, --max-notional, --max-open")
+            raise Trouble("limits: give at least one of --max-qty, --max-notional, --max-open")
         return {"type": "set_risk_limits", "account": args.account, **given}
     assert action == "stp", action
     return {"type": "set_self_trade_prevention", "firm": args.firm, "mode": args.mode}
 
 
-class _LineClient:
+class LineClient:
     """Blocking JSON lines over one TCP connection, every read bounded by one deadline."""
 
     def __init__(self, endpoint: str, timeout: float) -> None:
@@ -265,43 +266,43 @@ class _LineClient:
         try:
             host, port = parse_endpoint(endpoint)
         except ValueError as exc:
-            raise _Trouble(str(exc)) from None
+            raise Trouble(str(exc)) from None
         self._deadline = time.monotonic() + timeout
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as exc:
-            raise _Trouble(f"cannot connect to {endpoint}: {exc}") from None
+            raise Trouble(f"cannot connect to {endpoint}: {exc}") from None
         self._buf = b""
 
     def send(self, obj: dict[str, Any]) -> None:
         try:
             self._sock.sendall(json.dumps(obj, separators=(",", ":")).encode() + b"\n")
         except OSError as exc:
-            raise _Trouble(f"connection lost: {exc}") from None
+            raise Trouble(f"connection lost: {exc}") from None
 
     def read(self) -> tuple[str, dict[str, Any]]:
         """The next line, raw and parsed."""
         while b"\n" not in self._buf:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
-                raise _Trouble("timed out waiting for the exchange")
+                raise Trouble("timed out waiting for the exchange")
             self._sock.settimeout(remaining)
             try:
                 chunk = self._sock.recv(65536)
             except TimeoutError:
-                raise _Trouble("timed out waiting for the exchange") from None
+                raise Trouble("timed out waiting for the exchange") from None
             except OSError as exc:
-                raise _Trouble(f"connection lost: {exc}") from None
+                raise Trouble(f"connection lost: {exc}") from None
             if not chunk:
-                raise _Trouble("the gateway closed the connection")
+                raise Trouble("the gateway closed the connection")
             self._buf += chunk
         raw, _, self._buf = self._buf.partition(b"\n")
         try:
             obj = json.loads(raw)
         except ValueError:
-            raise _Trouble(f"unreadable line from the gateway: {raw[:200]!r}") from None
+            raise Trouble(f"unreadable line from the gateway: {raw[:200]!r}") from None
         if not isinstance(obj, dict):
-            raise _Trouble(f"unexpected line from the gateway: {raw[:200]!r}")
+            raise Trouble(f"unexpected line from the gateway: {raw[:200]!r}")
         return raw.decode("ascii", "replace"), obj
 
     def close(self) -> None:
@@ -312,32 +313,32 @@ def run(args: argparse.Namespace) -> int:
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
     try:
         if password is None:
-            raise _Trouble(f"no operator password: use --password or ${PASSWORD_ENV}")
+            raise Trouble(f"no operator password: use --password or ${PASSWORD_ENV}")
         if not 0 < args.timeout < MAX_TIMEOUT:  # also refuses nan
-            raise _Trouble(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:g})")
+            raise Trouble(f"--timeout must be a number of seconds in (0, {MAX_TIMEOUT:g})")
         return _session(args.endpoint, args.timeout, password, command_of(args))
-    except _Trouble as exc:
+    except Trouble as exc:
         print(f"sequex admin: {exc}", file=sys.stderr)
         return EXIT_TROUBLE
 
 
 def _session(endpoint: str, timeout: float, password: str, command: dict[str, Any]) -> int:
-    client = _LineClient(endpoint, timeout)
+    client = LineClient(endpoint, timeout)
     try:
         client.send({"type": "login", "admin": True, "password": password})
         _, reply = client.read()
         if reply.get("type") != "login_ok":
-            raise _Trouble(f"login refused: {reply.get('code')}: {reply.get('text')}")
+            raise Trouble(f"login refused: {reply.get('code')}: {reply.get('text')}")
         client.send(command)
         code = _await_result(client)
-        with contextlib.suppress(_Trouble):  # the outcome is known: a lost connection now
+        with contextlib.suppress(Trouble):  # the outcome is known: a lost connection now
             client.send({"type": "logout"})  # changes nothing about it
         return code
     finally:
         client.close()
 
 
-def _await_result(client: _LineClient) -> int:
+def _await_result(client: LineClient) -> int:
     """Read until the command's own outcome: a refusal, a rejected event or its result."""
     seq_no: int | None = None
     while True:

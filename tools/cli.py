@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
     "md": ("tools.md_cli", "market data: follow the ITCH feed, draw a symbol's book"),
     "report": ("tools.report_cli", "books and records: orders, executions, trade blotter"),
+    "settle": ("tools.settle_cli", "settle the trades due on a settlement date (T+2)"),
 }
 
 

@@ -38,6 +38,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
@@ -119,6 +120,7 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
     ),
     EndOfDay: ("end_of_day", {"symbol": ID}),
     OpenAccount: ("open_account", {"firm": ID, "account": ID}),
+    Settle: ("settle", {"symbol": ID, "trade_date": UINT, "settle_date": UINT}),
 }
 
 #: json type name -> command class

@@ -26,6 +26,7 @@ import xxhash
 from engine.domain.types import (
     Accepted,
     AccountOpened,
+    AccountSettled,
     BalanceChanged,
     BookAdd,
     BookDelete,
@@ -38,8 +39,10 @@ from engine.domain.types import (
     Expired,
     Fill,
     LimitsSet,
+    Obligation,
     Rejected,
     Replaced,
+    SettlementDone,
     StpSet,
     SymbolAdded,
     TradingStatus,
@@ -65,6 +68,9 @@ EVENT_TYPES: Final[dict[type[Any], str]] = {
     StpSet: "stp_set",
     DayEnded: "day_ended",
     AccountOpened: "account_opened",
+    Obligation: "obligation",
+    AccountSettled: "account_settled",
+    SettlementDone: "settlement_done",
 }
 
 

@@ -2,6 +2,7 @@
 # (tests/engine/test_native_interfaces.py checks it).
 cimport cython
 
+from engine.domain.ledger cimport Ledger
 from engine.domain.symbols cimport SymbolSpec
 
 
@@ -51,3 +52,4 @@ cdef class Book:
     cdef public SymbolSpec spec
     cdef public BookSide bids
     cdef public BookSide asks
+    cdef public Ledger ledger

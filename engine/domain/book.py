@@ -27,6 +27,7 @@ from typing import Any
 
 import cython
 
+from engine.domain.ledger import Ledger
 from engine.domain.symbols import SymbolSpec
 
 BUY = 1
@@ -263,11 +264,14 @@ class Book:
     spec: SymbolSpec
     bids: BookSide
     asks: BookSide
+    #: rules 3: the symbol's unsettled trades (`engine.domain.ledger`); None before rules 3
+    ledger: Ledger | None
 
-    def __init__(self, spec: SymbolSpec) -> None:
+    def __init__(self, spec: SymbolSpec, ledger: Ledger | None = None) -> None:
         self.spec = spec
         self.bids = BookSide(BUY)
         self.asks = BookSide(SELL)
+        self.ledger = ledger
 
     def side(self, side: int) -> BookSide:
         return self.bids if side == BUY else self.asks

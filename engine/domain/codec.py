@@ -15,6 +15,10 @@ versions existed, so the state hashes of old journals never change: no ``rules``
 row is ``[name, positions, limits]`` and a resting order row has 8 fields. From rules 2 the
 state says ``"rules": R``, an account row ends with its firm and an order row with its
 post-only flag (0/1): under rules 1 neither decides anything, so they are not state there.
+From rules 3 (settlement) a position row ends with its ``receiving``, a book row with its
+settlement ledger ``[settled, [[day, [[account, firm, bought, sold, paid, received], ...]],
+...]]`` (days and accounts sorted), and the state has ``"settled": [[symbol, day], ...]`` (the
+risk stage's record of what each symbol is settled through); rules 2 states are as before.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from typing import Any
 
 from engine.domain import types as t
 from engine.domain.book import Book, Order
+from engine.domain.ledger import Cell, Ledger
 from engine.domain.matcher import Matcher
 from engine.domain.risk import RiskStage
 from engine.domain.risk_order import RiskOrder
-from engine.domain.rules import RULES_V1
+from engine.domain.rules import RULES_V1, RULES_V3
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import CASH, Event, SelfTradePrevention
 from engine.domain.wallet import Account, Position
@@ -77,6 +82,35 @@ def _side_orders(book: Book, bids: bool, book_rules_extended: bool) -> list[list
     return rows
 
 
+def _ledger(ledger: Ledger | None) -> list[Any]:
+    assert ledger is not None, "a rules 3 book without a settlement ledger"
+    days = [
+        [day, [[account, *ledger.days[day][account].as_list()] for account in sorted(cells)]]
+        for day, cells in sorted(ledger.days.items())
+    ]
+    return [ledger.settled, days]
+
+
+def _load_ledger(row: list[Any]) -> Ledger:
+    ledger = Ledger()
+    settled, days = row
+    ledger.settled = settled
+    for day, cells in days:
+        ledger.days[day] = {account: Cell(*figures) for account, *figures in cells}
+    return ledger
+
+
+def _book(book: Book, extended: bool, settling: bool) -> list[Any]:
+    row = [
+        _spec(book.spec),
+        _side_orders(book, True, extended),
+        _side_orders(book, False, extended),
+    ]
+    if settling:
+        row.append(_ledger(book.ledger))
+    return row
+
+
 def encode_state(
     window: int,
     last_seq: int,
@@ -86,12 +120,16 @@ def encode_state(
 ) -> bytes:
     rules = int(risk.rules)
     extended = rules != RULES_V1
+    settling = rules >= RULES_V3
     accounts = []
     for name in sorted(risk.accounts):
         acct = risk.accounts[name]
-        positions = [
-            [a, acct.positions[a].total, acct.positions[a].held] for a in sorted(acct.positions)
-        ]
+        positions: list[list[Any]] = []
+        for a in sorted(acct.positions):
+            pos = acct.positions[a]
+            positions.append(
+                [a, pos.total, pos.held, pos.receiving] if settling else [a, pos.total, pos.held]
+            )
         limits = [acct.max_order_qty, acct.max_notional, acct.max_open_orders, acct.open_orders]
         accounts.append(
             [name, positions, limits, acct.firm] if extended else [name, positions, limits]
@@ -108,19 +146,14 @@ def encode_state(
         "symbols": [_spec(risk.symbols[s]) for s in sorted(risk.symbols)],
         "accounts": accounts,
         "risk_orders": [risk.orders[i].as_list() for i in sorted(risk.orders)],
-        "books": [
-            [
-                _spec(matcher.books[s].spec),
-                _side_orders(matcher.books[s], True, extended),
-                _side_orders(matcher.books[s], False, extended),
-            ]
-            for s in sorted(matcher.books)
-        ],
+        "books": [_book(matcher.books[s], extended, settling) for s in sorted(matcher.books)],
         "stp": [[firm, int(matcher.stp[firm])] for firm in sorted(matcher.stp)],
         "feedback": [
             [seq, [[type(e).__name__, *map(_plain, e)] for e in events]] for seq, events in queue
         ],
     }
+    if settling:
+        state["settled"] = [[symbol, risk.settled[symbol]] for symbol in sorted(risk.settled)]
     return json.dumps(state, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
@@ -144,8 +177,8 @@ def decode_state(
         risk.symbols[row[0]] = SymbolSpec(*row)
     for name, positions, limits, *firm in state["accounts"]:
         acct = risk.accounts[name] = Account(name, *firm)
-        for asset, total, held in positions:
-            acct.positions[asset] = Position(total, held)
+        for asset, *figures in positions:
+            acct.positions[asset] = Position(*figures)
         acct.set_limits(*limits[:3])
         acct.open_orders = limits[3]
     for row in state["risk_orders"]:
@@ -162,8 +195,9 @@ def decode_state(
         order.hi = hi
         risk.orders[oid] = order
     matcher = Matcher(rules)
-    for spec_row, bids, asks in state["books"]:
-        book = matcher.books[spec_row[0]] = Book(SymbolSpec(*spec_row))
+    for spec_row, bids, asks, *ledger in state["books"]:
+        settlement = _load_ledger(ledger[0]) if ledger else None
+        book = matcher.books[spec_row[0]] = Book(SymbolSpec(*spec_row), settlement)
         for rows, side in ((bids, book.bids), (asks, book.asks)):
             for oid, account, firm, sd, price, qty, filled, tif, *post_only in rows:
                 resting = Order.create(
@@ -172,6 +206,8 @@ def decode_state(
                 )  # fmt: skip
                 side.append(resting)
                 matcher.orders[oid] = resting
+    for symbol, day in state.get("settled", []):
+        risk.settled[symbol] = day
     for firm, mode in state["stp"]:
         matcher.stp[firm] = SelfTradePrevention(mode)
     queue = [(seq, [_event(row) for row in events]) for seq, events in state["feedback"]]

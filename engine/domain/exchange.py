@@ -61,6 +61,7 @@ from engine.domain.types import (
     Resume,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
@@ -129,6 +130,7 @@ _COMMANDS = frozenset(
         SetSelfTradePrevention,
         EndOfDay,
         OpenAccount,
+        Settle,
     }
 )
 
@@ -175,6 +177,7 @@ class Exchange:
             Resume: self._resume,
             EndOfDay: self._end_of_day,
             OpenAccount: self._open_account,
+            Settle: self._settle,
         }
 
     # -- the command path -----------------------------------------------------------------
@@ -369,6 +372,14 @@ class Exchange:
         if refused is not None:
             return [refused]
         events = self.matcher.end_of_day(cmd)
+        self.feed(cmd.seq_no, events)
+        return events
+
+    def _settle(self, cmd: Settle) -> list[Event]:
+        refused = self.risk.check_settle(cmd)
+        if refused is not None:
+            return [refused]
+        events = self.matcher.settle(cmd)
         self.feed(cmd.seq_no, events)
         return events
 

@@ -3,15 +3,19 @@
 cimport cython
 
 from engine.domain.risk_order cimport RiskOrder
+from engine.domain.wallet cimport Account, Position
 
 
 @cython.final
 cdef class FillFeedback:
     cdef public dict orders
     cdef public bint serial
+    cdef public bint settling
+    cdef public dict accounts
 
     cpdef void apply(self, list events)
     cdef void fill(self, tuple ev)
+    cdef void settled(self, tuple ev)
     cdef void replaced(self, tuple ev)
     cdef void replace_done(self, RiskOrder order)
     cpdef void end(self, RiskOrder order)

@@ -20,6 +20,12 @@ timing.
   nothing: the order had already ended, and that end was fed back earlier because it came from
   an earlier command, so the order is no longer in the table.
 
+* ``AccountSettled`` (rules 3, a Settle's): what the account received in those trades is
+  settled, so it leaves the positions' ``receiving``.
+
+Under rules 3 a fill also adds what it credits (shares bought, sale proceeds) to the credited
+position's ``receiving``: one flag test and one addition per fill.
+
 An order that ends releases its whole pool and leaves the table. Book events carry nothing the
 wallets need and are skipped.
 
@@ -38,10 +44,20 @@ from typing import Final
 import cython
 
 from engine.domain.risk_order import RiskOrder
-from engine.domain.types import Cancelled, Event, Expired, Fill, Rejected, Replaced
+from engine.domain.types import (
+    CASH,
+    AccountSettled,
+    Cancelled,
+    Event,
+    Expired,
+    Fill,
+    Rejected,
+    Replaced,
+)
+from engine.domain.wallet import Account, Position
 
 #: The event classes the feedback acts on; it skips every other one (book events, Accepted...).
-FEEDBACK_EVENTS: Final = frozenset({Fill, Cancelled, Expired, Replaced, Rejected})
+FEEDBACK_EVENTS: Final = frozenset({Fill, Cancelled, Expired, Replaced, Rejected, AccountSettled})
 
 
 @cython.final
@@ -51,10 +67,22 @@ class FillFeedback:
     orders: dict[int, RiskOrder]
     #: W = 1: a command's feedback is applied before the next command is decided
     serial: cython.bint
+    #: rules 3: fills credit ``receiving``, AccountSettled settles it
+    settling: cython.bint
+    #: the risk stage's accounts (shared with it, never rebound): what AccountSettled names
+    accounts: dict[str, Account]
 
-    def __init__(self, orders: dict[int, RiskOrder], serial: cython.bint = True) -> None:
+    def __init__(
+        self,
+        orders: dict[int, RiskOrder],
+        serial: cython.bint = True,
+        accounts: dict[str, Account] | None = None,
+        settling: cython.bint = False,
+    ) -> None:
         self.orders = orders
         self.serial = serial
+        self.accounts = {} if accounts is None else accounts
+        self.settling = settling
 
     @cython.ccall
     def apply(self, events: list[Event]) -> cython.void:
@@ -79,6 +107,8 @@ class FillFeedback:
                     order = self.orders.get(ev[3])
                     if order is not None:
                         self.replace_done(order)
+            elif cls is AccountSettled:
+                self.settled(ev)
 
     @cython.cfunc
     def fill(self, ev: tuple) -> cython.void:
@@ -95,11 +125,16 @@ class FillFeedback:
             hold.held -= cost
             order.pool -= cost
             order.other.total += qty
+            if self.settling:
+                order.other.receiving += qty
         else:
             hold.total -= qty
             hold.held -= qty
             order.pool -= qty
-            order.other.total += qty * price
+            cost = qty * price
+            order.other.total += cost
+            if self.settling:
+                order.other.receiving += cost
         order.leaves = leaves
         if leaves == 0:
             self.end(order)
@@ -107,6 +142,20 @@ class FillFeedback:
             target: cython.longlong = leaves * order.price if order.is_buy else leaves
             hold.held -= order.pool - target
             order.pool = target
+
+    @cython.cfunc
+    def settled(self, ev: tuple) -> cython.void:
+        """An account's trades of a symbol and date settled: its receipts are settled."""
+        acct: Account = self.accounts[ev[0]]
+        bought: cython.longlong = ev[4]
+        received: cython.longlong = ev[7]
+        pos: Position
+        if bought:
+            pos = acct.positions[ev[1]]
+            pos.receiving -= bought
+        if received:
+            pos = acct.positions[CASH]
+            pos.receiving -= received
 
     @cython.cfunc
     def replaced(self, ev: tuple) -> cython.void:

@@ -8,7 +8,10 @@ Raises AssertionError with a message naming what is broken. Checked:
   from it; every risk order's pool covers its confirmed terms, and equals them exactly when no
   replace is in flight; open-order counts match the risk order table;
 * every resting order is known to the risk stage (the risk stage forgets an order only after
-  the matcher ended it), and with no feedback pending both tables agree exactly.
+  the matcher ended it), and with no feedback pending both tables agree exactly;
+* rules 3: every position's ``receiving`` is >= 0, and with no feedback pending it equals what
+  the matchers' settlement ledgers hold unsettled for it (shares bought of the symbol; cash
+  received over every symbol); each ledger holds no date at or before its last settled one.
 """
 
 from __future__ import annotations
@@ -83,3 +86,28 @@ def check_exchange(risk: RiskStage, matcher: Matcher, settled: bool) -> None:
                 assert rorder.price == order.price, f"order {oid}: price differs"
     if settled:
         assert len(risk.orders) == len(matcher.orders), "risk knows orders that ended"
+    if risk.settling:
+        check_settlement(risk, matcher, settled)
+
+
+def check_settlement(risk: RiskStage, matcher: Matcher, settled: bool) -> None:
+    owed: dict[tuple[str, str], int] = {}
+    for symbol, book in matcher.books.items():
+        ledger = book.ledger
+        assert ledger is not None, f"{symbol}: no settlement ledger under rules 3"
+        assert risk.settled.get(symbol, ledger.settled) == ledger.settled or not settled, (
+            f"{symbol}: settled through {risk.settled.get(symbol)} and {ledger.settled}"
+        )
+        for day, cells in ledger.days.items():
+            assert day > ledger.settled, f"{symbol}: day {day} is settled already"
+            for account, cell in cells.items():
+                figures = (cell.bought, cell.sold, cell.paid, cell.received)
+                assert min(figures) >= 0, f"{symbol} {day} {account}: {figures}"
+                owed[account, symbol] = owed.get((account, symbol), 0) + cell.bought
+                owed[account, "CASH"] = owed.get((account, "CASH"), 0) + cell.received
+    for name, acct in risk.accounts.items():
+        for asset, pos in acct.positions.items():
+            assert pos.receiving >= 0, f"{name} {asset}: receiving {pos.receiving}"
+            if settled:
+                want = owed.get((name, asset), 0)
+                assert pos.receiving == want, f"{name} {asset}: receiving {pos.receiving} != {want}"

@@ -15,6 +15,7 @@ cdef class Matcher:
     cdef public dict stp
     cdef public long long rules
     cdef public bint post_only_holds
+    cdef public bint settling
 
     cpdef list match_new(self, object seq, object ts, str firm, str account, str symbol,
                          long long side, long long otype, long long tif, long long qty,

@@ -31,6 +31,9 @@ Event order, fixed and relied upon by the canonical stream:
   ``Rejected`` (POST_ONLY_WOULD_TAKE, with its order id) alone.
 * EndOfDay: per resting DAY order (bids then asks, best level first, time priority)
   ``Expired`` (END_OF_DAY) + ``BookDelete``; then ``DayEnded``.
+* Settle (rules 3): the netting of the symbol's unsettled trades through the trade date
+  (`engine.domain.settlement`), ending in ``SettlementDone``. Under rules 3 every trade is
+  recorded, both sides, in its book's settlement ledger (`engine.domain.ledger`) as it happens.
 * AddSymbol ``SymbolAdded``; Halt/Resume ``TradingStatus``. SetSelfTradePrevention is emitted
   by the risk stage; the matcher only records the mode (``set_stp``).
 
@@ -49,6 +52,7 @@ from typing import Any
 import cython
 
 from engine.domain.book import Book, BookSide, Level, Order
+from engine.domain.dates import from_yyyymmdd
 from engine.domain.hot import (
     EXPIRED_EOD,
     EXPIRED_FOK,
@@ -61,8 +65,10 @@ from engine.domain.hot import (
     TAKER,
     USER_CANCEL,
 )
+from engine.domain.ledger import Ledger
 from engine.domain.reasons import reject
-from engine.domain.rules import CURRENT_RULES, RULES_V2, check_rules
+from engine.domain.rules import CURRENT_RULES, RULES_V2, RULES_V3, check_rules
+from engine.domain.settlement import settle_events
 from engine.domain.symbols import SymbolSpec
 from engine.domain.types import (
     Accepted,
@@ -84,6 +90,7 @@ from engine.domain.types import (
     Replaced,
     ReplaceOrder,
     SelfTradePrevention,
+    Settle,
     SymbolAdded,
     TradingStatus,
 )
@@ -109,6 +116,7 @@ if cython.compiled:
         MARKET,
         SELL,
     )
+    from cython.cimports.engine.domain.ledger import record
 else:
     from engine.domain.book import new_order
     from engine.domain.fast_tuple import tuple2, tuple3, tuple4, tuple5, tuple6, tuple10
@@ -123,6 +131,7 @@ else:
         MARKET,
         SELL,
     )
+    from engine.domain.ledger import record
 
 #: exec ids of one command's trades are seq_no * EXEC_IDS + k (types.EXEC_IDS_PER_COMMAND)
 EXEC_IDS: cython.longlong = 1_000_000
@@ -140,6 +149,8 @@ class Matcher:
     rules: cython.longlong
     #: rules >= 2: a replace that would make a post-only order take is rejected
     post_only_holds: cython.bint
+    #: rules >= 3: trades are recorded for settlement (each book has a ledger)
+    settling: cython.bint
 
     def __init__(self, rules: cython.longlong = CURRENT_RULES) -> None:
         self.books = {}
@@ -147,11 +158,13 @@ class Matcher:
         self.stp = {}
         self.rules = check_rules(rules)
         self.post_only_holds = rules >= RULES_V2
+        self.settling = rules >= RULES_V3
 
     # -- administration -------------------------------------------------------------------
 
     def add_symbol(self, cmd: AddSymbol) -> list[Event]:
-        self.books[cmd.symbol] = Book(SymbolSpec.from_command(cmd))
+        ledger = Ledger() if self.settling else None
+        self.books[cmd.symbol] = Book(SymbolSpec.from_command(cmd), ledger)
         return [
             SymbolAdded(cmd.symbol, cmd.tick_size, cmd.lot_size, cmd.reference_price, cmd.band_bps)
         ]
@@ -179,6 +192,14 @@ class Matcher:
                         events.append(BookDelete(symbol, order.order_id))
         events.append(DayEnded(symbol))
         return events
+
+    def settle(self, cmd: Settle) -> list[Event]:
+        """An accepted Settle (the risk stage checked the dates and the rules version)."""
+        ledger = self.books[cmd.symbol].ledger
+        assert ledger is not None, "a Settle under rules before 3 reached the matcher"
+        through = from_yyyymmdd(cmd.trade_date)
+        assert through is not None, f"Settle seq {cmd.seq_no}: trade date {cmd.trade_date}"
+        return settle_events(ledger, cmd.symbol, through, cmd.settle_date)
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -373,6 +394,10 @@ class Matcher:
         orders = self.orders
         last: cython.longlong = spec.reference
         taker_cancelled: cython.bint = False
+        # rules 3: the trade date's ledger cells, looked up at the first trade
+        ledger: Ledger | None = book.ledger
+        cells: dict[str, Any] | None = None
+        mfirm: str
         px: cython.longlong
         q: cython.longlong
         mleaves: cython.longlong
@@ -419,6 +444,12 @@ class Matcher:
                     )
                 )
                 events.append(tuple5(BookExecute, symbol, mid, q, px, exec_id))
+                if ledger is not None:
+                    if cells is None:
+                        cells = ledger.cells_for(ts)
+                    mfirm = maker.firm
+                    record(cells, tacct, firm, is_buy, q, px)
+                    record(cells, maker.account, mfirm, not is_buy, q, px)
                 exec_id += 1
                 last = px
                 if mleaves == 0:

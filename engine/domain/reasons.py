@@ -32,6 +32,10 @@ TEXT: dict[int, str] = {
     R.NOT_FIRMS_ACCOUNT: "the account is not one of the firm's accounts",
     R.UNKNOWN_ACCOUNT: "no account with that name has been opened",
     R.DUPLICATE_ACCOUNT: "an account with that name exists",
+    R.UNSUPPORTED_COMMAND: "the journal's rules version does not have this command",
+    R.INVALID_SETTLEMENT: "invalid trade or settlement date",
+    R.ALREADY_SETTLED: "the symbol's trades of that date are settled already",
+    R.UNSETTLED: "the amount includes cash or shares not settled yet",
 }
 
 

@@ -20,6 +20,8 @@ cdef class RiskStage:
     cdef public object last_reject
     cdef public long long rules
     cdef public bint accounts_opened
+    cdef public bint settling
+    cdef public dict settled
 
     cpdef Account account(self, str name)
     cpdef long long hold_new(self, object seq, str firm, str account, str symbol, long long side,

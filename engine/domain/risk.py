@@ -7,7 +7,13 @@ symbol, which then emits all of the command's events. Wallet and limits administ
 Under rules 1 a deposit or a limits change creates the account it names; from rules 2 on only
 OpenAccount does, and the others refuse an account never opened (UNKNOWN_ACCOUNT). Symbol
 administration (AddSymbol, Halt, Resume, EndOfDay) is validated and recorded here and answered
-by the matcher.
+by the matcher. So is Settle (rules 3): refused UNSUPPORTED_COMMAND under rules 1 and 2, then
+UNKNOWN_SYMBOL, INVALID_SETTLEMENT (a date that is not one, or a settlement date not after the
+trade date) and ALREADY_SETTLED (a trade date at or before the symbol's last settled one).
+
+Withdrawals under rules 3 take only settled, free assets: ``total - held - receiving``, where
+``receiving`` (`engine.domain.wallet`) is what trades credited and has not settled; an amount
+that only unsettled receipts would cover is refused UNSETTLED.
 
 NewOrder checks, in this order: from rules version 2 (`engine.domain.rules`)
 NOT_FIRMS_ACCOUNT (the account was opened by the order's firm), then UNKNOWN_SYMBOL,
@@ -35,10 +41,11 @@ from typing import Any
 
 import cython
 
+from engine.domain.dates import from_yyyymmdd
 from engine.domain.feedback import FillFeedback
 from engine.domain.reasons import reject
 from engine.domain.risk_order import RiskOrder
-from engine.domain.rules import CURRENT_RULES, RULES_V2, check_rules
+from engine.domain.rules import CURRENT_RULES, RULES_V2, RULES_V3, check_rules
 from engine.domain.symbols import MAX_INT64, SymbolSpec, invalid_spec
 from engine.domain.types import (
     CASH,
@@ -57,6 +64,7 @@ from engine.domain.types import (
     ReplaceOrder,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     StpSet,
     Withdraw,
 )
@@ -96,16 +104,22 @@ class RiskStage:
     rules: cython.longlong
     #: rules >= 2: accounts belong to firms and must be opened
     accounts_opened: cython.bint
+    #: rules >= 3: trades settle by Settle commands; withdrawals take settled assets only
+    settling: cython.bint
+    #: rules 3: symbol -> the epoch day (`engine.domain.dates`) it is settled through
+    settled: dict[str, int]
 
     def __init__(self, serial: cython.bint = True, rules: cython.longlong = CURRENT_RULES) -> None:
         self.symbols = {}
         self.accounts = {}
         self.orders = {}
         #: serial (W = 1): see `engine.domain.feedback` for what the window changes here
-        self.feedback = FillFeedback(self.orders, serial)
-        self.last_reject = None
         self.rules = check_rules(rules)
         self.accounts_opened = rules >= RULES_V2
+        self.settling = rules >= RULES_V3
+        self.settled = {}
+        self.feedback = FillFeedback(self.orders, serial, self.accounts, self.settling)
+        self.last_reject = None
 
     @property
     def serial(self) -> bool:
@@ -307,6 +321,23 @@ class RiskStage:
             return reject(seq_no, "", "", 0, R.UNKNOWN_SYMBOL)
         return None
 
+    def check_settle(self, cmd: Settle) -> Rejected | None:
+        """Refuse a Settle (see the module docstring) or record the symbol as settled through
+        its trade date; the matcher that owns the symbol then answers it."""
+        if not self.settling:
+            return reject(cmd.seq_no, "", "", 0, R.UNSUPPORTED_COMMAND)
+        if cmd.symbol not in self.symbols:
+            return reject(cmd.seq_no, "", "", 0, R.UNKNOWN_SYMBOL)
+        through = from_yyyymmdd(cmd.trade_date)
+        settle_day = from_yyyymmdd(cmd.settle_date)
+        if through is None or settle_day is None or settle_day <= through:
+            return reject(cmd.seq_no, "", "", 0, R.INVALID_SETTLEMENT)
+        last = self.settled.get(cmd.symbol)
+        if last is not None and through <= last:
+            return reject(cmd.seq_no, "", "", 0, R.ALREADY_SETTLED)
+        self.settled[cmd.symbol] = through
+        return None
+
     def set_halted(self, seq_no: int, symbol: str, halted: bool) -> Rejected | None:
         spec = self.symbols.get(symbol)
         if spec is None:
@@ -355,6 +386,8 @@ class RiskStage:
         if pos is None or pos.total - pos.held < cmd.amount:
             reason = R.INSUFFICIENT_CASH if cmd.asset == CASH else R.INSUFFICIENT_SHARES
             return [reject(cmd.seq_no, cmd.account, "", 0, reason)]
+        if self.settling and pos.total - pos.held - pos.receiving < cmd.amount:
+            return [reject(cmd.seq_no, cmd.account, "", 0, R.UNSETTLED)]
         pos.total -= cmd.amount
         return [BalanceChanged(cmd.account, cmd.asset, -cmd.amount, pos.total)]
 

@@ -14,6 +14,13 @@ every stage and tool that rebuilds state from a journal runs that journal's vers
   deposit, withdrawal or limits change for an account never opened is rejected
   (UNKNOWN_ACCOUNT); a replace that would make a post-only order take liquidity is rejected
   (POST_ONLY_WOULD_TAKE) and the order stays as it was.
+* **3**: T+2 settlement (``docs/settlement.md``): every trade is recorded as unsettled under
+  its trade date (the UTC date of its command's ts); a sequenced ``Settle(symbol, trade_date,
+  settle_date)`` settles a symbol's trades through a trade date, netted per firm. A withdrawal
+  may take only settled, free cash and shares: what an account receives from trades (shares
+  bought, sale proceeds) is not withdrawable before it settles (UNSETTLED). Trading is as in
+  rules 2: orders may use unsettled balances, which the clearinghouse nets. Under rules 1 and 2
+  a Settle is rejected (UNSUPPORTED_COMMAND).
 """
 
 from __future__ import annotations
@@ -24,10 +31,12 @@ from typing import Final
 RULES_V1: Final = 1
 #: Accounts belong to firms; post-only holds on replace.
 RULES_V2: Final = 2
+#: T+2 settlement: trades settle by a Settle command; only settled assets may be withdrawn.
+RULES_V3: Final = 3
 #: What a new journal runs.
-CURRENT_RULES: Final = RULES_V2
+CURRENT_RULES: Final = RULES_V3
 #: Every version this build can run.
-KNOWN_RULES: Final = frozenset({RULES_V1, RULES_V2})
+KNOWN_RULES: Final = frozenset({RULES_V1, RULES_V2, RULES_V3})
 
 
 def check_rules(rules: int) -> int:

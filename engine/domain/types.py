@@ -105,6 +105,11 @@ class RejectReason(IntEnum):
     NOT_FIRMS_ACCOUNT = 22  # a NewOrder for an account its firm has not opened
     UNKNOWN_ACCOUNT = 23  # a deposit, withdrawal or limits change for an account never opened
     DUPLICATE_ACCOUNT = 24  # OpenAccount of an account that exists
+    # Since rules version 3:
+    UNSUPPORTED_COMMAND = 25  # a command the journal's rules version does not have (Settle)
+    INVALID_SETTLEMENT = 26  # a trade or settlement date that is not a date, or out of order
+    ALREADY_SETTLED = 27  # a Settle of a trade date the symbol has settled already
+    UNSETTLED = 28  # a withdrawal that needs cash or shares not settled yet
 
 
 class CancelReason(IntEnum):
@@ -246,6 +251,21 @@ class OpenAccount(NamedTuple):
     account: str
 
 
+class Settle(NamedTuple):
+    """Settle ``symbol``'s trades of every trade date up to ``trade_date`` not settled yet, on
+    ``settle_date`` (rules version 3). Dates are integers ``YYYYMMDD`` (UTC calendar dates; a
+    trade's date is that of its command's ``ts``). The business-day calendar is not the
+    domain's: whoever sends the command (``sequex settle``) computes which trade date settles
+    on ``settle_date``. One symbol per command, like EndOfDay, so that its events come from
+    the one matcher shard that owns the symbol."""
+
+    seq_no: int
+    ts: int
+    symbol: str
+    trade_date: int
+    settle_date: int
+
+
 class EndOfDay(NamedTuple):
     """Expire every resting DAY order of ``symbol``.
 
@@ -271,6 +291,7 @@ Command: TypeAlias = (
     | SetSelfTradePrevention
     | EndOfDay
     | OpenAccount
+    | Settle
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -428,6 +449,41 @@ class AccountOpened(NamedTuple):
     account: str
 
 
+class Obligation(NamedTuple):
+    """A firm's net settlement of one symbol and trade date against the clearinghouse:
+    ``shares`` it receives (negative: delivers) and ``cash`` it receives (negative: pays)."""
+
+    firm: str
+    symbol: str
+    trade_date: int
+    settle_date: int
+    shares: int
+    cash: int
+
+
+class AccountSettled(NamedTuple):
+    """An account's trades of one symbol and trade date, settled: shares ``bought`` and
+    ``sold``, cash ``paid`` for the buys and ``received`` for the sales (all >= 0). What it
+    receives (shares bought, cash received) is settled from now on: free to withdraw."""
+
+    account: str
+    symbol: str
+    trade_date: int
+    settle_date: int
+    bought: int
+    sold: int
+    paid: int
+    received: int
+
+
+class SettlementDone(NamedTuple):
+    """The last event of an accepted Settle: ``symbol`` is settled through ``trade_date``."""
+
+    symbol: str
+    trade_date: int
+    settle_date: int
+
+
 Event: TypeAlias = (
     Accepted
     | Rejected
@@ -447,6 +503,9 @@ Event: TypeAlias = (
     | StpSet
     | DayEnded
     | AccountOpened
+    | Obligation
+    | AccountSettled
+    | SettlementDone
 )
 
 #: The events a firm's session is told about: answers to its commands and its orders' fates.

@@ -6,6 +6,7 @@ cimport cython
 cdef class Position:
     cdef public long long total
     cdef public long long held
+    cdef public long long receiving
 
 
 @cython.final

@@ -7,8 +7,11 @@ shares), which keeps ``0 <= held <= total`` true whatever the feedback window.
 
 A position is a tiny mutable object rather than a pair of dict entries so that an order can keep
 direct references to the two positions it touches: settling a fill is then attribute arithmetic,
-with no lookups on the hot path. Both fields are signed 64-bit integers compiled (the risk stage
+with no lookups on the hot path. The fields are signed 64-bit integers compiled (the risk stage
 caps every asset's supply at 2**63 - 1, so no balance or hold can leave that range).
+
+Rules 3 (settlement) adds ``receiving``: the gross unsettled credits of trades (shares bought,
+cash from sales), which a withdrawal may not take: ``withdrawable = total - held - receiving``.
 """
 
 from __future__ import annotations
@@ -32,10 +35,16 @@ class Position:
 
     total: cython.longlong
     held: cython.longlong
+    #: rules 3: what trades credited to this position and has not settled yet (shares bought,
+    #: sale proceeds): part of ``total``, but not withdrawable before it settles
+    receiving: cython.longlong
 
-    def __init__(self, total: cython.longlong = 0, held: cython.longlong = 0) -> None:
+    def __init__(
+        self, total: cython.longlong = 0, held: cython.longlong = 0, receiving: cython.longlong = 0
+    ) -> None:
         self.total = total
         self.held = held
+        self.receiving = receiving
 
 
 @cython.final

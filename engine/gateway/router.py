@@ -62,6 +62,7 @@ from typing import Final
 from engine.domain.types import (
     EXECUTION_REPORTS,
     AccountOpened,
+    AccountSettled,
     BalanceChanged,
     Cancelled,
     CancelReason,
@@ -70,7 +71,9 @@ from engine.domain.types import (
     Expired,
     Fill,
     LimitsSet,
+    Obligation,
     Replaced,
+    SettlementDone,
     StpSet,
     SymbolAdded,
     TradingStatus,
@@ -82,7 +85,18 @@ Report = tuple[int, bool, int, int, Event]
 ReportSink = Callable[[list[Report]], None]
 
 ADMIN_RESULTS: Final = frozenset(
-    {BalanceChanged, SymbolAdded, TradingStatus, LimitsSet, StpSet, DayEnded, AccountOpened}
+    {
+        BalanceChanged,
+        SymbolAdded,
+        TradingStatus,
+        LimitsSet,
+        StpSet,
+        DayEnded,
+        AccountOpened,
+        Obligation,
+        AccountSettled,
+        SettlementDone,
+    }
 )
 #: What is routed at all: execution reports and admin results (never book events).
 ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS

@@ -52,6 +52,7 @@ ADMIN_COMMANDS: Final = frozenset(
         "set_risk_limits",
         "set_self_trade_prevention",
         "end_of_day",
+        "settle",
     }
 )
 #: Firm commands whose client_order_id is the gateway's to echo, not the command's.

@@ -13,7 +13,9 @@ What becomes a row (``engine.reporter.schema``):
 * every accepted order: ``orders`` (its terms as entered);
 * every Accepted, Rejected, Cancelled, Replaced and Expired: ``order_events``;
 * every Fill (each side of a trade): ``executions``, with the UTC trade date of its ts;
-* every AccountOpened: ``accounts``.
+* every AccountOpened: ``accounts``;
+* every Obligation (a firm's net of one symbol and trade date, rules 3): ``obligations``;
+* every AccountSettled (an account's settled trades of one symbol and date): ``settlements``.
 
 Book events (market data) and balance changes (in the command's ``detail``) make no row.
 """
@@ -31,6 +33,7 @@ from engine.domain.types import (
     EXECUTION_REPORTS,
     Accepted,
     AccountOpened,
+    AccountSettled,
     AddSymbol,
     Cancelled,
     CancelOrder,
@@ -45,6 +48,7 @@ from engine.domain.types import (
     Halt,
     Liquidity,
     NewOrder,
+    Obligation,
     OpenAccount,
     OrderType,
     Rejected,
@@ -54,12 +58,21 @@ from engine.domain.types import (
     Resume,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
 )
 from engine.reporter.details import command_detail
-from engine.reporter.schema import ACCOUNTS, COMMANDS, EXECUTIONS, ORDER_EVENTS, ORDERS
+from engine.reporter.schema import (
+    ACCOUNTS,
+    COMMANDS,
+    EXECUTIONS,
+    OBLIGATIONS,
+    ORDER_EVENTS,
+    ORDERS,
+    SETTLEMENTS,
+)
 
 Row = tuple[Any, ...]
 _NS_PER_DAY: Final = 86_400 * 1_000_000_000
@@ -96,10 +109,11 @@ EXPIRE: Final = _names(ExpireReason)
 
 
 #: the tables a projector appends to, in the order it binds them
-_ORDER: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS)
+_ORDER: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
 #: what an event becomes: no row (book and balance events), an execution, an accepted order,
-#: another order event, an account
-_NO_ROW, _FILL, _ACCEPTED, _ORDER_EVENT, _OPENED = range(5)
+#: another order event, an account, an obligation, an account's settlement (the last three
+#: are no execution reports: never a command's outcome ahead of its first event)
+_NO_ROW, _FILL, _ACCEPTED, _ORDER_EVENT, _OPENED, _OBLIGATION, _SETTLED = range(7)
 _KIND: Final[dict[type[Any], int]] = {
     Fill: _FILL,
     Accepted: _ACCEPTED,
@@ -108,8 +122,10 @@ _KIND: Final[dict[type[Any], int]] = {
     Replaced: _ORDER_EVENT,
     Expired: _ORDER_EVENT,
     AccountOpened: _OPENED,
+    Obligation: _OBLIGATION,
+    AccountSettled: _SETTLED,
 }
-assert {cls for cls, kind in _KIND.items() if kind != _OPENED} == EXECUTION_REPORTS
+assert {cls for cls, kind in _KIND.items() if kind < _OPENED} == EXECUTION_REPORTS
 _COMMAND_NAME: Final = {cls: name for cls, (name, _) in COMMAND_SPECS.items()}
 _REQUESTS: Final = (CancelOrder, ReplaceOrder)
 # The projector unpacks these NamedTuples by position: their field order is part of it.
@@ -124,6 +140,11 @@ assert Fill._fields == (
     "liquidity", "exec_id",
 )  # fmt: skip
 assert AccountOpened._fields == ("firm", "account")
+
+
+def iso_date(yyyymmdd: int) -> str:
+    """``YYYYMMDD`` (the domain's dates) as ISO text, like ``executions.trade_date``."""
+    return f"{yyyymmdd // 10_000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
 
 
 def trade_date(ts: int) -> str:
@@ -156,7 +177,7 @@ class Projector:
     def add(self, batch: RowBatch, cmd: Command, origin: int, events: list[Event]) -> None:
         """Append the rows of command ``cmd`` (sent by ``origin``) and its ``events``."""
         lists = self._lists if batch is self._batch else self._bind(batch)
-        commands, orders, order_events, executions, accounts = lists
+        commands, orders, order_events, executions, accounts, obligations, settlements = lists
         seq = cmd.seq_no
         firms = self.firms
         report: Event | None = None  # the first execution report: the command's outcome
@@ -164,7 +185,7 @@ class Projector:
             kind = _KIND.get(type(event), _NO_ROW)
             if kind == _NO_ROW:
                 continue
-            if report is None and kind != _OPENED:
+            if report is None and kind < _OPENED:
                 report = event
             if kind == _FILL:
                 executions.append(self._fill(seq, sub, event))
@@ -180,6 +201,19 @@ class Projector:
                 firm, account = cast(AccountOpened, event)
                 firms[account] = firm
                 accounts.append((account, firm, seq))
+            elif kind == _OBLIGATION:
+                firm, symbol, traded, settles, shares, cash = cast(Obligation, event)
+                obligations.append(
+                    (seq, sub, iso_date(traded), iso_date(settles), firm, symbol, shares, cash)
+                )
+            elif kind == _SETTLED:
+                account, symbol, traded, settles, *figures = cast(AccountSettled, event)
+                settlements.append(
+                    (
+                        seq, sub, iso_date(traded), iso_date(settles), firms.get(account),
+                        account, symbol, *figures,
+                    )
+                )  # fmt: skip
             else:
                 order_events.append(self._order_event(cmd, seq, sub, event))
         if report is None and events:
@@ -235,7 +269,7 @@ class Projector:
             case Deposit() | Withdraw() | SetRiskLimits():
                 account = cmd.account
                 firm = self.firms.get(account)
-            case AddSymbol() | Halt() | Resume() | EndOfDay():
+            case AddSymbol() | Halt() | Resume() | EndOfDay() | Settle():
                 symbol = cmd.symbol
             case _:
                 pass

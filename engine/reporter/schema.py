@@ -98,8 +98,27 @@ ACCOUNTS = Table(
     (("account", TEXT), ("firm", TEXT), ("seq_no", INT)),
     key=("account",),
 )
+OBLIGATIONS = Table(
+    "obligations",
+    (
+        ("seq_no", INT), ("sub_seq", INT), ("trade_date", TEXT), ("settle_date", TEXT),
+        ("firm", TEXT), ("symbol", TEXT), ("shares", INT), ("cash", INT),
+    ),
+    key=("seq_no", "sub_seq"),
+    indexes=(("trade_date", "firm"), ("settle_date", "firm")),
+)  # fmt: skip
+SETTLEMENTS = Table(
+    "settlements",
+    (
+        ("seq_no", INT), ("sub_seq", INT), ("trade_date", TEXT), ("settle_date", TEXT),
+        ("firm", TEXT), ("account", TEXT), ("symbol", TEXT), ("bought", INT), ("sold", INT),
+        ("paid", INT), ("received", INT),
+    ),
+    key=("seq_no", "sub_seq"),
+    indexes=(("trade_date", "account"), ("settle_date", "firm")),
+)  # fmt: skip
 #: The tables the rows of a batch go to, in insert order.
-TABLES: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS)
+TABLES: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
 BY_NAME: Final = {table.name: table for table in TABLES}
 
 POSITION_TABLE: Final = "reporter_position"

@@ -39,6 +39,7 @@ from engine.domain.types import (
     ReplaceOrder,
     Resume,
     SetSelfTradePrevention,
+    Settle,
 )
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.stages.outbox import EventOutbox
@@ -94,6 +95,7 @@ class MatcherAgent(PollingStage):
             Halt: lambda c, _: m.set_halted(c.symbol, True),
             Resume: lambda c, _: m.set_halted(c.symbol, False),
             EndOfDay: lambda c, _: m.end_of_day(c),
+            Settle: lambda c, _: m.settle(c),
             SetSelfTradePrevention: self._set_stp,
         }
 

@@ -58,6 +58,7 @@ from engine.domain.types import (
     Resume,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Withdraw,
 )
 from engine.event_codec import EventReader
@@ -156,6 +157,7 @@ class RiskAgent(PollingStage):
             SetRiskLimits: lambda c: (TARGET_NONE, 0, risk.set_limits(c)[0]),
             SetSelfTradePrevention: lambda c: (TARGET_ALL, 0, risk.set_stp(c)[0]),
             OpenAccount: lambda c: (TARGET_NONE, 0, risk.open_account(c)[0]),
+            Settle: lambda c: self._symbol(c, risk.check_settle(c)),
         }
         self.durability_checks = 0
 
@@ -185,7 +187,7 @@ class RiskAgent(PollingStage):
         return self._shard(self._risk.orders[order_id].spec.symbol)
 
     def _symbol(
-        self, cmd: AddSymbol | Halt | Resume | EndOfDay, refused: Rejected | None
+        self, cmd: AddSymbol | Halt | Resume | EndOfDay | Settle, refused: Rejected | None
     ) -> Decision:
         if refused is not None:
             return TARGET_NONE, 0, refused

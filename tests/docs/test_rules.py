@@ -3,8 +3,9 @@
 The rulebook's examples are machine-checked. Its fenced blocks, by tag:
 
 * ```` ```setup NAME ````: set-up commands (JSON lines) that examples can start from;
-* ```` ```commands ```` (optionally ``setup=NAME`` and ``window=W``): an example's commands. The
-  example runs on a fresh :class:`Exchange` with feedback window W (default 1): the set-up's
+* ```` ```commands ```` (optionally ``setup=NAME``, ``window=W`` and ``rules=R``): an example's
+  commands. The example runs on a fresh :class:`Exchange` with feedback window W (default 1)
+  under rules version R (default: the current rules): the set-up's
   commands first, then its own. A line ``# ---`` splits the commands into an unshown part and
   a shown part (no marker: all are shown); other lines starting with ``#`` are comments;
 * ```` ```events ````: the block right after a commands block, holding exactly the canonical
@@ -27,6 +28,7 @@ import pytest
 from engine.canonical.command_lines import FastCommandReader
 from engine.canonical.lines import EventLines
 from engine.domain.exchange import Exchange
+from engine.domain.rules import CURRENT_RULES
 from engine.domain.types import CancelReason, ExpireReason, RejectReason
 
 RULES = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
@@ -46,6 +48,7 @@ EXAMPLES_PER_SECTION: dict[str, int] = {
     "Wallets: holds, deposits and withdrawals": 3,
     "Account risk limits": 1,
     "The feedback window W": 2,
+    "Settlement (T+2)": 4,
     "Reason codes": 1,
 }
 
@@ -62,6 +65,7 @@ class Example:
     line: int
     setup: str | None
     window: int
+    rules: int = CURRENT_RULES
     hidden: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
     events: list[str] | None = None
@@ -128,11 +132,15 @@ def parse(text: str) -> Rulebook:
             setups[words[1]] = [t for t in body if t.strip() and not t.startswith("#")]
         elif tag == "commands":
             options = dict(word.split("=", 1) for word in words[1:])
-            assert set(options) <= {"setup", "window"}, f"rules.md:{i + 1}: {options}"
+            assert set(options) <= {"setup", "window", "rules"}, f"rules.md:{i + 1}: {options}"
             setup = options.get("setup")
             assert setup is None or setup in setups, f"rules.md:{i + 1}: no setup {setup!r}"
             hidden, shown = _command_lines(body)
-            waiting = Example(section, i + 1, setup, int(options.get("window", "1")))
+            window, rules = (
+                int(options.get("window", "1")),
+                int(options.get("rules", CURRENT_RULES)),
+            )
+            waiting = Example(section, i + 1, setup, window, rules)
             waiting.hidden, waiting.shown = hidden, shown
         elif tag == "events":
             assert waiting is not None, f"rules.md:{i + 1}: an events block without commands"
@@ -147,7 +155,7 @@ def parse(text: str) -> Rulebook:
 def run_example(book: Rulebook, example: Example) -> tuple[list[str], list[str]]:
     """Run an example: (event lines of its set-up and hidden commands, of its shown commands).
     Invariants are checked after every command."""
-    exchange = Exchange(feedback_window=example.window)
+    exchange = Exchange(feedback_window=example.window, rules=example.rules)
     reader = FastCommandReader()
     setup = book.setups[example.setup] if example.setup else []
     unshown = EventLines()

@@ -23,7 +23,7 @@ from engine import native
 from engine.canonical import encode_event_line
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command
-from tests.engine.mixed_commands import every_kind, full_mix, replace_heavy
+from tests.engine.mixed_commands import every_kind, full_mix, replace_heavy, settlement_days
 from tools.workload import deep_book_workload, standard_book_workload
 
 BLOCK = 1000
@@ -37,6 +37,8 @@ def stream(name: str, seed: int, count: int) -> Iterator[Command]:
         return iter(every_kind(seed, count))
     if name == "replaces":
         return iter(replace_heavy(seed, count, 64))
+    if name == "settle":
+        return iter(settlement_days(seed, count))
     if name in ("standard", "deep"):
         make = standard_book_workload if name == "standard" else deep_book_workload
         wl = make(count, seed=seed)

@@ -12,6 +12,8 @@
   fill them: with W > 1 fills meet replaces in flight (``pending``, ``max_qty``, ``hi`` above
   the confirmed terms); some resting orders are post-only, and their replaces through the
   touch are refused by the matcher after the risk stage held for them.
+* :func:`settlement_days`: :func:`every_kind` over several days, with settlements (rules 3)
+  and withdrawals of unsettled receipts.
 * :func:`full_mix`: the two above interleaved in blocks with the book workloads of
   `tools.workload` (accounts and symbols renamed per block), so one long stream exercises every
   path at volume.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from engine.domain.dates import to_yyyymmdd
 from engine.domain.types import (
     CASH,
     AddSymbol,
@@ -38,6 +41,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
@@ -245,3 +249,31 @@ def full_mix(seed: int, n: int) -> Iterator[Command]:
             yield type(cmd)(**fields)
         made += len(cmds)
         block += 1
+
+
+def settlement_days(seed: int, n: int) -> list[Command]:
+    """``every_kind`` spread over days (rules 3): the clock moves on by hours now and then,
+    each symbol settles through some date (now and then again, or with its dates out of
+    order), and withdrawals reach for unsettled receipts."""
+    rng = random.Random(seed)
+    out: list[Command] = []
+    ts, settled = 0, dict.fromkeys(SYMBOLS, 0)
+    for cmd in every_kind(seed, n):
+        if rng.random() < 0.01:
+            ts += rng.randint(1, 40) * 3_600 * 10**9
+        out.append(cmd._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+        roll = rng.random()
+        if roll < 0.01:
+            sym = rng.choice(list(SYMBOLS))
+            today = ts // 86_400_000_000_000
+            through = max(settled[sym] + rng.choice((0, 1)), today - rng.randrange(3))
+            settled[sym] = max(settled[sym], through)
+            late = 2 if rng.random() < 0.9 else 0  # 0: INVALID_SETTLEMENT
+            settle = Settle(0, 0, sym, to_yyyymmdd(through), to_yyyymmdd(through + late))
+            out.append(settle._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+        elif roll < 0.03:
+            asset = rng.choice((CASH, *SYMBOLS))
+            amount = rng.randint(1, 9) * 10 ** rng.randint(*((3, 9) if asset == CASH else (0, 5)))
+            withdraw = Withdraw(0, 0, rng.choice(NAMES), asset, amount)
+            out.append(withdraw._replace(seq_no=len(out) + 1, ts=ts + len(out)))
+    return out

@@ -52,6 +52,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
@@ -76,6 +77,7 @@ class ReferenceExchange(ReferenceState):
             SetSelfTradePrevention: self._set_stp,
             EndOfDay: self._end_of_day,
             OpenAccount: self._open_account,
+            Settle: self._settle_command,
         }[type(cmd)]
         return handler(cmd)  # type: ignore[operator,no-any-return]
 
@@ -99,6 +101,16 @@ class ReferenceExchange(ReferenceState):
                         events.append(BookDelete(cmd.symbol, order_id))
         events.append(DayEnded(cmd.symbol))
         return events
+
+    def _settle_command(self, cmd: Settle) -> list[Event]:
+        """Rules 3: the reference netting (tests.engine.reference_settlement); what the
+        accounts receive stops counting as unsettled (it is summed from the list)."""
+        if self.rules < 3:
+            return [self._rejected(cmd.seq_no, "", "", 0, R.UNSUPPORTED_COMMAND)]
+        refused = self.settlement.check(cmd, set(self.symbols))
+        if refused is not None:
+            return [self._rejected(cmd.seq_no, "", "", 0, refused)]
+        return self.settlement.settle(cmd)
 
     def _check_new(self, cmd: NewOrder) -> int:
         """Validate a NewOrder and return the cash held per share of a buy (its limit price or,
@@ -227,6 +239,11 @@ class ReferenceExchange(ReferenceState):
             price = resting.price
             self._settle(order, qty, price)
             self._settle(resting, qty, price)
+            if self.rules >= 3:
+                for side in (order, resting):
+                    self.settlement.trade(
+                        ts, side.symbol, side.account, side.firm, side.side, qty, price
+                    )
             self.symbols[order.symbol].reference = price
             events.append(self._fill(order, qty, price, ts, Liquidity.TAKER, exec_id))
             events.append(self._fill(resting, qty, price, ts, Liquidity.MAKER, exec_id))

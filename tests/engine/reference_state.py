@@ -33,6 +33,7 @@ from engine.domain.types import (
     TradingStatus,
     Withdraw,
 )
+from tests.engine.reference_settlement import ReferenceSettlement
 
 R = RejectReason
 
@@ -93,6 +94,8 @@ class ReferenceState:
         self.resting: list[RefOrder] = []
         self.next_priority = 0
         self.deposited: dict[str, int] = {}  # asset -> deposits - withdrawals
+        #: rules 3: every unsettled side of every trade (tests.engine.reference_settlement)
+        self.settlement = ReferenceSettlement()
 
     def balance(self, account: str, asset: str) -> tuple[int, int]:
         total, held = self.balances.get((account, asset), [0, 0])
@@ -162,6 +165,9 @@ class ReferenceState:
         if cmd.amount > total - held:
             short = R.INSUFFICIENT_CASH if cmd.asset == CASH else R.INSUFFICIENT_SHARES
             return [self._rejected(cmd.seq_no, cmd.account, "", 0, short)]
+        unsettled = self.settlement.receiving(cmd.account, cmd.asset)
+        if self.rules >= 3 and cmd.amount > total - held - unsettled:
+            return [self._rejected(cmd.seq_no, cmd.account, "", 0, R.UNSETTLED)]
         pos = self._position(cmd.account, cmd.asset)
         pos[0] -= cmd.amount
         self.deposited[cmd.asset] -= cmd.amount

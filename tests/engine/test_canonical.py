@@ -44,6 +44,7 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     StpSet,
     TimeInForce,
@@ -68,6 +69,7 @@ ONE_OF_EACH: list[Command] = [
     SetSelfTradePrevention(12, 20, "F1", SelfTradePrevention.CANCEL_BOTH),
     EndOfDay(13, 21, "XYZ"),
     OpenAccount(14, 22, "F1", "A1"),
+    Settle(15, 23, "XYZ", 20261207, 20261209),
 ]  # fmt: skip
 
 

@@ -74,7 +74,10 @@ def test_the_full_mix_is_identical_compiled_and_pure(window: int) -> None:
     assert summary["events"] > 120_000  # the stream trades, not only refuses
 
 
-@pytest.mark.parametrize(("stream", "window"), [("replaces", 2), ("replaces", 17), ("kinds", 3)])
+@pytest.mark.parametrize(
+    ("stream", "window"),
+    [("replaces", 2), ("replaces", 17), ("kinds", 3), ("settle", 1), ("settle", 64)],
+)
 def test_replaces_in_flight_and_every_kind_are_identical(stream: str, window: int) -> None:
     assert_identical(stream, window, 20_000, window)
 

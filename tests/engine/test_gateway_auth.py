@@ -249,7 +249,7 @@ def test_refusal_table(principal: Principal, obj: dict[str, Any], code: str) -> 
 
 
 def test_the_operator_may_send_every_admin_command_and_a_firm_every_order_command() -> None:
-    assert len(ADMIN_COMMANDS) == 9 and len(FIRM_COMMANDS) == 3
+    assert len(ADMIN_COMMANDS) == 10 and len(FIRM_COMMANDS) == 3
     deposit = {"type": "deposit", "account": "ALPHA-1", "asset": "CASH", "amount": 5}
     assert validate(OPERATOR, deposit, 7, OWNERS) == Deposit(0, 7, "ALPHA-1", "CASH", 5)
 

@@ -7,6 +7,11 @@ W = 1 and one at W = 1024, each with a snapshot that main took halfway. old_jour
 what that commit's ``sequex replay`` printed for them, from the snapshot and from the start.
 The journal format, the snapshot format, the canonical event lines and the state hash must
 not change: this build (compiled, and uncompiled in the SEQUEX_PURE run) prints the same.
+
+The fixtures journal-w*-rules2-main-ea70fd5.tar.gz were written the same way (tests.engine.
+mixed_commands.every_kind, seeds 12 and 1035, 6,000 commands, a snapshot halfway) by main at
+ea70fd5, the last commit before settlement (rules 3): rules 2 journals, which must replay to
+what that commit printed although the current rules settle trades and keep more state.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pytest
 
 from engine.config import load_config, setup_commands
 from engine.domain.exchange import Exchange
-from engine.domain.rules import RULES_V1
+from engine.domain.rules import RULES_V1, RULES_V2
 from engine.domain.types import OpenAccount
 from engine.journal_format import JournalHeader, encode_user_header, journal_dir
 from engine.rebuild import read_header, rebuild
@@ -63,6 +68,14 @@ def test_an_old_journal_says_it_runs_rules_1(
     assert main(["journal", "stats", str(tmp_path / "journal")]) == 1
     out = capsys.readouterr().out
     assert "rules       1 (" in out and "no durable checkpoint" in out
+
+
+@pytest.mark.parametrize("window", [1, 1024])
+def test_a_rules_2_journal_runs_rules_2(window: int, tmp_path: Path) -> None:
+    with tarfile.open(FIXTURES / f"journal-w{window}-rules2-main-ea70fd5.tar.gz") as archive:
+        archive.extractall(tmp_path, filter="data")
+    assert read_header(tmp_path).rules == RULES_V2
+    assert rebuild(tmp_path, digest=False).exchange.rules == RULES_V2
 
 
 def test_a_host_on_a_rules_1_journal_goes_on_under_rules_1_with_version_1_headers(

@@ -145,14 +145,14 @@ def test_admin_exit_code_is_the_outcome_even_if_the_logout_cannot_be_sent(
 
         server = threading.Thread(target=serve, daemon=True)
         server.start()
-        send = admin_cli._LineClient.send
+        send = admin_cli.LineClient.send
 
         def lossy_send(self: Any, obj: dict[str, Any]) -> None:
             if obj.get("type") == "logout":
-                raise admin_cli._Trouble("connection lost: [Errno 104] Connection reset by peer")
+                raise admin_cli.Trouble("connection lost: [Errno 104] Connection reset by peer")
             send(self, obj)
 
-        monkeypatch.setattr(admin_cli._LineClient, "send", lossy_send)
+        monkeypatch.setattr(admin_cli.LineClient, "send", lossy_send)
         argv = ["admin", "--endpoint", f"127.0.0.1:{port}", "--password", "x", "--timeout", "5"]
         assert main([*argv, "halt", "ACME"]) == 0
         server.join(5)

@@ -3,7 +3,8 @@
 A hypothesis ``RuleBasedStateMachine`` sends the same random commands to both: symbols,
 deposits and withdrawals, orders of every type / TIF / side priced around the current
 reference price (and some invalid: off-tick, off-lot, outside the band, unfunded), cancels and
-replaces of live, dead and other accounts' orders, halts, STP modes, limits and EndOfDay.
+replaces of live, dead and other accounts' orders, halts, STP modes, limits and EndOfDay; under
+rules 3 days pass and symbols settle (against tests.engine.reference_settlement's netting).
 After every step the events must be equal (Rejected compared without its free text), and
 books, balances and the structural invariants must agree; wallets must never be overdrawn and
 every asset must sum to deposits minus withdrawals.
@@ -29,9 +30,10 @@ from hypothesis.stateful import (
 )
 
 from engine.domain.exchange import Exchange
-from engine.domain.rules import CURRENT_RULES, RULES_V1, RULES_V2
+from engine.domain.rules import CURRENT_RULES, RULES_V1, RULES_V2, RULES_V3
 from engine.domain.types import (
     CASH,
+    AccountSettled,
     AddSymbol,
     BalanceChanged,
     CancelOrder,
@@ -41,6 +43,7 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    Obligation,
     OpenAccount,
     OrderType,
     Rejected,
@@ -49,11 +52,13 @@ from engine.domain.types import (
     SelfTradePrevention,
     SetRiskLimits,
     SetSelfTradePrevention,
+    Settle,
     Side,
     TimeInForce,
     Withdraw,
 )
 from tests.engine.reference_model import ReferenceExchange
+from tests.engine.reference_settlement import NS_PER_DAY, yyyymmdd
 
 SYMBOLS = ("AAA", "BBB")
 ACCOUNTS = ("A1", "A2", "A3", "A4")
@@ -154,6 +159,36 @@ class ExchangeVersusReference(RuleBasedStateMachine):
             self.submit(OpenAccount, firm, account)
         else:
             self.submit(SetRiskLimits, account if mode != 3 else UNOPENED, *limits)
+
+    # -- settlement (rules 3; refused before) -------------------------------------------
+
+    @rule(hours=st.integers(1, 60))
+    def time_passes(self, hours: int) -> None:
+        """The next commands are stamped ``hours`` later: trades fall on several dates."""
+        self.ts += hours * 3_600 * 10**9
+
+    @rule(
+        symbol=st.sampled_from((*SYMBOLS, *SYMBOLS, "ZZZ")),
+        back=st.integers(-1, 3),
+        fault=st.sampled_from(["none"] * 6 + ["order", "date"]),
+    )
+    def settle(self, symbol: str, back: int, fault: str) -> None:
+        """Settle through ``back`` days before today's date (-1: tomorrow's); now and then a
+        settlement date not after the trade date or no date at all."""
+        day = (self.ts + 7) // NS_PER_DAY - back
+        trade_date, settle_date = yyyymmdd(day), yyyymmdd(day + 2)
+        if fault == "order":
+            settle_date = trade_date
+        elif fault == "date":
+            trade_date = trade_date // 100 * 100 + 32
+        events = self.submit(Settle, symbol, trade_date, settle_date)
+        dates = {e.trade_date for e in events if type(e) is Obligation}
+        for when in dates:  # the netting of each date sums to zero, and so do the accounts
+            owed = [e for e in events if type(e) is Obligation and e.trade_date == when]
+            rows = [e for e in events if type(e) is AccountSettled and e.trade_date == when]
+            assert sum(e.shares for e in owed) == 0 and sum(e.cash for e in owed) == 0
+            assert sum(e.bought for e in rows) == sum(e.sold for e in rows)
+            assert sum(e.paid for e in rows) == sum(e.received for e in rows)
 
     # -- orders -------------------------------------------------------------------------
 
@@ -296,6 +331,17 @@ class ExchangeVersusReference(RuleBasedStateMachine):
                 assert 0 <= held <= total, (account, asset, total, held)
 
     @invariant()
+    def unsettled_receipts_agree(self) -> None:
+        if self.RULES < RULES_V3:
+            return
+        for account in ACCOUNTS:
+            acct = self.exchange.risk.accounts.get(account)
+            for asset in (CASH, *SYMBOLS):
+                pos = None if acct is None else acct.positions.get(asset)
+                got = 0 if pos is None else pos.receiving
+                assert got == self.reference.settlement.receiving(account, asset), (account, asset)
+
+    @invariant()
     def every_asset_sums_to_deposits_minus_withdrawals(self) -> None:
         for asset in (CASH, *SYMBOLS):
             holders = (*ACCOUNTS, UNOPENED)  # rules 1: a deposit opens A9 too
@@ -310,6 +356,22 @@ ExchangeVersusReference.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestExchangeVersusReference = ExchangeVersusReference.TestCase
+
+
+class ExchangeVersusReferenceRules2(ExchangeVersusReference):
+    """Rules 2, which every journal written before settlement keeps running: receipts are
+    free at once and Settle is refused."""
+
+    RULES = RULES_V2
+
+
+ExchangeVersusReferenceRules2.TestCase.settings = settings(
+    max_examples=int(os.environ.get("SEQUEX_STATEFUL_EXAMPLES", "200")) // 3,
+    stateful_step_count=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestExchangeVersusReferenceRules2 = ExchangeVersusReferenceRules2.TestCase
 
 
 class ExchangeVersusReferenceRules1(ExchangeVersusReference):

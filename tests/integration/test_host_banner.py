@@ -51,7 +51,7 @@ def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path:
         banner = [line.rstrip("\n") for line in run.banner]
     assert banner[0] == f"sequex host up (pid {run.pid})"
     (settings,) = [line for line in banner if line.startswith("settings: ")]
-    assert f"W=1, rules 2, data in {tmp_path / 'var'}, shm prefix sequex-gw" in settings
+    assert f"W=1, rules 3, data in {tmp_path / 'var'}, shm prefix sequex-gw" in settings
     serving = banner[banner.index("serving:") + 1 :]
     assert serving == [
         f"  JSON lines on {endpoints['json']}: firms' orders and `sequex admin`, "

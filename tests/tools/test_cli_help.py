@@ -12,7 +12,9 @@ import pytest
 from tools.bench_cli import HARNESSES, harness_parser
 from tools.cli import build_parser, main
 
-OWNED = ("admin", "run", "simulate", "drill", "bench", "passwd", "loadgen", "md", "report")
+OWNED = (
+    "admin", "run", "simulate", "drill", "bench", "passwd", "loadgen", "md", "report", "settle",
+)  # fmt: skip
 #: What gives away a developer's text: reST markup, module paths, ring names, stage internals.
 INTERNAL = ("``", ":mod:", ":class:", ":func:", "engine.", "tools.", "ring[", "__", "supervisor")
 

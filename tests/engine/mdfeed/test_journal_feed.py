@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.domain.rules import CURRENT_RULES
 from engine.marketdata.feed_encoder import FeedEncoder
 from engine.marketdata.itch_projection import ItchProjection
 from engine.mdfeed.journal_feed import JournalFeed, JournalSource
@@ -26,7 +27,7 @@ def replay(feed: JournalFeed, upto: int, budget: int = 1_000) -> list[bytes]:
 def test_the_journal_feed_from_the_start_is_the_live_feed(tmp_path: Path) -> None:
     commands = journaled(tmp_path, 3_000, WINDOW)
     encoder = FeedEncoder(ItchProjection(), "SQXTEST001")
-    feed = JournalFeed(tmp_path, WINDOW, 2, encoder, 0)
+    feed = JournalFeed(tmp_path, WINDOW, CURRENT_RULES, encoder, 0)
     assert replay(feed, 3_000) == feed_messages(commands, WINDOW)
     assert feed.through_seq == 3_000 and feed.snapshot_seq is None
     feed.close()
@@ -40,7 +41,7 @@ def test_it_continues_a_feed_from_its_kept_projection(tmp_path: Path, with_snaps
         snapshot_at(tmp_path, commands, WINDOW, 2_500)  # past the start: not usable
     projection, next_sequence = projection_after(commands, WINDOW, 1_800)
     encoder = FeedEncoder(projection, "SQXTEST001", next_sequence=next_sequence)
-    feed = JournalFeed(tmp_path, WINDOW, 2, encoder, 1_800)
+    feed = JournalFeed(tmp_path, WINDOW, CURRENT_RULES, encoder, 1_800)
     assert feed.step(3_000, 100) == 100 and not feed.ready  # the exchange first, 100 at a time
     out = replay(feed, 3_000)
     whole = feed_messages(commands, WINDOW)
@@ -52,11 +53,11 @@ def test_it_continues_a_feed_from_its_kept_projection(tmp_path: Path, with_snaps
 def test_it_stops_where_it_is_told_and_refuses_another_window(tmp_path: Path) -> None:
     journaled(tmp_path, 1_000, WINDOW)
     encoder = FeedEncoder(ItchProjection(), "SQXTEST001")
-    feed = JournalFeed(tmp_path, WINDOW, 2, encoder, 0)
+    feed = JournalFeed(tmp_path, WINDOW, CURRENT_RULES, encoder, 0)
     replay(feed, 600)
     assert feed.through_seq == 600
     assert feed.step(600, 100) == 0
-    other = JournalFeed(tmp_path, 16, 2, FeedEncoder(ItchProjection(), "S"), 10)
+    other = JournalFeed(tmp_path, 16, CURRENT_RULES, FeedEncoder(ItchProjection(), "S"), 10)
     with pytest.raises(ValueError, match="W=8"):
         other.step(20, 10)
 
@@ -64,7 +65,7 @@ def test_it_stops_where_it_is_told_and_refuses_another_window(tmp_path: Path) ->
 def test_the_journal_source_regenerates_any_range_a_step_at_a_time(tmp_path: Path) -> None:
     commands = journaled(tmp_path, 3_000, WINDOW)
     whole = feed_messages(commands, WINDOW)
-    source = JournalSource(tmp_path, WINDOW, 2, "SQXTEST001", 0, capacity=300)
+    source = JournalSource(tmp_path, WINDOW, CURRENT_RULES, "SQXTEST001", 0, capacity=300)
     for first in (500, 1_200, 40, len(whole) - 3):
         while source.work(first, 50, 3_000, 200):
             pass

@@ -119,3 +119,41 @@ def test_rows_stored_past_the_position_are_still_written_once(backend: Backend) 
     assert [row[0] for row in tables["commands"]] == [1, 2, 3, 4, 5, 6]
     assert len(tables["executions"]) == 6 and len(tables["accounts"]) == 1
     assert writer.position() == 6
+
+
+def _settlement_batch(through: int) -> RowBatch:
+    """The rows of one Settle at ``through``: two obligations and two accounts' settlements."""
+    batch = RowBatch(through_seq=through)
+    batch.add(
+        "obligations", (through, 0, "2026-12-07", "2026-12-09", "ALPHA", "ACME", 10, -1_000_000)
+    )
+    batch.add(
+        "obligations", (through, 1, "2026-12-07", "2026-12-09", "BETA", "ACME", -10, 1_000_000)
+    )
+    batch.add(
+        "settlements",
+        (through, 2, "2026-12-07", "2026-12-09", "ALPHA", "ALPHA-1", "ACME", 10, 0, 1_000_000, 0),
+    )
+    batch.add(
+        "settlements",
+        (through, 3, "2026-12-07", "2026-12-09", "BETA", "BETA-1", "ACME", 0, 10, 0, 1_000_000),
+    )
+    return batch
+
+
+def test_settlement_rows_are_written_once_and_net_to_zero(backend: Backend) -> None:
+    writer = backend.open()
+    writer.write(_settlement_batch(7))
+    writer.write(_settlement_batch(7))  # a replay: no row twice
+    tables = dump(writer)
+    assert len(tables["obligations"]) == 2 and len(tables["settlements"]) == 2
+    _, rows = writer.query(
+        "SELECT SUM(shares), SUM(cash) FROM obligations WHERE trade_date = ? AND symbol = ?",
+        ("2026-12-07", "ACME"),
+    )
+    assert [tuple(int(v) for v in row) for row in rows] == [(0, 0)]
+    _, rows = writer.query(
+        "SELECT account, bought, received FROM settlements WHERE settle_date = ? ORDER BY account",
+        ("2026-12-09",),
+    )
+    assert [tuple(row) for row in rows] == [("ALPHA-1", 10, 0), ("BETA-1", 0, 1_000_000)]
