@@ -220,6 +220,7 @@ def _reporter(c: Context) -> Stage:
         spec.reporter,
         base_seq=spec.base_seq,
         nice=SNAPSHOTTER_NICE if c.tune else 0,
+        idle=c.tune,  # the idle class: docs/performance.md, "The consumers"
     )
 
 

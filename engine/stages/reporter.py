@@ -10,8 +10,9 @@ Contract.
 
 * Off the hot path, like the snapshotter: not a ring consumer (it only *reads* the
   journaler's sequence of ring[in]), so a slow or stalled database never gates, slows or
-  wakes a stage; it runs niced and sleeps briefly when idle. It reads only records with
-  seq <= durable_seq.
+  wakes a stage; it runs niced and in the idle scheduling class (``engine.stages.priority``:
+  it takes only the core time nothing else wants) and sleeps briefly when idle. It reads only
+  records with seq <= durable_seq.
 * It starts where its database stands (``reporter_position``), from the newest snapshot at
   or before it (``engine.reporter.follower``), so after downtime it catches up from the
   journal; a database ahead of the journal the host recovered (``base_seq``) belongs to
@@ -26,7 +27,6 @@ Contract.
 
 from __future__ import annotations
 
-import os
 import time
 
 from disruptor import AlertException, RingBuffer
@@ -37,6 +37,7 @@ from engine.reporter.errors import ReporterError
 from engine.reporter.follower import ReportFollower
 from engine.reporter.status import ReporterStatus, write_status
 from engine.reporter.writer import open_writer
+from engine.stages.priority import lower_priority
 from engine.stages.snapshotter import JournalTail
 from engine.stages.waiting import Halt as HaltFlag
 
@@ -60,12 +61,14 @@ class ReporterAgent:
         *,
         base_seq: int = 0,
         nice: int = 0,
+        idle: bool = False,
     ) -> None:
         self._in = ring_in
         self._durable = ring_in.consumer_sequence(journaler)  # its sequence is durable_seq
         self._base = base_seq
         self._data_dir = data_dir
         self._nice = nice
+        self._idle = idle
         self._halt = HaltFlag()
         self.writer = open_writer(config, data_dir)
         try:
@@ -142,8 +145,7 @@ class ReporterAgent:
         return done
 
     def on_start(self) -> None:
-        if self._nice:
-            os.nice(self._nice)  # whatever core time the pipeline leaves
+        lower_priority(self._nice, idle=self._idle)  # whatever core time the pipeline leaves
 
     def on_close(self) -> None:
         """Catch up with everything durable (unless halted), then record the status."""

@@ -9,6 +9,7 @@ Every process of the host shows its role in /proc/PID/cmdline (what ps prints), 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.demo_config import demo_text
@@ -39,10 +40,14 @@ def test_every_process_of_a_live_host_shows_its_role(tmp_path: Path) -> None:
     with running_host(config) as run:
         host_title = cmdline(run.pid)
         titles = sorted(cmdline(pid) for pid in children(run.pid))
+        policies = {cmdline(pid): os.sched_getscheduler(pid) for pid in children(run.pid)}
     assert host_title == f"sequex: host {tmp_path / 'var'}"
     sequex_titles = [title for title in titles if title.startswith("sequex: ")]
     assert sorted(sequex_titles) == sorted(f"sequex: {role}" for role in (*STAGES, "gateway"))
     assert not [title for title in titles if "multiprocessing.spawn" in title], titles
+    # the reporter takes only the core time nothing else wants (engine.stages.priority)
+    assert policies["sequex: reporter"] == os.SCHED_IDLE
+    assert policies["sequex: journaler"] == os.SCHED_OTHER
 
 
 def test_the_banner_lists_what_is_served_and_puts_settings_on_one_line(tmp_path: Path) -> None:
