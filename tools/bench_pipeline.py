@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import tempfile
 import time
@@ -146,25 +147,20 @@ def bench_spec(
         output_digest=output_digest,
         market_data=market_data,
         reporter=ReporterConfig() if consumers else None,
-        http=f"127.0.0.1:{_free_tcp_port()}" if consumers else None,
+        http=f"127.0.0.1:{_free_port()}" if consumers else None,
     )
 
 
-def _free_tcp_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
+def _free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A loopback port of ``kind`` that nothing holds now."""
+    with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def _feed() -> FeedSettings:
     """The feed on loopback: a multicast port nobody else uses, servers on free ports."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port(socket.SOCK_DGRAM)
     return FeedSettings(
         group=("239.192.0.1", port), retransmit=("127.0.0.1", 0), snapshot=("127.0.0.1", 0)
     )

@@ -67,7 +67,6 @@ class ViewsAgent(PollingStage):
     ) -> None:
         self._spec = spec
         self._nice = nice
-        self._rings = rings
         self._ring = ring = rings["events"]
         self._waiter = 1 + consumer
         self._barrier = ring.barrier(consumer)
@@ -110,9 +109,6 @@ class ViewsAgent(PollingStage):
             self.views.save_if_due()
             self.wait()
         return done
-
-    def save(self) -> None:
-        self.views.save()
 
     def _ready(self) -> bool:
         return self._barrier.available() > self._sequence.get()
