@@ -6,6 +6,13 @@ each (``tools.damage_drill``). It prints how many cases ran, how each ended (ref
 scrub-alert, snapshot-skipped, harmless), where every cut was made, and every failure. Exit
 status: 0 when no case failed, 1 when one did, 2 when the drill could not run (the data
 directory is in use, damaged already, or not a host journal).
+
+``sequex drill crash [--rounds N] [--seed S] [--protocol json|ouch|fix|mixed] [--orders N]
+[--json]`` starts a real host on a temporary data directory, drives a scripted load through its
+gateway with recovering client sessions, SIGKILLs the whole host at a seeded moment, restarts
+it, lets the sessions recover, and holds what the clients were told against an offline replay
+of the journal (``tools.drills``). Exit status: 0 nothing lost, duplicated or mismatched, 1
+something was, 2 the drill could not run.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ directory is in use, damaged already, or not a host's)"""
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "drill",
-        help="failure drills (damaged storage)",
+        help="failure drills (damaged storage, a host killed under load)",
         description="Failure drills: show what the exchange does when things break.",
     )
     drills = parser.add_subparsers(dest="drill", metavar="DRILL", required=True, help="one of:")
@@ -71,6 +78,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     damage.add_argument("--json", action="store_true", help="print the report as JSON")
     damage.set_defaults(func=_damage)
+    from tools.drills.cli import register_crash
+
+    register_crash(drills)
 
 
 def _damage(args: argparse.Namespace) -> int:
