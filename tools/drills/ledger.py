@@ -9,8 +9,9 @@ by hand, right or wrong, without a host.
   is ``(order_id, seq_no)`` from the first acknowledgement the client read (JSON ``accepted``,
   OUCH Accepted, FIX ExecutionReport 150=0), None while unacknowledged.
 * :class:`FillSeen`: one execution report of a fill a session read, with the order it is
-  about, its quantity and price, and its key in the journal's output: the exchange's exec id
-  (JSON, OUCH Match Number) or the ``(seq_no, sub)`` of the event (FIX ExecID ``seq-sub``).
+  about, its quantity and price, and how the protocol names it: the exchange's exec id (JSON,
+  OUCH Match Number), or ``(seq_no, n)``, the command that caused it and the report's number
+  among that command's reports (FIX ExecID ``seq-n``).
   ``resent`` marks a copy the protocol flags as a repeat (FIX PossDupFlag=Y).
 * :class:`SessionTrace`: the sequence numbers a session was sent, in the order it read them
   (JSON ``"n"``, SoupBinTCP sequence, FIX MsgSeqNum, gap fills included as the numbers they
@@ -44,7 +45,7 @@ class FillSeen:
     price: int
     #: the exchange's exec id, or 0 when the protocol gives ``event`` instead
     exec_id: int = 0
-    #: ``(seq_no, sub)`` of the fill event, or None when the protocol gives ``exec_id``
+    #: ``(seq_no, n)`` of the report, or None when the protocol gives ``exec_id``
     event: tuple[int, int] | None = None
     resent: bool = False
 
@@ -52,7 +53,7 @@ class FillSeen:
     def key(self) -> tuple[str, int, int]:
         """Which execution report this is, as the protocol names it (one per order side)."""
         if self.event is not None:
-            return ("event", *self.event)
+            return ("report", *self.event)
         return ("exec", self.exec_id, self.order_id)
 
 

@@ -174,9 +174,12 @@ class DrillSession:
             self.logged_in.clear()
 
     async def close(self, timeout: float) -> None:
+        """Log out and close (once; a second call does nothing)."""
+        if self._closing:
+            return
         self._closing = True
         writer = self._writer
-        if writer is None:
+        if writer is None or writer.is_closing():
             return
         with contextlib.suppress(ConnectionError, OSError, TimeoutError):
             writer.write(self._logout())

@@ -25,7 +25,7 @@ from engine.protocols.ouch.outbound import (
     Replaced,
 )
 from engine.protocols.ouch.session import OuchClientSession, OuchSequenced
-from engine.protocols.soupbin import NEED_DATA, LoginAccepted, LoginRejected, PacketFault
+from engine.protocols.soupbin import NEED_DATA, ClientState, LoginAccepted, LoginRejected, PacketFault
 from tools.drills.ledger import FillSeen
 from tools.drills.session import DrillSession, LoginFailed, Order
 
@@ -85,6 +85,8 @@ class OuchSession(DrillSession):
         return self._session.soupbin.send_unsequenced(message.encode())
 
     def _logout(self) -> bytes:
+        if self._session.state is not ClientState.LOGGED_IN:
+            return b""
         return self._session.logout()
 
     def _tick(self) -> bytes:

@@ -10,9 +10,10 @@ files, so tests feed it hand-built ledgers and journals, right and wrong.
 * **wrong acks**: an acknowledgement that does not match the journal: its seq_no holds no
   ``accepted`` of that client order id, or of another order id, or the client was told two
   different acks for one order;
-* **fills**: a fill a client was told that no journaled execution matches (by exec id or by
-  ``(seq_no, sub)``, then order, quantity and price); the same execution report told twice with
-  different content; told twice without the protocol's repeat flag;
+* **fills**: a fill a client was told that no journaled execution matches (by exec id and
+  order, or, for a report named by the seq of the command that caused it, by that seq and
+  order; then quantity and price); the same execution report told twice with different
+  content; told twice without the protocol's repeat flag;
 * **undelivered**: what a session is owed by its own orders and never read, once the load was
   finished and the sessions caught up: the ack of each of its journaled, accepted orders and
   every fill of those orders (the FIX and OUCH stores owe a session the reports of the orders
@@ -114,31 +115,32 @@ def _check_orders(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None
             )
 
 
-def _fact_keys(fact: FillFact) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
-    return ("exec", fact.exec_id, fact.order_id), ("event", fact.seq, fact.sub)
-
-
 def _check_fills(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None:
-    by_key: dict[tuple[str, int, int], FillFact] = {}
+    by_exec = {(f.exec_id, f.order_id): f for f in facts.fills}
+    by_seq: dict[tuple[int, int], list[FillFact]] = {}
     for fact in facts.fills:
-        for key in _fact_keys(fact):
-            by_key[key] = fact
+        by_seq.setdefault((fact.seq, fact.order_id), []).append(fact)
     told: dict[tuple[str, tuple[str, int, int]], FillSeen] = {}
     for seen in ledger.fills:
-        fact = by_key.get(seen.key)
-        if fact is None:
+        content = (seen.order_id, seen.qty, seen.price)
+        if seen.event is None:
+            fact = by_exec.get((seen.exec_id, seen.order_id))
+            candidates = [] if fact is None else [fact]
+        else:  # a report named by its seq: one of that command's fills of the order
+            candidates = by_seq.get((seen.event[0], seen.order_id), [])
+        if not candidates:
             verdict.fills.append(f"{seen.session} was told a fill no execution matches: {seen}")
-        elif (fact.order_id, fact.qty, fact.price) != (seen.order_id, seen.qty, seen.price):
+        elif all((f.order_id, f.qty, f.price) != content for f in candidates):
+            fact = candidates[0]
             verdict.fills.append(
                 f"{seen.session} was told order {seen.order_id} filled {seen.qty} at "
-                f"{seen.price}; the journal's execution {seen.key[1:]} is order "
-                f"{fact.order_id}, {fact.qty} at {fact.price}"
+                f"{seen.price} ({seen.key[0]} {seen.key[1:]}); the journal's execution is "
+                f"order {fact.order_id}, {fact.qty} at {fact.price} (seq {fact.seq})"
             )
         first = told.setdefault((seen.session, seen.key), seen)
         if first is seen:
             continue
-        same = (first.order_id, first.qty, first.price) == (seen.order_id, seen.qty, seen.price)
-        if not same:
+        if (first.order_id, first.qty, first.price) != content:
             verdict.fills.append(f"{seen.session} was told {seen.key[1:]} twice: {first}, {seen}")
         elif not seen.resent:
             verdict.fills.append(f"{seen.session} was told {seen.key[1:]} twice, not as a resend")
@@ -149,7 +151,13 @@ def _check_owed(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None:
     fills_of: dict[int, list[FillFact]] = {}
     for fact in facts.fills:
         fills_of.setdefault(fact.order_id, []).append(fact)
-    read = {(seen.session, seen.key) for seen in ledger.fills}
+    by_exec = {(s.session, s.exec_id, s.order_id) for s in ledger.fills if s.event is None}
+    # reports named by seq (FIX): counted by content, each delivered one covering one fill
+    by_content = Counter(
+        (s.session, s.event[0], s.order_id, s.qty, s.price)
+        for s in {(s.session, s.key): s for s in ledger.fills if s.event is not None}.values()
+        if s.event is not None
+    )
     for cid, entry in ledger.orders.items():
         if entry.session not in ledger.sessions:
             continue  # not a recovering session (a probe): owed nothing after a reconnect
@@ -159,12 +167,17 @@ def _check_owed(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None:
         if entry.ack is None:
             verdict.undelivered.append(f"{entry.session} never read the ack of {cid}")
         for fact in fills_of.get(order_id, []):
-            if not any((entry.session, key) in read for key in _fact_keys(fact)):
-                verdict.undelivered.append(
-                    f"{entry.session} never read the fill of its order {order_id} ({cid}): "
-                    f"{fact.qty} at {fact.price}, exec {fact.exec_id} (seq {fact.seq} sub "
-                    f"{fact.sub})"
-                )
+            if (entry.session, fact.exec_id, order_id) in by_exec:
+                continue
+            content = (entry.session, fact.seq, order_id, fact.qty, fact.price)
+            if by_content[content] > 0:
+                by_content[content] -= 1
+                continue
+            verdict.undelivered.append(
+                f"{entry.session} never read the fill of its order {order_id} ({cid}): "
+                f"{fact.qty} at {fact.price}, exec {fact.exec_id} (seq {fact.seq} sub "
+                f"{fact.sub})"
+            )
 
 
 def _check_numbers(trace: SessionTrace) -> list[str]:
