@@ -44,11 +44,12 @@ _LISTENERS: Final = {
 }
 #: firm -> its sessions (name, protocol): the demo's first of each protocol, then the drill's
 #: second (an OUCH name is a SoupBinTCP username, at most 6 characters)
+_SUFFIXES: Final = (
+    ("1", "ouch"), ("FIX", "fix"), ("JSON", "json"),
+    ("2", "ouch"), ("FIX2", "fix"), ("JSON2", "json"),
+)  # fmt: skip
 SESSIONS: Final = {
-    firm: (
-        (f"{firm}1", "ouch"), (f"{firm}FIX", "fix"), (f"{firm}JSON", "json"),
-        (f"{firm}2", "ouch"), (f"{firm}FIX2", "fix"), (f"{firm}JSON2", "json"),
-    )  # fmt: skip
+    firm: tuple((f"{firm}{suffix}", protocol) for suffix, protocol in _SUFFIXES)
     for firm in ("ALPHA", "BETA")
 }
 START_SECONDS: Final = 120.0

@@ -81,13 +81,10 @@ class LoadRunner:
         await self._all_logged_in()
 
     async def _all_logged_in(self) -> None:
-        waits = [asyncio.create_task(s.logged_in.wait()) for s in self.sessions]
-        failed = asyncio.ensure_future(asyncio.wait(self._keepers, timeout=None))
-        done, _ = await asyncio.wait([asyncio.gather(*waits), failed], return_when="FIRST_COMPLETED")
-        failed.cancel()
-        for wait in waits:
-            wait.cancel()
-        self._check()
+        # bounded by each session's own patience: a session that gives up sets ``failure``
+        while not all(s.logged_in.is_set() for s in self.sessions):
+            self._check()
+            await asyncio.sleep(0.01)
 
     def _check(self) -> None:
         failures = [s.failure for s in self.sessions if s.failure]

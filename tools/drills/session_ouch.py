@@ -25,7 +25,13 @@ from engine.protocols.ouch.outbound import (
     Replaced,
 )
 from engine.protocols.ouch.session import OuchClientSession, OuchSequenced
-from engine.protocols.soupbin import NEED_DATA, ClientState, LoginAccepted, LoginRejected, PacketFault
+from engine.protocols.soupbin import (
+    NEED_DATA,
+    ClientState,
+    LoginAccepted,
+    LoginRejected,
+    PacketFault,
+)
 from tools.drills.ledger import FillSeen
 from tools.drills.session import DrillSession, LoginFailed, Order
 
@@ -139,4 +145,3 @@ class OuchSession(DrillSession):
             self._token_of.pop(order_id, None)
         elif not hasattr(message, "TYPE"):
             self._fault(f"unreadable message: {message}")
-

@@ -31,7 +31,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tools.drills.facts import FillFact, JournalFacts
-from tools.drills.ledger import FillSeen, Ledger, SessionTrace
+from tools.drills.ledger import Ledger, SessionTrace
 
 __all__ = ["Verdict", "verify"]
 
@@ -120,12 +120,12 @@ def _check_fills(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None:
     by_seq: dict[tuple[int, int], list[FillFact]] = {}
     for fact in facts.fills:
         by_seq.setdefault((fact.seq, fact.order_id), []).append(fact)
-    told: dict[tuple[str, tuple[str, int, int]], FillSeen] = {}
-    for seen in ledger.fills:
+    told: dict[tuple[str, tuple[str, int, int]], int] = {}
+    for index, seen in enumerate(ledger.fills):
         content = (seen.order_id, seen.qty, seen.price)
         if seen.event is None:
-            fact = by_exec.get((seen.exec_id, seen.order_id))
-            candidates = [] if fact is None else [fact]
+            found = by_exec.get((seen.exec_id, seen.order_id))
+            candidates = [] if found is None else [found]
         else:  # a report named by its seq: one of that command's fills of the order
             candidates = by_seq.get((seen.event[0], seen.order_id), [])
         if not candidates:
@@ -137,9 +137,10 @@ def _check_fills(ledger: Ledger, facts: JournalFacts, verdict: Verdict) -> None:
                 f"{seen.price} ({seen.key[0]} {seen.key[1:]}); the journal's execution is "
                 f"order {fact.order_id}, {fact.qty} at {fact.price} (seq {fact.seq})"
             )
-        first = told.setdefault((seen.session, seen.key), seen)
-        if first is seen:
+        first_index = told.setdefault((seen.session, seen.key), index)
+        if first_index == index:
             continue
+        first = ledger.fills[first_index]
         if (first.order_id, first.qty, first.price) != content:
             verdict.fills.append(f"{seen.session} was told {seen.key[1:]} twice: {first}, {seen}")
         elif not seen.resent:
