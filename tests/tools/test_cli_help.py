@@ -49,6 +49,7 @@ PARSERS = _all_parsers()
 def test_every_owned_command_and_action_is_checked() -> None:
     progs = {prog for prog, _ in PARSERS}
     assert {"sequex admin deposit", "sequex admin limits", "sequex drill damage"} <= progs
+    assert "sequex drill crash" in progs
     assert {"sequex run", "sequex simulate", "sequex bench pipeline", "sequex loadgen"} <= progs
     assert {"sequex md", "sequex md watch", "sequex bench md"} <= progs
 
