@@ -33,7 +33,7 @@ def test_a_crash_round_loses_and_duplicates_nothing(one_round: RoundResult) -> N
     assert verdict.findings == []
     assert exit_status([one_round]) == 0
     assert verdict.acked >= 240  # every load order answered, plus the sessions' last ones
-    assert verdict.trades > 0 and verdict.fills_seen >= 2 * verdict.trades // 2
+    assert verdict.trades > 0 and verdict.fills_seen >= 2 * verdict.trades  # both sides told
     assert 0 < one_round.acked_at_kill < verdict.acked  # killed under the load
     assert len(one_round.logins) == 12  # two sessions per firm and protocol
     assert all(n >= 2 for n in one_round.logins.values())  # each logged in again

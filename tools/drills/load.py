@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from tools.drills.ledger import Ledger
-from tools.drills.session import DrillSession, Order, SessionSpec, Target
+from tools.drills.session import DrillSession, Order, SessionGone, SessionSpec, Target
 from tools.drills.session_json import JsonSession
 from tools.drills.session_ouch import OuchSession
 
@@ -98,9 +98,17 @@ class LoadRunner:
             for index, session in enumerate(self.sessions)
         ]
         await asyncio.gather(*scripts)
-        self._check()
 
     async def _script(self, index: int, session: DrillSession) -> None:
+        """One session's script; a session that cannot go on (it gave up logging in again, or
+        its orders stay unanswered) stops here with a fault in its trace: a finding, since
+        the host came back and accepts orders."""
+        try:
+            await self._steps(index, session)
+        except SessionGone as exc:
+            session.trace.faults.append(f"stopped its load: {exc}")
+
+    async def _steps(self, index: int, session: DrillSession) -> None:
         rng = random.Random(f"{self.seed}/{session.spec.name}")
         steps = 0
         sent = 0
@@ -135,27 +143,26 @@ class LoadRunner:
     async def _some_answer(self, session: DrillSession, futures: list[asyncio.Future[str]]) -> None:
         done, _ = await asyncio.wait(futures, timeout=ANSWER_SECONDS, return_when="FIRST_COMPLETED")
         if not done:
-            self._check()
-            raise DrillError(
-                f"{session.spec.name}: none of {len(futures)} orders answered within "
-                f"{ANSWER_SECONDS:g} s"
-            )
+            raise SessionGone(f"none of {len(futures)} orders answered within {ANSWER_SECONDS:g} s")
 
     async def settle(self) -> None:
-        """One resting buy per session, far below every offer, each acknowledged."""
-        for index, session in enumerate(self.sessions):
-            reference, tick = _SYMBOLS["ACME"]
-            order = Order("ACME", "buy", 1, reference - SETTLE_PRICE_TICKS * tick)
-            future = await session.new_order(f"s{index:02d}settle", order)
+        """One resting buy per session, far below every offer, each acknowledged; a session
+        whose last order is not is a fault in its trace (it did not recover)."""
+        reference, tick = _SYMBOLS["ACME"]
+        order = Order("ACME", "buy", 1, reference - SETTLE_PRICE_TICKS * tick)
+
+        async def last(index: int, session: DrillSession) -> None:
             try:
+                future = await session.new_order(f"s{index:02d}settle", order)
                 outcome = await asyncio.wait_for(future, ANSWER_SECONDS)
             except TimeoutError:
-                raise DrillError(
-                    f"{session.spec.name}: its last order was not answered within "
-                    f"{ANSWER_SECONDS:g} s"
-                ) from None
+                outcome = f"not answered within {ANSWER_SECONDS:g} s"
+            except SessionGone as exc:
+                outcome = f"not sent: {exc}"
             if outcome != "accepted":
-                raise DrillError(f"{session.spec.name}: its last order was {outcome}")
+                session.trace.faults.append(f"its last order (the settling one) was {outcome}")
+
+        await asyncio.gather(*(last(i, s) for i, s in enumerate(self.sessions)))
 
     async def close(self) -> None:
         for session in self.sessions:

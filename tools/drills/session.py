@@ -31,10 +31,17 @@ from typing import Final
 
 from tools.drills.ledger import Ledger
 
-__all__ = ["RETRY_SECONDS", "DrillSession", "LoginFailed", "Order", "SessionSpec", "Target"]
+__all__ = [
+    "RETRY_SECONDS", "DrillSession", "LoginFailed", "Order", "SessionGone", "SessionSpec",
+    "Target",
+]  # fmt: skip
 
 RETRY_SECONDS: Final = 0.05
 READ_CHUNK: Final = 1 << 16
+
+
+class SessionGone(Exception):
+    """The session gave up (its ``failure`` says why): nothing more can be sent on it."""
 
 
 class LoginFailed(Exception):
@@ -86,6 +93,7 @@ class DrillSession:
         self.live: dict[int, str] = {}
         self.failure: str | None = None
         self.logged_in = asyncio.Event()
+        self._gone = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
         self._closing = False
 
@@ -123,6 +131,9 @@ class DrillSession:
     def _tick(self) -> bytes:
         return b""
 
+    def _at_close(self) -> None:
+        """Note as a fault whatever the protocol leaves unreconciled at the end."""
+
     # -- answers, for the protocols ---------------------------------------------------------
 
     def _answer(self, cid: str, outcome: str) -> None:
@@ -139,8 +150,19 @@ class DrillSession:
 
     # -- the interface ----------------------------------------------------------------------
 
+    async def _ready(self) -> None:
+        """Wait until logged in; SessionGone once the session gave up."""
+        if not self.logged_in.is_set():
+            gone = asyncio.create_task(self._gone.wait())
+            ready = asyncio.create_task(self.logged_in.wait())
+            await asyncio.wait((gone, ready), return_when=asyncio.FIRST_COMPLETED)
+            gone.cancel()
+            ready.cancel()
+        if not self.logged_in.is_set():
+            raise SessionGone(self.failure or "closed")
+
     async def new_order(self, cid: str, order: Order) -> asyncio.Future[str]:
-        await self.logged_in.wait()
+        await self._ready()
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.pending[cid] = future
         self.ledger.sent(cid, self.spec.name)
@@ -148,21 +170,31 @@ class DrillSession:
         return future
 
     async def cancel(self, cid: str, order_id: int) -> None:
-        await self.logged_in.wait()
+        await self._ready()
         self._send(self._cancel(cid, order_id))
 
     async def replace(self, cid: str, order_id: int, qty: int, price: int) -> None:
-        await self.logged_in.wait()
+        await self._ready()
         self._send(self._replace(cid, order_id, qty, price))
 
     async def maintain(self, target: Target) -> None:
         """Stay logged in until :meth:`close` (or the target's patience runs out)."""
+        try:
+            await self._maintain(target)
+        finally:
+            self._gone.set()
+
+    async def _maintain(self, target: Target) -> None:
         first = True
         while not self._closing:
             try:
                 reader = await self._log_in(target, first)
             except (LoginFailed, TimeoutError) as exc:
+                if self._closing:
+                    return
                 self.failure = f"{self.spec.name}: {exc}"
+                if not first:
+                    self._fault(f"could not log in again: {exc}")
                 self._abandon_all()
                 return
             if not first:
@@ -178,6 +210,7 @@ class DrillSession:
         if self._closing:
             return
         self._closing = True
+        self._at_close()
         writer = self._writer
         if writer is None or writer.is_closing():
             return

@@ -147,6 +147,14 @@ class FixSession(DrillSession):
     def _logout(self) -> bytes:
         return self._message(MsgType.LOGOUT, [])
 
+    def _at_close(self) -> None:
+        if self._held:
+            first = min(self._held)
+            self._fault(
+                f"{len(self._held)} message(s) from MsgSeqNum {first} on held behind a gap "
+                f"that was never filled (expected {self._expected})"
+            )
+
     def _tick(self) -> bytes:
         return b""  # 30 s heartbeats: a drill round is shorter; TestRequests are answered
 
