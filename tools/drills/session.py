@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from tools.drills.ledger import Ledger
@@ -68,18 +68,15 @@ class Order:
 
 @dataclass(slots=True)
 class Target:
-    """Where the sessions connect: protocol -> (host, port); switch it to fail over."""
+    """Where the sessions connect: protocol -> (host, port). Every login attempt reads it, so
+    after :meth:`switch` (a failover) each session's next attempt goes to the new host."""
 
     endpoints: dict[str, tuple[str, int]]
     #: seconds a session keeps retrying its login before it gives up
     patience: float = 120.0
-    version: int = 0
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def switch(self, endpoints: dict[str, tuple[str, int]]) -> None:
         self.endpoints = dict(endpoints)
-        self.version += 1
-        self.changed.set()
 
 
 class DrillSession:

@@ -127,7 +127,8 @@ class JsonSession(DrillSession):
         if kind == "accepted" and ours:
             cid, order_id = str(line["client_order_id"]), int(line["order_id"])
             self.ledger.acked(cid, order_id, int(line["seq_no"]))
-            if cid in self.ledger.orders:
+            entry = self.ledger.orders.get(cid)
+            if entry is not None and entry.session == self.spec.name:
                 self.live[order_id] = cid
             self._answer(cid, "accepted")
         elif kind == "rejected" and ours:
