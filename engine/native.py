@@ -53,6 +53,8 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.canonical.lines",
     "engine.canonical.command_lines",
     "engine.stages.kernel",
+    "engine.gateway.stamping",
+    "engine.gateway.ouch_scan",
     "journal.checksums",
 )
 
