@@ -17,9 +17,10 @@ matching done by an in-process ``Exchange`` between the two halves (not timed), 
 Two OUCH sessions of the demo config (ALPHA1, BETA1) send buys and sells at one price, so
 every pair trades. Plain Enter Orders, so the inbound figure is the fast lane's
 (``engine.gateway.ouch_scan``); the collector is tuned as in the gateway process
-(``engine.gateway.process.tune_collector``) for the run, and restored after it. Each figure is the median of ``--repeats`` rounds, with ``_min``/``_max``.
-No sockets and no other processes: the figures are the gateway's own CPU cost, not the
-host's throughput (``sequex loadgen`` measures that).
+(``engine.gateway.process.tune_collector``) for the run, and restored after it. Each
+figure is the median of ``--repeats`` rounds, with ``_min``/``_max``. No sockets and no
+other processes: the figures are the gateway's own CPU cost, not the host's throughput
+(``sequex loadgen`` measures that).
 """
 
 from __future__ import annotations
