@@ -38,7 +38,7 @@ def test_bench_reporter_prints_every_figure_of_both_backends(
     assert figures["commands"] > 1500 and figures["batch"] == 500
     assert figures["rows"] == sum(v for k, v in figures.items() if k.startswith("rows_") and
                                   not k.startswith("rows_per"))  # fmt: skip
-    assert figures["rows_executions"] > 0 and figures["rows_orders"] > 0
+    assert figures["rows_executions"] > 0 and figures["rows_order_events"] > 0
     assert figures["build"].startswith("compiled")
     assert list(tmp_path.iterdir()) == []  # the journal and the SQLite files are removed
     assert _bench_schemas() == schemas_before  # each run's schema is dropped
