@@ -53,6 +53,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.canonical.lines",
     "engine.canonical.command_lines",
     "engine.stages.kernel",
+    "engine.reporter.rows",
     "journal.checksums",
 )
 

@@ -36,7 +36,9 @@ class Table:
     #: (column, INT | TEXT), in row order
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
-    #: secondary indexes: each a tuple of columns
+    #: secondary indexes: each a tuple of columns. Only what the standard reports
+    #: (``engine.reporter.queries``) look rows up by: each costs every insert about 3% of the
+    #: writer's time (docs/performance.md, "The reporter"); other questions scan.
     indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
@@ -60,7 +62,7 @@ COMMANDS = Table(
         ("post_only", INT), ("outcome", TEXT), ("reason", TEXT), ("detail", TEXT),
     ),
     key=("seq_no",),
-    indexes=(("firm", "seq_no"), ("order_id",)),
+    indexes=(("firm", "seq_no"),),
 )  # fmt: skip
 ORDER_EVENTS = Table(
     "order_events",
@@ -70,7 +72,7 @@ ORDER_EVENTS = Table(
         ("leaves_qty", INT), ("reason", TEXT), ("text", TEXT),
     ),
     key=("seq_no", "sub_seq"),
-    indexes=(("order_id",), ("firm", "seq_no")),
+    indexes=(("order_id",),),
 )  # fmt: skip
 EXECUTIONS = Table(
     "executions",
@@ -81,7 +83,7 @@ EXECUTIONS = Table(
         ("liquidity", TEXT),
     ),
     key=("exec_id", "side"),
-    indexes=(("trade_date", "exec_id"), ("order_id",), ("firm", "trade_date"), ("seq_no",)),
+    indexes=(("trade_date", "exec_id"), ("order_id",)),
 )  # fmt: skip
 ACCOUNTS = Table(
     "accounts",
