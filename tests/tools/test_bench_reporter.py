@@ -35,6 +35,9 @@ def test_bench_reporter_prints_every_figure_of_both_backends(
             assert figures[f"{key}_min"] <= figures[key] <= figures[f"{key}_max"], key
             assert figures[key] > 0, key
     assert figures["builder_rows_per_s"] > 0 and figures["sync_commands_per_s"] > 0
+    assert (
+        figures["rows_per_cpu_s_min"] <= figures["rows_per_cpu_s"] <= figures["rows_per_cpu_s_max"]
+    )
     for prefix in ("", "pg_"):  # the same work per command: fewer commands than rows
         assert 0 < figures[f"{prefix}commands_per_s"] < figures[f"{prefix}rows_per_s_max"]
     assert figures["commands"] > 1500 and figures["batch"] == 500
