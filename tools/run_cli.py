@@ -236,6 +236,10 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             print(f"sequex run: refusing to start: {exc}", file=sys.stderr)
             return EXIT_FAILED
         setup = list(start.setup)
+        if replication is not None and not _wait_listening(
+            replication.endpoint, supervisor, timeout=20.0
+        ):
+            return _failed(supervisor)
         if replication is not None and replication.sync:
             print(
                 f"sequex run: waiting for a standby on {replication.endpoint} (sync "

@@ -66,6 +66,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("config", metavar="CONFIG", help="the standby's configuration (TOML)")
     parser.add_argument("--data-dir", metavar="DIR", help="default: the config's data_dir")
     parser.add_argument("--prefix", help="shared-memory name prefix (default: from the data dir)")
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to keep trying to reach the primary at start (default 10)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -108,7 +115,6 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     from engine.journal_format import decode_header
     from engine.rebuild import RecoveryError
     from engine.replication.handshake import check_start
-    from engine.replication.link import connect
     from engine.replication.standby import Refused, handshake
     from engine.start_point import prepare_start
     from engine.supervisor import Supervisor
@@ -133,7 +139,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
         return EXIT_FAILED
     spec = start.spec
     try:
-        link = connect(args.primary, timeout=5.0)
+        link = _first_link(args.primary, args.connect_timeout)
         hello = _hello(spec, None, None)
         begin = handshake(link, hello)
     except OSError as exc:
@@ -174,6 +180,20 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
         return _follow(args, config, spec, supervisor, link, stop)
     finally:
         supervisor.close()
+
+
+def _first_link(primary: str, patience: float) -> Any:
+    """A link to the primary, trying for ``patience`` seconds (it may be starting too)."""
+    from engine.replication.link import connect
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return connect(primary, timeout=5.0)
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(RECONNECT_SECONDS)
 
 
 def _hello(spec: Any, ring_in: Any, injector: Any) -> Any:
