@@ -47,6 +47,7 @@ def test_the_standby_journals_byte_for_byte_and_sync_waits_for_it(tmp_path: Path
     pair = make_pair(tmp_path)
     tag = f"sequex-rp{os.getpid()}"
     primary = start_primary(pair, f"{tag}p-")
+    running = [primary]
     try:
         # a standby configured with another W refuses to follow (and changes nothing)
         wrong = tmp_path / "wrong.toml"
@@ -61,6 +62,7 @@ def test_the_standby_journals_byte_for_byte_and_sync_waits_for_it(tmp_path: Path
         assert "W decides outcomes" in (tmp_path / "wrong.err").read_text()
 
         standby = start_standby(pair, f"{tag}s-")
+        running.append(standby)
         wait_line(primary, "press Ctrl-C", tmp_path / "primary.err")  # the setup drained
         alpha = Trader(pair.json_port)
         alpha.send()
@@ -73,15 +75,18 @@ def test_the_standby_journals_byte_for_byte_and_sync_waits_for_it(tmp_path: Path
         assert journaled_seqs(pair.standby_dir) < seq
         assert alpha.nothing_pending()
         standby = start_standby(pair, f"{tag}s-", "standby2")  # catches up from the journal
+        running.append(standby)
         assert alpha.acked()["seq_no"] == seq
         for price in (1_050_200, 1_050_300):
             alpha.send(price=price)
             alpha.acked()
         primary_out = stop(primary)
+        standby_out = stop(standby)
     finally:
-        if primary.poll() is None:
-            primary.kill()
-    standby_out = stop(standby)
+        for proc in running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert journal_bytes(pair.standby_dir) == journal_bytes(pair.primary_dir)
     assert live_hash(standby_out) == live_hash(primary_out)
     log = (tmp_path / "primary.err").read_text()
