@@ -163,10 +163,16 @@ class Supervisor:
             time.sleep(0.01)
 
     def start_gateway(
-        self, config: HostConfig, owners: Mapping[str, str] | None = None
+        self,
+        config: HostConfig,
+        owners: Mapping[str, str] | None = None,
+        *,
+        journaled_seq: int | None = None,
     ) -> GatewayProcess:
         """Start the gateway: from now on it alone writes ring[in] (no injector after this).
-        ``owners``: account -> firm of the recovered state (accounts opened at run time)."""
+        ``owners``: account -> firm of the recovered state (accounts opened at run time);
+        ``journaled_seq``: the journal's last seq, when commands entered ring[in] since the
+        start (a promoted standby's); the gateway's stores catch up through it."""
         assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
         with self._away_lock:
             self._away.discard("gateway")  # from here on the gateway moves its own sequence
@@ -178,6 +184,7 @@ class Supervisor:
             self.spec.base_seq,
             max_connections=config.gateway_max_connections,
             owners=owners,
+            journaled_seq=journaled_seq,
         )
         gateway.start()
         self.gateway = gateway

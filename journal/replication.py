@@ -22,8 +22,9 @@ type       direction   body
 =========  ==========  ====================================================================
 HELLO 1    standby ->  version u16, last_seq u64, last_digest u64, epoch u64,
                        header_len u8, journal user header (header_len bytes)
-START 2    <- primary  version u16, epoch u64, from_seq u64, snapshot_every u64,
-                       segment_bytes u64, mode u8, header_len u8, journal user header
+START 2    <- primary  version u16, epoch u64, from_seq u64, acked_seq u64,
+                       snapshot_every u64, segment_bytes u64, mode u8, header_len u8,
+                       journal user header
 RECORDS 3  <- primary  first_seq u64, count u32, record_size u32, count * record_size bytes
 ACK 4      standby ->  durable_seq u64
 HEARTBEAT  both        position u64 (the sender's last sent or durable seq)
@@ -32,6 +33,9 @@ CHECK 6    <- primary  seq u64, state_hash u64 (the primary's state hash after `
 REFUSE 7   both        a UTF-8 reason (the connection then closes)
 =========  ==========  ====================================================================
 
+``acked_seq`` bounds what the primary may have acknowledged to clients before this standby
+connected: with sync replication, everything acknowledged later the standby acknowledged first,
+so a standby holding every seq through ``acked_seq`` holds every acknowledged command.
 ``last_digest`` is xxh3_64 of the payload of the standby's last record (0 when it has none):
 the primary compares it with its own record at that seq, so a standby whose journal is of
 another history is refused rather than extended.
@@ -73,7 +77,7 @@ MODE_ASYNC: Final = 1
 MODES: Final = {"sync": MODE_SYNC, "async": MODE_ASYNC}
 
 _HELLO: Final = struct.Struct("<HQQQB")
-_START: Final = struct.Struct("<HQQQQBB")
+_START: Final = struct.Struct("<HQQQQQBB")
 _RECORDS: Final = struct.Struct("<QII")
 _U64: Final = struct.Struct("<Q")
 _CHECK: Final = struct.Struct("<QQ")
@@ -104,6 +108,7 @@ class Hello:
 class Start:
     epoch: int
     from_seq: int
+    acked_seq: int
     snapshot_every: int
     segment_bytes: int
     mode: int
@@ -194,12 +199,12 @@ def encode(frame: Frame) -> bytes:
         return _frame(HELLO, fixed + frame.header)
     if isinstance(frame, Start):
         _check_header(frame.header)
-        for name in ("epoch", "from_seq", "snapshot_every", "segment_bytes"):
+        for name in ("epoch", "from_seq", "acked_seq", "snapshot_every", "segment_bytes"):
             _check_u64(name, getattr(frame, name))
         if frame.mode not in MODES.values():
             raise ValueError(f"unknown replication mode {frame.mode}")
         fixed = _START.pack(
-            frame.version, frame.epoch, frame.from_seq, frame.snapshot_every,
+            frame.version, frame.epoch, frame.from_seq, frame.acked_seq, frame.snapshot_every,
             frame.segment_bytes, frame.mode, len(frame.header),
         )  # fmt: skip
         return _frame(START, fixed + frame.header)
@@ -311,12 +316,12 @@ def _hello(body: bytes) -> Frame:
 def _start(body: bytes) -> Frame:
     if len(body) < _START.size:
         raise _BadBody(f"shorter than its {_START.size} fixed bytes")
-    version, epoch, from_seq, every, segment, mode, length = _START.unpack_from(body)
+    version, epoch, from_seq, acked, every, segment, mode, length = _START.unpack_from(body)
     _version(version)
     if mode not in MODES.values():
         raise _BadBody(f"unknown replication mode {mode}")
     header = _header(body, _START.size, length)
-    return Start(epoch, from_seq, every, segment, mode, header, version)
+    return Start(epoch, from_seq, acked, every, segment, mode, header, version)
 
 
 def _records(body: bytes) -> Frame:

@@ -73,6 +73,12 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long to keep trying to reach the primary at start (default 10)",
     )
+    parser.add_argument(
+        "--promote",
+        action="store_true",
+        help="take over when the primary is lost, if this standby provably holds every "
+        "command it acknowledged: open the gateway's endpoints of CONFIG and serve",
+    )
     parser.set_defaults(func=run)
 
 
@@ -177,7 +183,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
             link.close()
             _error(f"refusing to start: {exc}")
             return EXIT_FAILED
-        return _follow(args, config, spec, supervisor, link, stop)
+        return _follow(args, config, spec, start.state, supervisor, (link, begin), stop)
     finally:
         supervisor.close()
 
@@ -218,9 +224,16 @@ def _hello(spec: Any, ring_in: Any, injector: Any) -> Any:
 
 
 def _follow(
-    args: argparse.Namespace, config: Any, spec: Any, supervisor: Any, link: Any, stop: Any
+    args: argparse.Namespace,
+    config: Any,
+    spec: Any,
+    state: bytes | None,
+    supervisor: Any,
+    first: tuple[Any, Any],
+    stop: Any,
 ) -> int:
-    """Follow the primary until stopped (reconnecting when it goes away)."""
+    """Follow the primary until stopped (reconnecting when it goes away, or taking over from
+    it with ``--promote``)."""
     from engine.replication.checks import CheckBook
     from engine.replication.standby import StandbyReceiver
     from tools.run_cli import _failed, _print_live_state, _settings_line
@@ -229,21 +242,28 @@ def _follow(
     injector = supervisor.injector()
     journaler = rings["in"].consumer_sequence(spec.wiring().consumer("in", "journaler"))
     checks = CheckBook(spec.data_dir)
+    owners: dict[str, str] = {}
     knobs = config.replication
     timing = {"heartbeat": knobs.heartbeat_ms / 1000.0, "timeout": knobs.timeout_ms / 1000.0}
 
-    def receiver_for(connected: Any) -> StandbyReceiver:
+    def receiver_for(connected: tuple[Any, Any]) -> StandbyReceiver:
+        link, begin = connected
         return StandbyReceiver(
-            connected, rings["in"], injector, journaler, spec.base_seq, checks, **timing
-        ).start()
+            link, rings["in"], injector, journaler, spec.base_seq, checks, **timing,
+            start=begin, owners=owners,
+        ).start()  # fmt: skip
 
-    receiver = receiver_for(link)
+    receiver = receiver_for(first)
     print(f"sequex standby up (pid {os.getpid()})")
     print(_settings_line(spec, spec.data_dir))
     print(f"  following the primary at {args.primary} from seq {spec.base_seq + 1}")
     print("press Ctrl-C to stop", flush=True)
     code = EXIT_OK
+    promoted = False
     while not stop.is_set() and not supervisor.stopped.is_set():
+        if promoted:
+            stop.wait(0.1)  # serving as the primary until stopped
+            continue
         if not receiver.ended.wait(0.1):
             continue
         if receiver.mismatch is not None:
@@ -252,12 +272,25 @@ def _follow(
             break
         if stop.is_set():
             break
-        _error(f"lost the primary: {receiver.reason}; reconnecting every {RECONNECT_SECONDS} s")
+        lost = time.monotonic()
+        _error(f"lost the primary: {receiver.reason}")
+        if args.promote:
+            why_not = receiver.promotable()
+            if why_not is None:
+                receiver.stop()
+                if not _promote(config, spec, state, owners, supervisor, injector, lost):
+                    return int(_failed(supervisor))
+                promoted = True
+                continue
+            _error(f"not promoting: {why_not}")
+        _error(f"reconnecting every {RECONNECT_SECONDS} s")
         receiver = _reconnect(args, spec, rings, injector, stop, supervisor, receiver_for)
         if receiver is None:
             code = EXIT_FAILED if not stop.is_set() else EXIT_OK
             break
-    if receiver is not None:
+    if promoted:
+        supervisor.stop_gateway()
+    elif receiver is not None:
         receiver.stop()
     if supervisor.failure is not None:
         return int(_failed(supervisor))
@@ -270,6 +303,41 @@ def _follow(
         print(f"checks: {checks.passed} state hashes equal the primary's", flush=True)
         print("stopped", flush=True)
     return code
+
+
+def _promote(
+    config: Any,
+    spec: Any,
+    state: bytes | None,
+    owners: dict[str, str],
+    supervisor: Any,
+    injector: Any,
+    lost: float,
+) -> bool:
+    """Take over: let everything received take effect, then start the gateway as the writer
+    of ring[in] (its stores catch up through the journal's last seq). False if it failed."""
+    from engine.stages.state_parts import account_owners
+    from tools.run_cli import _wait_listening
+
+    if not supervisor.drain(timeout=30.0):
+        return False
+    last = injector.last_seq_no
+    known = account_owners(state) if state is not None else {}
+    supervisor.start_gateway(config, {**known, **owners}, journaled_seq=last)
+    endpoints = [config.endpoints["json"]]
+    for protocol in ("fix", "ouch"):
+        if any(s.protocol == protocol for f in config.firms for s in f.sessions):
+            endpoints.append(config.endpoints[protocol])
+    for endpoint in endpoints:
+        if not _wait_listening(endpoint, supervisor, timeout=20.0):
+            return False
+    took = (time.monotonic() - lost) * 1000.0
+    print(
+        f"promoted: this host is the primary from seq {last + 1}; orders accepted on "
+        f"{', '.join(endpoints)} {took:.0f} ms after the primary was found lost",
+        flush=True,
+    )
+    return True
 
 
 def _reconnect(
@@ -289,7 +357,7 @@ def _reconnect(
     while not stop.is_set() and not supervisor.stopped.is_set():
         try:
             link = connect(args.primary, timeout=2.0)
-            handshake(link, _hello(spec, rings["in"], injector))
+            begin = handshake(link, _hello(spec, rings["in"], injector))
         except Refused as exc:
             _error(f"the primary at {args.primary} refused this standby: {exc}")
             return None
@@ -297,5 +365,5 @@ def _reconnect(
             time.sleep(RECONNECT_SECONDS)
             continue
         print(f"  reconnected to the primary at {args.primary}", flush=True)
-        return receiver_for(link)
+        return receiver_for((link, begin))
     return None

@@ -33,6 +33,7 @@ def run_gateway(
     stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
     max_connections: int = MAX_CONNECTIONS,
     owners: Mapping[str, str] | None = None,
+    journaled_seq: int | None = None,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
     ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
@@ -53,6 +54,7 @@ def run_gateway(
             setup=setup,
             max_connections=fit_connection_cap(max_connections),
             owners=owners,
+            journaled_seq=journaled_seq,
         )
         with contextlib.suppress(asyncio.CancelledError):
             await server.serve()
@@ -68,6 +70,7 @@ def _gateway_main(
     base_seq: int,
     max_connections: int,
     owners: dict[str, str],
+    journaled_seq: int | None,
 ) -> None:
     set_title("gateway")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
@@ -80,6 +83,7 @@ def _gateway_main(
         stop_signals=(signal.SIGTERM,),
         max_connections=max_connections,
         owners=owners,
+        journaled_seq=journaled_seq,
     )
 
 
@@ -99,9 +103,10 @@ class GatewayProcess(ManagedProcess):
         name: str = "gateway",
         max_connections: int = MAX_CONNECTIONS,
         owners: Mapping[str, str] | None = None,
+        journaled_seq: int | None = None,
     ) -> None:
         args = (
             config, ring_in, ring_events, events_consumer, base_seq, max_connections,
-            dict(owners or {}),
+            dict(owners or {}), journaled_seq,
         )  # fmt: skip
         super().__init__(_gateway_main, args, name=name, start_method="spawn")

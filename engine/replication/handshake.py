@@ -11,13 +11,14 @@ only if that journal is a prefix of its own:
 
 Otherwise the primary answers START with ``from_seq = last_seq + 1``. The standby, in turn,
 refuses a primary whose journal header names a feedback window other than its configuration's
-(W decides outcomes).
+(W decides outcomes). When the primary is lost, :func:`promotion_refusal` says whether the
+standby can prove it holds every acknowledged command (it may take over only then).
 """
 
 from __future__ import annotations
 
 from engine.journal_format import HostFormatError, decode_header
-from journal.replication import Hello, Refuse, Start
+from journal.replication import MODE_SYNC, Hello, Refuse, Start
 
 
 def describe_header(header: bytes) -> str:
@@ -36,6 +37,7 @@ def answer_hello(
     *,
     header: bytes,
     last_seq: int,
+    acked_seq: int,
     digest_at: int | None,
     epoch: int,
     snapshot_every: int,
@@ -43,7 +45,8 @@ def answer_hello(
     mode: int,
 ) -> Start | Refuse:
     """START for a standby whose journal is a prefix of ours, else REFUSE saying why.
-    ``last_seq`` is the last seq this primary holds (journaled or in its ring), ``digest_at``
+    ``last_seq`` is the last seq this primary holds (journaled or in its ring), ``acked_seq``
+    the highest it may have acknowledged so far (START says it), ``digest_at``
     the digest of its record at ``hello.last_seq`` (None when that seq is 0)."""
     if hello.header and hello.header != header:
         return Refuse(
@@ -62,7 +65,8 @@ def answer_hello(
             "journal is of another history; move that data directory away and start the "
             "standby again"
         )
-    return Start(epoch, hello.last_seq + 1, snapshot_every, segment_bytes, mode, header)
+    first = hello.last_seq + 1
+    return Start(epoch, first, acked_seq, snapshot_every, segment_bytes, mode, header)
 
 
 def check_start(start: Start, feedback_window: int) -> str | None:
@@ -76,5 +80,23 @@ def check_start(start: Start, feedback_window: int) -> str | None:
             f"the primary's journal runs feedback window W={decoded.feedback_window} but this "
             f"standby's configuration says {feedback_window}; W decides outcomes, so they must "
             "be equal"
+        )
+    return None
+
+
+def promotion_refusal(start: Start, held: int) -> str | None:
+    """Why a standby holding every seq through ``held`` may not take over from the primary that
+    sent ``start`` (None: it may). It must hold every command that primary may have
+    acknowledged: with sync replication, every seq through START's ``acked_seq`` (whatever
+    was acknowledged later, this standby had first); with async replication it cannot know."""
+    if start.mode != MODE_SYNC:
+        return (
+            "replication was async: the lost primary may have acknowledged commands past "
+            f"seq {held}, which this standby never received"
+        )
+    if held < start.acked_seq:
+        return (
+            f"it holds seqs through {held}, but the primary may have acknowledged commands "
+            f"through seq {start.acked_seq} before this standby caught up"
         )
     return None

@@ -227,7 +227,8 @@ class ReplicatorAgent:
         if 0 < last <= self._durable_seq():
             digest = record_digest(JournalTail(journal_dir(self._data_dir), last - 1).read(last))
         answer = answer_hello(
-            hello, header=self._header, last_seq=self._last_seq(), digest_at=digest, epoch=0,
+            hello, header=self._header, last_seq=self._last_seq(), acked_seq=self.acked,
+            digest_at=digest, epoch=0,
             snapshot_every=self._snapshot_every, segment_bytes=self._segment_bytes,
             mode=MODES[self._settings.mode],
         )  # fmt: skip

@@ -32,8 +32,10 @@ from collections.abc import Callable
 import numpy as np
 
 from disruptor import AlertException, RingBuffer, Sequence
-from engine.records import RECORD_SIZE
+from engine.domain.types import OpenAccount
+from engine.records import KIND_OPEN_ACCOUNT, RECORD_SIZE, CommandDecoder
 from engine.replication.checks import CheckBook, StateHashMismatch
+from engine.replication.handshake import promotion_refusal
 from engine.replication.link import Link, LinkClosed
 from engine.stages.injector import Injector
 from journal.replication import (
@@ -100,7 +102,13 @@ class StandbyReceiver:
         *,
         heartbeat: float,
         timeout: float,
+        start: Start,
+        owners: dict[str, str],
     ) -> None:
+        self._start = start
+        #: account -> firm of every account opened in what was received (the gateway of a
+        #: promoted standby needs them; the configured ones it knows)
+        self._owners = owners
         self._link = link
         self._ring = ring_in
         self._injector = injector
@@ -109,6 +117,7 @@ class StandbyReceiver:
         self._checks = checks
         self._heartbeat = heartbeat
         self._timeout = timeout
+        self._decode = CommandDecoder().decode_many
         self.ended = threading.Event()
         self.reason = ""
         self.mismatch: StateHashMismatch | None = None
@@ -173,13 +182,29 @@ class StandbyReceiver:
                             f"({RECORD_SIZE} bytes)",
                         )
                     rows = np.frombuffer(frame.payload, dtype=np.uint8)
-                    publish(rows.reshape(frame.count, RECORD_SIZE))
+                    rows = rows.reshape(frame.count, RECORD_SIZE)
+                    publish(rows)
+                    self._note_accounts(rows)
                 elif isinstance(frame, Check):
                     self._checks.expect(frame.seq, frame.state_hash)
                 elif isinstance(frame, Refuse):
                     raise Refused(frame.reason)
                 elif not isinstance(frame, Heartbeat):
                     raise ProtocolError(0, f"unexpected {type(frame).__name__} from the primary")
+
+    def _note_accounts(self, rows: np.ndarray) -> None:
+        """Remember who opened which account (a vectorised look at the kind byte: no
+        per-record decoding unless an OpenAccount is there)."""
+        opened = np.flatnonzero(rows[:, 0] == KIND_OPEN_ACCOUNT)
+        if opened.size:
+            for command in self._decode(rows[opened].tobytes()):
+                if isinstance(command, OpenAccount):
+                    self._owners[command.account] = command.firm
+
+    def promotable(self) -> str | None:
+        """Why this standby may not take over from its lost primary (None: it may); see
+        ``engine.replication.handshake.promotion_refusal``."""
+        return promotion_refusal(self._start, self._injector.last_seq_no)
 
     def _acknowledge(self) -> None:
         link = self._link

@@ -12,11 +12,11 @@ from engine.domain.exchange import Exchange
 from engine.domain.types import AddSymbol
 from engine.journal_format import encode_snapshot_payload, encode_user_header, snapshot_dir
 from engine.replication.checks import CheckBook, StateHashMismatch
-from engine.replication.handshake import answer_hello, check_start
+from engine.replication.handshake import answer_hello, check_start, promotion_refusal
 from engine.replication.settings import ReplicationSettings
 from engine.topology import TopologySpec
 from journal import SnapshotStore
-from journal.replication import MODE_SYNC, Hello, Refuse, Start
+from journal.replication import MODE_ASYNC, MODE_SYNC, Hello, Refuse, Start
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = encode_user_header(1024)
@@ -67,14 +67,14 @@ def test_async_replication_follows_the_journal_and_gates_nothing() -> None:
 
 def answer(hello: Hello, last_seq: int = 100, digest: int | None = 7) -> Start | Refuse:
     return answer_hello(
-        hello, header=HEADER, last_seq=last_seq, digest_at=digest, epoch=0,
+        hello, header=HEADER, last_seq=last_seq, acked_seq=40, digest_at=digest, epoch=0,
         snapshot_every=50, segment_bytes=4096, mode=MODE_SYNC,
     )  # fmt: skip
 
 
 def test_a_standby_whose_journal_is_a_prefix_continues_after_it() -> None:
-    assert answer(Hello(0, 0, 0, b"")) == Start(0, 1, 50, 4096, MODE_SYNC, HEADER)
-    assert answer(Hello(60, 7, 0, HEADER)) == Start(0, 61, 50, 4096, MODE_SYNC, HEADER)
+    assert answer(Hello(0, 0, 0, b"")) == Start(0, 1, 40, 50, 4096, MODE_SYNC, HEADER)
+    assert answer(Hello(60, 7, 0, HEADER)) == Start(0, 61, 40, 50, 4096, MODE_SYNC, HEADER)
 
 
 @pytest.mark.parametrize(
@@ -94,10 +94,10 @@ def test_a_standby_of_another_history_is_refused_saying_why(hello: Hello, reason
 
 
 def test_a_standby_refuses_a_primary_of_another_window() -> None:
-    start = Start(0, 1, 0, 0, MODE_SYNC, HEADER)
+    start = Start(0, 1, 0, 0, 0, MODE_SYNC, HEADER)
     assert check_start(start, 1024) is None
     assert "W=1024 but this standby's configuration says 1" in str(check_start(start, 1))
-    assert "unreadable" in str(check_start(Start(0, 1, 0, 0, MODE_SYNC, b"junk"), 1))
+    assert "unreadable" in str(check_start(Start(0, 1, 0, 0, 0, MODE_SYNC, b"junk"), 1))
 
 
 def snapshot(data_dir: Path, seq: int, symbol: str) -> int:
@@ -128,3 +128,12 @@ def test_a_check_the_standby_passed_without_a_snapshot_is_left_unchecked(tmp_pat
     snapshot(tmp_path, 10, "ACME")
     book.settle()
     assert (book.passed, book.pending, book.unchecked) == (0, 0, 1)
+
+
+def test_a_standby_promotes_only_holding_every_command_the_primary_may_have_acked() -> None:
+    sync = Start(0, 11, 40, 0, 0, MODE_SYNC, HEADER)  # the primary had acked through 40
+    assert promotion_refusal(sync, 40) is None
+    assert promotion_refusal(sync, 55) is None
+    assert "through seq 40 before this standby caught up" in str(promotion_refusal(sync, 39))
+    not_sync = Start(0, 11, 0, 0, 0, MODE_ASYNC, HEADER)
+    assert "replication was async" in str(promotion_refusal(not_sync, 1000))

@@ -28,6 +28,7 @@ class Pair:
     primary_dir: Path
     standby_dir: Path
     endpoints: dict[str, str]
+    standby_endpoints: dict[str, str]
 
     @property
     def replication(self) -> str:
@@ -60,10 +61,10 @@ def make_pair(tmp_path: Path, *, snapshot_every: int | None = None, window: int 
     )
     primary = tmp_path / "primary.toml"
     primary.write_text(text)
-    standby_text, _ = demo_text(standby_dir, window=window)
+    standby_text, standby_endpoints = demo_text(standby_dir, window=window)
     standby = tmp_path / "standby.toml"
     standby.write_text(_trim(standby_text, None))
-    return Pair(primary, standby, primary_dir, standby_dir, endpoints)
+    return Pair(primary, standby, primary_dir, standby_dir, endpoints, standby_endpoints)
 
 
 def spawn(args: list[str], err: Path) -> subprocess.Popen[str]:

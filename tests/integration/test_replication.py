@@ -6,11 +6,16 @@
   acknowledgement follows.
 * A standby of another feedback window refuses to follow; a standby whose state departs from
   its journal stops loudly at the next snapshot point (exit 3, the seq and both hashes).
+* With ``--promote``, a standby whose primary is killed takes over: every acknowledged command
+  is in its journal, and it accepts orders from the next seq.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +25,7 @@ from engine.journal_format import journal_dir, snapshot_dir
 from engine.records import RECORD_SIZE, CommandDecoder, encode_command_into
 from engine.replication.checks import snapshot_hash
 from journal.layout import CHECKSUM_FIELD, CHECKSUM_OFFSET, FILE_HEADER_SIZE, record_checksum
+from tests.demo_config import ROOT
 from tests.integration.replication_pair import (
     TIMEOUT,
     Trader,
@@ -151,6 +157,53 @@ def test_a_standby_whose_state_departs_stops_at_the_next_snapshot_point(tmp_path
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.mark.timeout(300)
+def test_a_promoted_standby_serves_from_the_next_seq_with_every_ack(tmp_path: Path) -> None:
+    pair = make_pair(tmp_path)
+    tag = f"sequex-rf{os.getpid()}"
+    primary = start_primary(pair, f"{tag}p-")
+    running = [primary]
+    try:
+        err = tmp_path / "standby.err"
+        standby = spawn(
+            ["standby", "--promote", "--primary", pair.replication, str(pair.standby_config),
+             "--prefix", f"{tag}s-"],
+            err,
+        )  # fmt: skip
+        running.append(standby)
+        wait_line(standby, "press Ctrl-C", err)
+        wait_line(primary, "press Ctrl-C", tmp_path / "primary.err")
+        alpha = Trader(pair.json_port)
+        acked = []
+        for i in range(5):
+            alpha.send(price=1_050_000 + 100 * i)
+            acked.append(alpha.acked()["seq_no"])
+        os.killpg(primary.pid, signal.SIGKILL)  # the whole primary, at once
+        primary.wait(timeout=TIMEOUT)
+        (promoted,) = wait_line(standby, "promoted:", err)[-1:]
+        taken = Trader(int(pair.standby_endpoints["json"].rpartition(":")[2]))
+        seq = taken.send(price=1_060_000)
+        assert taken.acked()["seq_no"] == seq
+        assert f"from seq {seq}" in promoted
+        out = stop(standby)
+    finally:
+        for proc in running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # every acknowledged command is there, under its seq, and the state is its journal's
+    kept = journal_bytes(pair.standby_dir)
+    (name,) = kept
+    lost_primary = journal_bytes(pair.primary_dir)[name]
+    assert kept[name].startswith(lost_primary)
+    assert journaled_seqs(pair.standby_dir) == seq > acked[-1]
+    replay = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "replay", str(pair.standby_dir)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    )  # fmt: skip
+    assert f"live_state_hash {live_hash(out)}" in replay.stdout
 
 
 def test_a_wrong_primary_gets_a_clear_error(tmp_path: Path) -> None:

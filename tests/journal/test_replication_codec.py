@@ -43,7 +43,7 @@ def records(draw: st.DrawFn) -> Records:
 
 frames: st.SearchStrategy[Frame] = st.one_of(
     st.builds(Hello, u64, u64, u64, header),
-    st.builds(Start, u64, u64, u64, u64, st.sampled_from([MODE_SYNC, MODE_ASYNC]), header),
+    st.builds(Start, u64, u64, u64, u64, u64, st.sampled_from([MODE_SYNC, MODE_ASYNC]), header),
     records(),
     st.builds(Ack, u64),
     st.builds(Heartbeat, u64),
@@ -134,7 +134,10 @@ def test_the_error_is_sticky() -> None:
         (bytes((3,)) + struct.pack("<QII", 5, 0, 128), "0 records of 128 bytes"),
         (bytes((1,)) + struct.pack("<HQQQB", 9, 0, 0, 0, 0), "protocol version 9"),
         (bytes((1,)) + struct.pack("<HQQQB", 1, 0, 0, 0, 65) + bytes(65), "header of 65 bytes"),
-        (bytes((2,)) + struct.pack("<HQQQQBB", 1, 0, 1, 0, 0, 7, 0), "unknown replication mode"),
+        (
+            bytes((2,)) + struct.pack("<HQQQQQBB", 1, 0, 1, 0, 0, 0, 7, 0),
+            "unknown replication mode",
+        ),
     ],
 )
 def test_malformed_bodies_say_what_is_wrong(body: bytes, reason: str) -> None:
