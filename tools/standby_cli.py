@@ -121,6 +121,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     from engine.journal_format import decode_header
     from engine.rebuild import RecoveryError
     from engine.replication.handshake import check_start
+    from engine.replication.link import LinkClosed
     from engine.replication.standby import Refused, handshake
     from engine.start_point import prepare_start
     from engine.supervisor import Supervisor
@@ -154,7 +155,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     except Refused as exc:
         _error(f"the primary at {args.primary} refused this standby: {exc}")
         return EXIT_FAILED
-    except (ProtocolError, TimeoutError) as exc:
+    except (ProtocolError, TimeoutError, LinkClosed) as exc:
         _error(f"{args.primary} does not answer as a sequex primary: {exc}")
         return EXIT_FAILED
     problem = check_start(begin, spec.feedback_window)
@@ -239,6 +240,8 @@ def _follow(
     from tools.run_cli import _failed, _print_live_state, _settings_line
 
     rings = supervisor.rings
+    if args.promote:
+        supervisor.park_gateway(config)  # spawned now: a promotion only tells it to serve
     injector = supervisor.injector()
     journaler = rings["in"].consumer_sequence(spec.wiring().consumer("in", "journaler"))
     checks = CheckBook(spec.data_dir)
@@ -350,7 +353,7 @@ def _reconnect(
     receiver_for: Any,
 ) -> Any:
     """A receiver on a new link to the primary (None: stopped, or the primary refused us)."""
-    from engine.replication.link import connect
+    from engine.replication.link import LinkClosed, connect
     from engine.replication.standby import Refused, handshake
     from journal.replication import ProtocolError
 
@@ -361,7 +364,7 @@ def _reconnect(
         except Refused as exc:
             _error(f"the primary at {args.primary} refused this standby: {exc}")
             return None
-        except (OSError, ProtocolError, TimeoutError):
+        except (OSError, LinkClosed, ProtocolError, TimeoutError):
             time.sleep(RECONNECT_SECONDS)
             continue
         print(f"  reconnected to the primary at {args.primary}", flush=True)

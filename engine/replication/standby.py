@@ -161,6 +161,8 @@ class StandbyReceiver:
             self._end(f"a record from the primary does not fit its slot: {exc}")
         except AlertException:
             self._end("the host is stopping")
+        except Exception as exc:  # a bug must end the link loudly, never hang the standby
+            self._end(f"the {threading.current_thread().name} thread failed: {exc!r}")
 
     def _receive(self) -> None:
         link, publish = self._link, self._injector.publish
