@@ -14,6 +14,13 @@ adopts) or REFUSE (another exchange, another history, a standby ahead of it: the
 printed). Then it follows until Ctrl-C or SIGTERM. When the primary goes away the standby keeps
 its state and tries to reconnect every half second, saying so.
 
+With ``--promote`` the standby takes over when it loses its primary, if it provably holds
+every command the primary may have acknowledged (``engine.replication.handshake``:
+``promotion_refusal``; it says why not otherwise and keeps reconnecting): it lets what it
+received take effect, then tells its gateway (spawned parked at start, so that a promotion does
+not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. No fencing epoch
+is written yet (docs/replication.md, "Not yet").
+
 At each snapshot point the primary sends its state hash; the standby compares it with its own
 snapshot's at that seq, and a mismatch stops it at once: exit code 3, the message naming the
 seq and both hashes.

@@ -25,6 +25,9 @@ from journal.replication import MAX_FRAME, Frame, FrameDecoder, encode
 RECV_BYTES = 1 << 18
 #: Socket buffers: a batch of records in flight each way without waiting on the peer's reads.
 SOCKET_BUFFER = 1 << 21
+#: A send that makes no way for this long means a peer gone without a word (a partition):
+#: the link is dropped rather than the sender stuck (receiving never blocks: select).
+SEND_SECONDS = 10.0
 
 
 class LinkClosed(Exception):
@@ -77,7 +80,7 @@ class Link:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
-        sock.settimeout(None)
+        sock.settimeout(SEND_SECONDS)
         self.peer = peer
         self._sock = sock
         self._decoder = FrameDecoder(max_frame)

@@ -120,7 +120,8 @@ def journal_bytes(data_dir: Path) -> dict[str, bytes]:
 
 
 def journaled_seqs(data_dir: Path) -> int:
-    return sum(1 for _ in JournalReader(journal_dir(data_dir)).records())
+    directory = journal_dir(data_dir)
+    return sum(1 for _ in JournalReader(directory).records()) if directory.is_dir() else 0
 
 
 class Trader:

@@ -206,6 +206,42 @@ def test_a_promoted_standby_serves_from_the_next_seq_with_every_ack(tmp_path: Pa
     assert f"live_state_hash {live_hash(out)}" in replay.stdout
 
 
+@pytest.mark.timeout(300)
+def test_async_acknowledges_without_a_standby_which_then_cannot_promote(tmp_path: Path) -> None:
+    pair = make_pair(tmp_path)
+    text = pair.primary_config.read_text()
+    pair.primary_config.write_text(text.replace('mode = "sync"', 'mode = "async"'))
+    tag = f"sequex-ra{os.getpid()}"
+    err = tmp_path / "primary.err"
+    primary = spawn(["run", "--config", str(pair.primary_config), "--prefix", f"{tag}p-"], err)
+    running = [primary]
+    try:
+        wait_line(primary, "press Ctrl-C", err)  # no standby needed for the setup
+        alpha = Trader(pair.json_port)
+        alpha.send()
+        seq = alpha.acked()["seq_no"]  # acknowledged with no standby anywhere
+        standby_err = tmp_path / "standby.err"
+        standby = spawn(
+            ["standby", "--promote", "--primary", pair.replication, str(pair.standby_config),
+             "--prefix", f"{tag}s-"],
+            standby_err,
+        )  # fmt: skip
+        running.append(standby)
+        wait_line(standby, "press Ctrl-C", standby_err)
+        _wait_for(lambda: journaled_seqs(pair.standby_dir) == seq, "the standby caught up")
+        assert journal_bytes(pair.standby_dir) == journal_bytes(pair.primary_dir)
+        os.killpg(primary.pid, signal.SIGKILL)
+        primary.wait(timeout=TIMEOUT)
+        _wait_for(lambda: "not promoting" in standby_err.read_text(), "the standby's refusal")
+        assert "not promoting: replication was async" in standby_err.read_text()
+        stop(standby)
+    finally:
+        for proc in running:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def test_a_wrong_primary_gets_a_clear_error(tmp_path: Path) -> None:
     import socket
     import threading
