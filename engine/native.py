@@ -53,6 +53,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.canonical.lines",
     "engine.canonical.command_lines",
     "engine.stages.kernel",
+    "engine.gateway.stamping",
+    "engine.gateway.ouch_scan",
+    "engine.reporter.rows",
     "journal.checksums",
 )
 

@@ -42,6 +42,7 @@ from engine.domain.types import (
     TimeInForce,
 )
 from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection, ReportKind
+from engine.gateway.stamping import with_seq_no
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
 from engine.protocols.ouch.terms import (
@@ -118,7 +119,7 @@ class OuchOrders:
                 key = (origin, command.client_order_id)
                 # (gone already if its answer came while a full ring held the batch back)
                 if pending.get(key) is command:
-                    pending[key] = command._replace(seq_no=seq_no)
+                    pending[key] = with_seq_no(command, seq_no)
 
     # -- orders in --------------------------------------------------------------------------
 
@@ -167,6 +168,16 @@ class OuchOrders:
         if replacing:
             self._replacing.add((origin, token))
         return ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token)
+
+    def enter(self, origin: int, entered: NewOrder) -> bool:
+        """The NewOrder the fast lane (``engine.gateway.ouch_scan``) made of an Enter Order
+        whose terms the engine can express: taken as :meth:`command` takes it (pending from
+        now on), or ignored when its token was used today (False)."""
+        token = entered.client_order_id
+        if self._used(origin, token):
+            return False
+        self._pending[origin, token] = entered
+        return True
 
     def _used(self, origin: int, token: str) -> bool:
         """Whether the session used ``token`` today (see the module docstring)."""

@@ -19,7 +19,7 @@ Contract.
   receive time unless backpressure held it), never below the previous command's ts, so ts is
   non-decreasing in seq_no order even if the wall clock steps back. After a restart the
   previous command is the journaled one at ``base_seq`` (read from ``config.data_dir``).
-* Backpressure: when ring[in] is full, the connection's task retries ``try_submit_many`` every
+* Backpressure: when ring[in] is full, the connection's task retries ``try_submit_stamped`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
 * Reports: a thread blocks on ring[events] (a semaphore, no polling) and has the loop take
@@ -320,15 +320,13 @@ class GatewayServer(JsonConnections):
         sent = self._feed.sent
         while len(seq_nos) < len(commands):
             self._last_ts = ts = max(time.time_ns(), self._last_ts)
-            first = port.last_seq_no + 1
-            rest = commands[len(seq_nos) :]
-            # stamped with the seq_no its slot will give it: the ledger sees the command as
-            # the journal will hold it (the port checks the stamp against the slot)
-            stamped = [cmd._replace(ts=ts, seq_no=first + i) for i, cmd in enumerate(rest)]
-            n = port.try_submit_many(stamped, origin)
-            for cmd in stamped[:n]:
-                sent(cmd.seq_no, cmd, origin)
-                seq_nos.append(cmd.seq_no)
+            rest = commands[len(seq_nos) :] if seq_nos else commands
+            # stamped with the seq_no its slot gives it: the ledger sees the command as the
+            # journal will hold it
+            for cmd in port.try_submit_stamped(rest, origin, ts):
+                seq_no = cmd[0]
+                sent(seq_no, cmd, origin)
+                seq_nos.append(seq_no)
             if len(seq_nos) < len(commands):
                 self.backpressure_waits += 1
                 await asyncio.sleep(BACKPRESSURE_SLEEP)

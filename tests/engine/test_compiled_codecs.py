@@ -43,6 +43,7 @@ from engine.event_codec import (
     ORIGIN_OFFSET,
     TS_OFFSET,
     EventReader,
+    encode_event_at,
     encode_events_into,
     write_events,
 )
@@ -198,6 +199,21 @@ def test_events_encode_to_the_reference_bytes_and_decode_to_the_same_objects(
     )
     assert EventReader().decode_bytes(records) == want
     assert EventReader().decode_rows(rows) == want
+
+
+@settings(max_examples=300)
+@given(command_events(), st.integers(0, 140))
+def test_one_event_written_in_place_is_the_reference_record(
+    command: tuple[int, list[Event]], offset: int
+) -> None:
+    """``encode_event_at`` (the named JSON sessions' stores write with it): the reference's
+    bytes at the offset, zero header words, nothing else touched."""
+    seq_no, events = command
+    for sub, event in enumerate(events):
+        buffer = bytearray(b"\xab" * (offset + EVENT_RECORD_SIZE + 3))
+        encode_event_at(buffer, offset, seq_no, sub, event)
+        expected = encode_event(seq_no, sub, event)
+        assert buffer == b"\xab" * offset + expected + b"\xab" * 3
 
 
 def test_encode_events_into_appends_exactly_the_records() -> None:

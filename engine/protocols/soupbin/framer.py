@@ -87,6 +87,23 @@ class PacketFramer(Generic[P]):
             self._pos = 0
         self._buf += data
 
+    def window(self, length: int) -> tuple[bytearray, int, int] | None:
+        """``(buffer, start, end)``: the bytes received and not handed out yet, for a caller
+        that reads whole packets of its own kinds, of length field ``length``, in place (the
+        OUCH gateway's fast lane), then says how far with :meth:`skip`; None once broken, or
+        when such a packet would be too large here. The buffer is the framer's own: read it
+        before the next ``receive_data``, never write it."""
+        if self._broken is not None or length > self._max_packet:
+            return None
+        return self._buf, self._pos, len(self._buf)
+
+    def skip(self, position: int, packets: int) -> None:
+        """The caller of :meth:`window` took ``packets`` whole packets, up to ``position``."""
+        if not self._pos <= position <= len(self._buf):
+            raise ValueError(f"position {position} is outside {self._pos}..{len(self._buf)}")
+        self._pos = position
+        self.packets_received += packets
+
     def next_packet(self) -> P | PacketFault | ConnectionClosed | Sentinel:
         """The next packet, a fault, ConnectionClosed (end of input) or NEED_DATA."""
         if self._broken is not None:

@@ -211,6 +211,20 @@ class ServerSession:
             self._liveness.received()
         self._framer.receive_data(data)
 
+    def unread(self, length: int) -> tuple[bytearray, int, int] | None:
+        """For a fast lane that reads Unsequenced Data packets of length field ``length`` in
+        place: the framer's window (``PacketFramer.window``) while the session is logged in
+        and has no fault to hand out first, else None. An Unsequenced Data packet taken
+        there, and told with :meth:`took`, is what ``next_event`` would have handed out:
+        receiving one changes no state of a logged-in session."""
+        if self.state is not ServerState.LOGGED_IN or self._unreported is not None:
+            return None
+        return self._framer.window(length)
+
+    def took(self, position: int, packets: int) -> None:
+        """A fast lane took ``packets`` Unsequenced Data packets, up to ``position``."""
+        self._framer.skip(position, packets)
+
     def next_event(self) -> ServerEvent:
         """The next event, PacketFault, ConnectionClosed, NEED_DATA or PAUSED (login pending)."""
         if self._unreported is not None:
