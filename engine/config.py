@@ -112,6 +112,22 @@ class ReporterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplicationConfig:
+    """``[replication]``: a hot standby follows this host (``engine.replication``,
+    docs/replication.md); it connects to ``[endpoints] replication``."""
+
+    #: run the replicator stage: the host waits for its standby (sync) or ships to it (async)
+    enabled: bool = False
+    #: "sync": nothing takes effect before the standby journaled it; "async": the standby
+    #: trails, and acknowledged commands past its position can be lost at a failover
+    mode: str = "sync"
+    #: a heartbeat goes each way when nothing else was sent for this long
+    heartbeat_ms: int = 100
+    #: the peer is taken for dead when nothing arrived from it for this long
+    timeout_ms: int = 500
+
+
+@dataclass(frozen=True, slots=True)
 class SettlementConfig:
     """``[settlement]``: the business-day calendar of T+2 settlement (``sequex settle``)."""
 
@@ -149,6 +165,8 @@ class HostConfig:
     reporter: ReporterConfig = field(default_factory=ReporterConfig)
     #: ``[settlement]``: the calendar ``sequex settle`` settles by
     settlement: SettlementConfig = field(default_factory=SettlementConfig)
+    #: ``[replication]``: the hot standby
+    replication: ReplicationConfig = field(default_factory=ReplicationConfig)
 
 
 DEFAULT_ENDPOINTS = {
@@ -161,6 +179,7 @@ DEFAULT_ENDPOINTS = {
     "glimpse": "127.0.0.1:30003",
     "http": "127.0.0.1:8080",
     "json": "127.0.0.1:9877",
+    "replication": "127.0.0.1:9880",
 }
 SYNC_POLICIES = ("batch", "interval", "none")
 TOPOLOGIES = ("sharded", "fused")
@@ -353,7 +372,7 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
     endpoints_table, pinning_table = top.sub("endpoints"), top.sub("pinning")
     admin, gateway = top.sub("admin"), top.sub("gateway")
     market, reporter = top.sub("market_data"), top.sub("reporter")
-    settlement = top.sub("settlement")
+    settlement, replication = top.sub("settlement"), top.sub("replication")
     admin_hash = None
     if "password_hash" in admin.table or "password" in admin.table:
         admin_hash = admin.password_hash()
@@ -393,8 +412,10 @@ def parse_config(text: str, source: str = "<string>") -> HostConfig:
         market_data=_market_data(market),
         reporter=_reporter(reporter),
         settlement=_settlement(settlement),
+        replication=_replication(replication),
     )
-    for reader in (exchange, rings, journal, admin, gateway, market, reporter, settlement, top):
+    readers = (exchange, rings, journal, admin, gateway, market, reporter, settlement, top)
+    for reader in (*readers, replication):
         reader.done()
     return config
 
@@ -439,6 +460,23 @@ def _reporter(reporter: _Reader) -> ReporterConfig:
     if not SCHEMA_NAME.fullmatch(schema):
         raise reporter.fail("schema", f"must be a lower-case SQL identifier, not {schema!r}")
     return ReporterConfig(enabled, dsn, schema)
+
+
+REPLICATION_MODES: Final = ("sync", "async")
+
+
+def _replication(table: _Reader) -> ReplicationConfig:
+    mode = table.text("mode", "sync")
+    if mode not in REPLICATION_MODES:
+        raise table.fail("mode", f"must be sync or async, not {mode!r}")
+    heartbeat = table.integer("heartbeat_ms", 100, minimum=1)
+    timeout = table.integer("timeout_ms", 500, minimum=1)
+    if timeout <= heartbeat:
+        raise table.fail(
+            "timeout_ms", f"must exceed heartbeat_ms ({heartbeat}), not {timeout}: a live peer "
+            "would be taken for dead between two heartbeats",
+        )  # fmt: skip
+    return ReplicationConfig(table.flag("enabled", False), mode, heartbeat, timeout)
 
 
 def _settlement(settlement: _Reader) -> SettlementConfig:

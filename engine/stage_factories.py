@@ -23,6 +23,7 @@ from disruptor import Agent, RingBuffer
 from engine.journal_format import encode_user_header, journal_dir
 from engine.mdfeed.publisher import MarketDataAgent
 from engine.proctitle import set_title
+from engine.replication.replicator import ReplicatorAgent
 from engine.stages.auditor import AuditorAgent
 from engine.stages.core import CoreAgent
 from engine.stages.injector import Injector
@@ -78,6 +79,23 @@ def _journaler(c: Context) -> Stage:
         first_seq=spec.base_seq + 1,
     )
     return JournalerStage(c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq)
+
+
+def _replicator(c: Context) -> Stage:
+    spec = c.spec
+    assert spec.replication is not None, "a replicator row runs only with replication settings"
+    reads = [i.consumer for i in c.plan.inputs if i.ring == "in"]  # none: async
+    return ReplicatorAgent(
+        c.attach("in"),
+        reads[0] if reads else None,
+        c.wiring.consumer("in", "journaler"),
+        spec.replication,
+        spec.data_dir,
+        encode_user_header(spec.feedback_window, spec.rules),
+        base_seq=spec.base_seq,
+        snapshot_every=spec.snapshot_every,
+        segment_bytes=spec.journal_segment_bytes,
+    )
 
 
 def _core(c: Context) -> Stage:
@@ -233,6 +251,7 @@ def _views(c: Context) -> Stage:
 #: Stage kind (a row of STAGES) -> its factory.
 FACTORIES: dict[str, Callable[[Context], Stage]] = {
     "journaler": _journaler,
+    "replicator": _replicator,
     "core": _core,
     "risk": _risk,
     "matcher*": _matcher,

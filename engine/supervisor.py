@@ -163,14 +163,52 @@ class Supervisor:
             time.sleep(0.01)
 
     def start_gateway(
-        self, config: HostConfig, owners: Mapping[str, str] | None = None
+        self,
+        config: HostConfig,
+        owners: Mapping[str, str] | None = None,
+        *,
+        journaled_seq: int | None = None,
     ) -> GatewayProcess:
         """Start the gateway: from now on it alone writes ring[in] (no injector after this).
-        ``owners``: account -> firm of the recovered state (accounts opened at run time)."""
+        ``owners``: account -> firm of the recovered state (accounts opened at run time);
+        ``journaled_seq``: the journal's last seq, when commands entered ring[in] since the
+        start (a promoted standby's); the gateway's stores catch up through it. A gateway
+        :meth:`park_gateway` started is told to serve instead of started anew."""
         assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
+        parked = self.gateway
         with self._away_lock:
             self._away.discard("gateway")  # from here on the gateway moves its own sequence
-        gateway = GatewayProcess(
+        if parked is not None:
+            seq = self.spec.base_seq if journaled_seq is None else journaled_seq
+            parked.unpark(seq, owners or {})
+            return parked
+        gateway = self._gateway_process(config, owners, journaled_seq, parked=False)
+        gateway.start()
+        self.gateway = gateway
+        self.processes.append(gateway)
+        return gateway
+
+    def park_gateway(self, config: HostConfig) -> GatewayProcess:
+        """Spawn the gateway now, to serve later (:meth:`start_gateway`): a standby's, so
+        that promotion does not wait for a new interpreter. Until then it reads and writes
+        no ring; the watchdog stands in for it and watches it like a stage."""
+        assert self.rings is not None and self.spec.gateway, "start() a spec with a gateway"
+        assert self.gateway is None, "one gateway per host"
+        gateway = self._gateway_process(config, None, None, parked=True)
+        gateway.start()
+        self.gateway = gateway
+        self.processes.append(gateway)
+        return gateway
+
+    def _gateway_process(
+        self,
+        config: HostConfig,
+        owners: Mapping[str, str] | None,
+        journaled_seq: int | None,
+        *,
+        parked: bool,
+    ) -> GatewayProcess:
+        return GatewayProcess(
             config,
             self.spec.ring_name("in"),
             self.spec.ring_name("events"),
@@ -178,11 +216,9 @@ class Supervisor:
             self.spec.base_seq,
             max_connections=config.gateway_max_connections,
             owners=owners,
+            journaled_seq=journaled_seq,
+            parked=parked,
         )
-        gateway.start()
-        self.gateway = gateway
-        self.processes.append(gateway)
-        return gateway
 
     def stop_gateway(self, timeout: float = 5.0) -> None:
         """Stop the gateway (no more input); a no-op without one."""
@@ -196,7 +232,9 @@ class Supervisor:
     def injector(self, *, stamp_ts: bool = False) -> Injector:
         """The producer of ring[in] (one per host: single writer)."""
         assert self.rings is not None, "start() first"
-        assert self.gateway is None, "the gateway is the writer of ring[in] once started"
+        assert self.gateway is None or "gateway" in self._away, (
+            "the gateway is the writer of ring[in] once started"
+        )
         return Injector(self.rings["in"], self.spec.base_seq, stamp_ts=stamp_ts)
 
     def published_seq_no(self) -> int:

@@ -4,7 +4,10 @@
 
     injector/gateway ──► ring[in]    128 B command records; slot s is seq_no = base + s + 1
                            ├── journaler   append + group commit; its sequence is durable_seq
-                           └── core | risk (behind the journaler: durable commands only)
+                           ├── replicator  (sync replication) ships slot ranges to the standby;
+                           │               its sequence is the standby's acked durable seq
+                           └── core | risk (behind the journaler and the replicator: durable
+                                           here and, replicating in sync, on the standby)
 
     fused (one core process runs the whole Exchange(W)):
         core ──────────► ring[events]  the canonical stream: 128 B event records stamped
@@ -23,6 +26,7 @@
                    │               the views: depth, trades, candles over :8080
                    └── views       the views on a host with no feed (engine.stages.views)
     snapshotter (niced, on no ring): follows the journal files up to durable_seq
+    replicator  (async replication, on no ring): follows the journal files to the standby
     reporter    (niced, on no ring): follows the journal files up to durable_seq into the
                 reports database (SQLite DATA_DIR/reports.db, or PostgreSQL)
 
@@ -60,6 +64,7 @@ from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.mdfeed.settings import FeedSettings
 from engine.records import RECORD_SIZE
+from engine.replication.settings import ReplicationSettings
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.wiring import Read, RingDef, StageDef, Wiring, resolve
 from journal import SyncPolicy
@@ -75,6 +80,18 @@ def _sharded(spec: Any) -> bool:
     return not spec.fused
 
 
+def _replicating(sync: bool) -> Any:
+    def when(spec: Any) -> bool:
+        return spec.replication is not None and spec.replication.sync == sync
+
+    return when
+
+
+#: What core and risk wait for on ring[in]: durable here, and on the standby when replicating
+#: in sync (``?``: only where a replicator reads ring[in]).
+DURABLE = ("journaler", "replicator?")
+
+
 RINGS: list[RingDef] = [
     RingDef("in", RECORD_SIZE),
     RingDef("risk", RISK_SLOT_SIZE),
@@ -85,8 +102,10 @@ RINGS: list[RingDef] = [
 #: The pipeline: who reads which ring behind whom, who writes what (engine.wiring).
 STAGES: list[StageDef] = [
     StageDef("journaler", reads=(Read("in"),)),
-    StageDef("core", (Read("in", after=("journaler",)),), ("events",), when=_fused),
-    StageDef("risk", (Read("in", after=("journaler",)), Read("out*")), ("risk",), when=_sharded),
+    StageDef("replicator", reads=(Read("in"),), when=_replicating(sync=True)),
+    StageDef("replicator", when=_replicating(sync=False)),
+    StageDef("core", (Read("in", after=DURABLE),), ("events",), when=_fused),
+    StageDef("risk", (Read("in", after=DURABLE), Read("out*")), ("risk",), when=_sharded),
     StageDef("matcher*", (Read("risk"),), ("out*",), when=_sharded),
     StageDef(
         "publisher", (Read("risk", after=("matcher*",)), Read("out*")), ("events",), when=_sharded
@@ -137,6 +156,8 @@ class TopologySpec:
     reporter: ReporterConfig | None = None
     #: where the views stage serves HTTP ("HOST:PORT"; None: no views stage)
     http: str | None = None
+    #: the replicator's endpoint and mode (None: no standby is served)
+    replication: ReplicationSettings | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:

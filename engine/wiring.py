@@ -3,7 +3,8 @@
 The Disruptor's DSL reads ``handleEventsWith(journaler, replicator).then(risk)``; here the same
 graph is a table of :class:`StageDef` rows (the table itself is ``engine.topology.STAGES``):
 which rings a stage consumes (:class:`Read`, with the stages it must stay behind on that ring:
-its barrier), which rings it produces, and under which configurations it exists. ``*`` in a
+its barrier; a name ending in ``?`` counts only where that stage runs), which rings it
+produces, and under which configurations it exists. ``*`` in a
 name stands for every matcher shard: ``matcher*`` is one stage per shard, ``out*`` one ring
 per shard, and matcher k writes ``out{k}``.
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SHARDS = "*"
+#: After a name in ``Read.after``: wait for that stage only where it runs (the replicator).
+OPTIONAL = "?"
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,10 @@ def resolve(rings: list[RingDef], stages: list[StageDef], spec: Any, shards: int
             for ring in _names(read.ring, shards, own):
                 after = []
                 for dep in read.after:
-                    for dep_name in _names(dep, shards, -1):
+                    optional = dep.endswith(OPTIONAL)
+                    for dep_name in _names(dep.removesuffix(OPTIONAL), shards, -1):
+                        if dep_name not in readers[ring] and optional:
+                            continue  # a stage this configuration does not run
                         if dep_name not in readers[ring]:
                             raise ValueError(f"{name} waits for {dep_name}, not a reader of {ring}")
                         after.append(readers[ring][dep_name])

@@ -21,6 +21,7 @@ LISTENERS = {
     "mold_retransmit": ('mold_retransmit = "127.0.0.1:30002"', "127.0.0.1", socket.SOCK_DGRAM),
     "itch_multicast": ('itch_multicast = "239.192.0.1:30001"', "239.192.0.1", socket.SOCK_DGRAM),
     "http": ('http = "127.0.0.1:8080"', "127.0.0.1", socket.SOCK_STREAM),
+    "replication": ('replication = "127.0.0.1:9880"', "127.0.0.1", socket.SOCK_STREAM),
 }
 
 

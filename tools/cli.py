@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("tools.simulate_cli", "run the exchange offline over a file of commands"),
     "replay": ("tools.replay_cli", "rebuild the state from snapshot + journal"),
     "run": ("tools.run_cli", "start the exchange host until Ctrl-C"),
+    "standby": ("tools.standby_cli", "run a hot standby that follows a primary host"),
     "admin": ("tools.admin_cli", "send one operator command to a running host"),
     "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),

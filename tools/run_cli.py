@@ -149,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
         feed = FeedSettings.from_config(config) if config.market_data.enabled else None
+        _check_replication(config)
     except ConfigError as exc:
         print(f"sequex run: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -196,9 +197,12 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             file=sys.stderr,
         )
         return EXIT_FAILED
+    from engine.replication.settings import ReplicationSettings
+
+    replication = ReplicationSettings.from_config(config)
     spec = TopologySpec.from_config(
         config, prefix, data_dir=data_dir, report_dir=reports, gateway=True,
-        http=config.endpoints["http"], market_data=feed,
+        http=config.endpoints["http"], market_data=feed, replication=replication,
     )  # fmt: skip
     configured_setup = setup_commands(config)
     try:
@@ -232,9 +236,19 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             print(f"sequex run: refusing to start: {exc}", file=sys.stderr)
             return EXIT_FAILED
         setup = list(start.setup)
+        if replication is not None and not _wait_listening(
+            replication.endpoint, supervisor, timeout=20.0
+        ):
+            return _failed(supervisor)
+        if replication is not None and replication.sync:
+            print(
+                f"sequex run: waiting for a standby on {replication.endpoint} (sync "
+                "replication: nothing takes effect before a standby has it)",
+                flush=True,
+            )
         if setup:
             supervisor.injector().submit(setup)
-        if not supervisor.drain(timeout=30.0):
+        if not _drain_setup(supervisor, stop, waiting=replication is not None):
             return _failed(supervisor)
         mark_setup_complete(data_dir)  # drained: the setup is durable and applied
         print(f"sequex host up (pid {os.getpid()})")
@@ -329,7 +343,33 @@ def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
         served += [(snapshot, lines[0]), (snapshot, lines[1]), (snapshot, lines[2])]
     http = config.endpoints["http"]
     served.append((http, f"HTTP views and the web page on http://{http}/ (docs/views.md)"))
+    if config.replication.enabled:
+        where, mode = config.endpoints["replication"], config.replication.mode
+        served.append((where, f"its standby on {where}: {mode} replication (docs/replication.md)"))
     return served
+
+
+def _check_replication(config: Any) -> None:
+    """The replication endpoint must be HOST:PORT (ConfigError otherwise)."""
+    from engine.config import ConfigError
+    from engine.replication.link import parse_endpoint
+
+    if config.replication.enabled:
+        try:
+            parse_endpoint(config.endpoints["replication"])
+        except ValueError as exc:
+            raise ConfigError(f"{config.source}: endpoints.replication: {exc}") from None
+
+
+def _drain_setup(supervisor: Any, stop: threading.Event, *, waiting: bool) -> bool:
+    """Wait for the setup to drain: 30 s, or, replicating, for as long as the standby takes
+    to come (until a stop or a failure)."""
+    if not waiting:
+        return bool(supervisor.drain(timeout=30.0))
+    while not supervisor.drain(timeout=0.5):
+        if stop.is_set() or supervisor.failure is not None:
+            return False
+    return True
 
 
 def _settings_line(spec: Any, data_dir: str) -> str:

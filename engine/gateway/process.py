@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import multiprocessing
 import signal
 from collections.abc import Mapping, Sequence
+from multiprocessing.connection import Connection
 
 from disruptor import ManagedProcess
 from engine.config import HostConfig
@@ -50,6 +52,7 @@ def run_gateway(
     stop_signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT),
     max_connections: int = MAX_CONNECTIONS,
     owners: Mapping[str, str] | None = None,
+    journaled_seq: int | None = None,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
     ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
@@ -70,6 +73,7 @@ def run_gateway(
             setup=setup,
             max_connections=fit_connection_cap(max_connections),
             owners=owners,
+            journaled_seq=journaled_seq,
         )
         with contextlib.suppress(asyncio.CancelledError):
             try:
@@ -90,9 +94,18 @@ def _gateway_main(
     base_seq: int,
     max_connections: int,
     owners: dict[str, str],
+    journaled_seq: int | None,
+    parked: Connection | None = None,
 ) -> None:
     set_title("gateway")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
+    if parked is not None:
+        # imported and waiting: a standby's gateway, told to serve when it is promoted
+        try:
+            journaled_seq, owners = parked.recv()
+        except EOFError:
+            return  # the host went away without promoting us
+        parked.close()
     run_gateway(
         config,
         ring_in,
@@ -102,6 +115,7 @@ def _gateway_main(
         stop_signals=(signal.SIGTERM,),
         max_connections=max_connections,
         owners=owners,
+        journaled_seq=journaled_seq,
     )
 
 
@@ -121,9 +135,21 @@ class GatewayProcess(ManagedProcess):
         name: str = "gateway",
         max_connections: int = MAX_CONNECTIONS,
         owners: Mapping[str, str] | None = None,
+        journaled_seq: int | None = None,
+        parked: bool = False,
     ) -> None:
+        go: Connection | None = None
+        if parked:
+            go, self._go = multiprocessing.get_context("spawn").Pipe(duplex=False)
         args = (
             config, ring_in, ring_events, events_consumer, base_seq, max_connections,
-            dict(owners or {}),
+            dict(owners or {}), journaled_seq, go,
         )  # fmt: skip
         super().__init__(_gateway_main, args, name=name, start_method="spawn")
+
+    def unpark(self, journaled_seq: int, owners: Mapping[str, str]) -> None:
+        """Let a gateway started ``parked`` (spawned and imported, not serving) serve now:
+        ``journaled_seq`` and ``owners`` as for a gateway started then. What promotion costs
+        is then the gateway's own start, not a new interpreter's."""
+        self._go.send((journaled_seq, dict(owners)))
+        self._go.close()

@@ -129,6 +129,7 @@ class GatewayServer(JsonConnections):
         reserve_login_timeout: float = RESERVE_LOGIN_TIMEOUT,
         login_guard: LoginGuard | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
+        journaled_seq: int | None = None,
     ) -> None:
         self._admission = Admission(max_connections, admin_reserve)
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
@@ -136,6 +137,8 @@ class GatewayServer(JsonConnections):
         self._ring_in_name, self._events_ring_name = ring_in_name, events_ring_name
         self._events_consumer = events_consumer
         self._base_seq = base_seq
+        #: the journal's last seq when we start (a promoted standby's is past its ring's base)
+        self._journaled_seq = base_seq if journaled_seq is None else journaled_seq
         self._data_dir = config.data_dir
         self._setup = list(setup)
         self._ids = itertools.count(first_session_id)
@@ -221,8 +224,9 @@ class GatewayServer(JsonConnections):
         self._port_in = RingInPort(ring_in, self._base_seq)
         # the stores owe what the journal holds before anything new is read (a crash may
         # have left them behind): replayed from the journal, off the loop
-        await asyncio.to_thread(catch_up, self._ledger, self._data_dir, self._base_seq)
-        floor = await asyncio.to_thread(journaled_ts, self._data_dir, self._base_seq)
+        journaled = self._journaled_seq
+        await asyncio.to_thread(catch_up, self._ledger, self._data_dir, journaled)
+        floor = await asyncio.to_thread(journaled_ts, self._data_dir, journaled)
         self._last_ts = max(self._last_ts, floor)
         # Reading the event stream before injecting: the setup's events must not wait for us.
         self._pump = ReportPump(EventsReader(events_ring, self._events_consumer), self._deliver)
