@@ -55,6 +55,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.stages.kernel",
     "engine.gateway.stamping",
     "engine.gateway.ouch_scan",
+    "engine.reporter.rows",
     "journal.checksums",
 )
 

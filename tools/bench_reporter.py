@@ -19,10 +19,14 @@ new database. The collector runs as in the reporter stage: start-up objects froz
 Figures (rows per second; median, ``_min`` / ``_max`` over the repeats):
 
 * ``rows_per_s``: SQLite, rows built and written (builder + writer, the reporter's own work);
+  ``commands_per_s``: the same work per command (its median), which compares schemas that
+  make different numbers of rows of a command; ``rows_per_cpu_s``: the same rows over the
+  process's CPU time instead of the wall clock (SQLite works in the process), which a machine
+  shared with other work moves much less;
 * ``builder_rows_per_s``: the row builder alone; ``writer_rows_per_s``: SQLite's writer alone;
 * ``replay_rows_per_s``: the same batches written again (every row skipped by its key);
 * ``sync_rows_per_s``: ``report sync`` from the journal, the exchange's replay included;
-* ``pg_rows_per_s``, ``pg_writer_rows_per_s``, ``pg_replay_rows_per_s``,
+* ``pg_rows_per_s``, ``pg_commands_per_s``, ``pg_writer_rows_per_s``, ``pg_replay_rows_per_s``,
   ``pg_sync_rows_per_s``: the same with PostgreSQL (``--dsn``; ``--no-pg`` skips it);
 * ``rows``, ``rows_per_command`` and the rows of each table.
 
@@ -136,8 +140,12 @@ class Run:
     """One repeat of one backend: seconds spent and rows handled."""
 
     rows: int = 0
+    commands: int = 0
     build_s: float = 0.0
     write_s: float = 0.0
+    #: this process's CPU time building and writing (SQLite's work is all in it; PostgreSQL's
+    #: server is another process, so only the client's share)
+    cpu_s: float = 0.0
     replay_s: float = 0.0
 
 
@@ -164,9 +172,10 @@ def one_run(database: Database, batches: list[list[Step]]) -> tuple[Run, dict[st
         run = Run()
         built: list[RowBatch] = []
         clock = time.perf_counter
+        cpu = time.process_time
         _prepared_gc()
         for steps in batches:
-            start = clock()
+            start, cpu_start = clock(), cpu()
             batch = RowBatch()
             for cmd, origin, events in steps:
                 add(batch, cmd, origin, events)
@@ -174,7 +183,9 @@ def one_run(database: Database, batches: list[list[Step]]) -> tuple[Run, dict[st
             writer.write(batch)
             run.build_s += built_at - start
             run.write_s += clock() - built_at
+            run.cpu_s += cpu() - cpu_start
             run.rows += batch.count()
+            run.commands += len(steps)
             built.append(batch)
         stored = _row_count(writer)
         if stored != run.rows:
@@ -239,9 +250,13 @@ def measure_backend(
 
     out: dict[str, Any] = {
         **_spread(f"{prefix}rows_per_s", rate(lambda r: r.build_s + r.write_s)),
+        f"{prefix}commands_per_s": round(
+            statistics.median([r.commands / (r.build_s + r.write_s) for r in runs])
+        ),
     }
     if name == "sqlite":  # the builder is the same for both backends: quoted once
         out.update(_spread("builder_rows_per_s", rate(lambda r: r.build_s)))
+        out.update(_spread("rows_per_cpu_s", rate(lambda r: r.cpu_s)))
     out.update(_spread(f"{prefix}writer_rows_per_s", rate(lambda r: r.write_s)))
     out.update(_spread(f"{prefix}replay_rows_per_s", rate(lambda r: r.replay_s)))
     if syncs:

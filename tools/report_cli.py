@@ -12,6 +12,9 @@ Subcommands (each reads the reports database of a data directory: SQLite
   ``--seq``, that one command in full: who sent it, its events, the executions of its order;
 * ``executions --date YYYY-MM-DD [--firm F]``: a day's executions (UTC dates);
 * ``blotter --date YYYY-MM-DD [--firm F]``: a day's trades, buyer and seller on one row;
+* ``obligations (--date | --settle-date) YYYY-MM-DD [--firm F] [--accounts]``: the T+2
+  settlement obligations of a trade date (or due on a settlement date), each firm's net per
+  symbol against the clearinghouse; ``--accounts``: each account's settled trades instead;
 * ``sql "SELECT ..."``: any read-only query (docs/reporter.md documents the schema).
 
 Tables are printed aligned, or as CSV with ``--csv FILE`` (``-``: stdout). Exit codes: 0 done,
@@ -57,6 +60,7 @@ def register(subparsers: Any) -> None:
         ("orders", "a firm's orders and what came of them"),
         ("executions", "a day's executions, each side of each trade"),
         ("blotter", "a day's trades, buyer and seller on one row"),
+        ("obligations", "settlement obligations: each firm's net per symbol and trade date"),
         ("sql", "run a read-only SQL query"),
     ):
         p = sub.add_parser(
@@ -67,14 +71,38 @@ def register(subparsers: Any) -> None:
             p.add_argument("--firm", required=True, help="the firm whose orders to list")
             p.add_argument("--seq", type=int, help="one command of the firm, in full")
         if name in ("executions", "blotter"):
-            p.add_argument("--date", required=True, help="trade date YYYY-MM-DD (UTC)")
+            p.add_argument(
+                "--date", required=True, type=iso_day, help="trade date YYYY-MM-DD (UTC)"
+            )
             p.add_argument("--firm", help="only the trades of this firm")
+        if name == "obligations":
+            dates = p.add_mutually_exclusive_group(required=True)
+            dates.add_argument("--date", type=iso_day, help="trade date YYYY-MM-DD (UTC)")
+            dates.add_argument("--settle-date", type=iso_day, help="settlement date YYYY-MM-DD")
+            p.add_argument("--firm", help="only this firm's")
+            p.add_argument(
+                "--accounts", action="store_true", help="each account's settled trades instead"
+            )
         if name == "sql":
             p.add_argument("query", help="one SELECT statement, ? placeholders")
             p.add_argument("params", nargs="*", help="its parameters (integers stay integers)")
         if name not in ("status", "sync"):
             p.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-': stdout)")
         p.set_defaults(func=run)
+
+
+def iso_day(text: str) -> str:
+    """A date argument as the tables store it (``YYYY-MM-DD``); anything else is refused
+    (argparse: exit status 2 and the message), never an empty answer."""
+    import datetime
+
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or day.isoformat() != text:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}")
+    return text
 
 
 def _target_options(p: argparse.ArgumentParser) -> None:
@@ -223,6 +251,19 @@ def _blotter(args: argparse.Namespace, data_dir: str, writer: Any) -> int:
     return EXIT_OK
 
 
+def _obligations(args: argparse.Namespace, data_dir: str, writer: Any) -> int:
+    from engine.reporter import queries
+
+    by_settle_date = args.settle_date is not None
+    day = args.settle_date if by_settle_date else args.date
+    params = (day, args.firm) if args.firm else (day,)
+    statement = queries.obligations(
+        by_settle_date=by_settle_date, of_firm=bool(args.firm), accounts=args.accounts
+    )
+    _show(args, *writer.query(statement, params))
+    return EXIT_OK
+
+
 def _sql(args: argparse.Namespace, data_dir: str, writer: Any) -> int:
     params = [int(p) if p.lstrip("-").isdigit() else p for p in args.params]
     _show(args, *writer.query(args.query, params))
@@ -235,6 +276,7 @@ _HANDLERS = {
     "orders": _orders,
     "executions": _executions,
     "blotter": _blotter,
+    "obligations": _obligations,
     "sql": _sql,
 }
 

@@ -41,9 +41,12 @@ from engine.reporter.schema import (
     BY_NAME,
     INT,
     POSITION_TABLE,
+    SCHEMA_VERSION,
+    VERSION_TABLE,
     Table,
     advance_statement,
     create_statements,
+    version_problem,
 )
 
 #: A schema name the config accepts (also checked there): a plain lower-case identifier.
@@ -91,6 +94,10 @@ class PostgresWriter:
             db.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             db.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
             db.execute(b"SET synchronous_commit TO off")
+            problem = version_problem(self._found_version(), self.where)
+            if problem is not None:
+                db.close()
+                raise ReporterError(problem)
             with db.transaction():
                 for statement in create_statements("postgres"):
                     db.execute(statement.encode())
@@ -111,6 +118,22 @@ class PostgresWriter:
             for name in BY_NAME
         }
         self._advance = advance_statement("postgres", "%s").encode()
+
+    def _found_version(self) -> int:
+        """The schema version of the schema's tables (none yet: the current one)."""
+        found = self._db.execute(
+            b"SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            (f"{self.schema}.{POSITION_TABLE}", f"{self.schema}.{VERSION_TABLE}"),
+        ).fetchone()
+        assert found is not None
+        has_position, has_version = found
+        if not has_position:
+            return SCHEMA_VERSION
+        if not has_version:
+            return 1  # written before the schema had a version
+        row = self._db.execute(f"SELECT version FROM {VERSION_TABLE} WHERE id = 1".encode())
+        version = row.fetchone()
+        return int(version[0]) if version is not None else 1
 
     def position(self) -> int:
         row = self._db.execute(

@@ -75,3 +75,27 @@ ORDER BY b.exec_id
 BLOTTER: Final = _BLOTTER.format(firm="")
 #: The trades of a day in which a firm bought or sold.
 BLOTTER_OF_FIRM: Final = _BLOTTER.format(firm=" AND (b.firm = ? OR s.firm = ?)")
+
+_OBLIGATIONS: Final = """
+SELECT trade_date, settle_date, symbol, firm, shares, cash, seq_no
+FROM obligations
+WHERE {date} = ?{firm}
+ORDER BY trade_date, symbol, firm, seq_no, sub_seq
+"""
+_SETTLEMENTS: Final = """
+SELECT trade_date, settle_date, symbol, firm, account, bought, sold, paid, received, seq_no
+FROM settlements
+WHERE {date} = ?{firm}
+ORDER BY trade_date, symbol, firm, account, seq_no, sub_seq
+"""
+
+
+def obligations(*, by_settle_date: bool, of_firm: bool, accounts: bool) -> str:
+    """The settlement obligations of a trade date (or of a settlement date): each firm's net
+    of one symbol against the clearinghouse (``shares`` and ``cash`` received, negative when
+    delivered or paid); with ``accounts``, each account's settled trades instead (gross
+    shares bought and sold, cash paid and received). Parameters: the date (ISO), then the
+    firm if ``of_firm``."""
+    template = _SETTLEMENTS if accounts else _OBLIGATIONS
+    date = "settle_date" if by_settle_date else "trade_date"
+    return template.format(date=date, firm=" AND firm = ?" if of_firm else "")

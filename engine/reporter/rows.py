@@ -9,8 +9,9 @@ What becomes a row (``engine.reporter.schema``):
 
 * every command: ``commands`` (who sent what at which seq_no; ``outcome`` is the type of its
   first execution report, or of its first event for an admin command; ``reason`` is the
-  reject reason; ``detail`` the canonical JSON of the whole command);
-* every accepted order: ``orders`` (its terms as entered);
+  reject reason; ``detail`` the canonical JSON of the whole command where the columns do not
+  hold it, NULL for a new, cancel or replace order); an accepted order's row is also its
+  row of the ``orders`` view (schema version 2: no table of its own);
 * every Accepted, Rejected, Cancelled, Replaced and Expired: ``order_events``;
 * every Fill (each side of a trade): ``executions``, with the UTC trade date of its ts;
 * every AccountOpened: ``accounts``;
@@ -22,12 +23,13 @@ Book events (market data) and balance changes (in the command's ``detail``) make
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
 from typing import Any, Final, cast
 
-from engine.canonical.commands import COMMAND_SPECS
+from engine.canonical.commands import COMMAND_SPECS, command_to_json
 from engine.canonical.events import EVENT_TYPES
 from engine.domain.types import (
     EXECUTION_REPORTS,
@@ -63,14 +65,12 @@ from engine.domain.types import (
     TimeInForce,
     Withdraw,
 )
-from engine.reporter.details import command_detail
 from engine.reporter.schema import (
     ACCOUNTS,
     COMMANDS,
     EXECUTIONS,
     OBLIGATIONS,
     ORDER_EVENTS,
-    ORDERS,
     SETTLEMENTS,
 )
 
@@ -109,7 +109,7 @@ EXPIRE: Final = _names(ExpireReason)
 
 
 #: the tables a projector appends to, in the order it binds them
-_ORDER: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
+_ORDER: Final = (COMMANDS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
 #: what an event becomes: no row (book and balance events), an execution, an accepted order,
 #: another order event, an account, an obligation, an account's settlement (the last three
 #: are no execution reports: never a command's outcome ahead of its first event)
@@ -157,8 +157,8 @@ class Projector:
 
     Written for the catch-up rate (docs/performance.md, "The reporter"): one dispatch by
     class per event, rows built straight from the unpacked NamedTuples (their field order is
-    checked at import), the batch's table lists bound once per batch, and the ``detail`` text
-    from ``engine.reporter.details``.
+    checked at import), the batch's table lists bound once per batch, and no ``detail`` text
+    for the order commands (their columns hold them).
     """
 
     def __init__(self, firms: dict[str, str] | None = None) -> None:
@@ -177,7 +177,7 @@ class Projector:
     def add(self, batch: RowBatch, cmd: Command, origin: int, events: list[Event]) -> None:
         """Append the rows of command ``cmd`` (sent by ``origin``) and its ``events``."""
         lists = self._lists if batch is self._batch else self._bind(batch)
-        commands, orders, order_events, executions, accounts, obligations, settlements = lists
+        commands, order_events, executions, accounts, obligations, settlements = lists
         seq = cmd.seq_no
         firms = self.firms
         report: Event | None = None  # the first execution report: the command's outcome
@@ -190,10 +190,9 @@ class Projector:
             if kind == _FILL:
                 executions.append(self._fill(seq, sub, event))
             elif kind == _ACCEPTED:
-                order = _order_terms(cmd)  # the command is a NewOrder
-                firm, account, clid, qty, price = order[2], order[3], order[10], order[8], order[9]
+                # the command is a NewOrder; its commands row is its orders row
+                _, _, firm, account, _, _, _, _, qty, price, clid, _ = cast(NewOrder, cmd)
                 firms.setdefault(account, firm)  # rules 1: accounts are never opened
-                orders.append((seq, *order[:2], origin, *order[2:]))
                 order_events.append(
                     (seq, sub, "accepted", seq, firm, account, clid, qty, price, qty, None, None)
                 )
@@ -230,7 +229,6 @@ class Projector:
             outcome = _TYPE_NAME[type(report)]
             if isinstance(report, Rejected):
                 reason = REJECT[report.reason]
-        detail = command_detail(cmd)
         kind = _COMMAND_NAME[cls]
         c: Any = cmd  # unpacked by position: mypy does not narrow on ``type(cmd) is``
         if cls is NewOrder:
@@ -240,20 +238,21 @@ class Projector:
             order_id = seq if accepted else None
             return (
                 seq, ts, origin, kind, firm, account, symbol, side, otype, tif, qty, price,
-                order_id, clid, post, outcome, reason, detail,
+                order_id, clid, post, outcome, reason, None,
             )  # fmt: skip
         if cls is CancelOrder:
             seq, ts, account, order_id, clid = c
             return (
                 seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
-                None, None, order_id, clid, None, outcome, reason, detail,
+                None, None, order_id, clid, None, outcome, reason, None,
             )  # fmt: skip
         if cls is ReplaceOrder:
             seq, ts, account, order_id, qty, price, clid = c
             return (
                 seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
-                qty, price, order_id, clid, None, outcome, reason, detail,
+                qty, price, order_id, clid, None, outcome, reason, None,
             )  # fmt: skip
+        detail = json.dumps(command_to_json(cmd), separators=(",", ":"))
         return self._admin_row(cmd, origin, kind, outcome, reason, detail)
 
     def _admin_row(

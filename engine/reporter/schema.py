@@ -8,6 +8,9 @@ their lower-case names, as in the canonical JSON (``engine.canonical``).
 
 ``reporter_position`` holds one row: the last command seq whose rows are written. A backend
 updates it in the same transaction as the rows (``GREATEST``/``MAX``: it never goes back).
+``reporter_schema`` holds the schema version (:data:`SCHEMA_VERSION`); a backend refuses a
+database of another version with :func:`version_problem`'s message. ``orders`` is a view of
+``commands`` (:data:`ORDERS_VIEW`), not a table.
 
 The table definitions are data (:data:`TABLES`): each backend renders its DDL and its insert
 statements from them (:func:`create_statements`, :func:`insert_statement`), so the two
@@ -36,7 +39,9 @@ class Table:
     #: (column, INT | TEXT), in row order
     columns: tuple[tuple[str, str], ...]
     key: tuple[str, ...]
-    #: secondary indexes: each a tuple of columns
+    #: secondary indexes: each a tuple of columns. Only what the standard reports
+    #: (``engine.reporter.queries``) look rows up by: the 4 others schema version 1 had cost
+    #: 13% of the writer's time (docs/performance.md, "The reporter"); other questions scan.
     indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
@@ -60,17 +65,7 @@ COMMANDS = Table(
         ("post_only", INT), ("outcome", TEXT), ("reason", TEXT), ("detail", TEXT),
     ),
     key=("seq_no",),
-    indexes=(("firm", "seq_no"), ("order_id",)),
-)  # fmt: skip
-ORDERS = Table(
-    "orders",
-    (
-        ("order_id", INT), ("seq_no", INT), ("ts", INT), ("origin", INT), ("firm", TEXT),
-        ("account", TEXT), ("symbol", TEXT), ("side", TEXT), ("order_type", TEXT), ("tif", TEXT),
-        ("qty", INT), ("price", INT), ("client_order_id", TEXT), ("post_only", INT),
-    ),
-    key=("order_id",),
-    indexes=(("firm", "order_id"),),
+    indexes=(("firm", "seq_no"),),
 )  # fmt: skip
 ORDER_EVENTS = Table(
     "order_events",
@@ -80,7 +75,7 @@ ORDER_EVENTS = Table(
         ("leaves_qty", INT), ("reason", TEXT), ("text", TEXT),
     ),
     key=("seq_no", "sub_seq"),
-    indexes=(("order_id",), ("firm", "seq_no")),
+    indexes=(("order_id",),),
 )  # fmt: skip
 EXECUTIONS = Table(
     "executions",
@@ -91,7 +86,7 @@ EXECUTIONS = Table(
         ("liquidity", TEXT),
     ),
     key=("exec_id", "side"),
-    indexes=(("trade_date", "exec_id"), ("order_id",), ("firm", "trade_date"), ("seq_no",)),
+    indexes=(("trade_date", "exec_id"), ("order_id",)),
 )  # fmt: skip
 ACCOUNTS = Table(
     "accounts",
@@ -118,10 +113,25 @@ SETTLEMENTS = Table(
     indexes=(("trade_date", "account"), ("settle_date", "firm")),
 )  # fmt: skip
 #: The tables the rows of a batch go to, in insert order.
-TABLES: Final = (COMMANDS, ORDERS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
+TABLES: Final = (COMMANDS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
 BY_NAME: Final = {table.name: table for table in TABLES}
 
 POSITION_TABLE: Final = "reporter_position"
+#: One row: the schema version the database was written with (:data:`SCHEMA_VERSION`).
+VERSION_TABLE: Final = "reporter_schema"
+#: 1: ``orders`` a table of its own and ``detail`` on every command (before 2026-12-06);
+#: 2: ``orders`` a view of ``commands``, ``detail`` only where the columns do not hold the
+#: command (docs/reporter.md, "Schema").
+SCHEMA_VERSION: Final = 2
+
+#: ``orders``: every accepted order as entered. A view, not a table: an accepted NewOrder's
+#: ``commands`` row holds every term (its ``order_id`` is set only when it was accepted), so a
+#: table would store each order twice (docs/performance.md, "The reporter").
+ORDERS_VIEW: Final = (
+    "CREATE VIEW orders AS SELECT seq_no AS order_id, seq_no, ts, origin, firm, account, symbol, "
+    "side, order_type, tif, qty, price, client_order_id, post_only FROM commands "
+    "WHERE kind = 'new_order' AND order_id IS NOT NULL"
+)
 
 
 def create_statements(dialect: Dialect) -> list[str]:
@@ -139,7 +149,18 @@ def create_statements(dialect: Dialect) -> list[str]:
                 f"CREATE INDEX IF NOT EXISTS {index} ON {table.name} "
                 f"({', '.join(columns_of_index)})"
             )
+    # SQLite has CREATE VIEW IF NOT EXISTS; PostgreSQL's CREATE OR REPLACE VIEW is as idempotent
+    exists = "VIEW IF NOT EXISTS" if dialect == "sqlite" else "OR REPLACE VIEW"
+    statements.append(ORDERS_VIEW.replace("VIEW", exists, 1))
     integer = _SQL_TYPES[INT][dialect]
+    statements.append(
+        f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (id {integer} PRIMARY KEY CHECK (id = 1), "
+        f"version {integer} NOT NULL)"
+    )
+    statements.append(
+        f"INSERT INTO {VERSION_TABLE} (id, version) VALUES (1, {SCHEMA_VERSION}) "
+        "ON CONFLICT DO NOTHING"
+    )
     statements.append(
         f"CREATE TABLE IF NOT EXISTS {POSITION_TABLE} (id {integer} PRIMARY KEY CHECK (id = 1), "
         f"last_seq {integer} NOT NULL)"
@@ -148,6 +169,21 @@ def create_statements(dialect: Dialect) -> list[str]:
         f"INSERT INTO {POSITION_TABLE} (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING"
     )
     return statements
+
+
+def version_problem(found: int, where: str) -> str | None:
+    """Why a database of schema version ``found`` cannot be written (None: it can). The
+    reports are a function of the journal, so the cure is to write them again."""
+    if found == SCHEMA_VERSION:
+        return None
+    older = "an older" if found < SCHEMA_VERSION else "a newer"
+    return (
+        f"the reports database ({where}) has schema version {found}, written by {older} "
+        f"sequex; this one reads and writes version {SCHEMA_VERSION}. The reports are derived "
+        "from the journal: move the database away (SQLite: reports.db and its -wal and -shm "
+        "files; PostgreSQL: DROP SCHEMA ... CASCADE) and run `sequex report sync` (or start "
+        "the host) to write it again"
+    )
 
 
 def insert_statement(table: Table, placeholder: str, rows: int = 1) -> str:

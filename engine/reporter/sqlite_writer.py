@@ -27,9 +27,12 @@ from engine.reporter.rows import RowBatch
 from engine.reporter.schema import (
     BY_NAME,
     POSITION_TABLE,
+    SCHEMA_VERSION,
+    VERSION_TABLE,
     advance_statement,
     create_statements,
     insert_statement,
+    version_problem,
 )
 
 #: How long a statement waits for another connection's lock (ms): a reader of the WAL never
@@ -61,15 +64,35 @@ class SqliteWriter:
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
-            self._transaction(create_statements("sqlite"))
+            problem = version_problem(self._found_version(), self.where)
+            if problem is None:
+                self._transaction(create_statements("sqlite"))
         except sqlite3.Error as exc:
+            if hasattr(self, "_db"):
+                self._db.close()
             raise ReporterError(f"{path}: cannot open the reports database: {exc}") from exc
+        if problem is not None:
+            self._db.close()
+            raise ReporterError(problem)
         self._inserts = {name: insert_statement(table, "?") for name, table in BY_NAME.items()}
         self._bulk_inserts = {
             name: insert_statement(table, "?", rows=ROWS_PER_INSERT)
             for name, table in BY_NAME.items()
         }
         self._advance = advance_statement("sqlite", "?")
+
+    def _found_version(self) -> int:
+        """The schema version of the file (a new file: the current one)."""
+        names = {
+            str(row[0])
+            for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if POSITION_TABLE not in names:
+            return SCHEMA_VERSION
+        if VERSION_TABLE not in names:
+            return 1  # written before the schema had a version
+        row = self._db.execute(f"SELECT version FROM {VERSION_TABLE} WHERE id = 1").fetchone()
+        return int(row[0]) if row is not None else 1
 
     def _transaction(self, statements: list[str]) -> None:
         db = self._db

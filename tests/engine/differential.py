@@ -4,7 +4,8 @@ Run as a program (``python -m tests.engine.differential STREAM SEED COUNT WINDOW
 one JSON object; the differential tests run it twice, with and without ``SEQUEX_PURE=1``, and
 compare: the build that ran, the digest of the canonical event lines of every block of
 :data:`BLOCK` commands, the state hash at every checkpoint, the final state hash and snapshot
-digest. Halfway through, the exchange is snapshotted and restored, and the run goes on from
+digest, and the digest of the reporter's rows of every command (``engine.reporter.rows``,
+compiled too). Halfway through, the exchange is snapshotted and restored, and the run goes on from
 the restored copy; at every checkpoint the invariants are checked. With ``--dump LO HI`` it
 prints the canonical lines of commands LO..HI instead (index in the stream), which is how a
 failing comparison shows the first commands whose events differ.
@@ -23,6 +24,7 @@ from engine import native
 from engine.canonical import encode_event_line
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command
+from engine.reporter.rows import Projector, RowBatch
 from tests.engine.mixed_commands import every_kind, full_mix, replace_heavy, settlement_days
 from tools.workload import deep_book_workload, standard_book_workload
 
@@ -59,19 +61,26 @@ def summarise(commands: Iterable[Command], window: int, total: int) -> dict[str,
     checkpoints: list[str] = []
     events = 0
     n = 0
+    projector, rows, rows_digest = Projector(), RowBatch(), xxhash.xxh3_64()
     for n, cmd in enumerate(commands, 1):
         out = ex.submit(cmd)
         events += len(out)
+        projector.add(rows, cmd, n % 7, out)
         digest.update(lines(cmd, out))
         if n % BLOCK == 0:
             blocks.append(digest.hexdigest())
             digest = xxhash.xxh3_64()
+            # repr: a row holding an enum member or a bool where the other build holds an
+            # int differs too
+            rows_digest.update(repr(sorted(rows.rows.items())).encode())
+            rows = RowBatch()
         if n % every == 0:
             ex.check_invariants()
             checkpoints.append(f"{ex.state_hash():016x}")
         if n == middle:
             ex = Exchange.restore(ex.snapshot())
     blocks.append(digest.hexdigest())
+    rows_digest.update(repr(sorted(rows.rows.items())).encode())
     ex.check_invariants()
     return {
         "build": native.describe(),
@@ -82,6 +91,7 @@ def summarise(commands: Iterable[Command], window: int, total: int) -> dict[str,
         "checkpoints": checkpoints,
         "state_hash": f"{ex.state_hash():016x}",
         "snapshot": xxhash.xxh3_64_hexdigest(ex.snapshot()),
+        "rows": rows_digest.hexdigest(),
     }
 
 

@@ -63,7 +63,7 @@ def assert_identical(stream: str, seed: int, count: int, window: int) -> dict[st
         first = next(i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
         context = "\n".join(f"compiled: {x}\npure:     {y}" for x, y in zip(a, b, strict=False))
         pytest.fail(f"outputs differ in commands {lo}..{hi}:\n" + context.splitlines()[first])
-    for key in ("commands", "events", "blocks", "checkpoints", "state_hash", "snapshot"):
+    for key in ("commands", "events", "blocks", "checkpoints", "state_hash", "snapshot", "rows"):
         assert compiled[key] == pure[key], key
     return compiled
 

@@ -35,10 +35,15 @@ def test_bench_reporter_prints_every_figure_of_both_backends(
             assert figures[f"{key}_min"] <= figures[key] <= figures[f"{key}_max"], key
             assert figures[key] > 0, key
     assert figures["builder_rows_per_s"] > 0 and figures["sync_commands_per_s"] > 0
+    assert (
+        figures["rows_per_cpu_s_min"] <= figures["rows_per_cpu_s"] <= figures["rows_per_cpu_s_max"]
+    )
+    for prefix in ("", "pg_"):  # the same work per command: fewer commands than rows
+        assert 0 < figures[f"{prefix}commands_per_s"] < figures[f"{prefix}rows_per_s_max"]
     assert figures["commands"] > 1500 and figures["batch"] == 500
     assert figures["rows"] == sum(v for k, v in figures.items() if k.startswith("rows_") and
                                   not k.startswith("rows_per"))  # fmt: skip
-    assert figures["rows_executions"] > 0 and figures["rows_orders"] > 0
+    assert figures["rows_executions"] > 0 and figures["rows_order_events"] > 0
     assert figures["build"].startswith("compiled")
     assert list(tmp_path.iterdir()) == []  # the journal and the SQLite files are removed
     assert _bench_schemas() == schemas_before  # each run's schema is dropped

@@ -1,6 +1,6 @@
 """`sequex report`: status, orders (a firm's, and one command in full), executions, blotter
-as CSV, SQL, and sync refused while a host holds the journal. Over the session of
-docs/reporter.md, in SQLite."""
+as CSV, settlement obligations, SQL, and sync refused while a host holds the journal. Over the
+session of docs/reporter.md (settled T+2 for the obligations), in SQLite."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.domain.types import Settle
 from engine.journal_format import journal_dir
 from journal import lock_directory
 from tests.docs.test_reporter_doc import session
@@ -80,6 +81,88 @@ def test_the_blotter_and_executions_go_to_csv(
     assert code == 0
     sides = [(r["side"], r["qty"]) for r in csv.DictReader(io.StringIO(out))]
     assert sides == [("sell", "30"), ("sell", "70"), ("sell", "40")]
+
+
+@pytest.fixture
+def settled_dir(tmp_path: Path) -> Path:
+    """The session, then ACME's trades of 2026-12-07 settled on 2026-12-09 (seq 19)."""
+    directory = tmp_path / "settled"
+    commands = session()
+    write_journal(directory, [*commands, Settle(0, commands[0].ts, "ACME", 20261207, 20261209)])
+    return directory
+
+
+def _csv(out: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def test_obligations_net_each_firms_trades_of_the_day_to_zero(
+    capsys: pytest.CaptureFixture[str], settled_dir: Path
+) -> None:
+    _report(capsys, settled_dir, "sync")
+    code, out = _report(capsys, settled_dir, "executions", "--date", "2026-12-07", "--csv", "-")
+    assert code == 0
+    expected: dict[str, tuple[int, int]] = {}
+    for e in _csv(out):  # the firm's net from its executions: + received, - delivered or paid
+        sign = 1 if e["side"] == "buy" else -1
+        shares, cash = expected.get(e["firm"], (0, 0))
+        expected[e["firm"]] = (shares + sign * int(e["qty"]), cash - sign * int(e["notional"]))
+    for by in (("--date", "2026-12-07"), ("--settle-date", "2026-12-09")):
+        code, out = _report(capsys, settled_dir, "obligations", *by, "--csv", "-")
+        assert code == 0, out
+        rows = _csv(out)
+        assert {r["firm"]: (int(r["shares"]), int(r["cash"])) for r in rows} == expected
+        assert {(r["trade_date"], r["settle_date"], r["symbol"], r["seq_no"]) for r in rows} == {
+            ("2026-12-07", "2026-12-09", "ACME", "19")
+        }
+    code, out = _report(capsys, settled_dir, "obligations", "--date", "2026-12-08")
+    assert code == 0 and out.split() == ["trade_date", "settle_date", "symbol", "firm", "shares",
+                                         "cash", "seq_no"]  # fmt: skip
+
+
+def test_obligations_per_account_and_of_one_firm(
+    capsys: pytest.CaptureFixture[str], settled_dir: Path, tmp_path: Path
+) -> None:
+    _report(capsys, settled_dir, "sync")
+    target = tmp_path / "settled.csv"
+    code, _ = _report(
+        capsys, settled_dir, "obligations", "--date", "2026-12-07", "--firm", "BETA",
+        "--accounts", "--csv", str(target),
+    )  # fmt: skip
+    assert code == 0
+    (beta,) = list(csv.DictReader(target.open()))
+    code, out = _report(capsys, settled_dir, "blotter", "--date", "2026-12-07", "--csv", "-")
+    trades = _csv(out)
+    assert (beta["account"], beta["firm"], beta["sold"], beta["received"]) == (
+        "BETA-1",
+        "BETA",
+        "0",
+        "0",
+    )
+    assert int(beta["bought"]) == sum(int(t["qty"]) for t in trades)
+    assert int(beta["paid"]) == sum(int(t["notional"]) for t in trades)
+    code, out = _report(
+        capsys, settled_dir, "obligations", "--date", "2026-12-07", "--firm", "ALPHA"
+    )
+    assert code == 0
+    assert [line.split()[3] for line in out.splitlines()[1:]] == ["ALPHA"]
+
+
+def test_obligations_needs_one_well_formed_date(
+    capsys: pytest.CaptureFixture[str], settled_dir: Path
+) -> None:
+    _report(capsys, settled_dir, "sync")
+    with pytest.raises(SystemExit) as exit_:
+        _report(capsys, settled_dir, "obligations", "--date", "2026-12-7")
+    assert exit_.value.code == 2
+    assert "not a date YYYY-MM-DD: '2026-12-7'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        _report(capsys, settled_dir, "obligations", "--date", "2026-12-07", "--settle-date",
+                "2026-12-09")  # fmt: skip
+    assert exit_.value.code == 2
+    with pytest.raises(SystemExit) as exit_:
+        _report(capsys, settled_dir, "obligations")
+    assert exit_.value.code == 2
 
 
 def test_sql_runs_a_query_with_parameters(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.canonical import CommandReader
 from engine.domain.exchange import Exchange
 from engine.domain.types import (
     CASH,
@@ -48,7 +49,7 @@ def _rows(batch: RowBatch, table: str) -> list[dict[str, object]]:
     return [dict(zip(names, row, strict=True)) for row in batch.rows.get(table, [])]
 
 
-def test_a_trade_gives_the_command_the_order_and_both_sides_of_the_execution() -> None:
+def test_a_trade_gives_the_commands_with_their_orders_and_both_sides_of_the_execution() -> None:
     batch = _project(
         [
             *_setup(),
@@ -57,9 +58,10 @@ def test_a_trade_gives_the_command_the_order_and_both_sides_of_the_execution() -
         ]
     )
     assert batch.through_seq == 7
-    (sell, buy) = _rows(batch, "orders")
+    (sell, buy) = _rows(batch, "commands")[-2:]  # an accepted order's row of the orders view
     assert (sell["order_id"], sell["firm"], sell["side"], sell["qty"]) == (6, "ALPHA", "sell", 100)
     assert (buy["order_id"], buy["origin"], buy["tif"]) == (7, 7, "day")
+    assert (sell["detail"], buy["detail"]) == (None, None)  # the columns hold the whole command
     executions = _rows(batch, "executions")
     assert {
         (e["side"], e["order_id"], e["firm"], e["qty"], e["leaves_qty"]) for e in executions
@@ -82,7 +84,6 @@ def test_a_refused_order_enters_no_order_and_its_command_says_why() -> None:
             NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.SELL, LIMIT, DAY, 5, 1000000, "x"),
         ]
     )
-    assert not batch.rows.get("orders")
     (event,) = _rows(batch, "order_events")
     assert (event["kind"], event["order_id"], event["reason"]) == (
         "rejected", 0, "insufficient_shares",
@@ -138,3 +139,22 @@ def test_the_trade_date_is_the_utc_day_of_the_ts() -> None:
     assert trade_date(TS0) == "2026-12-07"
     assert trade_date(TS0 + 9 * 3_600 * 10**9 + 29 * 60 * 10**9) == "2026-12-07"  # 23:59
     assert trade_date(TS0 + 10 * 3_600 * 10**9) == "2026-12-08"
+
+
+def test_an_admin_commands_detail_reads_back_as_the_command_and_order_commands_have_none() -> None:
+    commands = numbered(
+        [
+            *_setup(),
+            NewOrder(0, 0, "ALPHA", "ALPHA-1", "ACME", Side.SELL, LIMIT, DAY, 100, 1000000, "s1"),
+            ReplaceOrder(0, 0, "ALPHA-1", 6, 60, 1000000, "s2"),
+            CancelOrder(0, 0, "ALPHA-1", 6, "s3"),
+        ]
+    )
+    rows = _rows(_project(commands), "commands")
+    reader = CommandReader()
+    for cmd, row in zip(commands, rows, strict=True):
+        if isinstance(cmd, NewOrder | ReplaceOrder | CancelOrder):
+            assert row["detail"] is None
+        else:
+            assert isinstance(row["detail"], str)
+            assert reader.read_line(row["detail"]) == cmd

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.reporter.errors import ReporterError
 from engine.reporter.rows import RowBatch
 from engine.reporter.schema import TABLES
 from tests.engine.reporter.backends import Backend, dump
@@ -74,7 +75,7 @@ def test_a_batch_that_fails_writes_neither_its_rows_nor_its_position(backend: Ba
     writer = backend.open()
     writer.write(_batch(1, range(1, 2)))
     bad = _batch(3, range(2, 4))
-    bad.add("orders", ("not", "a", "row"))  # the wrong number of columns: the backend refuses
+    bad.add("order_events", ("not", "a", "row"))  # the wrong number of columns: the backend refuses
     with pytest.raises(Exception):  # noqa: B017 (each driver raises its own error class)
         writer.write(bad)
     assert writer.position() == 1
@@ -157,3 +158,57 @@ def test_settlement_rows_are_written_once_and_net_to_zero(backend: Backend) -> N
         ("2026-12-09",),
     )
     assert [tuple(row) for row in rows] == [("ALPHA-1", 10, 0), ("BETA-1", 0, 1_000_000)]
+
+
+def test_the_orders_view_is_every_accepted_new_order_as_entered(backend: Backend) -> None:
+    writer = backend.open()
+    batch = _batch(3, range(1, 4))
+    refused = list(batch.rows["commands"][2])
+    refused[12], refused[15] = None, "rejected"  # no order_id: the order was refused
+    batch.rows["commands"][2] = tuple(refused)
+    writer.write(batch)
+    names, rows = writer.query("SELECT * FROM orders ORDER BY order_id")
+    assert names[:4] == ["order_id", "seq_no", "ts", "origin"]
+    assert [(r[0], r[1], r[names.index("client_order_id")]) for r in rows] == [
+        (1, 1, "c1"),
+        (2, 2, "c2"),
+    ]
+
+
+def _set_version(backend: Backend, version: int | None) -> None:
+    """Make the database look written by another schema version (None: by version 1, which
+    had no version table)."""
+    writer = backend.open()
+    writer.write(_batch(2, range(1, 3)))
+    statement = (
+        "DROP TABLE reporter_schema"
+        if version is None
+        else f"UPDATE reporter_schema SET version = {version}"
+    )
+    if backend.name == "sqlite":
+        import sqlite3
+
+        with sqlite3.connect(writer.where) as db:
+            db.execute(statement)
+    else:
+        import psycopg
+
+        from tests.engine.reporter.backends import PG_DSN
+
+        with psycopg.connect(PG_DSN, autocommit=True) as db:
+            db.execute(f"SET search_path TO {backend.config.schema}")
+            db.execute(statement)
+    backend.close_all()
+
+
+@pytest.mark.parametrize(("version", "written_by"), [(None, "an older"), (3, "a newer")])
+def test_a_database_of_another_schema_version_is_refused_naming_the_cure(
+    backend: Backend, version: int | None, written_by: str
+) -> None:
+    _set_version(backend, version)
+    with pytest.raises(ReporterError) as refused:
+        backend.open()
+    message = str(refused.value)
+    assert f"schema version {version or 1}, written by {written_by} sequex" in message
+    assert "this one reads and writes version 2" in message
+    assert "sequex report sync" in message

@@ -104,8 +104,9 @@ def test_latency_counts_from_the_intended_send_time_through_a_stall() -> None:
     assert report["send_lag_max_us"] >= 250_000
     assert report["ack_max_us"] >= 250_000
     assert report["ack_p90_us"] >= 50_000  # ~15% of orders waited in the stall
-    # measured from the actual write, the same orders look fast: what a naive tool reports
-    assert report["service_ack_p90_us"] < 100_000
+    # measured from the actual write, the same orders look faster: what a naive tool reports
+    # (compared with the corrected figure, not a fixed bound: a loaded machine slows both)
+    assert report["service_ack_p90_us"] < report["ack_p90_us"]
     assert report["errors"] == 0
 
 
