@@ -158,6 +158,43 @@ class DayClOrdIds:
         if orders and report.kind in _ORDER_KINDS:
             self._remember(origin, order_id, True, order_id, number, report)
 
+    def note_tokens(self, origin: int, added: list[tuple[int, OrderReport]]) -> None:
+        """``note(origin, number, report, orders=False)`` for each report of
+        :data:`TOKEN_KINDS` in ``added`` (numbered, in order), in one pass: the OUCH out side
+        runs it on every batch, so the lookups of ``in_day``, ``day_of``, ``_named_order``
+        and ``_remember`` are made here once per report, not through four calls."""
+        used: dict[str | int, _Entry] | None = None
+        days_of: dict[str, list[_Entry]] | None = None
+        days, last_end = self.days, self._last_end
+        rejected, refused, unknown = (
+            ReportKind.REJECTED, ReportKind.REPLACE_REJECTED, RejectReason.UNKNOWN_SYMBOL,
+        )  # fmt: skip
+        for number, report in added:
+            kind = report.kind
+            clid = report.client_order_id
+            if kind not in TOKEN_KINDS or not clid:
+                continue
+            symbol = report.symbol
+            if kind is rejected:
+                day = "" if report.reason == unknown else symbol
+                order_id = 0
+            else:
+                day = symbol
+                order_id = 0 if kind is refused and not symbol else report.order_id
+            seq_no = report.seq_no
+            if seq_no <= (days.get(day, 0) if day else last_end):
+                continue  # of a day that has ended
+            if used is None:
+                used = self._used.setdefault(origin, {})
+            entry = used.get(clid)
+            if entry is not None and entry.day == day:
+                entry.order_id, entry.number, entry.seq_no = order_id, number, seq_no
+                continue
+            entry = used[clid] = _Entry(clid, False, order_id, number, day, seq_no, number)
+            if days_of is None:
+                days_of = self._days_of.setdefault(origin, {})
+            days_of.setdefault(day, []).append(entry)
+
     def _remember(
         self, origin: int, key: str | int, is_order: bool, order_id: int, number: int,
         report: OrderReport,

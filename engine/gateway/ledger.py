@@ -48,7 +48,7 @@ from engine.config import FirmConfig
 from engine.domain.exchange import Exchange
 from engine.domain.types import Command, DayEnded, EndOfDay, Event
 from engine.gateway.accounts import AccountRegistry
-from engine.gateway.clordids import STATE_KINDS, TOKEN_KINDS, DayClOrdIds, Known
+from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
 from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
 from engine.gateway.outbound import OrderReport, OutboundProjection
@@ -147,9 +147,7 @@ class ReportLedger:
             for number, report in added:
                 note(origin, number, report)
         elif origin in self.ouch_origins:
-            for number, report in added:
-                if report.kind in TOKEN_KINDS:
-                    note(origin, number, report, orders=False)
+            self.day_ids.note_tokens(origin, added)
 
     @property
     def has_stores(self) -> bool:

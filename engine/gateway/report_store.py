@@ -174,6 +174,35 @@ class ReportStore(NumberedStore[OrderReport]):
     def _key(item: OrderReport) -> tuple[int, int]:
         return item.seq_no, item.sub
 
+    def append(self, items: list[OrderReport]) -> list[tuple[int, OrderReport]]:
+        """:meth:`NumberedStore.append` for reports, in one loop: the key check and the
+        record's pack inline (every report of the OUCH and FIX out side passes here, and the
+        generic loop's two static calls a report were a fifth of its appending). The file
+        and the numbers are the same; the store moves only once every record is packed."""
+        added: list[tuple[int, OrderReport]] = []
+        chunks: list[bytes] = []
+        pack = RECORD.pack
+        last_seq, last_sub = self.last_key
+        count = self.count
+        for r in items:
+            seq_no, sub = r.seq_no, r.sub
+            if seq_no < last_seq or (seq_no == last_seq and sub <= last_sub):
+                continue
+            last_seq, last_sub = seq_no, sub
+            count += 1
+            added.append((count, r))
+            chunks.append(pack(
+                int(r.kind), r.post_only, r.priority_kept, r.side, r.order_type, r.tif,
+                r.liquidity, seq_no, sub, r.reason, r.ts, r.order_id, r.order_qty, r.price,
+                r.leaves_qty, r.cum_qty, r.cum_cost, r.last_qty, r.last_price, r.exec_id,
+                r.entered_seq, r.account.encode("ascii"), r.symbol.encode("ascii"),
+                r.client_order_id.encode("ascii"), r.orig_client_order_id.encode("ascii"),
+            ))  # fmt: skip
+        if chunks:
+            self._file.write(b"".join(chunks))
+            self.last_key, self.count = (last_seq, last_sub), count
+        return added
+
     def append_local(self, report: OrderReport) -> int:
         """Store a report the gateway made itself (an OUCH message refused before it was
         sequenced); it takes the next number but no journal key (``last_key`` stays), so it
