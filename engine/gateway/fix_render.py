@@ -23,10 +23,12 @@ report rendered here into the message ``FixSession.send`` numbers and stores::
 150=I, OrdStatus(39) 0 / 1 / 2 by CumQty and LeavesQty, 4, C or 8 for an order that ended
 (OrderID(37) ``NONE`` for a NewOrder the exchange refused), TransactTime(60) now.
 
-ExecID(17) is ``<seq_no>-<sub>``: the report's key in the journal's output, unique among
-every report the exchange makes. TransactTime(60) is the report's ts. Prices are decimals of
-the exchange's 1/10,000 units (``engine.protocols.fix.decimals``), AvgPx exact to 8 decimals
-by integer arithmetic.
+ExecID(17) is ``<seq_no>-<n>``: the seq_no of the command that caused the report and the
+report's number among that command's execution reports (the gateway's numbering,
+``engine.gateway.router``, not the event's sub_seq). It is unique among every report the
+exchange makes, and derived from the journal, so a restart gives the same ExecIDs.
+TransactTime(60) is the report's ts. Prices are decimals of the exchange's 1/10,000 units
+(``engine.protocols.fix.decimals``), AvgPx exact to 8 decimals by integer arithmetic.
 """
 
 from __future__ import annotations
