@@ -286,7 +286,12 @@ class QuickFix:
             self.lines.append(line)
             if line.startswith(prefix):
                 return line
-            assert line, f"QuickFIX ended before {prefix!r}: {self.finish()}"
+            if not line:
+                err = self.finish()  # what it printed says how far it got (a rare failure)
+                raise AssertionError(
+                    f"QuickFIX ended before {prefix!r}; it printed {self.lines[-20:]}; "
+                    f"stderr: {err}"
+                )
 
     def finish(self) -> str:
         try:
