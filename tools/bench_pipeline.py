@@ -58,6 +58,7 @@ from engine.stages.injector import encode_records
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
 from tools.bench_book import time_exchange
+from tools.demo_ports import free_port
 from tools.pure_baseline import pure_children
 from tools.workload import Workload, standard_book_workload
 
@@ -147,20 +148,13 @@ def bench_spec(
         output_digest=output_digest,
         market_data=market_data,
         reporter=ReporterConfig() if consumers else None,
-        http=f"127.0.0.1:{_free_port()}" if consumers else None,
+        http=f"127.0.0.1:{free_port()}" if consumers else None,
     )
-
-
-def _free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    """A loopback port of ``kind`` that nothing holds now."""
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _feed() -> FeedSettings:
     """The feed on loopback: a multicast port nobody else uses, servers on free ports."""
-    port = _free_port(socket.SOCK_DGRAM)
+    port = free_port(socket.SOCK_DGRAM)
     return FeedSettings(
         group=("239.192.0.1", port), retransmit=("127.0.0.1", 0), snapshot=("127.0.0.1", 0)
     )

@@ -20,28 +20,17 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Final
 
+from tools.demo_ports import DEMO, DEMO_LISTENERS, free_port
 from tools.drills.ledger import Ledger
 
 __all__ = ["DEMO", "SESSIONS", "HostController", "HostError", "drill_config"]
 
-DEMO: Final = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
-#: endpoint key -> (its line in the demo config, its host, the socket type of its port)
-_LISTENERS: Final = {
-    "json": ('json = "127.0.0.1:9877"', "127.0.0.1", socket.SOCK_STREAM),
-    "ouch": ('ouch = "127.0.0.1:9879"', "127.0.0.1", socket.SOCK_STREAM),
-    "fix": ('fix = "127.0.0.1:9878"', "127.0.0.1", socket.SOCK_STREAM),
-    "glimpse": ('glimpse = "127.0.0.1:30003"', "127.0.0.1", socket.SOCK_STREAM),
-    "mold_retransmit": ('mold_retransmit = "127.0.0.1:30002"', "127.0.0.1", socket.SOCK_DGRAM),
-    "itch_multicast": ('itch_multicast = "239.192.0.1:30001"', "239.192.0.1", socket.SOCK_DGRAM),
-    "http": ('http = "127.0.0.1:8080"', "127.0.0.1", socket.SOCK_STREAM),
-}
 #: firm -> its sessions (name, protocol): the demo's first of each protocol, then the drill's
 #: second (an OUCH name is a SoupBinTCP username, at most 6 characters)
 _SUFFIXES: Final = (
@@ -58,13 +47,6 @@ STOP_SECONDS: Final = 120.0
 
 class HostError(Exception):
     """The host would not start, stop or accept as the drill needs: the text says what."""
-
-
-def _free_port(kind: socket.SocketKind) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def drill_config(
@@ -84,10 +66,10 @@ def drill_config(
             raise HostError(f"{DEMO}: no line {old!r} to set for the drill")
         text = text.replace(old, new)
     endpoints: dict[str, tuple[str, int]] = {}
-    for key, (line, host, kind) in _LISTENERS.items():
+    for key, (line, host, kind) in DEMO_LISTENERS.items():
         if line not in text:
             raise HostError(f"{DEMO}: no line {line!r} to give a free port")
-        endpoints[key] = (host, _free_port(kind))
+        endpoints[key] = (host, free_port(kind))
         text = text.replace(line, f'{key} = "{host}:{endpoints[key][1]}"')
     for firm, sessions in SESSIONS.items():
         last = f'name = "{firm}JSON"\nprotocol = "json"\naccount = "{firm}-1"\n'

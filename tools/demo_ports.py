@@ -1,0 +1,33 @@
+"""The demo configuration's listeners, and free loopback ports to move them to.
+
+A host that a tool or a test starts beside others (the drills, the pipeline bench, the
+integration tests) must not take the demo's fixed ports: :data:`DEMO_LISTENERS` names each
+listener's line in ``config/demo.toml`` so that it can be rewritten, and :func:`free_port`
+finds a port the kernel says is free right now.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Final
+
+DEMO: Final = Path(__file__).resolve().parents[1] / "config" / "demo.toml"
+#: endpoint key -> (its line in the demo config, its host, the socket type of its port)
+DEMO_LISTENERS: Final = {
+    "json": ('json = "127.0.0.1:9877"', "127.0.0.1", socket.SOCK_STREAM),
+    "ouch": ('ouch = "127.0.0.1:9879"', "127.0.0.1", socket.SOCK_STREAM),
+    "fix": ('fix = "127.0.0.1:9878"', "127.0.0.1", socket.SOCK_STREAM),
+    "glimpse": ('glimpse = "127.0.0.1:30003"', "127.0.0.1", socket.SOCK_STREAM),
+    "mold_retransmit": ('mold_retransmit = "127.0.0.1:30002"', "127.0.0.1", socket.SOCK_DGRAM),
+    "itch_multicast": ('itch_multicast = "239.192.0.1:30001"', "239.192.0.1", socket.SOCK_DGRAM),
+    "http": ('http = "127.0.0.1:8080"', "127.0.0.1", socket.SOCK_STREAM),
+    "replication": ('replication = "127.0.0.1:9880"', "127.0.0.1", socket.SOCK_STREAM),
+}
+
+
+def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A loopback port of ``kind`` (TCP or UDP) that nothing holds now."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
