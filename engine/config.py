@@ -125,6 +125,9 @@ class ReplicationConfig:
     heartbeat_ms: int = 100
     #: the peer is taken for dead when nothing arrived from it for this long
     timeout_ms: int = 500
+    #: the other host's replication endpoint ("HOST:PORT"; "" none): a primary probes it for
+    #: a higher epoch (it was promoted) and then refuses orders (fencing, docs/replication.md)
+    peer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +479,12 @@ def _replication(table: _Reader) -> ReplicationConfig:
             "timeout_ms", f"must exceed heartbeat_ms ({heartbeat}), not {timeout}: a live peer "
             "would be taken for dead between two heartbeats",
         )  # fmt: skip
-    return ReplicationConfig(table.flag("enabled", False), mode, heartbeat, timeout)
+    peer = table.text("peer", None) if "peer" in table.table else ""
+    if peer:
+        host, sep, port = peer.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+            raise table.fail("peer", f"must be HOST:PORT, not {peer!r}")
+    return ReplicationConfig(table.flag("enabled", False), mode, heartbeat, timeout, peer)
 
 
 def _settlement(settlement: _Reader) -> SettlementConfig:

@@ -16,6 +16,7 @@ per-kind logic. All integers little-endian.
  8       8     seq_no     i64, the global sequence number (= the ring[in] slot sequence)
  16      8     ts         i64, gateway receive time, ns since the epoch
  24      8     a          i64  qty | order_id | tick_size | amount | max_order_qty | trade_date
+                                | epoch (Fence)
  32      8     b          i64  price | qty (replace) | lot_size | max_notional | settle_date
  40      8     c          i64  price (replace) | reference_price | max_open_orders
  48      8     d          i64  band_bps | keep mask (SetRiskLimits: bit k set = the k-th limit,
@@ -45,6 +46,7 @@ from engine.domain.types import (
     Command,
     Deposit,
     EndOfDay,
+    Fence,
     Halt,
     NewOrder,
     OpenAccount,
@@ -85,6 +87,7 @@ KIND_STP: Final = 10
 KIND_END_OF_DAY: Final = 11
 KIND_OPEN_ACCOUNT: Final = 12
 KIND_SETTLE: Final = 13
+KIND_FENCE: Final = 14
 
 KIND_OF: Final[dict[type, int]] = {
     NewOrder: KIND_NEW_ORDER,
@@ -100,6 +103,7 @@ KIND_OF: Final[dict[type, int]] = {
     EndOfDay: KIND_END_OF_DAY,
     OpenAccount: KIND_OPEN_ACCOUNT,
     Settle: KIND_SETTLE,
+    Fence: KIND_FENCE,
 }
 
 
@@ -150,6 +154,8 @@ def encode_command_into(
             firm, account = cmd.firm, cmd.account
         case Settle():
             a, b, symbol = cmd.trade_date, cmd.settle_date, cmd.symbol
+        case Fence():
+            a = cmd.epoch
     try:
         RECORD.pack_into(
             buffer,
@@ -259,6 +265,7 @@ class CommandDecoder:
                 f[5], f[6], self.text(f[11]), self.text(f[12])
             ),
             KIND_SETTLE: lambda f: Settle(f[5], f[6], self.text(f[13]), f[7], f[8]),
+            KIND_FENCE: lambda f: Fence(f[5], f[6], f[7]),
         }
 
     def text(self, raw: bytes) -> str:

@@ -66,10 +66,13 @@ class RepairPlan:
     lost: tuple[int, int] | None = None
     unknown_loss: bool = False  # no checkpoint: whether the cut records were durable is unknown
     drop_snapshots: list[Path] = field(default_factory=list)  # past the end that is left
+    #: why a journal that verifies is cut anyway (``journal.divergence``: a tail that another
+    #: host's history does not hold); "" for a repair of damage
+    cause: str = ""
 
     @property
     def needed(self) -> bool:
-        return not self.report.ok
+        return bool(self.cause) or not self.report.ok
 
     @property
     def needs_accepting(self) -> bool:
@@ -79,7 +82,7 @@ class RepairPlan:
         """The plan for an operator, one step a line."""
         if not self.needed:
             return ["nothing to repair: every record verifies and the end matches the checkpoint"]
-        steps: list[str] = []
+        steps: list[str] = [f"found: {self.cause}"] if self.cause else []
         report = self.report
         if report.damage is not None:
             steps.append(f"found: {report.damage.describe()}")

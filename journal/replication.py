@@ -31,7 +31,17 @@ HEARTBEAT  both        position u64 (the sender's last sent or durable seq)
 5
 CHECK 6    <- primary  seq u64, state_hash u64 (the primary's state hash after ``seq``)
 REFUSE 7   both        a UTF-8 reason (the connection then closes)
+PROBE 8    prober ->   a HELLO's body: a host asks for the epoch of the host it sends to, to
+                       learn whether it was superseded; answered as a HELLO would be, and
+                       the connection then closes (no standby is served)
+DIVERGED   <- primary  epoch u64, from_seq u64: the standby's journal holds seqs from
+9                      ``from_seq`` that the primary's history does not (the primary's
+                       epoch began there, above the standby's); the connection then closes
 =========  ==========  ====================================================================
+
+``epoch`` is the fencing token of the sender's journal (the epoch of its last ``Fence``
+command, 0 when it has none): a promoted standby journals a higher one, so the epochs of two
+hosts say which history superseded the other (``engine.replication.handshake``).
 
 ``acked_seq`` bounds what the primary may have acknowledged to clients before this standby
 connected: with sync replication, everything acknowledged later the standby acknowledged first,
@@ -71,6 +81,8 @@ ACK: Final = 4
 HEARTBEAT: Final = 5
 CHECK: Final = 6
 REFUSE: Final = 7
+PROBE: Final = 8
+DIVERGED: Final = 9
 
 MODE_SYNC: Final = 0
 MODE_ASYNC: Final = 1
@@ -102,6 +114,8 @@ class Hello:
     epoch: int
     header: bytes
     version: int = PROTOCOL_VERSION
+    #: sent as PROBE: the sender asks for an answer only, it does not follow
+    probe: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +165,16 @@ class Refuse:
     reason: str
 
 
-Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse
+@dataclass(frozen=True, slots=True)
+class Diverged:
+    """The standby's journal from ``from_seq`` on is not in the primary's history, whose
+    ``epoch`` began there."""
+
+    epoch: int
+    from_seq: int
+
+
+Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse | Diverged
 
 
 def record_digest(payload: bytes | bytearray | memoryview) -> int:
@@ -196,7 +219,7 @@ def encode(frame: Frame) -> bytes:
         fixed = _HELLO.pack(
             frame.version, frame.last_seq, frame.last_digest, frame.epoch, len(frame.header)
         )
-        return _frame(HELLO, fixed + frame.header)
+        return _frame(PROBE if frame.probe else HELLO, fixed + frame.header)
     if isinstance(frame, Start):
         _check_header(frame.header)
         for name in ("epoch", "from_seq", "acked_seq", "snapshot_every", "segment_bytes"):
@@ -225,6 +248,10 @@ def encode(frame: Frame) -> bytes:
         _check_u64("seq", frame.seq)
         _check_u64("state_hash", frame.state_hash)
         return _frame(CHECK, _CHECK.pack(frame.seq, frame.state_hash))
+    if isinstance(frame, Diverged):
+        _check_u64("epoch", frame.epoch)
+        _check_u64("from_seq", frame.from_seq)
+        return _frame(DIVERGED, _CHECK.pack(frame.epoch, frame.from_seq))
     reason = frame.reason.encode("utf-8")[:MAX_REASON]
     return _frame(REFUSE, reason)
 
@@ -313,6 +340,18 @@ def _hello(body: bytes) -> Frame:
     return Hello(last_seq, digest, epoch, _header(body, _HELLO.size, length), version)
 
 
+def _probe(body: bytes) -> Frame:
+    hello = _hello(body)
+    assert isinstance(hello, Hello)
+    return Hello(hello.last_seq, hello.last_digest, hello.epoch, hello.header, hello.version, True)
+
+
+def _diverged(body: bytes) -> Frame:
+    _need(body, _CHECK.size, "DIVERGED")
+    epoch, from_seq = _CHECK.unpack(body)
+    return Diverged(epoch, from_seq)
+
+
 def _start(body: bytes) -> Frame:
     if len(body) < _START.size:
         raise _BadBody(f"shorter than its {_START.size} fixed bytes")
@@ -366,6 +405,8 @@ _DECODERS = {
     HEARTBEAT: _heartbeat,
     CHECK: _check,
     REFUSE: _refuse,
+    PROBE: _probe,
+    DIVERGED: _diverged,
 }
 _NAMES = {
     HELLO: "HELLO",
@@ -375,4 +416,6 @@ _NAMES = {
     HEARTBEAT: "HEARTBEAT",
     CHECK: "CHECK",
     REFUSE: "REFUSE",
+    PROBE: "PROBE",
+    DIVERGED: "DIVERGED",
 }

@@ -197,7 +197,10 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             file=sys.stderr,
         )
         return EXIT_FAILED
+    from engine.replication.handshake import epoch_of
     from engine.replication.settings import ReplicationSettings
+    from engine.stages.state_parts import fences_of
+    from tools.run_fencing import check_peer, watch_peer
 
     replication = ReplicationSettings.from_config(config)
     spec = TopologySpec.from_config(
@@ -217,7 +220,15 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         print(f"sequex run: cannot recover {data_dir}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     spec = start.spec
+    fences = fences_of(start.state)
+    if spec.replication is not None:
+        spec = dataclasses.replace(
+            spec, replication=dataclasses.replace(spec.replication, fences=tuple(fences))
+        )
+    if not check_peer(config, spec, epoch_of(fences)):
+        return EXIT_FAILED
     scrub: Any = None
+    watch: Any = None
     stop = threading.Event()
     supervisor = Supervisor(spec, state=start.state)
 
@@ -290,6 +301,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         if NOT_SERVED_YET:
             print(f"  not served yet: {', '.join(NOT_SERVED_YET)}")
         print("press Ctrl-C to stop", flush=True)
+        watch = watch_peer(config, spec, epoch_of(fences))
         while not stop.is_set() and not supervisor.stopped.is_set():
             stop.wait(0.1)
         supervisor.stop_gateway()
@@ -297,6 +309,8 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             drained = supervisor.drain(timeout=30.0)
             print("draining: " + ("done" if drained else "timed out"), flush=True)
     finally:
+        if watch is not None:
+            watch.stop()
         if scrub is not None:
             scrub.stop()
         supervisor.close(snapshot_grace=args.snapshot_grace)

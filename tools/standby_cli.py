@@ -17,9 +17,17 @@ its state and tries to reconnect every half second, saying so.
 With ``--promote`` the standby takes over when it loses its primary, if it provably holds
 every command the primary may have acknowledged (``engine.replication.handshake``:
 ``promotion_refusal``; it says why not otherwise and keeps reconnecting): it lets what it
-received take effect, then tells its gateway (spawned parked at start, so that a promotion does
-not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. No fencing epoch
-is written yet (docs/replication.md, "Not yet").
+received take effect, journals ``Fence(its epoch + 1)`` (the fencing token of its reign, the
+first command of it), then tells its gateway (spawned parked at start, so that a promotion does
+not wait for a new interpreter) to serve CONFIG's endpoints from the next seq; and it answers
+on its own replication endpoint the hosts that ask for its epoch
+(``engine.replication.responder``): its former primary learns that it was superseded.
+
+Epochs (docs/replication.md). HELLO says the epoch of this standby's journal; it never follows
+a primary of a lower epoch. A primary whose history parts from this journal (a former primary
+rejoining as the standby of the host that superseded it) answers DIVERGED: the tail from the
+parting seq is quarantined (``journal.divergence``, kept in quarantine files and logged in
+``repair.log``), the data directory recovered again, and the standby follows.
 
 At each snapshot point the primary sends its state hash; the standby compares it with its own
 snapshot's at that seq, and a mismatch stops it at once: exit code 3, the message naming the
@@ -127,9 +135,10 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     from disruptor import PrefixInUse, prefix_holder
     from engine.journal_format import decode_header
     from engine.rebuild import RecoveryError
-    from engine.replication.handshake import check_start
+    from engine.replication.handshake import check_start, epoch_of
     from engine.replication.link import LinkClosed
-    from engine.replication.standby import Refused, handshake
+    from engine.replication.standby import DivergedTail, Refused, handshake
+    from engine.stages.state_parts import fences_of
     from engine.start_point import prepare_start
     from engine.supervisor import Supervisor
     from engine.topology import TopologySpec
@@ -152,10 +161,20 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
         _error(f"cannot recover {data_dir}: {exc}")
         return EXIT_FAILED
     spec = start.spec
+    fences = fences_of(start.state)
+    link = None
     try:
         link = _first_link(args.primary, args.connect_timeout)
-        hello = _hello(spec, None, None)
+        hello = _hello(spec, None, None, epoch_of(fences))
         begin = handshake(link, hello)
+    except DivergedTail as exc:
+        if link is not None:
+            link.close()
+        if getattr(args, "quarantined", False) or not _quarantine(spec.data_dir, exc):
+            _error(f"the primary at {args.primary} still parts from this journal: {exc}")
+            return EXIT_FAILED
+        args.quarantined = True
+        return _standby(args, config, reports)  # recover what is left, and connect again
     except OSError as exc:
         _error(str(exc))
         return EXIT_FAILED
@@ -165,7 +184,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     except (ProtocolError, TimeoutError, LinkClosed) as exc:
         _error(f"{args.primary} does not answer as a sequex primary: {exc}")
         return EXIT_FAILED
-    problem = check_start(begin, spec.feedback_window)
+    problem = check_start(begin, spec.feedback_window, epoch_of(fences))
     if problem is not None:
         link.close()
         _error(f"refusing to follow {args.primary}: {problem}")
@@ -191,7 +210,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
             link.close()
             _error(f"refusing to start: {exc}")
             return EXIT_FAILED
-        return _follow(args, config, spec, start.state, supervisor, (link, begin), stop)
+        return _follow(args, config, spec, start.state, supervisor, (link, begin), stop, fences)
     finally:
         supervisor.close()
 
@@ -210,7 +229,37 @@ def _first_link(primary: str, patience: float) -> Any:
             time.sleep(RECONNECT_SECONDS)
 
 
-def _hello(spec: Any, ring_in: Any, injector: Any) -> Any:
+def _quarantine(data_dir: str, diverged: Any) -> bool:
+    """Move this journal's tail from the parting seq (and the snapshots past it) aside into
+    quarantine files (``journal.divergence``); False, saying why, if it cannot be done."""
+    from engine.journal_format import journal_dir, snapshot_dir
+    from journal import JournalError
+    from journal.divergence import plan_cut
+    from journal.repair import apply_repair
+    from journal.writer import lock_directory
+
+    _error(f"the primary's history parts from this journal: {diverged}")
+    try:
+        lock = lock_directory(journal_dir(data_dir))
+        try:
+            cause = (
+                f"seqs from {diverged.from_seq} on are not in the history of epoch "
+                f"{diverged.epoch}: this host's tail from before it was superseded, never "
+                "acknowledged by the host that superseded it"
+            )
+            plan = plan_cut(journal_dir(data_dir), diverged.from_seq, cause, snapshot_dir(data_dir))
+            done = apply_repair(plan, accept_loss=False, reason="rejoining as a standby")
+        finally:
+            os.close(lock)
+    except (JournalError, OSError) as exc:
+        _error(f"cannot quarantine the divergent tail: {exc}")
+        return False
+    for line in done:
+        _error(f"quarantine: {line}")
+    return True
+
+
+def _hello(spec: Any, ring_in: Any, injector: Any, epoch: int = 0) -> Any:
     """HELLO at the end of what this standby holds: its journal (at start) or its ring[in]."""
     from engine.journal_format import journal_dir
     from engine.replication.standby import last_record_digest
@@ -228,7 +277,7 @@ def _hello(spec: Any, ring_in: Any, injector: Any) -> Any:
             digest = record_digest(tail.read(last))
         finally:
             tail.close()
-    return Hello(last, digest or 0, 0, header)
+    return Hello(last, digest or 0, epoch, header)
 
 
 def _follow(
@@ -239,10 +288,13 @@ def _follow(
     supervisor: Any,
     first: tuple[Any, Any],
     stop: Any,
+    fences: list[tuple[int, int]],
 ) -> int:
     """Follow the primary until stopped (reconnecting when it goes away, or taking over from
     it with ``--promote``)."""
+    from engine.fencing import clear_fence
     from engine.replication.checks import CheckBook
+    from engine.replication.handshake import epoch_of
     from engine.replication.standby import StandbyReceiver
     from tools.run_cli import _failed, _print_live_state, _settings_line
 
@@ -260,16 +312,19 @@ def _follow(
         link, begin = connected
         return StandbyReceiver(
             link, rings["in"], injector, journaler, spec.base_seq, checks, **timing,
-            start=begin, owners=owners,
+            start=begin, owners=owners, fences=fences,
         ).start()  # fmt: skip
 
     receiver = receiver_for(first)
+    if clear_fence(spec.data_dir):
+        print("  this host was fenced; it follows its successor now (the marker is removed)")
     print(f"sequex standby up (pid {os.getpid()})")
     print(_settings_line(spec, spec.data_dir))
     print(f"  following the primary at {args.primary} from seq {spec.base_seq + 1}")
     print("press Ctrl-C to stop", flush=True)
     code = EXIT_OK
     promoted = False
+    responder: Any = None
     while not stop.is_set() and not supervisor.stopped.is_set():
         if promoted:
             stop.wait(0.1)  # serving as the primary until stopped
@@ -288,16 +343,24 @@ def _follow(
             why_not = receiver.promotable()
             if why_not is None:
                 receiver.stop()
-                if not _promote(config, spec, state, owners, supervisor, injector, lost):
+                promoted_at = _promote(
+                    config, spec, state, owners, supervisor, injector, lost, fences
+                )
+                if promoted_at is None:
                     return int(_failed(supervisor))
+                responder = promoted_at
                 promoted = True
                 continue
             _error(f"not promoting: {why_not}")
         _error(f"reconnecting every {RECONNECT_SECONDS} s")
-        receiver = _reconnect(args, spec, rings, injector, stop, supervisor, receiver_for)
+        receiver = _reconnect(
+            args, spec, rings, injector, stop, supervisor, receiver_for, epoch_of(fences)
+        )
         if receiver is None:
             code = EXIT_FAILED if not stop.is_set() else EXIT_OK
             break
+    if responder is not None:
+        responder.close()
     if promoted:
         supervisor.stop_gateway()
     elif receiver is not None:
@@ -323,14 +386,28 @@ def _promote(
     supervisor: Any,
     injector: Any,
     lost: float,
-) -> bool:
-    """Take over: let everything received take effect, then start the gateway as the writer
-    of ring[in] (its stores catch up through the journal's last seq). False if it failed."""
+    fences: list[tuple[int, int]],
+) -> Any:
+    """Take over: let everything received take effect, journal Fence(epoch + 1) as the first
+    command of this host's reign, then start the gateway as the writer of ring[in] (its
+    stores catch up through the journal's last seq) and answer the hosts that ask for this
+    host's epoch. The responder (None if it failed)."""
+    from engine.domain.types import Fence
+    from engine.journal_format import encode_user_header
+    from engine.replication.handshake import epoch_of
+    from engine.replication.responder import EpochResponder
+    from engine.stages.injector import encode_records
     from engine.stages.state_parts import account_owners
     from tools.run_cli import _wait_listening
 
     if not supervisor.drain(timeout=30.0):
-        return False
+        return None
+    epoch = epoch_of(fences) + 1
+    fence = Fence(injector.last_seq_no + 1, time.time_ns(), epoch)
+    injector.publish(encode_records([fence]))  # before any gateway: the reign's first command
+    if not supervisor.drain(timeout=30.0):  # journaled (durable) before an order is taken
+        return None
+    fences.append((epoch, fence.seq_no))
     last = injector.last_seq_no
     known = account_owners(state) if state is not None else {}
     supervisor.start_gateway(config, {**known, **owners}, journaled_seq=last)
@@ -340,14 +417,25 @@ def _promote(
             endpoints.append(config.endpoints[protocol])
     for endpoint in endpoints:
         if not _wait_listening(endpoint, supervisor, timeout=20.0):
-            return False
+            return None
     took = (time.monotonic() - lost) * 1000.0
     print(
-        f"promoted: this host is the primary from seq {last + 1}; orders accepted on "
-        f"{', '.join(endpoints)} {took:.0f} ms after the primary was found lost",
+        f"promoted: this host is the primary from seq {last + 1}, epoch {epoch} (Fence at seq "
+        f"{fence.seq_no}); orders accepted on {', '.join(endpoints)} {took:.0f} ms after the "
+        "primary was found lost",
         flush=True,
     )
-    return True
+    header = encode_user_header(spec.feedback_window, spec.rules)
+    try:
+        return EpochResponder(config.endpoints["replication"], fences, header)
+    except OSError as exc:
+        _error(f"cannot answer epoch probes: {exc}")
+        return _NoResponder()
+
+
+class _NoResponder:
+    def close(self) -> None:
+        pass
 
 
 def _reconnect(
@@ -358,22 +446,30 @@ def _reconnect(
     stop: Any,
     supervisor: Any,
     receiver_for: Any,
+    epoch: int = 0,
 ) -> Any:
     """A receiver on a new link to the primary (None: stopped, or the primary refused us)."""
     from engine.replication.link import LinkClosed, connect
-    from engine.replication.standby import Refused, handshake
+    from engine.replication.standby import DivergedTail, Refused, handshake
     from journal.replication import ProtocolError
 
     while not stop.is_set() and not supervisor.stopped.is_set():
         try:
             link = connect(args.primary, timeout=2.0)
-            begin = handshake(link, _hello(spec, rings["in"], injector))
+            begin = handshake(link, _hello(spec, rings["in"], injector, epoch))
         except Refused as exc:
             _error(f"the primary at {args.primary} refused this standby: {exc}")
+            return None
+        except DivergedTail as exc:
+            _error(f"{exc}; restart this standby to quarantine that tail and follow")
             return None
         except (OSError, LinkClosed, ProtocolError, TimeoutError):
             time.sleep(RECONNECT_SECONDS)
             continue
+        if begin.epoch < epoch:
+            link.close()
+            _error(f"refusing to follow {args.primary}: its epoch {begin.epoch} is below {epoch}")
+            return None
         print(f"  reconnected to the primary at {args.primary}", flush=True)
         return receiver_for((link, begin))
     return None

@@ -29,6 +29,7 @@ from engine.domain.types import (
     Command,
     Deposit,
     EndOfDay,
+    Fence,
     Halt,
     NewOrder,
     OpenAccount,
@@ -121,6 +122,7 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
     EndOfDay: ("end_of_day", {"symbol": ID}),
     OpenAccount: ("open_account", {"firm": ID, "account": ID}),
     Settle: ("settle", {"symbol": ID, "trade_date": UINT, "settle_date": UINT}),
+    Fence: ("fence", {"epoch": UINT}),
 }
 
 #: json type name -> command class

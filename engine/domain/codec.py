@@ -19,6 +19,10 @@ From rules 3 (settlement) a position row ends with its ``receiving``, a book row
 settlement ledger ``[settled, [[day, [[account, firm, bought, sold, paid, received], ...]],
 ...]]`` (days and accounts sorted), and the state has ``"settled": [[symbol, day], ...]`` (the
 risk stage's record of what each symbol is settled through); rules 2 states are as before.
+
+Fencing (any rules version): a state whose journal holds ``Fence`` commands ends with
+``"fences": [[epoch, seq_no], ...]``; a state without (every journal written before fencing
+existed) has no such key, so its bytes and hash are what they always were.
 """
 
 from __future__ import annotations
@@ -154,6 +158,8 @@ def encode_state(
     }
     if settling:
         state["settled"] = [[symbol, risk.settled[symbol]] for symbol in sorted(risk.settled)]
+    if risk.fences:
+        state["fences"] = [[epoch, seq] for epoch, seq in risk.fences]
     return json.dumps(state, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
@@ -208,6 +214,7 @@ def decode_state(
                 matcher.orders[oid] = resting
     for symbol, day in state.get("settled", []):
         risk.settled[symbol] = day
+    risk.fences = [(epoch, seq) for epoch, seq in state.get("fences", [])]
     for firm, mode in state["stp"]:
         matcher.stp[firm] = SelfTradePrevention(mode)
     queue = [(seq, [_event(row) for row in events]) for seq, events in state["feedback"]]

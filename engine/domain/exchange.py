@@ -54,6 +54,7 @@ from engine.domain.types import (
     Deposit,
     EndOfDay,
     Event,
+    Fence,
     Halt,
     NewOrder,
     OpenAccount,
@@ -131,6 +132,7 @@ _COMMANDS = frozenset(
         EndOfDay,
         OpenAccount,
         Settle,
+        Fence,
     }
 )
 
@@ -178,6 +180,7 @@ class Exchange:
             EndOfDay: self._end_of_day,
             OpenAccount: self._open_account,
             Settle: self._settle,
+            Fence: self._fence,
         }
 
     # -- the command path -----------------------------------------------------------------
@@ -382,6 +385,9 @@ class Exchange:
         events = self.matcher.settle(cmd)
         self.feed(cmd.seq_no, events)
         return events
+
+    def _fence(self, cmd: Fence) -> list[Event]:
+        return self.risk.fence(cmd)  # through self.risk: restore replaces it
 
     # -- state ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ cdef class RiskStage:
     cdef public bint accounts_opened
     cdef public bint settling
     cdef public dict settled
+    cdef public list fences
 
     cpdef Account account(self, str name)
     cpdef long long hold_new(self, object seq, str firm, str account, str symbol, long long side,

@@ -33,6 +33,10 @@ formed when they would not fit in 64 bits (:func:`product_exceeds`), so the comp
 the uncompiled one decide alike on every input. Admin commands whose numbers do not fit in a
 signed 64-bit integer are refused (INVALID_SYMBOL_SPEC, INVALID_LIMITS) or, for amounts,
 caught by the supply cap (AMOUNT_TOO_LARGE).
+
+Fencing (docs/replication.md). A ``Fence(epoch)`` is no trading matter: it changes no book or
+wallet and has no event; the stage records ``(epoch, seq_no)`` in ``fences`` when the epoch is
+above the current one (an epoch never goes down), so the epoch is part of the state.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from engine.domain.types import (
     CancelOrder,
     Deposit,
     Event,
+    Fence,
     LimitsSet,
     NewOrder,
     OpenAccount,
@@ -108,6 +113,8 @@ class RiskStage:
     settling: cython.bint
     #: rules 3: symbol -> the epoch day (`engine.domain.dates`) it is settled through
     settled: dict[str, int]
+    #: the fencing tokens journaled so far: (epoch, seq_no of its Fence), epochs rising
+    fences: list[tuple[int, int]]
 
     def __init__(self, serial: cython.bint = True, rules: cython.longlong = CURRENT_RULES) -> None:
         self.symbols = {}
@@ -118,12 +125,24 @@ class RiskStage:
         self.accounts_opened = rules >= RULES_V2
         self.settling = rules >= RULES_V3
         self.settled = {}
+        self.fences = []
         self.feedback = FillFeedback(self.orders, serial, self.accounts, self.settling)
         self.last_reject = None
 
     @property
     def serial(self) -> bool:
         return self.feedback.serial
+
+    @property
+    def epoch(self) -> int:
+        """The epoch of the last Fence (0: none was journaled)."""
+        return self.fences[-1][0] if self.fences else 0
+
+    def fence(self, cmd: Fence) -> list[Event]:
+        """Record a fencing token (no event: see the module contract)."""
+        if cmd.epoch > self.epoch:
+            self.fences.append((cmd.epoch, cmd.seq_no))
+        return []
 
     @cython.ccall
     def account(self, name: str) -> Account:

@@ -278,6 +278,17 @@ class EndOfDay(NamedTuple):
     symbol: str
 
 
+class Fence(NamedTuple):
+    """A fencing token: the host that journals it is the primary from this seq on, in
+    ``epoch`` (docs/replication.md). A promoted standby journals ``Fence(its epoch + 1)`` as
+    the first command of its reign. No trading matter: it changes no book or wallet and has
+    no event; it sets the epoch of the state (an epoch never goes down)."""
+
+    seq_no: int
+    ts: int
+    epoch: int
+
+
 Command: TypeAlias = (
     NewOrder
     | CancelOrder
@@ -292,6 +303,7 @@ Command: TypeAlias = (
     | EndOfDay
     | OpenAccount
     | Settle
+    | Fence
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -145,6 +145,11 @@ def _refuse_cancel(
 def throttled(parsed: AppRequest, limit: int, *, exec_id: str, now_ns: int) -> OutboundMessage:
     """The answer to an order message over the session's rate (nothing is sequenced)."""
     text = f"throttled: more than {limit} messages per second"
+    return refused_here(parsed, text, exec_id=exec_id, now_ns=now_ns)
+
+
+def refused_here(parsed: AppRequest, text: str, *, exec_id: str, now_ns: int) -> OutboundMessage:
+    """The gateway's own refusal of an order message, with ``text`` (nothing is sequenced)."""
     refusal: AppRefusal
     if isinstance(parsed, NewOrderSingle):
         refusal = _refuse_order(parsed, OrdRejReason.OTHER, text)

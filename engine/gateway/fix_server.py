@@ -47,9 +47,10 @@ from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import InFlight, Known
+from engine.gateway.fence_gate import FenceGate
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_history import ReportHistory
-from engine.gateway.fix_orders import Sender, command_for, throttled
+from engine.gateway.fix_orders import Sender, command_for, refused_here, throttled
 from engine.gateway.fix_outbox import (
     REPORT_BATCH,
     RESEND_BATCH,
@@ -120,6 +121,8 @@ class FixListener:
         }
         self._ledger = ledger
         self._submit = submit
+        #: fencing: the server's gate (``engine.gateway.fence_gate``); open until it says so
+        self.fence = FenceGate(None)
         self._check_password = check_password
         self._accounts = accounts
         self._directory = Path(data_dir) / SUBDIR
@@ -340,7 +343,17 @@ class FixListener:
             lambda client_order_id: self._known(origin, client_order_id),
             exec_id=self._local_id(now), now_ns=now,
         )  # fmt: skip
-        if over and isinstance(parsed, _ORDERS) and not isinstance(result, OutboundMessage | None):
+        fenced = self.fence.refusal()
+        if (
+            fenced
+            and isinstance(parsed, _ORDERS)
+            and not isinstance(result, OutboundMessage | None)
+        ):
+            xid = self._local_id(now)  # a fenced host sequences nothing
+            self._answer(live, refused_here(parsed, fenced, exec_id=xid, now_ns=now), now)
+        elif (
+            over and isinstance(parsed, _ORDERS) and not isinstance(result, OutboundMessage | None)
+        ):
             # over the rate nothing is sequenced; what the gateway answers itself (a refusal,
             # a resent order's status: never a "throttled" reject of a live order) is answered
             limit, xid = live.rate.limit, self._local_id(now)
@@ -358,6 +371,8 @@ class FixListener:
     async def _cancel_all(self, live: Connection) -> None:
         """Cancel every live order the session entered (its firm's cancel on disconnect)."""
         origin = live.sender.origin
+        if self.fence.reason is not None:
+            return  # a fenced host sequences nothing
         for cancel in self._ledger.projection.cancels_of(origin):
             await self._submit(cancel, origin)
 

@@ -34,6 +34,7 @@ from engine.gateway.accounts import AccountRegistry
 from engine.gateway.admission import Admission, Slot
 from engine.gateway.auth import LoginRefusal, Principal
 from engine.gateway.directory import SessionDirectory
+from engine.gateway.fence_gate import FenceGate
 from engine.gateway.json_stores import EventsDelivered, ReportCursor, first_number
 from engine.gateway.ledger import ReportLedger
 from engine.gateway.logins import LoginDesk
@@ -104,6 +105,8 @@ class JsonConnections:
     _clock: Callable[[], int]
     _handlers: set[asyncio.Task[None]]
     refused: int
+    #: fencing: a fenced host sequences nothing (``engine.gateway.fence_gate``)
+    _fence: FenceGate
 
     async def _submit(self, cmd: Command, origin: int) -> int:
         raise NotImplementedError  # the server's: it owns the port into ring[in]
@@ -256,6 +259,9 @@ class JsonConnections:
                     self._send(conn, session.send_error(line, "throttled", text))
                 case CommandRequest(obj=obj, line=line) if obj.get("type") == QUERY_TYPE:
                     self._answer_order_status(conn, obj, line)
+                case CommandRequest(line=line) if self._fence.reason is not None:
+                    text = self._fence.refusal() or "fenced"  # nothing more is sequenced
+                    self._send(conn, session.send_error(line, "fenced", text))
                 case CommandRequest(obj=obj, line=line):
                     assert conn.principal is not None  # the session allows commands after login
                     named = conn.named

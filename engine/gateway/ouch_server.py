@@ -47,6 +47,7 @@ from functools import partial
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command, NewOrder
+from engine.gateway.fence_gate import FenceGate
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
 from engine.gateway.ouch_render import render, render_bytes
@@ -115,6 +116,8 @@ class OuchListener:
         }
         self._ledger = ledger
         self._submit = submit
+        #: fencing: the server's gate (``engine.gateway.fence_gate``); open until it says so
+        self.fence = FenceGate(None)
         self._check_password = check_password
         self._login_timeout = login_timeout
         self._live: dict[int, _Live] = {}  # origin -> its connection
@@ -331,8 +334,11 @@ class OuchListener:
         origin = session.origin
         enter = self._orders.enter
         over = live.rate.over
+        fenced = self.fence.reason is not None
         for entered in scanned:
-            if over(now):
+            if fenced:
+                self._refuse(live, entered.client_order_id, "C")  # fenced: the host is closed
+            elif over(now):
                 self._refuse(live, entered.client_order_id, "O")  # over the session's rate
             elif enter(origin, entered):
                 commands.append(entered)
@@ -341,6 +347,9 @@ class OuchListener:
         self, live: _Live, msg: OrderMessage, now: int, refuse: Refuse
     ) -> Command | None:
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
+        if self.fence.reason is not None:
+            refuse(token, "C")  # fenced (engine.gateway.fence_gate): exchange closed
+            return None
         if live.rate.over(now):
             refuse(token, "O")  # over the session's message rate; it stays up
             return None
@@ -350,6 +359,8 @@ class OuchListener:
     async def _cancel_all(self, live: _Live) -> None:
         """Cancel every live order the session entered (cancel on disconnect)."""
         origin = live.session.origin
+        if self.fence.reason is not None:
+            return  # a fenced host sequences nothing
         cancels = self._orders.cancels_of(origin)
         if cancels:
             await self._submit(cancels, origin)

@@ -74,6 +74,7 @@ from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.disclosure import firm_view
 from engine.gateway.events_reader import EventsReader
+from engine.gateway.fence_gate import FenceGate
 from engine.gateway.fix_server import FixListener
 from engine.gateway.json_connections import JsonConnections, _Connection
 from engine.gateway.ledger import ReportLedger, catch_up
@@ -176,6 +177,10 @@ class GatewayServer(JsonConnections):
             login_timeout=login_timeout,
         )  # fmt: skip
         self._fix_endpoint = parse_endpoint(fix_endpoint or config.endpoints["fix"])
+        #: fencing (``engine.gateway.fence_gate``): every protocol asks it before sequencing
+        self._fence = FenceGate(config.data_dir)
+        self._ouch.fence = self._fix.fence = self._fence
+        self._fence_watch: asyncio.Task[None] | None = None
         self._feed = LedgerFeed(
             self._ledger, (self._ouch.deliver, self._fix.deliver), self._deliver_named
         )
@@ -241,6 +246,7 @@ class GatewayServer(JsonConnections):
         if self._fix.has_sessions:
             self.fix_address = await self._fix.start(*self._fix_endpoint)
         self._saver = asyncio.create_task(self._save_ledger())
+        self._fence_watch = asyncio.create_task(self._fence.watch())
         # last: a set address means every listener is up
         self.address = (sockname[0], sockname[1])
         return self.address
@@ -273,6 +279,9 @@ class GatewayServer(JsonConnections):
             await self.close()
 
     async def close(self) -> None:
+        if self._fence_watch is not None:
+            self._fence_watch.cancel()
+            self._fence_watch = None
         if self._saver is not None:
             self._saver.cancel()
             self._saver = None

@@ -26,6 +26,10 @@ Contract.
   sending; a standby silent for ``timeout_ms`` is dropped. At each new snapshot of this host
   the standby gets a CHECK (seq, state hash) to compare with its own.
 * One standby at a time; a link that fails is dropped and the next connection is served.
+* Fencing (``engine.replication.handshake``): the replicator knows this host's fences (the
+  recovered ones, and every Fence it ships). A PROBE is answered as a HELLO would be and the
+  connection closed. A standby or prober of a higher epoch tells this host it was superseded:
+  it is fenced (``engine.fencing``: the gateway refuses orders) and the log says so loudly.
 """
 
 from __future__ import annotations
@@ -36,11 +40,14 @@ import sys
 import threading
 import time
 
+import numpy as np
+
 from disruptor import AlertException, RingBuffer
+from engine.fencing import mark_fenced
 from engine.journal_format import journal_dir
-from engine.records import RECORD_SIZE
+from engine.records import KIND_FENCE, RECORD_SIZE
 from engine.replication.checks import snapshot_hash, snapshot_seqs
-from engine.replication.handshake import answer_hello
+from engine.replication.handshake import answer_hello, epoch_of, fenced_by
 from engine.replication.link import Link, LinkClosed, listen
 from engine.replication.settings import ReplicationSettings
 from engine.stages.snapshotter import JournalTail, TailError
@@ -48,10 +55,12 @@ from journal.replication import (
     MODES,
     Ack,
     Check,
+    Diverged,
     Heartbeat,
     Hello,
     ProtocolError,
     Refuse,
+    Start,
     record_digest,
     records_prefix,
 )
@@ -108,6 +117,8 @@ class ReplicatorAgent:
         self._checked = 0
         self._next_check = 0.0
         self._halted = False
+        #: this host's fences, (epoch, seq): the recovered ones, then those it ships
+        self.fences: list[tuple[int, int]] = list(settings.fences)
 
     # -- the agent interface -----------------------------------------------------------------
 
@@ -228,14 +239,20 @@ class ReplicatorAgent:
             digest = record_digest(JournalTail(journal_dir(self._data_dir), last - 1).read(last))
         answer = answer_hello(
             hello, header=self._header, last_seq=self._last_seq(), acked_seq=self.acked,
-            digest_at=digest, epoch=0,
+            digest_at=digest, fences=self.fences,
             snapshot_every=self._snapshot_every, segment_bytes=self._segment_bytes,
             mode=MODES[self._settings.mode],
         )  # fmt: skip
         link.send(answer)
-        if isinstance(answer, Refuse):
+        superseded = fenced_by(epoch_of(self.fences), hello.epoch, link.peer)
+        if superseded is not None and mark_fenced(self._data_dir, superseded):
+            log(f"FENCED: {superseded}; this host refuses every order from now on")
+        if hello.probe:
+            link.close()  # a host asking for our epoch: answered
+            return
+        if not isinstance(answer, Start):
             link.close()
-            log(f"refused the standby from {link.peer}: {answer.reason}")
+            log(f"refused the standby from {link.peer}: {_described(answer)}")
             return
         self.sent = last
         self._checked = last
@@ -249,6 +266,14 @@ class ReplicatorAgent:
         self._reader.start()
         behind = self._last_seq() - last
         log(f"standby {link.peer} connected with its journal at seq {last}; {behind} to send")
+
+    def _note_fences(self, rows: np.ndarray, first_seq: int) -> None:
+        """Remember the Fence commands among ``rows`` (records of seqs from ``first_seq``): a
+        vectorised look at the kind byte, no per-record decoding."""
+        for index in np.flatnonzero(rows[:, 0] == KIND_FENCE):
+            epoch = int(rows[index, 24:32].view("<i8")[0])
+            if epoch > epoch_of(self.fences):
+                self.fences.append((epoch, first_seq + int(index)))
 
     def _await_hello(self, link: Link) -> Hello:
         deadline = time.monotonic() + HELLO_SECONDS
@@ -310,6 +335,7 @@ class ReplicatorAgent:
             at = first
             self.sent = upto  # first: the standby may acknowledge before sendall returns
             for start, stop in self._ring.chunks(first - self._base - 1, upto - self._base - 1):
+                self._note_fences(slots[start:stop], at)
                 prefix = records_prefix(at, stop - start, RECORD_SIZE)
                 link.send_bytes(prefix, slots[start:stop].data)
                 at += stop - start
@@ -324,6 +350,8 @@ class ReplicatorAgent:
         payload = self._tail.read(upto)
         count = len(payload) // RECORD_SIZE
         if count:
+            rows = np.frombuffer(payload, dtype=np.uint8).reshape(count, RECORD_SIZE)
+            self._note_fences(rows, first)
             self.sent = first + count - 1
             link.send_bytes(records_prefix(first, count, RECORD_SIZE), payload)
         return count
@@ -362,3 +390,12 @@ class ReplicatorAgent:
             board.block(waiter, self._heartbeat / 2)
         finally:
             board.end_wait(waiter)
+
+
+def _described(answer: Refuse | Diverged) -> str:
+    if isinstance(answer, Refuse):
+        return answer.reason
+    return (
+        f"its journal holds seqs from {answer.from_seq} that epoch {answer.epoch} superseded "
+        "(it is told to quarantine them)"
+    )

@@ -16,6 +16,8 @@ class ReplicationSettings:
     mode: str = "sync"  # "sync" | "async"
     heartbeat_ms: int = 100
     timeout_ms: int = 500
+    #: this host's fencing history at start, (epoch, seq) (``engine.replication.handshake``)
+    fences: tuple[tuple[int, int], ...] = ()
 
     @property
     def sync(self) -> bool:

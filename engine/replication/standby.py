@@ -33,7 +33,7 @@ import numpy as np
 
 from disruptor import AlertException, RingBuffer, Sequence
 from engine.domain.types import OpenAccount
-from engine.records import KIND_OPEN_ACCOUNT, RECORD_SIZE, CommandDecoder
+from engine.records import KIND_FENCE, KIND_OPEN_ACCOUNT, RECORD_SIZE, CommandDecoder
 from engine.replication.checks import CheckBook, StateHashMismatch
 from engine.replication.handshake import promotion_refusal
 from engine.replication.link import Link, LinkClosed
@@ -41,6 +41,7 @@ from engine.stages.injector import Injector
 from journal.replication import (
     Ack,
     Check,
+    Diverged,
     Heartbeat,
     Hello,
     ProtocolError,
@@ -62,6 +63,19 @@ class Refused(Exception):
     """The primary refused this standby (the reason is the primary's)."""
 
 
+class DivergedTail(Exception):
+    """The primary's history parts from this standby's journal at ``from_seq`` (its epoch
+    ``epoch`` began there): the tail from that seq must be quarantined."""
+
+    def __init__(self, epoch: int, from_seq: int) -> None:
+        super().__init__(
+            f"this journal's seqs from {from_seq} on are not in the primary's history (its "
+            f"epoch {epoch} began at seq {from_seq})"
+        )
+        self.epoch = epoch
+        self.from_seq = from_seq
+
+
 def handshake(link: Link, hello: Hello, timeout: float = START_SECONDS) -> Start:
     """Send HELLO and return the primary's START; Refused, ProtocolError, LinkClosed or
     TimeoutError otherwise."""
@@ -75,6 +89,8 @@ def handshake(link: Link, hello: Hello, timeout: float = START_SECONDS) -> Start
             return frame
         if isinstance(frame, Refuse):
             raise Refused(frame.reason)
+        if isinstance(frame, Diverged):
+            raise DivergedTail(frame.epoch, frame.from_seq)
         raise ProtocolError(0, f"expected START or REFUSE, got {type(frame).__name__}")
     raise TimeoutError(f"{link.peer} did not answer HELLO within {timeout:g} s")
 
@@ -104,11 +120,14 @@ class StandbyReceiver:
         timeout: float,
         start: Start,
         owners: dict[str, str],
+        fences: list[tuple[int, int]] | None = None,
     ) -> None:
         self._start = start
         #: account -> firm of every account opened in what was received (the gateway of a
         #: promoted standby needs them; the configured ones it knows)
         self._owners = owners
+        #: this host's fences, (epoch, seq): the recovered ones and those received
+        self.fences = [] if fences is None else fences
         self._link = link
         self._ring = ring_in
         self._injector = injector
@@ -187,6 +206,7 @@ class StandbyReceiver:
                     rows = rows.reshape(frame.count, RECORD_SIZE)
                     publish(rows)
                     self._note_accounts(rows)
+                    self._note_fences(rows, frame.first_seq)
                 elif isinstance(frame, Check):
                     self._checks.expect(frame.seq, frame.state_hash)
                 elif isinstance(frame, Refuse):
@@ -202,6 +222,13 @@ class StandbyReceiver:
             for command in self._decode(rows[opened].tobytes()):
                 if isinstance(command, OpenAccount):
                     self._owners[command.account] = command.firm
+
+    def _note_fences(self, rows: np.ndarray, first_seq: int) -> None:
+        """Remember the Fence commands received (a look at the kind byte, like accounts)."""
+        for index in np.flatnonzero(rows[:, 0] == KIND_FENCE):
+            epoch = int(rows[index, 24:32].view("<i8")[0])
+            if not self.fences or epoch > self.fences[-1][0]:
+                self.fences.append((epoch, first_seq + int(index)))
 
     def promotable(self) -> str | None:
         """Why this standby may not take over from its lost primary (None: it may); see

@@ -50,6 +50,7 @@ from engine.domain.types import (
     Deposit,
     EndOfDay,
     Event,
+    Fence,
     Halt,
     NewOrder,
     OpenAccount,
@@ -158,6 +159,7 @@ class RiskAgent(PollingStage):
             SetSelfTradePrevention: lambda c: (TARGET_ALL, 0, risk.set_stp(c)[0]),
             OpenAccount: lambda c: (TARGET_NONE, 0, risk.open_account(c)[0]),
             Settle: lambda c: self._symbol(c, risk.check_settle(c)),
+            Fence: self._fence,
         }
         self.durability_checks = 0
 
@@ -180,6 +182,10 @@ class RiskAgent(PollingStage):
         if refused is not None:
             return TARGET_NONE, 0, refused
         return self._order_shard(cmd.order_id), 0, None
+
+    def _fence(self, cmd: Fence) -> Decision:
+        self._risk.fence(cmd)  # no event, no matcher (the epoch is the risk stage's state)
+        return TARGET_NONE, 0, None
 
     def _order_shard(self, order_id: int) -> int:
         if self._shard.shards == 1:

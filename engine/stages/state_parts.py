@@ -83,6 +83,14 @@ def account_owners(state: bytes) -> dict[str, str]:
     return {name: acct.firm for name, acct in risk.accounts.items() if acct.firm}
 
 
+def fences_of(state: bytes | None) -> list[tuple[int, int]]:
+    """The fencing history, (epoch, seq), of a recovered state (none: a fresh start)."""
+    if state is None:
+        return []
+    _, _, risk, _, _ = decode_state(state)
+    return list(risk.fences)
+
+
 def split_matcher(matcher: Matcher, shard: int, shards: int) -> Matcher:
     """A matcher holding the books (and their resting orders) of shard ``shard`` of ``shards``;
     the STP modes are copied whole (every shard needs every firm's)."""

@@ -31,6 +31,7 @@ from engine.domain.types import (
     Deposit,
     EndOfDay,
     Event,
+    Fence,
     Fill,
     Halt,
     Liquidity,
@@ -70,6 +71,7 @@ ONE_OF_EACH: list[Command] = [
     EndOfDay(13, 21, "XYZ"),
     OpenAccount(14, 22, "F1", "A1"),
     Settle(15, 23, "XYZ", 20261207, 20261209),
+    Fence(16, 24, 2),
 ]  # fmt: skip
 
 

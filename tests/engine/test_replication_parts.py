@@ -67,7 +67,7 @@ def test_async_replication_follows_the_journal_and_gates_nothing() -> None:
 
 def answer(hello: Hello, last_seq: int = 100, digest: int | None = 7) -> Start | Refuse:
     return answer_hello(
-        hello, header=HEADER, last_seq=last_seq, acked_seq=40, digest_at=digest, epoch=0,
+        hello, header=HEADER, last_seq=last_seq, acked_seq=40, digest_at=digest, fences=(),
         snapshot_every=50, segment_bytes=4096, mode=MODE_SYNC,
     )  # fmt: skip
 

@@ -16,6 +16,7 @@ from journal.replication import (
     MODE_SYNC,
     Ack,
     Check,
+    Diverged,
     Frame,
     FrameDecoder,
     Heartbeat,
@@ -43,6 +44,8 @@ def records(draw: st.DrawFn) -> Records:
 
 frames: st.SearchStrategy[Frame] = st.one_of(
     st.builds(Hello, u64, u64, u64, header),
+    st.builds(Hello, u64, u64, u64, header, probe=st.just(True)),
+    st.builds(Diverged, u64, u64),
     st.builds(Start, u64, u64, u64, u64, u64, st.sampled_from([MODE_SYNC, MODE_ASYNC]), header),
     records(),
     st.builds(Ack, u64),
@@ -97,7 +100,7 @@ def test_a_flipped_type_byte_is_named_at_its_frames_offset(
     bad = data.draw(st.integers(0, len(encoded) - 1))
     offset = sum(len(e) for e in encoded[:bad])
     stream = bytearray(b"".join(encoded))
-    stream[offset + 4] = data.draw(st.integers(8, 255))  # no such frame type
+    stream[offset + 4] = data.draw(st.integers(10, 255))  # no such frame type
     decoder = FrameDecoder()
     decoder.receive_data(bytes(stream))
     with pytest.raises(ProtocolError) as raised:
@@ -138,6 +141,8 @@ def test_the_error_is_sticky() -> None:
             bytes((2,)) + struct.pack("<HQQQQQBB", 1, 0, 1, 0, 0, 0, 7, 0),
             "unknown replication mode",
         ),
+        (bytes((8,)) + struct.pack("<HQQQB", 9, 0, 0, 0, 0), "bad PROBE frame"),
+        (bytes((9,)) + struct.pack("<Q", 1), "bad DIVERGED frame of 9 bytes: DIVERGED needs 16"),
     ],
 )
 def test_malformed_bodies_say_what_is_wrong(body: bytes, reason: str) -> None:
