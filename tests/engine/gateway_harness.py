@@ -245,11 +245,11 @@ def gateway_host(
 class Client:
     """A blocking JSON lines client; every read waits at most ``timeout`` seconds."""
 
-    def __init__(self, port: int, timeout: float = 5.0, source: str | None = None) -> None:
+    def __init__(
+        self, port: int, timeout: float = 5.0, source: str | None = None, host: str = "127.0.0.1"
+    ) -> None:
         bind = None if source is None else (source, 0)
-        self.sock = socket.create_connection(
-            ("127.0.0.1", port), timeout=timeout, source_address=bind
-        )
+        self.sock = socket.create_connection((host, port), timeout=timeout, source_address=bind)
         self._buf = b""
 
     @staticmethod

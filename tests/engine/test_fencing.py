@@ -157,5 +157,5 @@ def test_the_peer_is_a_replication_endpoint() -> None:
     config = parse_config('[replication]\npeer = "10.0.0.2:9880"')
     assert config.replication.peer == "10.0.0.2:9880"
     assert parse_config("").replication.peer == ""
-    with pytest.raises(ConfigError, match="replication.peer: must be HOST:PORT"):
+    with pytest.raises(ConfigError, match=r"replication\.peer: must be HOST:PORT"):
         parse_config('[replication]\npeer = "10.0.0.2"')

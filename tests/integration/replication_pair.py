@@ -127,8 +127,10 @@ def journaled_seqs(data_dir: Path) -> int:
 class Trader:
     """A logged-in JSON session placing orders and reading their answers."""
 
-    def __init__(self, port: int, firm: str = "ALPHA", password: str = "alpha-pass") -> None:
-        self.client = Client(port, timeout=TIMEOUT)
+    def __init__(
+        self, port: int, firm: str = "ALPHA", password: str = "alpha-pass", host: str = "127.0.0.1"
+    ) -> None:
+        self.client = Client(port, timeout=TIMEOUT, host=host)
         assert self.client.login(firm, password)["type"] == "login_ok"
         self.firm = firm
         self.count = 0
