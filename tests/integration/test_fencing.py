@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from disruptor import sweep_abandoned
 from engine.fencing import marker_path
 from engine.journal_format import journal_dir
 from journal import JournalReader
@@ -156,6 +157,7 @@ def test_a_former_primary_is_fenced_then_rejoins_with_its_tail_quarantined(tmp_p
         for proc in running:
             if proc.poll() is None:
                 kill(proc)
+        sweep_abandoned(tag)  # what a host killed here left in /dev/shm
     assert live_hash(follower_out) == live_hash(new_out)
     segments = [journal_bytes(d) for d in (pair.primary_dir, pair.standby_dir)]
     assert [{n: b for n, b in s.items() if n.startswith("journal-")} for s in segments] == [

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from disruptor import sweep_abandoned
 from engine.journal_format import journal_dir
 from journal import JournalReader
 from tests.engine.gateway_harness import order
@@ -67,6 +68,7 @@ def refused_in_the_end(trader: Trader) -> list[dict[str, Any]]:
 def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path) -> None:
     pair = make_pair(tmp_path)
     net = NetnsPair()
+    tag = f"sequex-np{os.getpid()}"
     running: list[subprocess.Popen[str]] = []
     try:
         b_text, b_ends = rehost(
@@ -82,7 +84,6 @@ def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path)
             "timeout_ms = 500", f'timeout_ms = 500\npeer = "{b_ends["replication"]}"'
         )
         pair.primary_config.write_text(a_text)
-        tag = f"sequex-np{os.getpid()}"
         a_err, b_err = tmp_path / "a.err", tmp_path / "b.err"
         primary = net.spawn(
             net.a, ["run", "--config", str(pair.primary_config), "--prefix", f"{tag}a-"], a_err
@@ -130,6 +131,7 @@ def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path)
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         net.close()
+        sweep_abandoned(tag)  # what a host killed here left in /dev/shm
     old, new = records(pair.primary_dir), records(pair.standby_dir)
     assert all(old[seq] == new[seq] for seq in range(1, acked[-1] + 1))  # every ack survived
     assert cut_off in old and old[cut_off] != new[cut_off]  # journaled there, never acked
