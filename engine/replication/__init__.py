@@ -15,4 +15,6 @@
   the journal (async); its ring sequence is the standby's acknowledged durable seq.
 * ``standby``: the standby's receiver, the writer of its ring[in], and its acknowledgements.
 * ``checks``: state hashes at snapshot points, compared across the pair.
+* ``peer``: a primary's probe of its peer for a higher epoch (fencing), once and while it runs.
+* ``responder``: a promoted standby's answer to those probes, on its replication endpoint.
 """

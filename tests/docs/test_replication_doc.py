@@ -32,6 +32,7 @@ def test_the_key_table_gives_the_configurations_defaults() -> None:
         "mode": f'"{defaults.mode}"',
         "heartbeat_ms": str(defaults.heartbeat_ms),
         "timeout_ms": str(defaults.timeout_ms),
+        "peer": f'"{defaults.peer}"',
     }
 
 
