@@ -15,10 +15,11 @@ standby's process) and answers each connection's first frame, then closes it:
 from __future__ import annotations
 
 import threading
+import time
 
 from engine.replication.handshake import Fences, divergence_seq, epoch_of
 from engine.replication.link import Link, LinkClosed, listen
-from journal.replication import MODE_SYNC, Diverged, Hello, ProtocolError, Refuse, Start
+from journal.replication import MODE_SYNC, Diverged, Frame, Hello, ProtocolError, Refuse, Start
 
 #: Seconds a connection has to say its first frame.
 FIRST_FRAME_SECONDS = 5.0
@@ -61,13 +62,22 @@ class EpochResponder:
             sock.setblocking(True)
             link = Link(sock, f"{address[0]}:{address[1]}")
             try:
-                frame = link.receive_one(FIRST_FRAME_SECONDS)
+                frame = self._first_frame(link)
                 if isinstance(frame, Hello):
                     link.send(answer_peer(frame, self._fences, self._header))
             except (LinkClosed, ProtocolError):
                 pass
             finally:
                 link.close()
+
+    def _first_frame(self, link: Link) -> Frame | None:
+        """The connection's first frame (None: none within FIRST_FRAME_SECONDS)."""
+        deadline = time.monotonic() + FIRST_FRAME_SECONDS
+        while not self._closed.is_set() and time.monotonic() < deadline:
+            frame = link.receive_one(0.1)
+            if frame is not None:
+                return frame
+        return None
 
     def close(self) -> None:
         self._closed.set()

@@ -22,8 +22,13 @@ from typing import Any
 import pytest
 
 from disruptor import sweep_abandoned
+from engine.domain.exchange import Exchange
+from engine.domain.types import Fence
 from engine.fencing import marker_path
 from engine.journal_format import journal_dir
+from engine.stage_factories import in_process
+from engine.stages.injector import encode_records
+from engine.topology import TopologySpec
 from journal import JournalReader
 from tests.engine.gateway_harness import order
 from tests.integration.replication_pair import (
@@ -38,6 +43,7 @@ from tests.integration.replication_pair import (
     stop,
     wait_line,
 )
+from tests.integration.streams import mixed_stream, reference_digest
 
 
 def port(endpoint: str) -> int:
@@ -167,3 +173,36 @@ def test_a_former_primary_is_fenced_then_rejoins_with_its_tail_quarantined(tmp_p
     assert struct.pack("<q", 1_070_000) in kept  # the stray order's record is kept aside
     seqs = [seq for _, seq, _ in JournalReader(journal_dir(pair.primary_dir)).records()]
     assert acked[-1] in seqs and seqs[-1] == fence_seq + 1
+
+
+def with_fences(commands: list[Any], at: dict[int, int]) -> list[Any]:
+    """``commands`` renumbered, with Fence(epoch) inserted before the i-th of ``at``."""
+    out: list[Any] = []
+    for i, cmd in enumerate(commands):
+        if i in at:
+            out.append(Fence(len(out) + 1, cmd.ts, at[i]))
+        out.append(cmd._replace(seq_no=len(out) + 1))
+    return out
+
+
+@pytest.mark.parametrize(("shards", "fused"), [(3, False), (1, True)])
+def test_fences_run_through_either_topology_as_through_the_exchange(
+    prefix: str, tmp_path: Path, shards: int, fused: bool
+) -> None:
+    commands = with_fences(mixed_stream(600, seed=3), {40: 1, 300: 2, 301: 1, 500: 5})
+    exchange = Exchange(1024)
+    for cmd in commands:
+        exchange.submit(cmd)
+    assert exchange.risk.fences == [(1, 41), (2, 302), (5, 504)]
+    spec = TopologySpec(
+        prefix=prefix, data_dir=str(tmp_path), shards=shards, capacity=256,
+        feedback_window=1024, journal_sync="none", fused=fused,
+    )  # fmt: skip
+    with in_process(spec) as runner:
+        runner.publish(encode_records(commands))
+        runner.pump()
+        got = (runner.auditor.digest.hexdigest(), runner.auditor.digest.count)
+        stage = runner.stages["core" if fused else "risk"]
+        risk = stage._exchange.risk if fused else stage._risk  # type: ignore[attr-defined]
+        assert risk.fences == exchange.risk.fences
+    assert got == reference_digest(commands, 1024)
