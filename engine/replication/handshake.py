@@ -99,6 +99,8 @@ def answer_hello(
         parting = divergence_seq(fences, hello.epoch)
         if parting is not None and hello.last_seq >= parting:
             return Diverged(epoch, parting)
+    if hello.probe:  # a host asking for our epoch: whatever its journal, it learns it
+        return Start(epoch, 0, acked_seq, snapshot_every, segment_bytes, mode, header)
     if hello.last_seq > last_seq:
         return Refuse(
             f"the standby's journal ends at seq {hello.last_seq}, past the primary's last seq "

@@ -123,6 +123,13 @@ def test_a_lower_epoch_journal_ending_before_the_fence_is_checked_as_a_prefix() 
     assert isinstance(refused, Refuse) and "differs from the primary's" in refused.reason
 
 
+def test_a_probe_learns_the_epoch_whatever_its_journal() -> None:
+    fences = [(1, 51)]
+    for last, digest in ((50, 8), (120, 7), (0, 0)):  # another record; past the fence; empty
+        answered = answer(Hello(last, digest, 0, HEADER, probe=True), fences)
+        assert isinstance(answered, Start | Diverged) and answered.epoch == 1, answered
+
+
 def test_a_standby_never_follows_a_primary_of_a_lower_epoch() -> None:
     start = Start(1, 1, 0, 0, 0, MODE_SYNC, HEADER)
     assert check_start(start, 1024, epoch=1) is None

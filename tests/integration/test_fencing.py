@@ -62,15 +62,20 @@ def kill(proc: subprocess.Popen[str]) -> None:
     proc.wait(timeout=TIMEOUT)
 
 
+#: The pair's liveness timeout here: a primary is lost by being killed (its connection closes at
+#: once), never by silence, which a loaded machine can fake with 500 ms.
+PATIENT = "timeout_ms = 10000"
+
+
 def configs(pair: Pair, tmp_path: Path) -> tuple[Path, Path]:
-    """(the old primary's config with its peer set, the promoted host's as a primary)."""
+    """(the old primary's config with its peer set, the promoted host's as a primary); both
+    of the pair's own configurations made patient."""
+    for path in (pair.primary_config, pair.standby_config):
+        path.write_text(path.read_text().replace("timeout_ms = 500", PATIENT))
     text = pair.primary_config.read_text()
     peered = tmp_path / "primary-peer.toml"
     peered.write_text(
-        text.replace(
-            "timeout_ms = 500",
-            f'timeout_ms = 500\npeer = "{pair.standby_endpoints["replication"]}"',
-        )
+        text.replace(PATIENT, f'{PATIENT}\npeer = "{pair.standby_endpoints["replication"]}"')
     )
     promoted = tmp_path / "promoted.toml"
     promoted.write_text(

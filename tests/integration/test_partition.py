@@ -27,6 +27,10 @@ from tests.engine.gateway_harness import order
 from tests.integration.netns_pair import NetnsPair
 from tests.integration.replication_pair import TIMEOUT, Trader, make_pair, stop, wait_line
 
+#: The pair's liveness timeout: the partition is found by silence, which a loaded machine can
+#: also fake for a moment (a false failover would fence the primary before the test cuts).
+PATIENT = "timeout_ms = 3000"
+
 
 def wait_for(condition: Any, what: str) -> None:
     deadline = time.monotonic() + TIMEOUT
@@ -75,14 +79,12 @@ def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path)
             pair.standby_config.read_text(), pair.standby_endpoints,
             {"json": net.b_public, "replication": net.b_link},
         )  # fmt: skip
-        pair.standby_config.write_text(b_text)
+        pair.standby_config.write_text(b_text.replace("timeout_ms = 500", PATIENT))
         a_text, a_ends = rehost(
             pair.primary_config.read_text(), pair.endpoints,
             {"json": net.a_public, "replication": net.a_link},
         )  # fmt: skip
-        a_text = a_text.replace(
-            "timeout_ms = 500", f'timeout_ms = 500\npeer = "{b_ends["replication"]}"'
-        )
+        a_text = a_text.replace("timeout_ms = 500", f'{PATIENT}\npeer = "{b_ends["replication"]}"')
         pair.primary_config.write_text(a_text)
         a_err, b_err = tmp_path / "a.err", tmp_path / "b.err"
         primary = net.spawn(
