@@ -124,8 +124,16 @@ class JsonSessionStores:
         if not self.stores:
             return {}
         owed: dict[int, list[Stored]] = {}
+        sessions = self.sessions
         for seq_no, origin, events in commands:
             for sub, event in events:
+                if event.__class__ is not AccountOpened:
+                    # An answer (not owed to the owner's sessions) to a session that is not
+                    # a named JSON one is owed to nobody here: the common case of the FIX
+                    # and OUCH sessions' acks, decided without the account's firm.
+                    where = address(origin, event)
+                    if where is None or (not where[1] and where[0] not in sessions):
+                        continue
                 for target in self._targets(origin, event):
                     owed.setdefault(target, []).append((seq_no, sub, firm_view(event)))
         delivered: EventsDelivered = {}
