@@ -4,6 +4,8 @@ through the real exchange (the streams of ``tests/engine/test_out_lane.py``):
 * ``JsonSessionStores.apply_many`` decides an answer to a session that is not a named JSON
   one without the account's firm: it must store exactly what routing every event through
   ``_targets`` stores;
+* ``EventStore.append`` (one buffer, the key check inline) must store what the generic
+  ``NumberedStore.append`` stores, the same numbers and file bytes;
 * ``SessionDirectory.deliveries`` with no session open skips ``targets``: it must learn the
   same accounts and count the same reports dropped."""
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.exchange import Exchange
@@ -21,8 +24,9 @@ from engine.domain.types import OrderType, SelfTradePrevention, Side, TimeInForc
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.disclosure import firm_view
-from engine.gateway.json_stores import JsonSessionStores, Stored
+from engine.gateway.json_stores import EventStore, JsonSessionStores, Stored
 from engine.gateway.ledger import numbered_reports
+from engine.gateway.report_store import NumberedStore
 from engine.gateway.router import Report, ReportRouter
 from engine.session_ids import session_origin
 from tests.engine.test_out_lane import A1, A2, B1, B2, EPHEMERAL, SETUP, _commands, _steps
@@ -99,3 +103,37 @@ def test_a_directory_without_sessions_drops_and_learns_as_targets_does(
     assert directory.misrouted == twin.misrouted == 0
     for account in ("A-1", "B-1"):
         assert directory.accounts.firm_of(account) == twin.accounts.firm_of(account)
+
+
+class _GenericEventStore(EventStore):
+    """The reference: the generic loop over ``_key`` and ``_encode``."""
+
+    def append(self, items: list[Stored]) -> list[tuple[int, Stored]]:
+        return NumberedStore.append(self, items)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps, st.lists(st.integers(1, 6), min_size=1, max_size=12), st.booleans())
+def test_an_event_store_appends_what_the_generic_store_appends(
+    steps: list[tuple[Any, ...]], cuts: list[int], reopen: bool
+) -> None:
+    """Batches cut anywhere, some of them fed twice (a replay) or fed again after a reopen."""
+    items = [(seq, sub, e) for seq, _, events in _stream(steps) for sub, e in events]
+    with tempfile.TemporaryDirectory() as tmp:
+        fast_path, ref_path = Path(tmp, "fast.events"), Path(tmp, "ref.events")
+        fast, ref = EventStore(fast_path), _GenericEventStore(ref_path)
+        at = 0
+        for i, cut in enumerate(cuts * 4):
+            batch = items[max(at - cut % 3, 0) : at + cut]  # overlaps what is stored
+            at += cut
+            assert fast.append(batch) == ref.append(batch)
+            assert (fast.count, fast.last_key) == (ref.count, ref.last_key)
+            if reopen and i % 3 == 2:
+                fast.close()
+                ref.close()
+                fast, ref = EventStore(fast_path), _GenericEventStore(ref_path)
+        assert fast.read(1, fast.count) == ref.read(1, ref.count)
+        fast.close()
+        ref.close()
+        assert fast_path.read_bytes() == ref_path.read_bytes()
+        assert fast_path.stat().st_size > 16
