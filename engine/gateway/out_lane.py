@@ -99,12 +99,12 @@ def project_into(
                     False, seq_no,
                 )  # fmt: skip
                 _add(by_origin, origin, report)
-        elif isinstance(event, Cancelled | Expired):
+        elif isinstance(event, (Cancelled, Expired)):
             order = _forget(projection, event.order_id)
             if order is None:
                 continue
             kind = _CANCELED if isinstance(event, Cancelled) else _EXPIRED
-            if kind is _CANCELED and isinstance(cmd, CancelOrder | ReplaceOrder):
+            if kind is _CANCELED and isinstance(cmd, (CancelOrder, ReplaceOrder)):
                 order.orig_client_order_id = order.client_order_id
                 clid = getattr(cmd, "client_order_id", "")
                 if isinstance(clid, str) and clid:
@@ -118,7 +118,7 @@ def project_into(
                 order.entered_seq,
             )  # fmt: skip
             _add(by_origin, order.origin, report)
-        elif isinstance(event, Rejected | Replaced):
+        elif isinstance(event, (Rejected, Replaced)):
             # rare: the reference's own code, one event at a time
             for target, owed in projection.apply(cmd, origin, [(sub, event)]):
                 _add(by_origin, target, owed)
