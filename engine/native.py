@@ -57,6 +57,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.ouch_scan",
     "engine.gateway.out_lane",
     "engine.gateway.report_records",
+    "engine.gateway.ouch_frames",
     "engine.reporter.rows",
     "journal.checksums",
 )
