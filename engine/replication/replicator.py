@@ -26,6 +26,17 @@ Contract.
   sending; a standby silent for ``timeout_ms`` is dropped. At each new snapshot of this host
   the standby gets a CHECK (seq, state hash) to compare with its own.
 * One standby at a time; a link that fails is dropped and the next connection is served.
+* On a host started as a standby (``role``: its role word, ``engine.replication.role``) the
+  replicator is *dormant*: it does not listen, and in sync mode it passes ring[in] through
+  (its sequence follows the cursor, so core and risk wait for the journaler alone). Once the
+  host is promoted it listens on its own endpoint, still passing through while no standby is
+  connected: a promoted host must serve at once, and no standby exists yet. The first standby
+  that connects closes the gate: the sequence stays where it stood (START's ``acked_seq``, the
+  most that may have been acknowledged with no standby), and from then on the replicator is a
+  sync replicator like a primary's (docs/replication.md, "After a promotion").
+* Each new link also gets FEED: the session of this host's market-data feed (from
+  ``engine.mdfeed.handover``), again whenever it changes, so that a standby promoted later
+  continues the feed under the same session name.
 """
 
 from __future__ import annotations
@@ -38,16 +49,19 @@ import time
 
 from disruptor import AlertException, RingBuffer
 from engine.journal_format import journal_dir
+from engine.mdfeed.handover import FeedSession, SessionWatch
 from engine.records import RECORD_SIZE
 from engine.replication.checks import snapshot_hash, snapshot_seqs
 from engine.replication.handshake import answer_hello
 from engine.replication.link import Link, LinkClosed, listen
+from engine.replication.role import HostRole
 from engine.replication.settings import ReplicationSettings
 from engine.stages.snapshotter import JournalTail, TailError
 from journal.replication import (
     MODES,
     Ack,
     Check,
+    Feed,
     Heartbeat,
     Hello,
     ProtocolError,
@@ -83,6 +97,7 @@ class ReplicatorAgent:
         base_seq: int = 0,
         snapshot_every: int = 0,
         segment_bytes: int = 0,
+        role: str | None = None,
     ) -> None:
         self._ring = ring_in
         self._settings = settings
@@ -108,10 +123,26 @@ class ReplicatorAgent:
         self._checked = 0
         self._next_check = 0.0
         self._halted = False
+        self._role_name = role
+        self._role: HostRole | None = None
+        #: a standby's replicator before its promotion: not listening (module contract)
+        self._dormant = False
+        #: passing ring[in] through while no standby ever connected (a standby's, promoted or
+        #: not); the first standby closes it for good
+        self._open_gate = role is not None
+        self._feed = SessionWatch(data_dir)
+        self._feed_sent: FeedSession | None = None
 
     # -- the agent interface -----------------------------------------------------------------
 
     def on_start(self) -> None:
+        if self._role_name is not None:
+            self._role = HostRole.attach(self._role_name)
+            self._dormant = not self._role.promoted()
+        if not self._dormant:
+            self._open()
+
+    def _open(self) -> None:
         self._listener = listen(self._settings.endpoint)
         self._listener.setblocking(False)
         self._say_waiting()
@@ -119,9 +150,15 @@ class ReplicatorAgent:
     def poll(self) -> int:
         """Accept, ship and beat without waiting; returns the work done (0: idle)."""
         self._check_alert()
+        if self._dormant:
+            assert self._role is not None
+            if not self._role.promoted():
+                return self._pass_through()
+            self._dormant = False
+            self._open()
         link = self._link
         if link is None:
-            return self._accept(0.0)
+            return self._pass_through() + self._accept(0.0)
         if link.closed or link.silent_for() > self._timeout:
             reason = self._link_error or f"silent for more than {self._settings.timeout_ms} ms"
             self._drop(f"standby {link.peer} lost: {reason}")
@@ -132,6 +169,7 @@ class ReplicatorAgent:
                 if link.idle_for() >= self._heartbeat:
                     link.send(Heartbeat(self.sent))
                 self._send_checks(link)
+                self._send_feed(link)
         except LinkClosed as exc:
             self._link_error = str(exc)
             return 0
@@ -142,7 +180,9 @@ class ReplicatorAgent:
     def do_work(self) -> int:
         done = self.poll()
         if not done:
-            if self._link is None:
+            if self._link is None and self._passing():
+                self._wait_cursor(0.05)  # accepts at the next poll
+            elif self._link is None:
                 self._accept(0.05)
             else:
                 self._wait(self._link)
@@ -157,6 +197,8 @@ class ReplicatorAgent:
             self._listener.close()
         if self._tail is not None:
             self._tail.close()
+        if self._role is not None:
+            self._role.close()
         self._ring.close()  # our attached handle (the supervisor owns the segment)
 
     def halt(self) -> None:
@@ -174,6 +216,30 @@ class ReplicatorAgent:
     def _durable_seq(self) -> int:
         return self._base + self._durable.get() + 1
 
+    def _passing(self) -> bool:
+        """Whether the sequence follows ring[in]'s cursor now (module contract)."""
+        return self._sequence is not None and (self._dormant or self._open_gate)
+
+    def _pass_through(self) -> int:
+        """Move the sequence to the cursor while passing through; returns the seqs passed."""
+        if not self._passing():
+            return 0
+        before = self.acked
+        self._publish_acked(self._last_seq())
+        return self.acked - before
+
+    def _wait_cursor(self, timeout: float) -> None:
+        """Sleep until ring[in]'s cursor moves past our sequence, or ``timeout`` passes."""
+        assert self._sequence is not None
+        board, waiter = self._ring.board, self._waiter
+        board.begin_wait(waiter)
+        try:
+            if self._ring.cursor.get() > self._sequence.get():
+                return
+            board.block(waiter, timeout)
+        finally:
+            board.end_wait(waiter)
+
     def _publish_acked(self, seq: int) -> None:
         """The standby holds every seq <= ``seq`` durably (only ever forward)."""
         if seq <= self.acked:
@@ -187,7 +253,12 @@ class ReplicatorAgent:
 
     def _say_waiting(self) -> None:
         where = self._settings.endpoint
-        if self._settings.sync:
+        if self._passing():
+            log(
+                f"this promoted host waits for a standby on {where}; until one connects, "
+                "commands take effect with no standby (sync replication starts with it)"
+            )
+        elif self._settings.sync:
             log(
                 f"waiting for a standby on {where}; sync replication: commands after seq "
                 f"{self.acked} take effect, and are acknowledged, only once a standby has them"
@@ -223,6 +294,8 @@ class ReplicatorAgent:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"this host's journal did not reach seq {last} in time")
             time.sleep(0.001)
+        if self._passing():
+            self._publish_acked(self._last_seq())  # START says what may have taken effect
         digest = None
         if 0 < last <= self._durable_seq():
             digest = record_digest(JournalTail(journal_dir(self._data_dir), last - 1).read(last))
@@ -237,9 +310,16 @@ class ReplicatorAgent:
             link.close()
             log(f"refused the standby from {link.peer}: {answer.reason}")
             return
+        if self._passing():
+            self._open_gate = False  # from here on nothing takes effect before the standby has it
+            log(
+                f"sync replication from now on: commands after seq {self.acked} take effect "
+                "only once this standby has them"
+            )
         self.sent = last
         self._checked = last
         self._in_sync = False
+        self._feed_sent = None
         self._publish_acked(last)
         self._link_error = ""
         self._link = link
@@ -247,6 +327,7 @@ class ReplicatorAgent:
             target=self._read_acks, args=(link,), name="acks", daemon=True
         )
         self._reader.start()
+        self._send_feed(link, look=True)  # before any record: a promotion may come early
         behind = self._last_seq() - last
         log(f"standby {link.peer} connected with its journal at seq {last}; {behind} to send")
 
@@ -254,6 +335,7 @@ class ReplicatorAgent:
         deadline = time.monotonic() + HELLO_SECONDS
         while time.monotonic() < deadline:
             self._check_alert()
+            self._pass_through()  # a slow peer must not hold a promoted host's orders back
             frame = link.receive_one(0.05)
             if isinstance(frame, Hello):
                 return frame
@@ -348,6 +430,14 @@ class ReplicatorAgent:
                 if value is not None:
                     link.send(Check(seq, value))
                 self._checked = seq
+
+    def _send_feed(self, link: Link, *, look: bool = False) -> None:
+        """FEED when this host's feed session is known and the standby was not told it yet
+        (looked for at most every CHECK_SECONDS, or now with ``look``: a file's status)."""
+        feed = self._feed.current(look=look)
+        if feed is not None and feed != self._feed_sent:
+            link.send(Feed(feed.session, feed.utc_offset_s))
+            self._feed_sent = feed
 
     def _wait(self, link: Link) -> None:
         """Sleep until ring[in] or the journal moves, or half a heartbeat passes."""
