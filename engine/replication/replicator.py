@@ -33,7 +33,8 @@ Contract.
   connected: a promoted host must serve at once, and no standby exists yet. The first standby
   that connects closes the gate: the sequence stays where it stood (START's ``acked_seq``, the
   most that may have been acknowledged with no standby), and from then on the replicator is a
-  sync replicator like a primary's (docs/replication.md, "After a promotion").
+  sync replicator like a primary's (docs/replication.md, "Market data and replication
+  after a promotion").
 * Each new link also gets FEED: the session of this host's market-data feed (from
   ``engine.mdfeed.handover``), again whenever it changes, so that a standby promoted later
   continues the feed under the same session name.
@@ -165,11 +166,11 @@ class ReplicatorAgent:
             return 0
         try:
             done = self._ship(link)
+            self._send_feed(link)  # busy or not: a promotion may come at any time
             if not done:
                 if link.idle_for() >= self._heartbeat:
                     link.send(Heartbeat(self.sent))
                 self._send_checks(link)
-                self._send_feed(link)
         except LinkClosed as exc:
             self._link_error = str(exc)
             return 0
@@ -180,8 +181,8 @@ class ReplicatorAgent:
     def do_work(self) -> int:
         done = self.poll()
         if not done:
-            if self._link is None and self._passing():
-                self._wait_cursor(0.05)  # accepts at the next poll
+            if self._link is None and (self._dormant or self._passing()):
+                self._wait_cursor(0.05)  # accepts at the next poll, if it listens
             elif self._link is None:
                 self._accept(0.05)
             else:
@@ -230,7 +231,9 @@ class ReplicatorAgent:
 
     def _wait_cursor(self, timeout: float) -> None:
         """Sleep until ring[in]'s cursor moves past our sequence, or ``timeout`` passes."""
-        assert self._sequence is not None
+        if self._sequence is None:
+            time.sleep(timeout)  # async: nothing to pass through
+            return
         board, waiter = self._ring.board, self._waiter
         board.begin_wait(waiter)
         try:
