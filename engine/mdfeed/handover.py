@@ -41,6 +41,7 @@ __all__ = [
     "SessionWatch",
     "forget_session",
     "load_session",
+    "promoted_session",
     "save_session",
 ]
 
@@ -110,3 +111,18 @@ class SessionWatch:
             self._stamp = stamp
             self._feed = load_session(self._data_dir, SESSION_NAME)
         return self._feed
+
+
+def promoted_session(data_dir: str | Path, own: FeedSession) -> tuple[str, str | None]:
+    """The session a standby's feed publishes once promoted, given its own: the primary's
+    (``primary-session.json``) when it was told one with the same UTC offset, else its own;
+    and, in that case, why (None: the primary's is taken)."""
+    told = load_session(data_dir, PRIMARY_NAME)
+    if told is None:
+        return own.session, "the primary never told its feed's session"
+    if told.utc_offset_s != own.utc_offset_s:
+        return own.session, (
+            f"the primary's feed session {told.session} stamps UTC offset "
+            f"{told.utc_offset_s} s, this feed {own.utc_offset_s} s"
+        )
+    return told.session, None

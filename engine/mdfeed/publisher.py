@@ -63,11 +63,10 @@ from engine.mdfeed.catch_up import REJOIN_GAP, CatchUp, Releaser
 from engine.mdfeed.feed_state import FeedState, load_state, record_check, save_state
 from engine.mdfeed.glimpse_server import SnapshotServer
 from engine.mdfeed.handover import (
-    PRIMARY_NAME,
     SESSION_NAME,
     FeedSession,
     forget_session,
-    load_session,
+    promoted_session,
     save_session,
 )
 from engine.mdfeed.journal_feed import JournalFeed, JournalSource
@@ -180,18 +179,13 @@ class MarketDataAgent(PollingStage):
 
     def _unmute(self) -> None:
         """The host was promoted: continue the primary's session, serve, announce."""
-        offset = self.encoder.projection.utc_offset_s
-        told = load_session(self._data_dir, PRIMARY_NAME)
-        if told is None:
-            _warn(f"the primary never told its feed's session: publishing session {self.session}")
-        elif told.utc_offset_s != offset:
-            _warn(
-                f"the primary's feed session {told.session} stamps UTC offset "
-                f"{told.utc_offset_s} s, this feed {offset} s: publishing session {self.session}"
-            )
-        elif told.session != self.session:
-            self.encoder.rename(told.session)  # between polls: no datagram half filled
-            self.session = told.session
+        own = FeedSession(self.session, self.encoder.projection.utc_offset_s)
+        session, why_not = promoted_session(self._data_dir, own)
+        if why_not is not None:
+            _warn(f"{why_not}: publishing session {self.session}")
+        elif session != self.session:
+            self.encoder.rename(session)  # between polls: no datagram half filled
+            self.session = session
             self._saved = None  # keep the session taken at once
         self.muted = False
         self._open_servers()

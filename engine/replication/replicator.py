@@ -23,8 +23,9 @@ Contract.
   straight from ring[in] (every slot past the replicator's own sequence is still there: it
   gates the producer). No per-command objects: bytes in bulk.
 * Liveness (monotonic clock, never outcomes): a heartbeat after ``heartbeat_ms`` without
-  sending; a standby silent for ``timeout_ms`` is dropped. At each new snapshot of this host
-  the standby gets a CHECK (seq, state hash) to compare with its own.
+  sending; a standby silent for ``timeout_ms`` is dropped. Besides the records the standby is
+  told the state hash at each snapshot (CHECK) and the session of this host's market-data
+  feed (FEED): ``engine.replication.notices``.
 * One standby at a time; a link that fails is dropped and the next connection is served.
 * On a host started as a standby (``role``: its role word, ``engine.replication.role``) the
   replicator is *dormant*: it does not listen, and in sync mode it passes ring[in] through
@@ -35,9 +36,6 @@ Contract.
   most that may have been acknowledged with no standby), and from then on the replicator is a
   sync replicator like a primary's (docs/replication.md, "Market data and replication
   after a promotion").
-* Each new link also gets FEED: the session of this host's market-data feed (from
-  ``engine.mdfeed.handover``), again whenever it changes, so that a standby promoted later
-  continues the feed under the same session name.
 """
 
 from __future__ import annotations
@@ -50,19 +48,16 @@ import time
 
 from disruptor import AlertException, RingBuffer
 from engine.journal_format import journal_dir
-from engine.mdfeed.handover import FeedSession, SessionWatch
 from engine.records import RECORD_SIZE
-from engine.replication.checks import snapshot_hash, snapshot_seqs
 from engine.replication.handshake import answer_hello
 from engine.replication.link import Link, LinkClosed, listen
+from engine.replication.notices import Notices
 from engine.replication.role import HostRole
 from engine.replication.settings import ReplicationSettings
 from engine.stages.snapshotter import JournalTail, TailError
 from journal.replication import (
     MODES,
     Ack,
-    Check,
-    Feed,
     Heartbeat,
     Hello,
     ProtocolError,
@@ -75,8 +70,6 @@ from journal.replication import (
 BATCH = 512
 #: How long a connecting standby has to say HELLO, and the primary's journal to reach it.
 HELLO_SECONDS = 5.0
-#: How often new snapshots are looked for (to send their CHECK).
-CHECK_SECONDS = 0.5
 
 
 def log(message: str) -> None:
@@ -121,8 +114,7 @@ class ReplicatorAgent:
         self.sent = 0
         self._in_sync = False
         self._tail: JournalTail | None = None
-        self._checked = 0
-        self._next_check = 0.0
+        self._notices = Notices(data_dir)
         self._halted = False
         self._role_name = role
         self._role: HostRole | None = None
@@ -131,8 +123,6 @@ class ReplicatorAgent:
         #: passing ring[in] through while no standby ever connected (a standby's, promoted or
         #: not); the first standby closes it for good
         self._open_gate = role is not None
-        self._feed = SessionWatch(data_dir)
-        self._feed_sent: FeedSession | None = None
 
     # -- the agent interface -----------------------------------------------------------------
 
@@ -166,11 +156,11 @@ class ReplicatorAgent:
             return 0
         try:
             done = self._ship(link)
-            self._send_feed(link)  # busy or not: a promotion may come at any time
+            self._notices.send_feed(link)  # busy or not: a promotion may come at any time
             if not done:
                 if link.idle_for() >= self._heartbeat:
                     link.send(Heartbeat(self.sent))
-                self._send_checks(link)
+                self._notices.send_checks(link, self.sent)
         except LinkClosed as exc:
             self._link_error = str(exc)
             return 0
@@ -320,9 +310,7 @@ class ReplicatorAgent:
                 "only once this standby has them"
             )
         self.sent = last
-        self._checked = last
         self._in_sync = False
-        self._feed_sent = None
         self._publish_acked(last)
         self._link_error = ""
         self._link = link
@@ -330,7 +318,7 @@ class ReplicatorAgent:
             target=self._read_acks, args=(link,), name="acks", daemon=True
         )
         self._reader.start()
-        self._send_feed(link, look=True)  # before any record: a promotion may come early
+        self._notices.restart(link, last)
         behind = self._last_seq() - last
         log(f"standby {link.peer} connected with its journal at seq {last}; {behind} to send")
 
@@ -419,28 +407,6 @@ class ReplicatorAgent:
         if self._sequence is not None and first > self.acked:
             return self._last_seq() >= first
         return self._durable_seq() >= first
-
-    def _send_checks(self, link: Link) -> None:
-        """CHECK each snapshot of ours taken since the last one sent (at most every
-        CHECK_SECONDS: a directory listing)."""
-        now = time.monotonic()
-        if now < self._next_check:
-            return
-        self._next_check = now + CHECK_SECONDS
-        for seq in snapshot_seqs(self._data_dir):
-            if self._checked < seq <= self.sent:
-                value = snapshot_hash(self._data_dir, seq)
-                if value is not None:
-                    link.send(Check(seq, value))
-                self._checked = seq
-
-    def _send_feed(self, link: Link, *, look: bool = False) -> None:
-        """FEED when this host's feed session is known and the standby was not told it yet
-        (looked for at most every CHECK_SECONDS, or now with ``look``: a file's status)."""
-        feed = self._feed.current(look=look)
-        if feed is not None and feed != self._feed_sent:
-            link.send(Feed(feed.session, feed.utc_offset_s))
-            self._feed_sent = feed
 
     def _wait(self, link: Link) -> None:
         """Sleep until ring[in] or the journal moves, or half a heartbeat passes."""

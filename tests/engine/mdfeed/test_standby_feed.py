@@ -19,6 +19,7 @@ from engine.mdfeed.handover import (
     SESSION_NAME,
     FeedSession,
     load_session,
+    promoted_session,
     save_session,
 )
 from tests.engine.mdfeed.harness import WINDOW, FeedHost, assert_books_match, feed_settings
@@ -87,3 +88,16 @@ def test_without_the_primarys_session_the_promoted_feed_opens_its_own(tmp_path: 
         assert standby.md.multicast.sent >= 1  # the heartbeat that tells the next number
     finally:
         standby.close()
+
+
+def test_a_primary_session_of_another_utc_offset_is_not_continued(tmp_path: Path) -> None:
+    own = FeedSession("SQXOWN2345", 0)
+    assert promoted_session(tmp_path, own) == (
+        "SQXOWN2345",
+        "the primary never told its feed's session",
+    )
+    save_session(tmp_path, PRIMARY_NAME, FeedSession("SQXPRIMARY", 3_600))
+    session, why_not = promoted_session(tmp_path, own)
+    assert session == "SQXOWN2345" and why_not is not None and "UTC offset 3600 s" in why_not
+    save_session(tmp_path, PRIMARY_NAME, FeedSession("SQXPRIMARY", 0))
+    assert promoted_session(tmp_path, own) == ("SQXPRIMARY", None)
