@@ -55,6 +55,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.stages.kernel",
     "engine.gateway.stamping",
     "engine.gateway.ouch_scan",
+    "engine.gateway.out_lane",
+    "engine.gateway.report_records",
+    "engine.gateway.ouch_frames",
     "engine.reporter.rows",
     "journal.checksums",
 )

@@ -31,17 +31,28 @@ HEARTBEAT  both        position u64 (the sender's last sent or durable seq)
 5
 CHECK 6    <- primary  seq u64, state_hash u64 (the primary's state hash after ``seq``)
 REFUSE 7   both        a UTF-8 reason (the connection then closes)
-PROBE 8    prober ->   a HELLO's body: a host asks for the epoch of the host it sends to, to
+FEED 8     <- primary  utc_offset_s i32, the MoldUDP64 session of the primary's market-data
+                       feed (10 ASCII bytes, space-padded)
+PROBE 9    prober ->   a HELLO's body: a host asks for the epoch of the host it sends to, to
                        learn whether it was superseded; answered as a HELLO would be, and
                        the connection then closes (no standby is served)
 DIVERGED   <- primary  epoch u64, from_seq u64: the standby's journal holds seqs from
-9                      ``from_seq`` that the primary's history does not (the primary's
+10                     ``from_seq`` that the primary's history does not (the primary's
                        epoch began there, above the standby's); the connection then closes
 =========  ==========  ====================================================================
+
+FEED tells the standby under which session the primary publishes its feed (the numbers are
+a function of the journal; the session name and the timestamps' UTC offset are not), so a
+standby promoted later continues that session. It is sent when a link starts and whenever
+the session changes.
 
 ``epoch`` is the fencing token of the sender's journal (the epoch of its last ``Fence``
 command, 0 when it has none): a promoted standby journals a higher one, so the epochs of two
 hosts say which history superseded the other (``engine.replication.handshake``).
+
+``version`` is :data:`PROTOCOL_VERSION` (2 since FEED, PROBE and DIVERGED were added): a HELLO,
+PROBE or START of another version is a :class:`ProtocolError`, so hosts of builds that number
+these frames differently refuse each other at the handshake instead of misreading a frame.
 
 ``acked_seq`` bounds what the primary may have acknowledged to clients before this standby
 connected: with sync replication, everything acknowledged later the standby acknowledged first,
@@ -65,7 +76,7 @@ from typing import Final, NoReturn
 
 import xxhash
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2
 MAX_HEADER: Final = 64  # journal.layout.USER_HEADER_MAX
 #: Largest frame accepted by default: 8,192 records of 128 bytes and change.
 MAX_FRAME: Final = 1 << 20
@@ -81,8 +92,9 @@ ACK: Final = 4
 HEARTBEAT: Final = 5
 CHECK: Final = 6
 REFUSE: Final = 7
-PROBE: Final = 8
-DIVERGED: Final = 9
+FEED: Final = 8
+PROBE: Final = 9
+DIVERGED: Final = 10
 
 MODE_SYNC: Final = 0
 MODE_ASYNC: Final = 1
@@ -93,6 +105,9 @@ _START: Final = struct.Struct("<HQQQQQBB")
 _RECORDS: Final = struct.Struct("<QII")
 _U64: Final = struct.Struct("<Q")
 _CHECK: Final = struct.Struct("<QQ")
+_FEED: Final = struct.Struct("<i10s")
+#: A MoldUDP64 session name: 1..10 characters, ASCII letters, digits or spaces.
+SESSION_SIZE: Final = 10
 MAX_SEQ: Final = (1 << 64) - 1
 MAX_REASON: Final = 4096
 
@@ -166,6 +181,14 @@ class Refuse:
 
 
 @dataclass(frozen=True, slots=True)
+class Feed:
+    """The primary's market-data session (without its padding) and its UTC offset."""
+
+    session: str
+    utc_offset_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class Diverged:
     """The standby's journal from ``from_seq`` on is not in the primary's history, whose
     ``epoch`` began there."""
@@ -174,7 +197,7 @@ class Diverged:
     from_seq: int
 
 
-Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse | Diverged
+Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse | Feed | Diverged
 
 
 def record_digest(payload: bytes | bytearray | memoryview) -> int:
@@ -248,12 +271,28 @@ def encode(frame: Frame) -> bytes:
         _check_u64("seq", frame.seq)
         _check_u64("state_hash", frame.state_hash)
         return _frame(CHECK, _CHECK.pack(frame.seq, frame.state_hash))
+    if isinstance(frame, Feed):
+        _check_session(frame.session)
+        if not -(1 << 31) <= frame.utc_offset_s < 1 << 31:
+            raise ValueError(f"utc_offset_s {frame.utc_offset_s} does not fit 32 bits")
+        session = frame.session.encode("ascii").ljust(SESSION_SIZE)
+        return _frame(FEED, _FEED.pack(frame.utc_offset_s, session))
     if isinstance(frame, Diverged):
         _check_u64("epoch", frame.epoch)
         _check_u64("from_seq", frame.from_seq)
         return _frame(DIVERGED, _CHECK.pack(frame.epoch, frame.from_seq))
     reason = frame.reason.encode("utf-8")[:MAX_REASON]
     return _frame(REFUSE, reason)
+
+
+def _check_session(session: str) -> None:
+    if not (
+        0 < len(session) <= SESSION_SIZE
+        and session.isascii()
+        and session.strip(" ") == session
+        and all(c.isalnum() or c == " " for c in session)
+    ):
+        raise ValueError(f"{session!r} is not a MoldUDP64 session name")
 
 
 class FrameDecoder:
@@ -391,6 +430,17 @@ def _check(body: bytes) -> Frame:
     return Check(seq, value)
 
 
+def _feed(body: bytes) -> Frame:
+    _need(body, _FEED.size, "FEED")
+    offset, raw = _FEED.unpack(body)
+    session = raw.decode("ascii", errors="replace").rstrip(" ")
+    try:
+        _check_session(session)
+    except ValueError as exc:
+        raise _BadBody(str(exc)) from None
+    return Feed(session, offset)
+
+
 def _refuse(body: bytes) -> Frame:
     if len(body) > MAX_REASON:
         raise _BadBody(f"a reason of {len(body)} bytes (at most {MAX_REASON})")
@@ -405,6 +455,7 @@ _DECODERS = {
     HEARTBEAT: _heartbeat,
     CHECK: _check,
     REFUSE: _refuse,
+    FEED: _feed,
     PROBE: _probe,
     DIVERGED: _diverged,
 }
@@ -416,6 +467,7 @@ _NAMES = {
     HEARTBEAT: "HEARTBEAT",
     CHECK: "CHECK",
     REFUSE: "REFUSE",
+    FEED: "FEED",
     PROBE: "PROBE",
     DIVERGED: "DIVERGED",
 }

@@ -36,7 +36,7 @@ def check_peer(config: Any, spec: Any, epoch: int) -> bool:
     from engine.fencing import fence_reason, mark_fenced
     from engine.replication.handshake import fenced_by
     from engine.replication.peer import probe
-    from tools.standby_cli import _hello
+    from engine.replication.rejoin import hello_for
 
     already = fence_reason(spec.data_dir)
     if already is not None:
@@ -45,7 +45,7 @@ def check_peer(config: Any, spec: Any, epoch: int) -> bool:
     peer = config.replication.peer
     if not peer:
         return True
-    answer = probe(peer, _hello(spec, None, None, epoch), timeout=2.0)
+    answer = probe(peer, hello_for(spec, None, None, epoch), timeout=2.0)
     if answer.epoch is not None:
         reason = fenced_by(epoch, answer.epoch, peer)
         if reason is not None:
@@ -77,10 +77,10 @@ def watch_peer(config: Any, spec: Any, epoch: int) -> Any:
     """The running host's watch of its peer (None: no peer, or already fenced)."""
     from engine.fencing import fence_reason
     from engine.replication.peer import PeerWatch
-    from tools.standby_cli import _hello
+    from engine.replication.rejoin import hello_for
 
     if not config.replication.peer or fence_reason(spec.data_dir) is not None:
         return None
     return PeerWatch(
-        config.replication.peer, spec.data_dir, lambda: _hello(spec, None, None, epoch), shout
+        config.replication.peer, spec.data_dir, lambda: hello_for(spec, None, None, epoch), shout
     ).start()

@@ -5,7 +5,9 @@ matchers, snapshotter, reporter: everything of CONFIG) whose ring[in] is written
 of the primary's journal instead of a gateway (``engine.replication.standby``): its journal is
 byte-identical to the primary's, its state replays hot, and it acknowledges every record once
 journaled, which is what the primary's sync replication waits for. It injects no setup of its
-own and serves no client; its market-data and views stages do not run (docs/replication.md).
+own and takes no order. Its market-data feed runs muted (it numbers and keeps the messages,
+sends nothing, serves no retransmission or snapshot) and its HTTP views serve read-only; with
+``[replication] enabled`` its replicator stage runs dormant (docs/replication.md).
 
 A start: recover the data directory as ``sequex run`` does (``engine.start_point``), connect to
 the primary and say where the journal ends (HELLO); the primary answers START (continue from
@@ -19,15 +21,19 @@ every command the primary may have acknowledged (``engine.replication.handshake`
 ``promotion_refusal``; it says why not otherwise and keeps reconnecting): it lets what it
 received take effect, journals ``Fence(its epoch + 1)`` (the fencing token of its reign, the
 first command of it), then tells its gateway (spawned parked at start, so that a promotion does
-not wait for a new interpreter) to serve CONFIG's endpoints from the next seq; and it answers
-on its own replication endpoint the hosts that ask for its epoch
-(``engine.replication.responder``): its former primary learns that it was superseded.
+not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. Then its
+stages learn the promotion (the role word, ``engine.replication.role``): the feed unmutes and
+continues the primary's MoldUDP64 session (told over the link: FEED) and opens its
+retransmission and snapshot services at CONFIG's endpoints; with ``[replication] enabled`` the
+replicator listens for a standby of its own and answers the hosts that ask for its epoch (its
+former primary learns that it was superseded). The steps are ``tools.promotion``.
 
 Epochs (docs/replication.md). HELLO says the epoch of this standby's journal; it never follows
 a primary of a lower epoch. A primary whose history parts from this journal (a former primary
 rejoining as the standby of the host that superseded it) answers DIVERGED: the tail from the
-parting seq is quarantined (``journal.divergence``, kept in quarantine files and logged in
-``repair.log``), the data directory recovered again, and the standby follows.
+parting seq is quarantined (``engine.replication.rejoin``: ``journal.divergence``, kept in
+quarantine files and logged in ``repair.log``), the data directory recovered again, and the
+standby follows.
 
 At each snapshot point the primary sends its state hash; the standby compares it with its own
 snapshot's at that seq, and a mismatch stops it at once: exit code 3, the message naming the
@@ -103,10 +109,15 @@ def _error(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError, load_config
+    from engine.mdfeed.settings import FeedSettings
     from engine.replication.link import parse_endpoint
+    from tools.run_cli import _check_replication
 
     try:
         config = load_config(args.config)
+        if config.market_data.enabled:
+            FeedSettings.from_config(config)
+        _check_replication(config)
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -137,6 +148,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     from engine.rebuild import RecoveryError
     from engine.replication.handshake import check_start, epoch_of
     from engine.replication.link import LinkClosed
+    from engine.replication.rejoin import hello_for, quarantine_tail
     from engine.replication.standby import DivergedTail, Refused, handshake
     from engine.stages.state_parts import fences_of
     from engine.start_point import prepare_start
@@ -152,9 +164,14 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     if holder is not None:
         _error(f"refusing to start: shared-memory prefix {prefix!r} is in use by {holder}")
         return EXIT_FAILED
+    from engine.mdfeed.settings import FeedSettings
+    from engine.replication.settings import ReplicationSettings
+
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
-    )
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True, standby=True,
+        market_data=FeedSettings.from_config(config) if config.market_data.enabled else None,
+        http=config.endpoints["http"], replication=ReplicationSettings.from_config(config),
+    )  # fmt: skip
     try:
         start = prepare_start(spec)  # never a setup of its own: everything is the primary's
     except (RecoveryError, JournalError, OSError) as exc:
@@ -165,12 +182,13 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     link = None
     try:
         link = _first_link(args.primary, args.connect_timeout)
-        hello = _hello(spec, None, None, epoch_of(fences))
+        hello = hello_for(spec, None, None, epoch_of(fences))
         begin = handshake(link, hello)
     except DivergedTail as exc:
         if link is not None:
             link.close()
-        if getattr(args, "quarantined", False) or not _quarantine(spec.data_dir, exc):
+        _error(f"the primary's history parts from this journal: {exc}")
+        if getattr(args, "quarantined", False) or not quarantine_tail(spec.data_dir, exc, _error):
             _error(f"the primary at {args.primary} still parts from this journal: {exc}")
             return EXIT_FAILED
         args.quarantined = True
@@ -229,57 +247,6 @@ def _first_link(primary: str, patience: float) -> Any:
             time.sleep(RECONNECT_SECONDS)
 
 
-def _quarantine(data_dir: str, diverged: Any) -> bool:
-    """Move this journal's tail from the parting seq (and the snapshots past it) aside into
-    quarantine files (``journal.divergence``); False, saying why, if it cannot be done."""
-    from engine.journal_format import journal_dir, snapshot_dir
-    from journal import JournalError
-    from journal.divergence import plan_cut
-    from journal.repair import apply_repair
-    from journal.writer import lock_directory
-
-    _error(f"the primary's history parts from this journal: {diverged}")
-    try:
-        lock = lock_directory(journal_dir(data_dir))
-        try:
-            cause = (
-                f"seqs from {diverged.from_seq} on are not in the history of epoch "
-                f"{diverged.epoch}: this host's tail from before it was superseded, never "
-                "acknowledged by the host that superseded it"
-            )
-            plan = plan_cut(journal_dir(data_dir), diverged.from_seq, cause, snapshot_dir(data_dir))
-            done = apply_repair(plan, accept_loss=False, reason="rejoining as a standby")
-        finally:
-            os.close(lock)
-    except (JournalError, OSError) as exc:
-        _error(f"cannot quarantine the divergent tail: {exc}")
-        return False
-    for line in done:
-        _error(f"quarantine: {line}")
-    return True
-
-
-def _hello(spec: Any, ring_in: Any, injector: Any, epoch: int = 0) -> Any:
-    """HELLO at the end of what this standby holds: its journal (at start) or its ring[in]."""
-    from engine.journal_format import journal_dir
-    from engine.replication.standby import last_record_digest
-    from engine.stages.snapshotter import JournalTail
-    from journal import JournalReader
-    from journal.replication import Hello, record_digest
-
-    directory = journal_dir(spec.data_dir)
-    header = JournalReader(directory).user_header() if directory.is_dir() else b""
-    last = spec.base_seq if injector is None else injector.last_seq_no
-    digest = None if injector is None else last_record_digest(ring_in, injector, spec.base_seq)
-    if digest is None and last > 0:
-        tail = JournalTail(directory, last - 1)
-        try:
-            digest = record_digest(tail.read(last))
-        finally:
-            tail.close()
-    return Hello(last, digest or 0, epoch, header)
-
-
 def _follow(
     args: argparse.Namespace,
     config: Any,
@@ -293,9 +260,12 @@ def _follow(
     """Follow the primary until stopped (reconnecting when it goes away, or taking over from
     it with ``--promote``)."""
     from engine.fencing import clear_fence
+    from engine.mdfeed.handover import PRIMARY_NAME, FeedSession, save_session
     from engine.replication.checks import CheckBook
     from engine.replication.handshake import epoch_of
     from engine.replication.standby import StandbyReceiver
+    from journal.replication import Feed
+    from tools.promotion import promote
     from tools.run_cli import _failed, _print_live_state, _settings_line
 
     rings = supervisor.rings
@@ -308,11 +278,14 @@ def _follow(
     knobs = config.replication
     timing = {"heartbeat": knobs.heartbeat_ms / 1000.0, "timeout": knobs.timeout_ms / 1000.0}
 
+    def keep_feed(feed: Feed) -> None:
+        save_session(spec.data_dir, PRIMARY_NAME, FeedSession(feed.session, feed.utc_offset_s))
+
     def receiver_for(connected: tuple[Any, Any]) -> StandbyReceiver:
         link, begin = connected
         return StandbyReceiver(
             link, rings["in"], injector, journaler, spec.base_seq, checks, **timing,
-            start=begin, owners=owners, fences=fences,
+            start=begin, owners=owners, fences=fences, on_feed=keep_feed,
         ).start()  # fmt: skip
 
     receiver = receiver_for(first)
@@ -324,7 +297,6 @@ def _follow(
     print("press Ctrl-C to stop", flush=True)
     code = EXIT_OK
     promoted = False
-    responder: Any = None
     while not stop.is_set() and not supervisor.stopped.is_set():
         if promoted:
             stop.wait(0.1)  # serving as the primary until stopped
@@ -343,12 +315,8 @@ def _follow(
             why_not = receiver.promotable()
             if why_not is None:
                 receiver.stop()
-                promoted_at = _promote(
-                    config, spec, state, owners, supervisor, injector, lost, fences
-                )
-                if promoted_at is None:
+                if not promote(config, spec, state, owners, supervisor, injector, lost, fences):
                     return int(_failed(supervisor))
-                responder = promoted_at
                 promoted = True
                 continue
             _error(f"not promoting: {why_not}")
@@ -359,8 +327,6 @@ def _follow(
         if receiver is None:
             code = EXIT_FAILED if not stop.is_set() else EXIT_OK
             break
-    if responder is not None:
-        responder.close()
     if promoted:
         supervisor.stop_gateway()
     elif receiver is not None:
@@ -378,66 +344,6 @@ def _follow(
     return code
 
 
-def _promote(
-    config: Any,
-    spec: Any,
-    state: bytes | None,
-    owners: dict[str, str],
-    supervisor: Any,
-    injector: Any,
-    lost: float,
-    fences: list[tuple[int, int]],
-) -> Any:
-    """Take over: let everything received take effect, journal Fence(epoch + 1) as the first
-    command of this host's reign, then start the gateway as the writer of ring[in] (its
-    stores catch up through the journal's last seq) and answer the hosts that ask for this
-    host's epoch. The responder (None if it failed)."""
-    from engine.domain.types import Fence
-    from engine.journal_format import encode_user_header
-    from engine.replication.handshake import epoch_of
-    from engine.replication.responder import EpochResponder
-    from engine.stages.injector import encode_records
-    from engine.stages.state_parts import account_owners
-    from tools.run_cli import _wait_listening
-
-    if not supervisor.drain(timeout=30.0):
-        return None
-    epoch = epoch_of(fences) + 1
-    fence = Fence(injector.last_seq_no + 1, time.time_ns(), epoch)
-    injector.publish(encode_records([fence]))  # before any gateway: the reign's first command
-    if not supervisor.drain(timeout=30.0):  # journaled (durable) before an order is taken
-        return None
-    fences.append((epoch, fence.seq_no))
-    last = injector.last_seq_no
-    known = account_owners(state) if state is not None else {}
-    supervisor.start_gateway(config, {**known, **owners}, journaled_seq=last)
-    endpoints = [config.endpoints["json"]]
-    for protocol in ("fix", "ouch"):
-        if any(s.protocol == protocol for f in config.firms for s in f.sessions):
-            endpoints.append(config.endpoints[protocol])
-    for endpoint in endpoints:
-        if not _wait_listening(endpoint, supervisor, timeout=20.0):
-            return None
-    took = (time.monotonic() - lost) * 1000.0
-    print(
-        f"promoted: this host is the primary from seq {last + 1}, epoch {epoch} (Fence at seq "
-        f"{fence.seq_no}); orders accepted on {', '.join(endpoints)} {took:.0f} ms after the "
-        "primary was found lost",
-        flush=True,
-    )
-    header = encode_user_header(spec.feedback_window, spec.rules)
-    try:
-        return EpochResponder(config.endpoints["replication"], fences, header)
-    except OSError as exc:
-        _error(f"cannot answer epoch probes: {exc}")
-        return _NoResponder()
-
-
-class _NoResponder:
-    def close(self) -> None:
-        pass
-
-
 def _reconnect(
     args: argparse.Namespace,
     spec: Any,
@@ -450,13 +356,14 @@ def _reconnect(
 ) -> Any:
     """A receiver on a new link to the primary (None: stopped, or the primary refused us)."""
     from engine.replication.link import LinkClosed, connect
+    from engine.replication.rejoin import hello_for
     from engine.replication.standby import DivergedTail, Refused, handshake
     from journal.replication import ProtocolError
 
     while not stop.is_set() and not supervisor.stopped.is_set():
         try:
             link = connect(args.primary, timeout=2.0)
-            begin = handshake(link, _hello(spec, rings["in"], injector, epoch))
+            begin = handshake(link, hello_for(spec, rings["in"], injector, epoch))
         except Refused as exc:
             _error(f"the primary at {args.primary} refused this standby: {exc}")
             return None

@@ -107,6 +107,18 @@ class SessionDirectory:
     def deliveries(self, reports: Iterable[Report]) -> dict[int, list[Delivery]]:
         """session -> its reports of this batch, in batch order."""
         by_session: dict[int, list[Delivery]] = {}
+        if not self._principals:
+            # No session open (a gateway serving only FIX and OUCH): what ``targets`` does
+            # then, without its lookups: learn the accounts, count every report dropped but
+            # the setup's AccountOpened, which is addressed to nobody.
+            register = self.accounts.register
+            for session, _, _, _, event in reports:
+                if isinstance(event, AccountOpened):
+                    register(event.firm, event.account)
+                    if not session:
+                        continue
+                self.dropped += 1
+            return by_session
         targets = self.targets
         for session, owner, seq_no, sub, event in reports:
             for target in targets(session, owner, event):

@@ -51,6 +51,7 @@ from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
 from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
+from engine.gateway.out_lane import project_into
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import ReportStore
 from engine.gateway.router import ROUTED_EVENTS
@@ -171,18 +172,18 @@ class ReportLedger:
         after it are noted only if they are of the day after, as one by one)."""
         owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
         by_origin: dict[int, list[OrderReport]] = {}
-        project = self.projection.apply
+        projection = self.projection
         for seq_no, cmd, origin, events in commands:
             through = self.through
-            if (seq_no, events[-1][0] if events else -1) <= through:
-                continue
-            fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
+            if seq_no > through[0]:  # the common case: a command not applied at all yet
+                fresh = events
+            else:
+                fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
             if not fresh:
                 continue
             self.through = (seq_no, fresh[-1][0])
             owed_events.append((seq_no, origin, fresh))
-            for target, report in project(cmd, origin, fresh):
-                by_origin.setdefault(target, []).append(report)
+            project_into(projection, cmd, origin, fresh, by_origin)
             if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
                 self.day_ids.end_day(cmd.symbol, seq_no)
         delivered: Delivered = {}

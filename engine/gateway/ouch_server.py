@@ -49,8 +49,9 @@ from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command, NewOrder
 from engine.gateway.fence_gate import FenceGate
 from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.ouch_frames import render_many
 from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
-from engine.gateway.ouch_render import render, render_bytes
+from engine.gateway.ouch_render import render
 from engine.gateway.ouch_scan import PACKET_SIZE as ENTER_PACKET_SIZE
 from engine.gateway.ouch_scan import scan_enters
 from engine.gateway.outbound import OrderReport, ReportKind
@@ -164,7 +165,7 @@ class OuchListener:
             live = self._live.get(origin)
             if live is None or not numbered:
                 continue
-            payloads = [render_bytes(report) for _, report in numbered]
+            payloads = render_many([report for _, report in numbered])
             self._write(live, live.ouch.send_many(payloads, first_sequence=numbered[0][0]))
 
     def _write(self, live: _Live, data: bytes) -> None:
@@ -238,7 +239,7 @@ class OuchListener:
             return None
         store = self._ledger.stores[session.origin]
         first = start_sequence(login.requested_sequence_number, store.next_number)
-        payloads = [render_bytes(r) for r in store.read(first, store.count)]
+        payloads = render_many(store.read(first, store.count))
         # In one step of the loop: no report can be stored between the replay and going live.
         writer.write(ouch.accept_login(SOUP_SESSION, first) + ouch.replay(payloads))
         live = _Live(

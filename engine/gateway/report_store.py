@@ -8,7 +8,7 @@ onto. A named JSON session's store (``engine.gateway.json_stores``) is the same 
 with event records, ``<session>.events``; :class:`NumberedStore` is what they share::
 
      header:  0 magic "SQXRPT01" (8s) | 8 record size (u32) | 12 zero (u32)
-     record:  RECORD below, RECORD.size bytes, little-endian
+     record:  RECORD (engine.gateway.report_records), 176 bytes, little-endian
 
 Contract.
 
@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import ClassVar, Final, Generic, TypeVar
 
 from engine.gateway.outbound import OrderReport, ReportKind
+from engine.gateway.report_records import RECORD, pack_report, pack_reports
 
 MAGIC: Final = b"SQXRPT01"
 HEADER: Final = struct.Struct("<8sII")
-RECORD: Final = struct.Struct("<BBBBBBBxqIIqqqqqqqqqqq16s8s20s20s")
 T = TypeVar("T")
 
 
@@ -43,13 +43,7 @@ def _text(raw: bytes) -> str:
 
 
 def encode_report(r: OrderReport) -> bytes:
-    return RECORD.pack(
-        int(r.kind), r.post_only, r.priority_kept, r.side, r.order_type, r.tif, r.liquidity,
-        r.seq_no, r.sub, r.reason, r.ts, r.order_id, r.order_qty, r.price, r.leaves_qty,
-        r.cum_qty, r.cum_cost, r.last_qty, r.last_price, r.exec_id, r.entered_seq,
-        r.account.encode("ascii"), r.symbol.encode("ascii"), r.client_order_id.encode("ascii"),
-        r.orig_client_order_id.encode("ascii"),
-    )  # fmt: skip
+    return pack_report(r)
 
 
 def decode_report(raw: bytes | memoryview) -> OrderReport:
@@ -175,13 +169,13 @@ class ReportStore(NumberedStore[OrderReport]):
         return item.seq_no, item.sub
 
     def append(self, items: list[OrderReport]) -> list[tuple[int, OrderReport]]:
-        """:meth:`NumberedStore.append` for reports, in one loop: the key check and the
-        record's pack inline (every report of the OUCH and FIX out side passes here, and the
-        generic loop's two static calls a report were a fifth of its appending). The file
-        and the numbers are the same; the store moves only once every record is packed."""
+        """:meth:`NumberedStore.append` for reports, in one loop: the key check inline, then
+        every new record packed at once (``engine.gateway.report_records.pack_reports``, C
+        stores when compiled: every report of the OUCH and FIX out side passes here). The
+        file and the numbers are the same; the store moves only once every record is
+        packed."""
         added: list[tuple[int, OrderReport]] = []
-        chunks: list[bytes] = []
-        pack = RECORD.pack
+        fresh: list[OrderReport] = []
         last_seq, last_sub = self.last_key
         count = self.count
         for r in items:
@@ -191,15 +185,9 @@ class ReportStore(NumberedStore[OrderReport]):
             last_seq, last_sub = seq_no, sub
             count += 1
             added.append((count, r))
-            chunks.append(pack(
-                int(r.kind), r.post_only, r.priority_kept, r.side, r.order_type, r.tif,
-                r.liquidity, seq_no, sub, r.reason, r.ts, r.order_id, r.order_qty, r.price,
-                r.leaves_qty, r.cum_qty, r.cum_cost, r.last_qty, r.last_price, r.exec_id,
-                r.entered_seq, r.account.encode("ascii"), r.symbol.encode("ascii"),
-                r.client_order_id.encode("ascii"), r.orig_client_order_id.encode("ascii"),
-            ))  # fmt: skip
-        if chunks:
-            self._file.write(b"".join(chunks))
+            fresh.append(r)
+        if fresh:
+            self._file.write(pack_reports(fresh))
             self.last_key, self.count = (last_seq, last_sub), count
         return added
 

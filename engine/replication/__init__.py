@@ -16,5 +16,8 @@
 * ``standby``: the standby's receiver, the writer of its ring[in], and its acknowledgements.
 * ``checks``: state hashes at snapshot points, compared across the pair.
 * ``peer``: a primary's probe of its peer for a higher epoch (fencing), once and while it runs.
-* ``responder``: a promoted standby's answer to those probes, on its replication endpoint.
+* ``fences``: a host's fencing history as the replicator and receiver learn it from records
+  (a promoted standby's replicator answers those probes with it).
+* ``rejoin``: a joining host's HELLO (or PROBE) and the quarantine of a divergent tail.
+* ``notices``: CHECK and FEED frames; ``role``: a standby's promotion word in shared memory.
 """

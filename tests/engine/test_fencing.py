@@ -4,7 +4,9 @@ replication handshake, the answer of a promoted host, and the gateway's gate."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,8 +19,9 @@ from engine.domain.exchange import Exchange
 from engine.domain.types import AddSymbol, Fence
 from engine.fencing import clear_fence, fence_reason, mark_fenced
 from engine.gateway.fence_gate import FenceGate
-from engine.journal_format import encode_user_header
+from engine.journal_format import RECORD_COMMAND, encode_user_header
 from engine.records import KIND_FENCE, CommandDecoder, RecordError, encode_command
+from engine.replication.fences import FenceLog
 from engine.replication.handshake import (
     answer_hello,
     check_start,
@@ -26,8 +29,8 @@ from engine.replication.handshake import (
     epoch_of,
     fenced_by,
 )
-from engine.replication.responder import answer_peer
 from engine.stages.state_parts import fences_of
+from journal import JournalWriter, SyncPolicy
 from journal.replication import MODE_SYNC, Diverged, Hello, Refuse, Start
 
 HEADER = encode_user_header(1024)
@@ -137,14 +140,59 @@ def test_a_standby_never_follows_a_primary_of_a_lower_epoch() -> None:
     assert epoch_of([]) == 0 and epoch_of([(1, 5), (4, 9)]) == 4
 
 
+def _rows(commands: list[Any]) -> np.ndarray:
+    payload = b"".join(encode_command(cmd) for cmd in commands)
+    return np.frombuffer(payload, dtype=np.uint8).reshape(len(commands), -1)
+
+
+def _stream(first: int, count: int, fences: dict[int, int]) -> list[Any]:
+    """Commands of seqs ``first``..: Fence(epoch) at the seqs of ``fences``, else AddSymbol."""
+    return [
+        Fence(seq, 0, fences[seq]) if seq in fences else AddSymbol(seq, 0, f"S{seq}", 1, 1, 1, 1)
+        for seq in range(first, first + count)
+    ]
+
+
+def test_a_fence_log_learns_each_higher_fence_from_the_records_it_is_shown() -> None:
+    log = FenceLog([(1, 5)], scanned=10)
+    log.note(_rows(_stream(11, 20, {14: 2, 20: 2, 25: 1, 29: 3})), 11)
+    assert log.fences == [(1, 5), (2, 14), (3, 29)] and log.epoch == 3
+    assert log.scanned == 30
+    log.note(_rows(_stream(11, 20, {14: 2, 29: 3})), 11)  # seen again: nothing changes
+    assert log.fences == [(1, 5), (2, 14), (3, 29)]
+    log.note(_rows(_stream(40, 3, {41: 4})), 40)  # past a gap: learned, but not "scanned"
+    assert log.epoch == 4 and log.scanned == 30
+
+
+def test_a_fence_log_catches_up_from_the_journal_past_what_it_looked_at(tmp_path: Path) -> None:
+    commands = _stream(1, 40, {3: 1, 33: 2})
+    with JournalWriter(tmp_path, policy=SyncPolicy.never(), user_header=HEADER) as writer:
+        for cmd in commands:
+            writer.append(RECORD_COMMAND, cmd.seq_no, encode_command(cmd))
+    log = FenceLog([(1, 3)], scanned=20)  # recovered through seq 20
+    log.catch_up(tmp_path, 30)
+    assert (log.fences, log.scanned) == ([(1, 3)], 30)
+    log.catch_up(tmp_path, 40)  # the Fence journaled after the process started
+    assert (log.fences, log.scanned) == ([(1, 3), (2, 33)], 40)
+    log.catch_up(tmp_path, 40)  # nothing new: nothing read
+    assert log.scanned == 40
+
+
 def test_a_promoted_host_answers_probes_with_its_epoch_and_tails_with_divergence() -> None:
+    """What a promoted standby's replicator answers (its fences learned from ring[in])."""
     fences = [(1, 51)]
-    probe = Hello(70, 1, 0, HEADER, probe=True)
-    answered = answer_peer(probe, fences, HEADER)
-    assert isinstance(answered, Start) and answered.epoch == 1
-    assert answer_peer(Hello(70, 1, 0, HEADER), fences, HEADER) == Diverged(1, 51)
-    refused = answer_peer(Hello(40, 1, 0, HEADER), fences, HEADER)
-    assert isinstance(refused, Refuse) and "serves no standby yet" in refused.reason
+    answer = partial(
+        answer_hello, header=HEADER, last_seq=60, acked_seq=60, digest_at=None, fences=fences,
+        snapshot_every=0, segment_bytes=0, mode=MODE_SYNC,
+    )  # fmt: skip
+    probed = answer(Hello(40, 1, 0, HEADER, probe=True))
+    assert isinstance(probed, Start) and probed.epoch == 1
+    # a prober whose journal runs past the fence learns the epoch with where it parts
+    assert answer(Hello(70, 1, 0, HEADER, probe=True)) == Diverged(1, 51)
+    assert answer(Hello(70, 1, 0, HEADER)) == Diverged(1, 51)  # the former primary rejoining
+    assert answer(Hello(40, 1, 0, HEADER)) != Diverged(1, 51)  # a prefix: checked as such
+    refused = answer(Hello(0, 0, 2, HEADER, probe=True))
+    assert isinstance(refused, Refuse) and "superseded (fenced)" in refused.reason
 
 
 def test_the_marker_fences_a_host_until_it_is_cleared(tmp_path: Path) -> None:

@@ -79,6 +79,9 @@ def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path)
             pair.standby_config.read_text(), pair.standby_endpoints,
             {"json": net.b_public, "replication": net.b_link},
         )  # fmt: skip
+        b_text = b_text.replace(  # promoted, its replicator answers the primary's probes
+            "enabled = false            # true: a standby", "enabled = true  # true: a standby"
+        )
         pair.standby_config.write_text(b_text.replace("timeout_ms = 500", PATIENT))
         a_text, a_ends = rehost(
             pair.primary_config.read_text(), pair.endpoints,

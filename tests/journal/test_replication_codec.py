@@ -14,9 +14,11 @@ from journal.replication import (
     MAX_HEADER,
     MODE_ASYNC,
     MODE_SYNC,
+    PROTOCOL_VERSION,
     Ack,
     Check,
     Diverged,
+    Feed,
     Frame,
     FrameDecoder,
     Heartbeat,
@@ -52,6 +54,11 @@ frames: st.SearchStrategy[Frame] = st.one_of(
     st.builds(Heartbeat, u64),
     st.builds(Check, u64, u64),
     st.builds(Refuse, st.text(max_size=200)),
+    st.builds(
+        Feed,
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=1, max_size=10),
+        st.integers(-(2**31), 2**31 - 1),
+    ),
 )
 
 
@@ -100,7 +107,7 @@ def test_a_flipped_type_byte_is_named_at_its_frames_offset(
     bad = data.draw(st.integers(0, len(encoded) - 1))
     offset = sum(len(e) for e in encoded[:bad])
     stream = bytearray(b"".join(encoded))
-    stream[offset + 4] = data.draw(st.integers(10, 255))  # no such frame type
+    stream[offset + 4] = data.draw(st.integers(11, 255))  # no such frame type
     decoder = FrameDecoder()
     decoder.receive_data(bytes(stream))
     with pytest.raises(ProtocolError) as raised:
@@ -136,13 +143,17 @@ def test_the_error_is_sticky() -> None:
         (bytes((3,)) + struct.pack("<QII", 5, 2, 128) + bytes(128), "2 records of 128 bytes"),
         (bytes((3,)) + struct.pack("<QII", 5, 0, 128), "0 records of 128 bytes"),
         (bytes((1,)) + struct.pack("<HQQQB", 9, 0, 0, 0, 0), "protocol version 9"),
-        (bytes((1,)) + struct.pack("<HQQQB", 1, 0, 0, 0, 65) + bytes(65), "header of 65 bytes"),
+        (bytes((1,)) + struct.pack("<HQQQB", 1, 0, 0, 0, 0), "protocol version 1, this build"),
         (
-            bytes((2,)) + struct.pack("<HQQQQQBB", 1, 0, 1, 0, 0, 0, 7, 0),
+            bytes((1,)) + struct.pack("<HQQQB", PROTOCOL_VERSION, 0, 0, 0, 65) + bytes(65),
+            "header of 65 bytes",
+        ),
+        (
+            bytes((2,)) + struct.pack("<HQQQQQBB", PROTOCOL_VERSION, 0, 1, 0, 0, 0, 7, 0),
             "unknown replication mode",
         ),
-        (bytes((8,)) + struct.pack("<HQQQB", 9, 0, 0, 0, 0), "bad PROBE frame"),
-        (bytes((9,)) + struct.pack("<Q", 1), "bad DIVERGED frame of 9 bytes: DIVERGED needs 16"),
+        (bytes((9,)) + struct.pack("<HQQQB", 9, 0, 0, 0, 0), "bad PROBE frame"),
+        (bytes((10,)) + struct.pack("<Q", 1), "bad DIVERGED frame of 9 bytes: DIVERGED needs 16"),
     ],
 )
 def test_malformed_bodies_say_what_is_wrong(body: bytes, reason: str) -> None:
@@ -172,3 +183,17 @@ def test_the_encoder_refuses_what_no_decoder_would_accept() -> None:
         encode(Records(1, 2, 128, bytes(128)))
     with pytest.raises(ValueError, match="outside"):
         encode(Ack(-1))
+
+
+@pytest.mark.parametrize("session", ["", "ELEVENCHARS", " SQX", "SQX\u00e9", "SQ-X"])
+def test_a_feed_frame_carries_only_a_moldudp64_session_name(session: str) -> None:
+    with pytest.raises(ValueError, match="session name"):
+        encode(Feed(session, 0))
+    raw = session.encode("utf-8")
+    if len(raw) > 10:
+        return  # the frame has no room for it
+    body = struct.pack("<i10s", 0, raw.ljust(10))
+    decoder = FrameDecoder()
+    decoder.receive_data(struct.pack("<I", len(body) + 1) + bytes((8,)) + body)
+    with pytest.raises(ProtocolError, match="bad FEED frame"):
+        decoder.next_frame()

@@ -131,9 +131,12 @@ def test_a_host_that_never_answers_ends_the_run_after_the_drain() -> None:
     started = time.monotonic()
     result = run_load(s, host.factory)
     assert time.monotonic() - started < 10
-    assert result.counts.unanswered == result.counts.sent == 60
-    assert result.counts.errors == 60
-    assert all(c.closed for c in host.clients)
+    # what holds whatever the pacing: a loaded machine may leave some orders unsent (counted)
+    c = result.counts
+    assert c.sent + c.unsent == c.planned == 60
+    assert c.sent > 0 and c.unanswered == c.sent and c.acked == 0
+    assert c.errors == c.unanswered
+    assert all(client.closed for client in host.clients)
 
 
 def test_a_refused_login_stops_the_run_naming_the_connection() -> None:

@@ -1,0 +1,181 @@
+"""Many stored reports rendered as OUCH messages at once: the out side's last step per report.
+
+:func:`render_many` is ``[render_bytes(r) for r in reports]``
+(``engine.gateway.ouch_render.render_bytes``, the reference) and raises what it raises.
+Compiled (``engine.native``), the two messages nearly every order makes, Accepted (66 bytes)
+and Executed (40 bytes), are written by C stores, big-endian as OUCH 4.2 lays them out; any
+other kind, and a report whose fields the C path does not take as they are (a token or a
+symbol that is not ASCII or longer than its field, a number out of its field's range, a
+side, TIF or liquidity the tables do not name, a market or FOK order's Accepted), goes
+through the reference. Uncompiled, the reference does it all.
+``tests/engine/test_ouch_frames.py`` holds the two to the same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cython
+
+from engine.domain.types import OrderType, TimeInForce
+from engine.gateway.ouch_render import _LIQUIDITY, _SIDE, _TIF, render_bytes
+from engine.gateway.outbound import OrderReport, ReportKind
+from engine.protocols.ouch.fields import NS_PER_DAY
+
+if cython.compiled:
+    from cython.cimports.cpython.bytes import PyBytes_AS_STRING, PyBytes_FromStringAndSize
+    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
+    from cython.cimports.libc.string import memcpy, memset
+
+_NEW = ReportKind.NEW
+_TRADE = ReportKind.TRADE
+_MARKET = int(OrderType.MARKET)
+_FOK = int(TimeInForce.FOK)
+
+
+@cython.cfunc
+def _be(p: cython.p_uchar, value: cython.ulonglong, size: cython.int) -> cython.void:
+    """``value`` big-endian in ``size`` bytes at ``p``."""
+    i: cython.int
+    for i in range(size - 1, -1, -1):
+        if cython.compiled:
+            p[i] = cython.cast(cython.uchar, value & 0xFF)
+        value >>= 8
+
+
+@cython.cfunc
+def _u32(value: Any) -> cython.longlong:
+    """``value`` if it is an int in the range of a u32, else -1."""
+    if not isinstance(value, int):
+        return -1
+    v: cython.longlong = value
+    return v if 0 <= v <= 0xFFFFFFFF else -1
+
+
+@cython.cfunc
+def _u63(value: Any) -> cython.longlong:
+    """``value`` if it is a non-negative int of int64, else -1 (OverflowError beyond)."""
+    if not isinstance(value, int):
+        return -1
+    v: cython.longlong = value
+    return v if v >= 0 else -1
+
+
+@cython.cfunc
+def _text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
+    """An ASCII str of at most ``size`` characters, space-padded (``ljust``); False else."""
+    if type(value) is not str:
+        return False
+    text: str = value
+    n: cython.Py_ssize_t = len(text)
+    if n > size:
+        return False
+    if cython.compiled:
+        if n and PyUnicode_KIND(text) != 1:
+            return False
+        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
+        i: cython.Py_ssize_t
+        for i in range(n):
+            if data[i] > 127:
+                return False
+        memcpy(p, data, n)
+        memset(p + n, 32, size - n)
+    return True
+
+
+@cython.cfunc
+def _timestamp(ts: Any) -> cython.longlong:
+    """OUCH's timestamp of ``ts`` (``ns_since_midnight``); -1 when ``ts`` is not an int."""
+    if not isinstance(ts, int):
+        return -1
+    t: cython.longlong = ts
+    day: cython.longlong = NS_PER_DAY
+    t = t % day  # Python's sign rule (Cython's default): the result is in [0, day)
+    return t
+
+
+@cython.cfunc
+def _executed(r: Any) -> object:
+    if cython.compiled:  # the C path only (render_many)
+        liquidity = _LIQUIDITY.get(r.liquidity)
+        if liquidity is None:
+            return None
+        ts: cython.longlong = _timestamp(r.ts)
+        qty: cython.longlong = _u32(r.last_qty)
+        price: cython.longlong = _u32(r.last_price)
+        match_number: cython.longlong = _u63(r.exec_id)
+        if ts < 0 or qty < 0 or price < 0 or match_number < 0:
+            return None
+        data = PyBytes_FromStringAndSize(cython.NULL, 40)
+        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+        if not _text(p + 9, r.client_order_id, 14):
+            return None
+        p[0] = 69  # 'E'
+        _be(p + 1, ts, 8)
+        _be(p + 23, qty, 4)
+        _be(p + 27, price, 4)
+        flag: bytes = liquidity
+        p[31] = cython.cast(cython.p_uchar, PyBytes_AS_STRING(flag))[0]
+        _be(p + 32, match_number, 8)
+        return data
+    return None
+
+
+@cython.cfunc
+def _accepted(r: Any) -> object:
+    if cython.compiled:  # the C path only (render_many)
+        if r.order_type == _MARKET or r.tif == _FOK:
+            return None
+        side = _SIDE.get(r.side)
+        tif = _TIF.get(r.tif)
+        if side is None or tif is None:
+            return None
+        ts: cython.longlong = _timestamp(r.ts)
+        shares: cython.longlong = _u32(r.leaves_qty)
+        price: cython.longlong = _u32(r.price)
+        tif_value: cython.longlong = _u32(tif)
+        reference: cython.longlong = _u63(r.order_id)
+        if ts < 0 or shares < 0 or price < 0 or tif_value < 0 or reference < 0:
+            return None
+        data = PyBytes_FromStringAndSize(cython.NULL, 66)
+        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+        if not (_text(p + 9, r.client_order_id, 14) and _text(p + 28, r.symbol, 8)):
+            return None
+        side_char: bytes = side
+        p[0] = 65  # 'A'
+        _be(p + 1, ts, 8)
+        p[23] = cython.cast(cython.p_uchar, PyBytes_AS_STRING(side_char))[0]
+        _be(p + 24, shares, 4)
+        _be(p + 36, price, 4)
+        _be(p + 40, tif_value, 4)
+        memset(p + 44, 32, 4)  # firm: blank
+        p[48] = 80 if r.post_only else 89  # 'P' / 'Y'
+        _be(p + 49, reference, 8)
+        p[57] = 65  # capacity 'A'
+        p[58] = 78  # intermarket sweep 'N'
+        _be(p + 59, 0, 4)  # minimum quantity
+        p[63] = 78  # cross type 'N'
+        p[64] = 76 if r.leaves_qty else 68  # order state 'L' / 'D'
+        p[65] = 32  # BBO weight: blank
+        return data
+    return None
+
+
+@cython.ccall
+def render_many(reports: list[OrderReport]) -> list[bytes]:
+    """``[render_bytes(r) for r in reports]`` (see the module docstring)."""
+    if cython.compiled:
+        out: list[bytes] = []
+        for r in reports:
+            data: object = None
+            kind = r.kind
+            try:
+                if kind is _TRADE:
+                    data = _executed(r)
+                elif kind is _NEW:
+                    data = _accepted(r)
+            except (OverflowError, TypeError):
+                data = None
+            out.append(render_bytes(r) if data is None else data)
+        return out
+    return [render_bytes(r) for r in reports]

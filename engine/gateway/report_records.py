@@ -1,0 +1,169 @@
+"""The report stores' fixed-size record, and many reports packed into records at once.
+
+:data:`RECORD` is the layout of one :class:`~engine.gateway.outbound.OrderReport` in a report
+store (``engine.gateway.report_store``), little-endian, 176 bytes::
+
+      0 kind, post_only, priority_kept, side, order_type, tif, liquidity (u8 each), pad
+      8 seq_no (i64) | 16 sub (u32) | 20 reason (u32) | 24 ts (i64) | 32 order_id (i64)
+     40 order_qty | 48 price | 56 leaves_qty | 64 cum_qty | 72 cum_cost | 80 last_qty
+     88 last_price | 96 exec_id | 104 entered_seq (i64 each)
+    112 account (16 bytes) | 128 symbol (8) | 136 client_order_id (20)
+    156 orig_client_order_id (20); text ASCII, NUL-padded
+
+:func:`pack_report` is the reference: ``RECORD.pack`` of the report's fields. :func:`pack_reports`
+gives ``b"".join(pack_report(r) for r in reports)``, and raises what the reference raises.
+Compiled (``engine.native``), it writes each record with C stores; a report whose fields the
+C path does not take as they are (text that is not ASCII or longer than its field, an integer
+out of its field's range, anything that is not an integer) goes through the reference, which
+truncates or raises as ``struct`` does. Uncompiled, the reference does it all; every report
+store append of the OUCH and FIX out side passes here. ``tests/engine/test_report_records.py``
+holds the two builds to the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any, Final
+
+import cython
+
+from engine.gateway.outbound import OrderReport
+
+if cython.compiled:
+    from cython.cimports.cpython.bytearray import PyByteArray_AS_STRING
+    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
+    from cython.cimports.libc.string import memcpy
+
+RECORD: Final = struct.Struct("<BBBBBBBxqIIqqqqqqqqqqq16s8s20s20s")
+_SIZE: cython.Py_ssize_t = 176
+
+
+def pack_report(r: OrderReport) -> bytes:
+    """The record of report ``r`` (the reference)."""
+    return RECORD.pack(
+        int(r.kind), r.post_only, r.priority_kept, r.side, r.order_type, r.tif, r.liquidity,
+        r.seq_no, r.sub, r.reason, r.ts, r.order_id, r.order_qty, r.price, r.leaves_qty,
+        r.cum_qty, r.cum_cost, r.last_qty, r.last_price, r.exec_id, r.entered_seq,
+        r.account.encode("ascii"), r.symbol.encode("ascii"), r.client_order_id.encode("ascii"),
+        r.orig_client_order_id.encode("ascii"),
+    )  # fmt: skip
+
+
+@cython.cfunc
+@cython.inline
+def _put(p: cython.p_uchar, value: cython.longlong) -> cython.void:
+    if cython.compiled:
+        memcpy(p, cython.address(value), 8)  # little-endian host (engine.command_reader checks)
+
+
+@cython.cfunc
+def _put_u8(p: cython.p_uchar, value: Any) -> cython.bint:
+    """One u8 field; False when it is not an int (or bool) in 0..255."""
+    if not isinstance(value, int):
+        return False
+    v: cython.longlong = value
+    if v < 0 or v > 255:
+        return False
+    if cython.compiled:
+        p[0] = cython.cast(cython.uchar, v)
+    return True
+
+
+@cython.cfunc
+def _put_u32(p: cython.p_uchar, value: Any) -> cython.bint:
+    if not isinstance(value, int):
+        return False
+    v: cython.longlong = value
+    if v < 0 or v > 0xFFFFFFFF:
+        return False
+    if cython.compiled:
+        u: cython.uint = cython.cast(cython.uint, v)
+        memcpy(p, cython.address(u), 4)
+    return True
+
+
+@cython.cfunc
+def _put_i64(p: cython.p_uchar, value: Any) -> cython.bint:
+    if not isinstance(value, int):
+        return False
+    _put(p, value)  # OverflowError beyond int64: the caller takes the reference
+    return True
+
+
+@cython.cfunc
+def _put_text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
+    """Copy an ASCII str of at most ``size`` characters; False otherwise."""
+    if type(value) is not str:
+        return False
+    text: str = value
+    n: cython.Py_ssize_t = len(text)
+    if n > size:
+        return False
+    if cython.compiled:
+        if n == 0:
+            return True
+        if PyUnicode_KIND(text) != 1:
+            return False
+        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
+        i: cython.Py_ssize_t
+        for i in range(n):
+            if data[i] > 127:
+                return False
+        memcpy(p, data, n)
+    return True
+
+
+@cython.cfunc
+def _write(p: cython.p_uchar, r: Any) -> cython.bint:
+    """Report ``r``'s record at ``p`` (zeroed); False if the C path cannot write it as the
+    reference would (then the reference must)."""
+    return (
+        _put_u8(p, r.kind)
+        and _put_u8(p + 1, r.post_only)
+        and _put_u8(p + 2, r.priority_kept)
+        and _put_u8(p + 3, r.side)
+        and _put_u8(p + 4, r.order_type)
+        and _put_u8(p + 5, r.tif)
+        and _put_u8(p + 6, r.liquidity)
+        and _put_i64(p + 8, r.seq_no)
+        and _put_u32(p + 16, r.sub)
+        and _put_u32(p + 20, r.reason)
+        and _put_i64(p + 24, r.ts)
+        and _put_i64(p + 32, r.order_id)
+        and _put_i64(p + 40, r.order_qty)
+        and _put_i64(p + 48, r.price)
+        and _put_i64(p + 56, r.leaves_qty)
+        and _put_i64(p + 64, r.cum_qty)
+        and _put_i64(p + 72, r.cum_cost)
+        and _put_i64(p + 80, r.last_qty)
+        and _put_i64(p + 88, r.last_price)
+        and _put_i64(p + 96, r.exec_id)
+        and _put_i64(p + 104, r.entered_seq)
+        and _put_text(p + 112, r.account, 16)
+        and _put_text(p + 128, r.symbol, 8)
+        and _put_text(p + 136, r.client_order_id, 20)
+        and _put_text(p + 156, r.orig_client_order_id, 20)
+    )
+
+
+@cython.ccall
+def pack_reports(reports: list[OrderReport]) -> bytes:
+    """The records of ``reports``, one after the other (see the module docstring)."""
+    if cython.compiled:
+        size: cython.Py_ssize_t = _SIZE  # a C local: pointer arithmetic with it stays C
+        n: cython.Py_ssize_t = len(reports)
+        out = bytearray(n * size)  # zeroed: the pad byte and the text fields' padding
+        i: cython.Py_ssize_t
+        for i in range(n):
+            r = reports[i]
+            at: cython.Py_ssize_t = i * size
+            base: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(out))
+            ok: cython.bint = False
+            try:
+                ok = _write(base + at, r)
+            except (OverflowError, TypeError):
+                ok = False
+            if not ok:
+                out[at : at + size] = pack_report(r)  # overwrites a partial write
+        return bytes(out)
+    return b"".join([pack_report(r) for r in reports])

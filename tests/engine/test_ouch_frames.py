@@ -1,0 +1,87 @@
+"""``render_many`` (C stores for Accepted and Executed when compiled) gives the reference's
+bytes, ``render_bytes`` of each report, and raises what it raises: on random reports of every
+kind, side, order type and TIF, numbers at and beyond their OUCH fields' ranges, tokens and
+symbols that are empty, at their field's length, longer or not ASCII. The byte layouts
+themselves are the reference's (``tests/engine/test_ouch_render.py`` and the OUCH codec's)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import native
+from engine.domain.types import OrderType, Side, TimeInForce
+from engine.gateway.ouch_frames import render_many
+from engine.gateway.ouch_render import render_bytes
+from engine.gateway.outbound import OrderReport, ReportKind
+
+_NUMBER = st.one_of(st.integers(0, 2**32 - 1), st.integers(-5, 2**33), st.integers(-(2**64), 2**65))
+_TS = st.one_of(st.integers(0, 2**62), st.integers(-(2**63), 2**63 - 1))
+_TEXT = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=16),
+    st.sampled_from(["", "c1", "ACME", "t" * 14, "s" * 8, "é", "x\u20ac"]),
+)
+
+
+@st.composite
+def _reports(draw: st.DrawFn) -> OrderReport:
+    kind = draw(st.sampled_from([*ReportKind, ReportKind.NEW, ReportKind.TRADE]))
+    return OrderReport(
+        kind, draw(_NUMBER), draw(st.integers(0, 3)), draw(_TS), draw(_NUMBER), "A-1",
+        draw(_TEXT), draw(st.sampled_from([0, int(Side.BUY), int(Side.SELL), 7])),
+        draw(st.sampled_from([0, *map(int, OrderType)])),
+        draw(st.sampled_from([0, *map(int, TimeInForce), 99])), draw(st.booleans()),
+        draw(_TEXT), draw(_TEXT), draw(_NUMBER), draw(_NUMBER), draw(_NUMBER), draw(_NUMBER),
+        draw(_NUMBER), draw(_NUMBER), draw(_NUMBER), draw(_NUMBER),
+        draw(st.sampled_from([0, 1, 2, 5])), draw(st.integers(0, 12)), draw(st.booleans()),
+        draw(_NUMBER),
+    )  # fmt: skip
+
+
+def _outcome(render: Any, reports: list[OrderReport]) -> list[bytes] | type[BaseException]:
+    try:
+        out: list[bytes] = render(reports)
+        return out
+    except Exception as error:  # the reference's own error, whatever it is
+        return type(error)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_reports(), max_size=5))
+def test_rendered_reports_are_the_references_bytes_or_its_error(
+    reports: list[OrderReport],
+) -> None:
+    reference = _outcome(lambda rs: [render_bytes(r) for r in rs], reports)
+    assert _outcome(render_many, reports) == reference
+
+
+_TRADE = OrderReport(ReportKind.TRADE, 12, 1, 86_400_000_000_123, 9, "A-1", "ACME", 1, 1, 1,
+                     False, "c1", "", 10, 1000, 4, 6, 6000, 6, 1000, 3, 2, 0, False, 9)  # fmt: skip
+_NEW = OrderReport(ReportKind.NEW, 9, 0, 5, 9, "A-1", "ACME", 2, 1, 1, True, "c1", "", 10,
+                   1000, 10, 0, 0, 0, 0, 0, 0, 0, False, 9)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        _TRADE,
+        _NEW,
+        replace(_NEW, leaves_qty=0, post_only=False, side=0, symbol=""),
+        replace(_NEW, tif=int(TimeInForce.FOK)),
+        replace(_NEW, order_type=int(OrderType.MARKET), price=0),
+        replace(_TRADE, liquidity=1, client_order_id="t" * 14, ts=-1),
+    ],
+)
+def test_the_common_messages_are_the_references(report: OrderReport) -> None:
+    assert render_many([report, report]) == [render_bytes(report)] * 2
+
+
+def test_the_tests_above_compare_the_c_path_unless_pure_is_asked_for() -> None:
+    from engine.gateway import ouch_frames
+
+    compiled = not ouch_frames.__file__.endswith(".py")
+    assert compiled == (not native.pure_requested())
