@@ -14,7 +14,8 @@ One round (:func:`failover_round`), in a fresh directory:
    unanswered under the same token or ClOrdID);
 4. time the takeover from the client side: ``failover_ms`` runs from the SIGKILL to the ack of
    a probe order sent to the standby's JSON endpoint (tried every 5 ms from the kill on), and
-   ``promoted_ms`` to the moment the standby's ``promoted:`` line is seen (polled every 5 ms);
+   ``promoted_ms`` to the moment the standby's ``promoted:`` line is seen (polled every 5 ms),
+   ``probe_login_ms`` to the probe's login accepted (a firm login costs an scrypt derivation);
 5. the load finishes on the standby, every session settles and logs out, the standby stops
    cleanly (its ``live_state_hash``); its journal is replayed offline from the first record
    (``tools.drills.facts``) and held against the clients' ledger (``tools.drills.verify``,
@@ -58,6 +59,8 @@ class FailoverResult:
     promoted_ms: float
     #: the standby's own figure: primary found lost -> its endpoints listening
     standby_ms: float
+    #: SIGKILL of the primary -> the probe's login accepted by the promoted standby
+    probe_login_ms: float
     acked_at_kill: int
     #: the first seq the promoted standby gives
     promoted_from: int
@@ -128,6 +131,7 @@ async def failover_round(scenario: Scenario, workdir: Path) -> FailoverResult:
         failover_ms=(accepting_at - killed_at) * 1000,
         promoted_ms=(promoted_at - killed_at) * 1000,
         standby_ms=float(found[2]) if found else 0.0,
+        probe_login_ms=(standby.probe_login_at - killed_at) * 1000,
         acked_at_kill=acked_at_kill,
         promoted_from=promoted_from,
         logins={name: trace.logins for name, trace in ledger.sessions.items()},

@@ -98,6 +98,8 @@ class HostController:
         self.command = tuple(command) or ("run", "--config", str(config))
         self.name = name
         self.proc: subprocess.Popen[bytes] | None = None
+        #: when the last probe of :meth:`wait_accepting` read its login_ok (monotonic)
+        self.probe_login_at = 0.0
         self.starts = 0
         self._out = logs / f"{name}-0.out"
         self._err = logs / f"{name}-0.err"
@@ -237,6 +239,8 @@ class HostController:
             writer.write(json.dumps(order).encode() + b"\n")
             while line := await reader.readline():
                 answer = json.loads(line)
+                if answer.get("type") == "login_ok":
+                    self.probe_login_at = time.monotonic()
                 if answer.get("type") == "accepted" and answer.get("client_order_id") == cid:
                     at = time.monotonic()
                     ledger.acked(cid, int(answer["order_id"]), int(answer["seq_no"]))

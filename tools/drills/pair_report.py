@@ -69,6 +69,7 @@ def _round_json(r: FailoverResult | RestartResult) -> dict[str, Any]:
             "failover_ms": round(r.failover_ms, 1),
             "promoted_ms": round(r.promoted_ms, 1),
             "standby_ms": round(r.standby_ms, 1),
+            "probe_login_ms": round(r.probe_login_ms, 1),
             "promoted_from_seq": r.promoted_from,
         }
     else:
