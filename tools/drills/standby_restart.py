@@ -28,7 +28,8 @@ the ledger; no session had to log in again):
 
 Figures: ``held_ms``, from the standby's SIGKILL to the first ack of an order entered after
 it (how long a client waited for an ack across the outage); ``up_ms``, from the restart to the
-standby's banner (its stages run: it journals and acknowledges what it receives);
+standby's banner (it recovered, connected and spawned its stages, which may still be
+starting: its first journaled record can come seconds later on a loaded machine);
 ``sync_ms``, from the restart to the replicator's ``in sync`` line (it has sent all the
 standby lacked: the standby connects before its stages start, so this can come first); how
 many records the standby lacked when it came back.
@@ -72,7 +73,7 @@ class RestartResult:
     held_ms: float | None
     #: the standby's restart -> the replicator's "in sync" line seen (all it lacked was sent)
     sync_ms: float
-    #: the standby's restart -> its banner (its stages up: it journals and acknowledges)
+    #: the standby's restart -> its banner (its stages spawned, perhaps still starting)
     up_ms: float
     acked_at_kill: int
     #: orders entered while the standby was dead or catching up, acknowledged after it
