@@ -36,6 +36,7 @@ from typing import Final
 
 from tools.drills.crash import Scenario, session_specs
 from tools.drills.facts import read_facts
+from tools.drills.host import HostError
 from tools.drills.ledger import Ledger
 from tools.drills.load import LoadRunner
 from tools.drills.pair import Pair, pair_configs, wait_for_line
@@ -46,7 +47,7 @@ __all__ = ["FailoverResult", "failover_round"]
 
 #: how often the probe tries the standby's JSON endpoint while it does not listen yet
 PROBE_RETRY_SECONDS: Final = 0.005
-_PROMOTED: Final = re.compile(r"primary from seq (\d+);.* (\d+) ms after the primary was found")
+_PROMOTED: Final = re.compile(r"primary from seq (\d+)\b.* (\d+) ms after the primary was found")
 
 
 @dataclass(slots=True)
@@ -112,7 +113,11 @@ async def failover_round(scenario: Scenario, workdir: Path) -> FailoverResult:
         )
         promoted = asyncio.create_task(wait_for_line(standby.out, "^promoted: "))
         await pair.primary.wait_dead()
-        accepting_at = await probe
+        try:
+            accepting_at = await probe
+        except HostError as exc:  # say why: the standby's stderr ("not promoting: ...")
+            said = standby.err.read_text(errors="replace").strip()[-600:]
+            raise HostError(f"the standby did not take over: {exc}; it said: {said}") from None
         promoted_at, promoted_line = await promoted
         await load
         await runner.settle()

@@ -3,7 +3,8 @@
 :func:`pair_configs` writes two drill configs (``tools.drills.host.drill_config``: the demo's,
 every listener on a port the kernel just found free on loopback, so a drill runs beside a
 running demo): the primary's with ``[replication] enabled`` (sync unless told otherwise), the
-standby's with its own data directory and endpoints, the ones a promoted standby serves.
+standby's with its own data directory and endpoints, the ones a promoted standby serves. Both
+take a replication ``timeout_ms`` of :data:`TIMEOUT_MS` (see there).
 
 :class:`Pair` runs them as two :class:`~tools.drills.host.HostController`: ``sequex run`` for
 the primary, ``sequex standby --primary HOST:PORT CONFIG`` (with ``--promote`` if asked) for
@@ -30,12 +31,17 @@ from tools.drills.host import HostController, HostError, drill_config
 from tools.run_cli import default_prefix
 
 __all__ = [
-    "PROTOCOLS", "Pair", "PairConfigs", "ReplicatorLine", "pair_configs", "replicator_lines",
-    "wait_for_line",
+    "PROTOCOLS", "TIMEOUT_MS", "Pair", "PairConfigs", "ReplicatorLine", "pair_configs",
+    "replicator_lines", "wait_for_line",
 ]  # fmt: skip
 
 PROTOCOLS: Final = ("json", "ouch", "fix")
 _ENABLE: Final = "enabled = false            # true: a standby follows"
+_TIMEOUT: Final = "timeout_ms = 500 "
+#: the drills' replication timeout_ms: a SIGKILLed host is found lost by its closed connection
+#: at once; the timeout only judges a silent peer, and on a loaded 2-core machine the default
+#: 500 ms took a live primary for dead during a pair's start (load average about 25)
+TIMEOUT_MS: Final = 5000
 #: the standby's patience with a primary that is still starting (a loaded machine: tens of s)
 CONNECT_SECONDS: Final = 120.0
 _CONNECTED: Final = re.compile(r"standby (\S+) connected with its journal at seq (\d+); (\d+) to")
@@ -76,6 +82,11 @@ def pair_configs(
         raise HostError("the demo config has no [replication] lines to enable it for the drill")
     primary = primary.replace(_ENABLE, _ENABLE.replace("false", "true ", 1))
     primary = primary.replace('mode = "sync"', f'mode = "{mode}"')
+    for name in texts:
+        if _TIMEOUT not in texts[name]:
+            raise HostError("the demo config has no [replication] timeout_ms line to set")
+    primary = primary.replace(_TIMEOUT, f"timeout_ms = {TIMEOUT_MS} ")
+    texts["standby"] = texts["standby"].replace(_TIMEOUT, f"timeout_ms = {TIMEOUT_MS} ")
     paths = {name: workdir / f"{name}.toml" for name in texts}
     paths["primary"].write_text(primary)
     paths["standby"].write_text(texts["standby"])

@@ -3,7 +3,9 @@ drills on a primary and hot standby pair (``tools.drills.failover``,
 ``tools.drills.standby_restart``), shaped like ``sequex drill crash``'s.
 
 Rounds run one after another, each in a fresh temporary directory (removed afterwards unless
-``--keep DIR`` names where to keep them). The reports are ``tools.drills.pair_report``'s.
+``--keep DIR`` names where to keep them). The reports are ``tools.drills.pair_report``'s. A
+round that cannot run ends the drill with exit status 2, after the report of the rounds run
+before it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,20 @@ from tools.drills.load import DrillError
 from tools.drills.pair_report import as_json, exit_status, print_report
 from tools.drills.standby_restart import RestartResult, standby_restart_round
 
-__all__ = ["register_pair_drills", "run_failover", "run_standby_restart"]
+__all__ = ["RoundsAborted", "register_pair_drills", "run_failover", "run_standby_restart"]
 
 R = TypeVar("R", FailoverResult, RestartResult)
+
+
+class RoundsAborted(Exception):
+    """A round could not run (``cause``: a HostError, DrillError, ...); ``results`` holds the
+    rounds run before it, so that a long run still reports them."""
+
+    def __init__(self, results: list[FailoverResult] | list[RestartResult], cause: Exception):
+        super().__init__(f"after {len(results)} round(s): {cause}")
+        self.results = results
+        self.cause = cause
+
 
 FAILOVER_DESCRIPTION = """\
 Start a primary (sync replication) and a hot standby with --promote on free loopback ports,
@@ -120,29 +133,33 @@ def _main(
         print(f"sequex drill {drill}: --rounds and --orders must be at least 1", file=sys.stderr)
         return 2
     keep = Path(args.keep) if args.keep else None
+    results: list[FailoverResult] | list[RestartResult] = []
     try:
         results = run(args.rounds, args.seed, args.protocol, args.orders, keep)
-    except (HostError, DrillError, RecoveryError, JournalError, OSError) as exc:
-        print(f"sequex drill {drill}: the drill could not run: {exc}", file=sys.stderr)
-        return 2
+    except RoundsAborted as aborted:
+        results = aborted.results
+        print(
+            f"sequex drill {drill}: round {len(results) + 1} could not run: {aborted.cause}",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(as_json(drill, args.seed, results), indent=2))
-    else:
+    elif results:
         print_report(drill, args.seed, results)
-    return exit_status(results)
+    return 2 if len(results) < args.rounds else exit_status(results)
 
 
 def run_failover(
     rounds: int, seed: int, protocol: str, orders: int, keep: Path | None = None
 ) -> list[FailoverResult]:
-    """Run ``rounds`` failover rounds; HostError or DrillError when one could not run."""
+    """Run ``rounds`` failover rounds; RoundsAborted (with the rounds run) when one could not."""
     return _rounds("failover", failover_round, rounds, seed, protocol, orders, keep)
 
 
 def run_standby_restart(
     rounds: int, seed: int, protocol: str, orders: int, keep: Path | None = None
 ) -> list[RestartResult]:
-    """Run ``rounds`` standby-restart rounds; HostError or DrillError when one could not run."""
+    """Run ``rounds`` standby-restart rounds; RoundsAborted when one could not."""
     return _rounds("standby-restart", standby_restart_round, rounds, seed, protocol, orders, keep)
 
 
@@ -161,11 +178,15 @@ def _rounds(
         for number in range(1, rounds + 1):
             scenario = Scenario.pick(number, seed, protocol, orders, drill=drill)
             workdir = base / f"round-{number}"
-            if workdir.exists():
-                raise DrillError(f"{workdir} exists already: give --keep an empty directory")
-            results.append(asyncio.run(_awaited(one(scenario, workdir))))
-            if keep is None:
-                shutil.rmtree(workdir, ignore_errors=True)
+            try:
+                if workdir.exists():
+                    raise DrillError(f"{workdir} exists already: give --keep an empty directory")
+                results.append(asyncio.run(_awaited(one(scenario, workdir))))
+            except (HostError, DrillError, RecoveryError, JournalError, OSError) as exc:
+                raise RoundsAborted(results, exc) from exc
+            finally:
+                if keep is None:
+                    shutil.rmtree(workdir, ignore_errors=True)
     return results
 
 
