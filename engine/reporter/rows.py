@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from engine.canonical.commands import COMMAND_SPECS, command_to_json
 from engine.canonical.events import EVENT_TYPES
@@ -181,32 +181,34 @@ class Projector:
         seq = cmd.seq_no
         firms = self.firms
         report: Event | None = None  # the first execution report: the command's outcome
+        c: Any = cmd  # unpacked by position below (no typing.cast: compiled, it is a call)
         for sub, event in enumerate(events):
             kind = _KIND.get(type(event), _NO_ROW)
             if kind == _NO_ROW:
                 continue
+            e: Any = event
             if report is None and kind < _OPENED:
                 report = event
             if kind == _FILL:
                 executions.append(self._fill(seq, sub, event))
             elif kind == _ACCEPTED:
                 # the command is a NewOrder; its commands row is its orders row
-                _, _, firm, account, _, _, _, _, qty, price, clid, _ = cast(NewOrder, cmd)
+                _, _, firm, account, _, _, _, _, qty, price, clid, _ = c
                 firms.setdefault(account, firm)  # rules 1: accounts are never opened
                 order_events.append(
                     (seq, sub, "accepted", seq, firm, account, clid, qty, price, qty, None, None)
                 )
             elif kind == _OPENED:
-                firm, account = cast(AccountOpened, event)
+                firm, account = e
                 firms[account] = firm
                 accounts.append((account, firm, seq))
             elif kind == _OBLIGATION:
-                firm, symbol, traded, settles, shares, cash = cast(Obligation, event)
+                firm, symbol, traded, settles, shares, cash = e
                 obligations.append(
                     (seq, sub, iso_date(traded), iso_date(settles), firm, symbol, shares, cash)
                 )
             elif kind == _SETTLED:
-                account, symbol, traded, settles, *figures = cast(AccountSettled, event)
+                account, symbol, traded, settles, *figures = e
                 settlements.append(
                     (
                         seq, sub, iso_date(traded), iso_date(settles), firms.get(account),
