@@ -62,7 +62,7 @@ from engine.rebuild import read_header
 from engine.records import ORIGIN_OFFSET, RECORD_SIZE
 from engine.reporter.follower import sync
 from engine.reporter.rows import Projector, RowBatch
-from engine.reporter.schema import TABLES
+from engine.reporter.schema import SHAPES, TABLES
 from engine.reporter.writer import ReportWriter, open_writer
 from engine.stage_factories import STAGE_GC_THRESHOLD
 from engine.stages.reporter import BATCH
@@ -202,7 +202,8 @@ def one_run(database: Database, batches: list[list[Step]]) -> tuple[Run, dict[st
             run.rows += batch.count()
             run.commands += len(steps)
             for name, rows in batch.rows.items():
-                tables[name] = tables.get(name, 0) + len(rows)
+                table = SHAPES[name].table.name
+                tables[table] = tables.get(table, 0) + len(rows)
         stored = _row_count(writer)
         if stored != run.rows:
             raise RuntimeError(f"{database.backend}: {run.rows} rows written, {stored} stored")

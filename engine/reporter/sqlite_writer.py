@@ -31,9 +31,9 @@ from typing import Any
 from engine.reporter.errors import ReporterError
 from engine.reporter.rows import RowBatch
 from engine.reporter.schema import (
-    BY_NAME,
     POSITION_TABLE,
     SCHEMA_VERSION,
+    SHAPES,
     VERSION_TABLE,
     advance_statement,
     create_statements,
@@ -45,7 +45,7 @@ from engine.reporter.schema import (
 #: holds one; another writer (``sequex report sync`` beside a host) does for one batch.
 BUSY_TIMEOUT_MS = 30_000
 #: Rows bound to one INSERT statement (18 columns x 32 stays far below SQLite's 32,766
-#: parameters).
+#: parameters; a narrower shape's statement binds fewer).
 ROWS_PER_INSERT = 32
 #: The page cache, KiB (SQLite's default is 2,000).
 CACHE_KIB = 65_536
@@ -86,10 +86,10 @@ class SqliteWriter:
         if problem is not None:
             self._db.close()
             raise ReporterError(problem)
-        self._inserts = {name: insert_statement(table, "?") for name, table in BY_NAME.items()}
+        self._inserts = {name: insert_statement(shape, "?") for name, shape in SHAPES.items()}
         self._bulk_inserts = {
-            name: insert_statement(table, "?", rows=ROWS_PER_INSERT)
-            for name, table in BY_NAME.items()
+            name: insert_statement(shape, "?", rows=ROWS_PER_INSERT)
+            for name, shape in SHAPES.items()
         }
         self._advance = advance_statement("sqlite", "?")
 
@@ -135,8 +135,8 @@ class SqliteWriter:
         db.execute("COMMIT")
 
     def _insert(self, name: str, rows: list[tuple[Any, ...]]) -> None:
-        """``rows`` into table ``name``: whole groups of ROWS_PER_INSERT in one statement
-        each, the rest one by one."""
+        """``rows`` of shape ``name`` (``engine.reporter.schema.SHAPES``): whole groups of
+        ROWS_PER_INSERT in one statement each, the rest one by one."""
         k = ROWS_PER_INSERT
         whole = len(rows) - len(rows) % k
         if whole:
