@@ -24,6 +24,7 @@ from engine.journal_format import encode_user_header, journal_dir
 from engine.mdfeed.publisher import MarketDataAgent
 from engine.proctitle import set_title
 from engine.replication.replicator import ReplicatorAgent
+from engine.replication.role import ROLE
 from engine.stages.auditor import AuditorAgent
 from engine.stages.core import CoreAgent
 from engine.stages.injector import Injector
@@ -81,6 +82,11 @@ def _journaler(c: Context) -> Stage:
     return JournalerStage(c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq)
 
 
+def _role(spec: TopologySpec) -> str | None:
+    """The role word's name on a standby host (``engine.replication.role``), else None."""
+    return spec.ring_name(ROLE) if spec.standby else None
+
+
 def _replicator(c: Context) -> Stage:
     spec = c.spec
     assert spec.replication is not None, "a replicator row runs only with replication settings"
@@ -95,6 +101,7 @@ def _replicator(c: Context) -> Stage:
         base_seq=spec.base_seq,
         snapshot_every=spec.snapshot_every,
         segment_bytes=spec.journal_segment_bytes,
+        role=_role(spec),
     )
 
 
@@ -225,6 +232,7 @@ def _marketdata(c: Context) -> Stage:
         base_seq=spec.base_seq,
         nice=spec.market_data.nice if c.tune else 0,
         views=views,
+        role=_role(spec),
     )
 
 

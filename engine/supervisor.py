@@ -229,6 +229,12 @@ class Supervisor:
             with self._away_lock:
                 self._away.add("gateway")  # gone: stand in again, so nothing waits on it
 
+    def promote(self) -> None:
+        """A standby host serves from now on: its feed unmutes, its replicator listens
+        (``engine.replication.role``); after :meth:`start_gateway`, orders first."""
+        assert self.rings is not None, "start() first"
+        self.rings.promote()
+
     def injector(self, *, stamp_ts: bool = False) -> Injector:
         """The producer of ring[in] (one per host: single writer)."""
         assert self.rings is not None, "start() first"

@@ -64,6 +64,7 @@ from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
 from engine.mdfeed.settings import FeedSettings
 from engine.records import RECORD_SIZE
+from engine.replication.role import ROLE, HostRole
 from engine.replication.settings import ReplicationSettings
 from engine.stages.slots import MAX_SHARDS, RISK_SLOT_SIZE
 from engine.wiring import Read, RingDef, StageDef, Wiring, resolve
@@ -158,6 +159,9 @@ class TopologySpec:
     http: str | None = None
     #: the replicator's endpoint and mode (None: no standby is served)
     replication: ReplicationSettings | None = None
+    #: the host starts as a standby (``sequex standby``): its feed is muted and its replicator
+    #: dormant until the host is promoted (the role word, ``engine.replication.role``)
+    standby: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -208,12 +212,16 @@ class TopologySpec:
 
 
 class Rings:
-    """The owner handles of every ring of a topology (close() unlinks them)."""
+    """The owner handles of every ring of a topology, and of a standby's role word
+    (``engine.replication.role``); close() unlinks them."""
 
     def __init__(self, spec: TopologySpec) -> None:
         self.wiring = spec.wiring()
         self.by_name: dict[str, RingBuffer] = {}
+        self.role: HostRole | None = None
         try:
+            if spec.standby:
+                self.role = HostRole.create(spec.ring_name(ROLE))
             for name, plan in self.wiring.rings.items():
                 self.by_name[name] = RingBuffer.create(
                     spec.ring_name(name), spec.capacity, plan.slot_size, plan.consumers
@@ -232,10 +240,20 @@ class Rings:
         for ring in self.all():
             ring.alert()
 
+    def promote(self) -> None:
+        """A standby host serves from now on: its stages see the role word, woken at once."""
+        assert self.role is not None, "only a standby's rings have a role word"
+        self.role.promote()
+        for ring in self.all():
+            ring.board.signal()
+
     def close(self) -> None:
         for ring in self.all():
             ring.close()
         self.by_name.clear()
+        if self.role is not None:
+            self.role.close()
+            self.role = None
 
 
 def sync_policy(spec: TopologySpec) -> SyncPolicy:

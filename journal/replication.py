@@ -31,7 +31,14 @@ HEARTBEAT  both        position u64 (the sender's last sent or durable seq)
 5
 CHECK 6    <- primary  seq u64, state_hash u64 (the primary's state hash after ``seq``)
 REFUSE 7   both        a UTF-8 reason (the connection then closes)
+FEED 8     <- primary  utc_offset_s i32, the MoldUDP64 session of the primary's market-data
+                       feed (10 ASCII bytes, space-padded)
 =========  ==========  ====================================================================
+
+FEED tells the standby under which session the primary publishes its feed (the numbers are
+a function of the journal; the session name and the timestamps' UTC offset are not), so a
+standby promoted later continues that session. It is sent when a link starts and whenever
+the session changes.
 
 ``acked_seq`` bounds what the primary may have acknowledged to clients before this standby
 connected: with sync replication, everything acknowledged later the standby acknowledged first,
@@ -71,6 +78,7 @@ ACK: Final = 4
 HEARTBEAT: Final = 5
 CHECK: Final = 6
 REFUSE: Final = 7
+FEED: Final = 8
 
 MODE_SYNC: Final = 0
 MODE_ASYNC: Final = 1
@@ -81,6 +89,9 @@ _START: Final = struct.Struct("<HQQQQQBB")
 _RECORDS: Final = struct.Struct("<QII")
 _U64: Final = struct.Struct("<Q")
 _CHECK: Final = struct.Struct("<QQ")
+_FEED: Final = struct.Struct("<i10s")
+#: A MoldUDP64 session name: 1..10 characters, ASCII letters, digits or spaces.
+SESSION_SIZE: Final = 10
 MAX_SEQ: Final = (1 << 64) - 1
 MAX_REASON: Final = 4096
 
@@ -151,7 +162,15 @@ class Refuse:
     reason: str
 
 
-Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """The primary's market-data session (without its padding) and its UTC offset."""
+
+    session: str
+    utc_offset_s: int
+
+
+Frame = Hello | Start | Records | Ack | Heartbeat | Check | Refuse | Feed
 
 
 def record_digest(payload: bytes | bytearray | memoryview) -> int:
@@ -225,8 +244,24 @@ def encode(frame: Frame) -> bytes:
         _check_u64("seq", frame.seq)
         _check_u64("state_hash", frame.state_hash)
         return _frame(CHECK, _CHECK.pack(frame.seq, frame.state_hash))
+    if isinstance(frame, Feed):
+        _check_session(frame.session)
+        if not -(1 << 31) <= frame.utc_offset_s < 1 << 31:
+            raise ValueError(f"utc_offset_s {frame.utc_offset_s} does not fit 32 bits")
+        session = frame.session.encode("ascii").ljust(SESSION_SIZE)
+        return _frame(FEED, _FEED.pack(frame.utc_offset_s, session))
     reason = frame.reason.encode("utf-8")[:MAX_REASON]
     return _frame(REFUSE, reason)
+
+
+def _check_session(session: str) -> None:
+    if not (
+        0 < len(session) <= SESSION_SIZE
+        and session.isascii()
+        and session.strip(" ") == session
+        and all(c.isalnum() or c == " " for c in session)
+    ):
+        raise ValueError(f"{session!r} is not a MoldUDP64 session name")
 
 
 class FrameDecoder:
@@ -352,6 +387,17 @@ def _check(body: bytes) -> Frame:
     return Check(seq, value)
 
 
+def _feed(body: bytes) -> Frame:
+    _need(body, _FEED.size, "FEED")
+    offset, raw = _FEED.unpack(body)
+    session = raw.decode("ascii", errors="replace").rstrip(" ")
+    try:
+        _check_session(session)
+    except ValueError as exc:
+        raise _BadBody(str(exc)) from None
+    return Feed(session, offset)
+
+
 def _refuse(body: bytes) -> Frame:
     if len(body) > MAX_REASON:
         raise _BadBody(f"a reason of {len(body)} bytes (at most {MAX_REASON})")
@@ -366,6 +412,7 @@ _DECODERS = {
     HEARTBEAT: _heartbeat,
     CHECK: _check,
     REFUSE: _refuse,
+    FEED: _feed,
 }
 _NAMES = {
     HELLO: "HELLO",
@@ -375,4 +422,5 @@ _NAMES = {
     HEARTBEAT: "HEARTBEAT",
     CHECK: "CHECK",
     REFUSE: "REFUSE",
+    FEED: "FEED",
 }

@@ -5,7 +5,9 @@ matchers, snapshotter, reporter: everything of CONFIG) whose ring[in] is written
 of the primary's journal instead of a gateway (``engine.replication.standby``): its journal is
 byte-identical to the primary's, its state replays hot, and it acknowledges every record once
 journaled, which is what the primary's sync replication waits for. It injects no setup of its
-own and serves no client; its market-data and views stages do not run (docs/replication.md).
+own and takes no order. Its market-data feed runs muted (it numbers and keeps the messages,
+sends nothing, serves no retransmission or snapshot) and its HTTP views serve read-only; with
+``[replication] enabled`` its replicator stage runs dormant (docs/replication.md).
 
 A start: recover the data directory as ``sequex run`` does (``engine.start_point``), connect to
 the primary and say where the journal ends (HELLO); the primary answers START (continue from
@@ -18,8 +20,11 @@ With ``--promote`` the standby takes over when it loses its primary, if it prova
 every command the primary may have acknowledged (``engine.replication.handshake``:
 ``promotion_refusal``; it says why not otherwise and keeps reconnecting): it lets what it
 received take effect, then tells its gateway (spawned parked at start, so that a promotion does
-not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. No fencing epoch
-is written yet (docs/replication.md, "Not yet").
+not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. Then its
+stages learn the promotion (the role word, ``engine.replication.role``): the feed unmutes and
+continues the primary's MoldUDP64 session (told over the link: FEED) and opens its
+retransmission and snapshot services at CONFIG's endpoints; the replicator listens for a
+standby of its own. No fencing epoch is written yet (docs/replication.md, "Not yet").
 
 At each snapshot point the primary sends its state hash; the standby compares it with its own
 snapshot's at that seq, and a mismatch stops it at once: exit code 3, the message naming the
@@ -95,10 +100,15 @@ def _error(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.config import ConfigError, load_config
+    from engine.mdfeed.settings import FeedSettings
     from engine.replication.link import parse_endpoint
+    from tools.run_cli import _check_replication
 
     try:
         config = load_config(args.config)
+        if config.market_data.enabled:
+            FeedSettings.from_config(config)
+        _check_replication(config)
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -143,9 +153,14 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     if holder is not None:
         _error(f"refusing to start: shared-memory prefix {prefix!r} is in use by {holder}")
         return EXIT_FAILED
+    from engine.mdfeed.settings import FeedSettings
+    from engine.replication.settings import ReplicationSettings
+
     spec = TopologySpec.from_config(
-        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True
-    )
+        config, prefix, data_dir=data_dir, report_dir=reports, gateway=True, standby=True,
+        market_data=FeedSettings.from_config(config) if config.market_data.enabled else None,
+        http=config.endpoints["http"], replication=ReplicationSettings.from_config(config),
+    )  # fmt: skip
     try:
         start = prepare_start(spec)  # never a setup of its own: everything is the primary's
     except (RecoveryError, JournalError, OSError) as exc:
@@ -242,8 +257,10 @@ def _follow(
 ) -> int:
     """Follow the primary until stopped (reconnecting when it goes away, or taking over from
     it with ``--promote``)."""
+    from engine.mdfeed.handover import PRIMARY_NAME, FeedSession, save_session
     from engine.replication.checks import CheckBook
     from engine.replication.standby import StandbyReceiver
+    from journal.replication import Feed
     from tools.run_cli import _failed, _print_live_state, _settings_line
 
     rings = supervisor.rings
@@ -256,11 +273,14 @@ def _follow(
     knobs = config.replication
     timing = {"heartbeat": knobs.heartbeat_ms / 1000.0, "timeout": knobs.timeout_ms / 1000.0}
 
+    def keep_feed(feed: Feed) -> None:
+        save_session(spec.data_dir, PRIMARY_NAME, FeedSession(feed.session, feed.utc_offset_s))
+
     def receiver_for(connected: tuple[Any, Any]) -> StandbyReceiver:
         link, begin = connected
         return StandbyReceiver(
             link, rings["in"], injector, journaler, spec.base_seq, checks, **timing,
-            start=begin, owners=owners,
+            start=begin, owners=owners, on_feed=keep_feed,
         ).start()  # fmt: skip
 
     receiver = receiver_for(first)
@@ -347,6 +367,31 @@ def _promote(
         f"{', '.join(endpoints)} {took:.0f} ms after the primary was found lost",
         flush=True,
     )
+    supervisor.promote()  # the feed unmutes, the replicator listens
+    return _serving_after_promotion(spec, supervisor)
+
+
+def _serving_after_promotion(spec: Any, supervisor: Any) -> bool:
+    """Wait until the promoted stages listen, and say what they serve (False: one failed)."""
+    from tools.run_cli import _wait_listening
+
+    lines = []
+    feed = spec.market_data
+    if feed is not None:
+        snapshot = f"{feed.snapshot[0]}:{feed.snapshot[1]}"
+        if not _wait_listening(snapshot, supervisor, timeout=20.0):
+            return False
+        lines += feed.describe()
+    replication = spec.replication
+    if replication is not None:
+        if not _wait_listening(replication.endpoint, supervisor, timeout=20.0):
+            return False
+        mode = replication.mode
+        if replication.sync:
+            mode = "sync from the first standby on; none yet: commands take effect alone"
+        lines.append(f"a standby of its own on {replication.endpoint} ({mode})")
+    if lines:
+        print("  now serving: " + "; ".join(lines), flush=True)
     return True
 
 

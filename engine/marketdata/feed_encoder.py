@@ -173,6 +173,13 @@ class FeedEncoder:
     def session(self) -> str:
         return self._session.decode("ascii").rstrip(" ")
 
+    def rename(self, session: str) -> None:
+        """Number on under ``session`` (a promoted standby's feed taking its primary's);
+        only between two flushes: no datagram is half filled then."""
+        if self._count:
+            raise ValueError("rename a feed encoder only between flushes")
+        self._session = encode_session(session)
+
     @property
     def events(self) -> int:
         """Market-data records read so far."""

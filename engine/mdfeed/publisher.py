@@ -38,6 +38,13 @@ Contract.
   same journal resumes the session (docs/market-data.md says why).
 * Retransmission (``engine.mdfeed.retransmission``) and snapshots
   (``engine.mdfeed.glimpse_server``) are served between polls from this process's state.
+* On a standby (``role``, the host's role word: ``engine.replication.role``) the feed runs
+  *muted*: it follows the replayed events, numbers their messages and keeps them for
+  retransmission and its position on disk, like any feed, but sends nothing and opens no
+  server. When the host is promoted it unmutes at its next poll: it takes the primary's
+  session (``engine.mdfeed.handover``: the numbers are the journal's, so equal to the
+  primary's), opens its servers at this host's endpoints and sends a heartbeat at once, so a
+  listener of the primary learns the next number and asks this host for what it missed.
 """
 
 from __future__ import annotations
@@ -55,12 +62,20 @@ from engine.marketdata.itch_projection import ItchProjection
 from engine.mdfeed.catch_up import REJOIN_GAP, CatchUp, Releaser
 from engine.mdfeed.feed_state import FeedState, load_state, record_check, save_state
 from engine.mdfeed.glimpse_server import SnapshotServer
+from engine.mdfeed.handover import (
+    SESSION_NAME,
+    FeedSession,
+    forget_session,
+    promoted_session,
+    save_session,
+)
 from engine.mdfeed.journal_feed import JournalFeed, JournalSource
 from engine.mdfeed.retransmission import Retransmitter
 from engine.mdfeed.settings import FeedSettings
 from engine.mdfeed.udp import MulticastSender, RequestPort, readable
 from engine.protocols.itch.glimpse import EndOfSnapshot
 from engine.protocols.moldudp64 import EndOfSession, Heartbeat, RecentPackets
+from engine.replication.role import HostRole
 from engine.stages.waiting import Halt as HaltFlag
 from engine.stages.waiting import PollingStage, park
 from engine.views.host import ViewsHost
@@ -91,8 +106,13 @@ class MarketDataAgent(PollingStage):
         base_seq: int = 0,
         nice: int = 0,
         views: ViewsHost | None = None,
+        role: str | None = None,
     ) -> None:
         self._nice = nice
+        self._role_name = role
+        self._role: HostRole | None = None
+        #: a standby's feed before its promotion: sends nothing, serves nothing
+        self.muted = False
         #: the host's views, when it serves them: fed the records the feed publishes
         self.views = views
         self._ring = ring_events
@@ -132,20 +152,49 @@ class MarketDataAgent(PollingStage):
         self.encoder = FeedEncoder(projection, state.session, next_sequence=state.next_sequence)
         self.through_seq = state.through_seq
         self._saved = (state.through_seq, state.next_sequence)
-        settings = self.settings
-        self.recent = RecentPackets(settings.recent_messages)
-        self.multicast = MulticastSender(settings.group, settings.interface, settings.ttl)
-        self.requests = RequestPort(settings.retransmit)
-        self.snapshots = SnapshotServer(settings.snapshot, self._snapshot)
-        source = JournalSource(
-            self._data_dir, self._window, self._rules, state.session, projection.utc_offset_s
-        )
-        self.retransmitter = Retransmitter(state.session, self.recent, source)
+        self.recent = RecentPackets(self.settings.recent_messages)
+        if self._role_name is not None:
+            self._role = HostRole.attach(self._role_name)
+            self.muted = not self._role.promoted()
+        if self.muted:
+            forget_session(self._data_dir, SESSION_NAME)  # nothing is published from here
+        else:
+            self._open_servers()
         if self.views is not None:
             self.views.start()
         self._started = True
         if self.through_seq < self._base:
             self._detach(quiet_through)
+
+    def _open_servers(self) -> None:
+        """The multicast sender and the two servers, under the feed's session now."""
+        settings = self.settings
+        offset = self.encoder.projection.utc_offset_s
+        self.multicast = MulticastSender(settings.group, settings.interface, settings.ttl)
+        self.requests = RequestPort(settings.retransmit)
+        self.snapshots = SnapshotServer(settings.snapshot, self._snapshot)
+        source = JournalSource(self._data_dir, self._window, self._rules, self.session, offset)
+        self.retransmitter = Retransmitter(self.session, self.recent, source)
+        save_session(self._data_dir, SESSION_NAME, FeedSession(self.session, offset))
+
+    def _unmute(self) -> None:
+        """The host was promoted: continue the primary's session, serve, announce."""
+        own = FeedSession(self.session, self.encoder.projection.utc_offset_s)
+        session, why_not = promoted_session(self._data_dir, own)
+        if why_not is not None:
+            _warn(f"{why_not}: publishing session {self.session}")
+        elif session != self.session:
+            self.encoder.rename(session)  # between polls: no datagram half filled
+            self.session = session
+            self._saved = None  # keep the session taken at once
+        self.muted = False
+        self._open_servers()
+        self._last_sent_ns = 0  # a heartbeat now: listeners learn the next number
+        self.save()
+        _warn(
+            f"promoted: publishing session {self.session} from message "
+            f"{self.encoder.next_sequence} (commands through seq {self.through_seq})"
+        )
 
     def _start_state(self) -> tuple[FeedState, int]:
         """The kept state if it belongs to this journal, else a new session (quiet through
@@ -173,9 +222,14 @@ class MarketDataAgent(PollingStage):
     # -- the loop ---------------------------------------------------------------------------
 
     def poll(self) -> int:
+        if self.muted:
+            assert self._role is not None
+            if self._role.promoted():
+                self._unmute()
         work = self._read_ring() if self.catch_up is None else self._catch_up_step()
         now = time.monotonic_ns()
-        work += self._serve(now)
+        if not self.muted:
+            work += self._serve(now)
         self._tick(now)
         return work
 
@@ -274,7 +328,7 @@ class MarketDataAgent(PollingStage):
             return
         for datagram in datagrams:
             self.recent.add(datagram)
-        if loud:
+        if loud and not self.muted:
             self.multicast.send(datagrams)
             self._last_sent_ns = time.monotonic_ns()
 
@@ -302,7 +356,7 @@ class MarketDataAgent(PollingStage):
         return self.session, out
 
     def _tick(self, now: int) -> None:
-        if now - self._last_sent_ns >= self.settings.heartbeat_ns:
+        if not self.muted and now - self._last_sent_ns >= self.settings.heartbeat_ns:
             self.multicast.send([Heartbeat(self.session, self.encoder.next_sequence).encode()])
             self._last_sent_ns = now
         if now - self._checkpoint_ns >= CHECKPOINT_EVERY_NS:
@@ -330,6 +384,9 @@ class MarketDataAgent(PollingStage):
             return True
         if self.catch_up is not None and not self.catch_up.frozen:
             return True
+        if self.muted:
+            assert self._role is not None
+            return self._role.promoted()
         if self.retransmitter.waiting or self.snapshots.busy():
             return True
         if time.monotonic_ns() - self._last_sent_ns >= self.settings.heartbeat_ns:
@@ -357,10 +414,13 @@ class MarketDataAgent(PollingStage):
                     self._spare.close()
                 if self.views is not None:
                     self.views.stop()
-                self.retransmitter.close()
-                self.snapshots.close()
-                self.requests.close()
-                self.multicast.close()
+                if not self.muted:
+                    self.retransmitter.close()
+                    self.snapshots.close()
+                    self.requests.close()
+                    self.multicast.close()
+            if self._role is not None:
+                self._role.close()
             self._ring.close()  # our attached handle (the supervisor owns the segment)
             if self.views is not None:
                 self.views.close()
@@ -374,6 +434,8 @@ class MarketDataAgent(PollingStage):
             elif not self._catch_up_step() and self.through_seq >= self.published_seq():
                 break
         self.save()
+        if self.muted:
+            return  # a standby's feed announces nothing
         end = EndOfSession(self.session, self.encoder.next_sequence).encode()
         self.multicast.send([end, end])
         if self.detaches:

@@ -23,9 +23,19 @@ Contract.
   straight from ring[in] (every slot past the replicator's own sequence is still there: it
   gates the producer). No per-command objects: bytes in bulk.
 * Liveness (monotonic clock, never outcomes): a heartbeat after ``heartbeat_ms`` without
-  sending; a standby silent for ``timeout_ms`` is dropped. At each new snapshot of this host
-  the standby gets a CHECK (seq, state hash) to compare with its own.
+  sending; a standby silent for ``timeout_ms`` is dropped. Besides the records the standby is
+  told the state hash at each snapshot (CHECK) and the session of this host's market-data
+  feed (FEED): ``engine.replication.notices``.
 * One standby at a time; a link that fails is dropped and the next connection is served.
+* On a host started as a standby (``role``: its role word, ``engine.replication.role``) the
+  replicator is *dormant*: it does not listen, and in sync mode it passes ring[in] through
+  (its sequence follows the cursor, so core and risk wait for the journaler alone). Once the
+  host is promoted it listens on its own endpoint, still passing through while no standby is
+  connected: a promoted host must serve at once, and no standby exists yet. The first standby
+  that connects closes the gate: the sequence stays where it stood (START's ``acked_seq``, the
+  most that may have been acknowledged with no standby), and from then on the replicator is a
+  sync replicator like a primary's (docs/replication.md, "Market data and replication
+  after a promotion").
 """
 
 from __future__ import annotations
@@ -39,15 +49,15 @@ import time
 from disruptor import AlertException, RingBuffer
 from engine.journal_format import journal_dir
 from engine.records import RECORD_SIZE
-from engine.replication.checks import snapshot_hash, snapshot_seqs
 from engine.replication.handshake import answer_hello
 from engine.replication.link import Link, LinkClosed, listen
+from engine.replication.notices import Notices
+from engine.replication.role import HostRole
 from engine.replication.settings import ReplicationSettings
 from engine.stages.snapshotter import JournalTail, TailError
 from journal.replication import (
     MODES,
     Ack,
-    Check,
     Heartbeat,
     Hello,
     ProtocolError,
@@ -60,8 +70,6 @@ from journal.replication import (
 BATCH = 512
 #: How long a connecting standby has to say HELLO, and the primary's journal to reach it.
 HELLO_SECONDS = 5.0
-#: How often new snapshots are looked for (to send their CHECK).
-CHECK_SECONDS = 0.5
 
 
 def log(message: str) -> None:
@@ -83,6 +91,7 @@ class ReplicatorAgent:
         base_seq: int = 0,
         snapshot_every: int = 0,
         segment_bytes: int = 0,
+        role: str | None = None,
     ) -> None:
         self._ring = ring_in
         self._settings = settings
@@ -105,13 +114,26 @@ class ReplicatorAgent:
         self.sent = 0
         self._in_sync = False
         self._tail: JournalTail | None = None
-        self._checked = 0
-        self._next_check = 0.0
+        self._notices = Notices(data_dir)
         self._halted = False
+        self._role_name = role
+        self._role: HostRole | None = None
+        #: a standby's replicator before its promotion: not listening (module contract)
+        self._dormant = False
+        #: passing ring[in] through while no standby ever connected (a standby's, promoted or
+        #: not); the first standby closes it for good
+        self._open_gate = role is not None
 
     # -- the agent interface -----------------------------------------------------------------
 
     def on_start(self) -> None:
+        if self._role_name is not None:
+            self._role = HostRole.attach(self._role_name)
+            self._dormant = not self._role.promoted()
+        if not self._dormant:
+            self._open()
+
+    def _open(self) -> None:
         self._listener = listen(self._settings.endpoint)
         self._listener.setblocking(False)
         self._say_waiting()
@@ -119,19 +141,26 @@ class ReplicatorAgent:
     def poll(self) -> int:
         """Accept, ship and beat without waiting; returns the work done (0: idle)."""
         self._check_alert()
+        if self._dormant:
+            assert self._role is not None
+            if not self._role.promoted():
+                return self._pass_through()
+            self._dormant = False
+            self._open()
         link = self._link
         if link is None:
-            return self._accept(0.0)
+            return self._pass_through() + self._accept(0.0)
         if link.closed or link.silent_for() > self._timeout:
             reason = self._link_error or f"silent for more than {self._settings.timeout_ms} ms"
             self._drop(f"standby {link.peer} lost: {reason}")
             return 0
         try:
             done = self._ship(link)
+            self._notices.send_feed(link)  # busy or not: a promotion may come at any time
             if not done:
                 if link.idle_for() >= self._heartbeat:
                     link.send(Heartbeat(self.sent))
-                self._send_checks(link)
+                self._notices.send_checks(link, self.sent)
         except LinkClosed as exc:
             self._link_error = str(exc)
             return 0
@@ -142,7 +171,9 @@ class ReplicatorAgent:
     def do_work(self) -> int:
         done = self.poll()
         if not done:
-            if self._link is None:
+            if self._link is None and (self._dormant or self._passing()):
+                self._wait_cursor(0.05)  # accepts at the next poll, if it listens
+            elif self._link is None:
                 self._accept(0.05)
             else:
                 self._wait(self._link)
@@ -157,6 +188,8 @@ class ReplicatorAgent:
             self._listener.close()
         if self._tail is not None:
             self._tail.close()
+        if self._role is not None:
+            self._role.close()
         self._ring.close()  # our attached handle (the supervisor owns the segment)
 
     def halt(self) -> None:
@@ -174,6 +207,32 @@ class ReplicatorAgent:
     def _durable_seq(self) -> int:
         return self._base + self._durable.get() + 1
 
+    def _passing(self) -> bool:
+        """Whether the sequence follows ring[in]'s cursor now (module contract)."""
+        return self._sequence is not None and (self._dormant or self._open_gate)
+
+    def _pass_through(self) -> int:
+        """Move the sequence to the cursor while passing through; returns the seqs passed."""
+        if not self._passing():
+            return 0
+        before = self.acked
+        self._publish_acked(self._last_seq())
+        return self.acked - before
+
+    def _wait_cursor(self, timeout: float) -> None:
+        """Sleep until ring[in]'s cursor moves past our sequence, or ``timeout`` passes."""
+        if self._sequence is None:
+            time.sleep(timeout)  # async: nothing to pass through
+            return
+        board, waiter = self._ring.board, self._waiter
+        board.begin_wait(waiter)
+        try:
+            if self._ring.cursor.get() > self._sequence.get():
+                return
+            board.block(waiter, timeout)
+        finally:
+            board.end_wait(waiter)
+
     def _publish_acked(self, seq: int) -> None:
         """The standby holds every seq <= ``seq`` durably (only ever forward)."""
         if seq <= self.acked:
@@ -187,7 +246,12 @@ class ReplicatorAgent:
 
     def _say_waiting(self) -> None:
         where = self._settings.endpoint
-        if self._settings.sync:
+        if self._passing():
+            log(
+                f"this promoted host waits for a standby on {where}; until one connects, "
+                "commands take effect with no standby (sync replication starts with it)"
+            )
+        elif self._settings.sync:
             log(
                 f"waiting for a standby on {where}; sync replication: commands after seq "
                 f"{self.acked} take effect, and are acknowledged, only once a standby has them"
@@ -223,6 +287,8 @@ class ReplicatorAgent:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"this host's journal did not reach seq {last} in time")
             time.sleep(0.001)
+        if self._passing():
+            self._publish_acked(self._last_seq())  # START says what may have taken effect
         digest = None
         if 0 < last <= self._durable_seq():
             digest = record_digest(JournalTail(journal_dir(self._data_dir), last - 1).read(last))
@@ -237,8 +303,13 @@ class ReplicatorAgent:
             link.close()
             log(f"refused the standby from {link.peer}: {answer.reason}")
             return
+        if self._passing():
+            self._open_gate = False  # from here on nothing takes effect before the standby has it
+            log(
+                f"sync replication from now on: commands after seq {self.acked} take effect "
+                "only once this standby has them"
+            )
         self.sent = last
-        self._checked = last
         self._in_sync = False
         self._publish_acked(last)
         self._link_error = ""
@@ -247,6 +318,7 @@ class ReplicatorAgent:
             target=self._read_acks, args=(link,), name="acks", daemon=True
         )
         self._reader.start()
+        self._notices.restart(link, last)
         behind = self._last_seq() - last
         log(f"standby {link.peer} connected with its journal at seq {last}; {behind} to send")
 
@@ -254,6 +326,7 @@ class ReplicatorAgent:
         deadline = time.monotonic() + HELLO_SECONDS
         while time.monotonic() < deadline:
             self._check_alert()
+            self._pass_through()  # a slow peer must not hold a promoted host's orders back
             frame = link.receive_one(0.05)
             if isinstance(frame, Hello):
                 return frame
@@ -334,20 +407,6 @@ class ReplicatorAgent:
         if self._sequence is not None and first > self.acked:
             return self._last_seq() >= first
         return self._durable_seq() >= first
-
-    def _send_checks(self, link: Link) -> None:
-        """CHECK each snapshot of ours taken since the last one sent (at most every
-        CHECK_SECONDS: a directory listing)."""
-        now = time.monotonic()
-        if now < self._next_check:
-            return
-        self._next_check = now + CHECK_SECONDS
-        for seq in snapshot_seqs(self._data_dir):
-            if self._checked < seq <= self.sent:
-                value = snapshot_hash(self._data_dir, seq)
-                if value is not None:
-                    link.send(Check(seq, value))
-                self._checked = seq
 
     def _wait(self, link: Link) -> None:
         """Sleep until ring[in] or the journal moves, or half a heartbeat passes."""

@@ -16,6 +16,8 @@ Contract.
   primary's sync replication waits for these), HEARTBEAT when it sent nothing for a
   heartbeat interval, and settles the primary's CHECKs against the standby's snapshots
   (``engine.replication.checks``).
+* A FEED frame (the primary's market-data session) is handed to ``on_feed``: the standby
+  keeps it for its muted feed to continue at a promotion (``engine.mdfeed.handover``).
 * The link ends when the primary closes it, goes silent for ``timeout`` seconds (monotonic:
   liveness only), sends something malformed, or refuses; :attr:`ended` is set and
   :attr:`reason` says why. A state hash mismatch ends it too and sets :attr:`mismatch`: the
@@ -41,6 +43,7 @@ from engine.stages.injector import Injector
 from journal.replication import (
     Ack,
     Check,
+    Feed,
     Heartbeat,
     Hello,
     ProtocolError,
@@ -104,8 +107,10 @@ class StandbyReceiver:
         timeout: float,
         start: Start,
         owners: dict[str, str],
+        on_feed: Callable[[Feed], None] | None = None,
     ) -> None:
         self._start = start
+        self._on_feed = on_feed
         #: account -> firm of every account opened in what was received (the gateway of a
         #: promoted standby needs them; the configured ones it knows)
         self._owners = owners
@@ -189,6 +194,9 @@ class StandbyReceiver:
                     self._note_accounts(rows)
                 elif isinstance(frame, Check):
                     self._checks.expect(frame.seq, frame.state_hash)
+                elif isinstance(frame, Feed):
+                    if self._on_feed is not None:
+                        self._on_feed(frame)
                 elif isinstance(frame, Refuse):
                     raise Refused(frame.reason)
                 elif not isinstance(frame, Heartbeat):

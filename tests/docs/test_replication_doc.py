@@ -45,4 +45,7 @@ def test_the_demo_pair_runs_as_shown() -> None:
     primary = load_config(ROOT / shlex.split(primary_line)[-1])
     assert primary.replication.enabled
     assert standby.primary == primary.endpoints["replication"]
-    assert not load_config(ROOT / standby.config).replication.enabled
+    standby_config = load_config(ROOT / standby.config)
+    assert standby_config.replication.enabled  # dormant until promoted (its own endpoint)
+    assert standby_config.endpoints["replication"] != primary.endpoints["replication"]
+    assert standby_config.endpoints["itch_multicast"] == primary.endpoints["itch_multicast"]

@@ -16,6 +16,7 @@ from journal.replication import (
     MODE_SYNC,
     Ack,
     Check,
+    Feed,
     Frame,
     FrameDecoder,
     Heartbeat,
@@ -49,6 +50,11 @@ frames: st.SearchStrategy[Frame] = st.one_of(
     st.builds(Heartbeat, u64),
     st.builds(Check, u64, u64),
     st.builds(Refuse, st.text(max_size=200)),
+    st.builds(
+        Feed,
+        st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=1, max_size=10),
+        st.integers(-(2**31), 2**31 - 1),
+    ),
 )
 
 
@@ -97,7 +103,7 @@ def test_a_flipped_type_byte_is_named_at_its_frames_offset(
     bad = data.draw(st.integers(0, len(encoded) - 1))
     offset = sum(len(e) for e in encoded[:bad])
     stream = bytearray(b"".join(encoded))
-    stream[offset + 4] = data.draw(st.integers(8, 255))  # no such frame type
+    stream[offset + 4] = data.draw(st.integers(9, 255))  # no such frame type
     decoder = FrameDecoder()
     decoder.receive_data(bytes(stream))
     with pytest.raises(ProtocolError) as raised:
@@ -167,3 +173,17 @@ def test_the_encoder_refuses_what_no_decoder_would_accept() -> None:
         encode(Records(1, 2, 128, bytes(128)))
     with pytest.raises(ValueError, match="outside"):
         encode(Ack(-1))
+
+
+@pytest.mark.parametrize("session", ["", "ELEVENCHARS", " SQX", "SQX\u00e9", "SQ-X"])
+def test_a_feed_frame_carries_only_a_moldudp64_session_name(session: str) -> None:
+    with pytest.raises(ValueError, match="session name"):
+        encode(Feed(session, 0))
+    raw = session.encode("utf-8")
+    if len(raw) > 10:
+        return  # the frame has no room for it
+    body = struct.pack("<i10s", 0, raw.ljust(10))
+    decoder = FrameDecoder()
+    decoder.receive_data(struct.pack("<I", len(body) + 1) + bytes((8,)) + body)
+    with pytest.raises(ProtocolError, match="bad FEED frame"):
+        decoder.next_frame()

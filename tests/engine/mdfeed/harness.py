@@ -64,6 +64,7 @@ class FeedHost:
         capacity: int = 1024,
         fused: bool = True,
         http: str | None = None,
+        standby: bool = False,
     ) -> None:
         spec = TopologySpec(
             prefix=f"sequex-mdt{uuid.uuid4().hex[:10]}-",
@@ -74,6 +75,7 @@ class FeedHost:
             fused=fused,
             market_data=settings,
             http=http,
+            standby=standby,
         )
         start = prepare_start(spec)
         self.base_seq = start.spec.base_seq
