@@ -27,7 +27,10 @@ tmpfs); the publisher consumes every output (canonical digest, exec routing). Fi
 * ``--consumers``: the same host with all three consumers of the execution stream attached
   (the feed, the reporter writing SQLite in the run's directory, the views serving HTTP on a
   free loopback port), repeats interleaved: ``consumers_orders_per_s`` (and range) and
-  ``consumers_drop``, the figure the issue bounds at 15%.
+  ``consumers_drop``, the figure the issue bounds at 15%. The reporter is not waited for, but
+  watched: ``reporter_behind`` (commands its database lacked when the order path had every
+  event) and ``reporter_catchup_commands_per_s`` (how fast it wrote them afterwards, the host
+  otherwise idle: its follow rate with a core), medians over the consumers' repeats.
 
 A run's time ends when the order path (the core, and the auditor standing for the gateway)
 has every event: the consumers of the execution stream (the feed, the views, the reporter)
@@ -46,6 +49,7 @@ import socket
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,7 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 from engine import native
 from engine.config import ReporterConfig
 from engine.mdfeed.settings import FeedSettings
+from engine.reporter.writer import open_writer
 from engine.stages.injector import encode_records
 from engine.supervisor import Supervisor
 from engine.topology import TopologySpec
@@ -183,17 +188,41 @@ def _spec(
     )
 
 
-def _throughput(spec: TopologySpec, workload: Workload, *, pure: bool = False) -> float:
-    """Commands/s of one fresh host; ``pure``: its stages must have run uncompiled."""
-    rate = len(workload.commands) / time_pipeline(spec, workload)
+@dataclass(slots=True)
+class ReporterFollow:
+    """The reporter after a run's order path finished: commands behind, seconds to catch up."""
+
+    behind: int = 0
+    catchup_s: float = 0.0
+
+    def rate(self) -> float | None:
+        return self.behind / self.catchup_s if self.behind and self.catchup_s > 0 else None
+
+
+def _throughput(
+    spec: TopologySpec,
+    workload: Workload,
+    *,
+    pure: bool = False,
+    follow: list[ReporterFollow] | None = None,
+) -> float:
+    """Commands/s of one fresh host; ``pure``: its stages must have run uncompiled;
+    ``follow``: the host runs a reporter, whose catch-up is appended to it."""
+    watched = None if follow is None else ReporterFollow()
+    rate = len(workload.commands) / time_pipeline(spec, workload, watched)
+    if follow is not None and watched is not None:
+        follow.append(watched)
     build = str(json.loads(Path(spec.summary_path or "").read_text()).get("build"))
     if build.startswith("pure") != pure:
         raise RuntimeError(f"the stages ran on the wrong build for this figure: {build!r}")
     return rate
 
 
-def time_pipeline(spec: TopologySpec, workload: Workload) -> float:
-    """Seconds to inject and publish the timed commands through a fresh, set-up host."""
+def time_pipeline(
+    spec: TopologySpec, workload: Workload, follow: ReporterFollow | None = None
+) -> float:
+    """Seconds to inject and publish the timed commands through a fresh, set-up host;
+    ``follow`` (a host with a reporter): then wait for the reporter, untimed, and fill it in."""
     setup, timed = encode_records(workload.setup), encode_records(workload.commands)
     with Supervisor(spec) as host:
         host.injector().publish(setup)
@@ -208,7 +237,27 @@ def time_pipeline(spec: TopologySpec, workload: Workload) -> float:
         host.raise_if_failed()
         if not drained:
             raise RuntimeError("the pipeline did not drain in time")
+        if follow is not None:
+            _follow_reporter(host, spec, follow)
     return elapsed
+
+
+def _follow_reporter(host: Supervisor, spec: TopologySpec, follow: ReporterFollow) -> None:
+    """Wait (at most 600 s) until the reporter's database holds every injected command."""
+    target = host.injected_seq_no()
+    reports = open_writer(ReporterConfig(), spec.data_dir)  # reads its position (WAL)
+    try:
+        start = time.perf_counter()
+        follow.behind = max(0, target - reports.position())
+        deadline = start + 600
+        while reports.position() < target:
+            host.raise_if_failed()
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the reporter did not catch up in 600 s")
+            time.sleep(0.01)
+        follow.catchup_s = time.perf_counter() - start
+    finally:
+        reports.close()
 
 
 def _latency(
@@ -249,6 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sharded: list[float] = []
         with_feed: list[float] = []
         with_consumers: list[float] = []
+        follows: list[ReporterFollow] = []
         for i in range(args.repeats):
             rates.append(_throughput(_spec(args, root, f"t{i}", False, args.fused), workload))
             if args.fused:
@@ -258,7 +308,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 with_feed.append(_throughput(spec, workload))
             if args.consumers:
                 spec = _spec(args, root, f"c{i}", False, args.fused, _feed(), consumers=True)
-                with_consumers.append(_throughput(spec, workload))
+                with_consumers.append(_throughput(spec, workload, follow=follows))
         pure: list[float] = []
         for i in range(args.pure_repeats):
             with pure_children():  # the stages are spawned: they read SEQUEX_PURE on import
@@ -287,6 +337,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         comparison["consumers_orders_per_s_min"] = round(min(with_consumers))
         comparison["consumers_orders_per_s_max"] = round(max(with_consumers))
         comparison["consumers_drop"] = round(1 - statistics.median(with_consumers) / median, 3)
+        comparison["reporter_behind"] = round(statistics.median(f.behind for f in follows))
+        caught = [r for r in (f.rate() for f in follows) if r is not None]
+        if caught:
+            comparison["reporter_catchup_commands_per_s"] = round(statistics.median(caught))
     if pure:
         comparison["pure_orders_per_s"] = round(statistics.median(pure))
         comparison["pure_orders_per_s_min"] = round(min(pure))

@@ -14,7 +14,8 @@ with the position in one transaction. Then it writes every batch again, as a rep
 database does: each row is skipped by its key, and the bench checks that the row count is
 unchanged (a duplicate is an error, not a figure). ``--sync-repeats`` times ``sequex report
 sync`` end to end (journal read, verify, decode, the exchange's replay, rows, writes) into a
-new database. The collector runs as in the reporter stage: start-up objects frozen, enabled.
+new database. The collector runs as in the reporter stage: start-up objects frozen, enabled, with
+the stage processes' thresholds.
 
 Figures (rows per second; median, ``_min`` / ``_max`` over the repeats):
 
@@ -61,14 +62,16 @@ from engine.rebuild import read_header
 from engine.records import ORIGIN_OFFSET, RECORD_SIZE
 from engine.reporter.follower import sync
 from engine.reporter.rows import Projector, RowBatch
-from engine.reporter.schema import TABLES
+from engine.reporter.schema import SHAPES, TABLES
 from engine.reporter.writer import ReportWriter, open_writer
+from engine.stage_factories import STAGE_GC_THRESHOLD
 from engine.stages.reporter import BATCH
 from tools.bench_replay import journal_workload
 
 DEFAULT_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 #: One command of a batch: the command, the gateway session that sent it, its events.
 Step = tuple[Command, int, list[Event]]
+_DEFAULT_GC_THRESHOLD = gc.get_threshold()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -158,19 +161,31 @@ def _row_count(writer: ReportWriter) -> int:
 
 
 def _prepared_gc() -> None:
-    """As the reporter stage runs: start-up objects frozen, the collector on."""
+    """As the reporter stage runs: start-up objects frozen, the collector on, with the stage
+    processes' thresholds (``engine.stage_factories.STAGE_GC_THRESHOLD``)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*STAGE_GC_THRESHOLD)
+
+
+def _released_gc() -> None:
+    """The collector as it was before :func:`_prepared_gc`."""
+    gc.unfreeze()
+    gc.set_threshold(*_DEFAULT_GC_THRESHOLD)
 
 
 def one_run(database: Database, batches: list[list[Step]]) -> tuple[Run, dict[str, int]]:
-    """Build and write every batch into a new database, then write them all again."""
+    """Build and write every batch into a new database, then write them all again.
+
+    The timed pass holds one batch at a time, as the stage does: keeping every batch's rows
+    alive for the second pass would make each of the collector's full passes walk all of them
+    (a cost the stage does not have). The second pass builds the batches again, untimed."""
     writer = database.open()
     try:
         projector = Projector(writer.account_firms())
         add = projector.add
         run = Run()
-        built: list[RowBatch] = []
+        tables: dict[str, int] = {}
         clock = time.perf_counter
         cpu = time.process_time
         _prepared_gc()
@@ -186,29 +201,26 @@ def one_run(database: Database, batches: list[list[Step]]) -> tuple[Run, dict[st
             run.cpu_s += cpu() - cpu_start
             run.rows += batch.count()
             run.commands += len(steps)
-            built.append(batch)
+            for name, rows in batch.rows.items():
+                table = SHAPES[name].table.name
+                tables[table] = tables.get(table, 0) + len(rows)
         stored = _row_count(writer)
         if stored != run.rows:
             raise RuntimeError(f"{database.backend}: {run.rows} rows written, {stored} stored")
-        start = clock()
-        for batch in built:
+        again = Projector()  # the same rows: a new database had no accounts
+        for steps in batches:
+            batch = RowBatch()
+            for cmd, origin, events in steps:
+                again.add(batch, cmd, origin, events)
+            start = clock()
             writer.write(batch)
-        run.replay_s = clock() - start
+            run.replay_s += clock() - start
         if _row_count(writer) != stored:
             raise RuntimeError(f"{database.backend}: writing the batches again duplicated rows")
-        tables = {name: len(rows) for name, rows in _merged(built).items()}
         return run, tables
     finally:
-        gc.unfreeze()
+        _released_gc()
         database.close()
-
-
-def _merged(batches: list[RowBatch]) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for batch in batches:
-        for name, rows in batch.rows.items():
-            out.setdefault(name, []).extend(rows)
-    return out
 
 
 def sync_run(database: Database, data_dir: Path) -> tuple[float, int, int]:
@@ -220,7 +232,7 @@ def sync_run(database: Database, data_dir: Path) -> tuple[float, int, int]:
         done = sync(data_dir, writer, use_snapshots=False)
         return time.perf_counter() - start, done.rows, done.replayed
     finally:
-        gc.unfreeze()
+        _released_gc()
         database.close()
 
 

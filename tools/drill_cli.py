@@ -13,6 +13,10 @@ gateway with recovering client sessions, SIGKILLs the whole host at a seeded mom
 it, lets the sessions recover, and holds what the clients were told against an offline replay
 of the journal (``tools.drills``). Exit status: 0 nothing lost, duplicated or mismatched, 1
 something was, 2 the drill could not run.
+
+``sequex drill failover`` and ``sequex drill standby-restart`` (same options) do the same to a
+primary and its hot standby: SIGKILL the primary and let the standby take over, or SIGKILL the
+standby and restart it (``tools.drills.pair_cli``).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ directory is in use, damaged already, or not a host's)"""
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "drill",
-        help="failure drills (damaged storage, a host killed under load)",
+        help="failure drills (damaged storage, a host, primary or standby killed under load)",
         description="Failure drills: show what the exchange does when things break.",
     )
     drills = parser.add_subparsers(dest="drill", metavar="DRILL", required=True, help="one of:")
@@ -79,8 +83,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     damage.add_argument("--json", action="store_true", help="print the report as JSON")
     damage.set_defaults(func=_damage)
     from tools.drills.cli import register_crash
+    from tools.drills.pair_cli import register_pair_drills
 
     register_crash(drills)
+    register_pair_drills(drills)
 
 
 def _damage(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ silent fallback to SQLite.
 
 Each batch is one transaction, which first locks the position row (``FOR UPDATE``: a second
 writer waits, then sees the new position). Rows go in by binary COPY, and where they go
-depends on the position (``Table.seq_column``):
+depends on the position (``Shape.seq_column``):
 
 * a row of a command past the position cannot be stored yet (rows and position are committed
   together), so it is COPYed straight into its table: the catch-up's case, every row;
@@ -42,8 +42,9 @@ from engine.reporter.schema import (
     INT,
     POSITION_TABLE,
     SCHEMA_VERSION,
+    SHAPES,
     VERSION_TABLE,
-    Table,
+    Shape,
     advance_statement,
     create_statements,
     version_problem,
@@ -69,8 +70,9 @@ def _stage(name: str) -> str:
     return f"stage_{name}"
 
 
-def _copy(table: str, spec: Table) -> bytes:
-    columns = ", ".join(spec.column_names)
+def _copy(table: str, shape: Shape) -> bytes:
+    """COPY of the shape's columns (the table's others are NULL: their default)."""
+    columns = ", ".join(shape.column_names)
     return f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)".encode()
 
 
@@ -107,15 +109,19 @@ class PostgresWriter:
         except psycopg.Error as exc:
             db.close()
             raise ReporterError(f"{self.where}: cannot create the reports schema: {exc}") from exc
-        self._copies = {name: _copy(name, t) for name, t in BY_NAME.items()}
-        self._stage_copies = {name: _copy(_stage(name), t) for name, t in BY_NAME.items()}
+        # by shape (``engine.reporter.schema.SHAPES``): a shape goes to its table's columns
+        self._copies = {name: _copy(s.table.name, s) for name, s in SHAPES.items()}
+        self._stage_copies = {name: _copy(_stage(s.table.name), s) for name, s in SHAPES.items()}
         self._types = {
-            name: ["int8" if kind == INT else "text" for _, kind in t.columns]
-            for name, t in BY_NAME.items()
+            name: ["int8" if kind == INT else "text" for _, kind in s.columns]
+            for name, s in SHAPES.items()
         }
         self._moves = {
-            name: f"INSERT INTO {name} SELECT * FROM {_stage(name)} ON CONFLICT DO NOTHING".encode()
-            for name in BY_NAME
+            name: (
+                f"INSERT INTO {s.table.name} SELECT * FROM {_stage(s.table.name)} "
+                "ON CONFLICT DO NOTHING"
+            ).encode()
+            for name, s in SHAPES.items()
         }
         self._advance = advance_statement("postgres", "%s").encode()
 
@@ -160,7 +166,7 @@ class PostgresWriter:
                 if position is None:
                     new, stored = [], rows
                 else:
-                    at = BY_NAME[name].seq_column
+                    at = SHAPES[name].seq_column
                     new = [row for row in rows if row[at] > position]
                     stored = rows if not new else [row for row in rows if row[at] <= position]
                 if new:

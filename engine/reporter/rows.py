@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from engine.canonical.commands import COMMAND_SPECS, command_to_json
 from engine.canonical.events import EVENT_TYPES
@@ -68,10 +68,15 @@ from engine.domain.types import (
 from engine.reporter.schema import (
     ACCOUNTS,
     COMMANDS,
+    COMMANDS_CANCEL,
+    COMMANDS_ORDER,
     EXECUTIONS,
     OBLIGATIONS,
     ORDER_EVENTS,
+    ORDER_EVENTS_ACCEPTED,
+    ORDER_EVENTS_CLOSED,
     SETTLEMENTS,
+    SHAPES,
 )
 
 Row = tuple[Any, ...]
@@ -82,16 +87,32 @@ _TYPE_NAME: Final = {cls: name for cls, name in EVENT_TYPES.items()}
 
 @dataclass(slots=True)
 class RowBatch:
-    """The rows of consecutive commands, by table, and the last command seq they cover."""
+    """The rows of consecutive commands, by shape (``engine.reporter.schema.SHAPES``: a
+    table's name for rows of every column, or a narrower shape of it), and the last command
+    seq they cover."""
 
     through_seq: int = 0
     rows: dict[str, list[Row]] = field(default_factory=dict)
 
-    def add(self, table: str, row: Row) -> None:
-        self.rows.setdefault(table, []).append(row)
+    def add(self, shape: str, row: Row) -> None:
+        self.rows.setdefault(shape, []).append(row)
 
     def count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
+
+    def table_rows(self) -> dict[str, list[Row]]:
+        """Every row as a row of all its table's columns, by table, in key order (what a
+        query of the stored rows gives)."""
+        out: dict[str, list[Row]] = {}
+        for name, rows in self.rows.items():
+            shape = SHAPES[name]
+            into = out.setdefault(shape.table.name, [])
+            full = shape.full_row if shape.columns != shape.table.columns else tuple
+            into.extend(full(row) for row in rows)
+        for table, rows in out.items():
+            key = [SHAPES[table].column_names.index(name) for name in SHAPES[table].table.key]
+            rows.sort(key=lambda row: [row[at] for at in key])
+        return out
 
 
 def _names(kind: type[IntEnum]) -> dict[int, str]:
@@ -108,8 +129,11 @@ CANCEL: Final = _names(CancelReason)
 EXPIRE: Final = _names(ExpireReason)
 
 
-#: the tables a projector appends to, in the order it binds them
-_ORDER: Final = (COMMANDS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS)
+#: the shapes a projector appends to, in the order it binds them
+_ORDER: Final = (
+    COMMANDS, ORDER_EVENTS, EXECUTIONS, ACCOUNTS, OBLIGATIONS, SETTLEMENTS, COMMANDS_ORDER,
+    COMMANDS_CANCEL, ORDER_EVENTS_ACCEPTED, ORDER_EVENTS_CLOSED,
+)  # fmt: skip
 #: what an event becomes: no row (book and balance events), an execution, an accepted order,
 #: another order event, an account, an obligation, an account's settlement (the last three
 #: are no execution reports: never a command's outcome ahead of its first event)
@@ -171,58 +195,73 @@ class Projector:
     def _bind(self, batch: RowBatch) -> tuple[list[Row], ...]:
         rows = batch.rows
         self._batch = batch
-        self._lists = tuple(rows.setdefault(table.name, []) for table in _ORDER)
+        self._lists = tuple(rows.setdefault(shape.name, []) for shape in _ORDER)
         return self._lists
 
     def add(self, batch: RowBatch, cmd: Command, origin: int, events: list[Event]) -> None:
         """Append the rows of command ``cmd`` (sent by ``origin``) and its ``events``."""
         lists = self._lists if batch is self._batch else self._bind(batch)
-        commands, order_events, executions, accounts, obligations, settlements = lists
+        # the full commands list (0) and the narrow ones (6, 7): ``_command_row`` appends
+        order_events, executions, accounts, obligations, settlements = lists[1:6]
+        accepted_events, closed_events = lists[8], lists[9]
         seq = cmd.seq_no
         firms = self.firms
         report: Event | None = None  # the first execution report: the command's outcome
+        c: Any = cmd  # unpacked by position below (no typing.cast: compiled, it is a call)
         for sub, event in enumerate(events):
             kind = _KIND.get(type(event), _NO_ROW)
             if kind == _NO_ROW:
                 continue
+            e: Any = event
             if report is None and kind < _OPENED:
                 report = event
             if kind == _FILL:
                 executions.append(self._fill(seq, sub, event))
             elif kind == _ACCEPTED:
                 # the command is a NewOrder; its commands row is its orders row
-                _, _, firm, account, _, _, _, _, qty, price, clid, _ = cast(NewOrder, cmd)
+                _, _, firm, account, _, _, _, _, qty, price, clid, _ = c
                 firms.setdefault(account, firm)  # rules 1: accounts are never opened
-                order_events.append(
-                    (seq, sub, "accepted", seq, firm, account, clid, qty, price, qty, None, None)
+                accepted_events.append(  # ORDER_EVENTS_ACCEPTED: no reason, no text
+                    (seq, sub, "accepted", seq, firm, account, clid, qty, price, qty)
                 )
             elif kind == _OPENED:
-                firm, account = cast(AccountOpened, event)
+                firm, account = e
                 firms[account] = firm
                 accounts.append((account, firm, seq))
             elif kind == _OBLIGATION:
-                firm, symbol, traded, settles, shares, cash = cast(Obligation, event)
+                firm, symbol, traded, settles, shares, cash = e
                 obligations.append(
                     (seq, sub, iso_date(traded), iso_date(settles), firm, symbol, shares, cash)
                 )
             elif kind == _SETTLED:
-                account, symbol, traded, settles, *figures = cast(AccountSettled, event)
+                account, symbol, traded, settles, *figures = e
                 settlements.append(
                     (
                         seq, sub, iso_date(traded), iso_date(settles), firms.get(account),
                         account, symbol, *figures,
                     )
                 )  # fmt: skip
+            elif type(event) is Cancelled or type(event) is Expired:
+                closed_events.append(self._closed_event(cmd, seq, sub, event))
             else:
                 order_events.append(self._order_event(cmd, seq, sub, event))
         if report is None and events:
             report = events[0]
         accepted = bool(events) and type(events[0]) is Accepted
-        commands.append(self._command_row(cmd, origin, report, accepted))
+        self._command_row(lists, cmd, origin, report, accepted)
         if seq > batch.through_seq:
             batch.through_seq = seq
 
-    def _command_row(self, cmd: Command, origin: int, report: Event | None, accepted: bool) -> Row:
+    def _command_row(
+        self,
+        lists: tuple[list[Row], ...],
+        cmd: Command,
+        origin: int,
+        report: Event | None,
+        accepted: bool,
+    ) -> None:
+        """Append the command's row: a new order or a cancel not rejected in its narrow
+        shape (``COMMANDS_ORDER``, ``COMMANDS_CANCEL``), any other with every column."""
         cls = type(cmd)
         outcome = reason = None
         if report is not None:
@@ -236,24 +275,45 @@ class Projector:
                 c
             )
             order_id = seq if accepted else None
-            return (
-                seq, ts, origin, kind, firm, account, symbol, side, otype, tif, qty, price,
-                order_id, clid, post, outcome, reason, None,
+            if reason is None:
+                lists[6].append(
+                    (
+                        seq, ts, origin, kind, firm, account, symbol, side, otype, tif, qty,
+                        price, order_id, clid, post, outcome,
+                    )
+                )  # fmt: skip
+                return
+            lists[0].append(
+                (
+                    seq, ts, origin, kind, firm, account, symbol, side, otype, tif, qty, price,
+                    order_id, clid, post, outcome, reason, None,
+                )
             )  # fmt: skip
+            return
         if cls is CancelOrder:
             seq, ts, account, order_id, clid = c
-            return (
-                seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
-                None, None, order_id, clid, None, outcome, reason, None,
+            firm = self.firms.get(account)
+            if reason is None:
+                lists[7].append((seq, ts, origin, kind, firm, account, order_id, clid, outcome))
+                return
+            lists[0].append(
+                (
+                    seq, ts, origin, kind, firm, account, None, None, None, None, None, None,
+                    order_id, clid, None, outcome, reason, None,
+                )
             )  # fmt: skip
+            return
         if cls is ReplaceOrder:
             seq, ts, account, order_id, qty, price, clid = c
-            return (
-                seq, ts, origin, kind, self.firms.get(account), account, None, None, None, None,
-                qty, price, order_id, clid, None, outcome, reason, None,
+            lists[0].append(
+                (
+                    seq, ts, origin, kind, self.firms.get(account), account, None, None, None,
+                    None, qty, price, order_id, clid, None, outcome, reason, None,
+                )
             )  # fmt: skip
+            return
         detail = json.dumps(command_to_json(cmd), separators=(",", ":"))
-        return self._admin_row(cmd, origin, kind, outcome, reason, detail)
+        lists[0].append(self._admin_row(cmd, origin, kind, outcome, reason, detail))
 
     def _admin_row(
         self, cmd: Command, origin: int, kind: str, outcome: str | None, reason: str | None,
@@ -278,15 +338,12 @@ class Projector:
         )  # fmt: skip
 
     def _order_event(self, cmd: Command, seq: int, sub: int, e: Event) -> Row:
+        """A Rejected or Replaced event, every column (Cancelled, Expired: ``_closed_event``)."""
         qty = price = leaves = reason = text = None
         clid: str | None = None
         match e:
             case Rejected():
                 clid, reason, text = e.client_order_id, REJECT[e.reason], e.text
-            case Cancelled():
-                leaves, reason = e.remaining_qty, CANCEL[e.reason]
-            case Expired():
-                leaves, reason = e.remaining_qty, EXPIRE[e.reason]
             case Replaced():
                 qty, price, leaves = e.qty, e.price, e.leaves_qty
                 reason = "priority_kept" if e.priority_kept else "priority_lost"
@@ -297,6 +354,18 @@ class Projector:
         kind = _TYPE_NAME[type(e)]
         firm = self.firms.get(account)
         return (seq, sub, kind, order_id, firm, account, clid, qty, price, leaves, reason, text)
+
+    def _closed_event(self, cmd: Command, seq: int, sub: int, e: Any) -> Row:
+        """A Cancelled or Expired event in ``ORDER_EVENTS_CLOSED``'s shape."""
+        reason = CANCEL[e.reason] if type(e) is Cancelled else EXPIRE[e.reason]
+        clid = None
+        if type(cmd) in _REQUESTS:
+            c: Any = cmd
+            clid = c.client_order_id  # the request that caused it
+        account: str = e.account
+        kind = _TYPE_NAME[type(e)]
+        return (seq, sub, kind, e.order_id, self.firms.get(account), account, clid,
+                e.remaining_qty, reason)  # fmt: skip
 
     def _fill(self, seq: int, sub: int, e: Any) -> Row:
         order_id, account, symbol, side, qty, price, leaves, ts, liquidity, exec_id = e

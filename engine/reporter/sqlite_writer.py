@@ -12,6 +12,12 @@ statement each, which halves the statement steps and resets per row; the page ca
 batch's index pages (:data:`CACHE_KIB`); a new file gets 16 KiB pages (fewer B-tree splits
 for rows appended in key order), and the WAL is checkpointed every :data:`CHECKPOINT_PAGES`
 pages rather than every 1,000.
+
+``None`` binds through a registered adapter: Python 3.11's ``sqlite3`` sends every
+value that is not exactly an int, float, str or bytearray through its adaptation protocol,
+which for ``None`` looks up ``__adapt__`` on a type and raises and clears an AttributeError,
+about 0.25 µs a value. A registered adapter is found in the first dict lookup instead; a
+fifth of the values of a trading day's rows are NULLs (docs/performance.md, "The reporter").
 """
 
 from __future__ import annotations
@@ -25,9 +31,9 @@ from typing import Any
 from engine.reporter.errors import ReporterError
 from engine.reporter.rows import RowBatch
 from engine.reporter.schema import (
-    BY_NAME,
     POSITION_TABLE,
     SCHEMA_VERSION,
+    SHAPES,
     VERSION_TABLE,
     advance_statement,
     create_statements,
@@ -39,7 +45,7 @@ from engine.reporter.schema import (
 #: holds one; another writer (``sequex report sync`` beside a host) does for one batch.
 BUSY_TIMEOUT_MS = 30_000
 #: Rows bound to one INSERT statement (18 columns x 32 stays far below SQLite's 32,766
-#: parameters).
+#: parameters; a narrower shape's statement binds fewer).
 ROWS_PER_INSERT = 32
 #: The page cache, KiB (SQLite's default is 2,000).
 CACHE_KIB = 65_536
@@ -47,6 +53,12 @@ CACHE_KIB = 65_536
 PAGE_SIZE = 16_384
 #: WAL pages between automatic checkpoints (SQLite's default is 1,000).
 CHECKPOINT_PAGES = 4_096
+
+#: Its ``get`` takes one argument and returns None, in C (a Python function would cost a
+#: frame a value).
+_NOTHING: dict[object, None] = {}
+# Process-wide, like every sqlite3 adapter: None still binds as NULL, only found sooner.
+sqlite3.register_adapter(type(None), _NOTHING.get)
 
 
 class SqliteWriter:
@@ -74,10 +86,10 @@ class SqliteWriter:
         if problem is not None:
             self._db.close()
             raise ReporterError(problem)
-        self._inserts = {name: insert_statement(table, "?") for name, table in BY_NAME.items()}
+        self._inserts = {name: insert_statement(shape, "?") for name, shape in SHAPES.items()}
         self._bulk_inserts = {
-            name: insert_statement(table, "?", rows=ROWS_PER_INSERT)
-            for name, table in BY_NAME.items()
+            name: insert_statement(shape, "?", rows=ROWS_PER_INSERT)
+            for name, shape in SHAPES.items()
         }
         self._advance = advance_statement("sqlite", "?")
 
@@ -123,8 +135,8 @@ class SqliteWriter:
         db.execute("COMMIT")
 
     def _insert(self, name: str, rows: list[tuple[Any, ...]]) -> None:
-        """``rows`` into table ``name``: whole groups of ROWS_PER_INSERT in one statement
-        each, the rest one by one."""
+        """``rows`` of shape ``name`` (``engine.reporter.schema.SHAPES``): whole groups of
+        ROWS_PER_INSERT in one statement each, the rest one by one."""
         k = ROWS_PER_INSERT
         whole = len(rows) - len(rows) % k
         if whole:

@@ -25,6 +25,11 @@ def test_bench_pipeline_fused_with_a_paced_run_and_the_pure_baseline(
                 "market_data_orders_per_s", "consumers_orders_per_s"):  # fmt: skip
         assert figures[key] > 0, key
     assert figures["market_data_drop"] < 1 and figures["consumers_drop"] < 1
+    # the reporter was waited for until its database held every command (or the run failed);
+    # one repeat: a catch-up rate exactly when it was behind
+    assert 0 <= figures["reporter_behind"] <= 2 * figures["commands"]
+    caught_up = figures.get("reporter_catchup_commands_per_s")
+    assert (caught_up is not None and caught_up > 0) == (figures["reporter_behind"] > 0)
     assert figures["build"].startswith("compiled")
     assert (figures["topology"], figures["output_digest"], figures["pure_repeats"]) == (
         "fused",

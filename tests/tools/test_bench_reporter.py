@@ -4,6 +4,7 @@ added no row, and the PostgreSQL schema and the temporary files are gone afterwa
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import psycopg
@@ -14,9 +15,12 @@ from tools.cli import main
 
 
 def _bench_schemas() -> set[str]:
+    """This process's bench schemas (named after its pid): other test runs and benches share
+    the server and create and drop their own meanwhile."""
     with psycopg.connect(PG_DSN, connect_timeout=10) as db:
         rows = db.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sequex_bench_%'"
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            (f"sequex_bench_{os.getpid()}_%",),
         ).fetchall()
     return {str(row[0]) for row in rows}
 

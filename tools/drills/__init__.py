@@ -7,5 +7,8 @@ doubled: the parts a drill is built of, each usable alone.
 * :mod:`.ledger`: what the clients were told; :mod:`.facts`: what the journal says;
 * :mod:`.verify`: the verdict, a pure function of the two;
 * :mod:`.crash`: the single-host crash drill; :mod:`.report`: its report; :mod:`.cli`: the
-  ``sequex drill crash`` command.
+  ``sequex drill crash`` command;
+* :mod:`.pair`: a primary and its hot standby; :mod:`.failover` and :mod:`.standby_restart`:
+  the drills that kill one of them; :mod:`.pair_report` and :mod:`.pair_cli`: their reports
+  and the ``sequex drill failover`` and ``sequex drill standby-restart`` commands.
 """

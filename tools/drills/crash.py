@@ -51,8 +51,11 @@ class Scenario:
     kill_after: int
 
     @classmethod
-    def pick(cls, round_no: int, seed: int, protocol: str, orders: int) -> Scenario:
-        rng = random.Random(f"crash/{seed}/{round_no}")
+    def pick(
+        cls, round_no: int, seed: int, protocol: str, orders: int, drill: str = "crash"
+    ) -> Scenario:
+        """The scenario of round ``round_no``: each drill draws its own from the seed."""
+        rng = random.Random(f"{drill}/{seed}/{round_no}")
         topology = rng.choice(("fused", "sharded"))
         shards = rng.choice((1, 2)) if topology == "sharded" else 1
         window = rng.choice((1, 1024))
@@ -70,8 +73,9 @@ class RoundResult:
 
 
 def session_specs(protocol: str) -> list[SessionSpec]:
-    """The sessions of ``protocol`` (every protocol's for "mixed"): two per firm and protocol."""
-    wanted = ("json", "ouch", "fix") if protocol == "mixed" else (protocol,)
+    """The sessions of ``protocol`` (every protocol's for "mixed", or a comma-separated list
+    such as "json,ouch"): two per firm and protocol."""
+    wanted = ("json", "ouch", "fix") if protocol == "mixed" else tuple(protocol.split(","))
     specs = []
     for firm, sessions in SESSIONS.items():
         for name, proto in sessions:

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -87,40 +88,69 @@ def drill_config(
 class HostController:
     """``sequex run --config CONFIG`` as a killable process tree; see the module docstring."""
 
-    def __init__(self, config: Path, logs: Path) -> None:
+    def __init__(
+        self, config: Path, logs: Path, *, command: Sequence[str] = (), name: str = "host"
+    ) -> None:
         self.config = config
         self.logs = logs
+        #: the ``sequex`` arguments (default ``run --config CONFIG``; a standby's are
+        #: ``standby --primary HOST:PORT CONFIG``)
+        self.command = tuple(command) or ("run", "--config", str(config))
+        self.name = name
         self.proc: subprocess.Popen[bytes] | None = None
+        #: when the last probe of :meth:`wait_accepting` read its login_ok (monotonic)
+        self.probe_login_at = 0.0
         self.starts = 0
-        self._out = logs / "host-0.out"
-        self._err = logs / "host-0.err"
+        self._out = logs / f"{name}-0.out"
+        self._err = logs / f"{name}-0.err"
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    @property
+    def out(self) -> Path:
+        """What the current (latest) start printed on stdout."""
+        return self._out
+
+    @property
+    def err(self) -> Path:
+        """What the current (latest) start printed on stderr (the replicator's log)."""
+        return self._err
+
     async def start(self) -> None:
         """Start (or restart) the host; return once its banner says it serves."""
+        self.spawn()
+        await self.wait_banner()
+
+    def spawn(self) -> None:
+        """Start (or restart) the process, without waiting (:meth:`wait_banner` waits)."""
         self.starts += 1
-        self._out = self.logs / f"host-{self.starts}.out"
-        self._err = self.logs / f"host-{self.starts}.err"
+        self._out = self.logs / f"{self.name}-{self.starts}.out"
+        self._err = self.logs / f"{self.name}-{self.starts}.err"
+        argv = [sys.executable, "-m", "tools.cli", *self.command]
         with open(self._out, "wb") as out, open(self._err, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tools.cli", "run", "--config", str(self.config)],
+                argv,
                 stdout=out,
                 stderr=err,
                 start_new_session=True,  # its own process group: killpg takes the whole tree
             )
+
+    async def wait_banner(self) -> None:
+        """Wait until the banner of the current start says it serves (HostError if it exits
+        first or does not within START_SECONDS)."""
+        assert self.proc is not None
         deadline = time.monotonic() + START_SECONDS
         while b"press Ctrl-C" not in self._out.read_bytes():
             if self.proc.poll() is not None:
                 raise HostError(
-                    f"the host exited with status {self.proc.returncode} while starting: "
+                    f"the {self.name} exited with status {self.proc.returncode} while starting: "
                     f"{self._tail(self._err)}"
                 )
             if time.monotonic() > deadline:
                 raise HostError(
-                    f"the host's banner did not say it serves within {START_SECONDS:g} s "
+                    f"the {self.name}'s banner did not say it serves within {START_SECONDS:g} s "
                     f"(start {self.starts}): {self._tail(self._err)}"
                 )
             await asyncio.sleep(0.01)
@@ -171,11 +201,17 @@ class HostController:
         return printed
 
     async def wait_accepting(
-        self, endpoint: tuple[str, int], ledger: Ledger, cid: str, patience: float = 120.0
+        self,
+        endpoint: tuple[str, int],
+        ledger: Ledger,
+        cid: str,
+        patience: float = 120.0,
+        retry: float = 0.02,
     ) -> float:
         """Send one order through the JSON gateway as an anonymous ALPHA session until it is
         acknowledged; return the monotonic time of the ack. The order (IOC, 1 share, below
-        every offer) is recorded in ``ledger`` under the session "probe"."""
+        every offer) is recorded in ``ledger`` under the session "probe". A refused connection
+        is tried again after ``retry`` seconds."""
         deadline = time.monotonic() + patience
         last = "no attempt"
         attempt = 0
@@ -186,7 +222,7 @@ class HostController:
                     return await self._probe(endpoint, ledger, f"{cid}-{attempt}")
             except (ConnectionError, OSError, ValueError) as exc:
                 last = str(exc) or type(exc).__name__
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(retry)
         raise HostError(f"no order acknowledged at {endpoint} within {patience:g} s ({last})")
 
     async def _probe(self, endpoint: tuple[str, int], ledger: Ledger, cid: str) -> float:
@@ -203,6 +239,8 @@ class HostController:
             writer.write(json.dumps(order).encode() + b"\n")
             while line := await reader.readline():
                 answer = json.loads(line)
+                if answer.get("type") == "login_ok":
+                    self.probe_login_at = time.monotonic()
                 if answer.get("type") == "accepted" and answer.get("client_order_id") == cid:
                     at = time.monotonic()
                     ledger.acked(cid, int(answer["order_id"]), int(answer["seq_no"]))

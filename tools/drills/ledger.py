@@ -7,7 +7,9 @@ by hand, right or wrong, without a host.
 * :class:`OrderEntry`: one NewOrder a client sent, keyed by its client order id (the JSON
   ``client_order_id``, the OUCH token, the FIX ClOrdID; unique within a drill round). ``ack``
   is ``(order_id, seq_no)`` from the first acknowledgement the client read (JSON ``accepted``,
-  OUCH Accepted, FIX ExecutionReport 150=0), None while unacknowledged.
+  OUCH Accepted, FIX ExecutionReport 150=0), None while unacknowledged. ``sent_at`` and
+  ``acked_at`` are the drill's monotonic clock when it was first written and first acknowledged
+  (what a drill times: how long acks were held up; never part of a verdict on the journal).
 * :class:`FillSeen`: one execution report of a fill a session read, with the order it is
   about, its quantity and price, and how the protocol names it: the exchange's exec id (JSON,
   OUCH Match Number), or ``(seq_no, n)``, the command that caused it and the report's number
@@ -20,6 +22,7 @@ by hand, right or wrong, without a host.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 __all__ = ["FillSeen", "Ledger", "OrderEntry", "SessionTrace"]
@@ -35,6 +38,8 @@ class OrderEntry:
     other_acks: list[tuple[int, int]] = field(default_factory=list)
     #: the client sent it again after a reconnect (OUCH: same token; FIX: PossResend=Y)
     resent: bool = False
+    sent_at: float = 0.0
+    acked_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +82,7 @@ class Ledger:
         """Record a NewOrder about to be written (before any answer can be read)."""
         entry = self.orders.get(cid)
         if entry is None:
-            entry = self.orders[cid] = OrderEntry(cid, session)
+            entry = self.orders[cid] = OrderEntry(cid, session, sent_at=time.monotonic())
         else:
             entry.resent = True
         return entry
@@ -88,6 +93,7 @@ class Ledger:
             return
         if entry.ack is None:
             entry.ack = (order_id, seq_no)
+            entry.acked_at = time.monotonic()
         elif entry.ack != (order_id, seq_no):
             entry.other_acks.append((order_id, seq_no))
 

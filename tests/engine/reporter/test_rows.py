@@ -18,7 +18,7 @@ from engine.domain.types import (
     TimeInForce,
 )
 from engine.reporter.rows import Projector, RowBatch, trade_date
-from engine.reporter.schema import BY_NAME, INT
+from engine.reporter.schema import BY_NAME, INT, SHAPES
 from tests.engine.reporter.journals import TS0, numbered
 
 DAY = TimeInForce.DAY
@@ -46,7 +46,7 @@ def _project(commands: list[Command], origin: int = 7) -> RowBatch:
 
 def _rows(batch: RowBatch, table: str) -> list[dict[str, object]]:
     names = BY_NAME[table].column_names
-    return [dict(zip(names, row, strict=True)) for row in batch.rows.get(table, [])]
+    return [dict(zip(names, row, strict=True)) for row in batch.table_rows().get(table, [])]
 
 
 def test_a_trade_gives_the_commands_with_their_orders_and_both_sides_of_the_execution() -> None:
@@ -126,12 +126,12 @@ def test_every_integer_column_holds_an_int_never_a_float() -> None:
             NewOrder(0, 0, "BETA", "BETA-1", "ACME", Side.BUY, LIMIT, DAY, 30, 1000000, "b1"),
         ]
     )
-    for table, rows in batch.rows.items():
+    for shape, rows in batch.rows.items():  # as built: each shape's own columns
         for row in rows:
-            for (name, kind), value in zip(BY_NAME[table].columns, row, strict=True):
+            for (name, kind), value in zip(SHAPES[shape].columns, row, strict=True):
                 if value is not None:
-                    assert isinstance(value, int if kind == INT else str), (table, name, value)
-                    assert type(value) in (int, str), (table, name, type(value))
+                    assert isinstance(value, int if kind == INT else str), (shape, name, value)
+                    assert type(value) in (int, str), (shape, name, type(value))
 
 
 def test_the_trade_date_is_the_utc_day_of_the_ts() -> None:

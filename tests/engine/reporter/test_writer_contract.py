@@ -212,3 +212,46 @@ def test_a_database_of_another_schema_version_is_refused_naming_the_cure(
     assert f"schema version {version or 1}, written by {written_by} sequex" in message
     assert "this one reads and writes version 2" in message
     assert "sequex report sync" in message
+
+
+def test_every_value_reads_back_as_written_nulls_and_text_alike(backend: Backend) -> None:
+    # 70 rows: two whole multi-row statements of SQLite's writer and 6 single rows, with
+    # NULLs in every nullable column (a cancel's row has 9 of them)
+    rows = [
+        (
+            seq, 1_000 + seq, seq % 3, "cancel_order", None if seq % 2 else "BETA", "BETA-1",
+            None, None, None, None, None, None, seq // 2, f"c'{seq}\u00e9", None,
+            None if seq % 5 else "cancelled", None if seq % 7 else "unknown_order", None,
+        )
+        for seq in range(1, 71)
+    ]  # fmt: skip
+    batch = RowBatch(through_seq=70)
+    for row in rows:
+        batch.add("commands", row)
+    writer = backend.open()
+    writer.write(batch)
+    assert dump(writer)["commands"] == rows
+
+
+def test_rows_of_a_narrow_shape_are_stored_with_nulls_in_the_other_columns(
+    backend: Backend,
+) -> None:
+    batch = RowBatch(through_seq=40)
+    for seq in range(1, 41):  # a whole multi-row statement of each shape, and single rows
+        batch.add("commands.cancel", (seq, 7, 0, "cancel_order", "BETA", "BETA-1", seq, "", None))
+        batch.add("order_events.closed", (seq, 0, "cancelled", seq, "BETA", "BETA-1", "", 5, "x"))
+        batch.add(
+            "order_events.accepted",
+            (seq, 1, "accepted", seq, "BETA", "BETA-1", "c", 10, 1_000_000, 10),
+        )
+    writer = backend.open()
+    writer.write(batch)
+    writer.write(batch)  # at the position: the second time through the duplicate-key path
+    stored = dump(writer)
+    expected = batch.table_rows()
+    assert stored["commands"] == expected["commands"]
+    assert stored["order_events"] == expected["order_events"]
+    assert stored["commands"][0] == (
+        1, 7, 0, "cancel_order", "BETA", "BETA-1", None, None, None, None, None, None, 1, "",
+        None, None, None, None,
+    )  # fmt: skip
