@@ -8,6 +8,7 @@ from a stopped host's data directory by an offline replay of the whole journal
   command the gateway sequenced twice shows up here twice);
 * ``accepted``: seq -> ``(order_id, client_order_id)`` of each ``accepted`` event;
 * ``fills``: every ``fill`` event, with its ``(seq, sub)``, order, exec id, quantity and price;
+* ``fences``: ``(seq, epoch)`` of every journaled Fence (a promoted standby's first command);
 * ``live_state_hash``: the replayed state's hash as a stopping host prints it
   (``engine.stages.state_parts.live_state_hash``: equal to the host's at every W).
 """
@@ -18,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.domain.types import NewOrder
+from engine.domain.types import Fence, NewOrder
 from engine.journal_format import RECORD_COMMAND, journal_dir
 from engine.rebuild import rebuild
 from engine.records import CommandDecoder
@@ -45,6 +46,7 @@ class JournalFacts:
     new_orders: dict[str, list[int]] = field(default_factory=dict)
     accepted: dict[int, tuple[int, str]] = field(default_factory=dict)
     fills: list[FillFact] = field(default_factory=list)
+    fences: list[tuple[int, int]] = field(default_factory=list)
     live_state_hash: str = ""
 
     def order_of(self, cid: str) -> int | None:
@@ -66,6 +68,8 @@ def read_facts(data_dir: Path) -> JournalFacts:
         command, _origin = reader.decode(payload)
         if isinstance(command, NewOrder):
             facts.new_orders.setdefault(command.client_order_id, []).append(seq)
+        elif isinstance(command, Fence):
+            facts.fences.append((seq, command.epoch))
     lines: list[bytes] = []
     rebuilt = rebuild(data_dir, from_start=True, sink=lines.append)
     for line in b"".join(lines).splitlines():

@@ -23,7 +23,9 @@ One round (:func:`failover_round`), in a fresh directory:
 
 Beyond the verifier's findings a round checks that the standby promoted from the seq after
 the last one any client was acknowledged before the kill or later (it holds them all), and
-that every session's logins after the kill went to the standby (they could go nowhere else).
+that every session's logins after the kill went to the standby (they could go nowhere else),
+and that the standby's journal holds exactly one Fence, the one its ``promoted:`` line names
+(its seq and an epoch of at least 1), above every seq acknowledged before the kill.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = ["FailoverResult", "failover_round"]
 #: how often the probe tries the standby's JSON endpoint while it does not listen yet
 PROBE_RETRY_SECONDS: Final = 0.005
 _PROMOTED: Final = re.compile(r"primary from seq (\d+)\b.* (\d+) ms after the primary was found")
+_FENCE: Final = re.compile(r"epoch (\d+) \(Fence at seq (\d+)\)")
 
 
 @dataclass(slots=True)
@@ -142,6 +145,7 @@ async def failover_round(scenario: Scenario, workdir: Path) -> FailoverResult:
         logins={name: trace.logins for name, trace in ledger.sessions.items()},
     )
     result.failover.extend(_takeover_findings(ledger, promoted_line, promoted_from, killed_at))
+    result.failover.extend(_fence_findings(facts.fences, promoted_line, promoted_from))
     for name, before in logins_at_kill.items():
         if result.logins[name] <= before:
             result.failover.append(f"{name} never logged in to the promoted standby")
@@ -164,4 +168,22 @@ def _takeover_findings(
                 f"{entry.cid} was acknowledged at seq {seq} before the kill, but the standby "
                 f"took over from seq {promoted_from}"
             )
+    return found
+
+
+def _fence_findings(fences: list[tuple[int, int]], line: str, promoted_from: int) -> list[str]:
+    """The standby journaled the one Fence its promotion line names, as the last command before
+    its reign (so every seq the lost primary acknowledged is below it, by the takeover check),
+    with an epoch above its primary's 0 (so a former primary coming back is fenced)."""
+    named = _FENCE.search(line)
+    if named is None:
+        return [f"the standby's promotion line names no Fence: {line!r}"]
+    epoch, seq = int(named[1]), int(named[2])
+    found = []
+    if fences != [(seq, epoch)]:
+        found.append(f"the standby's journal holds the Fences {fences}, not [({seq}, {epoch})]")
+    if epoch < 1:
+        found.append(f"the promoted standby's epoch is {epoch}, not above its primary's")
+    if seq != promoted_from - 1:
+        found.append(f"the Fence is at seq {seq}, not just before the reign (seq {promoted_from})")
     return found

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tools.drills.crash import Scenario, session_specs
+from tools.drills.failover import _fence_findings
 from tools.drills.pair import pair_configs, replicator_lines
 from tools.drills.pair_cli import _protocols
 from tools.drills.standby_restart import DOWN_SECONDS, down_seconds
@@ -72,3 +73,19 @@ def test_protocols_are_one_a_list_or_mixed() -> None:
     for bad in ("json,json", "fox", "", "mixed,json"):
         with pytest.raises(argparse.ArgumentTypeError):
             _protocols(bad)
+
+
+LINE = (
+    "promoted: this host is the primary from seq 41, epoch 1 (Fence at seq 40); orders "
+    "accepted on 127.0.0.1:1 12 ms after the primary was found lost"
+)
+
+
+def test_the_failover_drill_wants_the_one_fence_its_promotion_line_names() -> None:
+    assert _fence_findings([(40, 1)], LINE, 41) == []
+    assert "holds the Fences []" in _fence_findings([], LINE, 41)[0]
+    assert "holds the Fences" in _fence_findings([(40, 1), (44, 2)], LINE, 41)[0]
+    assert "not just before the reign" in _fence_findings([(40, 1)], LINE, 45)[0]
+    stale = LINE.replace("epoch 1 ", "epoch 0 ")
+    assert "not above its primary's" in _fence_findings([(40, 0)], stale, 41)[0]
+    assert "names no Fence" in _fence_findings([], "promoted: from seq 41", 41)[0]
