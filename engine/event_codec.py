@@ -54,7 +54,7 @@ from engine.text_cache import TextCache
 
 if cython.compiled:
     from cython.cimports.cpython.bytearray import PyByteArray_AS_STRING, PyByteArray_Resize
-    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
+    from cython.cimports.engine.ascii_stores import copy_ascii
     from cython.cimports.engine.domain.fast_tuple import (
         tuple2,
         tuple3,
@@ -66,6 +66,7 @@ if cython.compiled:
     from cython.cimports.engine.text_cache import ascii_field
     from cython.cimports.libc.string import memcpy, memset
 else:
+    from engine.ascii_stores import copy_ascii
     from engine.domain.fast_tuple import tuple2, tuple3, tuple4, tuple5, tuple6, tuple10
     from engine.text_cache import ascii_field
 
@@ -110,27 +111,6 @@ def _put(p: cython.p_uchar, value: cython.longlong) -> cython.void:
 
 
 @cython.cfunc
-def _put_text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
-    """Copy an ASCII str of at most ``size`` characters; False (nothing written) otherwise."""
-    if type(value) is not str:
-        return False
-    text: str = value
-    n: cython.Py_ssize_t = len(text)
-    if n > size:
-        return False
-    if cython.compiled:
-        if PyUnicode_KIND(text) != 1:
-            return False
-        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
-        i: cython.Py_ssize_t
-        for i in range(n):
-            if data[i] > 127:
-                return False
-        memcpy(p, data, n)
-    return True
-
-
-@cython.cfunc
 def _fast_write(p: cython.p_uchar, seq_no: cython.longlong, event: Any) -> cython.bint:
     """Write ``event`` (kind, fields) at ``p`` (zeroed, sub_seq and seq set); False if the
     reference must handle it."""
@@ -162,48 +142,48 @@ def _fast_write(p: cython.p_uchar, seq_no: cython.longlong, event: Any) -> cytho
         _put(p + 56, e[9])
         p[1] = e[8]
         p[2] = e[3]
-        return _put_text(p + 64, e[1], 16) and _put_text(p + 80, e[2], 8)
+        return copy_ascii(p + 64, e[1], 16, True) >= 0 and copy_ascii(p + 80, e[2], 8, True) >= 0
     if kind == 7 or kind == 11:  # BookAdd, BookReplace
         _put(p + 16, e[1])
         _put(p + 24, e[3])
         _put(p + 32, e[4])
         p[1] = e[2]
-        return _put_text(p + 80, e[0], 8)
+        return copy_ascii(p + 80, e[0], 8, True) >= 0
     if kind == 1:  # Accepted
         if e[1] != seq_no:
             return False
         _put(p + 16, e[0])
-        return _put_text(p + 64, e[2], 16) and _put_text(p + 88, e[3], 20)
+        return copy_ascii(p + 64, e[2], 16, True) >= 0 and copy_ascii(p + 88, e[3], 20, True) >= 0
     if kind == 8:  # BookExecute
         _put(p + 16, e[1])
         _put(p + 24, e[2])
         _put(p + 32, e[3])
         _put(p + 56, e[4])
-        return _put_text(p + 80, e[0], 8)
+        return copy_ascii(p + 80, e[0], 8, True) >= 0
     if kind == 10 or kind == 9:  # BookDelete, BookReduce
         _put(p + 16, e[1])
         if kind == 9:
             _put(p + 24, e[2])
-        return _put_text(p + 80, e[0], 8)
+        return copy_ascii(p + 80, e[0], 8, True) >= 0
     if kind == 4 or kind == 6:  # Cancelled, Expired
         _put(p + 16, e[0])
         _put(p + 24, e[2])
         p[1] = e[3]
-        return _put_text(p + 64, e[1], 16)
+        return copy_ascii(p + 64, e[1], 16, True) >= 0
     if kind == 5:  # Replaced
         _put(p + 16, e[0])
         _put(p + 24, e[2])
         _put(p + 32, e[3])
         _put(p + 40, e[4])
         p[1] = 1 if e[5] else 0
-        return _put_text(p + 64, e[1], 16)
+        return copy_ascii(p + 64, e[1], 16, True) >= 0
     if kind == 2:  # Rejected: the text is its reason's, and not stored
         reason: cython.longlong = e[4]
         if e[0] != seq_no or e[5] != TEXT.get(reason):
             return False
         _put(p + 16, e[3])
         p[1] = reason
-        return _put_text(p + 64, e[1], 16) and _put_text(p + 88, e[2], 20)
+        return copy_ascii(p + 64, e[1], 16, True) >= 0 and copy_ascii(p + 88, e[2], 20, True) >= 0
     return False  # administration events: rare, the reference writes them
 
 

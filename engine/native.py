@@ -47,6 +47,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.domain.matcher",
     "engine.domain.exchange",
     "engine.text_cache",
+    "engine.ascii_stores",
     "engine.command_reader",
     "engine.event_codec",
     "engine.marketdata.feed_encoder",

@@ -24,8 +24,10 @@ from engine.protocols.ouch.fields import NS_PER_DAY
 
 if cython.compiled:
     from cython.cimports.cpython.bytes import PyBytes_AS_STRING, PyBytes_FromStringAndSize
-    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
-    from cython.cimports.libc.string import memcpy, memset
+    from cython.cimports.engine.ascii_stores import copy_ascii
+    from cython.cimports.libc.string import memset
+else:
+    from engine.ascii_stores import copy_ascii
 
 _NEW = ReportKind.NEW
 _TRADE = ReportKind.TRADE
@@ -64,21 +66,10 @@ def _u63(value: Any) -> cython.longlong:
 @cython.cfunc
 def _text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
     """An ASCII str of at most ``size`` characters, space-padded (``ljust``); False else."""
-    if type(value) is not str:
-        return False
-    text: str = value
-    n: cython.Py_ssize_t = len(text)
-    if n > size:
+    n: cython.Py_ssize_t = copy_ascii(p, value, size, True)
+    if n < 0:
         return False
     if cython.compiled:
-        if n and PyUnicode_KIND(text) != 1:
-            return False
-        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
-        i: cython.Py_ssize_t
-        for i in range(n):
-            if data[i] > 127:
-                return False
-        memcpy(p, data, n)
         memset(p + n, 32, size - n)
     return True
 

@@ -31,8 +31,10 @@ from engine.gateway.outbound import OrderReport
 
 if cython.compiled:
     from cython.cimports.cpython.bytearray import PyByteArray_AS_STRING
-    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
+    from cython.cimports.engine.ascii_stores import copy_ascii
     from cython.cimports.libc.string import memcpy
+else:
+    from engine.ascii_stores import copy_ascii
 
 RECORD: Final = struct.Struct("<BBBBBBBxqIIqqqqqqqqqqq16s8s20s20s")
 _SIZE: cython.Py_ssize_t = 176
@@ -91,29 +93,6 @@ def _put_i64(p: cython.p_uchar, value: Any) -> cython.bint:
 
 
 @cython.cfunc
-def _put_text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
-    """Copy an ASCII str of at most ``size`` characters; False otherwise."""
-    if type(value) is not str:
-        return False
-    text: str = value
-    n: cython.Py_ssize_t = len(text)
-    if n > size:
-        return False
-    if cython.compiled:
-        if n == 0:
-            return True
-        if PyUnicode_KIND(text) != 1:
-            return False
-        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
-        i: cython.Py_ssize_t
-        for i in range(n):
-            if data[i] > 127:
-                return False
-        memcpy(p, data, n)
-    return True
-
-
-@cython.cfunc
 def _write(p: cython.p_uchar, r: Any) -> cython.bint:
     """Report ``r``'s record at ``p`` (zeroed); False if the C path cannot write it as the
     reference would (then the reference must)."""
@@ -139,10 +118,10 @@ def _write(p: cython.p_uchar, r: Any) -> cython.bint:
         and _put_i64(p + 88, r.last_price)
         and _put_i64(p + 96, r.exec_id)
         and _put_i64(p + 104, r.entered_seq)
-        and _put_text(p + 112, r.account, 16)
-        and _put_text(p + 128, r.symbol, 8)
-        and _put_text(p + 136, r.client_order_id, 20)
-        and _put_text(p + 156, r.orig_client_order_id, 20)
+        and copy_ascii(p + 112, r.account, 16, True) >= 0
+        and copy_ascii(p + 128, r.symbol, 8, True) >= 0
+        and copy_ascii(p + 136, r.client_order_id, 20, True) >= 0
+        and copy_ascii(p + 156, r.orig_client_order_id, 20, True) >= 0
     )
 
 

@@ -26,10 +26,11 @@ from engine.records import RECORD_SIZE, encode_command_into
 
 if cython.compiled:
     from cython.cimports.cpython.bytearray import PyByteArray_AS_STRING
-    from cython.cimports.cpython.unicode import PyUnicode_1BYTE_DATA, PyUnicode_KIND
+    from cython.cimports.engine.ascii_stores import copy_ascii
     from cython.cimports.engine.domain.fast_tuple import tuple12
     from cython.cimports.libc.string import memcpy, memset
 else:
+    from engine.ascii_stores import copy_ascii
     from engine.domain.fast_tuple import tuple12
 
 _RECORD: cython.Py_ssize_t = RECORD_SIZE
@@ -40,27 +41,6 @@ _RECORD: cython.Py_ssize_t = RECORD_SIZE
 def _put(p: cython.p_uchar, value: cython.longlong) -> cython.void:
     if cython.compiled:
         memcpy(p, cython.address(value), 8)  # little-endian host (engine.command_reader checks)
-
-
-@cython.cfunc
-def _put_text(p: cython.p_uchar, value: Any, size: cython.Py_ssize_t) -> cython.bint:
-    """Copy an ASCII str of at most ``size`` characters without a NUL; False otherwise."""
-    if type(value) is not str:
-        return False
-    text: str = value
-    n: cython.Py_ssize_t = len(text)
-    if n > size:
-        return False
-    if cython.compiled:
-        if PyUnicode_KIND(text) != 1:
-            return False
-        data: cython.p_uchar = PyUnicode_1BYTE_DATA(text)
-        i: cython.Py_ssize_t
-        for i in range(n):
-            if data[i] > 127 or data[i] == 0:
-                return False
-        memcpy(p, data, n)
-    return True
 
 
 @cython.cfunc
@@ -90,10 +70,10 @@ def _write_new_order(p: cython.p_uchar, stamped: Any, origin: cython.uint) -> cy
         _put(p + 32, price)
         memcpy(p + 116, cython.address(origin), 4)
     return (
-        _put_text(p + 56, cmd[2], 16)
-        and _put_text(p + 72, cmd[3], 16)
-        and _put_text(p + 88, cmd[4], 8)
-        and _put_text(p + 96, cmd[10], 20)
+        copy_ascii(p + 56, cmd[2], 16, False) >= 0
+        and copy_ascii(p + 72, cmd[3], 16, False) >= 0
+        and copy_ascii(p + 88, cmd[4], 8, False) >= 0
+        and copy_ascii(p + 96, cmd[10], 20, False) >= 0
     )
 
 
