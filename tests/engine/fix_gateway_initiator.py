@@ -31,6 +31,17 @@ WAIT = 20.0
 #: how far above its store's expected number ``expect`` / ``ahead`` put 789 in the Logon
 NEXT_EXPECTED = {"expect": 0, "ahead": 5}
 MODE = ""
+_SAY = threading.Lock()
+
+
+def say(*parts: object) -> None:
+    """One line on stdout, written whole: QuickFIX's threads print too, and ``print``'s
+    separate writes of the text and the newline interleaved with theirs (a ``LOGGED_OUT``
+    once landed at the end of another thread's ``OUT`` line, and the parent never saw it)."""
+    line = " ".join(str(part) for part in parts) + "\n"
+    with _SAY:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 class Client(fix.Application):  # type: ignore[misc]
@@ -46,10 +57,10 @@ class Client(fix.Application):  # type: ignore[misc]
 
     def onLogon(self, session_id: object) -> None:
         self.session_id = session_id
-        print("LOGON", flush=True)
+        say("LOGON")
 
     def onLogout(self, session_id: object) -> None:
-        print("LOGOUT", flush=True)
+        say("LOGOUT")
 
     def toAdmin(self, message: fix.Message, session_id: object) -> None:
         msg_type = fix.MsgType()
@@ -60,21 +71,21 @@ class Client(fix.Application):  # type: ignore[misc]
             if MODE in NEXT_EXPECTED:
                 expected = fix.Session.lookupSession(session_id).getExpectedTargetNum()
                 message.setField(fix.NextExpectedMsgSeqNum(expected + NEXT_EXPECTED[MODE]))
-        print("OUT", message.toString().replace("\x01", "|"), flush=True)
+        say("OUT", message.toString().replace("\x01", "|"))
 
     def fromAdmin(self, message: fix.Message, session_id: object) -> None:
-        print("IN", message.toString().replace("\x01", "|"), flush=True)
+        say("IN", message.toString().replace("\x01", "|"))
         msg_type = fix.MsgType()
         message.getHeader().getField(msg_type)
         if msg_type.getValue() == fix.MsgType_Logout:
             self.logout_received.set()
 
     def toApp(self, message: fix.Message, session_id: object) -> None:
-        print("OUT", message.toString().replace("\x01", "|"), flush=True)
+        say("OUT", message.toString().replace("\x01", "|"))
 
     def fromApp(self, message: fix.Message, session_id: object) -> None:
         text = message.toString()
-        print("IN", text.replace("\x01", "|"), flush=True)
+        say("IN", text.replace("\x01", "|"))
         fields = dict(f.split("=", 1) for f in text.split("\x01") if "=" in f)
         with self.changed:
             self.reports.append({int(tag): value for tag, value in fields.items()})
@@ -125,9 +136,9 @@ def amend(msg_type: str, cl_ord_id: str, orig: str, qty: int = 0, price: str = "
 def trade(client: Client) -> None:
     client.send(order(fix.MsgType_NewOrderSingle, "qf-1", 100, "100"))
     ack = client.wait_for(t150="0", t11="qf-1")
-    print("ACK", ack[37], ack[198], flush=True)
+    say("ACK", ack[37], ack[198])
     fill = client.wait_for(t150="F", t11="qf-1")
-    print("FILL", fill[14], fill[6], fill[151], flush=True)
+    say("FILL", fill[14], fill[6], fill[151])
     client.send(amend(fix.MsgType_OrderCancelReplaceRequest, "qf-2", "qf-1", 80, "100.01"))
     client.wait_for(t150="5", t11="qf-2", t41="qf-1")
     client.send(amend(fix.MsgType_OrderCancelRequest, "qf-3", "qf-2"))
@@ -136,19 +147,19 @@ def trade(client: Client) -> None:
     client.wait_for(t35="9", t102="1")
     client.send(order(fix.MsgType_NewOrderSingle, "qf-5", 10, "99"))
     client.wait_for(t150="0", t11="qf-5")
-    print("RESTING", flush=True)
+    say("RESTING")
 
 
 def again(client: Client) -> None:
     fill = client.wait_for(t150="F", t11="qf-5")
-    print("MISSED", fill[11], fill[14], flush=True)
+    say("MISSED", fill[11], fill[14])
 
 
 def expect(client: Client) -> None:
     cl_ord_id = f"qf-x{time.time_ns() % 10**12}"  # 20 characters at most
     client.send(order(fix.MsgType_NewOrderSingle, cl_ord_id, 1, "90"))
     client.wait_for(t150="0", t11=cl_ord_id)
-    print("ACK", cl_ord_id, flush=True)
+    say("ACK", cl_ord_id)
 
 
 def main() -> None:
@@ -170,10 +181,10 @@ def main() -> None:
     if mode == "ahead":  # never logged on: the gateway's Logout answers the Logon
         try:
             if client.logout_received.wait(WAIT):
-                print("LOGGED_OUT", flush=True)
+                say("LOGGED_OUT")
         finally:
             initiator.stop()
-        print("DONE", flush=True)
+        say("DONE")
         return
     deadline = time.monotonic() + WAIT
     while client.session_id is None and time.monotonic() < deadline:
@@ -181,10 +192,10 @@ def main() -> None:
     try:
         {"trade": trade, "again": again, "expect": expect}[mode](client)
         session = fix.Session.lookupSession(client.session_id)
-        print("SEQ", session.getExpectedSenderNum(), session.getExpectedTargetNum(), flush=True)
+        say("SEQ", session.getExpectedSenderNum(), session.getExpectedTargetNum())
     finally:
         initiator.stop()
-    print("DONE", flush=True)
+    say("DONE")
 
 
 if __name__ == "__main__":
