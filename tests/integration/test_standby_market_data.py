@@ -150,8 +150,11 @@ def test_a_promoted_standby_continues_the_feed_serves_views_and_takes_a_standby(
         wait_line(standby, "  now serving:", err["standby"])
         feed.retransmit = _address(sends["mold_retransmit"])  # ask the new host from here on
         last = _trade(int(sends["json"].rpartition(":")[2]), 1)
-        assert _follow(feed, sends["glimpse"]) == session
+        # The views show ``last`` only once the feed's stage has encoded it (the same step,
+        # engine.mdfeed.publisher): from then on the snapshot's next number covers its
+        # messages. A snapshot taken before could end short of them (seen once, under load).
         _until(lambda: _get(sends["http"], "/book/ACME")["seq_no"] == last, "the views at last")
+        assert _follow(feed, sends["glimpse"]) == session
         book = _get(sends["http"], "/book/ACME")
         assert book["seq_no"] == last and book["asks"], book
         assert _get(sends["http"], "/trades/ACME")["trades"]
