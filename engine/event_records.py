@@ -9,7 +9,7 @@ Rejected event's text is not stored: it is a pure function of the reason code
 ```
  offset  size  field
  0       1     kind      event kind (index in EVENT_CLASSES, from 1)
- 1       1     e1        u8: side | liquidity | reason | mode | flag
+ 1       1     e1        u8: side | liquidity | reason | mode | flag | note kind
  2       1     e2        u8: side (Fill)
  3       1     (zero)
  4       4     sub_seq   u32, the event's index among its command's events
@@ -17,7 +17,8 @@ Rejected event's text is not stored: it is a pure function of the reason code
  16      48    i1..i6    i64 each: ids, quantities, prices, ts, exec id
  64      16    account   ASCII, NUL padded (the firm of StpSet and of Obligation)
  80      8     symbol    ASCII, NUL padded (the asset of BalanceChanged)
- 88      20    client_order_id  ASCII, NUL padded (the firm of AccountOpened)
+ 88      20    client_order_id  ASCII, NUL padded (the firm of AccountOpened, the token of
+                         SessionNoted)
  108     20    (zero)
 ```
 """
@@ -48,11 +49,13 @@ from engine.domain.types import (
     Fill,
     LimitsSet,
     Liquidity,
+    NoteKind,
     Obligation,
     Rejected,
     RejectReason,
     Replaced,
     SelfTradePrevention,
+    SessionNoted,
     SettlementDone,
     Side,
     StpSet,
@@ -143,6 +146,16 @@ EVENT_LAYOUTS: Final[dict[type, tuple[_Slot, ...]]] = {
         (_I6, None),
     ),
     SettlementDone: ((_SYMBOL, str), (_I1, None), (_I2, None)),
+    SessionNoted: (
+        (_SEQ, None),
+        (_E1, NoteKind),
+        (_ACCOUNT, str),
+        (_CLIENT, str),
+        (_I1, None),
+        (_I2, None),
+        (_I3, None),
+        (_I4, None),
+    ),
 }
 EVENT_CLASSES: Final = tuple(EVENT_LAYOUTS)
 _KIND_OF: Final = {cls: index + 1 for index, cls in enumerate(EVENT_CLASSES)}

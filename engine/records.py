@@ -8,7 +8,8 @@ per-kind logic. All integers little-endian.
 ```
  offset  size  field
  0       1     kind       command kind (KIND_* below)
- 1       1     side       Side, or the STP mode of SetSelfTradePrevention
+ 1       1     side       Side, or the STP mode of SetSelfTradePrevention, or the NoteKind of
+                          SessionNote
  2       1     order_type OrderType
  3       1     tif        TimeInForce
  4       1     post_only  0 or 1
@@ -16,18 +17,28 @@ per-kind logic. All integers little-endian.
  8       8     seq_no     i64, the global sequence number (= the ring[in] slot sequence)
  16      8     ts         i64, gateway receive time, ns since the epoch
  24      8     a          i64  qty | order_id | tick_size | amount | max_order_qty | trade_date
-                                | epoch (Fence)
+                                | epoch (Fence) | a (SessionNote)
  32      8     b          i64  price | qty (replace) | lot_size | max_notional | settle_date
+                                | b (SessionNote)
  40      8     c          i64  price (replace) | reference_price | max_open_orders
+                                | c (SessionNote)
  48      8     d          i64  band_bps | keep mask (SetRiskLimits: bit k set = the k-th limit,
                                 in a, b, c order, is KEEP_LIMIT, and its field holds 0)
+                                | d (SessionNote)
  56      16    firm       ASCII, NUL padded (NewOrder, SetSelfTradePrevention, OpenAccount)
- 72      16    account    ASCII, NUL padded
+ 72      16    account    ASCII, NUL padded (the session's account of a SessionNote)
  88      8     symbol     ASCII, NUL padded (the asset of Deposit/Withdraw: CASH or a symbol)
- 96      20    client_order_id  ASCII, NUL padded
- 116     4     origin     u32, the gateway session that sent it (0 for admin), for routing
+ 96      20    client_order_id  ASCII, NUL padded (the token of a SessionNote)
+ 116     4     origin     u32, the gateway session that sent it (0 for admin), for routing;
+                          the session a SessionNote is about
  120     8     (zero)
 ```
+
+A ``SessionNote`` (kind 15) is a gateway session's own fact (``engine.domain.types.NoteKind``):
+its note kind in byte 1, four i64 in a..d, the session's account and a token (an OUCH token or
+a FIX ClOrdID, up to 20 characters); what each field means is the note kind's. NoteKind 1 is
+REFUSED (a: the protocol's reason code); 2 and 3 are reserved for a FIX session's sequence
+marks.
 
 Decoding interns the text fields through a bounded cache, so a replay of millions of records
 builds each distinct account or symbol string once.
@@ -49,11 +60,13 @@ from engine.domain.types import (
     Fence,
     Halt,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -88,6 +101,7 @@ KIND_END_OF_DAY: Final = 11
 KIND_OPEN_ACCOUNT: Final = 12
 KIND_SETTLE: Final = 13
 KIND_FENCE: Final = 14
+KIND_SESSION_NOTE: Final = 15
 
 KIND_OF: Final[dict[type, int]] = {
     NewOrder: KIND_NEW_ORDER,
@@ -104,6 +118,7 @@ KIND_OF: Final[dict[type, int]] = {
     OpenAccount: KIND_OPEN_ACCOUNT,
     Settle: KIND_SETTLE,
     Fence: KIND_FENCE,
+    SessionNote: KIND_SESSION_NOTE,
 }
 
 
@@ -156,6 +171,9 @@ def encode_command_into(
             a, b, symbol = cmd.trade_date, cmd.settle_date, cmd.symbol
         case Fence():
             a = cmd.epoch
+        case SessionNote():
+            side, account, client = cmd.note, cmd.account, cmd.token
+            a, b, c, d = cmd.a, cmd.b, cmd.c, cmd.d
     try:
         RECORD.pack_into(
             buffer,
@@ -266,6 +284,17 @@ class CommandDecoder:
             ),
             KIND_SETTLE: lambda f: Settle(f[5], f[6], self.text(f[13]), f[7], f[8]),
             KIND_FENCE: lambda f: Fence(f[5], f[6], f[7]),
+            KIND_SESSION_NOTE: lambda f: SessionNote(
+                f[5],
+                f[6],
+                NoteKind(f[1]),
+                self.text(f[12]),
+                _client_order_id(f[14]),
+                f[7],
+                f[8],
+                f[9],
+                f[10],
+            ),
         }
 
     def text(self, raw: bytes) -> str:

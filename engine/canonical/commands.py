@@ -32,11 +32,13 @@ from engine.domain.types import (
     Fence,
     Halt,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -123,6 +125,18 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
     OpenAccount: ("open_account", {"firm": ID, "account": ID}),
     Settle: ("settle", {"symbol": ID, "trade_date": UINT, "settle_date": UINT}),
     Fence: ("fence", {"epoch": UINT}),
+    SessionNote: (
+        "session_note",
+        {
+            "note": NoteKind,
+            "account": TEXT,
+            "token": TEXT,
+            "a": UINT,
+            "b": UINT,
+            "c": UINT,
+            "d": UINT,
+        },
+    ),
 }
 
 #: json type name -> command class
@@ -138,7 +152,8 @@ def _enum_names(kind: type[IntEnum]) -> dict[str, IntEnum]:
 
 #: enum class -> {lower-case member name: member}
 ENUM_BY_NAME: Final[dict[type[IntEnum], dict[str, IntEnum]]] = {
-    kind: _enum_names(kind) for kind in (Side, OrderType, TimeInForce, SelfTradePrevention)
+    kind: _enum_names(kind)
+    for kind in (Side, OrderType, TimeInForce, SelfTradePrevention, NoteKind)
 }
 
 

@@ -42,6 +42,7 @@ from engine.domain.types import (
     Obligation,
     Rejected,
     Replaced,
+    SessionNoted,
     SettlementDone,
     StpSet,
     SymbolAdded,
@@ -71,6 +72,7 @@ EVENT_TYPES: Final[dict[type[Any], str]] = {
     Obligation: "obligation",
     AccountSettled: "account_settled",
     SettlementDone: "settlement_done",
+    SessionNoted: "session_noted",
 }
 
 

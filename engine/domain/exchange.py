@@ -60,6 +60,7 @@ from engine.domain.types import (
     OpenAccount,
     ReplaceOrder,
     Resume,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -133,6 +134,7 @@ _COMMANDS = frozenset(
         OpenAccount,
         Settle,
         Fence,
+        SessionNote,
     }
 )
 
@@ -181,6 +183,7 @@ class Exchange:
             OpenAccount: self._open_account,
             Settle: self._settle,
             Fence: self._fence,
+            SessionNote: self._session_note,
         }
 
     # -- the command path -----------------------------------------------------------------
@@ -388,6 +391,9 @@ class Exchange:
 
     def _fence(self, cmd: Fence) -> list[Event]:
         return self.risk.fence(cmd)  # through self.risk: restore replaces it
+
+    def _session_note(self, cmd: SessionNote) -> list[Event]:
+        return self.risk.session_note(cmd)  # its one event, as the sharded risk stage emits it
 
     # -- state ----------------------------------------------------------------------------
 

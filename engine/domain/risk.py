@@ -37,6 +37,10 @@ caught by the supply cap (AMOUNT_TOO_LARGE).
 Fencing (docs/replication.md). A ``Fence(epoch)`` is no trading matter: it changes no book or
 wallet and has no event; the stage records ``(epoch, seq_no)`` in ``fences`` when the epoch is
 above the current one (an epoch never goes down), so the epoch is part of the state.
+
+Session notes. A ``SessionNote`` (a gateway session's own fact, journaled so that a standby
+rebuilds the session exactly) is no trading matter either: in every rules version the stage
+answers it with its one ``SessionNoted`` and changes nothing, so it never moves the state hash.
 """
 
 from __future__ import annotations
@@ -67,6 +71,8 @@ from engine.domain.types import (
     Rejected,
     RejectReason,
     ReplaceOrder,
+    SessionNote,
+    SessionNoted,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -143,6 +149,12 @@ class RiskStage:
         if cmd.epoch > self.epoch:
             self.fences.append((cmd.epoch, cmd.seq_no))
         return []
+
+    def session_note(self, cmd: SessionNote) -> list[Event]:
+        """A gateway session's note: its one event, nothing changed (the module contract)."""
+        return [
+            SessionNoted(cmd.seq_no, cmd.note, cmd.account, cmd.token, cmd.a, cmd.b, cmd.c, cmd.d)
+        ]
 
     @cython.ccall
     def account(self, name: str) -> Account:

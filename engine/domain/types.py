@@ -112,6 +112,18 @@ class RejectReason(IntEnum):
     UNSETTLED = 28  # a withdrawal that needs cash or shares not settled yet
 
 
+class NoteKind(IntEnum):
+    """What a ``SessionNote`` records about a gateway session (docs/commands-jsonl.md; the
+    record layout: ``engine.records``)."""
+
+    #: the gateway refused a message of the session before it could become a command:
+    #: ``a`` = the protocol's own reason code (OUCH: the reject letter's ord), ``token`` = the
+    #: refused message's token (OUCH) or ClOrdID, ``account`` = the session's account
+    REFUSED = 1
+    # Reserved, not implemented yet: 2 and 3 for a FIX session's sequence marks (a later
+    # change journals them so a standby rebuilds the FIX session's MsgSeqNums exactly).
+
+
 class CancelReason(IntEnum):
     USER = 1  # CancelOrder
     SELF_TRADE = 2  # self-trade prevention
@@ -289,6 +301,25 @@ class Fence(NamedTuple):
     epoch: int
 
 
+class SessionNote(NamedTuple):
+    """A fact of a gateway session, journaled so that a standby or a replay rebuilds that
+    session exactly (its report numbering): not a trading matter. It changes no book, wallet,
+    limit or state hash and is valid in every rules version; its one event,
+    ``SessionNoted``, is addressed to the session that sent it (the record's ``origin``).
+    What ``account``, ``token`` and ``a`` .. ``d`` (non-negative) mean is the ``note``'s
+    (``NoteKind``)."""
+
+    seq_no: int
+    ts: int
+    note: NoteKind
+    account: str
+    token: str
+    a: int
+    b: int
+    c: int
+    d: int
+
+
 Command: TypeAlias = (
     NewOrder
     | CancelOrder
@@ -304,6 +335,7 @@ Command: TypeAlias = (
     | OpenAccount
     | Settle
     | Fence
+    | SessionNote
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -496,6 +528,20 @@ class SettlementDone(NamedTuple):
     settle_date: int
 
 
+class SessionNoted(NamedTuple):
+    """The one event of a ``SessionNote``: its fields, for the session that sent it (the gateway
+    turns a REFUSED note into that session's Rejected report)."""
+
+    seq_no: int
+    note: NoteKind
+    account: str
+    token: str
+    a: int
+    b: int
+    c: int
+    d: int
+
+
 Event: TypeAlias = (
     Accepted
     | Rejected
@@ -518,6 +564,7 @@ Event: TypeAlias = (
     | Obligation
     | AccountSettled
     | SettlementDone
+    | SessionNoted
 )
 
 #: The events a firm's session is told about: answers to its commands and its orders' fates.

@@ -27,6 +27,9 @@ Rules:
 * Replaced, and a Cancelled with reason USER or REPLACED_AWAY, answer the command *and*
   concern the order: ``(origin, True)``. Other Cancelled (self-trade prevention) are caused by
   an incoming order, possibly another session's: ``(0, True)``.
+* ``SessionNoted`` (a gateway session's journaled note, e.g. an OUCH message the gateway
+  refused) answers the command: ``(origin, False)``; its session's protocol makes of it what
+  the note says (``engine.gateway.outbound``).
 * ``AccountOpened`` answers the command, and is emitted even with ``origin`` 0 (the setup's):
   the gateway registers every opened account with its firm as the report passes
   (``engine.gateway.directory``), which decides where that account's order reports go.
@@ -73,6 +76,7 @@ from engine.domain.types import (
     LimitsSet,
     Obligation,
     Replaced,
+    SessionNoted,
     SettlementDone,
     StpSet,
     SymbolAdded,
@@ -98,8 +102,11 @@ ADMIN_RESULTS: Final = frozenset(
         SettlementDone,
     }
 )
-#: What is routed at all: execution reports and admin results (never book events).
-ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS
+#: A gateway session's own facts, journaled (``engine.domain.types.SessionNote``).
+SESSION_NOTES: Final = frozenset({SessionNoted})
+#: What is routed at all: execution reports, admin results and session notes (never book
+#: events).
+ROUTED_EVENTS: Final = EXECUTION_REPORTS | ADMIN_RESULTS | SESSION_NOTES
 #: Order reports: addressed to the owning firm (``owner`` True).
 ORDER_REPORTS: Final = frozenset({Fill, Cancelled, Replaced, Expired})
 

@@ -18,7 +18,10 @@ What becomes a row (``engine.reporter.schema``):
 * every Obligation (a firm's net of one symbol and trade date, rules 3): ``obligations``;
 * every AccountSettled (an account's settled trades of one symbol and date): ``settlements``.
 
-Book events (market data) and balance changes (in the command's ``detail``) make no row.
+Book events (market data) and balance changes (in the command's ``detail``) make no row. A
+``SessionNote`` (a gateway session's journaled fact, e.g. an OUCH message the gateway refused)
+is a command like any other: its ``commands`` row (outcome ``session_noted``, the note's
+account and firm, the whole note in ``detail``) and nothing else; its event makes no row.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from engine.domain.types import (
     Replaced,
     ReplaceOrder,
     Resume,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -325,7 +329,7 @@ class Projector:
                 firm, account = cmd.firm, cmd.account
             case SetSelfTradePrevention():
                 firm = cmd.firm
-            case Deposit() | Withdraw() | SetRiskLimits():
+            case Deposit() | Withdraw() | SetRiskLimits() | SessionNote():
                 account = cmd.account
                 firm = self.firms.get(account)
             case AddSymbol() | Halt() | Resume() | EndOfDay() | Settle():

@@ -5,9 +5,10 @@ Contract (the wiring of ``engine.domain.exchange.Exchange``, split across proces
 * A consumer of ring[in] behind the stages ``ring_in_input.after`` lists (the journaler): it
   only ever reads durable commands, and checks it per batch (else AssertionError: fail fast).
 * Sole producer of ring[risk]: every command gets one slot at the same sequence (layout in
-  ``engine.stages.slots``): rejects and wallet/limits admin carry the risk stage's one event and
-  target no matcher; SetSelfTradePrevention carries its event and targets every matcher; every
-  other accepted command targets the shard of its symbol (NewOrder with its cap).
+  ``engine.stages.slots``): rejects, wallet/limits admin and session notes carry the risk
+  stage's one event and target no matcher; SetSelfTradePrevention carries its event and
+  targets every matcher; every other accepted command targets the shard of its symbol
+  (NewOrder with its cap).
 * A consumer of every ring[out_k]: drains them on every poll into bounded local buffers
   (bounded: matchers run at most one ring[risk] capacity ahead), so matchers never stall on it.
 
@@ -57,6 +58,7 @@ from engine.domain.types import (
     Rejected,
     ReplaceOrder,
     Resume,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -160,6 +162,8 @@ class RiskAgent(PollingStage):
             OpenAccount: lambda c: (TARGET_NONE, 0, risk.open_account(c)[0]),
             Settle: lambda c: self._symbol(c, risk.check_settle(c)),
             Fence: self._fence,
+            # a gateway session's note: its one event from here, as Exchange emits it
+            SessionNote: lambda c: (TARGET_NONE, 0, risk.session_note(c)[0]),
         }
         self.durability_checks = 0
 

@@ -6,8 +6,9 @@
   FOK, IOC and post-only orders, off-tick and off-lot prices and qtys, unknown symbols, plain
   ints where enums are expected, deposits and withdrawals of every size, risk limits, halts,
   resumes, EndOfDay, every self-trade prevention mode, orders for another firm's account or an
-  account never opened, transfers to it, duplicate OpenAccounts, and jumps in seq_no (the
-  window then drains before the command). Every reject reason the domain can give appears.
+  account never opened, transfers to it, duplicate OpenAccounts, session notes, and jumps
+  in seq_no (the window then drains before the command). Every reject reason the domain can
+  give appears.
 * :func:`replace_heavy`: resting orders replaced up, down and across prices while takers
   fill them: with W > 1 fills meet replaces in flight (``pending``, ``max_qty``, ``hi`` above
   the confirmed terms); some resting orders are post-only, and their replaces through the
@@ -34,11 +35,13 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -160,6 +163,8 @@ def every_kind(seed: int, n: int, cash: int = 10**9) -> list[Command]:
                 cmd = AddSymbol(0, 0, sym, TICK, LOT, 1_000, 500)  # a duplicate
             elif flag == 1:
                 cmd = AddSymbol(0, 0, "BAD", 0, LOT, 1_000, 500)  # an invalid spec
+            elif flag == 3:  # a gateway session's note: one event, nothing changes
+                cmd = SessionNote(0, 0, NoteKind.REFUSED, acct, f"t{q}", ord("O"), max(q, 0), 0, 0)
             else:
                 cmd = EndOfDay(0, 0, sym)
         else:

@@ -50,6 +50,8 @@ from engine.domain.types import (
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
+    SessionNoted,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -78,8 +80,13 @@ class ReferenceExchange(ReferenceState):
             EndOfDay: self._end_of_day,
             OpenAccount: self._open_account,
             Settle: self._settle_command,
+            SessionNote: self._session_note,
         }[type(cmd)]
         return handler(cmd)  # type: ignore[operator,no-any-return]
+
+    def _session_note(self, cmd: SessionNote) -> list[Event]:
+        """A gateway session's note: its fields back as its one event; nothing changes."""
+        return [SessionNoted(cmd.seq_no, cmd.note, cmd.account, cmd.token, *cmd[5:])]
 
     def _end_of_day(self, cmd: EndOfDay) -> list[Event]:
         """Expire the symbol's DAY orders: bids then asks, each best price first, in time

@@ -36,6 +36,7 @@ from engine.domain.types import (
     Halt,
     Liquidity,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     Rejected,
@@ -43,6 +44,7 @@ from engine.domain.types import (
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Settle,
@@ -72,6 +74,7 @@ ONE_OF_EACH: list[Command] = [
     OpenAccount(14, 22, "F1", "A1"),
     Settle(15, 23, "XYZ", 20261207, 20261209),
     Fence(16, 24, 2),
+    SessionNote(17, 25, NoteKind.REFUSED, "A1", "O-1", ord("O"), 0, 0, 7),
 ]  # fmt: skip
 
 

@@ -29,10 +29,12 @@ from engine.domain.types import (
     Event,
     Halt,
     NewOrder,
+    NoteKind,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Side,
@@ -57,7 +59,9 @@ from engine.records import RECORD_SIZE, CommandDecoder, RecordError, encode_comm
 from tests.engine.mixed_commands import full_mix
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
-TEXT_LIMIT = {"account": 16, "firm": 16, "symbol": 8, "asset": 8, "client_order_id": 20}
+TEXT_LIMIT = {
+    "account": 16, "firm": 16, "symbol": 8, "asset": 8, "client_order_id": 20, "token": 20,
+}  # fmt: skip
 NAMES = st.text(alphabet="ABCXYZ019-_.", min_size=1, max_size=8)
 
 
@@ -74,7 +78,7 @@ def commands(draw: st.DrawFn) -> Command:
     seq, ts = draw(st.integers(1, 2**62)), draw(INT64)
     account = draw(st.text(alphabet="abc-XYZ09", min_size=1, max_size=16))
     symbol = draw(NAMES)
-    kind = draw(st.integers(0, 10))
+    kind = draw(st.integers(0, 11))
     if kind == 0:
         return NewOrder(
             seq, ts, draw(st.text(alphabet="FGH", min_size=1, max_size=16)), account, symbol,
@@ -94,6 +98,17 @@ def commands(draw: st.DrawFn) -> Command:
         SetRiskLimits(seq, ts, account, a, b, c),
         SetSelfTradePrevention(seq, ts, account, draw(st.sampled_from(SelfTradePrevention))),
         EndOfDay(seq, ts, symbol),
+        SessionNote(
+            seq,
+            ts,
+            draw(st.sampled_from(NoteKind)),
+            account,
+            draw(st.text(alphabet="t0123456789", max_size=20)),
+            a,
+            b,
+            c,
+            d,
+        ),
     ]
     return made[kind - 1]
 
@@ -126,7 +141,7 @@ def _error(decode: Any, data: bytes) -> str:
 @settings(max_examples=300)
 @given(st.binary(min_size=RECORD_SIZE, max_size=RECORD_SIZE), st.integers(0, 255))
 def test_garbage_records_decode_or_fail_exactly_like_the_reference(raw: bytes, kind: int) -> None:
-    data = bytes([kind % 13]) + raw[1:] + encode_command(Halt(1, 1, "OK"))
+    data = bytes([kind % 17]) + raw[1:] + encode_command(Halt(1, 1, "OK"))
     try:
         want = CommandDecoder().decode_many(data)
     except RecordError as exc:

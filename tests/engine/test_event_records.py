@@ -21,7 +21,9 @@ from engine.event_records import (
 )
 from engine.records import RecordError
 
-TEXT_LIMIT = {"account": 16, "firm": 16, "symbol": 8, "asset": 8, "client_order_id": 20}
+TEXT_LIMIT = {
+    "account": 16, "firm": 16, "symbol": 8, "asset": 8, "client_order_id": 20, "token": 20,
+}  # fmt: skip
 seq_nos = st.integers(min_value=1, max_value=2**62)
 
 

@@ -15,11 +15,13 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Side,
@@ -67,6 +69,9 @@ commands: st.SearchStrategy[Command] = st.one_of(
     st.builds(SetSelfTradePrevention, i64, i64, long_name, st.sampled_from(SelfTradePrevention)),
     st.builds(EndOfDay, i64, i64, name),
     st.builds(OpenAccount, i64, i64, long_name, long_name),
+    st.builds(
+        SessionNote, i64, i64, st.sampled_from(NoteKind), long_name, client_id, i64, i64, i64, i64
+    ),
 )
 
 

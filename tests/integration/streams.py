@@ -1,4 +1,5 @@
-"""Command streams for the integration tests: every command kind, several symbols, rejects.
+"""Command streams for the integration tests: every command kind (session notes too), several
+symbols, rejects.
 
 Deterministic (seeded), fixed ``ts``. Funding is tight on purpose, so that whether a hold fits
 depends on fill feedback: the digest then depends on the feedback window W, which makes the
@@ -20,11 +21,13 @@ from engine.domain.types import (
     EndOfDay,
     Halt,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     Resume,
     SelfTradePrevention,
+    SessionNote,
     SetRiskLimits,
     SetSelfTradePrevention,
     Side,
@@ -57,9 +60,11 @@ def mixed_stream(count: int, seed: int = 7) -> list[Command]:
             out.append(Deposit(seq(), TS, acct, sym, rng.randrange(200, 3_000)))
     out.append(SetRiskLimits(seq(), TS, "C1", 500, 5_000_000, 20))
     orders: list[tuple[int, str]] = []  # (order_id, account) of every accepted-looking order
-    for _ in range(count):
+    for i in range(count):
         roll = rng.random()
         firm, acct = rng.choice(ACCOUNTS)
+        if i % 50 == 25:  # a gateway session's note (draws nothing: the rest stays as it was)
+            out.append(SessionNote(seq(), TS, NoteKind.REFUSED, acct, f"t{i}", ord("O"), i, 0, 0))
         sym, tick, lot, ref = rng.choice(SYMBOLS)
         if roll < 0.55:
             side = rng.choice((Side.BUY, Side.SELL))
