@@ -37,8 +37,8 @@ per-kind logic. All integers little-endian.
 A ``SessionNote`` (kind 15) is a gateway session's own fact (``engine.domain.types.NoteKind``):
 its note kind in byte 1, four i64 in a..d, the session's account and a token (an OUCH token or
 a FIX ClOrdID, up to 20 characters); what each field means is the note kind's. NoteKind 1 is
-REFUSED (a: the protocol's reason code); 2 and 3 are reserved for a FIX session's sequence
-marks.
+REFUSED (a: the protocol's reason code); 2 and 3 (FIX_SENT, FIX_MARK) are a FIX session's
+sequence marks (``engine.gateway.fix_marks``).
 
 Decoding interns the text fields through a bounded cache, so a replay of millions of records
 builds each distinct account or symbol string once.

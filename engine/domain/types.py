@@ -120,8 +120,13 @@ class NoteKind(IntEnum):
     #: ``a`` = the protocol's own reason code (OUCH: the reject letter's ord), ``token`` = the
     #: refused message's token (OUCH) or ClOrdID, ``account`` = the session's account
     REFUSED = 1
-    # Reserved, not implemented yet: 2 and 3 for a FIX session's sequence marks (a later
-    # change journals them so a standby rebuilds the FIX session's MsgSeqNums exactly).
+    #: a FIX session sent reports of its report store as consecutive MsgSeqNums: ``a`` = the
+    #: first MsgSeqNum, ``b`` = the first report's number, ``c`` = how many, ``d`` = the
+    #: SendingTime (ns) of the first (OrigSendingTime on a resend); ``engine.gateway.fix_marks``
+    FIX_SENT = 2
+    #: where a FIX session's numbers stand after bytes the gateway is about to write: ``a`` =
+    #: the next MsgSeqNum we send, ``b`` = the next we expect, ``c`` = reports sent
+    FIX_MARK = 3
 
 
 class CancelReason(IntEnum):

@@ -46,6 +46,17 @@ with the outbound ledger, every second and at a clean stop): only a machine cras
 the last second, after which the peer's Logon may find our numbers behind its own (it logs
 on with ResetSeqNumFlag=Y).
 
+**Behind the journal** (:meth:`SessionFiles.adopt`): on a host with replication enabled the
+journal holds the session's sequence marks (``engine.gateway.fix_marks``). When the gateway
+opens a session's files and the journal's mark is ahead of them (a promoted standby, which
+never had them; a host whose files were lost), ``seqnums`` and ``reports.index`` are
+rewritten from the mark and the message store is emptied: a resend renders the reports
+again from the report store through the index, and sends a SequenceReset-GapFill for every
+other number (the Logon, heartbeats, the gateway's own refusals: FIX allows a gap fill for
+messages the sender chooses not to resend, and none of them is worth resending). Files
+ahead of the journal (a host restarting with its own files) are kept: they hold at least
+what the journal says.
+
 ResetSeqNumFlag(141)=Y on a Logon restarts both MsgSeqNums at 1 and empties the message store
 and the index (nothing sent before can be resent); the reports-sent number is kept, so the
 reports the session missed are still sent after that Logon, and nothing is sent twice.
@@ -56,7 +67,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -95,6 +106,8 @@ class SeqNums:
                 continue
             if best is None or generation > best[0]:
                 best = (generation, sender, target, sent)
+        #: whether the file held no numbers (new, or unreadable)
+        self.fresh = best is None
         if best is not None:
             self._generation, self.next_sender, self.next_target, self.reports_sent = best
         self._saved = (self.next_sender, self.next_target, self.reports_sent)
@@ -252,6 +265,8 @@ class ReportIndex:
         if self._count * _INDEX_RECORD.size != size:
             os.ftruncate(self._fd, self._count * _INDEX_RECORD.size)
         self._pending = bytearray()
+        #: told when the numbers restart (the journal's marks: ``engine.gateway.fix_marks``)
+        self.on_reset: Callable[[], None] | None = None
 
     def note(self, seq: int, number: int, sent_ns: int) -> None:
         """Report ``number`` went out as MsgSeqNum ``seq`` (above every one noted before)."""
@@ -289,6 +304,8 @@ class ReportIndex:
         self._pending.clear()
         os.ftruncate(self._fd, 0)
         self._count = 0
+        if self.on_reset is not None:
+            self.on_reset()
 
     def __len__(self) -> int:
         return self._count + len(self._pending) // _INDEX_RECORD.size
@@ -317,6 +334,30 @@ class SessionFiles:
         self.store.flush()
         self.index.flush()
         self.seqnums.save()
+
+    def behind(self, next_sender: int) -> bool:
+        """Whether the journal's mark (its next MsgSeqNum ``next_sender``) is ahead of these
+        files (see the module docstring)."""
+        return self.seqnums.fresh or next_sender > self.seqnums.next_sender
+
+    def adopt(
+        self,
+        next_sender: int,
+        next_target: int,
+        reports_sent: int,
+        index: list[tuple[int, int, int]],
+    ) -> None:
+        """Take the journal's numbers and report index (``index``: (MsgSeqNum, report
+        number, SendingTime ns) in order), with an empty message store."""
+        self.store.reset()
+        self.index.reset()
+        for seq, number, sent_ns in index:
+            self.index.note(seq, number, sent_ns)
+        seqnums = self.seqnums
+        seqnums.next_sender, seqnums.next_target = next_sender, next_target
+        seqnums.reports_sent = reports_sent
+        seqnums.fresh = False
+        self.flush()
 
     def sync_fds(self) -> list[int]:
         """Duplicates of the descriptors to fdatasync (the caller closes them): safe to sync

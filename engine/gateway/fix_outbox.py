@@ -7,7 +7,10 @@ reports after the number of the last one sent (kept in the session's ``seqnums``
 ``engine.gateway.fix_files``), never one twice, never with a gap. :func:`flush` hands the
 numbers and messages to the OS, then the bytes to the socket, in that order; it cuts off a
 session with more than :data:`WRITE_LIMIT` bytes waiting (one that does not read: what it
-missed is resent after its next Logon, never lost).
+missed is resent after its next Logon, never lost). On a host with replication enabled the
+connection has a ``marking`` (``engine.gateway.fix_hold``): the bytes then go through it,
+and those carrying MsgSeqNums the journal does not cover yet wait for their notes
+(:func:`release` writes them when the notes come back).
 
 **Parts.** Two answers can be as large as a session's day: the reports it missed while away
 (sent after its Logon) and a ResendRequest for everything it was sent (after it lost its own
@@ -31,6 +34,7 @@ from typing import Final
 
 from engine.config import SessionConfig
 from engine.gateway.fix_files import SessionFiles
+from engine.gateway.fix_hold import Marking
 from engine.gateway.fix_orders import Sender
 from engine.gateway.fix_render import render
 from engine.gateway.outbound import OrderReport
@@ -59,6 +63,8 @@ class Connection:
     writer: asyncio.StreamWriter
     rate: RateWindow
     cancel_on_disconnect: bool = False
+    #: replication enabled: the bytes wait for the notes that cover their MsgSeqNums
+    marking: Marking | None = None
 
 
 def send_reports(
@@ -72,18 +78,21 @@ def send_reports(
     a part waits in the socket's buffer already."""
     seqnums = live.files.seqnums
     if not numbered or numbered[0][0] != seqnums.reports_sent + 1:
-        if live.writer.transport.get_write_buffer_size() >= PART_BYTES:
+        if busy(live):
             return  # behind, and the socket is busy: pump goes on once it drains
         seqnums.reports_sent = min(seqnums.reports_sent, store.count)
         first = seqnums.reports_sent + 1
         numbered = list(enumerate(store.read(first, first + batch - 1), start=first))
     now = time.time_ns()
+    book = None if live.marking is None else live.marking.book
     for number, report in numbered:
         if live.fix.state is not State.ACTIVE:
             return
         if number == seqnums.reports_sent + 1:
             seq = live.fix.send(render(report), now)
             live.files.index.note(seq, number, now)  # resendable after the store forgets it
+            if book is not None:
+                book.sent(seq, number, now)  # the journal's copy of the index
             seqnums.reports_sent = number
 
 
@@ -94,11 +103,33 @@ def flush(live: Connection, write_limit: int = WRITE_LIMIT) -> None:
     seqnums.next_target = live.fix.next_target_seq
     live.files.flush()
     data = live.fix.data_to_send()
+    marking = live.marking
+    if marking is not None:  # what carries numbers the journal does not hold waits for it
+        data = marking.take(data, seqnums.next_sender, seqnums.next_target, seqnums.reports_sent)
+    write(live, data, write_limit)
+
+
+def release(live: Connection, write_limit: int = WRITE_LIMIT) -> None:
+    """Write the held bytes whose notes came back (replication enabled)."""
+    if live.marking is not None:
+        write(live, live.marking.ready(), write_limit)
+
+
+def write(live: Connection, data: bytes, write_limit: int = WRITE_LIMIT) -> None:
+    """``data`` to the socket, unless it is closing; cut off a session that does not read."""
     transport = live.writer.transport
     if data and not transport.is_closing():
         live.writer.write(data)
         if transport.get_write_buffer_size() > write_limit:
             transport.abort()  # a session that does not read: it resends on its Logon
+
+
+def busy(live: Connection) -> bool:
+    """Whether a part waits already: in the socket's buffer, or held for its notes."""
+    waiting = live.writer.transport.get_write_buffer_size()
+    if live.marking is not None:
+        waiting += live.marking.holding
+    return waiting >= PART_BYTES
 
 
 def pump(live: Connection, store: ReportStore, batch: int = REPORT_BATCH) -> bool:
@@ -108,7 +139,7 @@ def pump(live: Connection, store: ReportStore, batch: int = REPORT_BATCH) -> boo
     transport = live.writer.transport
     if live.fix.state is not State.ACTIVE or transport.is_closing():
         return False
-    if transport.get_write_buffer_size() >= PART_BYTES:
+    if busy(live):
         return False  # busy: again at the connection's next read or tick
     if live.fix.resending:
         live.fix.resend_more(time.time_ns())

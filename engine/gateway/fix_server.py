@@ -28,6 +28,16 @@ an account of another firm, an unknown order, a message over the session's
 ``max_messages_per_second``) is answered at once on the connection (those answers are in the
 message store, so a resend repeats them) and the session stays up.
 
+Failover (a host with ``[replication] enabled``): every byte that carries a MsgSeqNum the
+journal does not cover yet waits until the session's sequence notes come back through the
+journal (``engine.gateway.fix_marks``, ``engine.gateway.fix_hold``), so a promoted standby
+opens the session's files from the journal's mark (``SessionFiles.adopt``) and the client
+logs on there with its next MsgSeqNum and NextExpectedMsgSeqNum(789) as if nothing happened.
+
+Fencing: a fenced host sequences nothing, so it sends nothing that takes a MsgSeqNum (the
+number would be used again by the host that superseded it): a connection is closed without
+a message (a Logon, an order, a heartbeat due), and the reason is logged.
+
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
 cancelled through the journal like any cancel; the reports wait in its store for its next
@@ -38,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -48,9 +59,10 @@ from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import InFlight, Known
 from engine.gateway.fence_gate import FenceGate
+from engine.gateway.fix_failover import JournalMarks, SubmitMany
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_history import ReportHistory
-from engine.gateway.fix_orders import Sender, command_for, refused_here, throttled
+from engine.gateway.fix_orders import Sender, command_for, throttled
 from engine.gateway.fix_outbox import (
     REPORT_BATCH,
     RESEND_BATCH,
@@ -82,6 +94,8 @@ from engine.protocols.fix.session import (
 )
 from engine.protocols.fix.store import MemoryStore
 
+log = logging.getLogger(__name__)
+
 READ_CHUNK = 65536
 #: The longest a connection waits for input before its clock ticks (heartbeats, timeouts).
 TICK_SECONDS = 0.25
@@ -89,6 +103,8 @@ TICK_SECONDS = 0.25
 LOGON_REFUSED = "logon refused: unknown SenderCompID, Username or Password"
 SESSION_BUSY = "logon refused: this SenderCompID is already logged on"
 SUBDIR = "fix"
+#: The longest a connection waits for input while bytes wait for their notes
+HOLD_TICK_SECONDS = 0.002
 _ORDERS = (NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest)
 
 #: submit(command, origin) -> its seq_no, once it is in ring[in]
@@ -115,12 +131,16 @@ class FixListener:
         store_capacity: int = DEFAULT_CAPACITY,
         resend_batch: int = RESEND_BATCH,
         report_batch: int = REPORT_BATCH,
+        replicated: bool = False,
+        submit_many: SubmitMany | None = None,
     ) -> None:
         self._sessions: dict[str, tuple[FirmConfig, SessionConfig]] = {
             s.name: (f, s) for f in firms for s in f.sessions if s.protocol == "fix"
         }
         self._ledger = ledger
         self._submit = submit
+        #: the sessions' numbers in the journal (``engine.gateway.fix_failover``)
+        self._marks = JournalMarks(ledger.fix_marks, submit_many, replicated)
         #: fencing: the server's gate (``engine.gateway.fence_gate``); open until it says so
         self.fence = FenceGate(None)
         self._check_password = check_password
@@ -209,7 +229,20 @@ class FixListener:
         send_reports(live, self._ledger.stores[live.session.origin], numbered, self._batch)
 
     def _flush(self, live: Connection) -> None:
+        if self.fence.reason is not None:  # nothing numbered leaves a fenced host
+            self._cut(live.writer, live.session.name)
+            return
         flush(live, WRITE_LIMIT)
+
+    def _cut(self, writer: asyncio.StreamWriter, session: str) -> None:
+        """Close a connection of a fenced host without a message (logged)."""
+        if not writer.transport.is_closing():
+            log.warning("FIX session %s closed without a message: %s", session, self.fence.reason)
+            writer.transport.abort()
+
+    def noted(self, notes: dict[int, int]) -> None:
+        """Sessions' sequence notes came back: write what waited for them."""
+        self._marks.noted(notes)
 
     # -- connections ------------------------------------------------------------------------
 
@@ -233,6 +266,9 @@ class FixListener:
                 if live.cancel_on_disconnect and not self._closing:
                     with contextlib.suppress(asyncio.CancelledError):
                         await self._cancel_all(live)
+            if live is not None:  # its last bytes (a Logout) go once noted
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._marks.detach(live, drain=not self._closing)
             self._tasks.discard(task)
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
@@ -269,6 +305,9 @@ class FixListener:
         firm_name = username if known else f"?{username or logon.sender_comp_id}"
         ok = await self._check_password(peer, firm_name, logon.password or "")
         now = time.time_ns()
+        if self.fence.reason is not None:  # its Logout would take a number: no answer
+            self._cut(writer, logon.sender_comp_id)
+            return None
         if entry is None or not known or not ok:
             fix.reject_logon(LOGON_REFUSED, now)
             writer.write(fix.data_to_send())
@@ -281,7 +320,8 @@ class FixListener:
         files = self._files.get(session.origin)
         if files is None:
             where = self._directory / firm.firm / session.name
-            files = self._files[session.origin] = SessionFiles(where, self._capacity)
+            files = self._marks.open_files(where, self._capacity, session.origin, session.name)
+            self._files[session.origin] = files
         seqnums = files.seqnums
         history = ReportHistory(files.store, files.index, self._ledger.stores[session.origin])
         fix.accept_logon(
@@ -291,12 +331,16 @@ class FixListener:
         sender = Sender(firm.firm, session.origin, session.account)
         rate = RateWindow(session.max_messages_per_second)
         live = Connection(session, sender, fix, files, writer, rate, firm.cancel_on_disconnect)
+        self._marks.attach(live)
         if fix.state is State.ACTIVE:
             # In one step of the loop: no report can be stored between these and going live.
             self._send_reports(live, [])
             self._live[session.origin] = live
         self._flush(live)
-        return live if fix.state is not State.CLOSED else None
+        if fix.state is State.CLOSED:  # its Logout goes once noted
+            await self._marks.detach(live, drain=True)
+            return None
+        return live
 
     async def _serve(self, reader: asyncio.StreamReader, live: Connection) -> None:
         fix, store = live.fix, self._ledger.stores[live.session.origin]
@@ -306,6 +350,8 @@ class FixListener:
             deadline = fix.next_deadline_ns()
             wait = TICK_SECONDS if deadline is None else (deadline - now) / 1e9
             wait = 0.0 if more else wait
+            if live.marking is not None and live.marking.holding:
+                wait = min(wait, HOLD_TICK_SECONDS)  # a part may follow once they are out
             try:
                 data = await asyncio.wait_for(
                     reader.read(READ_CHUNK), min(max(wait, 0.0), TICK_SECONDS)
@@ -343,14 +389,10 @@ class FixListener:
             lambda client_order_id: self._known(origin, client_order_id),
             exec_id=self._local_id(now), now_ns=now,
         )  # fmt: skip
-        fenced = self.fence.refusal()
-        if (
-            fenced
-            and isinstance(parsed, _ORDERS)
-            and not isinstance(result, OutboundMessage | None)
-        ):
-            xid = self._local_id(now)  # a fenced host sequences nothing
-            self._answer(live, refused_here(parsed, fenced, exec_id=xid, now_ns=now), now)
+        if self.fence.reason is not None:
+            # a fenced host sequences nothing, and answers nothing: an answer would take a
+            # MsgSeqNum the host that superseded this one uses too
+            self._cut(live.writer, live.session.name)
         elif (
             over and isinstance(parsed, _ORDERS) and not isinstance(result, OutboundMessage | None)
         ):

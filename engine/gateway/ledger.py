@@ -31,6 +31,12 @@ Contract.
   build, makes every stored report count as today's until its symbol's next EndOfDay).
   :meth:`ReportLedger.known` answers what a ClOrdID named, with the order's current state.
   The OUCH sessions' tokens of the day are kept the same way (tokens only, no orders).
+* The FIX sessions' sequence marks (``SessionNote`` FIX_SENT / FIX_MARK, journaled by a
+  gateway with replication enabled) are projected into :attr:`ReportLedger.fix_marks`
+  (``engine.gateway.fix_marks``) as they are applied, kept in ``state.json`` (``fixmarks``)
+  and caught up from the journal like the stores, so a promoted standby's gateway knows
+  where each FIX session stood before it serves; :class:`Deliveries` says which sessions'
+  notes came back (``notes``: origin -> the last note's seq_no), for the bytes held for them.
 """
 
 from __future__ import annotations
@@ -46,9 +52,10 @@ from engine.command_batches import CommandBatchReader, check_seq_nos, contiguous
 from engine.command_reader import CommandReader
 from engine.config import FirmConfig
 from engine.domain.exchange import Exchange
-from engine.domain.types import Command, DayEnded, EndOfDay, Event
+from engine.domain.types import Command, DayEnded, EndOfDay, Event, SessionNote, SessionNoted
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
+from engine.gateway.fix_marks import FixMarks
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
 from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
 from engine.gateway.out_lane import project_into
@@ -78,9 +85,11 @@ class Deliveries(NamedTuple):
     orders: Delivered
     #: the named JSON sessions' events
     events: EventsDelivered
+    #: the FIX sessions whose sequence notes were applied: origin -> the last one's seq_no
+    notes: dict[int, int]
 
 
-NOTHING: Final = Deliveries({}, {})
+NOTHING: Final = Deliveries({}, {}, {})
 
 
 class ReportLedger:
@@ -123,6 +132,8 @@ class ReportLedger:
         state = self.directory / STATE_FILE
         self.through: tuple[int, int] = (0, -1)
         self.projection = OutboundProjection()
+        #: the FIX sessions' sequence marks, from the journal
+        self.fix_marks = FixMarks()
         read_from: dict[int, int] = {}
         if state.exists():
             saved = json.loads(state.read_bytes())
@@ -130,6 +141,7 @@ class ReportLedger:
             self.through = (int(seq), int(sub))
             self.projection = OutboundProjection.from_rows(saved["orders"])
             read_from = self.day_ids.restore_days(saved.get("clordids", {}))
+            self.fix_marks = FixMarks.from_state(saved.get("fixmarks", {}))
         for origin in self.fix_origins | self.ouch_origins:
             self._note_stored(origin, read_from.get(origin, 1))
 
@@ -172,6 +184,7 @@ class ReportLedger:
         after it are noted only if they are of the day after, as one by one)."""
         owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
         by_origin: dict[int, list[OrderReport]] = {}
+        notes: dict[int, int] = {}
         projection = self.projection
         for seq_no, cmd, origin, events in commands:
             through = self.through
@@ -182,6 +195,12 @@ class ReportLedger:
             if not fresh:
                 continue
             self.through = (seq_no, fresh[-1][0])
+            if type(cmd) is SessionNote and origin in self.fix_origins:
+                # a FIX session's sequence note (a flush of it): no report, no store
+                if any(type(e) is SessionNoted for _, e in fresh):
+                    self.fix_marks.apply(seq_no, cmd, origin)
+                    notes[origin] = seq_no
+                continue
             owed_events.append((seq_no, origin, fresh))
             project_into(projection, cmd, origin, fresh, by_origin)
             if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
@@ -194,7 +213,7 @@ class ReportLedger:
                 if added:
                     delivered[target] = added
                     self._note(target, added)
-        return Deliveries(delivered, self.json.apply_many(owed_events))
+        return Deliveries(delivered, self.json.apply_many(owed_events), notes)
 
     def known(self, origin: int, client_order_id: str) -> Known | None:
         """What ``client_order_id`` named today on FIX session ``origin`` (a live order's
@@ -222,7 +241,11 @@ class ReportLedger:
         counts = {o: self.stores[o].count for o in self.fix_origins | self.ouch_origins}
         day_ids = json.dumps(self.day_ids.state(counts), separators=(",", ":")).encode()
         orders = self.projection.snapshot()
-        return b'{"through":' + through + b',"orders":' + orders + b',"clordids":' + day_ids + b"}"
+        marks = json.dumps(self.fix_marks.state(), separators=(",", ":")).encode()
+        return (
+            b'{"through":' + through + b',"orders":' + orders + b',"clordids":' + day_ids
+            + b',"fixmarks":' + marks + b"}"
+        )  # fmt: skip
 
     def write_checkpoint(self, state: bytes) -> None:
         """Sync the stores, then record ``state`` (from :meth:`checkpoint`, taken before: the
@@ -268,6 +291,7 @@ def catch_up(ledger: ReportLedger, data_dir: str | Path, through_seq: int) -> in
                 ledger.json.accounts.register(account.firm, name)
         else:  # replaying from seq 1 rebuilds the projection's orders too
             ledger.projection = OutboundProjection()
+            ledger.fix_marks.clear()  # (in place: the FIX listener holds it)
             ledger.through = (0, -1)
     directory = journal_dir(data_dir)
     reader = CommandBatchReader(directory)

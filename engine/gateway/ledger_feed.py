@@ -9,7 +9,8 @@ it listens) carries no order of a configured session, and is skipped. Every repo
 the ledger before the JSON sessions' delivery, and what the ledger stores is handed on in the
 same step of the event loop: the FIX and OUCH order reports to the protocol listeners (each
 ``deliver``: a fan-out, every listener picks its own sessions), the named JSON sessions'
-events to ``deliver_events`` (the JSON listener).
+events to ``deliver_events`` (the JSON listener), and which FIX sessions' sequence notes
+came back to ``deliver_notes`` (the FIX listener writes the bytes that waited for them).
 
 :func:`for_json` keeps the anonymous JSON sessions' part of the reports: a report that only
 answers a configured (FIX, OUCH or named JSON) session is that session's, served from its
@@ -36,11 +37,13 @@ class LedgerFeed:
         ledger: ReportLedger,
         deliver: Iterable[Callable[[Delivered], None]],
         deliver_events: Callable[[EventsDelivered], None] | None = None,
+        deliver_notes: Callable[[dict[int, int]], None] | None = None,
     ) -> None:
         self._ledger = ledger
         #: the protocol listeners, each handed every delivery (each serves its own sessions)
         self._deliver = tuple(deliver)
         self._deliver_events = deliver_events
+        self._deliver_notes = deliver_notes
         self._sent: dict[int, tuple[Command, int]] = {}
         #: the keys of ``_sent`` in the order they came (seq order)
         self._order: deque[int] = deque()
@@ -72,6 +75,8 @@ class LedgerFeed:
                     deliver(delivered.orders)
             if delivered.events and self._deliver_events is not None:
                 self._deliver_events(delivered.events)
+            if delivered.notes and self._deliver_notes is not None:
+                self._deliver_notes(delivered.notes)
         if last:
             # every command before the last one seen has all its reports in: forget them
             # (sent in seq order, so they are the oldest entries)

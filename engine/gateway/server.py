@@ -174,7 +174,8 @@ class GatewayServer(JsonConnections):
         self._fix = FixListener(
             config.firms, self._ledger, self._submit, self._check_password, self._accounts,
             data_dir=config.data_dir, comp_id=config.endpoints["fix_target_comp_id"],
-            login_timeout=login_timeout,
+            login_timeout=login_timeout, replicated=config.replication.enabled,
+            submit_many=self._submit_many,
         )  # fmt: skip
         self._fix_endpoint = parse_endpoint(fix_endpoint or config.endpoints["fix"])
         #: fencing (``engine.gateway.fence_gate``): every protocol asks it before sequencing
@@ -182,8 +183,9 @@ class GatewayServer(JsonConnections):
         self._ouch.fence = self._fix.fence = self._fence
         self._fence_watch: asyncio.Task[None] | None = None
         self._feed = LedgerFeed(
-            self._ledger, (self._ouch.deliver, self._fix.deliver), self._deliver_named
-        )
+            self._ledger, (self._ouch.deliver, self._fix.deliver), self._deliver_named,
+            self._fix.noted,
+        )  # fmt: skip
         self.ouch_address: tuple[str, int] | None = None
         self.fix_address: tuple[str, int] | None = None
         self._handlers: set[asyncio.Task[None]] = set()

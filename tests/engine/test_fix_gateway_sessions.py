@@ -14,11 +14,14 @@ import pytest
 from engine.protocols.fix.codec import FixMessage
 from tests.engine.fix_client import Clients, FixClient, fields
 from tests.engine.gateway_harness import Host, gateway_host
+from tests.engine.test_fix_failover import replicated
 
 
-@pytest.fixture
-def host() -> Iterator[Host]:
-    with gateway_host() as running:
+@pytest.fixture(params=[False, True], ids=["alone", "replicated"])
+def host(request: pytest.FixtureRequest) -> Iterator[Host]:
+    """A host alone, and one with ``[replication] enabled`` (its bytes wait for their
+    marks, engine.gateway.fix_failover): the sessions behave the same."""
+    with gateway_host(configure=replicated if request.param else None) as running:
         yield running
 
 
