@@ -51,7 +51,7 @@ def test_a_note_is_one_record_with_its_kind_ints_account_token_and_origin() -> N
 
 def test_a_note_kind_the_build_does_not_know_is_a_record_error() -> None:
     record = bytearray(encode_command(NOTE))
-    record[1] = 2  # reserved for a FIX session's sequence marks: not this build's
+    record[1] = 4  # no note kind yet: not this build's
     with pytest.raises(RecordError):
         CommandDecoder().decode(bytes(record))
 

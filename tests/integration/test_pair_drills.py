@@ -1,9 +1,12 @@
 """One short round of each drill on a primary and standby pair, real processes on loopback:
 
 * failover: the primary SIGKILLed under load, the standby takes over, the JSON sessions log
-  in to it and recover, and the verdict on the standby's journal finds nothing (OUCH and FIX
-  sessions are left out: part of what numbers their messages is the lost host's own, not the
+  in to it and recover, and the verdict on the standby's journal finds nothing (OUCH sessions
+  are left out: part of what numbers their messages is the lost host's own, not the
   journal's; see docs/drills.md, "What the failover drill found");
+* failover over FIX: the FIX sessions log in to the promoted standby with their next
+  MsgSeqNum and NextExpectedMsgSeqNum(789), and recover every report exactly once (no gap, no
+  repeat: the session verdict) from the sequence marks the primary journaled, and trade on;
 * standby-restart: the standby SIGKILLed under load and restarted; no order entered meanwhile
   is acknowledged before it is back, it catches up, its journal equals the primary's, and the
   verdict finds nothing.
@@ -37,6 +40,13 @@ def failover(tmp_path_factory: pytest.TempPathFactory) -> FailoverResult:
 
 
 @pytest.fixture(scope="module")
+def fix_failover(tmp_path_factory: pytest.TempPathFactory) -> FailoverResult:
+    keep = tmp_path_factory.mktemp("failover-drill-fix")
+    (result,) = run_failover(1, seed=5, protocol="fix", orders=160, keep=keep)
+    return result
+
+
+@pytest.fixture(scope="module")
 def restart(tmp_path_factory: pytest.TempPathFactory) -> RestartResult:
     keep = tmp_path_factory.mktemp("standby-restart-drill")
     (result,) = run_standby_restart(1, seed=5, protocol="mixed", orders=160, keep=keep)
@@ -55,6 +65,19 @@ def test_a_failover_round_loses_and_duplicates_nothing(failover: FailoverResult)
     assert all(n >= 2 for n in failover.logins.values())  # each logged in to the standby
     assert failover.promoted_from > 1
     assert failover.failover_ms > 0 and failover.promoted_ms > 0
+
+
+@pytest.mark.timeout(600)
+def test_fix_sessions_recover_their_numbers_on_the_promoted_standby(
+    fix_failover: FailoverResult,
+) -> None:
+    verdict = fix_failover.verdict
+    assert fix_failover.findings == []  # no gap, no repeat, every report read once
+    assert exit_status([fix_failover]) == 0
+    assert 0 < fix_failover.acked_at_kill < verdict.acked  # killed under the load, then on
+    assert verdict.trades > 0 and verdict.fills_seen >= 2 * verdict.trades
+    assert sorted(fix_failover.logins) == ["ALPHAFIX", "BETAFIX"]
+    assert all(n >= 2 for n in fix_failover.logins.values())  # each logged on to the standby
 
 
 @pytest.mark.timeout(600)
