@@ -5,9 +5,10 @@ Contract. :attr:`FenceGate.reason` is None while the host may take orders, else 
 ``interval`` seconds by :meth:`FenceGate.watch` (an asyncio task of the gateway), so a host
 that learns it is fenced while serving stops sequencing orders within that interval. Every
 protocol asks :meth:`FenceGate.refusal` before sequencing a firm's order, cancel or replace and
-answers a refusal in its own terms (JSON ``fenced``, FIX a reject with the text, OUCH a
-Rejected with reason ``C``, exchange closed): nothing more enters the sequence, so nothing can
-diverge from the host that superseded this one.
+answers a refusal in its own terms (JSON ``fenced``, FIX a reject with the text; OUCH, whose
+every answer is a numbered message, ends the session instead and refuses logins with
+SESSION_NOT_AVAILABLE): nothing more enters the sequence, so nothing can diverge from the host
+that superseded this one.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """One short round of each drill on a primary and standby pair, real processes on loopback:
 
-* failover: the primary SIGKILLed under load, the standby takes over, the JSON sessions log
-  in to it and recover, and the verdict on the standby's journal finds nothing (OUCH and FIX
-  sessions are left out: part of what numbers their messages is the lost host's own, not the
-  journal's; see docs/drills.md, "What the failover drill found");
+* failover: the primary SIGKILLed under load, the standby takes over, the named JSON and the
+  OUCH sessions log in to it and recover, and the verdict on the standby's journal finds
+  nothing (FIX sessions are left out: part of what numbers their messages is the lost host's
+  own, not the journal's; see docs/drills.md, "What the failover drill found");
 * standby-restart: the standby SIGKILLed under load and restarted; no order entered meanwhile
   is acknowledged before it is back, it catches up, its journal equals the primary's, and the
   verdict finds nothing.
@@ -32,7 +32,7 @@ DOC = (ROOT / "docs" / "drills.md").read_text(encoding="utf-8")
 @pytest.fixture(scope="module")
 def failover(tmp_path_factory: pytest.TempPathFactory) -> FailoverResult:
     keep = tmp_path_factory.mktemp("failover-drill")
-    (result,) = run_failover(1, seed=5, protocol="json", orders=160, keep=keep)
+    (result,) = run_failover(1, seed=5, protocol="json,ouch", orders=160, keep=keep)
     return result
 
 
@@ -48,10 +48,10 @@ def test_a_failover_round_loses_and_duplicates_nothing(failover: FailoverResult)
     verdict = failover.verdict
     assert failover.findings == []
     assert exit_status([failover]) == 0
-    assert verdict.acked + verdict.unacked >= 4 * (160 // 4) + 4  # the load, the last orders
+    assert verdict.acked + verdict.unacked >= 8 * (160 // 8) + 8  # the load, the last orders
     assert verdict.trades > 0 and verdict.fills_seen >= 2 * verdict.trades
     assert 0 < failover.acked_at_kill < verdict.acked  # killed under the load
-    assert len(failover.logins) == 4  # two named JSON sessions per firm
+    assert len(failover.logins) == 8  # two named JSON and two OUCH sessions per firm
     assert all(n >= 2 for n in failover.logins.values())  # each logged in to the standby
     assert failover.promoted_from > 1
     assert failover.failover_ms > 0 and failover.promoted_ms > 0
