@@ -15,7 +15,8 @@ Which reports name a ClOrdID, and which order:
 * REJECTED (a NewOrder refused by the exchange): the ClOrdID names no order (0);
 * CANCEL_REJECTED, REPLACE_REJECTED: the request's ClOrdID names the order, or none when the
   order was not a live order of the session (no symbol);
-* LOCAL_REJECTED (a refusal the gateway made itself): nothing; it never reaches the journal.
+* LOCAL_REJECTED (a message the gateway refused, journaled as a note): nothing; the refused
+  message never named an order.
 
 **The day.** EndOfDay is one symbol's (``engine.domain.types.EndOfDay``), so each entry has
 the day of its report's symbol: :meth:`end_day` ``(symbol, seq_no)`` forgets that symbol's

@@ -5,10 +5,11 @@ Contract. :attr:`FenceGate.reason` is None while the host may take orders, else 
 ``interval`` seconds by :meth:`FenceGate.watch` (an asyncio task of the gateway), so a host
 that learns it is fenced while serving stops sequencing orders within that interval. Every
 protocol asks :meth:`FenceGate.refusal` before sequencing a firm's order, cancel or replace and
-answers a refusal in its own terms (JSON ``fenced``, OUCH a Rejected with reason ``C``,
-exchange closed); FIX answers nothing, as any message would take a MsgSeqNum the promoted
-host uses too: it closes the connection (``engine.gateway.fix_server``). Nothing more enters
-the sequence, so nothing can diverge from the host that superseded this one.
+answers a refusal in its own terms (JSON ``fenced``; OUCH and FIX, whose every answer is a
+numbered message the promoted host would number too, end the session instead: OUCH refuses
+logins with SESSION_NOT_AVAILABLE, FIX closes the connection, ``engine.gateway.fix_server``):
+nothing more enters the sequence, so nothing can diverge from the host that superseded this
+one.
 """
 
 from __future__ import annotations

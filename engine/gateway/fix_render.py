@@ -16,7 +16,7 @@ report rendered here into the message ``FixSession.send`` numbers and stores::
     REJECTED         ExecutionReport 150=8 39=8, OrdRejReason(103) and Text(58)
     CANCEL_REJECTED  OrderCancelReject (9), CxlRejResponseTo(434)=1
     REPLACE_REJECTED OrderCancelReject (9), CxlRejResponseTo(434)=2
-    LOCAL_REJECTED   ExecutionReport 150=8 (a refusal the gateway stored itself)
+    LOCAL_REJECTED   ExecutionReport 150=8 (a refusal its gateway journaled as a note)
 
 :func:`render_status` answers a resent NewOrderSingle whose ClOrdID the session used today
 (``engine.gateway.fix_orders``) with the state its order's report gives: ExecutionReport

@@ -2,7 +2,7 @@
 
 :class:`OuchOrders` turns an OUCH session's Enter Order, Cancel Order and Replace Order into
 the NewOrder, CancelOrder and ReplaceOrder of its account (``command``), or refuses them
-through the listener's ``refuse(token, reason letter)``:
+through the listener's ``refuse(token, reason letter)`` (journaled: ``engine.gateway.ouch_server``):
 
 * Enter Order: a token the session used today is ignored (below); what the engine cannot
   express (``engine.protocols.ouch.terms``) is refused with its letter.
@@ -56,7 +56,8 @@ from engine.protocols.ouch.terms import (
 )
 
 OrderMessage = EnterOrder | CancelOrder | OuchReplace
-#: refuse(token, OUCH reject reason letter): the listener answers with a Rejected
+#: refuse(token, OUCH reject reason letter): the listener journals the refusal (a REFUSED
+#: ``SessionNote``), whose event becomes the session's Rejected
 Refuse = Callable[[str, str], None]
 
 

@@ -12,22 +12,32 @@ Orders in: Enter Order becomes a NewOrder for the session's account, its token t
 order id; Cancel Order (all, or reduce to N open) and Replace Order find the session's live
 order by token and become a CancelOrder or a ReplaceOrder (its replacement token journaled
 as the new client order id): ``engine.gateway.ouch_orders``. What the engine cannot express,
-an unknown token, or a message over the session's throttle is answered with a Rejected the
-gateway stores itself (``LOCAL_REJECTED``): the session stays up. A Cancel Order for a token
-that is not live is ignored, as OUCH does, and so is an Enter Order or a Replace Order whose
-(new) token the session used today: OUCH tokens are day-unique per session, and a client may
-repeat any message benignly. The orders of one socket read
-enter ring[in] together (one claim of the ring, one wake-up of the journaler); a cancel or
-replace of an order of that same read waits for the order's seq_no (its order id). A run of
-plain Enter Orders takes a compiled fast lane (``engine.gateway.ouch_scan``: read in place,
-no packet or message objects) with the same answers; anything else takes the slow path,
-message by message.
+an unknown token, or a message over the session's throttle is refused: the gateway journals a
+REFUSED ``SessionNote`` (the token, the reject reason letter) in the message's place among the
+session's commands, and the session's Rejected is the report its event makes
+(``LOCAL_REJECTED``), stored and sent in journal order like any report; the session stays up.
+So every message of the store comes from the journal: a promoted standby rebuilds the store
+byte for byte, and a client that logs in there asking for sequence N reads what it would have
+read here. A Cancel Order for a token that is not live is ignored, as OUCH does, and so is
+an Enter Order or a Replace Order whose (new) token the session used today: OUCH tokens are
+day-unique per session, and a client may repeat any message benignly. The orders of one
+socket read enter ring[in] together (one claim of the ring, one wake-up of the journaler);
+a cancel or replace of an order of that same read waits for the order's seq_no (its order
+id). A run of plain Enter Orders takes a compiled fast lane (``engine.gateway.ouch_scan``:
+read in place, no packet or message objects) with the same answers; anything else takes the
+slow path, message by message.
 
 Cancel on disconnect (the firm's ``cancel_on_disconnect``): when a session's connection ends
 other than by the gateway shutting down, every order it entered that is still live is
 cancelled, through the journal like any cancel (its Canceled reports wait in the store). The
 session can log in again once those cancels are in the sequence (not before): whatever the
 new connection sends comes after them.
+
+Fencing (``engine.gateway.fence_gate``): a fenced host sequences nothing, not even a refusal,
+so no session's numbering can run ahead of the host that superseded it. A login there is
+refused (SESSION_NOT_AVAILABLE, after the password check); a session that is logged in when
+the host learns it is fenced is ended by closing its connection, without a sequenced message
+and without cancel on disconnect, so its client goes to the new primary.
 
 One connection per session: a second login while one is connected is refused
 (SESSION_NOT_AVAILABLE). A failed login gets NOT_AUTHORIZED whichever part was wrong. The
@@ -46,15 +56,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from engine.config import FirmConfig, SessionConfig
-from engine.domain.types import Command, NewOrder
+from engine.domain.types import Command, NewOrder, NoteKind, SessionNote
 from engine.gateway.fence_gate import FenceGate
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.ouch_frames import render_many
 from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
-from engine.gateway.ouch_render import render
 from engine.gateway.ouch_scan import PACKET_SIZE as ENTER_PACKET_SIZE
 from engine.gateway.ouch_scan import scan_enters
-from engine.gateway.outbound import OrderReport, ReportKind
 from engine.gateway.rate_window import RateWindow
 from engine.protocols.ouch import fields as ouch_fields
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
@@ -232,6 +240,9 @@ class OuchListener:
             writer.write(ouch.reject_login(NOT_AUTHORIZED))
             return None
         firm, session = entry
+        if self.fence.reason is not None:  # a fenced host sequences nothing (module docstring)
+            writer.write(ouch.reject_login(SESSION_NOT_AVAILABLE))
+            return None
         if session.origin in self._live or (
             login.requested_session and login.requested_session != SOUP_SESSION
         ):
@@ -256,6 +267,8 @@ class OuchListener:
                 data = await asyncio.wait_for(reader.read(READ_CHUNK), TICK_SECONDS)
             except TimeoutError:
                 data = None
+            if self.fence.reason is not None:
+                return  # fenced: the connection closes, nothing sequenced (module docstring)
             if data is not None:
                 ouch.receive_data(data)
             self._write(live, ouch.soupbin.tick(time.monotonic_ns()))
@@ -282,13 +295,16 @@ class OuchListener:
         """What the connection's buffered bytes hold (``held`` first): the commands they make,
         in order, for ring[in]; whether the session ended; and a message held back because it
         names an order of this batch, whose order id (its seq_no) is known only once the
-        batch is in ring[in] (submit the batch, then take again with it). Refusals are
-        answered here."""
+        batch is in ring[in] (submit the batch, then take again with it). A refusal is a
+        REFUSED ``SessionNote`` in the refused message's place among the commands. On a
+        fenced host nothing is taken and the session ends."""
         ouch = live.ouch
         commands: list[Command] = []
+        if self.fence.reason is not None:
+            return commands, True, None  # a fenced host sequences nothing
         # once per read: the messages of one read arrived together
         now = time.monotonic_ns()
-        refuse = partial(self._refuse, live)
+        refuse = partial(self._refuse, live, commands)
         if held is not None:
             command = self._order_command(live, held, now, refuse)
             if command is not None:
@@ -310,7 +326,7 @@ class OuchListener:
                 continue
             if isinstance(event, ouch_fields.MessageFault):
                 if event.token is not None:
-                    self._refuse(live, event.token, event.reject_reason)
+                    refuse(event.token, event.reject_reason)
                 continue
             if isinstance(event, EnterOrder | CancelOrder | OuchReplace):
                 if self._orders.names_unsequenced(origin, event):
@@ -335,12 +351,10 @@ class OuchListener:
         origin = session.origin
         enter = self._orders.enter
         over = live.rate.over
-        fenced = self.fence.reason is not None
         for entered in scanned:
-            if fenced:
-                self._refuse(live, entered.client_order_id, "C")  # fenced: the host is closed
-            elif over(now):
-                self._refuse(live, entered.client_order_id, "O")  # over the session's rate
+            if over(now):
+                # over the session's rate
+                self._refuse(live, commands, entered.client_order_id, "O")
             elif enter(origin, entered):
                 commands.append(entered)
 
@@ -348,9 +362,6 @@ class OuchListener:
         self, live: _Live, msg: OrderMessage, now: int, refuse: Refuse
     ) -> Command | None:
         token = msg.replacement_token if isinstance(msg, OuchReplace) else msg.token
-        if self.fence.reason is not None:
-            refuse(token, "C")  # fenced (engine.gateway.fence_gate): exchange closed
-            return None
         if live.rate.over(now):
             refuse(token, "O")  # over the session's message rate; it stays up
             return None
@@ -366,12 +377,10 @@ class OuchListener:
         if cancels:
             await self._submit(cancels, origin)
 
-    def _refuse(self, live: _Live, token: str, code: str) -> None:
-        """A Rejected the gateway answers itself, stored so that numbering stays whole."""
-        store = self._ledger.stores[live.session.origin]
-        report = OrderReport(
-            ReportKind.LOCAL_REJECTED, 0, 0, time.time_ns(), 0, live.session.account, "", 0, 0,
-            0, False, token, "", 0, 0, 0, 0, 0, reason=ord(code),
-        )  # fmt: skip
-        number = store.append_local(report)
-        self._write(live, live.ouch.send(render(report), sequence=number))
+    @staticmethod
+    def _refuse(live: _Live, commands: list[Command], token: str, code: str) -> None:
+        """Refuse a message of the session with reject reason ``code``: a REFUSED note in its
+        place among ``commands``. The Rejected is its event's report (``LOCAL_REJECTED``,
+        ``engine.gateway.outbound``), stored and sent in journal order like any report."""
+        note = SessionNote(0, 0, NoteKind.REFUSED, live.session.account, token, ord(code), 0, 0, 0)
+        commands.append(note)

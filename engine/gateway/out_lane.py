@@ -12,7 +12,8 @@ It differs only in how it gets there, which is what the out side spent its time 
 * the reports go straight into the per-session lists the ledger appends to its stores,
   without an ``(origin, report)`` tuple each.
 
-Cancel and replace refusals (rare) take the reference's own code. The projection stays the
+Cancel and replace refusals and session notes (rare) take the reference's own
+code. The projection stays the
 reference model: ``tests/engine/test_out_lane.py`` holds the two to the same reports and the
 same snapshot on random command and event streams. Pure: no I/O.
 """
@@ -31,6 +32,7 @@ from engine.domain.types import (
     Rejected,
     Replaced,
     ReplaceOrder,
+    SessionNoted,
 )
 from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection, ReportKind
 
@@ -118,7 +120,7 @@ def project_into(
                 order.entered_seq,
             )  # fmt: skip
             _add(by_origin, order.origin, report)
-        elif isinstance(event, (Rejected, Replaced)):
+        elif isinstance(event, (Rejected, Replaced, SessionNoted)):
             # rare: the reference's own code, one event at a time
             for target, owed in projection.apply(cmd, origin, [(sub, event)]):
                 _add(by_origin, target, owed)

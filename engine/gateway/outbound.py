@@ -8,7 +8,10 @@ the :class:`OrderReport` s owed to configured sessions (stable origins, ``engine
 * every later event of that order (``TRADE`` per fill, ``REPLACED``, ``CANCELED``, ``EXPIRED``)
   to the session that *entered the order*, whoever caused the event (the other side of a trade,
   an end of day, self-trade prevention, another session's cancel...);
-* a refused cancel (``CANCEL_REJECTED``) or replace (``REPLACE_REJECTED``), to its sender.
+* a refused cancel (``CANCEL_REJECTED``) or replace (``REPLACE_REJECTED``), to its sender;
+* a message its gateway refused before it could become a command (``LOCAL_REJECTED``: the
+  ``SessionNoted`` of a REFUSED ``SessionNote``, the gateway's journaled refusal), to the
+  session the note is about (the command's origin), with the note's token and reason code.
 
 Reports carry what the protocols need and the domain events do not: the order's terms, its
 client order id and the one it had before a replace, and the running cumulative quantity and
@@ -40,9 +43,11 @@ from engine.domain.types import (
     Expired,
     Fill,
     NewOrder,
+    NoteKind,
     Rejected,
     Replaced,
     ReplaceOrder,
+    SessionNoted,
 )
 
 
@@ -54,8 +59,9 @@ class ReportKind(IntEnum):
     REPLACED = 5
     EXPIRED = 6
     CANCEL_REJECTED = 7  # a CancelOrder refused
-    #: a message the gateway refused before sequencing it (stored, never from the journal;
-    #: ``reason`` is the protocol's own code, e.g. an OUCH reject letter's ord)
+    #: a message the gateway refused before it could become a command (journaled as a
+    #: REFUSED ``SessionNote``; ``reason`` is the protocol's own code, e.g. an OUCH reject
+    #: letter's ord; ``client_order_id`` the refused message's token)
     LOCAL_REJECTED = 8
     REPLACE_REJECTED = 9  # a ReplaceOrder refused
 
@@ -231,9 +237,20 @@ class OutboundProjection:
                         priority_kept=event.priority_kept,
                     )  # fmt: skip
                     out.append((order.origin, report))
+                case SessionNoted():
+                    if origin and event.note == NoteKind.REFUSED:
+                        out.append((origin, self._refused(event, sub, ts)))
                 case _:
                     continue  # book events, administration
         return out
+
+    @staticmethod
+    def _refused(event: SessionNoted, sub: int, ts: int) -> OrderReport:
+        """The Rejected of a message the session's gateway refused (a REFUSED note)."""
+        return OrderReport(
+            ReportKind.LOCAL_REJECTED, event.seq_no, sub, ts, 0, event.account, "", 0, 0, 0,
+            False, event.token, "", 0, 0, 0, 0, 0, reason=event.a,
+        )  # fmt: skip
 
     def _enter(self, cmd: NewOrder, origin: int) -> LiveOrder:
         order = LiveOrder(

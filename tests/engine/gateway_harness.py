@@ -62,6 +62,8 @@ class FakePipeline(threading.Thread):
         self.processed = 0
         #: (seq_no, events) of every command run: the truth, as the journal's readers see it
         self.published: list[tuple[int, list[Any]]] = []
+        #: (command, origin) of every command run: what a journal of this host would hold
+        self.journaled: list[tuple[Any, int]] = []
         self.error: BaseException | None = None
         self._barrier = ring_in.barrier(0)
         self._sequence = ring_in.consumer_sequence(0)
@@ -78,6 +80,7 @@ class FakePipeline(threading.Thread):
                     row = self.ring_in.slots[seq & self.ring_in.mask].tobytes()
                     cmd, origin = decoder.decode(row)
                     events = self.exchange.submit(cmd)
+                    self.journaled.append((cmd, origin))
                     self.published.append((cmd.seq_no, events))
                     self._publish(cmd.seq_no, events, origin)
                     self.last_seq = cmd.seq_no

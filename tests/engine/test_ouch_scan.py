@@ -5,8 +5,9 @@ Two levels. The scanner alone: for any one packet, it takes it exactly when the 
 of the fields included); it stops at the first packet it does not take. The listener: the same
 SoupBinTCP bytes, cut into the same reads (or byte by byte, or fuzzed), given to one
 `OuchListener` with the fast lane and one without, submit the same commands in the same
-batches, write the same replies (Rejected for what is refused or over the throttle), and end
-the session at the same point. The clock is fixed, so the replies' timestamps agree.
+batches (a refusal, of terms or over the throttle, is a REFUSED ``SessionNote`` in its
+message's place), write the same bytes, and end the session at the same point. The clock is
+fixed, so whatever carries a timestamp agrees.
 """
 
 from __future__ import annotations

@@ -16,10 +16,12 @@ from engine.domain.types import (
     Command,
     Deposit,
     NewOrder,
+    NoteKind,
     OpenAccount,
     OrderType,
     ReplaceOrder,
     SelfTradePrevention,
+    SessionNote,
     Side,
     TimeInForce,
 )
@@ -124,20 +126,27 @@ def test_a_store_numbers_from_1_skips_what_it_has_and_cuts_a_torn_tail(tmp_path:
     assert [n for n, _ in again.append(reports)] == [6]
 
 
-def test_a_local_reject_first_in_an_empty_store_takes_number_1_and_blocks_nothing(
+def test_a_refused_note_is_the_local_reject_of_its_session_keyed_like_any_report(
     tmp_path: Path,
 ) -> None:
-    """A session whose very first message the gateway refuses (nothing journaled yet)."""
-    reports = [r for o, r in _run(_flow()) if o == A]
-    local = replace(reports[0], kind=ReportKind.LOCAL_REJECTED, reason=ord("O"))
+    """A message its gateway refused is journaled (a REFUSED note), so its Rejected is a
+    report with a journal key like the others, to the session the note is about."""
+    note = SessionNote(13, 130, NoteKind.REFUSED, "A-1", "O-1", ord("O"), 0, 0, 0)
+    owed = _run([*_flow(), (note, A)])
+    local = [r for o, r in owed if r.kind is ReportKind.LOCAL_REJECTED]
+    assert local == [
+        OrderReport(ReportKind.LOCAL_REJECTED, 13, 0, 130, 0, "A-1", "", 0, 0, 0, False, "O-1",
+                    "", 0, 0, 0, 0, 0, reason=ord("O"))
+    ]  # fmt: skip
+    reports = [r for o, r in owed if o == A]
+    assert reports[-1] is local[0]
     path = tmp_path / "s.reports"
     store = ReportStore(path)
-    assert store.append_local(local) == 1
-    assert [n for n, _ in store.append(reports[:2])] == [2, 3]
+    assert [n for n, _ in store.append(reports)] == list(range(1, len(reports) + 1))
     store.close()
-    again = ReportStore(path)  # reopened: the local report's key blocks no journal report
-    assert again.count == 3 and again.read(1, 1)[0].kind is ReportKind.LOCAL_REJECTED
-    assert [n for n, _ in again.append(reports[:3])] == [4]
+    again = ReportStore(path)  # reopened: keyed like any report, so appends stay idempotent
+    assert again.read(len(reports), len(reports)) == local and again.append(reports) == []
+    assert _run([(note, 0)]) == []  # a note of no session is owed to nobody
 
 
 def test_the_ledger_saves_where_it_stands_and_picks_up_there(tmp_path: Path) -> None:

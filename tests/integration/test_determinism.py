@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.canonical import command_to_json
+from engine.domain.types import SessionNote
 from engine.stage_factories import in_process
 from engine.stages.injector import encode_records
 from engine.topology import TopologySpec
@@ -46,6 +47,10 @@ def test_in_process_runner_matches_the_exchange(
         assert runner.published_seq_no() == len(MIXED)
         got = (runner.auditor.digest.hexdigest(), runner.auditor.digest.count)
     assert got == expected
+
+
+def test_the_streams_carry_session_notes_so_the_topology_checks_cover_them() -> None:
+    assert sum(isinstance(c, SessionNote) for c in MIXED) >= 40
 
 
 def test_the_window_changes_outcomes_so_the_digest_checks_are_sensitive() -> None:
