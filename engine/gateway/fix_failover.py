@@ -12,6 +12,7 @@ them from it (``SessionFiles.adopt``); files ahead of the journal are kept.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -91,6 +92,17 @@ class JournalMarks:
             for live in self._marked.get(origin, ()):
                 with contextlib.suppress(ConnectionError, OSError):
                     release(live, WRITE_LIMIT)
+
+    async def drain_all(self) -> None:
+        """Wait (bounded) until no connection holds bytes: at the gateway's stop."""
+        waits = [
+            live.marking.drain(DRAIN_SECONDS)
+            for group in self._marked.values()
+            for live in group
+            if live.marking is not None
+        ]
+        if waits:
+            await asyncio.gather(*waits)
 
     async def detach(self, live: Connection, *, drain: bool) -> None:
         """``live`` ended: its last bytes go once noted (``drain``, bounded), the rest is

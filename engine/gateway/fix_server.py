@@ -180,6 +180,7 @@ class FixListener:
                 live.fix.logout("the exchange is closing", now)
             with contextlib.suppress(ConnectionError, OSError):
                 self._flush(live)
+        await self._marks.drain_all()  # the Logouts go once noted (bounded)
         self._live.clear()
         if self.server is not None:
             self.server.close()
