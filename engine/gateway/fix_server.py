@@ -351,8 +351,9 @@ class FixListener:
             deadline = fix.next_deadline_ns()
             wait = TICK_SECONDS if deadline is None else (deadline - now) / 1e9
             wait = 0.0 if more else wait
-            if live.marking is not None and live.marking.holding:
-                wait = min(wait, HOLD_TICK_SECONDS)  # a part may follow once they are out
+            behind = fix.resending or live.files.seqnums.reports_sent < store.count
+            if behind and live.marking is not None and live.marking.holding:
+                wait = min(wait, HOLD_TICK_SECONDS)  # a next part once the held ones are out
             try:
                 data = await asyncio.wait_for(
                     reader.read(READ_CHUNK), min(max(wait, 0.0), TICK_SECONDS)

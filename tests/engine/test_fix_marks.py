@@ -149,23 +149,26 @@ def test_bytes_wait_for_their_notes_and_leave_in_order() -> None:
         assert marking.take(b"", 2, 2, 0) == b""
         assert marking.take(b"resend", 2, 3, 0) == b""  # covered, but behind held bytes
         marking.book.sent(2, 1, 5)
-        assert marking.take(b"report", 3, 3, 1) == b""
+        assert marking.take(b"report", 3, 3, 1) == b""  # its mark waits for the one in flight
         assert marking.holding == len(b"logonresendreport")
-        await asyncio.sleep(0)  # the submissions run
-        assert [[n.note for n in notes] for notes in submitted] == [
-            [NoteKind.FIX_MARK],
-            [NoteKind.FIX_SENT, NoteKind.FIX_MARK],
-        ]
+        await asyncio.sleep(0)  # the submission runs
+        assert [[n.note for n in notes] for notes in submitted] == [[NoteKind.FIX_MARK]]
         assert written == [] and marking.ready() == b""  # not noted yet
-        noted[0] = 11  # the first mark came back
+        noted[0] = 11  # the first mark came back: its bytes go, one mark for the others
         marking.release()
-        assert written == [b"logonresend"]
+        assert written == [b"logon"]
+        await asyncio.sleep(0)
+        assert [[(n.note, n.a) for n in notes] for notes in submitted][1] == [
+            (NoteKind.FIX_SENT, 2),
+            (NoteKind.FIX_MARK, 3),
+        ]
         assert not await marking.drain(0.01)
         noted[0] = 13
         marking.release()
-        assert written == [b"logonresend", b"report"] and marking.holding == 0
+        assert written == [b"logon", b"resendreport"] and marking.holding == 0
         assert await marking.drain(0.01)
         assert marking.take(b"again", 3, 4, 1) == b"again"  # covered, nothing held: at once
         assert marking.marks == 2
+        assert marking.take(b"covered", 3, 4, 1) == b"covered"
 
     asyncio.run(main())
