@@ -38,13 +38,8 @@ from engine.records import RecordError
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT_LIMIT = {
-    "account": 16,
-    "firm": 16,
-    "symbol": 8,
-    "asset": 8,
-    "client_order_id": 20,
-    "token": 20,
-}
+    "account": 16, "firm": 16, "symbol": 8, "asset": 8, "client_order_id": 20, "token": 20,
+}  # fmt: skip
 
 
 def _reference_lines(seq_no: int, events: list[Event]) -> bytes:
