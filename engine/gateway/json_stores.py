@@ -28,14 +28,25 @@ chunks, then the reports stored from then on, without a gap or a duplicate (see 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
 
 from engine.config import FirmConfig, SessionConfig
-from engine.domain.types import AccountOpened, Event
-from engine.event_codec import encode_event_at
-from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
+from engine.domain.types import (
+    Accepted,
+    AccountOpened,
+    Event,
+    Expired,
+    Fill,
+    Rejected,
+    RejectReason,
+)
+from engine.event_codec import ORIGIN_OFFSET, EventReader, encode_event_at
+from engine.event_records import EVENT_CLASSES, EVENT_RECORD_SIZE, EventDecoder
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.disclosure import firm_view
 from engine.gateway.report_store import NumberedStore
@@ -43,8 +54,54 @@ from engine.gateway.router import address
 
 #: One stored report: (seq_no, sub, event), as the JSON gateway sends reports.
 Stored = tuple[int, int, Event]
-#: origin -> its newly stored reports, with their numbers
-EventsDelivered = dict[int, list[tuple[int, Stored]]]
+#: One command's events for the stores: (seq_no, origin, [(sub, event), ...])
+Owed = tuple[int, int, list[tuple[int, Event]]]
+
+
+class StoredRun:
+    """The reports one append stored in a session's store, numbered from ``first``, as
+    ``(number, (seq_no, sub, event))`` (:meth:`numbered`). Made into objects only when asked:
+    a run stored from records (:meth:`EventStore.append_records`) keeps the records, and a
+    session that is not connected never needs more."""
+
+    __slots__ = ("_items", "_records", "first")
+
+    def __init__(self, first: int, items: list[Stored] | None, records: bytes = b"") -> None:
+        self.first = first
+        self._items = items
+        self._records = records
+
+    def numbered(self) -> list[tuple[int, Stored]]:
+        items = self._items
+        if items is None:
+            # what reading the store back gives (the compiled reader, held to the store's
+            # decoder by tests/engine/test_compiled_codecs.py)
+            items = self._items = EventReader().decode_bytes(self._records)
+        return list(enumerate(items, self.first))
+
+
+#: origin -> its newly stored reports
+EventsDelivered = dict[int, StoredRun]
+
+#: the ``(sub, seq_no)`` of an event record (little-endian u32 at 4, i64 at 8)
+_KEY: Final = struct.Struct("<Iq")
+_REJECTED: Final = EVENT_CLASSES.index(Rejected) + 1
+_HIDDEN: Final = int(RejectReason.NOT_ORDER_OWNER)
+_SHOWN: Final = int(RejectReason.UNKNOWN_ORDER)
+
+
+def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
+    """Event records of ring[events] (``sub`` already the report number, as
+    ``engine.gateway.events_reader`` leaves them) as a named session's store holds them:
+    the header words zero, and a refusal a firm may not see as such shown as the one it
+    gets (``engine.gateway.disclosure.firm_view``: the reason byte; the text is not stored).
+    ``rows`` is the caller's copy, rewritten in place."""
+    rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 12] = 0
+    hidden = (rows[:, 0] == _REJECTED) & (rows[:, 1] == _HIDDEN)
+    if hidden.any():
+        rows[hidden, 1] = _SHOWN
+    return rows.tobytes()
+
 
 EVENTS_MAGIC: Final = b"SQXJEV01"
 #: The protocol value of a named JSON session in the config.
@@ -104,6 +161,28 @@ class EventStore(NumberedStore[Stored]):
             self.last_key, self.count = (last_seq, last_sub), count
         return added
 
+    def append_records(self, records: bytes) -> StoredRun | None:
+        """:meth:`append` of the items ``records`` (whole records of this store, in key
+        order) hold, from the bytes as they are: the ones not stored yet are written
+        unchanged. Returns them as a run, or None when all were stored."""
+        size = EVENT_RECORD_SIZE
+        sub, seq_no = _KEY.unpack_from(records, 4)
+        last_seq, last_sub = self.last_key
+        if seq_no < last_seq or (seq_no == last_seq and sub <= last_sub):
+            # a stretch stored already (a replay): skip to the first record after the key
+            for at in range(size, len(records), size):
+                sub, seq_no = _KEY.unpack_from(records, at + 4)
+                if seq_no > last_seq or (seq_no == last_seq and sub > last_sub):
+                    records = records[at:]
+                    break
+            else:
+                return None
+        sub, seq_no = _KEY.unpack_from(records, len(records) - size + 4)
+        first = self.count + 1
+        self._file.write(records)
+        self.last_key, self.count = (seq_no, sub), self.count + len(records) // size
+        return StoredRun(first, None, records)
+
     @staticmethod
     def _key(item: Stored) -> tuple[int, int]:
         return item[0], item[1]
@@ -129,6 +208,10 @@ class JsonSessionStores:
                 self.stores[session.origin] = EventStore(path)
                 self.sessions[session.origin] = (firm.firm, session)
                 self._of_firm.setdefault(firm.firm, []).append(session.origin)
+        #: account -> the named sessions of its firm (an order report is owed to them all),
+        #: as of the registry's ``version`` noted
+        self._owners: dict[str, tuple[int, ...]] = {}
+        self._owners_version = -1
 
     def find(self, firm: str, name: str) -> SessionConfig | None:
         """The named JSON session ``name`` of ``firm``, if configured."""
@@ -188,8 +271,69 @@ class JsonSessionStores:
         for target, items in owed.items():
             added = self.stores[target].append(items)
             if added:
-                delivered[target] = added
+                delivered[target] = StoredRun(added[0][0], [item for _, item in added])
         return delivered
+
+    def apply_records(
+        self, commands: list[Owed], rows: np.ndarray[Any, np.dtype[np.uint8]], at: list[int]
+    ) -> EventsDelivered:
+        """:meth:`apply_many` from the events' records as ring[events] had them: ``rows``
+        (``engine.gateway.events_reader.ReportBatch.rows``: one per event, ``sub`` written in)
+        and ``at[i]``, the row of the first event of ``commands[i]``. The same stores and
+        numbers, with no event encoded again: each session's records are picked from
+        ``rows`` and stored as they are, but for the header words and a hidden refusal
+        (``_as_stored``). ``tests/engine/test_out_routing_fast_paths.py`` holds it to
+        :meth:`apply_many`."""
+        if not self.stores:
+            return {}
+        accounts = self.accounts
+        if self._owners_version != accounts.version:
+            self._owners.clear()
+            self._owners_version = accounts.version
+        owners = self._owners
+        picks: dict[int, list[int]] = {}
+        sessions = self.sessions
+        for (_, origin, events), row in zip(commands, at, strict=True):
+            answers_named = origin in sessions
+            for _, event in events:
+                cls = event.__class__
+                if cls is Fill or cls is Expired:  # to the owner only: the firm's sessions
+                    account: str = event.account  # type: ignore[union-attr]
+                    targets = owners.get(account)
+                    if targets is None:
+                        targets = self._owners_of(account)
+                    for target in targets:
+                        group = picks.get(target)
+                        if group is None:
+                            picks[target] = [row]
+                        else:
+                            group.append(row)
+                elif cls is Accepted and not answers_named:
+                    pass  # a FIX or OUCH session's ack: not a named JSON session's
+                else:  # the rest, and the rare kinds, as apply_many routes them
+                    for target in self._targets(origin, event):
+                        group = picks.get(target)
+                        if group is None:
+                            picks[target] = [row]
+                        else:
+                            group.append(row)
+                    if cls is AccountOpened:
+                        self._owners.clear()  # an account's firm may have changed
+                row += 1
+        delivered: EventsDelivered = {}
+        for target, picked in picks.items():
+            run = self.stores[target].append_records(_as_stored(rows[picked]))
+            if run is not None:
+                delivered[target] = run
+        return delivered
+
+    def _owners_of(self, account: str) -> tuple[int, ...]:
+        """The named sessions of the firm that owns ``account`` (noted in ``_owners`` until
+        the registry changes)."""
+        firm = self.accounts.firm_of(account)
+        targets = tuple(self._of_firm.get(firm, ())) if firm is not None else ()
+        self._owners[account] = targets
+        return targets
 
     def _targets(self, origin: int, event: Event) -> list[int]:
         """The named sessions owed ``event`` of a command sent by ``origin``."""
