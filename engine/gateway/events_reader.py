@@ -28,7 +28,7 @@ import numpy as np
 
 from disruptor import RingBuffer
 from engine.domain.types import Event
-from engine.event_codec import ORIGIN_OFFSET, EventReader
+from engine.event_codec import EventReader
 from engine.event_records import EVENT_CLASSES, EVENT_RECORD_SIZE
 from engine.gateway.router import ROUTED_EVENTS, Report, address
 
@@ -113,23 +113,11 @@ class EventsReader:
 
     def _group(self, rows: np.ndarray[Any, np.dtype[np.uint8]]) -> list[CommandReports]:
         """Group ``rows`` by command and number each command's events (see
-        :class:`ReportBatch`); writes the numbers into ``rows``."""
-        origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()
-        commands: list[CommandReports] = []
-        subs: list[int] = []
+        :class:`ReportBatch`; compiled: ``EventReader.decode_commands``); writes the numbers
+        into ``rows``."""
         seq_no, sub = self._carry
-        group: list[tuple[int, Event]] = []
-        for row, (seq, _, event) in enumerate(self._decoder.decode_rows(rows)):
-            if seq != seq_no:
-                seq_no, sub, group = seq, 0, []
-                commands.append((seq, origins[row], group, row))
-            elif not group:  # the first record of this batch goes on the last one's command
-                commands.append((seq, origins[row], group, row))
-            group.append((sub, event))
-            subs.append(sub)
-            sub += 1
+        commands, seq_no, sub = self._decoder.decode_commands(rows, seq_no, sub)
         self._carry = (seq_no, sub)
-        rows[:, 4:8] = np.array(subs, dtype="<u4").view(np.uint8).reshape(-1, 4)
         return commands
 
     def wait_available(self) -> int:

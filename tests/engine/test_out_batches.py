@@ -3,8 +3,9 @@ the real exchange (the streams of ``tests/engine/test_out_lane.py``, with named 
 in ``tests/engine/test_out_routing_fast_paths.py``), published into a real ring[events] with
 every event (book events too) and polled at random cuts, so commands span polls:
 
-* ``EventsReader.poll`` groups by command; its ``ReportBatch.reports`` must be what the
-  router resolves of each command's routed events;
+* ``EventsReader.poll`` groups by command (``EventReader.decode_commands``, held to the
+  reference decoder grouped here); its ``ReportBatch.reports`` must be what the router
+  resolves of each command's routed events;
 * ``LedgerFeed.reports`` applies the batch with its records (the named JSON sessions' stores
   copy the ring's records: ``JsonSessionStores.apply_records``); a twin ledger applies the
   same commands one by one from the events (``ReportLedger.apply``, the catch-up's path).
@@ -38,8 +39,8 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.event_codec import write_events
-from engine.event_records import EVENT_RECORD_SIZE
+from engine.event_codec import ORIGIN_OFFSET, EventReader, write_events
+from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.events_reader import EventsReader
@@ -260,3 +261,37 @@ def test_a_hidden_refusal_is_stored_as_the_one_a_firm_is_told() -> None:
         fast.close()
         ref.close()
         assert fast.stores[AJ].path.read_bytes() == ref.stores[AJ].path.read_bytes()
+
+
+def _grouped(rows: Any, seq_no: int, sub: int) -> tuple[list[Any], int, int, bytes]:
+    """The reference of ``EventReader.decode_commands``: the reference decoder, grouped."""
+    out: list[Any] = []
+    fixed = bytearray(rows.tobytes())
+    decoded = EventDecoder().decode_many(bytes(fixed))
+    for row, (seq, _, event) in enumerate(decoded):
+        if seq != seq_no or not out:
+            sub = 0 if seq != seq_no else sub
+            seq_no = seq
+            origin = int.from_bytes(fixed[row * 128 + ORIGIN_OFFSET : row * 128 + 112], "little")
+            out.append((seq, origin, [], row))
+        out[-1][2].append((sub, event))
+        fixed[row * 128 + 4 : row * 128 + 8] = sub.to_bytes(4, "little")
+        sub += 1
+    return out, seq_no, sub, bytes(fixed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps, st.integers(0, 30), st.integers(0, 3))
+def test_records_are_grouped_by_command_as_the_reference_groups_them(
+    steps: list[tuple[Any, ...]], cut: int, carried: int
+) -> None:
+    """Every event of the stream (book events too), cut in two anywhere: the second part
+    goes on with the first's last command and number."""
+    records = np.frombuffer(_records(_stream(steps)), dtype=np.uint8).reshape(-1, 128)
+    first, second = records[:cut].copy(), records[cut:].copy()
+    expected_first = _grouped(first, -1, carried)
+    got, seq_no, sub = EventReader().decode_commands(first, -1, carried)
+    assert (got, seq_no, sub, first.tobytes()) == expected_first
+    expected_second = _grouped(second, seq_no, sub)
+    got, seq_no, sub = EventReader().decode_commands(second, seq_no, sub)
+    assert (got, seq_no, sub, second.tobytes()) == expected_second
