@@ -370,44 +370,44 @@ class EventReader:
         ``(seq_no, sub)`` to go on from with the next rows."""
         commands: list[Any] = []
         group: list[Any] = []
-        if not cython.compiled:
-            origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()
-            subs: list[int] = []
-            for row, (seq, _, event) in enumerate(self.decode_rows(rows)):
-                if seq != seq_no:
-                    seq_no, sub, group = seq, 0, []
-                    commands.append((seq, origins[row], group, row))
-                elif not group:  # the first record goes on the last rows' command
-                    commands.append((seq, origins[row], group, row))
+        if cython.compiled:
+            view = cython.declare(cython.uchar[:, ::1], rows)  # type: ignore[misc]
+            if view.shape[0] and view.shape[1] != _RECORD:
+                raise ValueError(f"rows of {view.shape[1]} bytes are not event records")
+            i: cython.Py_ssize_t
+            at_seq: cython.longlong
+            origin: cython.uint = 0
+            sub32: cython.uint
+            for i in range(view.shape[0]):
+                p: cython.p_uchar = cython.address(view[i, 0])
+                at_seq = _get(p + 8)
+                event = self._event(p, p[0], p[1], at_seq)
+                if event is None:  # the reference decides (and raises what it raises)
+                    event = self._record(p, i * _RECORD)[2]
+                if at_seq != seq_no or not group:
+                    if at_seq != seq_no:
+                        seq_no, sub = at_seq, 0
+                    group = []
+                    memcpy(cython.address(origin), p + _ORIGIN, 4)
+                    commands.append((at_seq, origin, group, i))
                 group.append((sub, event))
-                subs.append(sub)
+                sub32 = cython.cast(cython.uint, sub)
+                memcpy(p + 4, cython.address(sub32), 4)
                 sub += 1
-            if subs:
-                rows[:, 4:8].view("<u4")[:, 0] = subs
             return commands, seq_no, sub
-        view = cython.declare(cython.uchar[:, ::1], rows)
-        if view.shape[0] and view.shape[1] != _RECORD:
-            raise ValueError(f"rows of {view.shape[1]} bytes are not event records")
-        i: cython.Py_ssize_t
-        seq: cython.longlong
-        origin: cython.uint = 0
-        sub32: cython.uint
-        for i in range(view.shape[0]):
-            p: cython.p_uchar = cython.address(view[i, 0])
-            seq = _get(p + 8)
-            event = self._event(p, p[0], p[1], seq)
-            if event is None:  # the reference decides (and raises what it raises)
-                event = self._record(p, i * _RECORD)[2]
-            if seq != seq_no or not group:
-                if seq != seq_no:
-                    seq_no, sub = seq, 0
-                group = []
-                memcpy(cython.address(origin), p + _ORIGIN, 4)
-                commands.append((seq, origin, group, i))
+        origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()
+        subs: list[int] = []
+        for row, (seq, _, event) in enumerate(self.decode_rows(rows)):
+            if seq != seq_no:
+                seq_no, sub, group = seq, 0, []
+                commands.append((seq, origins[row], group, row))
+            elif not group:  # the first record goes on the last rows' command
+                commands.append((seq, origins[row], group, row))
             group.append((sub, event))
-            sub32 = cython.cast(cython.uint, sub)
-            memcpy(p + 4, cython.address(sub32), 4)
+            subs.append(sub)
             sub += 1
+        if subs:
+            rows[:, 4:8].view("<u4")[:, 0] = subs
         return commands, seq_no, sub
 
     @cython.cfunc
