@@ -20,7 +20,10 @@ each once, as the firm is told it (``engine.gateway.disclosure.firm_view``). Whi
 an account is the gateway's registry (``engine.gateway.accounts``), which learns every
 ``AccountOpened`` passing here too. Everything above is read from the command stream, so the
 stores are a function of the journal and ``engine.gateway.ledger.catch_up`` regenerates them;
-appends are idempotent by ``(seq_no, sub)``.
+appends are idempotent by ``(seq_no, sub)``. :meth:`JsonSessionStores.apply_records` is the
+live path: the same stores from the events' records as ring[events] carried them, copied
+rather than encoded again; :meth:`JsonSessionStores.apply_many` is its reference (and
+catch-up's path). Both hand on what they stored as a :class:`StoredRun` each.
 
 :class:`ReportCursor` is one connection's place in its store: the stored backlog first, in
 chunks, then the reports stored from then on, without a gap or a duplicate (see its docstring).
