@@ -295,3 +295,34 @@ def test_records_are_grouped_by_command_as_the_reference_groups_them(
     expected_second = _grouped(second, seq_no, sub)
     got, seq_no, sub = EventReader().decode_commands(second, seq_no, sub)
     assert (got, seq_no, sub, second.tobytes()) == expected_second
+
+
+@settings(max_examples=40, deadline=None)
+@given(_steps, st.integers(0, 10_000))
+def test_a_ledger_behind_mid_command_takes_the_rest_from_the_right_records(
+    steps: list[tuple[Any, ...]], cut: int
+) -> None:
+    """Both ledgers already hold the reports up to a cut anywhere (a command's head, as after
+    a catch-up); then the whole stream again, one with its records: what is past the cut is
+    picked from the right rows."""
+    stream = _stream(steps)
+    applied = [(c.seq_no, c, origin, numbered_reports(events)) for c, origin, events in stream]
+    cut %= sum(len(events) for *_, events in applied) + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = ReportLedger(Path(tmp, "records"), FIRMS)
+        twin = ReportLedger(Path(tmp, "events"), FIRMS)
+        left = cut
+        for seq_no, cmd, origin, events in applied:
+            head = events[:left]
+            left -= len(head)
+            for each in (ledger, twin):
+                each.apply(seq_no, cmd, origin, head)
+        rows, at = _rows([(seq_no, origin, events) for seq_no, _, origin, events in applied])
+        got = ledger.apply_many(applied, (rows, at))
+        expected = twin.apply_many(applied)
+        assert got.orders == expected.orders
+        assert _events_of(got.events) == _events_of(expected.events)
+        assert _store_bytes(ledger) == _store_bytes(twin)
+        assert ledger.through == twin.through
+        ledger.close()
+        twin.close()
