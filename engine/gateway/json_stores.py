@@ -99,19 +99,21 @@ _KEY: Final = struct.Struct("<Iq")
 _REJECTED: Final = EVENT_CLASSES.index(Rejected) + 1
 _HIDDEN: Final = int(RejectReason.NOT_ORDER_OWNER)
 _SHOWN: Final = int(RejectReason.UNKNOWN_ORDER)
+#: a batch of up to this many records is cut from its bytes, not picked by numpy
+_SMALL = 32
 
 
-def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
+def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """Event records of ring[events] (``sub`` already the report number, as
-    ``engine.gateway.events_reader`` leaves them) as a named session's store holds them:
-    the header words zero, and a refusal a firm may not see as such shown as the one it
-    gets (``engine.gateway.disclosure.firm_view``: the reason byte; the text is not stored).
-    ``rows`` is the caller's copy, rewritten in place."""
-    rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 12] = 0
-    hidden = (rows[:, 0] == _REJECTED) & (rows[:, 1] == _HIDDEN)
+    ``engine.gateway.events_reader`` leaves them) as a named session's store holds them, in a
+    copy: the header words zero, and a refusal a firm may not see as such shown as the one it
+    gets (``engine.gateway.disclosure.firm_view``: the reason byte; the text is not stored)."""
+    stored = rows.copy()
+    stored[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 12] = 0
+    hidden = (stored[:, 0] == _REJECTED) & (stored[:, 1] == _HIDDEN)
     if hidden.any():
-        rows[hidden, 1] = _SHOWN
-    return rows.tobytes()
+        stored[hidden, 1] = _SHOWN
+    return stored
 
 
 EVENTS_MAGIC: Final = b"SQXJEV01"
@@ -334,8 +336,19 @@ class JsonSessionStores:
                         self._owners.clear()  # an account's firm may have changed
                 row += 1
         delivered: EventsDelivered = {}
+        if not picks:
+            return delivered
+        stored = _as_stored(rows)
+        # a small batch (an idle gateway's) is cut from its bytes: a numpy pick a session
+        # costs more than slicing a few records
+        data = stored.tobytes() if len(stored) <= _SMALL else b""
+        size = EVENT_RECORD_SIZE
         for target, picked in picks.items():
-            run = self.stores[target].append_records(_as_stored(rows[picked]))
+            if data:
+                records = b"".join([data[i * size : i * size + size] for i in picked])
+            else:
+                records = stored[picked].tobytes()
+            run = self.stores[target].append_records(records)
             if run is not None:
                 delivered[target] = run
         return delivered

@@ -41,6 +41,7 @@ from engine.domain.types import (
 )
 from engine.event_codec import ORIGIN_OFFSET, EventReader, write_events
 from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
+from engine.gateway import json_stores
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.events_reader import EventsReader
@@ -200,12 +201,22 @@ def _rows(owed: list[tuple[int, int, list[tuple[int, Event]]]]) -> tuple[Any, li
     return rows.copy(), at
 
 
-@settings(max_examples=40, deadline=None)
-@given(_steps, st.lists(st.integers(1, 8), min_size=1, max_size=10), st.booleans())
+@settings(max_examples=60, deadline=None)
+@given(_steps, st.lists(st.integers(1, 8), min_size=1, max_size=10), st.booleans(), st.booleans())
 def test_stores_from_records_store_what_stores_from_events_store(
-    steps: list[tuple[Any, ...]], cuts: list[int], reopen: bool
+    steps: list[tuple[Any, ...]], cuts: list[int], reopen: bool, small: bool
 ) -> None:
-    """Commands in batches cut anywhere, some fed again (a replay), some after a reopen."""
+    """Commands in batches cut anywhere, some fed again (a replay), some after a reopen; the
+    records cut from the batch's bytes (a small batch) or picked by numpy (a large one)."""
+    saved = json_stores._SMALL
+    json_stores._SMALL = 10**9 if small else 0
+    try:
+        _stores_from_records(steps, cuts, reopen)
+    finally:
+        json_stores._SMALL = saved
+
+
+def _stores_from_records(steps: list[tuple[Any, ...]], cuts: list[int], reopen: bool) -> None:
     owed = _owed(_stream(steps))
     with tempfile.TemporaryDirectory() as tmp:
         fast = JsonSessionStores(Path(tmp, "fast"), FIRMS, AccountRegistry())
