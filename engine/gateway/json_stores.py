@@ -99,8 +99,10 @@ _KEY: Final = struct.Struct("<Iq")
 _REJECTED: Final = EVENT_CLASSES.index(Rejected) + 1
 _HIDDEN: Final = int(RejectReason.NOT_ORDER_OWNER)
 _SHOWN: Final = int(RejectReason.UNKNOWN_ORDER)
-#: a batch of up to this many records is cut from its bytes, not picked by numpy
+#: a batch of up to this many records is made ready and cut in Python, not by numpy
 _SMALL = 32
+_ZERO_HEADER: Final = bytes(12)
+_NO_ROWS: Final = np.zeros((0, EVENT_RECORD_SIZE), dtype=np.uint8)
 
 
 def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]]:
@@ -114,6 +116,16 @@ def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.
     if hidden.any():
         stored[hidden, 1] = _SHOWN
     return stored
+
+
+def _small_as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
+    """:func:`_as_stored`'s records as bytes, record by record in Python (a few records)."""
+    data = bytearray(rows.tobytes())
+    for at in range(0, len(data), EVENT_RECORD_SIZE):
+        data[at + ORIGIN_OFFSET : at + ORIGIN_OFFSET + 12] = _ZERO_HEADER
+        if data[at] == _REJECTED and data[at + 1] == _HIDDEN:
+            data[at + 1] = _SHOWN
+    return bytes(data)
 
 
 EVENTS_MAGIC: Final = b"SQXJEV01"
@@ -338,13 +350,14 @@ class JsonSessionStores:
         delivered: EventsDelivered = {}
         if not picks:
             return delivered
-        stored = _as_stored(rows)
-        # a small batch (an idle gateway's) is cut from its bytes: a numpy pick a session
-        # costs more than slicing a few records
-        data = stored.tobytes() if len(stored) <= _SMALL else b""
+        # a small batch (an idle gateway's) is made ready and cut in Python: numpy's calls a
+        # batch and a session cost more than that for a few records
         size = EVENT_RECORD_SIZE
+        small = len(rows) <= _SMALL
+        data = _small_as_stored(rows) if small else b""
+        stored = _NO_ROWS if small else _as_stored(rows)
         for target, picked in picks.items():
-            if data:
+            if small:
                 records = b"".join([data[i * size : i * size + size] for i in picked])
             else:
                 records = stored[picked].tobytes()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -246,9 +247,20 @@ def _stores_from_records(steps: list[tuple[Any, ...]], cuts: list[int], reopen: 
             assert store.path.read_bytes() == ref.stores[origin].path.read_bytes()
 
 
-def test_a_hidden_refusal_is_stored_as_the_one_a_firm_is_told() -> None:
+@pytest.mark.parametrize("small", [True, False])
+def test_a_hidden_refusal_is_stored_as_the_one_a_firm_is_told(small: bool) -> None:
     """A cancel of another firm's order from a named session: the store holds (and a live
-    session is handed) the unknown-order refusal, from the records as from the events."""
+    session is handed) the unknown-order refusal, from the records (made ready in Python or
+    by numpy) as from the events."""
+    saved = json_stores._SMALL
+    json_stores._SMALL = 10**9 if small else 0
+    try:
+        _hidden_refusal()
+    finally:
+        json_stores._SMALL = saved
+
+
+def _hidden_refusal() -> None:
     steps: list[tuple[Any, ...]] = [  # an order of B-1, resting
         ("new", EPHEMERAL, "ACME", Side.BUY, OrderType.LIMIT, TimeInForce.DAY, 5, 990, "", False)
     ]
