@@ -116,8 +116,8 @@ def unheard(batch: ReportBatch, accounts: AccountRegistry) -> int:
     """What ``SessionDirectory.deliveries(for_json(batch.reports()))`` does while no JSON
     session is open (the common case of a gateway serving FIX and OUCH), without making the
     reports: register the accounts that the ``AccountOpened`` reports it sees open, and
-    return how many reports it counts dropped. ``tests/engine/test_out_routing_fast_paths.py``
-    holds the two to the same counts and registrations."""
+    return how many reports it counts dropped. ``tests/engine/test_out_batches.py`` holds the
+    two to the same counts and registrations."""
     dropped = 0
     register = accounts.register
     for _, origin, events, _ in batch.commands:
@@ -128,9 +128,8 @@ def unheard(batch: ReportBatch, accounts: AccountRegistry) -> int:
             cls = event.__class__
             if cls in ORDER_REPORTS:  # addressed to the owner too: always seen, never heard
                 dropped += 1
-            elif cls is AccountOpened:
+            elif isinstance(event, AccountOpened):
                 if anonymous or not origin:  # the setup's is seen (learnt), not counted
-                    assert isinstance(event, AccountOpened)
                     register(event.firm, event.account)
                     dropped += anonymous
             elif anonymous:
