@@ -45,50 +45,18 @@ from engine.domain.types import (
     Event,
     Expired,
     Fill,
-    Rejected,
-    RejectReason,
 )
-from engine.event_codec import ORIGIN_OFFSET, EventReader, encode_event_at
-from engine.event_records import EVENT_CLASSES, EVENT_RECORD_SIZE, EventDecoder
+from engine.event_codec import EventReader, encode_event_at
+from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
+from engine.gateway import json_records
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.disclosure import firm_view
+from engine.gateway.json_records import NO_ROWS, Stored, StoredRun, as_stored, small_as_stored
 from engine.gateway.report_store import NumberedStore
 from engine.gateway.router import address
 
-#: One stored report: (seq_no, sub, event), as the JSON gateway sends reports.
-Stored = tuple[int, int, Event]
 #: One command's events for the stores: (seq_no, origin, [(sub, event), ...])
 Owed = tuple[int, int, list[tuple[int, Event]]]
-
-
-class StoredRun:
-    """The reports one append stored in a session's store, numbered from ``first``, as
-    ``(number, (seq_no, sub, event))`` (:meth:`numbered`). Made into objects only when asked:
-    a run stored from records (:meth:`EventStore.append_records`) keeps the records, and a
-    session that is not connected never needs more."""
-
-    __slots__ = ("_items", "_reader", "_records", "first")
-
-    def __init__(
-        self,
-        first: int,
-        items: list[Stored] | None,
-        records: bytes = b"",
-        reader: EventReader | None = None,
-    ) -> None:
-        self.first = first
-        self._items = items
-        self._records = records
-        self._reader = reader
-
-    def numbered(self) -> list[tuple[int, Stored]]:
-        items = self._items
-        if items is None:
-            # what reading the store back gives (the compiled reader, held to the store's
-            # decoder by tests/engine/test_compiled_codecs.py)
-            reader = self._reader if self._reader is not None else EventReader()
-            items = self._items = reader.decode_bytes(self._records)
-        return list(enumerate(items, self.first))
 
 
 #: origin -> its newly stored reports
@@ -96,36 +64,6 @@ EventsDelivered = dict[int, StoredRun]
 
 #: the ``(sub, seq_no)`` of an event record (little-endian u32 at 4, i64 at 8)
 _KEY: Final = struct.Struct("<Iq")
-_REJECTED: Final = EVENT_CLASSES.index(Rejected) + 1
-_HIDDEN: Final = int(RejectReason.NOT_ORDER_OWNER)
-_SHOWN: Final = int(RejectReason.UNKNOWN_ORDER)
-#: a batch of up to this many records is made ready and cut in Python, not by numpy
-_SMALL = 32
-_ZERO_HEADER: Final = bytes(12)
-_NO_ROWS: Final = np.zeros((0, EVENT_RECORD_SIZE), dtype=np.uint8)
-
-
-def _as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]]:
-    """Event records of ring[events] (``sub`` already the report number, as
-    ``engine.gateway.events_reader`` leaves them) as a named session's store holds them, in a
-    copy: the header words zero, and a refusal a firm may not see as such shown as the one it
-    gets (``engine.gateway.disclosure.firm_view``: the reason byte; the text is not stored)."""
-    stored = rows.copy()
-    stored[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 12] = 0
-    hidden = (stored[:, 0] == _REJECTED) & (stored[:, 1] == _HIDDEN)
-    if hidden.any():
-        stored[hidden, 1] = _SHOWN
-    return stored
-
-
-def _small_as_stored(rows: np.ndarray[Any, np.dtype[np.uint8]]) -> bytes:
-    """:func:`_as_stored`'s records as bytes, record by record in Python (a few records)."""
-    data = bytearray(rows.tobytes())
-    for at in range(0, len(data), EVENT_RECORD_SIZE):
-        data[at + ORIGIN_OFFSET : at + ORIGIN_OFFSET + 12] = _ZERO_HEADER
-        if data[at] == _REJECTED and data[at + 1] == _HIDDEN:
-            data[at + 1] = _SHOWN
-    return bytes(data)
 
 
 EVENTS_MAGIC: Final = b"SQXJEV01"
@@ -309,7 +247,7 @@ class JsonSessionStores:
         and ``at[i]``, the row of the first event of ``commands[i]``. The same stores and
         numbers, with no event encoded again: each session's records are picked from
         ``rows`` and stored as they are, but for the header words and a hidden refusal
-        (``_as_stored``). ``tests/engine/test_out_routing_fast_paths.py`` holds it to
+        (``engine.gateway.json_records``). ``tests/engine/test_out_batches.py`` holds it to
         :meth:`apply_many`."""
         if not self.stores:
             return {}
@@ -353,9 +291,9 @@ class JsonSessionStores:
         # a small batch (an idle gateway's) is made ready and cut in Python: numpy's calls a
         # batch and a session cost more than that for a few records
         size = EVENT_RECORD_SIZE
-        small = len(rows) <= _SMALL
-        data = _small_as_stored(rows) if small else b""
-        stored = _NO_ROWS if small else _as_stored(rows)
+        small = len(rows) <= json_records.SMALL_BATCH
+        data = small_as_stored(rows) if small else b""
+        stored = NO_ROWS if small else as_stored(rows)
         for target, picked in picks.items():
             if small:
                 records = b"".join([data[i * size : i * size + size] for i in picked])

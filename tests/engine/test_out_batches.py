@@ -42,7 +42,7 @@ from engine.domain.types import (
 )
 from engine.event_codec import ORIGIN_OFFSET, EventReader, write_events
 from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
-from engine.gateway import json_stores
+from engine.gateway import json_records
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.events_reader import EventsReader
@@ -209,12 +209,12 @@ def test_stores_from_records_store_what_stores_from_events_store(
 ) -> None:
     """Commands in batches cut anywhere, some fed again (a replay), some after a reopen; the
     records cut from the batch's bytes (a small batch) or picked by numpy (a large one)."""
-    saved = json_stores._SMALL
-    json_stores._SMALL = 10**9 if small else 0
+    saved = json_records.SMALL_BATCH
+    json_records.SMALL_BATCH = 10**9 if small else 0
     try:
         _stores_from_records(steps, cuts, reopen)
     finally:
-        json_stores._SMALL = saved
+        json_records.SMALL_BATCH = saved
 
 
 def _stores_from_records(steps: list[tuple[Any, ...]], cuts: list[int], reopen: bool) -> None:
@@ -252,12 +252,12 @@ def test_a_hidden_refusal_is_stored_as_the_one_a_firm_is_told(small: bool) -> No
     """A cancel of another firm's order from a named session: the store holds (and a live
     session is handed) the unknown-order refusal, from the records (made ready in Python or
     by numpy) as from the events."""
-    saved = json_stores._SMALL
-    json_stores._SMALL = 10**9 if small else 0
+    saved = json_records.SMALL_BATCH
+    json_records.SMALL_BATCH = 10**9 if small else 0
     try:
         _hidden_refusal()
     finally:
-        json_stores._SMALL = saved
+        json_records.SMALL_BATCH = saved
 
 
 def _hidden_refusal() -> None:
