@@ -9,19 +9,15 @@ primary may have acknowledged:
    it was superseded, and its tail past this seq is not in this history);
 3. the gateway (spawned parked at start) serves CONFIG's endpoints from the next seq;
 4. the stages learn the promotion (``engine.replication.role``): the feed unmutes, the
-   replicator (with ``[replication] enabled``) listens for a standby of its own and answers
-   epoch probes; it learned the Fence's epoch from ring[in], which the Fence went through.
+   replicator listens and answers epoch probes (it learns the Fence's epoch from ring[in],
+   which the Fence went through, or from the journal before it answers) and, with
+   ``[replication] enabled``, takes a standby of its own.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
-
-
-def _say(message: str) -> None:
-    print(f"sequex standby: {message}", file=sys.stderr, flush=True)
 
 
 def promote(
@@ -87,18 +83,19 @@ def serving_after_promotion(spec: Any, supervisor: Any) -> bool:
     if replication is not None:
         if not _wait_listening(replication.endpoint, supervisor, timeout=20.0):
             return False
-        mode = replication.mode
-        if replication.sync:
-            mode = "sync from the first standby on; none yet: commands take effect alone"
-        lines.append(
-            f"a standby of its own on {replication.endpoint} ({mode}); epoch probes answered there"
-        )
-    else:
-        _say(
-            "[replication] is not enabled here: no replicator answers epoch probes, so a "
-            "former primary with its peer set cannot learn from this host that it was "
-            "superseded (enable it on a standby that may be promoted)"
-        )
+        if replication.probes_only:
+            lines.append(
+                f"epoch probes answered on {replication.endpoint} (no standby of its own: "
+                "[replication] is not enabled here)"
+            )
+        else:
+            mode = replication.mode
+            if replication.sync:
+                mode = "sync from the first standby on; none yet: commands take effect alone"
+            lines.append(
+                f"a standby of its own on {replication.endpoint} ({mode}); epoch probes "
+                "answered there"
+            )
     if lines:
         print("  now serving: " + "; ".join(lines), flush=True)
     return True

@@ -363,12 +363,14 @@ def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
     return served
 
 
-def _check_replication(config: Any) -> None:
-    """The replication endpoint must be HOST:PORT (ConfigError otherwise)."""
+def _check_replication(config: Any, *, standby: bool = False) -> None:
+    """The replication endpoint must be HOST:PORT (ConfigError otherwise) where a replicator
+    listens on it: with ``[replication] enabled``, and on every standby (promoted, it answers
+    epoch probes there whatever its configuration)."""
     from engine.config import ConfigError
     from engine.replication.link import parse_endpoint
 
-    if config.replication.enabled:
+    if config.replication.enabled or standby:
         try:
             parse_endpoint(config.endpoints["replication"])
         except ValueError as exc:
