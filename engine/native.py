@@ -60,6 +60,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",
     "engine.reporter.rows",
+    "engine.reporter.sqlite_batches",
     "journal.checksums",
 )
 
