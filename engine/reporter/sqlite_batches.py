@@ -1,18 +1,18 @@
 # distutils: libraries = sqlite3
 """A batch of report rows into SQLite through its C API (compiled build only).
 
-:class:`BatchInserter` is the SQLite writer's fast path (``engine.reporter.sqlite_writer``):
-it opens its own connection to the database file (``sqlite3_open_v2``, without SQLite's
-per-call mutex: one thread at a time uses it), prepares per row shape a :data:`ROWS`-row and
-a single-row ``INSERT ... ON CONFLICT DO NOTHING`` (the very statements of the reference
-writer, ``engine.reporter.schema.insert_statement``, in the same groups of rows) and the
-position's advance, and writes a batch in one ``BEGIN IMMEDIATE`` ... ``COMMIT``: each value of each row tuple goes to
-``sqlite3_bind_int64``, ``sqlite3_bind_text`` (the str's own UTF-8 buffer, not copied: the
-row outlives the step) or ``sqlite3_bind_null`` with no Python object made, no adapter looked
-up and no statement cache searched. Any failure rolls the whole batch back and raises
-``sqlite3.OperationalError`` (an integer beyond 64 bits: ``OverflowError``; a value of a type
-SQLite does not store, or a row of the wrong length: ``sqlite3.ProgrammingError``; bytes are
-a BLOB, a float a REAL, though the reporter's rows hold neither), as the reference writer
+:class:`BatchInserter` is the SQLite writer's fast path (``engine.reporter.sqlite_writer``): it
+opens its own connection to the database file (``sqlite3_open_v2``, without SQLite's per-call
+mutex: one thread at a time uses it), prepares per row shape a :data:`ROWS`-row and a
+single-row ``INSERT ... ON CONFLICT DO NOTHING`` (the very statements of the reference writer,
+``engine.reporter.schema.insert_statement``, in the same groups of rows) and the position's
+advance, and writes a batch in one ``BEGIN IMMEDIATE`` ... ``COMMIT``: each value of each row
+tuple goes to ``sqlite3_bind_int64``, ``sqlite3_bind_text`` (the str's own UTF-8 buffer, not
+copied: the row outlives the step) or ``sqlite3_bind_null`` with no Python object made, no
+adapter looked up and no statement cache searched. Any failure rolls the whole batch back and
+raises ``sqlite3.OperationalError`` (an integer beyond 64 bits: ``OverflowError``; a value of a
+type SQLite does not store, or a row of the wrong length: ``sqlite3.ProgrammingError``; bytes
+are a BLOB, a float a REAL, though the reporter's rows hold neither), as the reference writer
 through Python's ``sqlite3`` does, so the rows stored and the errors raised are the same
 (``tests/engine/reporter/test_sqlite_batches.py`` compares the two databases).
 
