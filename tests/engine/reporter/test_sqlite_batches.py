@@ -159,6 +159,7 @@ def _one_row_batch(value: Any) -> RowBatch:
         (2**63, OverflowError),
         (-(2**63) - 1, OverflowError),
         (object(), sqlite3.ProgrammingError),
+        ("lone \ud800 surrogate", UnicodeEncodeError),
         (b"\x00bytes", None),
         (1.5, None),
         (True, None),
@@ -174,7 +175,7 @@ def test_a_value_of_any_type_is_stored_or_refused_as_the_reference_does(
             try:
                 writer.write(_one_row_batch(value))
                 raised.append(None)
-            except (OverflowError, sqlite3.Error) as exc:
+            except (OverflowError, UnicodeEncodeError, sqlite3.Error) as exc:
                 raised.append(type(exc))
         assert raised == [error, error]
         assert dump(fast) == dump(ref)
