@@ -357,6 +357,59 @@ class EventReader:
             group.append(event)
         return out
 
+    def decode_commands(
+        self, rows: Any, seq_no: cython.longlong, sub: cython.longlong
+    ) -> tuple[list[Any], int, int]:
+        """The events of ``rows`` (a writable C-contiguous ``(n, 128)`` uint8 array of
+        records in ``(seq_no, sub_seq)`` order, ring[events]' routed ones) grouped by command:
+        ``[(seq_no, origin, [(sub, event), ...], row), ...]``, ``origin`` the header word,
+        ``row`` the index of the command's first record, ``sub`` numbering the command's
+        records from 0, or on from ``sub`` for the first ones when they are of command
+        ``seq_no`` (its records before them came in earlier rows). Each record's sub_seq
+        (bytes 4-7) is overwritten with its ``sub``. Returns the groups and the
+        ``(seq_no, sub)`` to go on from with the next rows."""
+        commands: list[Any] = []
+        group: list[Any] = []
+        if cython.compiled:
+            view = cython.declare(cython.uchar[:, ::1], rows)  # type: ignore[misc]
+            if view.shape[0] and view.shape[1] != _RECORD:
+                raise ValueError(f"rows of {view.shape[1]} bytes are not event records")
+            i: cython.Py_ssize_t
+            at_seq: cython.longlong
+            origin: cython.uint = 0
+            sub32: cython.uint
+            for i in range(view.shape[0]):
+                p: cython.p_uchar = cython.address(view[i, 0])
+                at_seq = _get(p + 8)
+                event = self._event(p, p[0], p[1], at_seq)
+                if event is None:  # the reference decides (and raises what it raises)
+                    event = self._record(p, i * _RECORD)[2]
+                if at_seq != seq_no or not group:
+                    if at_seq != seq_no:
+                        seq_no, sub = at_seq, 0
+                    group = []
+                    memcpy(cython.address(origin), p + _ORIGIN, 4)
+                    commands.append((at_seq, origin, group, i))
+                group.append((sub, event))
+                sub32 = cython.cast(cython.uint, sub)
+                memcpy(p + 4, cython.address(sub32), 4)
+                sub += 1
+            return commands, seq_no, sub
+        origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()
+        subs: list[int] = []
+        for row, (seq, _, event) in enumerate(self.decode_rows(rows)):
+            if seq != seq_no:
+                seq_no, sub, group = seq, 0, []
+                commands.append((seq, origins[row], group, row))
+            elif not group:  # the first record goes on the last rows' command
+                commands.append((seq, origins[row], group, row))
+            group.append((sub, event))
+            subs.append(sub)
+            sub += 1
+        if subs:
+            rows[:, 4:8].view("<u4")[:, 0] = subs
+        return commands, seq_no, sub
+
     @cython.cfunc
     def _record(self, p: cython.p_const_uchar, offset: cython.Py_ssize_t) -> Any:
         kind: cython.uchar = p[0]

@@ -28,14 +28,18 @@ class AccountRegistry:
 
     def __init__(self, owners: Mapping[str, str] | None = None) -> None:
         self._firm_of: dict[str, str] = {}
+        #: counts the changes of the view (a reader may keep what it derived from it until
+        #: this moves)
+        self.version = 0
         for account, firm in (owners or {}).items():
             self.register(firm, account)
 
     def register(self, firm: str, account: str) -> None:
         """``account`` belongs to ``firm`` (an empty firm: an account of rules 1 that no firm
         opened; it is left out, and the configuration's owner, if any, stands)."""
-        if firm:
+        if firm and self._firm_of.get(account) != firm:
             self._firm_of[account] = firm
+            self.version += 1
 
     def register_all(self, firm: str, accounts: Iterable[str]) -> None:
         for account in accounts:

@@ -3,10 +3,13 @@
 The gateway is a reader of the merged canonical event stream like any other (its row in
 ``engine.topology.STAGES``). Of each batch it decodes only the records of the kinds that are
 ever routed (execution reports and administration results; the book events are market
-data's), groups them by command, and addresses them with the stateless rules of
-``engine.gateway.router`` from the events and the command's ``origin`` (the session that sent
-it, carried in every record's header: `engine.event_codec`). A command whose events span two
-polls keeps its report numbering (``sub``) across them.
+data's) and groups them by command, with the command's ``origin`` (the session that sent it,
+carried in every record's header: `engine.event_codec`): a :class:`ReportBatch`. A command
+whose events span two polls keeps its report numbering (``sub``) across them. The batch keeps
+the records too (the named JSON sessions' stores copy them as they are:
+``engine.gateway.json_stores``), and addresses the events with the stateless rules of
+``engine.gateway.router`` only for who asks (the JSON sessions' directory): the configured
+sessions' ledger (``engine.gateway.ledger_feed``) takes the commands as grouped here.
 
 It reads on from where its sequence stands when it starts: until then its host stood in for it
 (``engine.topology.stand_in``: its sequence followed the cursor; no session could be owed
@@ -19,22 +22,62 @@ sequence moves, so the producer may reuse the slots at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 from disruptor import RingBuffer
 from engine.domain.types import Event
-from engine.event_codec import ORIGIN_OFFSET, EventReader
-from engine.event_records import EVENT_CLASSES
-from engine.gateway.router import ROUTED_EVENTS, Report, ReportRouter
+from engine.event_codec import EventReader
+from engine.event_records import EVENT_CLASSES, EVENT_RECORD_SIZE
+from engine.gateway.router import ROUTED_EVENTS, Report, address
 
 _ROUTED_KINDS = np.zeros(256, dtype=np.bool_)
 _ROUTED_KINDS[[i + 1 for i, cls in enumerate(EVENT_CLASSES) if cls in ROUTED_EVENTS]] = True
+_NO_ROWS: np.ndarray[Any, np.dtype[np.uint8]] = np.zeros((0, EVENT_RECORD_SIZE), dtype=np.uint8)
+
+#: One command's reports in a batch: ``(seq_no, origin, [(sub, event), ...], row)``, ``row``
+#: the index in :attr:`ReportBatch.rows` of the first one's record.
+CommandReports = tuple[int, int, list[tuple[int, Event]], int]
 
 
-def _collect(reports: list[Report]) -> None:
-    raise AssertionError("EventsReader resolves addresses itself")  # pragma: no cover
+class ReportBatch:
+    """What one :meth:`EventsReader.poll` took: the routed records, grouped by command.
+
+    * :attr:`commands`: every command's routed events in seq order, each once per batch
+      (:data:`CommandReports`; ``sub`` numbers a command's routed events from 0, on across
+      polls when its events span two);
+    * :attr:`rows`: their records, copied out of the ring, one row per event in the order of
+      :attr:`commands`, each with its ``sub`` written over the canonical sub_seq (bytes 4-7;
+      the header words ``origin`` and ``command_ts`` are left as the ring had them);
+    * :meth:`reports`: the same events addressed (``engine.gateway.router``), as the JSON
+      sessions' directory takes them; built only when asked for.
+    """
+
+    __slots__ = ("commands", "rows")
+
+    def __init__(
+        self, commands: list[CommandReports], rows: np.ndarray[Any, np.dtype[np.uint8]]
+    ) -> None:
+        self.commands = commands
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def reports(self) -> list[Report]:
+        """Every event with its address, in order (what ``ReportRouter.resolve`` makes of
+        each command's events, numbered as here)."""
+        out: list[Report] = []
+        for seq_no, origin, events, _ in self.commands:
+            for sub, event in events:
+                where = address(origin, event)
+                if where is not None:
+                    out.append((where[0], where[1], seq_no, sub, event))
+        return out
+
+
+EMPTY: Final = ReportBatch([], _NO_ROWS)
 
 
 class EventsReader:
@@ -45,49 +88,37 @@ class EventsReader:
         self._barrier = ring.barrier(consumer)
         self._sequence = ring.consumer_sequence(consumer)
         self._decoder = EventReader()
-        self._router = ReportRouter(_collect)
-        #: the last command seen and how many of its routed events came before this batch
+        #: the last command seen and the number of its next routed event
         self._carry: tuple[int, int] = (-1, 0)
 
-    def poll(self) -> list[Report]:
+    def poll(self) -> ReportBatch:
         """Every report available now (possibly none), without waiting."""
         lo = self._sequence.get() + 1
         hi = self._barrier.available()
         if hi < lo:
-            return []
-        reports: list[Report] = []
+            return EMPTY
+        parts: list[np.ndarray[Any, np.dtype[np.uint8]]] = []
         for start, stop in self._ring.chunks(lo, hi):
             rows = self._ring.slots[start:stop]
             keep = np.flatnonzero(_ROUTED_KINDS[rows[:, 0]])
             if len(keep):
-                reports.extend(self._address(rows[keep]))
+                parts.append(rows[keep])  # a copy (fancy indexing)
         # Copied out: the writer may reuse the slots from here on.
         self._sequence.set(hi)
         self._ring.board.signal()
-        return reports
+        if not parts:
+            return EMPTY
+        rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return ReportBatch(self._group(rows), rows)
 
-    def _address(self, rows: np.ndarray[Any, np.dtype[np.uint8]]) -> list[Report]:
-        origins = rows[:, ORIGIN_OFFSET : ORIGIN_OFFSET + 4].copy().view("<u4")[:, 0].tolist()
-        decoded = self._decoder.decode_rows(rows)
-        out: list[Report] = []
-        group: list[Event] = []
-        seq_no, before = self._carry
-        origin = 0
-        for (seq, _sub, event), command_origin in zip(decoded, origins, strict=True):
-            if seq != seq_no:
-                out.extend(self._resolve(origin, seq_no, group, before))
-                seq_no, before, group, origin = seq, 0, [], command_origin
-            origin = command_origin
-            group.append(event)
-        out.extend(self._resolve(origin, seq_no, group, before))
-        self._carry = (seq_no, before + len(group))
-        return out
-
-    def _resolve(self, origin: int, seq_no: int, events: list[Event], before: int) -> list[Report]:
-        if not events:
-            return []
-        resolved = self._router.resolve(origin, seq_no, events)
-        return [(s, owner, q, sub + before, e) for s, owner, q, sub, e in resolved]
+    def _group(self, rows: np.ndarray[Any, np.dtype[np.uint8]]) -> list[CommandReports]:
+        """Group ``rows`` by command and number each command's events (see
+        :class:`ReportBatch`; compiled: ``EventReader.decode_commands``); writes the numbers
+        into ``rows``."""
+        seq_no, sub = self._carry
+        commands, seq_no, sub = self._decoder.decode_commands(rows, seq_no, sub)
+        self._carry = (seq_no, sub)
+        return commands
 
     def wait_available(self) -> int:
         """Block until at least one record is available; returns the highest available

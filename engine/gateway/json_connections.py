@@ -332,10 +332,10 @@ class JsonConnections:
     def _deliver_named(self, delivered: EventsDelivered) -> None:
         """Send the named sessions their newly stored reports (called in the loop, in the
         step that stored them)."""
-        for origin, numbered in delivered.items():
+        for origin, run in delivered.items():
             conn = self._named.get(origin)
             if conn is None or conn.cursor is None or not conn.session.can_send_reports:
                 continue
-            fresh = conn.cursor.fresh(numbered)
+            fresh = conn.cursor.fresh(run.numbered())
             if fresh:
                 self._send(conn, conn.session.send_numbered_events(fresh))

@@ -20,7 +20,10 @@ each once, as the firm is told it (``engine.gateway.disclosure.firm_view``). Whi
 an account is the gateway's registry (``engine.gateway.accounts``), which learns every
 ``AccountOpened`` passing here too. Everything above is read from the command stream, so the
 stores are a function of the journal and ``engine.gateway.ledger.catch_up`` regenerates them;
-appends are idempotent by ``(seq_no, sub)``.
+appends are idempotent by ``(seq_no, sub)``. :meth:`JsonSessionStores.apply_records` is the
+live path: the same stores from the events' records as ring[events] carried them, copied
+rather than encoded again; :meth:`JsonSessionStores.apply_many` is its reference (and
+catch-up's path). Both hand on what they stored as a :class:`StoredRun` each.
 
 :class:`ReportCursor` is one connection's place in its store: the stored backlog first, in
 chunks, then the reports stored from then on, without a gap or a duplicate (see its docstring).
@@ -28,23 +31,40 @@ chunks, then the reports stored from then on, without a gap or a duplicate (see 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
 
 from engine.config import FirmConfig, SessionConfig
-from engine.domain.types import AccountOpened, Event
-from engine.event_codec import encode_event_at
+from engine.domain.types import (
+    Accepted,
+    AccountOpened,
+    Event,
+    Expired,
+    Fill,
+)
+from engine.event_codec import EventReader, encode_event_at
 from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
+from engine.gateway import json_records
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.disclosure import firm_view
+from engine.gateway.json_records import NO_ROWS, Stored, StoredRun, as_stored, small_as_stored
 from engine.gateway.report_store import NumberedStore
 from engine.gateway.router import address
 
-#: One stored report: (seq_no, sub, event), as the JSON gateway sends reports.
-Stored = tuple[int, int, Event]
-#: origin -> its newly stored reports, with their numbers
-EventsDelivered = dict[int, list[tuple[int, Stored]]]
+#: One command's events for the stores: (seq_no, origin, [(sub, event), ...])
+Owed = tuple[int, int, list[tuple[int, Event]]]
+
+
+#: origin -> its newly stored reports
+EventsDelivered = dict[int, StoredRun]
+
+#: the ``(sub, seq_no)`` of an event record (little-endian u32 at 4, i64 at 8)
+_KEY: Final = struct.Struct("<Iq")
+
 
 EVENTS_MAGIC: Final = b"SQXJEV01"
 #: The protocol value of a named JSON session in the config.
@@ -67,6 +87,8 @@ class EventStore(NumberedStore[Stored]):
 
     def __init__(self, path: Path) -> None:
         self._decoder = EventDecoder()
+        #: decodes the runs :meth:`append_records` hands on (made once: ~30 µs)
+        self._reader = EventReader()
         super().__init__(path)
 
     @staticmethod
@@ -104,6 +126,28 @@ class EventStore(NumberedStore[Stored]):
             self.last_key, self.count = (last_seq, last_sub), count
         return added
 
+    def append_records(self, records: bytes) -> StoredRun | None:
+        """:meth:`append` of the items ``records`` (whole records of this store, in key
+        order) hold, from the bytes as they are: the ones not stored yet are written
+        unchanged. Returns them as a run, or None when all were stored."""
+        size = EVENT_RECORD_SIZE
+        sub, seq_no = _KEY.unpack_from(records, 4)
+        last_seq, last_sub = self.last_key
+        if seq_no < last_seq or (seq_no == last_seq and sub <= last_sub):
+            # a stretch stored already (a replay): skip to the first record after the key
+            for at in range(size, len(records), size):
+                sub, seq_no = _KEY.unpack_from(records, at + 4)
+                if seq_no > last_seq or (seq_no == last_seq and sub > last_sub):
+                    records = records[at:]
+                    break
+            else:
+                return None
+        sub, seq_no = _KEY.unpack_from(records, len(records) - size + 4)
+        first = self.count + 1
+        self._file.write(records)
+        self.last_key, self.count = (seq_no, sub), self.count + len(records) // size
+        return StoredRun(first, None, records, self._reader)
+
     @staticmethod
     def _key(item: Stored) -> tuple[int, int]:
         return item[0], item[1]
@@ -129,6 +173,10 @@ class JsonSessionStores:
                 self.stores[session.origin] = EventStore(path)
                 self.sessions[session.origin] = (firm.firm, session)
                 self._of_firm.setdefault(firm.firm, []).append(session.origin)
+        #: account -> the named sessions of its firm (an order report is owed to them all),
+        #: as of the registry's ``version`` noted
+        self._owners: dict[str, tuple[int, ...]] = {}
+        self._owners_version = -1
 
     def find(self, firm: str, name: str) -> SessionConfig | None:
         """The named JSON session ``name`` of ``firm``, if configured."""
@@ -188,8 +236,81 @@ class JsonSessionStores:
         for target, items in owed.items():
             added = self.stores[target].append(items)
             if added:
-                delivered[target] = added
+                delivered[target] = StoredRun(added[0][0], [item for _, item in added])
         return delivered
+
+    def apply_records(
+        self, commands: list[Owed], rows: np.ndarray[Any, np.dtype[np.uint8]], at: list[int]
+    ) -> EventsDelivered:
+        """:meth:`apply_many` from the events' records as ring[events] had them: ``rows``
+        (``engine.gateway.events_reader.ReportBatch.rows``: one per event, ``sub`` written in)
+        and ``at[i]``, the row of the first event of ``commands[i]``. The same stores and
+        numbers, with no event encoded again: each session's records are picked from
+        ``rows`` and stored as they are, but for the header words and a hidden refusal
+        (``engine.gateway.json_records``). ``tests/engine/test_out_batches.py`` holds it to
+        :meth:`apply_many`."""
+        if not self.stores:
+            return {}
+        accounts = self.accounts
+        if self._owners_version != accounts.version:
+            self._owners.clear()
+            self._owners_version = accounts.version
+        owners = self._owners
+        picks: dict[int, list[int]] = {}
+        sessions = self.sessions
+        for (_, origin, events), row in zip(commands, at, strict=True):
+            answers_named = origin in sessions
+            for _, event in events:
+                cls = event.__class__
+                if cls is Fill or cls is Expired:  # to the owner only: the firm's sessions
+                    account: str = event.account  # type: ignore[union-attr]
+                    targets = owners.get(account)
+                    if targets is None:
+                        targets = self._owners_of(account)
+                    for target in targets:
+                        group = picks.get(target)
+                        if group is None:
+                            picks[target] = [row]
+                        else:
+                            group.append(row)
+                elif cls is Accepted and not answers_named:
+                    pass  # a FIX or OUCH session's ack: not a named JSON session's
+                else:  # the rest, and the rare kinds, as apply_many routes them
+                    for target in self._targets(origin, event):
+                        group = picks.get(target)
+                        if group is None:
+                            picks[target] = [row]
+                        else:
+                            group.append(row)
+                    if cls is AccountOpened:
+                        self._owners.clear()  # an account's firm may have changed
+                row += 1
+        delivered: EventsDelivered = {}
+        if not picks:
+            return delivered
+        # a small batch (an idle gateway's) is made ready and cut in Python: numpy's calls a
+        # batch and a session cost more than that for a few records
+        size = EVENT_RECORD_SIZE
+        small = len(rows) <= json_records.SMALL_BATCH
+        data = small_as_stored(rows) if small else b""
+        stored = NO_ROWS if small else as_stored(rows)
+        for target, picked in picks.items():
+            if small:
+                records = b"".join([data[i * size : i * size + size] for i in picked])
+            else:
+                records = stored[picked].tobytes()
+            run = self.stores[target].append_records(records)
+            if run is not None:
+                delivered[target] = run
+        return delivered
+
+    def _owners_of(self, account: str) -> tuple[int, ...]:
+        """The named sessions of the firm that owns ``account`` (noted in ``_owners`` until
+        the registry changes)."""
+        firm = self.accounts.firm_of(account)
+        targets = tuple(self._of_firm.get(firm, ())) if firm is not None else ()
+        self._owners[account] = targets
+        return targets
 
     def _targets(self, origin: int, event: Event) -> list[int]:
         """The named sessions owed ``event`` of a command sent by ``origin``."""

@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 
@@ -50,7 +50,7 @@ from engine.domain.types import Command, DayEnded, EndOfDay, Event
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
-from engine.gateway.json_stores import EventsDelivered, JsonSessionStores
+from engine.gateway.json_stores import EventsDelivered, JsonSessionStores, Owed
 from engine.gateway.out_lane import project_into
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import ReportStore
@@ -69,6 +69,8 @@ _READ_CHUNK: Final = 4096
 Delivered = dict[int, list[tuple[int, OrderReport]]]
 #: (seq_no, the command, its origin, its execution reports as (sub, event))
 Applied = tuple[int, Command, int, list[tuple[int, Event]]]
+#: the records of the reports of the commands applied (``ReportLedger.apply_many``)
+Records = tuple[np.ndarray[Any, np.dtype[np.uint8]], list[int]]
 
 
 class Deliveries(NamedTuple):
@@ -166,14 +168,18 @@ class ReportLedger:
         """Apply ``events`` (``(sub, event)``, in order) of command ``seq_no``."""
         return self.apply_many([(seq_no, cmd, origin, events)])
 
-    def apply_many(self, commands: list[Applied]) -> Deliveries:
+    def apply_many(self, commands: list[Applied], records: Records | None = None) -> Deliveries:
         """:meth:`apply` for several commands in seq order, with one append per store (an
         EndOfDay in the batch ends its day at once: the ClOrdIDs of the reports appended
-        after it are noted only if they are of the day after, as one by one)."""
-        owed_events: list[tuple[int, int, list[tuple[int, Event]]]] = []
+        after it are noted only if they are of the day after, as one by one). With
+        ``records`` (``(rows, at)``: the events' records as ring[events] had them, the first
+        of ``commands[i]`` at row ``at[i]``), the named JSON sessions' stores copy them
+        (``JsonSessionStores.apply_records``) instead of encoding the events again."""
+        owed_events: list[Owed] = []
+        owed_at: list[int] = []
         by_origin: dict[int, list[OrderReport]] = {}
         projection = self.projection
-        for seq_no, cmd, origin, events in commands:
+        for index, (seq_no, cmd, origin, events) in enumerate(commands):
             through = self.through
             if seq_no > through[0]:  # the common case: a command not applied at all yet
                 fresh = events
@@ -183,6 +189,8 @@ class ReportLedger:
                 continue
             self.through = (seq_no, fresh[-1][0])
             owed_events.append((seq_no, origin, fresh))
+            if records is not None:  # what was applied before is the head of the events
+                owed_at.append(records[1][index] + len(events) - len(fresh))
             project_into(projection, cmd, origin, fresh, by_origin)
             if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
                 self.day_ids.end_day(cmd.symbol, seq_no)
@@ -194,7 +202,9 @@ class ReportLedger:
                 if added:
                     delivered[target] = added
                     self._note(target, added)
-        return Deliveries(delivered, self.json.apply_many(owed_events))
+        if records is None:
+            return Deliveries(delivered, self.json.apply_many(owed_events))
+        return Deliveries(delivered, self.json.apply_records(owed_events, records[0], owed_at))
 
     def known(self, origin: int, client_order_id: str) -> Known | None:
         """What ``client_order_id`` named today on FIX session ``origin`` (a live order's

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from itertools import groupby
 
-from engine.domain.types import Command
+from engine.domain.types import AccountOpened, Command
+from engine.gateway.accounts import AccountRegistry
+from engine.gateway.events_reader import ReportBatch
 from engine.gateway.json_stores import EventsDelivered
 from engine.gateway.ledger import Applied, Delivered, ReportLedger
-from engine.gateway.router import Report
+from engine.gateway.router import ORDER_REPORTS, Report
 from engine.session_ids import is_stable
 
 
@@ -52,20 +53,22 @@ class LedgerFeed:
         self._sent[seq_no] = (cmd, origin)
         self._order.append(seq_no)
 
-    def reports(self, reports: list[Report]) -> None:
+    def reports(self, batch: ReportBatch) -> None:
         """A batch of reports from ring[events]: applied in one step, delivered at once."""
         last = 0
         applied: list[Applied] = []
+        rows: list[int] = []
         sent = self._sent
-        for seq_no, group in groupby(reports, key=lambda report: report[2]):
+        for seq_no, _, events, row in batch.commands:
             last = seq_no
             entry = sent.get(seq_no)
             if entry is None:
                 continue
             cmd, origin = entry
-            applied.append((seq_no, cmd, origin, [(sub, event) for _, _, _, sub, event in group]))
+            applied.append((seq_no, cmd, origin, events))
+            rows.append(row)
         if applied:
-            delivered = self._ledger.apply_many(applied)
+            delivered = self._ledger.apply_many(applied, (batch.rows, rows))
             self.dirty = True
             if delivered.orders:
                 for deliver in self._deliver:
@@ -107,3 +110,28 @@ def for_json(reports: list[Report]) -> list[Report]:
             report = (0, owner, report[2], report[3], report[4])
         out.append(report)
     return out
+
+
+def unheard(batch: ReportBatch, accounts: AccountRegistry) -> int:
+    """What ``SessionDirectory.deliveries(for_json(batch.reports()))`` does while no JSON
+    session is open (the common case of a gateway serving FIX and OUCH), without making the
+    reports: register the accounts that the ``AccountOpened`` reports it sees open, and
+    return how many reports it counts dropped. ``tests/engine/test_out_batches.py`` holds the
+    two to the same counts and registrations."""
+    dropped = 0
+    register = accounts.register
+    for _, origin, events, _ in batch.commands:
+        # an answer reaches the directory only when it answers an anonymous session (origin 0
+        # is nobody's; a configured session is served from its store: ``for_json``)
+        anonymous = origin != 0 and not is_stable(origin)
+        for _, event in events:
+            cls = event.__class__
+            if cls in ORDER_REPORTS:  # addressed to the owner too: always seen, never heard
+                dropped += 1
+            elif isinstance(event, AccountOpened):
+                if anonymous or not origin:  # the setup's is seen (learnt), not counted
+                    register(event.firm, event.account)
+                    dropped += anonymous
+            elif anonymous:
+                dropped += 1
+    return dropped

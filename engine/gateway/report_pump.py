@@ -18,8 +18,7 @@ import threading
 from collections.abc import Callable
 
 from disruptor import AlertException
-from engine.gateway.events_reader import EventsReader
-from engine.gateway.router import Report
+from engine.gateway.events_reader import EventsReader, ReportBatch
 
 THREAD_NAME = "gateway-reports"
 
@@ -27,7 +26,7 @@ THREAD_NAME = "gateway-reports"
 class ReportPump:
     """Moves batches of reports from ``reader`` to ``deliver`` on one event loop."""
 
-    def __init__(self, reader: EventsReader, deliver: Callable[[list[Report]], None]) -> None:
+    def __init__(self, reader: EventsReader, deliver: Callable[[ReportBatch], None]) -> None:
         self._reader = reader
         self._deliver = deliver
         self._thread: threading.Thread | None = None

@@ -73,18 +73,17 @@ from engine.gateway.admission import ADMIN_RESERVE, Admission
 from engine.gateway.auth import Authenticator, Principal
 from engine.gateway.directory import SessionDirectory
 from engine.gateway.disclosure import firm_view
-from engine.gateway.events_reader import EventsReader
+from engine.gateway.events_reader import EventsReader, ReportBatch
 from engine.gateway.fence_gate import FenceGate
 from engine.gateway.fix_server import FixListener
 from engine.gateway.json_connections import JsonConnections, _Connection
 from engine.gateway.ledger import ReportLedger, catch_up
-from engine.gateway.ledger_feed import LedgerFeed, for_json
+from engine.gateway.ledger_feed import LedgerFeed, for_json, unheard
 from engine.gateway.login_guard import LoginGuard
 from engine.gateway.logins import LoginDesk
 from engine.gateway.ouch_server import OuchListener
 from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
-from engine.gateway.router import Report
 from engine.gateway.startup import journaled_ts as journaled_ts
 from engine.gateway.startup import parse_endpoint as parse_endpoint
 
@@ -341,9 +340,13 @@ class GatewayServer(JsonConnections):
                 await asyncio.sleep(BACKPRESSURE_SLEEP)
         return seq_nos
 
-    def _deliver(self, reports: list[Report]) -> None:
-        self._feed.reports(reports)  # the configured sessions' stores; FIX and OUCH delivery
-        for session_id, group in self._directory.deliveries(for_json(reports)).items():
+    def _deliver(self, batch: ReportBatch) -> None:
+        self._feed.reports(batch)  # the configured sessions' stores; FIX and OUCH delivery
+        directory = self._directory
+        if not len(directory):  # no JSON session open: only learn and count (``unheard``)
+            directory.dropped += unheard(batch, directory.accounts)
+            return
+        for session_id, group in directory.deliveries(for_json(batch.reports())).items():
             conn = self._connections[session_id]  # opened and closed with the directory
             # Always true: a session leaves the directory in the same step as it stops
             # being LOGGED_IN (logout, end of input, fatal fault); never write out of state.

@@ -75,7 +75,7 @@ def test_named_json_stores_store_what_every_events_targets_owe(
             for sub, event in events:
                 for target in twin._targets(origin, event):
                     expected.setdefault(target, []).append((seq_no, sub, firm_view(event)))
-        assert {t: [item for _, item in added] for t, added in delivered.items()} == expected
+        assert {t: [item for _, item in run.numbered()] for t, run in delivered.items()} == expected
         assert expected, "the stream owed the named sessions nothing: a vacuous check"
         stores.close()
         twin.close()

@@ -16,5 +16,11 @@ def test_bench_gateway_takes_in_and_answers_every_order(
     figures = json.loads(capsys.readouterr().out)
     # every order was taken in, traded, and answered with an Accepted and an Executed
     assert figures["bytes_per_order"] == 69 + 43
-    for key in ("in_us_per_order", "out_us_per_order", "gateway_orders_per_s"):
+    for key in (
+        "in_us_per_order",
+        "out_us_per_order",
+        "gateway_orders_per_s",
+        "in_cpu_us_per_order",
+        "out_cpu_us_per_order",
+    ):
         assert 0 < figures[f"{key}_min"] <= figures[key] <= figures[f"{key}_max"], key
