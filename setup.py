@@ -13,6 +13,7 @@ import os
 import runpy
 import shlex
 import shutil
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -48,6 +49,28 @@ def check_toolchain() -> None:
         import Cython  # noqa: F401
     except ImportError:
         fail("Cython is not installed in the build environment (pip install 'cython>=3.1').")
+    check_sqlite(shlex.split(cc))
+
+
+def check_sqlite(cc: list[str]) -> None:
+    """engine.reporter.sqlite_batches calls SQLite's C API: its header must be found, and
+    the library linked (the compiler finds both where the system keeps them)."""
+    probe = "#include <sqlite3.h>\nint main(void) { return sqlite3_libversion_number() < 0; }\n"
+    out = HERE / "build" / "sqlite_probe"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [*cc, "-x", "c", "-", "-o", str(out), "-lsqlite3"],
+        input=probe,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        fail(
+            "the SQLite C library or its header (sqlite3.h) is missing: the reporter's SQLite "
+            "writer is compiled against it. Install it (Debian/Ubuntu: `apt install "
+            f"libsqlite3-dev`), or install uncompiled with SEQUEX_PURE=1.\n{result.stderr}"
+        )
 
 
 class BuildWithStamp(build_ext):

@@ -60,8 +60,15 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",
     "engine.reporter.rows",
+    "engine.reporter.sqlite_batches",
     "journal.checksums",
 )
+
+#: Declaration-only .pxd files (a C library's API) that a compiled module cimports: part of
+#: its digest, so that editing one makes the build stale like editing the module.
+DECLARATIONS: dict[str, tuple[str, ...]] = {
+    "engine.reporter.sqlite_batches": ("engine/reporter/sqlite_capi.pxd",),
+}
 
 #: The environment switch that runs the same sources uncompiled.
 PURE_ENV = "SEQUEX_PURE"
@@ -84,7 +91,8 @@ def source_paths(module: str, root: Path = ROOT) -> list[Path]:
 
 def source_digest(module: str, root: Path = ROOT) -> str:
     digest = hashlib.sha256()
-    for path in source_paths(module, root):
+    declarations = [root / name for name in DECLARATIONS.get(module, ())]
+    for path in [*source_paths(module, root), *declarations]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -87,6 +87,13 @@ def test_a_pxd_edited_after_the_build_is_reported_stale(tmp_path: Path) -> None:
     assert native.build_state(root, {}) == "stale:engine.domain.book"
 
 
+def test_a_c_api_declaration_edited_after_the_build_is_reported_stale(tmp_path: Path) -> None:
+    root = _copy_tree(tmp_path)
+    pxd = root / "engine" / "reporter" / "sqlite_capi.pxd"
+    pxd.write_text(pxd.read_text() + "\n")
+    assert native.build_state(root, {}) == "stale:engine.reporter.sqlite_batches"
+
+
 def test_a_tree_without_extension_modules_is_not_built(tmp_path: Path) -> None:
     root = _copy_tree(tmp_path)
     for so in root.rglob("*.so"):

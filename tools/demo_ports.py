@@ -8,6 +8,7 @@ finds a port the kernel says is free right now.
 
 from __future__ import annotations
 
+import random
 import socket
 from pathlib import Path
 from typing import Final
@@ -26,8 +27,43 @@ DEMO_LISTENERS: Final = {
 }
 
 
+#: Where :func:`free_port` looks first: below the kernel's ephemeral range.
+LOW_PORT: Final = 20000
+#: Tries in that range before taking a port the kernel picks.
+TRIES: Final = 64
+#: Ports this process handed out already: never twice (a host's listeners must differ).
+_given: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    """A loopback port of ``kind`` (TCP or UDP) that nothing holds now."""
+    """A loopback port of ``kind`` (TCP or UDP) that nothing holds now.
+
+    Chosen at random below the kernel's ephemeral range when it can be: a port the kernel
+    hands out itself (bind to port 0) is one it also gives outgoing connections, and with
+    several suites running on the machine one of their connections took such a port between
+    this check and the host's bind. The choice decides no outcome, only where a test host
+    listens."""
+    high = _ephemeral_low()
+    if high - LOW_PORT > 1000:
+        for _ in range(TRIES):
+            port = random.randrange(LOW_PORT, high)
+            if port in _given:
+                continue
+            with socket.socket(socket.AF_INET, kind) as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                _given.add(port)
+                return port
     with socket.socket(socket.AF_INET, kind) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -9,19 +9,15 @@ primary may have acknowledged:
    it was superseded, and its tail past this seq is not in this history);
 3. the gateway (spawned parked at start) serves CONFIG's endpoints from the next seq;
 4. the stages learn the promotion (``engine.replication.role``): the feed unmutes, the
-   replicator (with ``[replication] enabled``) listens for a standby of its own and answers
-   epoch probes; it learned the Fence's epoch from ring[in], which the Fence went through.
+   replicator listens and answers epoch probes (it learns the Fence's epoch from ring[in],
+   which the Fence went through, or from the journal before it answers) and, with
+   ``[replication] enabled``, takes a standby of its own.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
-
-
-def _say(message: str) -> None:
-    print(f"sequex standby: {message}", file=sys.stderr, flush=True)
 
 
 def promote(
@@ -40,7 +36,7 @@ def promote(
     from engine.replication.handshake import epoch_of
     from engine.stages.injector import encode_records
     from engine.stages.state_parts import account_owners
-    from tools.run_cli import _wait_listening
+    from tools.run_cli import LISTEN_SECONDS, _wait_listening
 
     if not supervisor.drain(timeout=30.0):
         return False
@@ -59,7 +55,7 @@ def promote(
         if any(s.protocol == protocol for f in config.firms for s in f.sessions):
             endpoints.append(config.endpoints[protocol])
     for endpoint in endpoints:
-        if not _wait_listening(endpoint, supervisor, timeout=20.0):
+        if not _wait_listening(endpoint, supervisor, timeout=LISTEN_SECONDS):
             return False
     took = (time.monotonic() - lost) * 1000.0
     print(
@@ -74,31 +70,32 @@ def promote(
 
 def serving_after_promotion(spec: Any, supervisor: Any) -> bool:
     """Wait until the promoted stages listen, and say what they serve (False: one failed)."""
-    from tools.run_cli import _wait_listening
+    from tools.run_cli import LISTEN_SECONDS, _wait_listening
 
     lines = []
     feed = spec.market_data
     if feed is not None:
         snapshot = f"{feed.snapshot[0]}:{feed.snapshot[1]}"
-        if not _wait_listening(snapshot, supervisor, timeout=20.0):
+        if not _wait_listening(snapshot, supervisor, timeout=LISTEN_SECONDS):
             return False
         lines += feed.describe()
     replication = spec.replication
     if replication is not None:
-        if not _wait_listening(replication.endpoint, supervisor, timeout=20.0):
+        if not _wait_listening(replication.endpoint, supervisor, timeout=LISTEN_SECONDS):
             return False
-        mode = replication.mode
-        if replication.sync:
-            mode = "sync from the first standby on; none yet: commands take effect alone"
-        lines.append(
-            f"a standby of its own on {replication.endpoint} ({mode}); epoch probes answered there"
-        )
-    else:
-        _say(
-            "[replication] is not enabled here: no replicator answers epoch probes, so a "
-            "former primary with its peer set cannot learn from this host that it was "
-            "superseded (enable it on a standby that may be promoted)"
-        )
+        if replication.probes_only:
+            lines.append(
+                f"epoch probes answered on {replication.endpoint} (no standby of its own: "
+                "[replication] is not enabled here)"
+            )
+        else:
+            mode = replication.mode
+            if replication.sync:
+                mode = "sync from the first standby on; none yet: commands take effect alone"
+            lines.append(
+                f"a standby of its own on {replication.endpoint} ({mode}); epoch probes "
+                "answered there"
+            )
     if lines:
         print("  now serving: " + "; ".join(lines), flush=True)
     return True

@@ -248,7 +248,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
             return EXIT_FAILED
         setup = list(start.setup)
         if replication is not None and not _wait_listening(
-            replication.endpoint, supervisor, timeout=20.0
+            replication.endpoint, supervisor, timeout=LISTEN_SECONDS
         ):
             return _failed(supervisor)
         if replication is not None and replication.sync:
@@ -293,7 +293,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         supervisor.start_gateway(dataclasses.replace(config, data_dir=data_dir), owners)
         served = _served(config, feed)
         for endpoint in dict.fromkeys(endpoint for endpoint, _ in served):
-            if not _wait_listening(endpoint, supervisor, timeout=20.0):
+            if not _wait_listening(endpoint, supervisor, timeout=LISTEN_SECONDS):
                 return _failed(supervisor)
         print("serving:")
         for _, line in served:
@@ -363,12 +363,14 @@ def _served(config: Any, feed: Any) -> list[tuple[str, str]]:
     return served
 
 
-def _check_replication(config: Any) -> None:
-    """The replication endpoint must be HOST:PORT (ConfigError otherwise)."""
+def _check_replication(config: Any, *, standby: bool = False) -> None:
+    """The replication endpoint must be HOST:PORT (ConfigError otherwise) where a replicator
+    listens on it: with ``[replication] enabled``, and on every standby (promoted, it answers
+    epoch probes there whatever its configuration)."""
     from engine.config import ConfigError
     from engine.replication.link import parse_endpoint
 
-    if config.replication.enabled:
+    if config.replication.enabled or standby:
         try:
             parse_endpoint(config.endpoints["replication"])
         except ValueError as exc:
@@ -474,6 +476,12 @@ def _start_scrub(spec: Any, start: Any) -> Any:
             print(f"  {line}", flush=True)
 
     return BackgroundScrub(directory, before, report).start()
+
+
+#: How long a starting host's listeners may take to open. Long: a process that dies is
+#: noticed at once (the supervisor's failure), and on a loaded 2-core machine the stages'
+#: start (an interpreter and its imports each) took more than 20 s.
+LISTEN_SECONDS = 120.0
 
 
 def _wait_listening(endpoint: str, supervisor: Any, timeout: float) -> bool:

@@ -6,8 +6,8 @@ of the primary's journal instead of a gateway (``engine.replication.standby``): 
 byte-identical to the primary's, its state replays hot, and it acknowledges every record once
 journaled, which is what the primary's sync replication waits for. It injects no setup of its
 own and takes no order. Its market-data feed runs muted (it numbers and keeps the messages,
-sends nothing, serves no retransmission or snapshot) and its HTTP views serve read-only; with
-``[replication] enabled`` its replicator stage runs dormant (docs/replication.md).
+sends nothing, serves no retransmission or snapshot) and its HTTP views serve read-only; its
+replicator stage runs dormant (docs/replication.md), even without ``[replication] enabled``.
 
 A start: recover the data directory as ``sequex run`` does (``engine.start_point``), connect to
 the primary and say where the journal ends (HELLO); the primary answers START (continue from
@@ -24,9 +24,10 @@ first command of it), then tells its gateway (spawned parked at start, so that a
 not wait for a new interpreter) to serve CONFIG's endpoints from the next seq. Then its
 stages learn the promotion (the role word, ``engine.replication.role``): the feed unmutes and
 continues the primary's MoldUDP64 session (told over the link: FEED) and opens its
-retransmission and snapshot services at CONFIG's endpoints; with ``[replication] enabled`` the
-replicator listens for a standby of its own and answers the hosts that ask for its epoch (its
-former primary learns that it was superseded). The steps are ``tools.promotion``.
+retransmission and snapshot services at CONFIG's endpoints; the replicator listens on
+CONFIG's ``[endpoints] replication`` and answers the hosts that ask for its epoch (its former
+primary learns that it was superseded) and, with ``[replication] enabled``, takes a standby of
+its own; without, it refuses standbys (mode ``probes``). The steps are ``tools.promotion``.
 
 Epochs (docs/replication.md). HELLO says the epoch of this standby's journal; it never follows
 a primary of a lower epoch. A primary whose history parts from this journal (a former primary
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         if config.market_data.enabled:
             FeedSettings.from_config(config)
-        _check_replication(config)
+        _check_replication(config, standby=True)
     except ConfigError as exc:
         _error(str(exc))
         return EXIT_USAGE
@@ -170,7 +171,8 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
     spec = TopologySpec.from_config(
         config, prefix, data_dir=data_dir, report_dir=reports, gateway=True, standby=True,
         market_data=FeedSettings.from_config(config) if config.market_data.enabled else None,
-        http=config.endpoints["http"], replication=ReplicationSettings.from_config(config),
+        http=config.endpoints["http"],
+        replication=ReplicationSettings.from_config(config, standby=True),
     )  # fmt: skip
     try:
         start = prepare_start(spec)  # never a setup of its own: everything is the primary's
@@ -179,6 +181,10 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
         return EXIT_FAILED
     spec = start.spec
     fences = fences_of(start.state)
+    if spec.replication is not None:  # the replicator's epoch, from the recovered state on
+        spec = dataclasses.replace(
+            spec, replication=dataclasses.replace(spec.replication, fences=tuple(fences))
+        )
     link = None
     try:
         link = _first_link(args.primary, args.connect_timeout)

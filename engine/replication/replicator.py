@@ -36,6 +36,10 @@ Contract.
   most that may have been acknowledged with no standby), and from then on the replicator is a
   sync replicator like a primary's (docs/replication.md, "Market data and replication
   after a promotion").
+* A standby whose configuration does not enable replication runs one too, in mode ``probes``
+  (``engine.replication.settings``): on no ring like an async one, dormant until promoted,
+  then listening only to answer epoch probes; a standby that would follow it is refused
+  (REFUSE, saying so). So a former primary can always learn that it was superseded.
 * Fencing (``engine.replication.handshake``): the replicator knows this host's fences: the
   recovered ones, then every ``Fence`` command it sees, whether it ships it, passes it through
   (a standby's, dormant or promoted: the Fence its promotion journals goes through ring[in]
@@ -69,6 +73,7 @@ from engine.replication.role import HostRole
 from engine.replication.settings import ReplicationSettings
 from engine.stages.snapshotter import JournalTail, TailError
 from journal.replication import (
+    MODE_ASYNC,
     MODES,
     Ack,
     Diverged,
@@ -272,7 +277,9 @@ class ReplicatorAgent:
 
     def _say_waiting(self) -> None:
         where = self._settings.endpoint
-        if self._passing():
+        if self._settings.probes_only:
+            log(f"answering epoch probes on {where} (replication is not enabled: no standby)")
+        elif self._passing():
             log(
                 f"this promoted host waits for a standby on {where}; until one connects, "
                 "commands take effect with no standby (sync replication starts with it)"
@@ -323,8 +330,13 @@ class ReplicatorAgent:
             hello, header=self._header, last_seq=self._last_seq(), acked_seq=self.acked,
             digest_at=digest, fences=self.fences.fences,
             snapshot_every=self._snapshot_every, segment_bytes=self._segment_bytes,
-            mode=MODES[self._settings.mode],
+            mode=MODES.get(self._settings.mode, MODE_ASYNC),
         )  # fmt: skip
+        if self._settings.probes_only and not hello.probe and isinstance(answer, Start):
+            answer = Refuse(
+                f"replication is not enabled on {self._settings.endpoint} ([replication] "
+                "enabled = false): it answers epoch probes only"
+            )
         link.send(answer)
         superseded = fenced_by(self.fences.epoch, hello.epoch, link.peer)
         if superseded is not None and mark_fenced(self._data_dir, superseded):

@@ -6,6 +6,12 @@ transactions, never corrupt the file; the rows and the position are lost togethe
 reporter writes them again from the journal (the writer contract: ``engine.reporter.writer``).
 Each batch is one ``BEGIN IMMEDIATE`` ... ``COMMIT``.
 
+Two paths write a batch, with the same statements and so the same rows: in the compiled build,
+``engine.reporter.sqlite_batches`` (its own connection, SQLite's C API: each value bound from
+the row tuple in C); uncompiled, or with ``fast=False``, the reference below through Python's
+``sqlite3``. The Python connection opens the file, creates the schema, reads the position and
+answers queries in both.
+
 Tuned for catch-up (docs/performance.md, "The reporter"; ``sequex bench reporter``): rows go
 in :data:`ROWS_PER_INSERT` at a time, one multi-row ``INSERT ... VALUES (...), (...), ...``
 statement each, which halves the statement steps and resets per row; the page cache holds a
@@ -40,6 +46,7 @@ from engine.reporter.schema import (
     insert_statement,
     version_problem,
 )
+from engine.reporter.sqlite_batches import AVAILABLE, BatchInserter
 
 #: How long a statement waits for another connection's lock (ms): a reader of the WAL never
 #: holds one; another writer (``sequex report sync`` beside a host) does for one batch.
@@ -54,6 +61,14 @@ PAGE_SIZE = 16_384
 #: WAL pages between automatic checkpoints (SQLite's default is 1,000).
 CHECKPOINT_PAGES = 4_096
 
+#: The settings of each connection (the file keeps its page size and WAL mode itself).
+_CONNECTION_PRAGMAS = [
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous = NORMAL",
+    f"PRAGMA cache_size = -{CACHE_KIB}",
+    f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}",
+]
+
 #: Its ``get`` takes one argument and returns None, in C (a Python function would cost a
 #: frame a value).
 _NOTHING: dict[object, None] = {}
@@ -66,16 +81,21 @@ class SqliteWriter:
 
     backend = "sqlite"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, fast: bool | None = None) -> None:
+        """``fast``: write batches through the compiled C path (None: when the build has it;
+        True without it: a ReporterError)."""
         self.where = str(path)
+        if fast and not AVAILABLE:
+            raise ReporterError("the compiled SQLite batch writer is not built (make build)")
+        #: whether batches go through ``engine.reporter.sqlite_batches``
+        self.fast = AVAILABLE if fast is None else fast
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute(_CONNECTION_PRAGMAS[0])  # the busy timeout, before any lock
             self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # before WAL: new files only
             self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            for pragma in _CONNECTION_PRAGMAS:
+                self._db.execute(pragma)
             problem = version_problem(self._found_version(), self.where)
             if problem is None:
                 self._transaction(create_statements("sqlite"))
@@ -92,6 +112,13 @@ class SqliteWriter:
             for name, shape in SHAPES.items()
         }
         self._advance = advance_statement("sqlite", "?")
+        self._batches: BatchInserter | None = None
+        if self.fast:
+            try:
+                self._batches = BatchInserter(self.where, _CONNECTION_PRAGMAS)
+            except sqlite3.Error as exc:
+                self._db.close()
+                raise ReporterError(f"{path}: cannot open the reports database: {exc}") from exc
 
     def _found_version(self) -> int:
         """The schema version of the file (a new file: the current one)."""
@@ -122,6 +149,9 @@ class SqliteWriter:
         return int(row[0])
 
     def write(self, batch: RowBatch) -> None:
+        if self._batches is not None:
+            self._batches.write(batch.rows, batch.through_seq)
+            return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -157,4 +187,6 @@ class SqliteWriter:
         return names, [tuple(row) for row in cursor.fetchall()]
 
     def close(self) -> None:
+        if self._batches is not None:
+            self._batches.close()
         self._db.close()

@@ -94,6 +94,9 @@ def test_a_partition_promotes_the_standby_and_fences_the_primary(tmp_path: Path)
             net.a, ["run", "--config", str(pair.primary_config), "--prefix", f"{tag}a-"], a_err
         )
         running.append(primary)
+        # its replicator listens before the standby looks for it: on a loaded machine the
+        # primary took longer to start than the standby's 10 s of patience
+        wait_line(primary, "sequex run: waiting for a standby", a_err)
         standby = net.spawn(
             net.b,
             ["standby", "--promote", "--primary", a_ends["replication"], str(pair.standby_config),

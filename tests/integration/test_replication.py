@@ -7,7 +7,9 @@
 * A standby of another feedback window refuses to follow; a standby whose state departs from
   its journal stops loudly at the next snapshot point (exit 3, the seq and both hashes).
 * With ``--promote``, a standby whose primary is killed takes over: every acknowledged command
-  is in its journal, and it accepts orders from the next seq.
+  is in its journal, and it accepts orders from the next seq. Its configuration does not enable
+  replication, and still its replicator answers epoch probes (epoch 1, its Fence's) and refuses
+  a standby that would follow it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import pytest
 from engine.journal_format import journal_dir, snapshot_dir
 from engine.records import RECORD_SIZE, CommandDecoder, encode_command_into
 from engine.replication.checks import snapshot_hash
+from engine.replication.link import connect
+from engine.replication.peer import probe
 from journal.layout import CHECKSUM_FIELD, CHECKSUM_OFFSET, FILE_HEADER_SIZE, record_checksum
+from journal.replication import Hello, Refuse
 from tests.demo_config import ROOT
 from tests.integration.replication_pair import (
     TIMEOUT,
@@ -187,6 +192,19 @@ def test_a_promoted_standby_serves_from_the_next_seq_with_every_ack(tmp_path: Pa
         seq = taken.send(price=1_060_000)
         assert taken.acked()["seq_no"] == seq
         assert f"from seq {seq}" in promoted
+        # [replication] is not enabled on the standby: its replicator answers probes only
+        where = pair.standby_endpoints["replication"]
+        assert probe(where, Hello(0, 0, 0, b"")).epoch == 1
+        follower = connect(where, timeout=TIMEOUT)
+        try:
+            follower.send(Hello(0, 0, 0, b""))
+            answer = None
+            deadline = time.monotonic() + TIMEOUT
+            while answer is None and time.monotonic() < deadline:
+                answer = follower.receive_one(0.05)
+        finally:
+            follower.close()
+        assert isinstance(answer, Refuse) and "answers epoch probes only" in answer.reason
         out = stop(standby)
     finally:
         for proc in running:

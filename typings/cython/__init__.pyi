@@ -22,6 +22,7 @@ p_char: TypeAlias = Any
 p_uchar: TypeAlias = Any
 p_const_uchar: TypeAlias = Any
 const: Any
+NULL: Any
 
 def cclass(cls: _T) -> _T: ...
 def final(obj: _T) -> _T: ...

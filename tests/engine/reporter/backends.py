@@ -18,10 +18,15 @@ from psycopg import sql
 
 from engine.config import ReporterConfig
 from engine.reporter.schema import POSITION_TABLE, TABLES
-from engine.reporter.writer import ReportWriter, open_writer
+from engine.reporter.sqlite_writer import SqliteWriter
+from engine.reporter.writer import ReportWriter, open_writer, sqlite_path
 
 PG_DSN = os.environ.get("SEQUEX_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
 BACKENDS = ("sqlite", "postgres")
+#: The writer contract runs on these: sqlite-reference is the SQLite writer's reference path
+#: through Python's sqlite3 (the compiled build writes through SQLite's C API by default,
+#: engine.reporter.sqlite_batches)
+WRITER_BACKENDS = ("sqlite", "sqlite-reference", "postgres")
 
 
 def unique_schema() -> str:
@@ -46,7 +51,7 @@ def drop_schema(schema: str) -> None:
 @contextmanager
 def reporter_config(backend: str) -> Iterator[ReporterConfig]:
     """A config of ``backend`` whose database is new; a PostgreSQL schema is dropped after."""
-    if backend == "sqlite":
+    if backend.startswith("sqlite"):
         yield ReporterConfig()
         return
     require_postgres()
@@ -60,14 +65,22 @@ def reporter_config(backend: str) -> Iterator[ReporterConfig]:
 class Backend:
     """One backend and one data directory: opens writers on the same database."""
 
-    def __init__(self, name: str, config: ReporterConfig, data_dir: Path) -> None:
+    def __init__(
+        self, name: str, config: ReporterConfig, data_dir: Path, *, reference: bool = False
+    ) -> None:
         self.name = name
+        #: SQLite through the reference path (Python's sqlite3), not the build's default
+        self.reference = reference
         self.config = config
         self.data_dir = data_dir
         self._open: list[ReportWriter] = []
 
     def open(self) -> ReportWriter:
-        writer = open_writer(self.config, self.data_dir)
+        writer: ReportWriter
+        if self.reference:
+            writer = SqliteWriter(sqlite_path(self.data_dir), fast=False)
+        else:
+            writer = open_writer(self.config, self.data_dir)
         self._open.append(writer)
         return writer
 
@@ -75,6 +88,20 @@ class Backend:
         for writer in self._open:
             writer.close()
         self._open.clear()
+
+
+@contextmanager
+def backend_in(name: str, tmp_path: Path) -> Iterator[Backend]:
+    """Backend ``name`` with a new data directory and database, its writers closed after."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    with reporter_config(name) as config:
+        reference = name == "sqlite-reference"
+        chosen = Backend("sqlite" if reference else name, config, data_dir, reference=reference)
+        try:
+            yield chosen
+        finally:
+            chosen.close_all()
 
 
 def dump(writer: ReportWriter) -> dict[str, list[tuple[Any, ...]]]:

@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.reporter.backends import BACKENDS, Backend, reporter_config
+from tests.engine.reporter.backends import BACKENDS, Backend, backend_in
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    name: str = request.param
-    data_dir = tmp_path / "var"
-    data_dir.mkdir()
-    with reporter_config(name) as config:
-        chosen = Backend(name, config, data_dir)
-        try:
-            yield chosen
-        finally:
-            chosen.close_all()
+    with backend_in(request.param, tmp_path) as chosen:
+        yield chosen

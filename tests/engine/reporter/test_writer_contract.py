@@ -1,14 +1,24 @@
 """The writer contract (engine.reporter.writer), one set of tests run against every backend:
-SQLite and PostgreSQL (``backend`` is parametrized in conftest)."""
+SQLite (the compiled build's C path, and the reference path through Python's sqlite3) and
+PostgreSQL."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from engine.reporter.errors import ReporterError
 from engine.reporter.rows import RowBatch
 from engine.reporter.schema import TABLES
-from tests.engine.reporter.backends import Backend, dump
+from tests.engine.reporter.backends import WRITER_BACKENDS, Backend, backend_in, dump
+
+
+@pytest.fixture(params=WRITER_BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    with backend_in(request.param, tmp_path) as chosen:
+        yield chosen
 
 
 def _batch(through: int, seqs: range) -> RowBatch:
