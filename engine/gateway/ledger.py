@@ -223,8 +223,8 @@ class ReportLedger:
                     self._note(target, added)
         if records is None:
             return Deliveries(delivered, self.json.apply_many(owed_events), notes)
-        events = self.json.apply_records(owed_events, records[0], owed_at)
-        return Deliveries(delivered, events, notes)
+        stored = self.json.apply_records(owed_events, records[0], owed_at)
+        return Deliveries(delivered, stored, notes)
 
     def known(self, origin: int, client_order_id: str) -> Known | None:
         """What ``client_order_id`` named today on FIX session ``origin`` (a live order's
