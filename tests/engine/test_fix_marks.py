@@ -122,13 +122,30 @@ def test_other_notes_and_a_reset_mark() -> None:
     assert marks.get(ORIGIN) is None
     marks.apply(6, SessionNote(0, 0, NoteKind.FIX_SENT, "", "", 2, 1, 4, 9), ORIGIN)
     marks.apply(7, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 6, 3, 4, 0), ORIGIN)
+    # a mark journaled after a later flush's (two flushes' notes interleaved): without a
+    # restart numbers never go back, so it takes nothing back, and no run is cut
     marks.apply(8, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 4, 2, 4, 0), ORIGIN)
-    assert marks.get(ORIGIN) == Mark(4, 2, 4, [(2, 1, 2, 9)], 8, 1)  # 4 and 5 go again
+    assert marks.get(ORIGIN) == Mark(6, 3, 4, [(2, 1, 4, 9)], 8, 1)
     marks.apply(8, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 9, 9, 9, 0), ORIGIN)
-    assert marks.get(ORIGIN) == Mark(4, 2, 4, [(2, 1, 2, 9)], 8, 1)  # a replayed one
+    assert marks.get(ORIGIN) == Mark(6, 3, 4, [(2, 1, 4, 9)], 8, 1)  # a replayed one
     marks.apply(9, SessionNote(0, 0, NoteKind.FIX_SENT, "", "", 3, 5, 1, 10), ORIGIN)
     marks.apply(10, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 5, 3, 5, 1), ORIGIN)
     assert marks.get(ORIGIN) == Mark(5, 3, 5, [(3, 5, 1, 10)], 10, 1)  # after a reset
+
+
+def test_a_run_journaled_before_an_older_mark_is_kept() -> None:
+    """The failover drill's case (seed 11): a connection's mark covering MsgSeqNums below 19
+    reached the journal after the next flush's run 19-25, whose own mark followed; the run
+    must stay, or the standby gap-fills reports the session never read."""
+    marks = FixMarks()
+    marks.apply(1, SessionNote(0, 0, NoteKind.FIX_SENT, "", "", 10, 8, 9, 5), ORIGIN)
+    marks.apply(2, SessionNote(0, 0, NoteKind.FIX_SENT, "", "", 19, 17, 7, 6), ORIGIN)
+    marks.apply(3, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 19, 15, 16, 0), ORIGIN)
+    marks.apply(4, SessionNote(0, 0, NoteKind.FIX_MARK, "", "", 26, 15, 23, 0), ORIGIN)
+    mark = marks.get(ORIGIN)
+    assert mark is not None
+    assert (mark.next_sender, mark.next_target, mark.reports_sent) == (26, 15, 23)
+    assert mark.runs == [(10, 8, 9, 5), (19, 17, 7, 6)]
 
 
 def test_bytes_wait_for_their_notes_and_leave_in_order() -> None:
