@@ -56,6 +56,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.stages.kernel",
     "engine.gateway.stamping",
     "engine.gateway.ouch_scan",
+    "engine.gateway.report_types",
     "engine.gateway.out_lane",
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",

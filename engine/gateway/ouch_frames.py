@@ -19,15 +19,17 @@ import cython
 
 from engine.domain.types import OrderType, TimeInForce
 from engine.gateway.ouch_render import _LIQUIDITY, _SIDE, _TIF, render_bytes
-from engine.gateway.outbound import OrderReport, ReportKind
+from engine.gateway.report_types import ReportKind
 from engine.protocols.ouch.fields import NS_PER_DAY
 
 if cython.compiled:
     from cython.cimports.cpython.bytes import PyBytes_AS_STRING, PyBytes_FromStringAndSize
     from cython.cimports.engine.ascii_stores import copy_ascii
+    from cython.cimports.engine.gateway.report_types import OrderReport
     from cython.cimports.libc.string import memset
 else:
     from engine.ascii_stores import copy_ascii
+    from engine.gateway.report_types import OrderReport
 
 _NEW = ReportKind.NEW
 _TRADE = ReportKind.TRADE
@@ -86,7 +88,7 @@ def _timestamp(ts: Any) -> cython.longlong:
 
 
 @cython.cfunc
-def _executed(r: Any) -> object:
+def _executed(r: OrderReport) -> object:
     if cython.compiled:  # the C path only (render_many)
         liquidity = _LIQUIDITY.get(r.liquidity)
         if liquidity is None:
@@ -113,7 +115,7 @@ def _executed(r: Any) -> object:
 
 
 @cython.cfunc
-def _accepted(r: Any) -> object:
+def _accepted(r: OrderReport) -> object:
     if cython.compiled:  # the C path only (render_many)
         if r.order_type == _MARKET or r.tif == _FOK:
             return None
@@ -153,20 +155,23 @@ def _accepted(r: Any) -> object:
 
 
 @cython.ccall
-def render_many(reports: list[OrderReport]) -> list[bytes]:
+def render_many(reports: list[Any]) -> list[bytes]:
     """``[render_bytes(r) for r in reports]`` (see the module docstring)."""
     if cython.compiled:
         out: list[bytes] = []
+        r: Any  # (anything but an OrderReport takes the reference)
         for r in reports:
             data: object = None
-            kind = r.kind
-            try:
-                if kind is _TRADE:
-                    data = _executed(r)
-                elif kind is _NEW:
-                    data = _accepted(r)
-            except (OverflowError, TypeError):
-                data = None
+            if type(r) is OrderReport:  # (anything else: the reference); its fields: C loads
+                report: OrderReport = cython.cast(OrderReport, r)
+                kind = report.kind
+                try:
+                    if kind is _TRADE:
+                        data = _executed(report)
+                    elif kind is _NEW:
+                        data = _accepted(report)
+                except (OverflowError, TypeError):
+                    data = None
             out.append(render_bytes(r) if data is None else data)
         return out
     return [render_bytes(r) for r in reports]

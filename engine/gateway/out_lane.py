@@ -7,8 +7,9 @@ It differs only in how it gets there, which is what the out side spent its time 
 
 * one chain of ``isinstance`` tests with the two common kinds (``Fill``, ``Accepted``)
   first, instead of a ``match`` of class patterns in the order of the event types;
-* each report built with one positional ``OrderReport(...)`` call, not through ``_report``'s
-  keywords;
+* each report built with one positional call, not through ``_report``'s keywords: compiled,
+  ``new_report``'s C call, and the live order's fields read with C loads
+  (``engine.gateway.report_types``, an extension type);
 * the reports go straight into the per-session lists the ledger appends to its stores,
   without an ``(origin, report)`` tuple each.
 
@@ -19,6 +20,8 @@ same snapshot on random command and event streams. Pure: no I/O.
 """
 
 from __future__ import annotations
+
+import cython
 
 from engine.domain.types import (
     Accepted,
@@ -34,7 +37,17 @@ from engine.domain.types import (
     ReplaceOrder,
     SessionNoted,
 )
-from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection, ReportKind
+from engine.gateway.outbound import OutboundProjection, ReportKind
+
+if cython.compiled:
+    from cython.cimports.engine.gateway.report_types import (
+        LiveOrder,
+        OrderReport,
+        new_live_order,
+        new_report,
+    )
+else:
+    from engine.gateway.report_types import LiveOrder, OrderReport, new_live_order, new_report
 
 _NEW = ReportKind.NEW
 _TRADE = ReportKind.TRADE
@@ -64,17 +77,20 @@ def project_into(
     by_token = projection.by_token
     ts = cmd.ts
     seq_no = cmd.seq_no
+    order: LiveOrder
+    found: LiveOrder | None
     for sub, event in events:
         # isinstance on the exact class is a pointer compare; the common kinds come first
         if isinstance(event, Fill):
-            order = orders.get(event.order_id)
-            if order is None:
+            found = orders.get(event.order_id)
+            if found is None:
                 continue
+            order = found
             fill_qty = event.fill_qty
             order.cum_qty += fill_qty
             order.cum_cost += fill_qty * event.fill_price
             leaves = order.leaves = event.leaves_qty
-            report = OrderReport(
+            report = new_report(
                 _TRADE, seq_no, sub, event.ts, event.order_id, order.account, order.symbol,
                 order.side, order.order_type, order.tif, order.post_only, order.client_order_id,
                 order.orig_client_order_id, order.qty, order.price, leaves, order.cum_qty,
@@ -89,22 +105,23 @@ def project_into(
                 clid = cmd.client_order_id
                 side, otype, tif = int(cmd.side), int(cmd.order_type), int(cmd.tif)
                 post_only = bool(cmd.post_only)
-                order = LiveOrder(
+                order = new_live_order(
                     origin, cmd.account, cmd.symbol, side, otype, tif, post_only, clid, "",
                     cmd.qty, cmd.price, cmd.qty, 0, 0, seq_no,
                 )  # fmt: skip
                 orders[seq_no] = order
                 by_token[(origin, clid)] = seq_no
-                report = OrderReport(
+                report = new_report(
                     _NEW, seq_no, sub, ts, event.order_id, cmd.account, cmd.symbol, side, otype,
                     tif, post_only, clid, "", cmd.qty, cmd.price, cmd.qty, 0, 0, 0, 0, 0, 0, 0,
                     False, seq_no,
                 )  # fmt: skip
                 _add(by_origin, origin, report)
         elif isinstance(event, (Cancelled, Expired)):
-            order = _forget(projection, event.order_id)
-            if order is None:
+            found = _forget(projection, event.order_id)
+            if found is None:
                 continue
+            order = found
             kind = _CANCELED if isinstance(event, Cancelled) else _EXPIRED
             if kind is _CANCELED and isinstance(cmd, (CancelOrder, ReplaceOrder)):
                 order.orig_client_order_id = order.client_order_id
@@ -112,7 +129,7 @@ def project_into(
                 if isinstance(clid, str) and clid:
                     order.client_order_id = clid
             order.leaves = 0
-            report = OrderReport(
+            report = new_report(
                 kind, seq_no, sub, ts, event.order_id, order.account, order.symbol, order.side,
                 order.order_type, order.tif, order.post_only, order.client_order_id,
                 order.orig_client_order_id, order.qty, order.price, 0, order.cum_qty,

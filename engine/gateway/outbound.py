@@ -25,13 +25,16 @@ Because the projection reads only the journal's commands and their events, the s
 (``engine.gateway.report_store``) are a function of the journal: lost or behind, they can be
 regenerated (``engine.gateway.catch_up``). Its state, the table of live orders, is saved and
 restored with :meth:`snapshot` / :meth:`restore`. Pure: no I/O.
+
+:class:`OrderReport`, :class:`LiveOrder` and :class:`ReportKind` are defined in
+``engine.gateway.report_types`` (compiled, for the out side's compiled consumers) and
+exported from here.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
-from enum import IntEnum
+from dataclasses import asdict, replace
 from typing import Any
 
 from engine.domain.types import (
@@ -49,78 +52,9 @@ from engine.domain.types import (
     ReplaceOrder,
     SessionNoted,
 )
+from engine.gateway.report_types import LiveOrder, OrderReport, ReportKind
 
-
-class ReportKind(IntEnum):
-    NEW = 1
-    REJECTED = 2  # a NewOrder refused (order_id 0)
-    TRADE = 3
-    CANCELED = 4
-    REPLACED = 5
-    EXPIRED = 6
-    CANCEL_REJECTED = 7  # a CancelOrder refused
-    #: a message the gateway refused before it could become a command (journaled as a
-    #: REFUSED ``SessionNote``; ``reason`` is the protocol's own code, e.g. an OUCH reject
-    #: letter's ord; ``client_order_id`` the refused message's token)
-    LOCAL_REJECTED = 8
-    REPLACE_REJECTED = 9  # a ReplaceOrder refused
-
-
-# Not frozen: a frozen dataclass's __init__ costs ~10x on CPython 3.11, and this
-# one is made for every order on the gateway's hot path. Treat it as immutable.
-@dataclass(slots=True)
-class OrderReport:
-    """One report owed to one session. ``reason`` is the RejectReason, CancelReason or
-    ExpireReason code of the kind (0 otherwise); ``ts`` the command's (a fill's own ts);
-    ``last_qty`` of a CANCELED or EXPIRED report the qty that left the order."""
-
-    kind: ReportKind
-    seq_no: int
-    sub: int
-    ts: int
-    order_id: int
-    account: str
-    symbol: str
-    side: int
-    order_type: int
-    tif: int
-    post_only: bool
-    client_order_id: str
-    orig_client_order_id: str
-    order_qty: int
-    price: int
-    leaves_qty: int
-    cum_qty: int
-    cum_cost: int
-    last_qty: int = 0
-    last_price: int = 0
-    exec_id: int = 0
-    liquidity: int = 0
-    reason: int = 0
-    priority_kept: bool = False
-    #: the seq_no of the NewOrder that entered the order (its ack's seq_no)
-    entered_seq: int = 0
-
-
-@dataclass(slots=True)
-class LiveOrder:
-    """A live order of a configured session, as its reports describe it."""
-
-    origin: int
-    account: str
-    symbol: str
-    side: int
-    order_type: int
-    tif: int
-    post_only: bool
-    client_order_id: str
-    orig_client_order_id: str
-    qty: int
-    price: int
-    leaves: int
-    cum_qty: int
-    cum_cost: int
-    entered_seq: int
+__all__ = ["LiveOrder", "OrderReport", "OutboundProjection", "Owed", "ReportKind"]
 
 
 #: (origin of the session owed it, the report)

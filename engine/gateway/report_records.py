@@ -10,14 +10,18 @@ store (``engine.gateway.report_store``), little-endian, 176 bytes::
     112 account (16 bytes) | 128 symbol (8) | 136 client_order_id (20)
     156 orig_client_order_id (20); text ASCII, NUL-padded
 
-:func:`pack_report` is the reference: ``RECORD.pack`` of the report's fields. :func:`pack_reports`
-gives ``b"".join(pack_report(r) for r in reports)``, and raises what the reference raises.
-Compiled (``engine.native``), it writes each record with C stores; a report whose fields the
-C path does not take as they are (text that is not ASCII or longer than its field, an integer
-out of its field's range, anything that is not an integer) goes through the reference, which
-truncates or raises as ``struct`` does. Uncompiled, the reference does it all; every report
-store append of the OUCH and FIX out side passes here. ``tests/engine/test_report_records.py``
-holds the two builds to the same bytes.
+:func:`pack_report` is the reference: ``RECORD.pack`` of the report's fields.
+:func:`pack_reports` gives ``b"".join(pack_report(r) for r in reports)``, and raises what the
+reference raises. Compiled (``engine.native``), it writes each record with C stores, reading
+an :class:`~engine.gateway.report_types.OrderReport`'s fields with C loads; a report whose
+fields the C path does not take as they are (text that is not ASCII or longer than its
+field, an integer out of its field's range, anything that is not an integer, a report that is
+not an OrderReport) goes through the reference, which truncates or raises as ``struct`` does.
+Uncompiled, the reference does it all; every report store append of the OUCH and FIX out side
+passes here. ``tests/engine/test_report_records.py`` holds the two builds to the same bytes.
+
+:func:`fresh_reports` is the key check of ``engine.gateway.report_store.ReportStore.append``
+(which of the reports a store takes, numbered), compiled for the same reason.
 """
 
 from __future__ import annotations
@@ -27,21 +31,27 @@ from typing import Any, Final
 
 import cython
 
-from engine.gateway.outbound import OrderReport
-
 if cython.compiled:
     from cython.cimports.cpython.bytearray import PyByteArray_AS_STRING
     from cython.cimports.engine.ascii_stores import copy_ascii
+    from cython.cimports.engine.gateway.report_types import OrderReport
     from cython.cimports.libc.string import memcpy
 else:
     from engine.ascii_stores import copy_ascii
+    from engine.gateway.report_types import OrderReport
+
+#: a store's last ``(seq_no, sub)``
+Key = tuple[int, int]
+#: :func:`fresh_reports`' answer: the new reports numbered, the same unnumbered, the new last key
+Fresh = tuple[list[tuple[int, OrderReport]], list[OrderReport], Key]
 
 RECORD: Final = struct.Struct("<BBBBBBBxqIIqqqqqqqqqqq16s8s20s20s")
 _SIZE: cython.Py_ssize_t = 176
 
 
-def pack_report(r: OrderReport) -> bytes:
-    """The record of report ``r`` (the reference)."""
+def pack_report(r: Any) -> bytes:
+    """The record of report ``r`` (the reference): an OrderReport, or anything with its
+    fields (not typed: compiled, an OrderReport annotation would refuse the rest)."""
     return RECORD.pack(
         int(r.kind), r.post_only, r.priority_kept, r.side, r.order_type, r.tif, r.liquidity,
         r.seq_no, r.sub, r.reason, r.ts, r.order_id, r.order_qty, r.price, r.leaves_qty,
@@ -93,9 +103,10 @@ def _put_i64(p: cython.p_uchar, value: Any) -> cython.bint:
 
 
 @cython.cfunc
-def _write(p: cython.p_uchar, r: Any) -> cython.bint:
+def _write(p: cython.p_uchar, r: OrderReport) -> cython.bint:
     """Report ``r``'s record at ``p`` (zeroed); False if the C path cannot write it as the
-    reference would (then the reference must)."""
+    reference would (then the reference must). ``r`` is an OrderReport, not None: its fields
+    are C loads."""
     return (
         _put_u8(p, r.kind)
         and _put_u8(p + 1, r.post_only)
@@ -126,23 +137,50 @@ def _write(p: cython.p_uchar, r: Any) -> cython.bint:
 
 
 @cython.ccall
-def pack_reports(reports: list[OrderReport]) -> bytes:
+def pack_reports(reports: list[Any]) -> bytes:
     """The records of ``reports``, one after the other (see the module docstring)."""
     if cython.compiled:
         size: cython.Py_ssize_t = _SIZE  # a C local: pointer arithmetic with it stays C
         n: cython.Py_ssize_t = len(reports)
         out = bytearray(n * size)  # zeroed: the pad byte and the text fields' padding
         i: cython.Py_ssize_t
+        r: Any  # (anything but an OrderReport takes the reference)
         for i in range(n):
             r = reports[i]
             at: cython.Py_ssize_t = i * size
             base: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(out))
             ok: cython.bint = False
-            try:
-                ok = _write(base + at, r)
-            except (OverflowError, TypeError):
-                ok = False
+            if type(r) is OrderReport:  # (anything else: the reference)
+                try:
+                    ok = _write(base + at, cython.cast(OrderReport, r))
+                except (OverflowError, TypeError):
+                    ok = False
             if not ok:
                 out[at : at + size] = pack_report(r)  # overwrites a partial write
         return bytes(out)
     return b"".join([pack_report(r) for r in reports])
+
+
+@cython.ccall
+def fresh_reports(items: list[Any], last_key: Key, count: cython.Py_ssize_t) -> Fresh:
+    """The reports of ``items`` a store whose last key is ``last_key`` and that holds ``count``
+    reports takes (each after the last taken, ``(seq_no, sub)`` compared as Python compares
+    them): numbered from ``count + 1``, unnumbered, and the key of the last one taken
+    (``last_key`` if none). Compiled, an OrderReport's keys are C loads."""
+    added: list[tuple[int, OrderReport]] = []
+    fresh: list[OrderReport] = []
+    last_seq, last_sub = last_key
+    r: Any  # (any item with the keys is taken)
+    for r in items:
+        if cython.compiled and type(r) is OrderReport:
+            report: OrderReport = cython.cast(OrderReport, r)
+            seq_no, sub = report.seq_no, report.sub
+        else:
+            seq_no, sub = r.seq_no, r.sub
+        if seq_no < last_seq or (seq_no == last_seq and sub <= last_sub):
+            continue
+        last_seq, last_sub = seq_no, sub
+        count += 1
+        added.append((count, r))
+        fresh.append(r)
+    return added, fresh, (last_seq, last_sub)

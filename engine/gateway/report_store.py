@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import ClassVar, Final, Generic, TypeVar
 
 from engine.gateway.outbound import OrderReport, ReportKind
-from engine.gateway.report_records import RECORD, pack_report, pack_reports
+from engine.gateway.report_records import RECORD, fresh_reports, pack_report, pack_reports
 
 MAGIC: Final = b"SQXRPT01"
 HEADER: Final = struct.Struct("<8sII")
@@ -164,24 +164,14 @@ class ReportStore(NumberedStore[OrderReport]):
         return item.seq_no, item.sub
 
     def append(self, items: list[OrderReport]) -> list[tuple[int, OrderReport]]:
-        """:meth:`NumberedStore.append` for reports, in one loop: the key check inline, then
+        """:meth:`NumberedStore.append` for reports, in one loop: the key check in one call
+        (``engine.gateway.report_records.fresh_reports``, C loads when compiled), then
         every new record packed at once (``engine.gateway.report_records.pack_reports``, C
         stores when compiled: every report of the OUCH and FIX out side passes here). The
         file and the numbers are the same; the store moves only once every record is
         packed."""
-        added: list[tuple[int, OrderReport]] = []
-        fresh: list[OrderReport] = []
-        last_seq, last_sub = self.last_key
-        count = self.count
-        for r in items:
-            seq_no, sub = r.seq_no, r.sub
-            if seq_no < last_seq or (seq_no == last_seq and sub <= last_sub):
-                continue
-            last_seq, last_sub = seq_no, sub
-            count += 1
-            added.append((count, r))
-            fresh.append(r)
+        added, fresh, last_key = fresh_reports(items, self.last_key, self.count)
         if fresh:
             self._file.write(pack_reports(fresh))
-            self.last_key, self.count = (last_seq, last_sub), count
+            self.last_key, self.count = last_key, self.count + len(fresh)
         return added

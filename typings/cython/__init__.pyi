@@ -1,6 +1,7 @@
 # Type stub of Cython's pure-Python mode, as far as sequex uses it: the C types are plain ints
 # and bools to mypy, the decorators return what they decorate, and ``compiled`` is treated as
 # always false (pyproject.toml: always_false), so mypy checks the uncompiled branch only.
+import dataclasses as dataclasses  # `cython.dataclasses`: the standard library's, to mypy
 from builtins import int as int  # `cython.int`: an alias, so that `int` keeps the builtin here
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
