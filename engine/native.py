@@ -57,6 +57,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.stamping",
     "engine.gateway.ouch_scan",
     "engine.gateway.report_types",
+    "engine.gateway.day_entries",
     "engine.gateway.out_lane",
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",

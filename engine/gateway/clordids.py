@@ -50,13 +50,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from engine.domain.types import CancelOrder, Command, NewOrder, RejectReason, ReplaceOrder
+from engine.gateway.day_entries import TOKEN_KINDS as TOKEN_KINDS
+from engine.gateway.day_entries import Entry, note_tokens
 from engine.gateway.outbound import OrderReport, ReportKind
 
-#: the reports that bring an OUCH token into use (its Enter's answer, or a replace's): the
-#: only ones an OUCH session's day of tokens is fed (its fills name no new token)
-TOKEN_KINDS: Final = frozenset(
-    {ReportKind.NEW, ReportKind.REJECTED, ReportKind.REPLACED, ReportKind.REPLACE_REJECTED}
-)
 #: reports that give an order's state (what a status answer renders)
 STATE_KINDS: Final = frozenset(
     {
@@ -70,24 +67,6 @@ STATE_KINDS: Final = frozenset(
 )
 _ORDER_KINDS: Final = STATE_KINDS - {ReportKind.REJECTED}
 _REQUEST_REFUSED: Final = frozenset({ReportKind.CANCEL_REJECTED, ReportKind.REPLACE_REJECTED})
-
-
-@dataclass(slots=True)
-class _Entry:
-    """A ClOrdID's (or an order's) latest report of the day."""
-
-    #: its key: a ClOrdID, or an order id (``is_order``)
-    key: str | int
-    is_order: bool
-    order_id: int
-    #: the session's report that last named it
-    number: int
-    #: whose EndOfDay forgets it ("" = the next one of any symbol)
-    day: str
-    #: the seq_no of that report's command
-    seq_no: int
-    #: the report that made it (a rebuild reads from the smallest of these on)
-    first: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +117,12 @@ class DayClOrdIds:
         #: the last EndOfDay of any symbol (the end of the day of "")
         self._last_end = 0
         #: origin -> ClOrdID -> what it named
-        self._used: dict[int, dict[str | int, _Entry]] = {}
+        self._used: dict[int, dict[str | int, Entry]] = {}
         #: origin -> order id -> the order's latest state report
-        self._orders: dict[int, dict[str | int, _Entry]] = {}
+        self._orders: dict[int, dict[str | int, Entry]] = {}
         #: origin -> day -> its entries in the order they were made (an EndOfDay reads only
         #: its own; an entry whose day changed, or that is gone, is skipped there)
-        self._days_of: dict[int, dict[str, list[_Entry]]] = {}
+        self._days_of: dict[int, dict[str, list[Entry]]] = {}
 
     def note(self, origin: int, number: int, report: OrderReport, *, orders: bool = True) -> None:
         """Report ``number`` of session ``origin``'s store is ``report`` (one of a day that
@@ -163,38 +142,9 @@ class DayClOrdIds:
         """``note(origin, number, report, orders=False)`` for each report of
         :data:`TOKEN_KINDS` in ``added`` (numbered, in order), in one pass: the OUCH out side
         runs it on every batch, so the lookups of ``in_day``, ``day_of``, ``_named_order``
-        and ``_remember`` are made here once per report, not through four calls."""
-        used: dict[str | int, _Entry] | None = None
-        days_of: dict[str, list[_Entry]] | None = None
-        days, last_end = self.days, self._last_end
-        rejected, refused, unknown = (
-            ReportKind.REJECTED, ReportKind.REPLACE_REJECTED, RejectReason.UNKNOWN_SYMBOL,
-        )  # fmt: skip
-        for number, report in added:
-            kind = report.kind
-            clid = report.client_order_id
-            if kind not in TOKEN_KINDS or not clid:
-                continue
-            symbol = report.symbol
-            if kind is rejected:
-                day = "" if report.reason == unknown else symbol
-                order_id = 0
-            else:
-                day = symbol
-                order_id = 0 if kind is refused and not symbol else report.order_id
-            seq_no = report.seq_no
-            if seq_no <= (days.get(day, 0) if day else last_end):
-                continue  # of a day that has ended
-            if used is None:
-                used = self._used.setdefault(origin, {})
-            entry = used.get(clid)
-            if entry is not None and entry.day == day:
-                entry.order_id, entry.number, entry.seq_no = order_id, number, seq_no
-                continue
-            entry = used[clid] = _Entry(clid, False, order_id, number, day, seq_no, number)
-            if days_of is None:
-                days_of = self._days_of.setdefault(origin, {})
-            days_of.setdefault(day, []).append(entry)
+        and ``_remember`` are made once per report, not through four calls, in compiled code
+        (``engine.gateway.day_entries.note_tokens``)."""
+        note_tokens(self._used, self._days_of, self.days, self._last_end, origin, added)
 
     def _remember(
         self, origin: int, key: str | int, is_order: bool, order_id: int, number: int,
@@ -205,7 +155,7 @@ class DayClOrdIds:
         if entry is not None and entry.day == day:
             entry.order_id, entry.number, entry.seq_no = order_id, number, report.seq_no
             return
-        entry = table[key] = _Entry(key, is_order, order_id, number, day, report.seq_no, number)
+        entry = table[key] = Entry(key, is_order, order_id, number, day, report.seq_no, number)
         self._days_of.setdefault(origin, {}).setdefault(day, []).append(entry)
 
     def used(self, origin: int, client_order_id: str) -> Used | None:
@@ -233,7 +183,7 @@ class DayClOrdIds:
         self._last_end = max(self._last_end, seq_no)
         for origin, days in self._days_of.items():
             for day in {symbol, ""} & days.keys():
-                kept: list[_Entry] = []
+                kept: list[Entry] = []
                 for entry in days.pop(day):
                     table = (self._orders if entry.is_order else self._used)[origin]
                     if entry.day != day or table.get(entry.key) is not entry:

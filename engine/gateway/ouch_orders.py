@@ -79,16 +79,21 @@ class OuchOrders:
 
     def answered(self, origin: int, numbered: list[tuple[int, OrderReport]]) -> None:
         """Reports stored for session ``origin``: its orders' answers end their pendency."""
-        pending = self._pending
-        if self._replacing:
+        pending, replacing = self._pending, self._replacing
+        # (the kinds as locals: this runs for every report of every OUCH batch)
+        if replacing:
+            replaced, refused = ReportKind.REPLACED, ReportKind.REPLACE_REJECTED
             for _, report in numbered:
-                if report.kind is ReportKind.REPLACED or report.kind is ReportKind.REPLACE_REJECTED:
+                kind = report.kind
+                if kind is replaced or kind is refused:
                     # the ledger noted its token before this: still taken, by the day now
-                    self._replacing.discard((origin, report.client_order_id))
+                    replacing.discard((origin, report.client_order_id))
         if not pending:
             return
+        new, rejected = ReportKind.NEW, ReportKind.REJECTED
         for _, report in numbered:
-            if report.kind is ReportKind.NEW or report.kind is ReportKind.REJECTED:
+            kind = report.kind
+            if kind is new or kind is rejected:
                 key = (origin, report.client_order_id)
                 entered = pending.get(key)
                 # its answer (unsequenced here only if the answer came while a full ring

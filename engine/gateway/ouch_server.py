@@ -59,7 +59,7 @@ from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import Command, NewOrder, NoteKind, SessionNote
 from engine.gateway.fence_gate import FenceGate
 from engine.gateway.ledger import Delivered, ReportLedger
-from engine.gateway.ouch_frames import render_many
+from engine.gateway.ouch_frames import render_many, sequenced_packets
 from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
 from engine.gateway.ouch_scan import PACKET_SIZE as ENTER_PACKET_SIZE
 from engine.gateway.ouch_scan import scan_enters
@@ -173,8 +173,9 @@ class OuchListener:
             live = self._live.get(origin)
             if live is None or not numbered:
                 continue
-            payloads = render_many([report for _, report in numbered])
-            self._write(live, live.ouch.send_many(payloads, first_sequence=numbered[0][0]))
+            packets = sequenced_packets(numbered)
+            sent = live.ouch.send_packets(packets, len(numbered), first_sequence=numbered[0][0])
+            self._write(live, sent)
 
     def _write(self, live: _Live, data: bytes) -> None:
         if data and not live.writer.transport.is_closing():

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from engine import native
 from engine.domain.types import OrderType, Side, TimeInForce
-from engine.gateway.ouch_frames import render_many
+from engine.gateway.ouch_frames import render_many, sequenced_packets
 from engine.gateway.ouch_render import render_bytes
 from engine.gateway.outbound import OrderReport, ReportKind
+from engine.protocols.soupbin import LocalProtocolError, LoginRequest, ServerSession, encode
+from engine.protocols.soupbin.server import _sequenced
 
 _NUMBER = st.one_of(st.integers(0, 2**32 - 1), st.integers(-5, 2**33), st.integers(-(2**64), 2**65))
 _TS = st.one_of(st.integers(0, 2**62), st.integers(-(2**63), 2**63 - 1))
@@ -57,6 +59,47 @@ def test_rendered_reports_are_the_references_bytes_or_its_error(
 ) -> None:
     reference = _outcome(lambda rs: [render_bytes(r) for r in rs], reports)
     assert _outcome(render_many, reports) == reference
+
+
+def _framed(reports: list[OrderReport]) -> bytes | type[BaseException]:
+    try:
+        return sequenced_packets(list(enumerate(reports, 1)))
+    except Exception as error:
+        return type(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_reports(), max_size=5))
+def test_sequenced_packets_are_the_soupbin_framing_of_the_references_bytes(
+    reports: list[OrderReport],
+) -> None:
+    def reference(rs: list[OrderReport]) -> bytes:
+        return b"".join(_sequenced(render_bytes(r)) for r in rs)
+
+    assert _framed(reports) == _outcome(reference, reports)
+
+
+def test_sending_framed_packets_is_sending_their_messages() -> None:
+    reports = [_NEW, _TRADE, _TRADE]
+    many, framed = _logged_in(), _logged_in()
+    sent = many.send_many([render_bytes(r) for r in reports], first_sequence=1)
+    assert framed.send_packets(_packets(reports), 3, first_sequence=1) == sent
+    assert framed.next_sequence == many.next_sequence == 4
+    assert framed.send_packets(b"", 0, first_sequence=4) == b""
+    with pytest.raises(LocalProtocolError):
+        framed.send_packets(_packets(reports), 3, first_sequence=2)
+
+
+def _packets(reports: list[OrderReport]) -> bytes:
+    return sequenced_packets(list(enumerate(reports, 1)))
+
+
+def _logged_in() -> ServerSession:
+    session = ServerSession()
+    session.receive_data(encode(LoginRequest("u", "p", "", 0)))
+    assert isinstance(session.next_event(), LoginRequest)
+    session.accept_login("S1", 1)
+    return session
 
 
 _TRADE = OrderReport(ReportKind.TRADE, 12, 1, 86_400_000_000_123, 9, "A-1", "ACME", 1, 1, 1,

@@ -139,6 +139,12 @@ class OuchServerSession:
         """Already encoded messages, numbered from ``first_sequence`` (checked)."""
         return self.soupbin.send_many(payloads, first_sequence=first_sequence)
 
+    def send_packets(
+        self, packets: bytes, count: int, *, first_sequence: int | None = None
+    ) -> bytes:
+        """``count`` encoded messages already framed as Sequenced Data packets."""
+        return self.soupbin.send_packets(packets, count, first_sequence=first_sequence)
+
     def replay(self, payloads: Iterable[bytes], *, first_sequence: int | None = None) -> bytes:
         return self.soupbin.replay(payloads, first_sequence=first_sequence)
 

@@ -333,6 +333,22 @@ class ServerSession:
         self._next_sequence += len(messages)
         return packets
 
+    def send_packets(
+        self, packets: bytes, count: int, *, first_sequence: int | None = None
+    ) -> bytes:
+        """:meth:`send_many` for ``count`` messages its caller framed already: ``packets`` is
+        their Sequenced Data packets, one after the other (the OUCH gateway renders and frames
+        its reports in one compiled pass, ``engine.gateway.ouch_frames``)."""
+        if first_sequence is not None and first_sequence != self._next_sequence:
+            raise LocalProtocolError(
+                f"messages from {first_sequence} but the client expects {self._next_sequence}"
+            )
+        if not count:
+            return b""
+        self._send(_T.SEND_SEQUENCED, packets)
+        self._next_sequence += count
+        return packets
+
     def send_debug(self, text: str) -> bytes:
         return self._send(_T.SEND_DEBUG, encode(Debug(text)))
 
