@@ -34,6 +34,7 @@ _UNKNOWN_SYMBOL = RejectReason.UNKNOWN_SYMBOL
 
 
 @cython.final
+@cython.no_gc  # (its fields are numbers and strings: it is in no reference cycle)
 @cython.freelist(64)
 @cython.cclass
 @cython.dataclasses.dataclass

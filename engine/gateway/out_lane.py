@@ -21,6 +21,8 @@ same snapshot on random command and event streams. Pure: no I/O.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cython
 
 from engine.domain.types import (
@@ -56,7 +58,8 @@ _EXPIRED = ReportKind.EXPIRED
 _REPLACED = ReportKind.REPLACED
 
 
-def _add(by_origin: dict[int, list[OrderReport]], target: int, report: OrderReport) -> None:
+@cython.cfunc
+def _add(by_origin: dict[int, list[OrderReport]], target: Any, report: OrderReport) -> None:
     group = by_origin.get(target)
     if group is None:
         by_origin[target] = [report]
@@ -143,8 +146,9 @@ def project_into(
                 _add(by_origin, target, owed)
 
 
-def _forget(projection: OutboundProjection, order_id: int) -> LiveOrder | None:
-    order = projection.orders.pop(order_id, None)
+@cython.cfunc
+def _forget(projection: OutboundProjection, order_id: Any) -> LiveOrder | None:
+    order: LiveOrder | None = projection.orders.pop(order_id, None)
     if order is not None:
         key = (order.origin, order.client_order_id)
         by_token = projection.by_token

@@ -47,6 +47,7 @@ class ReportKind(IntEnum):
 # Not frozen: a frozen dataclass's __init__ costs ~10x on CPython 3.11 uncompiled, and this
 # one is made for every order on the gateway's hot path. Treat it as immutable.
 @cython.final
+@cython.no_gc  # (its fields are numbers and strings: it is in no reference cycle)
 @cython.freelist(64)
 @cython.cclass
 @cython.dataclasses.dataclass
@@ -84,6 +85,7 @@ class OrderReport:
 
 
 @cython.final
+@cython.no_gc  # (its fields are numbers and strings: it is in no reference cycle)
 @cython.freelist(64)
 @cython.cclass
 @cython.dataclasses.dataclass
