@@ -58,6 +58,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.ouch_scan",
     "engine.gateway.report_types",
     "engine.gateway.day_entries",
+    "engine.gateway.ouch_pending",
     "engine.gateway.out_lane",
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",

@@ -41,7 +41,8 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection, ReportKind
+from engine.gateway.ouch_pending import answered
+from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection
 from engine.gateway.stamping import with_seq_no
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
@@ -79,27 +80,7 @@ class OuchOrders:
 
     def answered(self, origin: int, numbered: list[tuple[int, OrderReport]]) -> None:
         """Reports stored for session ``origin``: its orders' answers end their pendency."""
-        pending, replacing = self._pending, self._replacing
-        # (the kinds as locals: this runs for every report of every OUCH batch)
-        if replacing:
-            replaced, refused = ReportKind.REPLACED, ReportKind.REPLACE_REJECTED
-            for _, report in numbered:
-                kind = report.kind
-                if kind is replaced or kind is refused:
-                    # the ledger noted its token before this: still taken, by the day now
-                    replacing.discard((origin, report.client_order_id))
-        if not pending:
-            return
-        new, rejected = ReportKind.NEW, ReportKind.REJECTED
-        for _, report in numbered:
-            kind = report.kind
-            if kind is new or kind is rejected:
-                key = (origin, report.client_order_id)
-                entered = pending.get(key)
-                # its answer (unsequenced here only if the answer came while a full ring
-                # held the rest of its batch back: then it is the one)
-                if entered is not None and entered.seq_no in (0, report.seq_no):
-                    del pending[key]  # the projection has it now, or it is gone
+        answered(self._pending, self._replacing, origin, numbered)  # (compiled: ouch_pending)
 
     def cancels_of(self, origin: int) -> list[Command]:
         """A CancelOrder for every live or pending order session ``origin`` entered."""
