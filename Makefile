@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config/demo.toml
 # The compiled hot path (engine/native.py lists the modules): rebuilt whenever a source changes.
-NATIVE_SOURCES := $(shell find engine journal -name '*.py' -o -name '*.pxd') setup.py
+NATIVE_SOURCES := $(shell find engine journal tools/loadgen -name '*.py' -o -name '*.pxd') setup.py
 NATIVE := engine/build_stamp.json
 
 .PHONY: run test lint fmt bench stress build clean browser

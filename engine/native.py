@@ -65,6 +65,8 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.reporter.rows",
     "engine.reporter.sqlite_batches",
     "journal.checksums",
+    "tools.loadgen.correlate",
+    "tools.loadgen.clients.ouch_reports",
 )
 
 #: Declaration-only .pxd files (a C library's API) that a compiled module cimports: part of

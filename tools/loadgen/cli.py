@@ -221,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
         elapsed_s=(result.end_ns - result.start_ns) / 1e9,
         orders_per_s=orders_per_s,
         offered_per_s=offered_per_s,
+        cpu_s=result.cpu_s,
     )
     if args.plot is not None:
         from tools.loadgen.plot import save_plot

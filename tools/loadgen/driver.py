@@ -29,25 +29,23 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from tools.loadgen.clients import (
-    ACK,
-    DONE,
-    ERROR,
-    FILL,
-    MAKER,
-    REJECT,
     ClientError,
     ClientFactory,
     Identity,
     OrderClient,
     now_ns,
 )
+from tools.loadgen.correlate import Correlator
 from tools.loadgen.plan import (
     MAX_CONNECTIONS,
+    SIDE_RUN,
     LoadSettings,
     id_prefix,
     order_specs,
@@ -73,10 +71,15 @@ __all__ = [
 #: Orders queued back to back before they are written and the task yields (and waits out the
 #: socket's backpressure).
 BURST: Final = 64
+#: The shortest sleep of a sender between writes (ns): an order is then written at most
+#: this late (``send_lag``), and a wake-up serves every order due by then.
+SEND_QUANTUM_NS: Final = 100_000
 #: How often the recorders fold their buffers and the progress callback runs.
 TICK_SECONDS: Final = 0.1
 #: The latencies recorded (us): see the module docstring.
 METRICS: Final = ("ack", "fill", "taker_fill", "service_ack", "send_lag")
+#: Those the correlators record, in the order ``Correlator`` takes their buffers.
+CORRELATED: Final = ("ack", "service_ack", "fill", "taker_fill")
 _NS: Final = 1_000_000_000
 
 
@@ -102,6 +105,8 @@ class RunResult:
     end_ns: int
     last_send_ns: int
     last_ack_ns: int
+    #: this process's CPU time (user + system) from the first connect to the end, seconds
+    cpu_s: float = 0.0
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -129,10 +134,8 @@ class _Connection:
     index: int
     identity: Identity
     client: OrderClient
-    #: order id -> (intended ns, written ns), until acked / rejected / refused
-    awaiting_ack: dict[str, tuple[int, int]] = field(default_factory=dict)
-    #: order id -> intended ns, from the ack until the first fill or the order's end
-    awaiting_fill: dict[str, int] = field(default_factory=dict)
+    #: its orders by number, and what their reports measured
+    orders: Correlator
     sent_in_bucket: int = 0
     lost: str | None = None
     closing: bool = False
@@ -163,6 +166,10 @@ class Driver:
         self._last_send = 0
         self._last_ack = 0
         self._recent_p99 = 0
+        self._cpu_start = 0.0
+        #: refusals and disconnects the correlators do not see
+        self._refused_unsent = 0
+        self._reasons_unsent: Counter[str] = Counter()
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -172,12 +179,19 @@ class Driver:
         tag = run_tag()
         for k in range(s.connections):
             identity = s.identities[k % len(s.identities)]
-            client = self._factory(identity, id_prefix(tag, k))
-            self._conns.append(_Connection(k, identity, client))
+            prefix = id_prefix(tag, k)
+            most = (self.counts.planned - k + s.connections - 1) // s.connections
+            buffers = tuple(self.latencies[m].buffer for m in CORRELATED)
+            orders = Correlator(prefix, k, s.connections, s.rate, most, buffers)  # type: ignore[arg-type]
+            client = self._factory(identity, prefix)
+            self._conns.append(_Connection(k, identity, client, orders))
         tasks: list[asyncio.Task[None]] = []
+        self._cpu_start = time.process_time()
         try:
             await self._connect_all()
             self._start = start = now_ns() + 20_000_000  # every sender starts on the same ns
+            for conn in self._conns:
+                conn.orders.start = start
             tasks = [asyncio.create_task(self._read(c)) for c in self._conns]
             sampler = asyncio.create_task(self._sample())
             await asyncio.gather(*(self._send(c, start) for c in self._conns))
@@ -210,15 +224,19 @@ class Driver:
             raise ClientError(f"{who}: {error}{more}")
 
     async def _send(self, conn: _Connection, start: int) -> None:
+        """Send this connection's orders as they fall due: every order due by now (at most
+        :data:`BURST`, of one side) in one ``send_new_orders``, then write."""
         s = self.settings
         counts = self.counts
         step, rate, planned = s.connections, s.rate, counts.planned
-        client, awaiting, k = conn.client, conn.awaiting_ack, conn.index
-        send = client.send_new_order
-        lag = self.latencies["send_lag"].buffer.append
-        maker, orders = order_specs(s, conn.identity)
+        client, k = conn.client, conn.index
+        send = client.send_new_orders
+        lag = self.latencies["send_lag"].buffer.extend
+        maker, specs = order_specs(s, conn.identity)
+        orders_sent = conn.orders.sent
+        turn = SIDE_RUN * step  # sides turn every this many planned orders
         deadline = start + int((s.duration + send_grace(s.duration)) * _NS)
-        g, burst = k, 0
+        g, burst, number = k, 0, 1
         while g < planned and conn.lost is None:
             due = start + g * _NS // rate
             now = now_ns()
@@ -228,24 +246,44 @@ class Driver:
                     if not await self._flush(client, deadline):
                         break
                     continue  # the flush took time: look at the clock again
-                await asyncio.sleep((due - now) / _NS)
+                # at least a quantum: at a high rate one wake (a timer, a select, a write)
+                # then sends several orders, not one each
+                await asyncio.sleep(max(due - now, SEND_QUANTUM_NS) / _NS)
                 continue
             if now > deadline:
                 break
+            # the orders due by now (g is: the floor in its due time may put it a little
+            # past this estimate), up to the burst's room and the side's turn
+            last_due = max(g, min(planned - 1, (now - start) * rate // _NS))
+            count = min(
+                (last_due - g) // step + 1,
+                BURST - burst,
+                ((g // turn + 1) * turn - g + step - 1) // step,
+            )
             try:
-                oid = send(orders[side_of(g, step, maker)])
+                first = send(specs[side_of(g, step, maker)], count)
             except ValueError as exc:  # the protocol cannot carry this order (a long symbol)
-                counts.refused += 1  # this order is refused, the rest of the connection's unsent
-                counts.reasons[f"refused: cannot send the order: {exc}"] += 1
+                self._refused_unsent += (
+                    1  # this order is refused, the rest of the connection's unsent
+                )
+                self._reasons_unsent[f"refused: cannot send the order: {exc}"] += 1
                 g += step
                 break
-            awaiting[oid] = (due, now)
-            lag((now - due) // 1000)
-            counts.sent += 1
-            conn.sent_in_bucket += 1
-            g += step
-            burst += 1
-            if burst == BURST:
+            if first != number:
+                raise AssertionError(f"connection {k + 1}: order {first} sent as {number}")
+            number += count
+            orders_sent(first, count, now)
+            lag(
+                [
+                    (now - start - gi * _NS // rate) // 1000
+                    for gi in range(g, g + count * step, step)
+                ]
+            )
+            counts.sent += count
+            conn.sent_in_bucket += count
+            g += count * step
+            burst += count
+            if burst >= BURST:
                 burst = 0
                 if not await self._flush(client, deadline):
                     break
@@ -258,7 +296,10 @@ class Driver:
 
     @staticmethod
     async def _flush(client: OrderClient, deadline: int) -> bool:
-        """Wait out the socket's backpressure until ``deadline``; False if it did not clear."""
+        """Write the queue; when the socket pushes back, wait until ``deadline`` for it to
+        clear; False if it did not."""
+        if not client.write_out():
+            return True  # the common case: no timer, no task switch
         try:
             async with asyncio.timeout(max(0.0, (deadline - now_ns()) / _NS)):
                 await client.flush()
@@ -267,7 +308,7 @@ class Driver:
         return True
 
     async def _read(self, conn: _Connection) -> None:
-        counts, reasons = self.counts, self.counts.reasons
+        counts = self.counts
         try:
             await self._correlate(conn)
         except Exception as exc:  # an adapter's bug: end this connection, visibly
@@ -275,49 +316,18 @@ class Driver:
         if not conn.closing or conn.lost is not None:
             conn.lost = conn.lost or conn.client.close_reason or "the connection ended"
             counts.disconnects += 1
-            reasons[f"disconnected: {conn.lost}"] += 1
+            self._reasons_unsent[f"disconnected: {conn.lost}"] += 1
 
     async def _correlate(self, conn: _Connection) -> None:
-        """Match every report to its order; record latencies and outcomes."""
-        counts, reasons = self.counts, self.counts.reasons
-        ack = self.latencies["ack"].buffer.append
-        service = self.latencies["service_ack"].buffer.append
-        fill = self.latencies["fill"].buffer.append
-        taker_fill = self.latencies["taker_fill"].buffer.append
-        awaiting_ack, awaiting_fill = conn.awaiting_ack, conn.awaiting_fill
-        async for batch in conn.client.reports():
-            for kind, oid, ts, detail in batch:
-                if kind == ACK:
-                    sent = awaiting_ack.pop(oid, None)
-                    if sent is not None:
-                        ack((ts - sent[0]) // 1000)
-                        service((ts - sent[1]) // 1000)
-                        awaiting_fill[oid] = sent[0]
-                        counts.acked += 1
-                        self._last_ack = ts
-                elif kind == FILL:
-                    due = awaiting_fill.pop(oid, None)
-                    if due is not None:
-                        fill((ts - due) // 1000)
-                        if detail != MAKER:
-                            taker_fill((ts - due) // 1000)
-                        counts.filled += 1
-                elif kind == DONE:
-                    if awaiting_fill.pop(oid, None) is not None:
-                        counts.ended += 1
-                        reasons[f"ended: {detail}"] += 1
-                elif kind == REJECT:
-                    if awaiting_ack.pop(oid, None) is not None:
-                        counts.rejected += 1
-                        reasons[f"rejected: {detail}"] += 1
-                elif kind == ERROR and (not oid or awaiting_ack.pop(oid, None) is not None):
-                    counts.refused += 1
-                    reasons[f"refused: {detail}"] += 1
+        """Match every report to its order (``tools.loadgen.correlate``), as it is read,
+        until the connection ends."""
+        conn.client.on_reports(conn.orders.take)
+        await conn.client.wait_ended()
 
     async def _drain(self, seconds: float) -> None:
         deadline = now_ns() + int(seconds * _NS)
         while now_ns() < deadline:
-            if all(not c.awaiting_ack or c.lost is not None for c in self._conns):
+            if all(not c.orders.awaiting_ack or c.lost is not None for c in self._conns):
                 return
             await asyncio.sleep(0.005)
 
@@ -357,7 +367,19 @@ class Driver:
         elapsed = max(0, now_ns() - self._start) / _NS
         self.timeline.append(TimelinePoint(round(elapsed, 3), sent, ack, fill))
 
+    def _tally(self) -> None:
+        """Bring the counts up to date with the connections' correlators."""
+        c, every = self.counts, [conn.orders for conn in self._conns]
+        c.acked = sum(o.acked for o in every)
+        c.filled = sum(o.filled for o in every)
+        c.ended = sum(o.ended for o in every)
+        c.rejected = sum(o.rejected for o in every)
+        c.refused = self._refused_unsent + sum(o.refused for o in every)
+        c.reasons = self._reasons_unsent + sum((o.reasons for o in every), Counter[str]())
+        self._last_ack = max([self._last_ack, *(o.last_ack for o in every)])
+
     def progress(self) -> Progress:
+        self._tally()
         c = self.counts
         elapsed = max(0, now_ns() - self._start) / _NS
         return Progress(
@@ -368,7 +390,8 @@ class Driver:
         self._fold()
         if self._start:
             self._close_bucket()
-        self.counts.unanswered = sum(len(c.awaiting_ack) for c in self._conns)
+        self._tally()
+        self.counts.unanswered = sum(c.orders.unanswered() for c in self._conns)
         return RunResult(
             self.counts,
             self.latencies,
@@ -377,6 +400,7 @@ class Driver:
             now_ns(),
             self._last_send,
             self._last_ack,
+            time.process_time() - self._cpu_start,
         )
 
 

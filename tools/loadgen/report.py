@@ -3,12 +3,11 @@
 Latencies are microseconds in HdrHistograms (1 us to 1 hour, 3 significant digits). Recording
 one value into an HdrHistogram costs about 1 us in Python, too much on the hot path of a load
 generator that shares 2 cores with the host, so :class:`Latency` appends each value to an array
-(tens of ns) and :meth:`Latency.fold` moves the array into the histogram every tick: numpy
-rounds each value down to the first of the values the histogram counts as equal to it (exact
-below 2048 us, then 3 significant binary digits' worth: :data:`SUB_BUCKET_BITS`) and counts
-them, and each distinct value is recorded once with its count. The histogram is the one
-recording every value would give. The timeline's per-bucket p50 / p99 / max are exact, from
-the bucket's own values.
+(tens of ns) and :meth:`Latency.fold` moves the array every tick into a count per histogram
+index (numpy computes the index of each value as the histogram does, :func:`counts_indexes`);
+the histogram gets them when it is read (``Latency.total``), each index once with its count.
+The histogram is the one recording every value would give. The timeline's per-bucket p50 /
+p99 / max are exact, from the bucket's own values.
 
 :func:`summary` builds the one JSON object of ``--json`` (its keys are a contract: scripts and
 the benchmark notes read them); :func:`render` turns it into the text report.
@@ -27,19 +26,16 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 __all__ = [
     "LATENCY_MAX_US",
     "PERCENTILES",
-    "SUB_BUCKET_BITS",
     "Counts",
     "Interval",
     "Latency",
     "TimelinePoint",
+    "counts_indexes",
     "render",
     "summary",
 ]
 
 LATENCY_MAX_US: Final = 3_600_000_000
-#: 3 significant decimal digits: values below 2**(SUB_BUCKET_BITS + 1) are exact, above that
-#: the histogram keeps SUB_BUCKET_BITS + 1 significant binary digits
-SUB_BUCKET_BITS: Final = 10
 #: (key suffix, percentile) of every latency reported
 PERCENTILES: Final = (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("p999", 99.9))
 
@@ -57,27 +53,43 @@ class Latency:
     """One latency metric: the whole run's histogram, and the current interval's values."""
 
     def __init__(self) -> None:
-        self.total = HdrHistogram(1, LATENCY_MAX_US, 3)
+        self._total = HdrHistogram(1, LATENCY_MAX_US, 3)
         #: values in us not yet folded in; hot paths bind ``buffer.append``
         self.buffer: array[int] = array("q")
         self._interval: list[np.ndarray[Any, np.dtype[np.int64]]] = []
         #: exact sum of the values folded in (the histogram's own mean walks every bucket)
         self._sum = 0
+        # folded values not yet in the histogram: a count per histogram index, and a value
+        # of each index (any value of an index records the same)
+        self._pending = np.zeros(self._total.counts_len, dtype=np.int64)
+        self._value_of = np.zeros(self._total.counts_len, dtype=np.int64)
+
+    @property
+    def total(self) -> HdrHistogram:
+        """The whole run's histogram (what is pending recorded first: once per distinct
+        index, however many folds it spans)."""
+        pending = self._pending
+        indexes = np.flatnonzero(pending)
+        if len(indexes):
+            record = self._total.record_value
+            values, counts = self._value_of[indexes].tolist(), pending[indexes].tolist()
+            for value, count in zip(values, counts, strict=True):
+                record(value, count)
+            pending[indexes] = 0
+        return self._total
 
     def fold(self) -> None:
-        """Move the buffered values into the histogram (and the current interval)."""
+        """Move the buffered values into the histogram's pending counts (and the current
+        interval)."""
         if not self.buffer:
             return
         values = np.clip(np.array(self.buffer, dtype=np.int64), 1, LATENCY_MAX_US)
         del self.buffer[:]  # in place: the bound ``append`` stays valid
         self._interval.append(values)
         self._sum += int(values.sum())
-        # the bits below the histogram's resolution at each value's magnitude
-        shift = np.maximum(np.floor(np.log2(values)).astype(np.int64) - SUB_BUCKET_BITS, 0)
-        distinct, counts = np.unique((values >> shift) << shift, return_counts=True)
-        record = self.total.record_value
-        for value, count in zip(distinct.tolist(), counts.tolist(), strict=True):
-            record(value, count)
+        indexes = counts_indexes(self._total, values)
+        self._pending += np.bincount(indexes, minlength=len(self._pending))
+        self._value_of[indexes] = values
 
     def take_interval(self) -> Interval:
         """The interval since the last call (after a fold), and start a new one."""
@@ -99,6 +111,23 @@ class Latency:
         out["mean"] = round(self._sum / count, 1) if count else 0.0
         out["count"] = count
         return out
+
+
+def counts_indexes(
+    histogram: HdrHistogram, values: np.ndarray[Any, np.dtype[np.int64]]
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """The index of each value (1 or more) in ``histogram``'s counts: what its
+    ``record_value`` computes one value at a time, for an array at once."""
+    h = histogram
+    # the bucket: the value's magnitude over the sub-buckets' (the smallest power of 2 that
+    # holds value | sub_bucket_mask)
+    magnitude = np.floor(np.log2(values | h.sub_bucket_mask)).astype(np.int64) + 1
+    bucket = magnitude - h.unit_magnitude - (h.sub_bucket_half_count_magnitude + 1)
+    sub_bucket = values >> (bucket + h.unit_magnitude)
+    indexes: np.ndarray[Any, np.dtype[np.int64]] = (
+        ((bucket + 1) << h.sub_bucket_half_count_magnitude) + sub_bucket - h.sub_bucket_half_count
+    )
+    return indexes
 
 
 class TimelinePoint(NamedTuple):
@@ -144,6 +173,7 @@ def summary(
     elapsed_s: float,
     orders_per_s: float,
     offered_per_s: float,
+    cpu_s: float = 0.0,
 ) -> dict[str, Any]:
     """The JSON object of a run: settings, counts, rates and every latency's percentiles as
     ``<metric>_<p50|p90|p99|p999|max|mean>_us`` and ``<metric>_count`` (metrics: ack, fill,
@@ -153,6 +183,9 @@ def summary(
     out["elapsed_s"] = round(elapsed_s, 3)
     out["orders_per_s"] = round(orders_per_s, 1)
     out["offered_per_s"] = round(offered_per_s, 1)
+    # what the load generator itself cost: on a shared machine it competes with the host
+    out["loadgen_cpu_s"] = round(cpu_s, 3)
+    out["loadgen_cpu_us_per_order"] = round(cpu_s * 1e6 / counts.sent, 2) if counts.sent else 0.0
     for name in (
         "planned", "sent", "unsent", "acked", "filled", "ended", "rejected", "refused",
         "unanswered", "disconnects",
@@ -183,7 +216,8 @@ def render(s: dict[str, Any]) -> str:
         f"orders: {s['planned']:,} planned, {s['sent']:,} sent, {s['acked']:,} acked, "
         f"{s['filled']:,} filled, {s['ended']:,} ended unfilled, {s['unsent']:,} not sent in time",
         f"throughput: {s['orders_per_s']:,.1f} orders/s acked "
-        f"(offered {s['offered_per_s']:,.1f}/s)",
+        f"(offered {s['offered_per_s']:,.1f}/s); this process's CPU "
+        f"{s['loadgen_cpu_us_per_order']:,.2f} us an order",
         "latency in us from each order's intended send time (write -> ack: from the actual",
         "write; send lag: how late the writes were; as taker: orders that traded on arrival):",
         f"  {'':15}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'count':>10}",

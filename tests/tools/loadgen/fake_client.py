@@ -6,7 +6,7 @@ refused, a stalled socket). Test support only."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from tests.tools.loadgen.toy_exchange import ToyExchange
@@ -58,6 +58,7 @@ class FakeClient:
         self._queue: asyncio.Queue[list[Report] | None] = asyncio.Queue()
         self._first: int | None = None
         self._stalled = False
+        self._sink: Callable[[list[Report]], None] = lambda batch: None
 
     async def connect(self, host: str, port: int, timeout: float) -> None:
         if self.identity.firm in self.host.refuse_logins:
@@ -77,6 +78,16 @@ class FakeClient:
             asyncio.get_running_loop().call_later(self.host.ack_delay, self._answer, oid, order)
         return oid
 
+    def send_new_orders(self, order: OrderSpec, count: int) -> int:
+        first = self.send_new_order(order)
+        for _ in range(count - 1):
+            self.send_new_order(order)
+        return int(first[-8:])
+
+    def write_out(self) -> bool:
+        # a connection set to stall is made to flush (where the stall happens) until it has
+        return self.number in self.host.stall and not self._stalled
+
     async def flush(self) -> None:
         stall = self.host.stall.get(self.number)
         if stall is None or self._stalled or self._first is None:
@@ -88,6 +99,13 @@ class FakeClient:
     async def reports(self) -> AsyncIterator[list[Report]]:
         while (batch := await self._queue.get()) is not None:
             yield batch
+
+    def on_reports(self, sink: Callable[[list[Report]], None]) -> None:
+        self._sink = sink
+
+    async def wait_ended(self) -> None:
+        while (batch := await self._queue.get()) is not None:
+            self._sink(batch)
 
     async def close(self, timeout: float) -> None:
         self.closed = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
@@ -14,7 +15,7 @@ from tests.tools.loadgen.fake_client import FakeHost
 from tools.loadgen.clients import ClientError, Identity
 from tools.loadgen.driver import RunResult, run_load, throughput
 from tools.loadgen.plan import SIDE_RUN, LoadSettings, intended_ns, planned_orders, side_of
-from tools.loadgen.report import PERCENTILES, Latency, render, summary
+from tools.loadgen.report import PERCENTILES, Latency, counts_indexes, render, summary
 
 ALPHA = Identity("ALPHA", "ALPHA-1", "alpha-pass")
 BETA = Identity("BETA", "BETA-1", "beta-pass")
@@ -184,3 +185,23 @@ def test_folding_buffered_latencies_gives_the_histogram_of_recording_each_one() 
     assert [latency.total.get_count_at_index(i) for i in counts] == [
         direct.get_count_at_index(i) for i in counts
     ]
+
+
+def test_the_histogram_indexes_of_an_array_are_those_hdrh_computes_one_by_one() -> None:
+    h = HdrHistogram(1, 3_600_000_000, 3)
+    edges = [v for k in range(0, 32) for v in (2**k - 1, 2**k, 2**k + 1, 3 * 2**k)]
+    values = sorted({v for v in [*edges, 1, 999, 1_000, 1_001, 3_600_000_000] if v >= 1})
+    got = counts_indexes(h, np.array(values, dtype=np.int64)).tolist()
+    assert got == [h._counts_index_for(v) for v in values]
+
+
+def test_a_histogram_read_between_folds_has_every_value_folded_so_far() -> None:
+    latency = Latency()
+    latency.buffer.extend([5, 5, 70_000])
+    latency.fold()
+    assert latency.total.get_total_count() == 3
+    latency.buffer.extend([5, 9_000_000])
+    latency.fold()
+    assert latency.total.get_total_count() == 5
+    assert latency.total.get_count_at_value(5) == 3
+    assert latency.percentiles()["count"] == 5

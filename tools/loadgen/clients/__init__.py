@@ -6,23 +6,36 @@ protocol. An adapter is made with the connection's :class:`Identity` and an id p
 
     await client.connect(host, port, timeout)   # TCP connect + login; ClientError if refused
     oid = client.send_new_order(order)          # encodes and queues it; returns its id
-    await client.flush()                        # writes the queue; waits while TCP pushes back
-    async for batch in client.reports():        # one list of Reports per socket read
+    first = client.send_new_orders(order, n)    # n of them; the number of the first
+    if client.write_out():                      # writes the queue; True: TCP pushes back,
+        await client.flush()                    # so wait until it takes more
+    client.on_reports(sink)                     # sink(batch) for each socket read's
+    await client.wait_ended()                   # Reports, until the connection ends
+    async for batch in client.reports():        # or: the same batches as an iterator
         for kind, oid, ts_ns, detail in batch: ...
     await client.close(timeout)                 # logout, wait for the peer's end, close
 
 Contract.
 
 * ``send_new_order`` is synchronous: the id is returned before any report can be read, so the
-  caller can register the order first. The order leaves at the next ``flush``, which the
-  caller runs after each burst and before it sleeps. Ids are ``prefix`` + a counter, unique
-  per connection (the prefix makes them unique per run), and are the protocol's own
-  correlation key: JSON ``client_order_id``, OUCH order token, FIX ClOrdID(11).
+  caller can register the order first. The order leaves at the next ``write_out`` or
+  ``flush``, which the caller runs after each burst and before it sleeps. Ids are ``prefix`` +
+  the order's number in 8 digits (1, 2, ... per connection: :func:`order_number` reads it
+  back), unique per connection (the prefix makes them unique per run), and are the
+  protocol's own correlation key: JSON ``client_order_id``, OUCH order token, FIX
+  ClOrdID(11). ``send_new_orders(order, n)`` queues n of the same order, numbered on from
+  the last, and returns the first's number: one call for a burst, which an adapter may
+  encode in one go.
+* ``write_out`` writes the queue without waiting and says whether the socket's send buffer
+  is over its high-water mark; ``flush`` writes it and waits until it is not.
 * ``connect`` raises only ClientError (also for a name or password the protocol cannot carry);
   ``send_new_order`` raises ValueError for an order the protocol cannot carry (a symbol too
   long for OUCH), before anything is queued.
-* ``reports()`` may be iterated once. It ends when the connection ends (``close_reason`` says
-  why, or stays None after our own ``close``); it never raises for the peer's bytes.
+* Reports go to the sink set with ``on_reports`` as each read is parsed (none is lost: those
+  read before it is set come first), or else to ``reports()``, which may be iterated once.
+  Either way they end when the connection ends (``wait_ended`` returns; ``close_reason``
+  says why, or stays None after our own ``close``); nothing raises for the peer's bytes, and
+  an exception in the sink ends the connection with ``close_reason`` "client failure: ...".
 * A :data:`Report` is ``(kind, order id, ts_ns, detail)``: ``ts_ns`` is :func:`now_ns` when the
   bytes carrying it were read (one stamp per read); ``detail`` is the reason of a reject, a
   refusal or an end; for a fill, :data:`TAKER` or :data:`MAKER` when the protocol says which
@@ -62,6 +75,7 @@ __all__ = [
     "Report",
     "client_factory",
     "now_ns",
+    "order_number",
 ]
 
 ACK: Final = "ack"
@@ -85,6 +99,19 @@ PROTOCOLS: Final[dict[str, str]] = {
     "ouch": "tools.loadgen.clients.ouch",
     "fix": "tools.loadgen.clients.fix",
 }
+
+
+#: digits of the order number at the end of every order id
+NUMBER_DIGITS: Final = 8
+
+
+def order_number(prefix: str, oid: str) -> int:
+    """The number of the order whose id is ``oid`` if it is one of ``prefix``'s (a report
+    about an order of another connection, or an id that is not an order's, gives 0)."""
+    if len(oid) != len(prefix) + NUMBER_DIGITS or not oid.startswith(prefix):
+        return 0
+    digits = oid[len(prefix) :]
+    return int(digits) if digits.isdigit() and digits.isascii() else 0
 
 
 class ClientError(Exception):
@@ -130,9 +157,17 @@ class OrderClient(Protocol):
 
     def send_new_order(self, order: OrderSpec) -> str: ...
 
+    def send_new_orders(self, order: OrderSpec, count: int) -> int: ...
+
+    def write_out(self) -> bool: ...
+
     async def flush(self) -> None: ...
 
     def reports(self) -> AsyncIterator[list[Report]]: ...
+
+    def on_reports(self, sink: Callable[[list[Report]], None]) -> None: ...
+
+    async def wait_ended(self) -> None: ...
 
     async def close(self, timeout: float) -> None: ...
 

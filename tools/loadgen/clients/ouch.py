@@ -36,12 +36,14 @@ from engine.protocols.soupbin import (
     LoginRejected,
     PacketFault,
 )
+from engine.protocols.soupbin.packets import UnsequencedData, encode
 from tools.loadgen.clients import (
     ACK,
     DONE,
     ERROR,
     FILL,
     MAKER,
+    NUMBER_DIGITS,
     REJECT,
     TAKER,
     ClientError,
@@ -49,6 +51,7 @@ from tools.loadgen.clients import (
     OrderSpec,
     Report,
 )
+from tools.loadgen.clients.ouch_reports import scan_sequenced
 from tools.loadgen.clients.stream import StreamClient
 
 __all__ = ["CLIENT", "TOKEN_WIDTH", "OuchClient"]
@@ -62,11 +65,6 @@ _LOGIN_REJECTS: Final = {"A": "not authorized", "S": "session not available"}
 #: Executed liquidity flag: liquidity added (the order rested) or removed (it took)
 _LIQUIDITY: Final = {"A": MAKER, "R": TAKER}
 _SEQUENCED: Final = ord("S")  # the SoupBinTCP packet type of Sequenced Data
-_ACCEPTED, _ACCEPTED_SIZE = ord("A"), 66
-_PRINTABLE: Final = bytes(range(0x20, 0x7F))
-_CODES: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-_EXECUTED, _EXECUTED_SIZE = ord("E"), 40
-_CANCELED, _CANCELED_SIZE = ord("C"), 28
 
 
 class OuchClient(StreamClient):
@@ -84,6 +82,11 @@ class OuchClient(StreamClient):
         self._carry = b""
         #: order shape -> the encoded Enter Order around its token: (type byte, the rest)
         self._templates: dict[OrderSpec, tuple[bytes, bytes]] = {}
+        #: order shape -> the whole Unsequenced Data packet around its token, for bursts
+        self._frames: dict[OrderSpec, tuple[bytes, bytes]] = {}
+        self._prefix_bytes = id_prefix.encode()
+        #: what pads prefix + number to the token's width
+        self._pad = b" " * (TOKEN_WIDTH - len(id_prefix) - NUMBER_DIGITS)
 
     # -- login / logout -------------------------------------------------------------------------
 
@@ -113,10 +116,10 @@ class OuchClient(StreamClient):
 
     def _tick(self, now: int) -> bytes:
         data = self.session.tick(now)
-        if self.session.state is ClientState.ERROR and self._writer is not None:
+        if self.session.state is ClientState.ERROR and self._transport is not None:
             fault = self.session.soupbin.error
             self._end(f"session fault: {fault.text if fault else 'unknown'}")
-            self._abort()  # the reader is waiting on a silent server: wake it
+            self._abort()  # a silent server: end the connection
         return data
 
     # -- orders ---------------------------------------------------------------------------------
@@ -128,6 +131,32 @@ class OuchClient(StreamClient):
         payload = template[0] + oid.encode().ljust(TOKEN_WIDTH) + template[1]
         self._write(self.session.soupbin.send_unsequenced(payload))
         return oid
+
+    def send_new_orders(self, order: OrderSpec, count: int) -> int:
+        """``count`` Enter Orders in one go: the first through the session (its state check
+        and its heartbeat clock), the rest as the same packet with the next tokens."""
+        first = self._count + 1
+        self.send_new_order(order)
+        if count > 1:
+            head, tail = self._frames.get(order) or self._frame(order)
+            prefix, pad = self._prefix_bytes, self._pad
+            self._write(
+                b"".join(
+                    [
+                        head + prefix + b"%08d" % n + pad + tail
+                        for n in range(first + 1, first + count)
+                    ]
+                )
+            )
+            self._count += count - 1
+        return first
+
+    def _frame(self, order: OrderSpec) -> tuple[bytes, bytes]:
+        head, tail = self._templates.get(order) or self._template(order)
+        packet = encode(UnsequencedData(head + b"T" * TOKEN_WIDTH + tail))
+        at = len(packet) - len(tail) - TOKEN_WIDTH
+        frame = self._frames[order] = (packet[:at], packet[at + TOKEN_WIDTH :])
+        return frame
 
     def _template(self, order: OrderSpec) -> tuple[bytes, bytes]:
         message = ouch.EnterOrder(
@@ -149,19 +178,7 @@ class OuchClient(StreamClient):
         busy run is almost all of them: no packet objects); return the bytes from the first
         other packet on, for the session. An incomplete Sequenced Data packet at the end is
         kept for the next read."""
-        pos, end, count = 0, len(buf), 0
-        while pos + 3 <= end and buf[pos + 2] == _SEQUENCED:
-            stop = pos + 2 + ((buf[pos] << 8) | buf[pos + 1])
-            if stop > end:
-                break
-            if stop > pos + 3:  # an empty one is a fault: left to the session below
-                report = _fast_report(buf, pos + 3, stop - pos - 3, ts)
-                if report is not None:
-                    out.append(report)
-                count += 1
-                pos = stop
-            else:
-                break
+        pos, count = scan_sequenced(buf, ts, out, _decoded_report)
         self.session.soupbin.sequenced_elsewhere(count)
         rest = buf[pos:]
         incomplete = len(rest) < 3 or (
@@ -204,24 +221,9 @@ class OuchClient(StreamClient):
                 assert isinstance(event, Debug | LoginAccepted | LoginRejected), event
 
 
-def _fast_report(buf: bytes, at: int, size: int, ts: int) -> Report | None:
-    """The report of the OUCH message of ``size`` bytes at ``buf[at:]``, read in place when it
-    is one of the kinds every order gets (of an Accepted only the token is read: a load
-    generator's business is timing, not checking every field); anything else is decoded in
-    full."""
-    kind = buf[at]
-    token = buf[at + 9 : at + 23]
-    # only what the full decoder would take as it is: a printable, non-blank token, and an
-    # ASCII letter or digit where a flag or reason goes; else the full decoder says why not
-    if size >= 23 and not token.translate(None, _PRINTABLE) and token.strip(b" "):
-        text = token.decode("ascii").rstrip(" ")
-        if kind == _ACCEPTED and size == _ACCEPTED_SIZE:
-            return (ACK, text, ts, "")  # only the token counts here: the rest is not checked
-        if kind == _EXECUTED and size == _EXECUTED_SIZE and buf[at + 31] in _CODES:
-            return (FILL, text, ts, _LIQUIDITY.get(chr(buf[at + 31]), ""))
-        if kind == _CANCELED and size == _CANCELED_SIZE and buf[at + 27] in _CODES:
-            return (DONE, text, ts, f"canceled: {chr(buf[at + 27])}")
-    return _report(ouch.decode_outbound(buf[at : at + size]), ts)
+def _decoded_report(message: bytes, ts: int) -> Report | None:
+    """The report of an OUCH message the fast lane leaves to the full decoder."""
+    return _report(ouch.decode_outbound(message), ts)
 
 
 def _report(message: ouch.OutboundMessage | ouch.MessageFault, ts: int) -> Report | None:
