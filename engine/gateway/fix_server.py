@@ -59,6 +59,7 @@ from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import InFlight, Known
 from engine.gateway.fence_gate import FenceGate
+from engine.gateway.fix_batch import OrderBatch
 from engine.gateway.fix_failover import JournalMarks, SubmitMany
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_history import ReportHistory
@@ -139,6 +140,8 @@ class FixListener:
         }
         self._ledger = ledger
         self._submit = submit
+        #: one claim for several commands (``GatewayServer._submit_many``); None: one by one
+        self._submit_commands = submit_many
         #: the sessions' numbers in the journal (``engine.gateway.fix_failover``)
         self._marks = JournalMarks(ledger.fix_marks, submit_many, replicated)
         #: fencing: the server's gate (``engine.gateway.fence_gate``); open until it says so
@@ -369,21 +372,31 @@ class FixListener:
                 return
 
     async def _events(self, live: Connection) -> bool:
-        """Handle the session's events now buffered; whether the session closed."""
-        while True:
-            event = live.fix.next_event()
-            if event is NEED_DATA or event is PAUSED:
-                return False
-            if isinstance(event, SessionClosed):
-                return True
-            if isinstance(event, ApplicationMessage):
-                await self._application(live, event.message)
+        """Handle the session's events now buffered; whether the session closed. The
+        NewOrderSingles among them go into ring[in] together (one claim, one wake-up of the
+        journaler: :class:`OrderBatch`), as OUCH's orders of one read do."""
+        batch = OrderBatch()
+        try:
+            while True:
+                event = live.fix.next_event()
+                if event is NEED_DATA or event is PAUSED:
+                    return False
+                if isinstance(event, SessionClosed):
+                    return True
+                if isinstance(event, ApplicationMessage):
+                    await self._application(live, event.message, batch)
+        finally:
+            await self._submit_batch(live, batch)
 
     # -- orders in --------------------------------------------------------------------------
 
-    async def _application(self, live: Connection, message: FixMessage) -> None:
+    async def _application(self, live: Connection, message: FixMessage, batch: OrderBatch) -> None:
         now = time.time_ns()
         parsed = parse_application(message)
+        if not batch.may_take(parsed):
+            # it may name an order of the batch (or reuse its ClOrdID): what it finds must
+            # include the batch's orders, which only their seq_nos make known
+            await self._submit_batch(live, batch)
         over = isinstance(parsed, _ORDERS) and live.rate.over(now)
         origin = live.sender.origin
         result = command_for(
@@ -405,7 +418,20 @@ class FixListener:
         elif isinstance(result, OutboundMessage):
             self._answer(live, result, now)
         elif result is not None:
-            self._in_flight.sent(origin, await self._submit(result, origin), result)
+            batch.add(getattr(parsed, "cl_ord_id", ""), result)
+
+    async def _submit_batch(self, live: Connection, batch: OrderBatch) -> None:
+        """Put the batch's commands into ring[in] (none on a fenced host), then empty it."""
+        commands = batch.take()
+        if not commands or self.fence.reason is not None:
+            return
+        origin = live.sender.origin
+        if self._submit_commands is not None:
+            seq_nos = await self._submit_commands(commands, origin)
+        else:
+            seq_nos = [await self._submit(command, origin) for command in commands]
+        for seq_no, command in zip(seq_nos, commands, strict=True):
+            self._in_flight.sent(origin, seq_no, command)
 
     def _known(self, origin: int, client_order_id: str) -> Known | None:
         """What a ClOrdID of session ``origin`` named today (the ledger's, or in flight)."""

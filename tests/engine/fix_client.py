@@ -6,13 +6,14 @@ only: they trust their input."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from engine.protocols.fix.codec import FixMessage, encode
@@ -42,6 +43,7 @@ class FixClient:
         self.timeout = timeout
         self._framer = FixFramer()
         self._pending: list[FixMessage] = []
+        self._corked: bytearray | None = None
         #: every message received, in order
         self.received: list[FixMessage] = []
 
@@ -68,8 +70,23 @@ class FixClient:
         header.append((52, now))
         if poss_dup:
             header.append((122, now))
-        self.sock.sendall(encode(msg_type, header + (body or [])))
+        data = encode(msg_type, header + (body or []))
+        if self._corked is not None:
+            self._corked += data
+        else:
+            self.sock.sendall(data)
         return seq
+
+    @contextlib.contextmanager
+    def corked(self) -> Iterator[None]:
+        """The messages sent inside the block go out in one write (one read of the peer's,
+        as far as TCP on loopback goes)."""
+        self._corked = bytearray()
+        try:
+            yield
+        finally:
+            data, self._corked = bytes(self._corked), None
+            self.sock.sendall(data)
 
     def logon(
         self,

@@ -4,6 +4,7 @@ sends in these tests passes QuickFIX's FIX 4.4 data dictionary (``Clients.close`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator
 
@@ -120,6 +121,41 @@ def test_a_replace_then_a_cancel_follow_the_clordid_chain(host: Host, fix: Clien
     report(alpha)
     alpha.replace("a6", "a5", "2", 10, "99")  # the side cannot change
     assert fields(alpha.app(), 35, 434, 102, 39) == ("9", "2", "2", "0")
+
+
+def _one_read_of_orders(alpha: FixClient, corked: bool) -> dict[str, list[tuple[str, ...]]]:
+    """Orders, a cancel between them and reused ClOrdIDs, sent in one write or one by one;
+    what each ClOrdID was answered."""
+    alpha.new_order("c0", "1", 10, "90")
+    assert report(alpha).get(150) == "0"  # live before the rest is sent
+    with alpha.corked() if corked else contextlib.nullcontext():
+        alpha.new_order("c1", "1", 10, "99")
+        alpha.new_order("c2", "1", 10, "98")
+        alpha.cancel("c3", "c0")  # not an order of the batch: the batch goes in before it
+        alpha.new_order("c2", "1", 10, "97")  # reuses a ClOrdID of the same read
+        alpha.new_order("c4", "1", 10, "96")
+        alpha.new_order("c4", "1", 10, "95")  # and again, with no cancel between
+    answers: dict[str, list[tuple[str, ...]]] = {}
+    for _ in range(6):
+        msg = alpha.app()
+        got = fields(msg, 35, 150, 39, 41, 103, 38, 44)
+        answers.setdefault(str(msg.get(11)), []).append(tuple(str(v) for v in got))
+    return answers
+
+
+@pytest.mark.parametrize("corked", [False, True])
+def test_the_orders_of_one_read_see_each_other_as_when_sent_one_by_one(
+    host: Host, fix: Clients, corked: bool
+) -> None:
+    answers = _one_read_of_orders(fix.logged_on(), corked)
+    # (a refusal is the gateway's own answer: it may come before the acks of earlier orders)
+    ack, dup = ("8", "0", "0", "None", "None", "10"), ("8", "8", "8", "None", "6", "10", "None")
+    assert {clid: sorted(got) for clid, got in answers.items()} == {
+        "c1": [(*ack, "99")],
+        "c3": [("8", "4", "4", "c0", "None", "10", "90")],
+        "c2": [(*ack, "98"), dup],
+        "c4": [(*ack, "96"), dup],
+    }
 
 
 def test_another_firms_order_is_answered_exactly_as_an_unknown_one(
