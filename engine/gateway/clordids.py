@@ -234,23 +234,41 @@ class InFlight:
     ledger is through their command (checked on every look-up: a handful are in flight)."""
 
     def __init__(self) -> None:
-        self._sent: dict[int, dict[str, tuple[int, int]]] = {}
+        #: origin -> ClOrdID -> (its command's seq_no, the order it names, the NewOrder)
+        self._sent: dict[int, dict[str, tuple[int, int, NewOrder | None]]] = {}
 
     def sent(self, origin: int, seq_no: int, cmd: Command) -> None:
         """Session ``origin`` sent ``cmd``, sequenced as ``seq_no`` (a NewOrder's order id is
         its seq_no; a cancel's or a replace's ClOrdID names the order it acts on)."""
         if isinstance(cmd, NewOrder):
-            self._sent.setdefault(origin, {})[cmd.client_order_id] = (seq_no, seq_no)
+            self._sent.setdefault(origin, {})[cmd.client_order_id] = (seq_no, seq_no, cmd)
         elif isinstance(cmd, CancelOrder | ReplaceOrder):
-            self._sent.setdefault(origin, {})[cmd.client_order_id] = (seq_no, cmd.order_id)
+            sent = self._sent.setdefault(origin, {})
+            # the order's own NewOrder, when it is in flight too
+            entering = next((e[2] for e in sent.values() if e[2] and e[0] == cmd.order_id), None)
+            sent[cmd.client_order_id] = (seq_no, cmd.order_id, entering)
 
     def get(self, origin: int, client_order_id: str, through_seq: int) -> Known | None:
         """The order ``client_order_id`` names if it is in flight (the ledger has applied the
         reports of every command up to ``through_seq``)."""
+        hit = self._entry(origin, client_order_id, through_seq)
+        return None if hit is None else Known(hit[1], None, in_flight=True)
+
+    def order(
+        self, origin: int, client_order_id: str, through_seq: int
+    ) -> tuple[int, NewOrder | None] | None:
+        """What a cancel or a replace naming ``client_order_id`` (OrigClOrdID) acts on while
+        that ClOrdID is in flight: the order's id, and the NewOrder that enters it if that
+        was in flight too when the ClOrdID was sent (None: the order was live)."""
+        hit = self._entry(origin, client_order_id, through_seq)
+        return None if hit is None else (hit[1], hit[2])
+
+    def _entry(
+        self, origin: int, client_order_id: str, through_seq: int
+    ) -> tuple[int, int, NewOrder | None] | None:
         sent = self._sent.get(origin)
         if not sent:
             return None
-        for done in [c for c, (seq, _) in sent.items() if seq <= through_seq]:
+        for done in [c for c, (seq, _, _) in sent.items() if seq <= through_seq]:
             del sent[done]
-        hit = sent.get(client_order_id)
-        return None if hit is None else Known(hit[1], None, in_flight=True)
+        return sent.get(client_order_id)

@@ -20,7 +20,11 @@ that refuses it (pure: the time and the ExecID of an answer are arguments).
     (duplicate order), a cancel or replace with OrderCancelReject CxlRejReason(102)=6.
 * OrderCancelRequest / OrderCancelReplaceRequest find the order among the session's own live
   orders (the outbound projection, ``engine.gateway.outbound``): by OrderID(37) when given,
-  else by OrigClOrdID(41). They become ``CancelOrder`` / ``ReplaceOrder`` with their ClOrdID
+  else by OrigClOrdID(41), which may also name an order still being sequenced (``pending``:
+  its NewOrderSingle, or a cancel or replace that gave it that ClOrdID, went in and its
+  report is not back yet): a client may cancel what it just sent without waiting for the
+  ack, and the exchange, which sequences the cancel after the order, decides. They
+  become ``CancelOrder`` / ``ReplaceOrder`` with their ClOrdID
   journaled as the client order id (the order's ClOrdID from then on). An order that is not
   found, whoever's it is, gets one answer that depends only on the request: OrderCancelReject
   with CxlRejReason 1 (unknown order), so another firm's order (or one of another session:
@@ -65,6 +69,21 @@ DUPLICATE_TEXT = "duplicate ClOrdID(11): the session used it today"
 #: known(ClOrdID) -> what it named today on the session, or None (``ReportLedger.known``
 #: with what is in flight)
 KnownIds = Callable[[str], Known | None]
+#: pending(OrigClOrdID) -> (the order's id, its NewOrder when that is what is in flight)
+#: while what the ClOrdID names is still being sequenced (``InFlight.order``), or None
+PendingOrders = Callable[[str], tuple[int, NewOrder | None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entering:
+    """An order whose NewOrder is still being sequenced, as a cancel or a replace sees it
+    (nothing filled yet as far as the session knows)."""
+
+    account: str
+    symbol: str
+    side: int
+    order_type: int
+    cum_qty: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +103,7 @@ class _LiveRefused:
 
     refusal: CancelRefused
     order_id: int
-    order: LiveOrder
+    order: LiveOrder | _Entering
 
     def answer(self, now_ns: int) -> OutboundMessage:
         r = self.refusal
@@ -167,15 +186,17 @@ def command_for(
     *,
     exec_id: str,
     now_ns: int,
+    pending: PendingOrders | None = None,
 ) -> Command | OutboundMessage | None:
     """The command to sequence for ``parsed``, or the FIX answer refusing it (None: no
-    answer, see :class:`_Status`)."""
+    answer, see :class:`_Status`). ``pending`` lets a cancel or a replace act on an order
+    still being sequenced (its ack not applied yet)."""
     result: NewOrder | CancelOrder | ReplaceOrder | AppRefusal | _LiveRefused | _Status
     match parsed:
         case NewOrderSingle():
             result = _new_order(sender, parsed, accounts, known)
         case OrderCancelRequest() | OrderCancelReplaceRequest():
-            result = _amend(sender, parsed, projection, known)
+            result = _amend(sender, parsed, projection, known, pending)
         case _:
             result = parsed
     if isinstance(result, NewOrder | CancelOrder | ReplaceOrder):
@@ -221,8 +242,26 @@ def _find(
     sender: Sender,
     req: OrderCancelRequest | OrderCancelReplaceRequest,
     projection: OutboundProjection,
-) -> tuple[int, LiveOrder] | None:
-    """The session's own live order the request names (OrderID first), else None."""
+    pending: PendingOrders | None,
+) -> tuple[int, LiveOrder | _Entering] | None:
+    """The session's own live order the request names (OrderID first), else None. By
+    OrigClOrdID it may also be one still being sequenced: entered (its NewOrder in flight)
+    or live with a cancel or replace in flight that gave it that ClOrdID."""
+    if req.order_id is None and pending is not None:
+        found = projection.find(sender.origin, req.orig_cl_ord_id)
+        if found is not None:
+            return found
+        hit = pending(req.orig_cl_ord_id)
+        if hit is None:
+            return None
+        order_id, entering = hit
+        order = projection.orders.get(order_id)  # live by now, or live all along
+        if order is not None:
+            return (order_id, order) if order.origin == sender.origin else None
+        if entering is None:
+            return None  # it was live, and is gone
+        side, order_type = int(entering.side), int(entering.order_type)
+        return order_id, _Entering(entering.account, entering.symbol, side, order_type)
     if req.order_id is not None:
         text = req.order_id
         if not (text.isascii() and text.isdigit() and len(text) <= 18):
@@ -239,12 +278,13 @@ def _amend(
     req: OrderCancelRequest | OrderCancelReplaceRequest,
     projection: OutboundProjection,
     known: KnownIds,
+    pending: PendingOrders | None = None,
 ) -> CancelOrder | ReplaceOrder | CancelRefused | _LiveRefused | _Status:
     used = known(req.cl_ord_id)
     status = _status(req, used)  # of the order it named, whether still live or not
     if status is not None:
         return status
-    found = _find(sender, req, projection)
+    found = _find(sender, req, projection, pending)
     if found is None:
         return _refuse_cancel(req, CxlRejReason.UNKNOWN_ORDER, UNKNOWN_ORDER_TEXT)
     order_id, order = found

@@ -63,7 +63,7 @@ from engine.gateway.fix_batch import OrderBatch
 from engine.gateway.fix_failover import JournalMarks, SubmitMany
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
 from engine.gateway.fix_history import ReportHistory
-from engine.gateway.fix_orders import Sender, command_for, throttled
+from engine.gateway.fix_orders import PendingOrders, Sender, command_for, throttled
 from engine.gateway.fix_outbox import (
     REPORT_BATCH,
     RESEND_BATCH,
@@ -402,7 +402,7 @@ class FixListener:
         result = command_for(
             live.sender, parsed, self._accounts, self._ledger.projection,
             lambda client_order_id: self._known(origin, client_order_id),
-            exec_id=self._local_id(now), now_ns=now,
+            exec_id=self._local_id(now), now_ns=now, pending=self._pending(origin),
         )  # fmt: skip
         if self.fence.reason is not None:
             # a fenced host sequences nothing, and answers nothing: an answer would take a
@@ -432,6 +432,11 @@ class FixListener:
             seq_nos = [await self._submit(command, origin) for command in commands]
         for seq_no, command in zip(seq_nos, commands, strict=True):
             self._in_flight.sent(origin, seq_no, command)
+
+    def _pending(self, origin: int) -> PendingOrders:
+        """What session ``origin``'s ClOrdIDs in flight name, for its cancels and replaces."""
+        through = self._ledger.through_seq
+        return lambda client_order_id: self._in_flight.order(origin, client_order_id, through)
 
     def _known(self, origin: int, client_order_id: str) -> Known | None:
         """What a ClOrdID of session ``origin`` named today (the ledger's, or in flight)."""

@@ -158,6 +158,37 @@ def test_the_orders_of_one_read_see_each_other_as_when_sent_one_by_one(
     }
 
 
+def test_an_order_can_be_cancelled_or_replaced_before_its_ack(host: Host, fix: Clients) -> None:
+    alpha = fix.logged_on()
+    with alpha.corked():  # in one read: the orders are in flight when the requests come
+        alpha.new_order("p1", "1", 10, "99")
+        alpha.cancel("p2", "p1")
+        alpha.new_order("p3", "1", 10, "98")
+        alpha.replace("p4", "p3", "1", 6, "98.5")
+        alpha.cancel("p5", "p4")  # the replace is in flight too: by its ClOrdID
+        alpha.new_order("p6", "1", 10, "99.005")  # off tick: the exchange rejects it
+        alpha.cancel("p7", "p6")  # so it rejects the cancel too
+    answers = {}
+    for _ in range(7):
+        msg = alpha.app()
+        answers.setdefault(str(msg.get(11)), []).append(fields(msg, 35, 150, 39, 41, 38, 44))
+    assert answers == {
+        "p1": [("8", "0", "0", None, "10", "99")],
+        "p2": [("8", "4", "4", "p1", "10", "99")],
+        "p3": [("8", "0", "0", None, "10", "98")],
+        "p4": [("8", "5", "0", "p3", "6", "98.5")],
+        "p5": [("8", "4", "4", "p4", "6", "98.5")],
+        "p6": [("8", "8", "8", None, "10", None)],
+        # (the exchange's answer: the order it names never was, so 41 is NONE)
+        "p7": [("9", None, "8", "NONE", None, None)],
+    }
+    assert all(
+        host.pipeline.exchange.open_order(int(m.get(37) or 0)) is None
+        for m in alpha.received
+        if m.get(37) not in (None, "NONE")
+    )
+
+
 def test_another_firms_order_is_answered_exactly_as_an_unknown_one(
     host: Host, fix: Clients
 ) -> None:
