@@ -167,9 +167,9 @@ class Driver:
         self._last_ack = 0
         self._recent_p99 = 0
         self._cpu_start = 0.0
-        #: refusals and disconnects the correlators do not see
-        self._refused_unsent = 0
-        self._reasons_unsent: Counter[str] = Counter()
+        #: what the driver itself counts: orders a protocol cannot carry, and disconnects
+        self._refused_here = 0
+        self._own_reasons: Counter[str] = Counter()
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -263,10 +263,9 @@ class Driver:
             try:
                 first = send(specs[side_of(g, step, maker)], count)
             except ValueError as exc:  # the protocol cannot carry this order (a long symbol)
-                self._refused_unsent += (
-                    1  # this order is refused, the rest of the connection's unsent
-                )
-                self._reasons_unsent[f"refused: cannot send the order: {exc}"] += 1
+                # this order is refused, the rest of the connection's unsent
+                self._refused_here += 1
+                self._own_reasons[f"refused: cannot send the order: {exc}"] += 1
                 g += step
                 break
             if first != number:
@@ -316,7 +315,7 @@ class Driver:
         if not conn.closing or conn.lost is not None:
             conn.lost = conn.lost or conn.client.close_reason or "the connection ended"
             counts.disconnects += 1
-            self._reasons_unsent[f"disconnected: {conn.lost}"] += 1
+            self._own_reasons[f"disconnected: {conn.lost}"] += 1
 
     async def _correlate(self, conn: _Connection) -> None:
         """Match every report to its order (``tools.loadgen.correlate``), as it is read,
@@ -374,8 +373,8 @@ class Driver:
         c.filled = sum(o.filled for o in every)
         c.ended = sum(o.ended for o in every)
         c.rejected = sum(o.rejected for o in every)
-        c.refused = self._refused_unsent + sum(o.refused for o in every)
-        c.reasons = self._reasons_unsent + sum((o.reasons for o in every), Counter[str]())
+        c.refused = self._refused_here + sum(o.refused for o in every)
+        c.reasons = self._own_reasons + sum((o.reasons for o in every), Counter[str]())
         self._last_ack = max([self._last_ack, *(o.last_ack for o in every)])
 
     def progress(self) -> Progress:

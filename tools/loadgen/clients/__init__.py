@@ -20,8 +20,8 @@ Contract.
 * ``send_new_order`` is synchronous: the id is returned before any report can be read, so the
   caller can register the order first. The order leaves at the next ``write_out`` or
   ``flush``, which the caller runs after each burst and before it sleeps. Ids are ``prefix`` +
-  the order's number in 8 digits (1, 2, ... per connection: :func:`order_number` reads it
-  back), unique per connection (the prefix makes them unique per run), and are the
+  the order's number in 8 digits (1, 2, ... per connection: ``tools.loadgen.correlate``
+  reads it back), unique per connection (the prefix makes them unique per run), and are the
   protocol's own correlation key: JSON ``client_order_id``, OUCH order token, FIX
   ClOrdID(11). ``send_new_orders(order, n)`` queues n of the same order, numbered on from
   the last, and returns the first's number: one call for a burst, which an adapter may
@@ -75,7 +75,6 @@ __all__ = [
     "Report",
     "client_factory",
     "now_ns",
-    "order_number",
 ]
 
 ACK: Final = "ack"
@@ -103,15 +102,6 @@ PROTOCOLS: Final[dict[str, str]] = {
 
 #: digits of the order number at the end of every order id
 NUMBER_DIGITS: Final = 8
-
-
-def order_number(prefix: str, oid: str) -> int:
-    """The number of the order whose id is ``oid`` if it is one of ``prefix``'s (a report
-    about an order of another connection, or an id that is not an order's, gives 0)."""
-    if len(oid) != len(prefix) + NUMBER_DIGITS or not oid.startswith(prefix):
-        return 0
-    digits = oid[len(prefix) :]
-    return int(digits) if digits.isdigit() and digits.isascii() else 0
 
 
 class ClientError(Exception):

@@ -31,8 +31,6 @@ from tools.loadgen.clients import NUMBER_DIGITS, ClientError, OrderSpec, Report,
 __all__ = ["TICK_SECONDS", "StreamClient"]
 
 TICK_SECONDS: Final = 0.25
-#: the sink of a client read by :meth:`StreamClient.reports`: batches queue until read
-_QUEUED: Final = None
 
 
 class _Wire(asyncio.Protocol):
@@ -83,7 +81,8 @@ class StreamClient:
         #: the login's outcome while it runs (None once logged in)
         self._login: asyncio.Future[None] | None = None
         self._live = False
-        self._sink: Callable[[list[Report]], None] | None = _QUEUED
+        #: where each read's reports go (None: queued for :meth:`reports`)
+        self._sink: Callable[[list[Report]], None] | None = None
         self._queue: asyncio.Queue[list[Report] | None] = asyncio.Queue()
 
     # -- what an adapter supplies ----------------------------------------------------------
