@@ -132,8 +132,13 @@ class SeqNums:
 
 
 def _encode(message: StoredMessage) -> bytes:
-    body = "".join(f"{tag}={value}{_SOH}" for tag, value in message.body)
-    text = f"{message.msg_type}{_SOH}{message.sending_time}{_SOH}{body}".encode("latin-1")
+    head = f"{message.msg_type}{_SOH}{message.sending_time}{_SOH}".encode("latin-1")
+    if isinstance(message.body, bytes):  # the bytes the wire had (Outbound.send_encoded)
+        text = head + message.body
+    else:
+        text = head + "".join(f"{tag}={value}{_SOH}" for tag, value in message.body).encode(
+            "latin-1"
+        )
     seq = struct.pack("<Q", message.seq)
     return _RECORD.pack(len(text), zlib.crc32(seq + text), message.seq) + text
 

@@ -34,14 +34,19 @@ from typing import Final
 
 from engine.config import SessionConfig
 from engine.gateway.fix_files import SessionFiles
+from engine.gateway.fix_frames import report_body
 from engine.gateway.fix_hold import Marking
+from engine.gateway.fix_marks import MarkBook
 from engine.gateway.fix_orders import Sender
 from engine.gateway.fix_render import render
 from engine.gateway.outbound import OrderReport
 from engine.gateway.rate_window import RateWindow
 from engine.gateway.report_store import ReportStore
 from engine.protocols.fix.session import FixSession, State
+from engine.protocols.fix.tags import MsgType
 
+#: MsgType(35) of the reports written straight from the report
+EXECUTION_REPORT: Final = str(MsgType.EXECUTION_REPORT)
 #: Bytes waiting for a session that does not read before it is cut off.
 WRITE_LIMIT: Final = 16 * 1024 * 1024
 #: MsgSeqNums of a ResendRequest answered at a time (``SessionConfig.resend_batch``).
@@ -83,14 +88,32 @@ def send_reports(
         seqnums.reports_sent = min(seqnums.reports_sent, store.count)
         first = seqnums.reports_sent + 1
         numbered = list(enumerate(store.read(first, first + batch - 1), start=first))
-    now = time.time_ns()
     book = None if live.marking is None else live.marking.book
+    render_into(live.fix, live.files, numbered, time.time_ns(), book)
+
+
+def render_into(
+    fix: FixSession,
+    files: SessionFiles,
+    numbered: list[tuple[int, OrderReport]],
+    now: int,
+    book: MarkBook | None = None,
+) -> None:
+    """Send each of ``numbered`` that follows the last report sent (``files.seqnums``), while
+    the session is active: an ExecutionReport written straight from the report
+    (``engine.gateway.fix_frames``, one encoding for the wire and the message store), any
+    other report rendered by ``engine.gateway.fix_render`` and encoded by the session."""
+    seqnums = files.seqnums
     for number, report in numbered:
-        if live.fix.state is not State.ACTIVE:
+        if fix.state is not State.ACTIVE:
             return
         if number == seqnums.reports_sent + 1:
-            seq = live.fix.send(render(report), now)
-            live.files.index.note(seq, number, now)  # resendable after the store forgets it
+            body = report_body(report)
+            if body is not None:
+                seq = fix.send_encoded(EXECUTION_REPORT, body, now)
+            else:
+                seq = fix.send(render(report), now)
+            files.index.note(seq, number, now)  # resendable after the store forgets it
             if book is not None:
                 book.sent(seq, number, now)  # the journal's copy of the index
             seqnums.reports_sent = number

@@ -14,6 +14,7 @@ longlong: TypeAlias = int
 ulonglong: TypeAlias = int
 uint: TypeAlias = int
 uchar: TypeAlias = int
+Py_UCS4: TypeAlias = str
 Py_ssize_t: TypeAlias = int
 bint: TypeAlias = bool
 double: TypeAlias = float

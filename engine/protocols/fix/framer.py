@@ -5,7 +5,9 @@ returns the next :class:`~.codec.FixMessage`, a :class:`Garbled` notice, a stick
 :class:`FramingError`, :data:`NEED_DATA` or :data:`END_OF_INPUT`. Never raises for any input.
 
 A message is ``8=FIX.4.4<SOH>9=<n><SOH>``, then exactly ``n`` bytes ending with SOH, then
-``10=<3 digits><SOH>`` holding the byte sum of everything before it, modulo 256.
+``10=<3 digits><SOH>`` holding the byte sum of everything before it, modulo 256. The sum,
+and the fields of a plain message, are read in C (:mod:`.scan`); anything else goes through
+:func:`~.codec.decode_fields`.
 
 Errors, as the FIX session layer classifies them:
 
@@ -27,7 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from engine.protocols.fix.codec import FixMessage, checksum, decode_fields
+from engine.protocols.fix.codec import FixMessage, decode_fields
+from engine.protocols.fix.scan import byte_sum, plain_message
 
 __all__ = [
     "END_OF_INPUT",
@@ -169,13 +172,18 @@ class FixFramer:
             or trailer[6] != 1
         ):
             return self._garbled(f"BodyLength(9)={body_len} does not end at the CheckSum(10) field")
-        expected = checksum(memoryview(buf)[pos:trailer_at])
+        expected = byte_sum(buf, pos, trailer_at)
         if expected != int(trailer[3:6]):
             reason = f"CheckSum(10)={trailer[3:6].decode()} but the bytes sum to {expected:03d}"
             self._pos = pos + total  # the framing held: drop exactly this message
             return Garbled(reason)
         raw = bytes(buf[pos : pos + total])
         self._pos = pos + total
+        # a plain message's fields in one C pass (engine.protocols.fix.scan); the generic
+        # parser for anything else, and so for every tag-level fault
+        message = plain_message(raw, body_at - pos, trailer_at - pos)
+        if message is not None:
+            return message
         return decode_fields(raw[body_at - pos : trailer_at - pos], raw)
 
     def _garbled(self, reason: str) -> Garbled:

@@ -3,7 +3,9 @@ OrderCancelReplaceRequest (G) into typed frozen dataclasses, or a typed refusal.
 
 :func:`parse_application` takes an :class:`~.session.ApplicationMessage`'s FixMessage and
 returns an order request or one of four refusals, each of which knows its FIX answer
-(:func:`reply_to` builds it; the caller sends it with ``FixSession.send``):
+(:func:`reply_to` builds it; the caller sends it with ``FixSession.send``). A NewOrderSingle
+whose every field is taken as it stands is read in C (:mod:`.order_scan`); anything else,
+and so every refusal, is read here:
 
 * :class:`SessionLevelReject` -> Reject (35=3): the message breaks the FIX rules: a required
   tag missing (373=1), a value in the wrong format (6), a Side other than 1 / 2 (5).
@@ -31,6 +33,7 @@ from engine.domain.types import OrderType, Side, TimeInForce
 from engine.protocols.fix import admin, reports
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.decimals import BadFormat, NotRepresentable, parse_price, parse_qty
+from engine.protocols.fix.order_scan import new_order_fields, parse_utc
 from engine.protocols.fix.tags import (
     ADMIN_MSG_TYPES,
     BusinessRejectReason,
@@ -41,7 +44,6 @@ from engine.protocols.fix.tags import (
     SessionRejectReason,
     Tag,
 )
-from engine.protocols.fix.timestamps import parse_utc_timestamp
 
 __all__ = [
     "AppRefusal",
@@ -171,8 +173,12 @@ class _Refuse(Exception):
 def parse_application(message: FixMessage) -> AppRequest | AppRefusal:
     """The typed request of an application message, or why it is refused. Never raises for
     the peer's input; handing it an administrative message is our bug (ValueError)."""
-    parse = _PARSERS.get(message.msg_type)
     seq = message.seq_num or 0
+    if message.msg_type == MsgType.NEW_ORDER_SINGLE:
+        fields = new_order_fields(message.get)  # the C lane: an order taken as it stands
+        if fields is not None:
+            return NewOrderSingle(seq, *fields, message.poss_dup, message.poss_resend)
+    parse = _PARSERS.get(message.msg_type)
     if parse is None:
         if message.msg_type in ADMIN_MSG_TYPES:  # the session's own; never reaches here
             raise ValueError(f"35={message.msg_type} is a session message")
@@ -211,7 +217,7 @@ class _Reader:
         return side
 
     def timestamp(self, tag: int) -> int:
-        ns = parse_utc_timestamp(self.required(tag))
+        ns = parse_utc(self.required(tag))
         if ns is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             raise self.session(tag, reason, f"tag {tag} is not a UTCTimestamp")

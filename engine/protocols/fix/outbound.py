@@ -24,6 +24,7 @@ from engine.protocols.fix.codec import Fields, OutboundMessage, encode
 from engine.protocols.fix.store import OutboundStore, StoredMessage
 from engine.protocols.fix.tags import ADMIN_MSG_TYPES, MsgType, Tag
 from engine.protocols.fix.timestamps import format_utc_timestamp
+from engine.protocols.fix.wire import utc_stamp, wrap
 
 __all__ = ["Outbound"]
 
@@ -60,6 +61,25 @@ class Outbound:
         self._buffer += encode(message.msg_type, header + message.body)
         if message.msg_type not in ADMIN_MSG_TYPES:
             self.store.save(StoredMessage(seq, str(message.msg_type), message.body, sending_time))
+        self.next_seq = seq + 1
+        self.last_sent_ns = now_ns
+        return seq
+
+    def send_encoded(self, msg_type: str, body: bytes, now_ns: int) -> int:
+        """:meth:`send` of an application message whose body is encoded already (every field
+        after the standard header, each ``tag=value<SOH>``, as :func:`~.codec.encode` writes
+        them): the same bytes go to the peer and to the store. Its MsgSeqNum."""
+        seq = self.next_seq
+        sending_time = utc_stamp(now_ns)
+        head = b"35=%s\x0149=%s\x0156=%s\x0134=%d\x0152=%s\x01" % (
+            msg_type.encode("latin-1"),
+            self.sender_comp_id.encode("latin-1"),
+            self.target_comp_id.encode("latin-1"),
+            seq,
+            sending_time.encode("latin-1"),
+        )
+        self._buffer += wrap(head, body)
+        self.store.save(StoredMessage(seq, msg_type, body, sending_time))
         self.next_seq = seq + 1
         self.last_sent_ns = now_ns
         return seq
@@ -103,7 +123,7 @@ class Outbound:
                 self._gap_fill(cursor, message.seq, now_text)
                 count += 1
             header = self._header(message.seq, now_text, orig_sending_time=message.sending_time)
-            self._buffer += encode(message.msg_type, header + message.body)
+            self._buffer += _encode_stored(message.msg_type, header, message.body)
             count += 1
             cursor = message.seq + 1
         if cursor <= end:
@@ -139,3 +159,12 @@ class Outbound:
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+def _encode_stored(msg_type: str, header: Fields, body: Fields | bytes) -> bytes:
+    """A stored message with ``header``: its body's fields, or the bytes they encode to."""
+    if not isinstance(body, bytes):
+        return encode(msg_type, header + body)
+    head = encode(msg_type, header)  # the codec's checks of every header value
+    fields = head[head.index(b"\x0135=") + 1 : head.rindex(b"10=")]
+    return wrap(fields, body)

@@ -54,6 +54,7 @@ from engine.protocols.fix.framer import END_OF_INPUT, FixFramer, FramingError, G
 from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest
+from engine.protocols.fix.order_scan import parse_utc
 from engine.protocols.fix.outbound import Outbound
 from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict, poss_dup_fault
 from engine.protocols.fix.session_admin import (
@@ -66,7 +67,6 @@ from engine.protocols.fix.states import LocalProtocolError, State, advance
 from engine.protocols.fix.states import Trigger as _T
 from engine.protocols.fix.store import OutboundStore
 from engine.protocols.fix.tags import FIX44_MSG_TYPES, MsgType, SessionRejectReason, Tag
-from engine.protocols.fix.timestamps import parse_utc_timestamp
 
 __all__ = [
     "NEED_DATA",
@@ -188,7 +188,7 @@ class FixSession:
             text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
             self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
             return self._fatal(text)
-        sent = parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "")
+        sent = parse_utc(msg.get(Tag.SENDING_TIME) or "")
         if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
             text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
             reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
@@ -225,7 +225,7 @@ class FixSession:
             if tag not in msg:
                 text = f"required tag {int(tag)} missing"
                 return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
-        if parse_utc_timestamp(msg.get(Tag.SENDING_TIME) or "") is None:
+        if parse_utc(msg.get(Tag.SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
         dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
@@ -277,6 +277,17 @@ class FixSession:
         self._advance(_T.SEND)
         self._now = now_ns
         seq = self._out.send(message, now_ns)
+        self._hb_sent()
+        return seq
+
+    def send_encoded(self, msg_type: str, body: bytes, now_ns: int) -> int:
+        """:meth:`send` of an application message whose body is encoded already
+        (``Outbound.send_encoded``); returns its MsgSeqNum."""
+        if msg_type in _SESSION_OWNED:
+            raise LocalProtocolError(f"35={msg_type} is sent by the session itself")
+        self._advance(_T.SEND)
+        self._now = now_ns
+        seq = self._out.send_encoded(msg_type, body, now_ns)
         self._hb_sent()
         return seq
 

@@ -27,7 +27,9 @@ class StoredMessage:
 
     seq: int
     msg_type: str
-    body: Fields
+    #: the fields after the standard header, or the bytes they encode to (``tag=value<SOH>``
+    #: each: ``Outbound.send_encoded``)
+    body: Fields | bytes
     #: the SendingTime(52) of the first sending, which becomes OrigSendingTime(122)
     sending_time: str
 

@@ -1,0 +1,155 @@
+"""ExecutionReports written straight from the typed report: the FIX out side's one encoding.
+
+:func:`report_body` is the body of ``render(r)`` (``engine.gateway.fix_render``, the
+reference) as the codec encodes it (``engine.protocols.fix.codec.encode``: ``tag=value<SOH>``
+for every field after the standard header), for the five kinds that are ExecutionReports of
+an order the exchange has (NEW, TRADE, CANCELED, REPLACED, EXPIRED): nearly every report an
+order makes. Any other kind (a refusal, a cancel reject) and any report whose fields the lane
+does not take as they are (a side, order type or TimeInForce the tables do not name, a
+number that is not an int, a text that is not Latin-1 or holds SOH, a time outside the years
+1970-2262) gives None, and the caller renders that one through the reference, which raises
+what it raises. ``FixSession.send_encoded`` then puts the header around the body and uses
+the same bytes for the wire and for the message store (``engine.gateway.fix_outbox``).
+
+``tests/engine/test_fix_frames.py`` holds the lane to the reference byte for byte, compiled
+and uncompiled, for random reports of every kind.
+
+Compiled by Cython (``engine.native``; it reads a report's fields with C loads); the pure
+build runs the same source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cython
+
+from engine.domain.types import CancelReason, OrderType, Side, TimeInForce
+from engine.gateway.fix_render import NO_ID, NO_SYMBOL
+from engine.gateway.report_types import ReportKind
+from engine.protocols.fix.decimals import format_avg_px
+from engine.protocols.fix.wire import utc_stamp
+
+if cython.compiled:
+    from cython.cimports.engine.gateway.report_types import OrderReport
+else:
+    from engine.gateway.report_types import OrderReport
+
+__all__ = ["report_body"]
+
+_NEW, _TRADE, _CANCELED = ReportKind.NEW, ReportKind.TRADE, ReportKind.CANCELED
+_REPLACED, _EXPIRED = ReportKind.REPLACED, ReportKind.EXPIRED
+_BUY, _SELL = int(Side.BUY), int(Side.SELL)
+_LIMIT, _MARKET = int(OrderType.LIMIT), int(OrderType.MARKET)
+#: TimeInForce -> TimeInForce(59), as ``engine.protocols.fix.reports`` writes it
+_TIF: dict[int, str] = {
+    int(TimeInForce.DAY): "0",
+    int(TimeInForce.GTC): "1",
+    int(TimeInForce.IOC): "3",
+    int(TimeInForce.FOK): "4",
+}
+#: cancels whose OrigClOrdID is the ClOrdID the order had before (fix_render's _REQUESTED)
+_REQUESTED = frozenset({int(CancelReason.USER), int(CancelReason.REPLACED_AWAY)})
+_MAX_NS = 9_223_372_036_854_775_807  # int64 (a ts past the year 2262: the reference's)
+_PRICE_UNITS: cython.longlong = 10_000
+
+
+@cython.cfunc
+def _price(units: cython.longlong) -> str:
+    """``format_price``: ``12345`` -> ``1.2345``, ``10000`` -> ``1`` (sign kept)."""
+    sign = "-" if units < 0 else ""
+    magnitude: cython.longlong = -units if units < 0 else units
+    whole: cython.longlong = magnitude // _PRICE_UNITS
+    fraction: cython.longlong = magnitude % _PRICE_UNITS
+    if fraction == 0:
+        return f"{sign}{whole}"
+    digits = f"{fraction:04d}".rstrip("0")
+    return f"{sign}{whole}.{digits}"
+
+
+@cython.cfunc
+def _wire_text(value: Any) -> cython.bint:
+    """Whether ``value`` is a str the codec writes as it is (non-empty, Latin-1, no SOH)."""
+    if not isinstance(value, str) or not value or "\x01" in value:
+        return False
+    return max(value) <= "\xff"
+
+
+@cython.cfunc
+def _is_int(value: Any) -> cython.bint:
+    """A plain int (not a bool, not an enum: those the reference formats its own way)."""
+    return type(value) is int
+
+
+@cython.ccall
+def report_body(report: Any) -> bytes | None:
+    """The encoded body of ``render(report)``, or None (see the module docstring)."""
+    if not isinstance(report, OrderReport):
+        return None
+    r: OrderReport = report
+    kind = r.kind
+    if not (
+        kind is _NEW or kind is _TRADE or kind is _CANCELED or kind is _REPLACED or kind is _EXPIRED
+    ):
+        return None
+    side, order_type, tif = r.side, r.order_type, r.tif
+    if not (_is_int(side) and _is_int(order_type) and _is_int(tif)):
+        return None
+    if (side != _BUY and side != _SELL) or (order_type != _LIMIT and order_type != _MARKET):
+        return None
+    tif_text = _TIF.get(tif)
+    if tif_text is None:
+        return None
+    for number in (r.order_id, r.seq_no, r.sub, r.order_qty, r.price, r.leaves_qty, r.cum_qty):
+        if not _is_int(number):
+            return None
+    if not (_is_int(r.cum_cost) and _is_int(r.ts) and 0 <= r.ts <= _MAX_NS):
+        return None
+    cl_ord_id = r.client_order_id or NO_ID
+    symbol = r.symbol or NO_SYMBOL
+    account = r.account
+    orig = r.orig_client_order_id
+    orig = orig or "" if kind is _REPLACED or (kind is _CANCELED and r.reason in _REQUESTED) else ""
+    if not (_wire_text(cl_ord_id) and _wire_text(symbol)):
+        return None
+    if (account and not _wire_text(account)) or (orig and not _wire_text(orig)):
+        return None
+    done = kind is _CANCELED or kind is _EXPIRED
+    parts: list[str] = [f"37={r.order_id}\x01"]
+    if kind is _NEW:
+        if not _is_int(r.entered_seq):
+            return None
+        parts.append(f"198={r.entered_seq}\x01")
+    parts.append(f"11={cl_ord_id}\x01")
+    if orig:
+        parts.append(f"41={orig}\x01")
+    if kind is _NEW:
+        status = "150=0\x0139=0"
+    elif kind is _TRADE:
+        status = "150=F\x0139=2" if r.leaves_qty == 0 else "150=F\x0139=1"
+    elif kind is _CANCELED:
+        status = "150=4\x0139=4"
+    elif kind is _REPLACED:
+        status = "150=5\x0139=1" if r.cum_qty > 0 else "150=5\x0139=0"
+    else:
+        status = "150=C\x0139=C"
+    parts.append(f"17={r.seq_no}-{r.sub}\x01{status}\x01")
+    if account:
+        parts.append(f"1={account}\x01")
+    parts.append(f"55={symbol}\x0154={side}\x0138={r.order_qty}\x01")
+    if order_type == _LIMIT:
+        if not -_MAX_NS <= r.price <= _MAX_NS:
+            return None
+        parts.append(f"40=2\x0144={_price(r.price)}\x01")
+    else:
+        parts.append("40=1\x01")
+    parts.append(f"59={tif_text}\x01")
+    if kind is _TRADE:
+        last_qty, last_price = r.last_qty, r.last_price
+        if not (_is_int(last_qty) and _is_int(last_price) and -_MAX_NS <= last_price <= _MAX_NS):
+            return None
+        parts.append(f"32={last_qty}\x0131={_price(last_price)}\x01")
+    leaves = "0" if done else str(r.leaves_qty)
+    avg_px = format_avg_px(r.cum_cost, r.cum_qty)
+    parts.append(f"151={leaves}\x0114={r.cum_qty}\x016={avg_px}\x0160={utc_stamp(r.ts)}\x01")
+    return "".join(parts).encode("latin-1")
