@@ -71,6 +71,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "journal.checksums",
     "tools.loadgen.correlate",
     "tools.loadgen.clients.ouch_reports",
+    "tools.loadgen.clients.fix_reports",
 )
 
 #: Declaration-only .pxd files (a C library's API) that a compiled module cimports: part of

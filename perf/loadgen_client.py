@@ -1,6 +1,7 @@
 """The load generator's own CPU per OUCH order, in process: no host, no sockets.
 
     .venv/bin/python perf/loadgen_client.py [--orders 100000] [--repeats 5] [--json] [--pure]
+        [--protocol ouch|fix]
 
 ``sequex loadgen`` shares the machine with the host it drives, so every microsecond it spends
 an order is taken from the host. This measures the three things it does per order on the
@@ -13,6 +14,9 @@ OUCH path, with ``time.process_time`` over ``--orders`` orders (median and range
   Sequenced Data Accepted and an Executed), in 64 KiB reads;
 * ``correlate_us``: ``Correlator.take`` over those reports (states, counts, latencies);
 * ``total_us``: the three together.
+
+``--protocol fix`` measures the FIX client the same way: NewOrderSingles in bursts, and the
+ExecutionReports (a New and a fill each) as the gateway sends them.
 
 ``--pure`` also runs the same in a child process with ``SEQUEX_PURE=1`` (the uncompiled
 build), for the speedup of the compiled modules.
@@ -29,9 +33,16 @@ from typing import Any
 
 from engine import native
 from engine.domain.types import Side
+from engine.gateway.fix_render import render
+from engine.gateway.outbound import OrderReport, ReportKind
 from engine.protocols import ouch
+from engine.protocols.fix.codec import encode as fix_encode
+from engine.protocols.fix.outbound import Outbound
+from engine.protocols.fix.store import MemoryStore
+from engine.protocols.fix.timestamps import format_utc_timestamp
 from engine.protocols.soupbin import LoginAccepted, SequencedData, encode
 from tools.loadgen.clients import Identity, OrderSpec, Report
+from tools.loadgen.clients.fix import FixClient
 from tools.loadgen.clients.ouch import OuchClient
 from tools.loadgen.correlate import Correlator
 from tools.loadgen.driver import BURST
@@ -65,10 +76,41 @@ def _answers(order: OrderSpec, orders: int) -> list[bytes]:
     return [bytes(stream[at : at + _READ]) for at in range(0, len(stream), _READ)]
 
 
-def one_round(orders: int) -> dict[str, float]:
-    client = _logged_in()
+def _fix_logged_in() -> FixClient:
+    client = FixClient(Identity("ALPHA", "ALPHA-1", "alpha-pass", "ALPHAFIX"), _PREFIX)
+    client._login_bytes()
+    now = time.time_ns()
+    logon = [(49, "SEQUEX"), (56, "ALPHAFIX"), (34, "1"), (52, format_utc_timestamp(now))]
+    if not client._login_answer(fix_encode("A", [*logon, (98, "0"), (108, "30")])):
+        raise RuntimeError("the client did not take the Logon")
+    client._outbox.clear()
+    return client
+
+
+def _fix_answers(order: OrderSpec, orders: int) -> list[bytes]:
+    """The gateway's ExecutionReports of orders 1 .. ``orders``: a New and a fill each."""
+    out = Outbound("SEQUEX", 2, MemoryStore(capacity=16))
+    out.target_comp_id = "ALPHAFIX"
+    now = time.time_ns()
+    stream = bytearray()
+    for n in range(1, orders + 1):
+        common = (n, 0, now, n, "ALPHA-1", order.symbol, int(order.side), 1, 1, False)
+        oid = f"{_PREFIX}{n:08d}"
+        new = OrderReport(ReportKind.NEW, *common, oid, "", order.qty, order.price,
+                          order.qty, 0, 0, entered_seq=n)  # fmt: skip
+        fill = OrderReport(ReportKind.TRADE, *common, oid, "", order.qty, order.price, 0,
+                           order.qty, order.qty * order.price, order.qty, order.price,
+                           liquidity=2)  # fmt: skip
+        out.send(render(new), now)
+        out.send(render(fill), now)
+        stream += out.take()
+    return [bytes(stream[at : at + _READ]) for at in range(0, len(stream), _READ)]
+
+
+def one_round(orders: int, protocol: str = "ouch") -> dict[str, float]:
+    client: Any = _logged_in() if protocol == "ouch" else _fix_logged_in()
     spec = OrderSpec("ACME", Side.BUY, 1, 1_000_000)
-    reads = _answers(spec, orders)
+    reads = (_answers if protocol == "ouch" else _fix_answers)(spec, orders)
     buffers = (array("q"), array("q"), array("q"), array("q"))
     correlator = Correlator(_PREFIX, 0, 1, 1_000_000, orders, buffers)
     correlator.start = time.monotonic_ns()
@@ -105,9 +147,10 @@ def one_round(orders: int) -> dict[str, float]:
     }
 
 
-def measure(orders: int, repeats: int) -> dict[str, Any]:
-    rounds = [one_round(orders) for _ in range(repeats)]
+def measure(orders: int, repeats: int, protocol: str = "ouch") -> dict[str, Any]:
+    rounds = [one_round(orders, protocol) for _ in range(repeats)]
     out: dict[str, Any] = {"orders": orders, "repeats": repeats, "build": native.describe()}
+    out["protocol"] = protocol
     for key in rounds[0]:
         values = [r[key] for r in rounds]
         out[key] = round(statistics.median(values), 3)
@@ -122,13 +165,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pure", action="store_true", help="also measure the uncompiled build")
+    parser.add_argument("--protocol", choices=("ouch", "fix"), default="ouch")
     args = parser.parse_args()
-    figures = measure(args.orders, args.repeats)
+    figures = measure(args.orders, args.repeats, args.protocol)
     if args.pure:
         pure = measure_pure(
             "perf.loadgen_client",
-            ["--orders", str(args.orders), "--repeats", str(args.repeats), "--json"],
-        )
+            ["--orders", str(args.orders), "--repeats", str(args.repeats), "--json",
+             "--protocol", args.protocol],
+        )  # fmt: skip
         figures["pure"] = pure
         figures["speedup"] = round(pure["total_us"] / figures["total_us"], 2)
     if args.json:

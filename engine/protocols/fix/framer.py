@@ -130,6 +130,28 @@ class FixFramer:
             return self._idle()
         return self._frame()
 
+    @property
+    def between_messages(self) -> bool:
+        """Whether nothing is buffered and the next bytes must start a message (no framing
+        error, no resync under way, no end of input)."""
+        return (
+            self._pos == len(self._buf)
+            and self.error is None
+            and not (self._resyncing or self._eof or self._overflow)
+        )
+
+    def take_pending(self) -> bytes:
+        """The unread bytes (the start of a message not whole yet), handed back and dropped
+        from the buffer, for a caller that reads whole messages itself and feeds them again
+        with the next bytes; ``b""`` (and nothing dropped) once the stream is not clean: a
+        framing error, a resync under way, the end of input or an overflow."""
+        if self.error is not None or self._resyncing or self._eof or self._overflow:
+            return b""
+        data = bytes(self._buf[self._pos :])
+        self._buf = bytearray()
+        self._pos = 0
+        return data
+
     # -- one message ---------------------------------------------------------------------
 
     def _frame(self) -> FramerEvent:

@@ -7,8 +7,8 @@ standard header, then the body, each ``tag=value<SOH>``) and ``10=<sum><SOH>`` a
 sends an ExecutionReport whose body the gateway wrote straight from its report this way
 (``FixSession.send_encoded``), and keeps the same body bytes in its message store.
 
-:func:`utc_stamp` is :func:`~.timestamps.format_utc_timestamp` with the text of the last
-millisecond asked for kept: the messages of one flush, and the reports of one batch, share
+:func:`utc_stamp` is :func:`~.timestamps.format_utc_timestamp` with the texts of the last
+two milliseconds asked for kept: the messages of one flush, and the reports of one batch, share
 their SendingTime and TransactTime texts. It depends on nothing but its argument.
 
 ``tests/engine/protocols/fix/test_wire.py`` holds both to the codec and the formatter.
@@ -27,20 +27,32 @@ __all__ = ["bytes_sum", "utc_stamp", "wrap"]
 
 _MAX_NS = 9_223_372_036_854_775_807  # int64: the year 2262, past which nothing is kept
 
-_last_ms: cython.longlong = -1
-_last_text: str = ""
+# two milliseconds kept: a flush stamps SendingTimes (now) and TransactTimes (the reports'
+# times) in turn, which one slot would lose at every call
+_ms_a: cython.longlong = -1
+_text_a: str = ""
+_ms_b: cython.longlong = -1
+_text_b: str = ""
+_next_is_a: cython.bint = True
 
 
 @cython.ccall
 def utc_stamp(ns: Any) -> str:
-    """``format_utc_timestamp(ns)``; the text of the last millisecond asked for is kept."""
-    global _last_ms, _last_text
+    """``format_utc_timestamp(ns)``; the texts of the last two milliseconds asked for are
+    kept."""
+    global _ms_a, _text_a, _ms_b, _text_b, _next_is_a
     if type(ns) is int and 0 <= ns <= _MAX_NS:
         ms: cython.longlong = ns // 1_000_000  # it alone decides the text (truncated to ms)
-        if ms == _last_ms:
-            return _last_text
+        if ms == _ms_a:
+            return _text_a
+        if ms == _ms_b:
+            return _text_b
         text = format_utc_timestamp(ns)
-        _last_ms, _last_text = ms, text
+        if _next_is_a:
+            _ms_a, _text_a = ms, text
+        else:
+            _ms_b, _text_b = ms, text
+        _next_is_a = not _next_is_a
         return text
     return format_utc_timestamp(ns)
 

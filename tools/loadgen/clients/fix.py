@@ -33,6 +33,7 @@ from tools.loadgen.clients import (
     OrderSpec,
     Report,
 )
+from tools.loadgen.clients.fix_reports import ExecFields, scan_reports
 from tools.loadgen.clients.fix_session import (
     NEED_DATA,
     Broken,
@@ -72,6 +73,8 @@ class FixClient(StreamClient):
         #: MsgSeqNum of each order's NewOrderSingle until its first answer, both ways
         self._by_seq: dict[int, str] = {}
         self._seq_of: dict[str, int] = {}
+        #: the start of a message not whole yet, taken back from the session's framer
+        self._carry = b""
 
     # -- login / logout -------------------------------------------------------------------------
 
@@ -126,26 +129,61 @@ class FixClient(StreamClient):
         self._write(self.session.data_to_send())
         return oid
 
+    def send_new_orders(self, order: OrderSpec, count: int) -> int:
+        """``count`` NewOrderSingles in one go (``FixInitiator.new_orders``: the first
+        encoded field by field, the others from it as a template)."""
+        first = self._count + 1
+        seq = self.session.new_orders(
+            self._prefix, first, count, account=self.identity.account, symbol=order.symbol,
+            side=order.side, qty=order.qty, price=order.price, now_ns=time.time_ns(),
+            tif=order.tif,
+        )  # fmt: skip
+        self._count += count
+        by_seq, seq_of, prefix = self._by_seq, self._seq_of, self._prefix
+        for k in range(count):
+            oid = f"{prefix}{first + k:08d}"
+            by_seq[seq + k] = oid
+            seq_of[oid] = seq + k
+        self._write(self.session.data_to_send())
+        return first
+
     # -- reports --------------------------------------------------------------------------------
+
+    def _report(self, exec_type: str, cl_ord_id: str, text: str, liquidity: str, ts: int,
+                out: list[Report]) -> None:  # fmt: skip
+        kind = _KINDS.get(exec_type)
+        if kind is not None:
+            if kind in (ACK, REJECT):
+                self._answered(cl_ord_id)
+            if kind == FILL:
+                detail = _LIQUIDITY.get(liquidity, "")
+            elif kind == ACK:
+                detail = ""
+            else:
+                detail = text
+            out.append((kind, cl_ord_id, ts, detail))
 
     def _parse(self, data: bytes, ts: int) -> list[Report]:
         session = self.session
+        out: list[Report] = []
+        if session.logged_on and session.between_messages and (self._carry or data):
+            # the ExecutionReports at the front, read in place (fix_reports); the session
+            # gets the rest from the first other message on
+            buf = self._carry + data
+            fields: list[ExecFields] = []
+            pos, _ = scan_reports(buf, fields)
+            for exec_type, cl_ord_id, text, liquidity in fields:
+                self._report(exec_type, cl_ord_id, text, liquidity, ts, out)
+            self._carry = b""
+            data = buf[pos:]
         if data:
             session.receive_data(data, time.time_ns())
-        out: list[Report] = []
         while True:
             event = session.next_event()
             if isinstance(event, ExecReport):
-                kind = _KINDS.get(event.exec_type)
-                if kind is not None:
-                    if kind in (ACK, REJECT):
-                        self._answered(event.cl_ord_id)
-                    if kind == FILL:
-                        detail = _LIQUIDITY.get(event.liquidity, "")
-                    else:
-                        detail = event.text if kind != ACK else ""
-                    out.append((kind, event.cl_ord_id, ts, detail))
+                self._report(event.exec_type, event.cl_ord_id, event.text, event.liquidity, ts, out)
             elif event is NEED_DATA:
+                self._carry = session.take_pending()  # read in place with the next bytes
                 break
             elif isinstance(event, Refused):
                 oid = self._by_seq.pop(event.ref_seq_num or 0, "")

@@ -35,6 +35,7 @@ from engine.protocols.fix.decimals import format_price
 from engine.protocols.fix.framer import END_OF_INPUT, NEED_DATA, FixFramer, FramingError
 from engine.protocols.fix.tags import MsgType, Tag
 from engine.protocols.fix.timestamps import NS_PER_SECOND, format_utc_timestamp
+from engine.protocols.fix.wire import wrap
 
 __all__ = [
     "NEED_DATA",
@@ -51,6 +52,8 @@ _SIDES: Final = {Side.BUY: "1", Side.SELL: "2"}
 _LIMIT: Final = "2"
 _TIFS: Final = {TimeInForce.DAY: "0", TimeInForce.IOC: "3"}
 _LAST_LIQUIDITY_IND: Final = 851
+#: a NewOrderSingle after its ClOrdID, as new_order encodes it (the burst's template)
+_ORDER_TAIL: Final = b"\x011=%s\x0155=%s\x0154=%s\x0160=%s\x0138=%d\x0140=%s\x0144=%s\x0159=%s\x01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,48 @@ class FixInitiator:
         ]
         return self._send(MsgType.NEW_ORDER_SINGLE, body)
 
+    def new_orders(
+        self,
+        prefix: str,
+        first: int,
+        count: int,
+        *,
+        account: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        price: int,
+        now_ns: int,
+        tif: TimeInForce = TimeInForce.DAY,
+    ) -> int:
+        """``count`` orders as :meth:`new_order` makes them, ClOrdID(11) ``prefix`` and the
+        numbers from ``first`` in 8 digits, all stamped ``now_ns``: the first through
+        :meth:`new_order` (the codec checks every value), the others from it as a template;
+        returns the first's MsgSeqNum."""
+        seq = self.new_order(
+            f"{prefix}{first:08d}", account=account, symbol=symbol, side=side, qty=qty,
+            price=price, now_ns=now_ns, tif=tif,
+        )  # fmt: skip
+        if count > 1:
+            stamp = format_utc_timestamp(now_ns).encode("latin-1")
+            head = b"35=D\x0149=%s\x0156=%s\x0134=" % (
+                self.sender_comp_id.encode("latin-1"),
+                self.target_comp_id.encode("latin-1"),
+            )
+            middle = b"\x0152=%s\x0111=%s" % (stamp, prefix.encode("latin-1"))
+            tail = _ORDER_TAIL % (
+                account.encode("latin-1"), symbol.encode("latin-1"), _SIDES[side].encode(),
+                stamp, qty, _LIMIT.encode(), format_price(price).encode(), _TIFS[tif].encode(),
+            )  # fmt: skip
+            self._out += b"".join(
+                [
+                    wrap(head + b"%d" % (seq + k) + middle + b"%08d" % (first + k), tail)
+                    for k in range(1, count)
+                ]
+            )
+            self.next_seq += count - 1
+        return seq
+
     def logout(self, now_ns: int) -> None:
         self._now = now_ns
         self._send(MsgType.LOGOUT, [])
@@ -190,6 +235,16 @@ class FixInitiator:
     def receive_data(self, data: bytes, now_ns: int) -> None:
         self._now = now_ns
         self._framer.receive_data(data)
+
+    @property
+    def between_messages(self) -> bool:
+        """Whether the next bytes start a message (nothing unread, no fault, no resync): a
+        caller may read whole messages itself until it hands the session the rest."""
+        return self._framer.between_messages
+
+    def take_pending(self) -> bytes:
+        """The start of a message not whole yet, handed back (``FixFramer.take_pending``)."""
+        return self._framer.take_pending()
 
     def next_event(self) -> InitiatorEvent | object:
         """The next event, or NEED_DATA."""
