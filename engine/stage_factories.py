@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from disruptor import Agent, RingBuffer
+from engine.hop_board import HOPS, HopBoard, attach_if_present
 from engine.journal_format import encode_user_header, journal_dir
 from engine.mdfeed.publisher import MarketDataAgent
 from engine.proctitle import set_title
@@ -69,6 +70,10 @@ class Context:
     def attach(self, ring: str) -> RingBuffer:
         return RingBuffer.attach(self.spec.ring_name(ring))
 
+    def hops(self) -> HopBoard | None:
+        """The host's hop latencies (``engine.hop_board``), where its rings' owner made them."""
+        return attach_if_present(self.spec.ring_name(HOPS))
+
 
 def _journaler(c: Context) -> Stage:
     spec = c.spec
@@ -79,7 +84,9 @@ def _journaler(c: Context) -> Stage:
         segment_bytes=spec.journal_segment_bytes,
         first_seq=spec.base_seq + 1,
     )
-    return JournalerStage(c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq)
+    return JournalerStage(
+        c.attach("in"), writer, c.plan.input("in").consumer, spec.base_seq, hops=c.hops()
+    )
 
 
 def _role(spec: TopologySpec) -> str | None:
@@ -123,6 +130,7 @@ def _core(c: Context) -> Stage:
         exchange=exchange,
         report_paths=[p for p in paths if p is not None],
         rules=spec.rules,
+        hops=c.hops(),
     )
 
 
@@ -179,6 +187,7 @@ def _publisher(c: Context) -> Stage:
         c.attach("events"),
         c.wiring.gating("events"),
         max_batch=c.spec.max_batch,
+        hops=c.hops(),
     )
 
 

@@ -62,6 +62,7 @@ from disruptor import RingBuffer
 from engine.config import HostConfig, ReporterConfig
 from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
+from engine.hop_board import HOPS, HopBoard
 from engine.mdfeed.settings import FeedSettings
 from engine.records import RECORD_SIZE
 from engine.replication.role import ROLE, HostRole
@@ -212,16 +213,19 @@ class TopologySpec:
 
 
 class Rings:
-    """The owner handles of every ring of a topology, and of a standby's role word
-    (``engine.replication.role``); close() unlinks them."""
+    """The owner handles of every ring of a topology, of its hop latencies
+    (``engine.hop_board``) and of a standby's role word (``engine.replication.role``); close()
+    unlinks them."""
 
     def __init__(self, spec: TopologySpec) -> None:
         self.wiring = spec.wiring()
         self.by_name: dict[str, RingBuffer] = {}
         self.role: HostRole | None = None
+        self.hops: HopBoard | None = None
         try:
             if spec.standby:
                 self.role = HostRole.create(spec.ring_name(ROLE))
+            self.hops = HopBoard.create(spec.ring_name(HOPS))
             for name, plan in self.wiring.rings.items():
                 self.by_name[name] = RingBuffer.create(
                     spec.ring_name(name), spec.capacity, plan.slot_size, plan.consumers
@@ -254,6 +258,9 @@ class Rings:
         if self.role is not None:
             self.role.close()
             self.role = None
+        if self.hops is not None:
+            self.hops.close()
+            self.hops = None
 
 
 def sync_policy(spec: TopologySpec) -> SyncPolicy:

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "passwd": ("tools.passwd_cli", "print a password hash for the configuration file"),
     "drill": ("tools.drill_cli", "failure drills: damage copies of the storage, start on each"),
     "loadgen": ("tools.loadgen.cli", "drive a running host with orders and measure latencies"),
+    "latency": ("tools.latency_cli", "where a running host's orders spend their time, hop by hop"),
     "md": ("tools.md_cli", "market data: follow the ITCH feed, draw a symbol's book"),
     "report": ("tools.report_cli", "books and records: orders, executions, trade blotter"),
     "settle": ("tools.settle_cli", "settle the trades due on a settlement date (T+2)"),

@@ -64,6 +64,7 @@ from engine.gateway.ouch_orders import OrderMessage, OuchOrders, Refuse
 from engine.gateway.ouch_scan import PACKET_SIZE as ENTER_PACKET_SIZE
 from engine.gateway.ouch_scan import scan_enters
 from engine.gateway.rate_window import RateWindow
+from engine.hop_board import Hop, HopBoard
 from engine.protocols.ouch import fields as ouch_fields
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
@@ -105,6 +106,8 @@ class _Live:
     writer: asyncio.StreamWriter
     #: the session's message-rate throttle
     rate: RateWindow
+    #: when the bytes being handled were read (ns since the epoch; ``engine.hop_board``)
+    read_at: int = 0
 
 
 class OuchListener:
@@ -137,6 +140,8 @@ class OuchListener:
         #: whether plain Enter Orders take the fast lane (``engine.gateway.ouch_scan``); the
         #: answers are the same either way (the tests compare the two)
         self.fast_lane = fast_lane
+        #: where the time from a read to its orders in ring[in] is counted (the gateway's)
+        self.hops: HopBoard | None = None
         self.server: asyncio.Server | None = None
 
     @property
@@ -271,6 +276,7 @@ class OuchListener:
             if self.fence.reason is not None:
                 return  # fenced: the connection closes, nothing sequenced (module docstring)
             if data is not None:
+                live.read_at = time.time_ns()
                 ouch.receive_data(data)
             self._write(live, ouch.soupbin.tick(time.monotonic_ns()))
             ended = await self.submit_buffered(live)
@@ -287,6 +293,8 @@ class OuchListener:
             if commands:
                 seq_nos = await self._submit(commands, origin)
                 self._orders.sequenced(origin, commands, seq_nos)
+                if self.hops is not None:
+                    self.hops.record(Hop.ENTERED, live.read_at, len(commands))
             if held is None:
                 return ended
 

@@ -68,6 +68,7 @@ from collections.abc import Callable, Mapping, Sequence
 from disruptor import RingBuffer
 from engine.config import HostConfig
 from engine.domain.types import Command
+from engine.event_codec import TS_OFFSET as EVENT_TS_OFFSET
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.admission import ADMIN_RESERVE, Admission
 from engine.gateway.auth import Authenticator, Principal
@@ -86,6 +87,7 @@ from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.startup import journaled_ts as journaled_ts
 from engine.gateway.startup import parse_endpoint as parse_endpoint
+from engine.hop_board import HOPS, Hop, HopBoard, attach_if_present, stamp_at
 
 BACKPRESSURE_SLEEP = 0.0005
 WRITE_LIMIT = 4 * 1024 * 1024
@@ -192,6 +194,7 @@ class GatewayServer(JsonConnections):
         self._rings: list[RingBuffer] = []
         self._port_in: RingInPort | None = None
         self._pump: ReportPump | None = None
+        self._hops: HopBoard | None = None  # engine.hop_board: attached at start
         self._last_ts = 0
         self.address: tuple[str, int] | None = None
         self.backpressure_waits = self.refused = 0
@@ -228,6 +231,9 @@ class GatewayServer(JsonConnections):
         events_ring = RingBuffer.attach(self._events_ring_name)
         self._rings.append(events_ring)
         self._port_in = RingInPort(ring_in, self._base_seq)
+        # beside the rings, under their prefix (none where no host made the rings)
+        self._hops = attach_if_present(self._ring_in_name.removesuffix("in") + HOPS)
+        self._ouch.hops = self._hops
         # the stores owe what the journal holds before anything new is read (a crash may
         # have left them behind): replayed from the journal, off the loop
         journaled = self._journaled_seq
@@ -313,6 +319,10 @@ class GatewayServer(JsonConnections):
         self._feed.dirty = True
         self._feed.save()
         self._ledger.close()
+        if self._hops is not None:
+            self._ouch.hops = None
+            self._hops.close()
+            self._hops = None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -347,6 +357,7 @@ class GatewayServer(JsonConnections):
         directory = self._directory
         if not len(directory):  # no JSON session open: only learn and count (``unheard``)
             directory.dropped += unheard(batch, directory.accounts)
+            self._answered(batch)
             return
         for session_id, group in directory.deliveries(for_json(batch.reports())).items():
             conn = self._connections[session_id]  # opened and closed with the directory
@@ -356,3 +367,11 @@ class GatewayServer(JsonConnections):
                 if conn.principal is not None and not conn.principal.is_admin:
                     group = [(seq, sub, firm_view(event)) for seq, sub, event in group]
                 self._send(conn, conn.session.send_events(group))
+        self._answered(batch)
+
+    def _answered(self, batch: ReportBatch) -> None:
+        """Count the batch's commands at its oldest one's age, their reports handed to the
+        sockets."""
+        if self._hops is not None and len(batch):
+            ts = stamp_at(batch.rows[0], EVENT_TS_OFFSET)
+            self._hops.record(Hop.ANSWERED, ts, len(batch.commands))

@@ -9,7 +9,8 @@ shard's buffer. That is the canonical order (seq_no, sub_seq), independent of th
 The records are copied as they are (no decoding), stamped with the command's origin and ts
 (`engine.event_codec`: the header words of ring[events]), and published into ring[events]; the
 ring[events] watermark (reserved slot 0) then moves past the commands whose events are all
-out, exactly as the fused core does (`engine.stages.outbox`).
+out, exactly as the fused core does (`engine.stages.outbox`); and, as the core does, it counts
+each batch's oldest command's age (hop MATCHED of ``engine.hop_board``).
 
 Merging is vectorised per batch: each shard's pending records carry their seq_no, so one
 ``searchsorted`` per shard finds how many events each command of the batch has there.
@@ -26,7 +27,8 @@ from disruptor import AlertException, RingBuffer
 from engine.event_codec import ORIGIN_OFFSET as EVENT_ORIGIN
 from engine.event_codec import TS_OFFSET as EVENT_TS
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.records import ORIGIN_OFFSET, RECORD_SIZE
+from engine.hop_board import Hop, HopBoard, stamp_at
+from engine.records import ORIGIN_OFFSET, RECORD_SIZE, TS_OFFSET
 from engine.stages.outbox import EventOutbox
 from engine.stages.slots import HAS_EVENT_OFFSET, TARGET_OFFSET
 from engine.stages.waiting import Halt as HaltFlag
@@ -74,7 +76,10 @@ class PublisherAgent(PollingStage):
         events_gating: Sequence[int],
         *,
         max_batch: int = 4096,
+        hops: HopBoard | None = None,
     ) -> None:
+        #: where the age of each batch's oldest command is counted, its events out
+        self._hops = hops
         self._risk_ring, self._outs, self._events = ring_risk, outs, ring_events
         self._risk_waiter = 1 + risk_input.consumer
         self._barrier = ring_risk.barrier(risk_input.consumer, depends_on=risk_input.after)
@@ -119,10 +124,13 @@ class PublisherAgent(PollingStage):
         for start, stop in self._risk_ring.chunks(lo, hi):
             self._merge(self._risk_ring.slots[start:stop], first)
             first += stop - start
+        oldest_ts = stamp_at(self._risk_ring.slots[lo & self._risk_ring.mask], TS_OFFSET)
         self._sequence.set(hi)
         self._signal()  # the risk stage may wait for space in ring[risk]
         self._outbox.through = hi
         self._flush()
+        if self._hops is not None:
+            self._hops.record(Hop.MATCHED, oldest_ts, hi - lo + 1)
         return work + hi - lo + 1
 
     def _merge(self, rows: Rows, first: int) -> None:
@@ -205,6 +213,8 @@ class PublisherAgent(PollingStage):
     def on_close(self) -> None:
         for ring in (self._risk_ring, *self._outs, self._events):
             ring.close()  # our attached handles (the supervisor owns the segments)
+        if self._hops is not None:
+            self._hops.close()
 
     def halt(self) -> None:
         self._halt.halted = True

@@ -14,6 +14,7 @@ from tools.cli import build_parser, main
 
 OWNED = (
     "admin", "run", "simulate", "drill", "bench", "passwd", "loadgen", "md", "report", "settle",
+    "latency",
 )  # fmt: skip
 #: What gives away a developer's text: reST markup, module paths, ring names, stage internals.
 INTERNAL = ("``", ":mod:", ":class:", ":func:", "engine.", "tools.", "ring[", "__", "supervisor")

@@ -145,6 +145,15 @@ class LoadRunner:
         if not done:
             raise SessionGone(f"none of {len(futures)} orders answered within {ANSWER_SECONDS:g} s")
 
+    async def enter_resting(self, cid: str) -> asyncio.Future[str]:
+        """Enter one resting buy now, through the first session and outside its window (far
+        below every offer, as :meth:`settle`'s); the future is its answer. The standby-restart
+        drill enters one while the standby is dead, so that at least one order of every round
+        must wait for it, however the load's own orders happen to fall."""
+        reference, tick = _SYMBOLS["ACME"]
+        order = Order("ACME", "buy", 1, reference - SETTLE_PRICE_TICKS * tick)
+        return await self.sessions[0].new_order(cid, order)
+
     async def settle(self) -> None:
         """One resting buy per session, far below every offer, each acknowledged; a session
         whose last order is not is a fault in its trace (it did not recover)."""

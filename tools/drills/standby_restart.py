@@ -38,6 +38,7 @@ many records the standby lacked when it came back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from engine.journal_format import journal_dir
 from tools.drills.crash import Scenario, session_specs
 from tools.drills.facts import read_facts
 from tools.drills.ledger import Ledger
-from tools.drills.load import LoadRunner
+from tools.drills.load import ANSWER_SECONDS, LoadRunner
 from tools.drills.pair import Pair, ReplicatorLine, pair_configs, replicator_lines, wait_for_line
 from tools.drills.session import Target
 from tools.drills.verify import Verdict, verify
@@ -118,6 +119,9 @@ async def standby_restart_round(scenario: Scenario, workdir: Path) -> RestartRes
         acked_at_kill = ledger.acked_count
         killed_at = pair.standby.kill()
         await pair.standby.wait_dead()
+        # The load's own orders may all be in flight (every window full) or all sent by now:
+        # this one is surely entered while the standby is dead, so the hold is always tried.
+        held_probe = await runner.enter_resting("held")
         await asyncio.sleep(max(0.0, killed_at + down - time.monotonic()))
         said = pair.primary.err.stat().st_size
         restarted_at = time.monotonic()
@@ -126,6 +130,8 @@ async def standby_restart_round(scenario: Scenario, workdir: Path) -> RestartRes
             wait_for_line(pair.primary.err, "in sync at seq", after=said), _banner(pair)
         )
         await load
+        with contextlib.suppress(TimeoutError):  # unanswered: a finding, below
+            await asyncio.wait_for(asyncio.shield(held_probe), ANSWER_SECONDS)
         await runner.settle()
         await runner.close()
         primary = await pair.primary.stop()
@@ -156,6 +162,10 @@ async def standby_restart_round(scenario: Scenario, workdir: Path) -> RestartRes
         behind=rejoin.behind if rejoin else 0,
         logins={name: trace.logins for name, trace in ledger.sessions.items()},
     )
+    answered = held_probe.done() and not held_probe.cancelled()
+    outcome = held_probe.result() if answered else "never answered"
+    if outcome != "accepted":
+        result.pair.append(f"the order entered while it was dead was {outcome}")
     result.pair.extend(_held_findings(ledger, killed_at, restarted_at))
     result.pair.extend(_rejoin_findings(ledger, rejoin, restarted_at))
     if _journal(configs.standby_dir) != _journal(configs.primary_dir):
