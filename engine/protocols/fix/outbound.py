@@ -15,6 +15,11 @@ SequenceReset-GapFill (35=4, 123=Y, 36=the next number sent). Resends take no ne
 A large range may go out in batches (:meth:`Outbound.resend_more`, as the caller's socket
 drains): what is sent in between takes numbers after the range, which the peer holds until
 the range is filled.
+
+:meth:`Outbound.send_encoded` sends an application message whose body the caller encoded
+already (the gateway's ExecutionReports, ``engine.gateway.fix_frames``): the header goes
+around the same bytes (:func:`~.wire.wrap`), and the store keeps those bytes as the body
+(``StoredMessage.body``), which a resend puts its own header around.
 """
 
 from __future__ import annotations
