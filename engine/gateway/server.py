@@ -370,7 +370,10 @@ class GatewayServer(JsonConnections):
         self._answered(batch)
 
     def _answered(self, batch: ReportBatch) -> None:
-        """Count the age of each command of the batch, its reports handed to the sockets."""
+        """Count the age of each command whose first report the batch holds, its reports
+        handed to the sockets (a command split over two polls counts once, at its first)."""
         if self._hops is not None and batch.commands:
-            firsts = batch.rows[[row for _, _, _, row in batch.commands]]
-            self._hops.record_stamps(Hop.ANSWERED, column_stamps(firsts, EVENT_TS_OFFSET))
+            rows = [row for _, _, events, row in batch.commands if events and events[0][0] == 0]
+            if rows:
+                stamps = column_stamps(batch.rows[rows], EVENT_TS_OFFSET)
+                self._hops.record_stamps(Hop.ANSWERED, stamps)
