@@ -1,14 +1,13 @@
 """Where an order's time goes: one latency histogram per hop of its path, in shared memory.
 
 Every command carries ``ts``, the wall-clock time its gateway put it into ring[in]
-(``engine.gateway.server``). The stages on an order's way to its answer record, once per batch,
-how old the batch's *oldest* command is when they are done with it, counted once for every
-command of the batch:
+(``engine.gateway.server``). The stages on an order's way to its answer count, each time they
+finish a batch, how old each command of the batch is then:
 
 =========  ==========================  ==================================================
-hop        recorded by                 what the value is
+hop        counted by                  what the value is
 =========  ==========================  ==================================================
-ENTERED    the gateway (OUCH, FIX)     from a read's bytes in hand to its orders in
+ENTERED    the gateway (OUCH)          from a read's bytes in hand to its orders in
                                        ring[in] (parse, validate, authorize, claim)
 DURABLE    the journaler               ts -> its batch is on stable storage (the write,
                                        the fdatasync, the durable checkpoint)
@@ -20,20 +19,18 @@ ANSWERED   the gateway                 ts -> its reports were handed to the sess
 
 So ANSWERED less DURABLE is what matching and the way back cost, DURABLE what the journal costs,
 and a client's own measure (``sequex loadgen``) less ANSWERED less ENTERED is the sockets and
-the client itself. A batch's oldest command waited longest, so each command is counted at the
-worst age of its batch: an upper bound, exact at low rates (one order a batch), leaning high
-under load by at most the time the batch took to gather. Counting every command (not every
-batch) keeps the percentiles per order, as a client's are: after a stall, one batch holds
-every order that waited through it.
-Nothing here decides an outcome: the wall clock is read only to observe.
+the client itself. Each command is counted once per hop, so the percentiles are per order, as a
+client's are (ENTERED counts every order of a read at that read's time). Nothing here decides
+an outcome: the wall clock is read only to observe.
 
 Layout: segment ``<prefix>hops`` (created beside the rings by ``engine.topology.Rings``, so the
 prefix's claim and sweep cover it), one row of :data:`BUCKETS` int64 counters per hop. Each hop
-has one writer (its stage's process, one thread), which adds 1 to a counter with a plain
-aligned 8-byte store; readers copy the rows at any time (``sequex latency``). Buckets are
-log-linear: exact below 32 ns, then 16 per power of two, so a bucket's width is at most 1/16 of
-its values (a quantile is quoted as its bucket's upper bound: at most 6.25% high), up to
-2**40 ns (about 18 minutes; anything longer counts in the last bucket).
+has one writer (its stage's process, one thread), which adds to its counters with plain
+aligned 8-byte stores (a batch of more than a few commands at once, through numpy); readers
+copy the rows at any time (``sequex latency``). Buckets are log-linear: exact below 32 ns,
+then 16 per power of two, so a bucket's width is at most 1/16 of its values (a quantile is
+quoted as its bucket's upper bound: at most 6.25% high), up to 2**40 ns (about 18 minutes;
+anything longer counts in the last bucket).
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from disruptor import shm
+from disruptor import RingBuffer, shm
 
 __all__ = [
     "BUCKETS",
@@ -55,9 +52,11 @@ __all__ = [
     "HopBoard",
     "attach_if_present",
     "bucket_bounds",
+    "bucket_indexes",
     "bucket_of",
+    "column_stamps",
     "quantile",
-    "stamp_at",
+    "ring_stamps",
 ]
 
 #: The segment's name under the host's prefix.
@@ -78,6 +77,8 @@ _MAX_BITS: Final = 40
 #: Counters per hop: the bucket of the largest value that has its own, plus one.
 BUCKETS: Final = _SUB * (_MAX_BITS - _SUB_BITS + 1)
 _ROW_BYTES: Final = BUCKETS * 8
+#: batches of at most this many stamps are counted one by one
+_FEW: Final = 8
 
 
 def bucket_of(value: int) -> int:
@@ -96,6 +97,18 @@ def bucket_bounds(index: int) -> tuple[int, int]:
     shift = index // _SUB - 1
     mantissa = _SUB + index % _SUB
     return mantissa << shift, ((mantissa + 1) << shift) - 1
+
+
+def bucket_indexes(values: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """:func:`bucket_of` of every value, vectorised."""
+    v = np.maximum(values.astype(np.int64, copy=False), 0)
+    # bit_length - 1 of each value >= 1; frexp is exact for integers below 2**53, and anything
+    # of 2**40 or more lands in the last bucket whatever its exponent
+    exponent = np.frexp(np.maximum(v, 1).astype(np.float64))[1].astype(np.int64)
+    shift = np.maximum(exponent - _SUB_BITS - 1, 0)
+    index = _SUB * (shift + 1) + (v >> shift) - _SUB
+    index = np.where(v < _LINEAR, v, index)
+    return np.minimum(index, BUCKETS - 1).astype(np.intp)
 
 
 def quantile(counts: Sequence[int] | npt.NDArray[np.int64], q: float) -> int:
@@ -120,6 +133,10 @@ class HopBoard:
         buf = segment.buf
         assert buf is not None, "a mapped segment"
         self._counters = buf[: len(Hop) * _ROW_BYTES].cast("q")
+        #: the same counters as a (hops, BUCKETS) array, for adding a batch's counts at once
+        self._rows: npt.NDArray[np.int64] | None = np.frombuffer(
+            self._counters, dtype=np.int64
+        ).reshape(len(Hop), BUCKETS)
         self.is_owner = owner
         self._closed = False
 
@@ -141,27 +158,45 @@ class HopBoard:
         """Count ``count`` times ``nanoseconds`` at ``hop`` (the hop's one writer only)."""
         self._counters[hop * BUCKETS + bucket_of(nanoseconds)] += count
 
+    def record_stamps(self, hop: Hop, stamps: npt.NDArray[np.int64]) -> None:
+        """Count the age of each command whose ts is in ``stamps``, now (one writer)."""
+        now = time.time_ns()
+        if len(stamps) <= _FEW:  # a bincount costs more than a few single adds
+            for ts in stamps.tolist():
+                self.record_value(hop, now - ts)
+            return
+        added = np.bincount(bucket_indexes(now - stamps), minlength=BUCKETS)
+        rows = self._rows
+        assert rows is not None, "an open board"
+        rows[hop] += added
+
     def counts(self) -> npt.NDArray[np.int64]:
         """A copy of every counter: shape (hops, BUCKETS)."""
-        rows = np.frombuffer(self._counters, dtype=np.int64).reshape(len(Hop), BUCKETS)
-        return rows.copy()
+        assert self._rows is not None, "an open board"
+        return self._rows.copy()
 
     def close(self) -> None:
         """Release this handle; the owner also unlinks the segment."""
         if self._closed:
             return
         self._closed = True
+        self._rows = None  # numpy's export of the counters ends with it
         self._counters.release()
         if self.is_owner:
             shm.unlink_segment(self._segment)
         shm.close_segment(self._segment)
 
 
-def stamp_at(record: npt.NDArray[np.uint8] | memoryview, offset: int) -> int:
-    """The little-endian int64 at byte ``offset`` of a ring record: a command's ts
-    (``engine.records.TS_OFFSET`` in ring[in], ``engine.event_codec.TS_OFFSET`` in
-    ring[events])."""
-    return int.from_bytes(bytes(record[offset : offset + 8]), "little", signed=True)
+def column_stamps(rows: npt.NDArray[np.uint8], offset: int) -> npt.NDArray[np.int64]:
+    """The little-endian int64 at byte ``offset`` of every record of ``rows`` (a copy)."""
+    return rows[:, offset : offset + 8].copy().view("<i8").ravel()
+
+
+def ring_stamps(ring: RingBuffer, lo: int, hi: int, offset: int) -> npt.NDArray[np.int64]:
+    """The int64 at byte ``offset`` of the records of sequences ``lo..hi`` of ``ring``, copied
+    out (read them before the sequence that frees their slots moves)."""
+    parts = [column_stamps(ring.slots[a:b], offset) for a, b in ring.chunks(lo, hi)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def attach_if_present(name: str) -> HopBoard | None:

@@ -24,8 +24,7 @@ order's time goes"):
   matched   the matching core: the order sequenced -> its events out to the readers
   answered  the gateway: the order sequenced -> its reports handed to the sessions' sockets
 
-Each stage counts every order of a batch it finishes at the age of the batch's oldest order
-(an upper bound, exact when orders come one at a time), so the percentiles are per order, as a
+Each stage counts the age of every order it finishes, so the percentiles are per order, as a
 client's are. Each is the upper bound of its bucket (at most 6.25% high).
 
 examples:
@@ -106,7 +105,7 @@ def summarize(counts: Any) -> dict[str, dict[str, float | int]]:
 
 def render(summary: dict[str, dict[str, float | int]], interval: float | None) -> str:
     span = f"over {interval:g} s" if interval is not None else "since the host started"
-    lines = [f"hop latencies {span} (µs, per order, at its batch's oldest order's age):"]
+    lines = [f"hop latencies {span} (µs, per order):"]
     head = f"  {'hop':<9} {'count':>9}" + "".join(f" {key:>9}" for _, key in QUANTILES)
     lines.append(head)
     for name, entry in summary.items():

@@ -87,7 +87,7 @@ from engine.gateway.publisher_port import RingInPort
 from engine.gateway.report_pump import ReportPump
 from engine.gateway.startup import journaled_ts as journaled_ts
 from engine.gateway.startup import parse_endpoint as parse_endpoint
-from engine.hop_board import HOPS, Hop, HopBoard, attach_if_present, stamp_at
+from engine.hop_board import HOPS, Hop, HopBoard, attach_if_present, column_stamps
 
 BACKPRESSURE_SLEEP = 0.0005
 WRITE_LIMIT = 4 * 1024 * 1024
@@ -370,8 +370,10 @@ class GatewayServer(JsonConnections):
         self._answered(batch)
 
     def _answered(self, batch: ReportBatch) -> None:
-        """Count the batch's commands at its oldest one's age, their reports handed to the
-        sockets."""
-        if self._hops is not None and len(batch):
-            ts = stamp_at(batch.rows[0], EVENT_TS_OFFSET)
-            self._hops.record(Hop.ANSWERED, ts, len(batch.commands))
+        """Count the age of each command whose first report the batch holds, its reports
+        handed to the sockets (a command split over two polls counts once, at its first)."""
+        if self._hops is not None and batch.commands:
+            rows = [row for _, _, events, row in batch.commands if events and events[0][0] == 0]
+            if rows:
+                stamps = column_stamps(batch.rows[rows], EVENT_TS_OFFSET)
+                self._hops.record_stamps(Hop.ANSWERED, stamps)

@@ -21,7 +21,7 @@ Contract (``TopologySpec.fused``):
 
 The outputs are ``Exchange(W).submit``'s, so the canonical stream is byte-identical to the
 in-process Exchange and to the sharded pipeline for the same W. After each batch it counts the
-age of the batch's oldest command (hop MATCHED of ``engine.hop_board``): observed, never used.
+age of each of its commands (hop MATCHED of ``engine.hop_board``): observed, never used.
 
 Restart: ``exchange`` is the recovered ``Exchange`` at ``base_seq`` (``Exchange.restore``). With
 ``report_paths`` the stage writes, when it closes, its live state (normalised, as
@@ -39,7 +39,7 @@ from engine.command_reader import CommandReader
 from engine.domain.exchange import Exchange
 from engine.domain.rules import CURRENT_RULES
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.hop_board import Hop, HopBoard, stamp_at
+from engine.hop_board import Hop, HopBoard, ring_stamps
 from engine.records import TS_OFFSET
 from engine.stages.outbox import EventOutbox
 from engine.stages.state_parts import exchange_live_state, write_atomic
@@ -69,7 +69,7 @@ class CoreAgent(PollingStage):
         rules: int = CURRENT_RULES,
         hops: HopBoard | None = None,
     ) -> None:
-        #: where the age of each batch's oldest command is counted, its events out
+        #: where the age of every command is counted, its events out (engine.hop_board)
         self._hops = hops
         if ring_events.slot_size != EVENT_RECORD_SIZE:
             raise ValueError(f"ring[events] slots must be {EVENT_RECORD_SIZE} bytes")
@@ -112,13 +112,13 @@ class CoreAgent(PollingStage):
         for start, stop in self._in.chunks(lo, hi):
             self._handle(slots[start:stop], first)
             first += stop - start
-        oldest_ts = stamp_at(self._in.slots[lo & self._in.mask], TS_OFFSET)
+        stamps = None if self._hops is None else ring_stamps(self._in, lo, hi, TS_OFFSET)
         self._in_seq.set(hi)
         self._in.board.signal()  # the injector may wait for space
         self._outbox.through = hi
         self._flush()
-        if self._hops is not None:
-            self._hops.record(Hop.MATCHED, oldest_ts, hi - lo + 1)
+        if self._hops is not None and stamps is not None:
+            self._hops.record_stamps(Hop.MATCHED, stamps)
         return hi - lo + 1
 
     def _handle(self, rows: object, first: int) -> None:

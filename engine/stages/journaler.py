@@ -8,7 +8,7 @@ publishes its consumer sequence, up to the journal's ``durable_seq``: the risk s
 depends on it, so nothing takes effect before it is on stable storage. Under the interval sync
 policy a commit may leave the tail not yet durable; when no more input is waiting the journaler
 forces the sync, so durability never waits for traffic. Bytes only: no per-command objects.
-Each time it publishes, it counts the age of the oldest command it made durable (hop DURABLE of
+Each time it publishes, it counts the age of every command it made durable (hop DURABLE of
 ``engine.hop_board``, when the host made one).
 
 Restart: the writer reopens the existing journal and must end exactly at ``base_seq`` (the seq
@@ -18,7 +18,7 @@ the recovered state covers), so the next record is base_seq + 1: no gap, no dupl
 from __future__ import annotations
 
 from disruptor import RingBuffer
-from engine.hop_board import Hop, HopBoard, stamp_at
+from engine.hop_board import Hop, HopBoard, ring_stamps
 from engine.journal_format import RECORD_COMMAND
 from engine.records import RECORD_SIZE, TS_OFFSET
 from engine.stages.waiting import PollingStage
@@ -52,7 +52,7 @@ class JournalerStage(PollingStage):
         self._signal = self._barrier.wait_strategy.signal_all_when_blocking
         self._appended = self._sequence.get()
         self.commits = 0
-        #: where the age of each durable batch's oldest command is counted
+        #: where the age of every command made durable is counted (engine.hop_board)
         self._hops = hops
 
     def poll(self) -> int:
@@ -72,12 +72,14 @@ class JournalerStage(PollingStage):
         self.commits += hi >= lo
         published = min(durable - self._base - 1, self._appended)
         if published > self._sequence.get():
-            oldest = self._sequence.get() + 1  # not yet overwritten: we still gate its slot
+            stamps = None
+            if self._hops is not None:  # read while we still gate their slots
+                oldest = self._sequence.get() + 1
+                stamps = ring_stamps(self._ring, oldest, published, TS_OFFSET)
             self._sequence.set(published)
             self._signal()
-            if self._hops is not None:
-                slot = self._ring.slots[oldest & self._ring.mask]
-                self._hops.record(Hop.DURABLE, stamp_at(slot, TS_OFFSET), published - oldest + 1)
+            if self._hops is not None and stamps is not None:
+                self._hops.record_stamps(Hop.DURABLE, stamps)
         return max(0, hi - lo + 1)
 
     def wait(self) -> None:

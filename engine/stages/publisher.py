@@ -10,7 +10,7 @@ The records are copied as they are (no decoding), stamped with the command's ori
 (`engine.event_codec`: the header words of ring[events]), and published into ring[events]; the
 ring[events] watermark (reserved slot 0) then moves past the commands whose events are all
 out, exactly as the fused core does (`engine.stages.outbox`); and, as the core does, it counts
-each batch's oldest command's age (hop MATCHED of ``engine.hop_board``).
+the age of each command of a batch (hop MATCHED of ``engine.hop_board``).
 
 Merging is vectorised per batch: each shard's pending records carry their seq_no, so one
 ``searchsorted`` per shard finds how many events each command of the batch has there.
@@ -27,7 +27,7 @@ from disruptor import AlertException, RingBuffer
 from engine.event_codec import ORIGIN_OFFSET as EVENT_ORIGIN
 from engine.event_codec import TS_OFFSET as EVENT_TS
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.hop_board import Hop, HopBoard, stamp_at
+from engine.hop_board import Hop, HopBoard, ring_stamps
 from engine.records import ORIGIN_OFFSET, RECORD_SIZE, TS_OFFSET
 from engine.stages.outbox import EventOutbox
 from engine.stages.slots import HAS_EVENT_OFFSET, TARGET_OFFSET
@@ -78,7 +78,7 @@ class PublisherAgent(PollingStage):
         max_batch: int = 4096,
         hops: HopBoard | None = None,
     ) -> None:
-        #: where the age of each batch's oldest command is counted, its events out
+        #: where the age of every command is counted, its events out (engine.hop_board)
         self._hops = hops
         self._risk_ring, self._outs, self._events = ring_risk, outs, ring_events
         self._risk_waiter = 1 + risk_input.consumer
@@ -124,13 +124,13 @@ class PublisherAgent(PollingStage):
         for start, stop in self._risk_ring.chunks(lo, hi):
             self._merge(self._risk_ring.slots[start:stop], first)
             first += stop - start
-        oldest_ts = stamp_at(self._risk_ring.slots[lo & self._risk_ring.mask], TS_OFFSET)
+        stamps = None if self._hops is None else ring_stamps(self._risk_ring, lo, hi, TS_OFFSET)
         self._sequence.set(hi)
         self._signal()  # the risk stage may wait for space in ring[risk]
         self._outbox.through = hi
         self._flush()
-        if self._hops is not None:
-            self._hops.record(Hop.MATCHED, oldest_ts, hi - lo + 1)
+        if self._hops is not None and stamps is not None:
+            self._hops.record_stamps(Hop.MATCHED, stamps)
         return work + hi - lo + 1
 
     def _merge(self, rows: Rows, first: int) -> None:

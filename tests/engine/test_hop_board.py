@@ -12,16 +12,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from disruptor import list_names
+from disruptor import RingBuffer, list_names
 from engine.hop_board import (
     BUCKETS,
     Hop,
     HopBoard,
     attach_if_present,
     bucket_bounds,
+    bucket_indexes,
     bucket_of,
+    column_stamps,
     quantile,
-    stamp_at,
+    ring_stamps,
 )
 
 TOP = 1 << 40  # the first value past the last bucket of its own
@@ -110,8 +112,45 @@ def test_a_recorded_age_is_measured_from_the_stamp() -> None:
 
 
 def test_stamps_are_read_little_endian_and_signed() -> None:
-    record = np.zeros(128, dtype=np.uint8)
-    record[16:24] = np.frombuffer((1_700_000_000_123_456_789).to_bytes(8, "little"), np.uint8)
-    record[112:120] = np.frombuffer((-2).to_bytes(8, "little", signed=True), np.uint8)
-    assert stamp_at(record, 16) == 1_700_000_000_123_456_789
-    assert stamp_at(memoryview(record.tobytes()), 112) == -2
+    rows = np.zeros((3, 128), dtype=np.uint8)
+    for k, value in enumerate((1_700_000_000_123_456_789, -2, 7)):
+        rows[k, 112:120] = np.frombuffer(value.to_bytes(8, "little", signed=True), np.uint8)
+    assert column_stamps(rows, 112).tolist() == [1_700_000_000_123_456_789, -2, 7]
+    assert column_stamps(rows[1:], 112).tolist() == [-2, 7]
+
+
+@given(st.lists(st.integers(min_value=-(10**6), max_value=1 << 45), max_size=50))
+def test_the_vectorised_buckets_are_the_scalar_ones(values: list[int]) -> None:
+    got = bucket_indexes(np.array(values, dtype=np.int64)).tolist()
+    assert got == [bucket_of(v) for v in values]
+
+
+@pytest.mark.parametrize("size", [1, 8, 9, 300])  # one by one, and through a bincount
+def test_a_batch_of_stamps_counts_each_age(size: int) -> None:
+    name = f"sequex-hoptest{os.getpid()}c{size}-hops"
+    board = HopBoard.create(name)
+    try:
+        now = time.time_ns()
+        ages = np.array([1_000 * (k + 1) ** 2 for k in range(size)], dtype=np.int64)
+        board.record_stamps(Hop.DURABLE, now - ages)
+        after = time.time_ns() - now  # how much older each got while we counted
+        row = board.counts()[Hop.DURABLE]
+        assert int(row.sum()) == size and not board.counts()[Hop.MATCHED].any()
+        for age in ages.tolist():  # each in a bucket between its age and that plus `after`
+            low, high = bucket_of(age), bucket_of(age + after)
+            assert row[low : high + 1].sum() >= 1
+    finally:
+        board.close()
+
+
+def test_ring_stamps_follow_the_sequences_around_the_end_of_the_ring() -> None:
+    ring = RingBuffer.create(f"sequex-hoptest{os.getpid()}ring", 8, 128, 1)
+    try:
+        for seq in range(5, 12):  # sequences 5..11 live in slots 5, 6, 7, 0, 1, 2, 3
+            ring.slots[seq & ring.mask, 16:24] = np.frombuffer(
+                (1000 + seq).to_bytes(8, "little"), np.uint8
+            )
+        assert ring_stamps(ring, 5, 11, 16).tolist() == [1000 + s for s in range(5, 12)]
+        assert ring_stamps(ring, 9, 10, 16).tolist() == [1009, 1010]
+    finally:
+        ring.close()
