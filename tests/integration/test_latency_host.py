@@ -1,10 +1,11 @@
-"""`sequex latency` against a real host: every hop of an OUCH order's path is counted, an
+"""`sequex latency` against a real host: every hop of an OUCH or JSON order's path is counted, an
 interval with no orders counts nothing, and the host's stop removes the histograms' segment."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,9 +48,23 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
         assert [type(m) for _, m in beta.messages(2)] == [Accepted, Executed]
         beta.close()
 
+        with socket.create_connection(_address(endpoints["json"]), timeout=30) as json_client:
+            lines = json_client.makefile("rwb")
+            for obj in (
+                {"type": "login", "firm": "ALPHA", "password": "alpha-pass"},
+                {"type": "new_order", "account": "ALPHA-1", "symbol": "ACME", "side": "buy",
+                 "order_type": "limit", "tif": "day", "qty": 5, "price": 900000,
+                 "client_order_id": "j1"},
+            ):  # fmt: skip
+                lines.write(json.dumps(obj).encode() + b"\n")
+                lines.flush()
+                assert json.loads(lines.readline()).get("type") != "error"
+
         run = _latency("--prefix", prefix, "--json")
         assert run.returncode == 0, run.stderr
         hops = json.loads(run.stdout)["hops"]
+        # read in by a session: the four OUCH orders and the JSON one (the setup is not)
+        assert hops["entered"]["count"] == 5
         assert list(hops) == ["entered", "durable", "matched", "answered"]
         for name, entry in hops.items():
             # the demo's setup commands are journaled and matched too, with no session to read
