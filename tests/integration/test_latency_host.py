@@ -72,6 +72,19 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
             assert entry["count"] >= 4, (name, entry)
             assert 0 < entry["p50_us"] <= entry["p99_us"] <= entry["max_us"], (name, entry)
 
+        load = subprocess.run(
+            [sys.executable, "-m", "tools.cli", "loadgen", "--protocol", "ouch",
+             "--endpoint", endpoints["ouch"], "--sender", "{firm}1", "--connections", "2",
+             "--rate", "200", "--duration", "1", "--host-prefix", prefix, "--json"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert load.returncode == 0, load.stderr
+        driven = json.loads(load.stdout)
+        assert driven["sent"] > 0
+        # the host's side of the same run: every order the load sent was read in and answered
+        assert driven["host_hops"]["entered"]["count"] == driven["sent"]
+        assert driven["host_hops"]["answered"]["count"] >= driven["acked"]
+
         table = _latency("--config", str(config), "--prefix", prefix)
         assert table.returncode == 2  # --config and --prefix name the host twice
         shown = _latency("--prefix", prefix)
@@ -81,6 +94,12 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
     gone = _latency("--prefix", prefix)
     assert gone.returncode == 1
     assert f"no host is running with shared-memory prefix {prefix!r}" in gone.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "loadgen", "--host-prefix", prefix],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 2  # before connecting to anything
+    assert "no host is running with shared-memory prefix" in refused.stderr
 
 
 def test_a_config_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:
