@@ -7,12 +7,12 @@ finish a batch, how old each command of the batch is then:
 =========  ==========================  ==================================================
 hop        counted by                  what the value is
 =========  ==========================  ==================================================
-ENTERED    the gateway (OUCH)          from a read's bytes in hand to its orders in
+ENTERED    the gateway (OUCH, JSON)    from a read's bytes in hand to its orders in
                                        ring[in] (parse, validate, authorize, claim)
 DURABLE    the journaler               ts -> its batch is on stable storage (the write,
                                        the fdatasync, the durable checkpoint)
-MATCHED    the core (fused) or the     ts -> its events are in ring[events]
-           publisher (sharded)
+MATCHED    the core (fused) or the     ts -> its events are in ring[events] (or wait
+           publisher (sharded)         in its buffer while ring[events] is full)
 ANSWERED   the gateway                 ts -> its reports were handed to the sessions'
                                        sockets
 =========  ==========================  ==================================================

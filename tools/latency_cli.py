@@ -19,7 +19,7 @@ DESCRIPTION = """\
 Where a running host's orders spend their time, hop by hop (docs/performance.md, "Where an
 order's time goes"):
 
-  entered   the gateway: a read's bytes in hand -> its orders sequenced (OUCH sessions)
+  entered   the gateway: a read's bytes in hand -> its orders sequenced (OUCH, JSON)
   durable   the journaler: the order sequenced -> its batch on stable storage
   matched   the matching core: the order sequenced -> its events out to the readers
   answered  the gateway: the order sequenced -> its reports handed to the sessions' sockets
@@ -79,14 +79,24 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _prefix(args: argparse.Namespace) -> str:
-    if args.prefix:
-        return str(args.prefix)
+def host_prefix(config: str | None, prefix: str | None, data_dir: str | None = None) -> str:
+    """The shared-memory prefix of the host named by ``prefix``, or by its configuration
+    (its data directory, or ``data_dir``); ``engine.config.ConfigError`` if that is bad."""
+    if prefix:
+        return prefix
     from engine.config import load_config
     from tools.run_cli import default_prefix
 
-    data_dir = args.data_dir or load_config(args.config).data_dir
-    return default_prefix(data_dir)
+    assert config is not None, "a prefix or a configuration"
+    return default_prefix(data_dir or load_config(config).data_dir)
+
+
+def no_host(prefix: str) -> str:
+    return (
+        f"no host is running with shared-memory prefix {prefix!r} (no segment "
+        f"{prefix + 'hops'!r} in /dev/shm): is it running on this machine, and is that its "
+        "configuration (read from the directory it was started in) or its prefix?"
+    )
 
 
 def summarize(counts: Any) -> dict[str, dict[str, float | int]]:
@@ -103,8 +113,12 @@ def summarize(counts: Any) -> dict[str, dict[str, float | int]]:
     return out
 
 
-def render(summary: dict[str, dict[str, float | int]], interval: float | None) -> str:
-    span = f"over {interval:g} s" if interval is not None else "since the host started"
+def render(summary: dict[str, dict[str, float | int]], interval: float | str | None) -> str:
+    """The table; ``interval``: seconds, words for the span, or None (since the start)."""
+    if isinstance(interval, str):
+        span = interval
+    else:
+        span = f"over {interval:g} s" if interval is not None else "since the host started"
     lines = [f"hop latencies {span} (µs, per order):"]
     head = f"  {'hop':<9} {'count':>9}" + "".join(f" {key:>9}" for _, key in QUANTILES)
     lines.append(head)
@@ -119,19 +133,14 @@ def run(args: argparse.Namespace) -> int:
     from engine.hop_board import HOPS, HopBoard
 
     try:
-        prefix = _prefix(args)
+        prefix = host_prefix(args.config, args.prefix, args.data_dir)
     except ConfigError as exc:
         print(f"sequex latency: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         board = HopBoard.attach(prefix + HOPS)
     except FileNotFoundError:
-        print(
-            f"sequex latency: no host is running with shared-memory prefix {prefix!r} (no "
-            f"segment {prefix + HOPS!r} in /dev/shm): start it, or name its --data-dir or "
-            "--prefix",
-            file=sys.stderr,
-        )
+        print(f"sequex latency: {no_host(prefix)}", file=sys.stderr)
         return EXIT_NO_HOST
     try:
         counts = board.counts()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -42,6 +43,7 @@ from engine.gateway.order_status import QUERY_TYPE
 from engine.gateway.order_status import answer as order_status
 from engine.gateway.rate_window import RateWindow
 from engine.gateway.validate import FIRM_COMMANDS, Refusal, echoed_client_order_id, validate
+from engine.hop_board import Hop, HopBoard
 from engine.protocols.json_session import (
     NEED_DATA,
     CommandRequest,
@@ -75,6 +77,8 @@ class _Connection:
     named: SessionConfig | None = None
     cursor: ReportCursor | None = None
     rate: RateWindow | None = None
+    #: when the bytes being handled were read (ns since the epoch; ``engine.hop_board``)
+    read_at: int = 0
 
     @property
     def origin(self) -> int:
@@ -107,6 +111,8 @@ class JsonConnections:
     refused: int
     #: fencing: a fenced host sequences nothing (``engine.gateway.fence_gate``)
     _fence: FenceGate
+    #: where the time from a read to its commands in ring[in] is counted (None: nowhere)
+    _hops: HopBoard | None
 
     async def _submit(self, cmd: Command, origin: int) -> int:
         raise NotImplementedError  # the server's: it owns the port into ring[in]
@@ -178,6 +184,7 @@ class JsonConnections:
                         break
                 else:
                     data = await reader.read(READ_CHUNK)
+                conn.read_at = time.time_ns()
                 conn.session.receive_data(data)
                 if not await self._process(conn):
                     break
@@ -272,6 +279,8 @@ class JsonConnections:
                         self._send(conn, session.send_error(line, result.code, result.text))
                     else:
                         seq_no = await self._submit(result, conn.origin)
+                        if self._hops is not None:
+                            self._hops.record(Hop.ENTERED, conn.read_at)
                         cid = echoed_client_order_id(obj)
                         self._send(conn, session.send_sequenced(line, seq_no, cid))
                 case Login():

@@ -1,10 +1,11 @@
-"""`sequex latency` against a real host: every hop of an OUCH order's path is counted, an
+"""`sequex latency` against a real host: every hop of an OUCH or JSON order's path is counted, an
 interval with no orders counts nothing, and the host's stop removes the histograms' segment."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,15 +48,42 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
         assert [type(m) for _, m in beta.messages(2)] == [Accepted, Executed]
         beta.close()
 
+        with socket.create_connection(_address(endpoints["json"]), timeout=30) as json_client:
+            lines = json_client.makefile("rwb")
+            for obj in (
+                {"type": "login", "firm": "ALPHA", "password": "alpha-pass"},
+                {"type": "new_order", "account": "ALPHA-1", "symbol": "ACME", "side": "buy",
+                 "order_type": "limit", "tif": "day", "qty": 5, "price": 900000,
+                 "client_order_id": "j1"},
+            ):  # fmt: skip
+                lines.write(json.dumps(obj).encode() + b"\n")
+                lines.flush()
+                assert json.loads(lines.readline()).get("type") != "error"
+
         run = _latency("--prefix", prefix, "--json")
         assert run.returncode == 0, run.stderr
         hops = json.loads(run.stdout)["hops"]
+        # read in by a session: the four OUCH orders and the JSON one (the setup is not)
+        assert hops["entered"]["count"] == 5
         assert list(hops) == ["entered", "durable", "matched", "answered"]
         for name, entry in hops.items():
             # the demo's setup commands are journaled and matched too, with no session to read
             # them from: at least our four orders, each counted once in its own batch
             assert entry["count"] >= 4, (name, entry)
             assert 0 < entry["p50_us"] <= entry["p99_us"] <= entry["max_us"], (name, entry)
+
+        load = subprocess.run(
+            [sys.executable, "-m", "tools.cli", "loadgen", "--protocol", "ouch",
+             "--endpoint", endpoints["ouch"], "--sender", "{firm}1", "--connections", "2",
+             "--rate", "200", "--duration", "1", "--host-prefix", prefix, "--json"],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert load.returncode == 0, load.stderr
+        driven = json.loads(load.stdout)
+        assert driven["sent"] > 0
+        # the host's side of the same run: every order the load sent was read in and answered
+        assert driven["host_hops"]["entered"]["count"] == driven["sent"]
+        assert driven["host_hops"]["answered"]["count"] >= driven["acked"]
 
         table = _latency("--config", str(config), "--prefix", prefix)
         assert table.returncode == 2  # --config and --prefix name the host twice
@@ -66,6 +94,12 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
     gone = _latency("--prefix", prefix)
     assert gone.returncode == 1
     assert f"no host is running with shared-memory prefix {prefix!r}" in gone.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "loadgen", "--host-prefix", prefix],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 2  # before connecting to anything
+    assert "no host is running with shared-memory prefix" in refused.stderr
 
 
 def test_a_config_that_does_not_load_is_a_usage_error(tmp_path: Path) -> None:

@@ -50,6 +50,8 @@ examples:
   sequex loadgen --rate 2000 --duration 10 --connections 2
   sequex loadgen --protocol ouch --rate 20000 --duration 30 --connections 4 --json
   sequex loadgen --rate 500 --duration 5 --plot latency.png
+  sequex loadgen --protocol ouch --sender '{firm}1' --rate 20000 --duration 10 \
+      --connections 2 --host-config config/demo.toml   # and the host's side, hop by hop
 
 exit status: 0 no errors, 1 the run saw rejects, refusals, unanswered orders or
 disconnects, 2 a usage error or trouble connecting or logging in"""
@@ -148,6 +150,19 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="how long to wait for the last answers after sending (default 2)",
     )
+    host = parser.add_mutually_exclusive_group()
+    host.add_argument(
+        "--host-config",
+        metavar="FILE",
+        help="the driven host's configuration, when it runs on this machine: also report "
+        "where its side of the time went over the run, hop by hop (as `sequex latency`; run "
+        "from the directory the host was started in)",
+    )
+    host.add_argument(
+        "--host-prefix",
+        metavar="PREFIX",
+        help="as --host-config, naming the host by its shared-memory prefix",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.add_argument(
         "--plot", type=Path, metavar="FILE.png", help="also save latency plots as a PNG"
@@ -197,13 +212,23 @@ def run(args: argparse.Namespace) -> int:
             "trade with each other (self-trade prevention): expect acks without fills",
             file=sys.stderr,
         )
+    try:
+        hops = _host_hops(args)
+    except ValueError as exc:
+        print(f"sequex loadgen: {exc}", file=sys.stderr)
+        return EXIT_TROUBLE
     live = sys.stdout.isatty() and not args.json
     try:
         with _progress_line(live) as show:
+            before = None if hops is None else hops.counts()
             result = run_load(settings, client_factory(args.protocol), show)
+            host_hops = None if hops is None else _hop_summary(hops, before)
     except ClientError as exc:
         print(f"sequex loadgen: {exc}", file=sys.stderr)
         return EXIT_TROUBLE
+    finally:
+        if hops is not None:
+            hops.close()
     orders_per_s, offered_per_s = throughput(result, settings.duration)
     report = summary(
         {
@@ -223,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
         offered_per_s=offered_per_s,
         cpu_s=result.cpu_s,
     )
+    if host_hops is not None:
+        report["host_hops"] = host_hops
     if args.plot is not None:
         from tools.loadgen.plot import save_plot
 
@@ -235,9 +262,39 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report))
     else:
         print(render(report))
+        if host_hops is not None:
+            from tools.latency_cli import render as render_hops
+
+            print(render_hops(host_hops, "over the run, on the host"))
         if args.plot is not None:
             print(f"plot: {args.plot}")
     return EXIT_ERRORS if report["errors"] else EXIT_OK
+
+
+def _host_hops(args: argparse.Namespace) -> Any:
+    """The driven host's hop board (``engine.hop_board``), or None when not asked for;
+    ValueError when it cannot be read."""
+    if args.host_config is None and args.host_prefix is None:
+        return None
+    from engine.config import ConfigError
+    from engine.hop_board import HOPS, HopBoard
+    from tools.latency_cli import host_prefix, no_host
+
+    try:
+        prefix = host_prefix(args.host_config, args.host_prefix)
+    except ConfigError as exc:
+        raise ValueError(f"--host-config: {exc}") from None
+    try:
+        return HopBoard.attach(prefix + HOPS)
+    except FileNotFoundError:
+        raise ValueError(no_host(prefix)) from None
+
+
+def _hop_summary(board: Any, before: Any) -> dict[str, dict[str, float | int]]:
+    """What the host's hops counted since ``before`` (``sequex latency``'s summary)."""
+    from tools.latency_cli import summarize
+
+    return summarize(board.counts() - before)
 
 
 @contextmanager
