@@ -7,7 +7,7 @@ finish a batch, how old each command of the batch is then:
 =========  ==========================  ==================================================
 hop        counted by                  what the value is
 =========  ==========================  ==================================================
-ENTERED    the gateway (OUCH, JSON)    from a read's bytes in hand to its orders in
+ENTERED    the gateway                 from a read's bytes in hand to its orders in
                                        ring[in] (parse, validate, authorize, claim)
 DURABLE    the journaler               ts -> its batch is on stable storage (the write,
                                        the fdatasync, the durable checkpoint)

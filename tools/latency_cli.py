@@ -19,7 +19,7 @@ DESCRIPTION = """\
 Where a running host's orders spend their time, hop by hop (docs/performance.md, "Where an
 order's time goes"):
 
-  entered   the gateway: a read's bytes in hand -> its orders sequenced (OUCH, JSON)
+  entered   the gateway: a read's bytes in hand -> its orders sequenced
   durable   the journaler: the order sequenced -> its batch on stable storage
   matched   the matching core: the order sequenced -> its events out to the readers
   answered  the gateway: the order sequenced -> its reports handed to the sessions' sockets

@@ -70,6 +70,8 @@ class Connection:
     cancel_on_disconnect: bool = False
     #: replication enabled: the bytes wait for the notes that cover their MsgSeqNums
     marking: Marking | None = None
+    #: when the bytes being handled were read (ns since the epoch; ``engine.hop_board``)
+    read_at: int = 0
 
 
 def send_reports(

@@ -76,6 +76,7 @@ from engine.gateway.fix_outbox import (
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.outbound import OrderReport
 from engine.gateway.rate_window import RateWindow
+from engine.hop_board import Hop, HopBoard
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.events import SessionConfig as FixConfig
 from engine.protocols.fix.messages import (
@@ -162,6 +163,8 @@ class FixListener:
         #: sessions sent reports whose bytes are not written yet (see ``deliver``)
         self._unflushed: dict[int, Connection] = {}
         self._flush_soon = False
+        #: where the time from a read to its orders in ring[in] is counted (the gateway's)
+        self.hops: HopBoard | None = None
         self.server: asyncio.Server | None = None
 
     @property
@@ -365,6 +368,7 @@ class FixListener:
                 data = None
             now = time.time_ns()
             if data is not None:
+                live.read_at = now
                 fix.receive_data(data, now)
             closed = fix.tick(now) is not None or await self._events(live)
             self._flush(live)
@@ -432,6 +436,8 @@ class FixListener:
             seq_nos = [await self._submit(command, origin) for command in commands]
         for seq_no, command in zip(seq_nos, commands, strict=True):
             self._in_flight.sent(origin, seq_no, command)
+        if self.hops is not None:
+            self.hops.record(Hop.ENTERED, live.read_at, len(commands))
 
     def _pending(self, origin: int) -> PendingOrders:
         """What session ``origin``'s ClOrdIDs in flight name, for its cancels and replaces."""

@@ -233,7 +233,7 @@ class GatewayServer(JsonConnections):
         self._port_in = RingInPort(ring_in, self._base_seq)
         # beside the rings, under their prefix (none where no host made the rings)
         self._hops = attach_if_present(self._ring_in_name.removesuffix("in") + HOPS)
-        self._ouch.hops = self._hops
+        self._ouch.hops = self._fix.hops = self._hops
         # the stores owe what the journal holds before anything new is read (a crash may
         # have left them behind): replayed from the journal, off the loop
         journaled = self._journaled_seq
@@ -320,7 +320,7 @@ class GatewayServer(JsonConnections):
         self._feed.save()
         self._ledger.close()
         if self._hops is not None:
-            self._ouch.hops = None
+            self._ouch.hops = self._fix.hops = None
             self._hops.close()
             self._hops = None
 

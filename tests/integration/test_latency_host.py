@@ -1,5 +1,6 @@
-"""`sequex latency` against a real host: every hop of an OUCH or JSON order's path is counted, an
-interval with no orders counts nothing, and the host's stop removes the histograms' segment."""
+"""`sequex latency` against a real host: every hop of an OUCH, JSON or FIX order's path is
+counted, an interval with no orders counts nothing, and the host's stop removes the histograms'
+segment."""
 
 from __future__ import annotations
 
@@ -72,18 +73,19 @@ def test_every_hop_of_an_order_is_counted(tmp_path: Path) -> None:
             assert entry["count"] >= 4, (name, entry)
             assert 0 < entry["p50_us"] <= entry["p99_us"] <= entry["max_us"], (name, entry)
 
-        load = subprocess.run(
-            [sys.executable, "-m", "tools.cli", "loadgen", "--protocol", "ouch",
-             "--endpoint", endpoints["ouch"], "--sender", "{firm}1", "--connections", "2",
-             "--rate", "200", "--duration", "1", "--host-prefix", prefix, "--json"],
-            cwd=ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert load.returncode == 0, load.stderr
-        driven = json.loads(load.stdout)
-        assert driven["sent"] > 0
-        # the host's side of the same run: every order the load sent was read in and answered
-        assert driven["host_hops"]["entered"]["count"] == driven["sent"]
-        assert driven["host_hops"]["answered"]["count"] >= driven["acked"]
+        for protocol, sender in (("ouch", "{firm}1"), ("fix", "{firm}FIX")):
+            load = subprocess.run(
+                [sys.executable, "-m", "tools.cli", "loadgen", "--protocol", protocol,
+                 "--endpoint", endpoints[protocol], "--sender", sender, "--connections", "2",
+                 "--rate", "200", "--duration", "1", "--host-prefix", prefix, "--json"],
+                cwd=ROOT, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert load.returncode == 0, load.stderr
+            driven = json.loads(load.stdout)
+            assert driven["sent"] > 0
+            # the host's side of the same run: every order sent was read in and answered
+            assert driven["host_hops"]["entered"]["count"] == driven["sent"], protocol
+            assert driven["host_hops"]["answered"]["count"] >= driven["acked"], protocol
 
         table = _latency("--config", str(config), "--prefix", prefix)
         assert table.returncode == 2  # --config and --prefix name the host twice
