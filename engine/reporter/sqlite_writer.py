@@ -17,7 +17,7 @@ in :data:`ROWS_PER_INSERT` at a time, one multi-row ``INSERT ... VALUES (...), (
 statement each, which halves the statement steps and resets per row; the page cache holds a
 batch's index pages (:data:`CACHE_KIB`); a new file gets 16 KiB pages (fewer B-tree splits
 for rows appended in key order), and the WAL is checkpointed every :data:`CHECKPOINT_PAGES`
-pages rather than every 1,000.
+pages (2 MiB), so that it never grows big on the disk the journal syncs on.
 
 ``None`` binds through a registered adapter: Python 3.11's ``sqlite3`` sends every
 value that is not exactly an int, float, str or bytearray through its adaptation protocol,
@@ -58,8 +58,13 @@ ROWS_PER_INSERT = 32
 CACHE_KIB = 65_536
 #: The page size of a new database (an existing file keeps its own).
 PAGE_SIZE = 16_384
-#: WAL pages between automatic checkpoints (SQLite's default is 1,000).
-CHECKPOINT_PAGES = 4_096
+#: WAL pages between automatic checkpoints: 2 MiB (SQLite's default is 1,000 pages of 4 KiB).
+#: Small on purpose. The reporter shares the disk with the journal, and a WAL that grows to
+#: tens of MiB between checkpoints held the journal's fdatasync up: with 4,096 pages an order's
+#: ack p99 was 12-17 ms at 1K/s on a quiet machine, with 128 it is 6.5 ms, as with no reporter
+#: at all (docs/performance.md, "Where an order's time goes"). The reporter's own rate drops
+#: about 10% (``sequex bench reporter``), far above what it needs.
+CHECKPOINT_PAGES = 128
 
 #: The settings of each connection (the file keeps its page size and WAL mode itself).
 _CONNECTION_PRAGMAS = [
