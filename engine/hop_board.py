@@ -204,5 +204,5 @@ def attach_if_present(name: str) -> HopBoard | None:
     ``engine.topology.Rings``, as some tests and benchmarks do)."""
     try:
         return HopBoard.attach(name)
-    except (FileNotFoundError, OSError):
+    except FileNotFoundError:
         return None

@@ -92,9 +92,11 @@ def host_prefix(config: str | None, prefix: str | None, data_dir: str | None = N
 
 
 def no_host(prefix: str) -> str:
+    from engine.hop_board import HOPS
+
     return (
         f"no host is running with shared-memory prefix {prefix!r} (no segment "
-        f"{prefix + 'hops'!r} in /dev/shm): is it running on this machine, and is that its "
+        f"{prefix + HOPS!r} in /dev/shm): is it running on this machine, and is that its "
         "configuration (read from the directory it was started in) or its prefix?"
     )
 
