@@ -156,8 +156,9 @@ def pick_rows(
     """``JsonSessionStores.apply_records``' routing: for each named JSON session, the rows
     (``at[i]`` is the row of the first event of ``commands[i]``, ``(seq_no, origin,
     events)``) of the events it is owed. A fill or an expiry goes to the named sessions of
-    the firm owning its account (``owners``, filled by ``owners_of``); an ack only when it
-    answers a named session; the rest as ``targets_of(origin, event)`` routes it (an
+    the firm owning its account (``owners``, filled by ``owners_of``), and so does a cancel
+    or a replace that no named session asked for; an ack only when it answers a named
+    session; the rest as ``targets_of(origin, event)`` routes it (an
     ``AccountOpened`` empties ``owners``: an account's firm may have changed)."""
     picks: dict[int, list[int]] = {}
     item: tuple[Any, ...]
@@ -171,9 +172,13 @@ def pick_rows(
         answers_named: cython.bint = origin in sessions
         for _, event in item[2]:
             kind = type(event)
-            if kind is Fill or kind is Expired:  # to the owner only: the firm's sessions
+            if (
+                kind is Fill
+                or kind is Expired
+                or (not answers_named and (kind is Cancelled or kind is Replaced))
+            ):  # to the owner only (an answer too, when no named session asked): its firm's
                 ev = cython.cast(tuple, event)
-                account = ev[1]  # Fill.account and Expired.account (POSITIONS of out_lane)
+                account = ev[1]  # the account of the four (POSITIONS of out_lane)
                 targets = owners.get(account)
                 if targets is None:
                     targets = owners_of(account)

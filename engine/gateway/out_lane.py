@@ -67,6 +67,8 @@ POSITIONS: tuple[tuple[type, str, int], ...] = (
     (Expired, "order_id", 0),
     (Fill, "account", 1),
     (Expired, "account", 1),
+    (Cancelled, "account", 1),
+    (Replaced, "account", 1),
     (Expired, "remaining_qty", 2),
     (Expired, "reason", 3),
     (NewOrder, "account", 3),
