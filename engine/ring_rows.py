@@ -36,10 +36,10 @@ def write_records(
     the claim, in order), record ``i`` with seq_no ``first_seq + i``. Returns -1, or the index
     of the first record carrying another non-zero seq_no (then nothing is written)."""
     covered = 0
-    for start, stop in chunks:
-        if not 0 <= start < stop <= len(slots):
-            raise ValueError(f"slots {start}..{stop} are not a range of the ring's")
-        covered += stop - start
+    for low, high in chunks:
+        if not 0 <= low < high <= len(slots):
+            raise ValueError(f"slots {low}..{high} are not a range of the ring's")
+        covered += high - low
     if covered != len(records):
         raise ValueError(f"the claim covers {covered} slots for {len(records)} records")
     if not cython.compiled or not records.flags.c_contiguous:
