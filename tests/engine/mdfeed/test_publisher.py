@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import time
 from pathlib import Path
 
 from itch.parser import MessageParser
@@ -218,4 +219,26 @@ def test_requests_for_another_session_or_for_numbers_not_sent_get_nothing(
         assert isinstance(packet, MessagePacket) and packet.sequence == 2
         assert len(packet.messages) == 5
     finally:
+        host.close()
+
+
+def test_the_feed_wakes_on_its_own_for_new_events_and_for_a_heartbeat(tmp_path: Path) -> None:
+    # it naps between looks at ring[events] (no post from the core while trading goes on):
+    # its wait must still end for what comes and for a heartbeat that falls due
+    host = FeedHost(tmp_path, feed_settings(heartbeat_ns=200_000_000))
+    feed = host.listener()
+    feed.start(None)
+    try:
+        host.publish(COMMANDS[:200])
+        host.md.wait()  # events waiting: returns at its first look
+        host.follow(feed, host.caught_up(feed))
+        heard = feed.heard
+        started = time.monotonic()
+        host.md.wait()  # nothing comes: only the heartbeat falling due ends the wait
+        waited = time.monotonic() - started
+        host.md.poll()
+        assert feed.run_until(lambda: feed.heard > heard, 5.0)  # the heartbeat it sent
+        assert waited < 5.0  # (0.2 s expected; generous on a shared machine)
+    finally:
+        feed.close()
         host.close()
