@@ -66,6 +66,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.protocols.fix.wire",
     "engine.protocols.fix.order_scan",
     "engine.gateway.fix_frames",
+    "engine.gateway.fix_records",
     "engine.reporter.rows",
     "engine.reporter.sqlite_batches",
     "journal.checksums",

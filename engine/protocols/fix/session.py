@@ -291,6 +291,19 @@ class FixSession:
         self._hb_sent()
         return seq
 
+    def send_encoded_run(self, msg_type: str, bodies: list[bytes], now_ns: int) -> int:
+        """:meth:`send_encoded` of each of ``bodies`` in turn, at once
+        (``Outbound.send_encoded_run``); the MsgSeqNum of the first."""
+        if msg_type in _SESSION_OWNED:
+            raise LocalProtocolError(f"35={msg_type} is sent by the session itself")
+        self._advance(_T.SEND)
+        if not bodies:
+            return self._out.next_seq
+        self._now = now_ns
+        seq = self._out.send_encoded_run(msg_type, bodies, now_ns)
+        self._hb_sent()
+        return seq
+
     def logout(self, text: str | None, now_ns: int) -> None:
         """Start logging out; the session closes on the peer's Logout or after a timeout."""
         self._advance(_T.START_LOGOUT)
