@@ -75,6 +75,12 @@ _DATA_LENGTHS: Final[dict[int, int]] = {
 }
 
 
+# Looked up in every message, as plain ints (an IntEnum member is hashed in Python).
+_MSG_SEQ_NUM: Final = int(Tag.MSG_SEQ_NUM)
+_POSS_DUP_FLAG: Final = int(Tag.POSS_DUP_FLAG)
+_POSS_RESEND: Final = int(Tag.POSS_RESEND)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     """The first tag-level fault of a message: what the session's Reject (35=3) says."""
@@ -114,16 +120,16 @@ class FixMessage:
     @property
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) when present and a positive integer, else None."""
-        return _positive_int(self._index.get(Tag.MSG_SEQ_NUM))
+        return _positive_int(self._index.get(_MSG_SEQ_NUM))
 
     @property
     def poss_dup(self) -> bool:
-        return self._index.get(Tag.POSS_DUP_FLAG) == "Y"
+        return self._index.get(_POSS_DUP_FLAG) == "Y"
 
     @property
     def poss_resend(self) -> bool:
         """PossResend(97)=Y: the application may have seen this under another MsgSeqNum."""
-        return self._index.get(Tag.POSS_RESEND) == "Y"
+        return self._index.get(_POSS_RESEND) == "Y"
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,7 +170,7 @@ class FixSession:
             return session_logon.second_logon(self, msg)  # a reset's MsgSeqNum is 1
         verdict = self._in.classify(seq, msg.poss_dup)
         if verdict is SeqVerdict.IN_ORDER:
-            return self._in_sequence(msg, False)
+            return self._in_sequence(msg, False, seq)
         if verdict is SeqVerdict.DUPLICATE:
             return None  # a PossDup we processed already: FIX says ignore it
         if verdict is SeqVerdict.TOO_LOW:
@@ -180,7 +180,7 @@ class FixSession:
 
     def _check_header(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         """The checks that end a session whatever the message's number: CompIDs, clock."""
-        sender, target = msg.get(Tag.SENDER_COMP_ID), msg.get(Tag.TARGET_COMP_ID)
+        sender, target = msg.get(_SENDER_COMP_ID), msg.get(_TARGET_COMP_ID)
         wrong = Tag.SENDER_COMP_ID if sender not in (None, self._out.target_comp_id) else None
         if target not in (None, self.config.comp_id):
             wrong = Tag.TARGET_COMP_ID
@@ -188,7 +188,7 @@ class FixSession:
             text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
             self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
             return self._fatal(text)
-        sent = parse_utc(msg.get(Tag.SENDING_TIME) or "")
+        sent = parse_utc(msg.get(_SENDING_TIME) or "")
         if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
             text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
             reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
@@ -212,20 +212,24 @@ class FixSession:
         self._send_admin(admin.resend_request(gap, 0))
         return SessionNotice(f"MsgSeqNum gap: expected {gap}, received {seq}; resend requested")
 
-    def _in_sequence(self, msg: FixMessage, served: bool) -> SessionEvent | None:
-        seq = msg.seq_num
-        assert seq is not None
+    def _in_sequence(
+        self, msg: FixMessage, served: bool, seq: int | None = None
+    ) -> SessionEvent | None:
+        """A message in sequence (``seq``: its MsgSeqNum, when the caller read it already)."""
+        if seq is None:
+            seq = msg.seq_num
+            assert seq is not None
         self._in.consume(seq)
         if served:
             return None
         problem = msg.problem
         if problem is not None:
             return self._reject(msg, seq, problem.reason, problem.tag, problem.text)
-        for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME):
-            if tag not in msg:
+        for key, tag in _HEADER_TAGS:
+            if key not in msg:
                 text = f"required tag {int(tag)} missing"
                 return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
-        if parse_utc(msg.get(Tag.SENDING_TIME) or "") is None:
+        if parse_utc(msg.get(_SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
         dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
@@ -239,7 +243,8 @@ class FixSession:
         handler = ADMIN_HANDLERS.get(msg.msg_type)
         if handler is not None:
             return handler(self, msg, seq)
-        self._advance(_T.RECV_MESSAGE)
+        if self.state is not State.ACTIVE:  # ACTIVE stays ACTIVE: no look-up in the table
+            self._advance(_T.RECV_MESSAGE)
         return ApplicationMessage(msg)
 
     # -- the logon (engine.protocols.fix.session_logon) -----------------------------------
@@ -412,3 +417,12 @@ class FixSession:
 
 #: MsgTypes whose sending changes the session's state: only the session sends them.
 _SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
+
+# Tags looked up in every message, as plain ints: a look-up by IntEnum member hashes it in
+# Python (Enum.__hash__), one by int does not.
+_SENDER_COMP_ID: Final = int(Tag.SENDER_COMP_ID)
+_TARGET_COMP_ID: Final = int(Tag.TARGET_COMP_ID)
+_SENDING_TIME: Final = int(Tag.SENDING_TIME)
+_HEADER_TAGS: Final = tuple(
+    (int(tag), tag) for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME)
+)
