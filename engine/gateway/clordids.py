@@ -52,7 +52,7 @@ from typing import Any, Final
 
 from engine.domain.types import CancelOrder, Command, NewOrder, RejectReason, ReplaceOrder
 from engine.gateway.day_entries import TOKEN_KINDS as TOKEN_KINDS
-from engine.gateway.day_entries import Entry, note_tokens
+from engine.gateway.day_entries import Entry, note_order, note_tokens
 from engine.gateway.outbound import OrderReport, ReportKind
 
 #: reports that give an order's state (what a status answer renders)
@@ -130,14 +130,18 @@ class DayClOrdIds:
         has ended is not noted: a rebuild reads a little before the current day). Without
         ``orders`` only the ClOrdID is noted, not its order's latest report: an OUCH
         session's day-unique tokens (``engine.gateway.ouch_orders``) need no status."""
+        if orders:  # a FIX session's: compiled (engine.gateway.day_entries.note_order)
+            note_order(
+                self._used, self._orders, self._days_of, self.days, self._last_end,
+                origin, number, report,
+            )  # fmt: skip
+            return
         if report.kind is ReportKind.LOCAL_REJECTED or not report.client_order_id:
             return
         if not self.in_day(report):
             return
         order_id = _named_order(report)
         self._remember(origin, report.client_order_id, False, order_id, number, report)
-        if orders and report.kind in _ORDER_KINDS:
-            self._remember(origin, order_id, True, order_id, number, report)
 
     def note_tokens(self, origin: int, added: list[tuple[int, OrderReport]]) -> None:
         """``note(origin, number, report, orders=False)`` for each report of

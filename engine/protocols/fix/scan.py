@@ -105,7 +105,28 @@ def plain_message(
         pos = j + 1
     if not fields or fields[0][0] != _MSG_TYPE:
         return None
-    return FixMessage(fields[0][1], tuple(fields), None, {}, raw, index)
+    return _message(fields[0][1], tuple(fields), raw, index)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+@cython.cfunc
+def _message(
+    msg_type: str, fields: tuple[tuple[int, str], ...], raw: bytes, index: dict[int, str]
+) -> FixMessage:
+    """``FixMessage(msg_type, fields, None, {}, raw, index)`` without the dataclass's
+    ``__init__`` and ``__post_init__`` (which indexes only a message built without an index:
+    this one has its index, never empty): the frozen fields set as ``__init__`` sets them."""
+    message = _new(FixMessage)
+    _set(message, "msg_type", msg_type)
+    _set(message, "fields", fields)
+    _set(message, "problem", None)
+    _set(message, "groups", {})
+    _set(message, "raw", raw)
+    _set(message, "_index", index)
+    return message
 
 
 _PREFIX: Final = b"8=FIX.4.4\x019="
