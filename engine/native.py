@@ -60,6 +60,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.gateway.day_entries",
     "engine.gateway.ouch_pending",
     "engine.gateway.out_lane",
+    "engine.gateway.out_batch",
     "engine.gateway.report_records",
     "engine.gateway.ouch_frames",
     "engine.protocols.fix.scan",

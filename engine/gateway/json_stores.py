@@ -40,11 +40,8 @@ import numpy as np
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.types import (
-    Accepted,
     AccountOpened,
     Event,
-    Expired,
-    Fill,
 )
 from engine.event_codec import EventReader, encode_event_at
 from engine.event_records import EVENT_RECORD_SIZE, EventDecoder
@@ -52,6 +49,7 @@ from engine.gateway import json_records
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.disclosure import firm_view
 from engine.gateway.json_records import NO_ROWS, Stored, StoredRun, as_stored, small_as_stored
+from engine.gateway.out_batch import pick_rows
 from engine.gateway.report_store import NumberedStore
 from engine.gateway.router import address
 
@@ -256,35 +254,7 @@ class JsonSessionStores:
             self._owners.clear()
             self._owners_version = accounts.version
         owners = self._owners
-        picks: dict[int, list[int]] = {}
-        sessions = self.sessions
-        for (_, origin, events), row in zip(commands, at, strict=True):
-            answers_named = origin in sessions
-            for _, event in events:
-                cls = event.__class__
-                if cls is Fill or cls is Expired:  # to the owner only: the firm's sessions
-                    account: str = event.account  # type: ignore[union-attr]
-                    targets = owners.get(account)
-                    if targets is None:
-                        targets = self._owners_of(account)
-                    for target in targets:
-                        group = picks.get(target)
-                        if group is None:
-                            picks[target] = [row]
-                        else:
-                            group.append(row)
-                elif cls is Accepted and not answers_named:
-                    pass  # a FIX or OUCH session's ack: not a named JSON session's
-                else:  # the rest, and the rare kinds, as apply_many routes them
-                    for target in self._targets(origin, event):
-                        group = picks.get(target)
-                        if group is None:
-                            picks[target] = [row]
-                        else:
-                            group.append(row)
-                    if cls is AccountOpened:
-                        self._owners.clear()  # an account's firm may have changed
-                row += 1
+        picks = pick_rows(commands, at, self.sessions, owners, self._owners_of, self._targets)
         delivered: EventsDelivered = {}
         if not picks:
             return delivered

@@ -58,6 +58,7 @@ from engine.gateway.clordids import STATE_KINDS, DayClOrdIds, Known
 from engine.gateway.fix_marks import FixMarks
 from engine.gateway.json_stores import PROTOCOL as JSON_PROTOCOL
 from engine.gateway.json_stores import EventsDelivered, JsonSessionStores, Owed
+from engine.gateway.out_batch import project_batch
 from engine.gateway.out_lane import project_into
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import ReportStore
@@ -186,13 +187,36 @@ class ReportLedger:
         after it are noted only if they are of the day after, as one by one). With
         ``records`` (``(rows, at)``: the events' records as ring[events] had them, the first
         of ``commands[i]`` at row ``at[i]``), the named JSON sessions' stores copy them
-        (``JsonSessionStores.apply_records``) instead of encoding the events again."""
+        (``JsonSessionStores.apply_records``) instead of encoding the events again, and the
+        commands are projected by the compiled loop (``engine.gateway.out_batch``); without,
+        by :meth:`_project`, its reference."""
+        if records is None:
+            owed_events, _, by_origin, notes = self._project(commands)
+        else:
+            owed_events, owed_at, by_origin, notes = project_batch(self, commands, records[1])
+        delivered: Delivered = {}
+        for target, reports in by_origin.items():
+            store = self.stores.get(target)
+            if store is not None:  # a session no longer configured is owed nothing
+                added = store.append(reports)
+                if added:
+                    delivered[target] = added
+                    self._note(target, added)
+        if records is None:
+            return Deliveries(delivered, self.json.apply_many(owed_events), notes)
+        stored = self.json.apply_records(owed_events, records[0], owed_at)
+        return Deliveries(delivered, stored, notes)
+
+    def _project(
+        self, commands: list[Applied]
+    ) -> tuple[list[Owed], list[int], dict[int, list[OrderReport]], dict[int, int]]:
+        """The reference of ``out_batch.project_batch`` (without rows): the same owed events,
+        reports by session and notes, and ``through`` moved the same way."""
         owed_events: list[Owed] = []
-        owed_at: list[int] = []
         by_origin: dict[int, list[OrderReport]] = {}
         notes: dict[int, int] = {}
         projection = self.projection
-        for index, (seq_no, cmd, origin, events) in enumerate(commands):
+        for seq_no, cmd, origin, events in commands:
             through = self.through
             if seq_no > through[0]:  # the common case: a command not applied at all yet
                 fresh = events
@@ -208,23 +232,10 @@ class ReportLedger:
                     notes[origin] = seq_no
                 continue
             owed_events.append((seq_no, origin, fresh))
-            if records is not None:  # what was applied before is the head of the events
-                owed_at.append(records[1][index] + len(events) - len(fresh))
             project_into(projection, cmd, origin, fresh, by_origin)
             if isinstance(cmd, EndOfDay) and any(type(e) is DayEnded for _, e in fresh):
                 self.day_ids.end_day(cmd.symbol, seq_no)
-        delivered: Delivered = {}
-        for target, reports in by_origin.items():
-            store = self.stores.get(target)
-            if store is not None:  # a session no longer configured is owed nothing
-                added = store.append(reports)
-                if added:
-                    delivered[target] = added
-                    self._note(target, added)
-        if records is None:
-            return Deliveries(delivered, self.json.apply_many(owed_events), notes)
-        stored = self.json.apply_records(owed_events, records[0], owed_at)
-        return Deliveries(delivered, stored, notes)
+        return owed_events, [], by_origin, notes
 
     def known(self, origin: int, client_order_id: str) -> Known | None:
         """What ``client_order_id`` named today on FIX session ``origin`` (a live order's

@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from engine.domain.types import AccountOpened, Command
+from engine.domain.types import Command
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.events_reader import ReportBatch
 from engine.gateway.json_stores import EventsDelivered
-from engine.gateway.ledger import Applied, Delivered, ReportLedger
-from engine.gateway.router import ORDER_REPORTS, Report
+from engine.gateway.ledger import Delivered, ReportLedger
+from engine.gateway.out_batch import count_unheard, sent_commands
+from engine.gateway.router import Report
 from engine.session_ids import is_stable
 
 
@@ -58,18 +59,7 @@ class LedgerFeed:
 
     def reports(self, batch: ReportBatch) -> None:
         """A batch of reports from ring[events]: applied in one step, delivered at once."""
-        last = 0
-        applied: list[Applied] = []
-        rows: list[int] = []
-        sent = self._sent
-        for seq_no, _, events, row in batch.commands:
-            last = seq_no
-            entry = sent.get(seq_no)
-            if entry is None:
-                continue
-            cmd, origin = entry
-            applied.append((seq_no, cmd, origin, events))
-            rows.append(row)
+        applied, rows, last = sent_commands(batch.commands, self._sent)
         if applied:
             delivered = self._ledger.apply_many(applied, (batch.rows, rows))
             self.dirty = True
@@ -83,7 +73,7 @@ class LedgerFeed:
         if last:
             # every command before the last one seen has all its reports in: forget them
             # (sent in seq order, so they are the oldest entries)
-            order = self._order
+            order, sent = self._order, self._sent
             while order and order[0] < last:
                 sent.pop(order.popleft(), None)
 
@@ -121,22 +111,7 @@ def unheard(batch: ReportBatch, accounts: AccountRegistry) -> int:
     """What ``SessionDirectory.deliveries(for_json(batch.reports()))`` does while no JSON
     session is open (the common case of a gateway serving FIX and OUCH), without making the
     reports: register the accounts that the ``AccountOpened`` reports it sees open, and
-    return how many reports it counts dropped. ``tests/engine/test_out_batches.py`` holds the
-    two to the same counts and registrations."""
-    dropped = 0
-    register = accounts.register
-    for _, origin, events, _ in batch.commands:
-        # an answer reaches the directory only when it answers an anonymous session (origin 0
-        # is nobody's; a configured session is served from its store: ``for_json``)
-        anonymous = origin != 0 and not is_stable(origin)
-        for _, event in events:
-            cls = event.__class__
-            if cls in ORDER_REPORTS:  # addressed to the owner too: always seen, never heard
-                dropped += 1
-            elif isinstance(event, AccountOpened):
-                if anonymous or not origin:  # the setup's is seen (learnt), not counted
-                    register(event.firm, event.account)
-                    dropped += anonymous
-            elif anonymous:
-                dropped += 1
-    return dropped
+    return how many reports it counts dropped (``out_batch.count_unheard``).
+    ``tests/engine/test_out_batches.py`` holds the two to the same counts and
+    registrations."""
+    return count_unheard(batch.commands, accounts.register)

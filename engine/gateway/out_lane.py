@@ -51,6 +51,37 @@ if cython.compiled:
 else:
     from engine.gateway.report_types import LiveOrder, OrderReport, new_live_order, new_report
 
+#: the fields project_into reads by position: (class, field, position)
+POSITIONS: tuple[tuple[type, str, int], ...] = (
+    (Fill, "order_id", 0),
+    (Fill, "fill_qty", 4),
+    (Fill, "fill_price", 5),
+    (Fill, "leaves_qty", 6),
+    (Fill, "ts", 7),
+    (Fill, "liquidity", 8),
+    (Fill, "exec_id", 9),
+    (Accepted, "order_id", 0),
+    (Cancelled, "order_id", 0),
+    (Cancelled, "remaining_qty", 2),
+    (Cancelled, "reason", 3),
+    (Expired, "order_id", 0),
+    (Fill, "account", 1),
+    (Expired, "account", 1),
+    (Cancelled, "account", 1),
+    (Replaced, "account", 1),
+    (Expired, "remaining_qty", 2),
+    (Expired, "reason", 3),
+    (NewOrder, "account", 3),
+    (NewOrder, "symbol", 4),
+    (NewOrder, "side", 5),
+    (NewOrder, "order_type", 6),
+    (NewOrder, "tif", 7),
+    (NewOrder, "qty", 8),
+    (NewOrder, "price", 9),
+    (NewOrder, "client_order_id", 10),
+    (NewOrder, "post_only", 11),
+)
+
 _NEW = ReportKind.NEW
 _TRADE = ReportKind.TRADE
 _CANCELED = ReportKind.CANCELED
@@ -82,46 +113,55 @@ def project_into(
     seq_no = cmd.seq_no
     order: LiveOrder
     found: LiveOrder | None
+    # The events and a NewOrder are NamedTuples: their items are read by position (a C
+    # load each, compiled) rather than by name (a descriptor call each). The positions are
+    # the classes' fields (``POSITIONS``, which a test holds to their ``_fields``).
+    ev: tuple[Any, ...]
+    new: tuple[Any, ...]
     for sub, event in events:
+        ev = cython.cast(tuple, event)
         # isinstance on the exact class is a pointer compare; the common kinds come first
         if isinstance(event, Fill):
-            found = orders.get(event.order_id)
+            order_id = ev[0]
+            found = orders.get(order_id)
             if found is None:
                 continue
             order = found
-            fill_qty = event.fill_qty
+            fill_qty = ev[4]
+            fill_price = ev[5]
             order.cum_qty += fill_qty
-            order.cum_cost += fill_qty * event.fill_price
-            leaves = order.leaves = event.leaves_qty
+            order.cum_cost += fill_qty * fill_price
+            leaves = order.leaves = ev[6]
             report = new_report(
-                _TRADE, seq_no, sub, event.ts, event.order_id, order.account, order.symbol,
+                _TRADE, seq_no, sub, ev[7], order_id, order.account, order.symbol,
                 order.side, order.order_type, order.tif, order.post_only, order.client_order_id,
                 order.orig_client_order_id, order.qty, order.price, leaves, order.cum_qty,
-                order.cum_cost, fill_qty, event.fill_price, event.exec_id, int(event.liquidity),
-                0, False, order.entered_seq,
+                order.cum_cost, fill_qty, fill_price, ev[9], int(ev[8]), 0, False,
+                order.entered_seq,
             )  # fmt: skip
             _add(by_origin, order.origin, report)
             if leaves == 0:
-                _forget(projection, event.order_id)
+                _forget(projection, order_id)
         elif isinstance(event, Accepted):
             if origin and isinstance(cmd, NewOrder):
-                clid = cmd.client_order_id
-                side, otype, tif = int(cmd.side), int(cmd.order_type), int(cmd.tif)
-                post_only = bool(cmd.post_only)
+                new = cython.cast(tuple, cmd)
+                account, symbol, clid, qty, price = new[3], new[4], new[10], new[8], new[9]
+                side, otype, tif = int(new[5]), int(new[6]), int(new[7])
+                post_only = bool(new[11])
                 order = new_live_order(
-                    origin, cmd.account, cmd.symbol, side, otype, tif, post_only, clid, "",
-                    cmd.qty, cmd.price, cmd.qty, 0, 0, seq_no,
+                    origin, account, symbol, side, otype, tif, post_only, clid, "", qty, price,
+                    qty, 0, 0, seq_no,
                 )  # fmt: skip
                 orders[seq_no] = order
                 by_token[(origin, clid)] = seq_no
                 report = new_report(
-                    _NEW, seq_no, sub, ts, event.order_id, cmd.account, cmd.symbol, side, otype,
-                    tif, post_only, clid, "", cmd.qty, cmd.price, cmd.qty, 0, 0, 0, 0, 0, 0, 0,
-                    False, seq_no,
+                    _NEW, seq_no, sub, ts, ev[0], account, symbol, side, otype, tif, post_only,
+                    clid, "", qty, price, qty, 0, 0, 0, 0, 0, 0, 0, False, seq_no,
                 )  # fmt: skip
                 _add(by_origin, origin, report)
         elif isinstance(event, (Cancelled, Expired)):
-            found = _forget(projection, event.order_id)
+            order_id = ev[0]
+            found = _forget(projection, order_id)
             if found is None:
                 continue
             order = found
@@ -133,11 +173,10 @@ def project_into(
                     order.client_order_id = clid
             order.leaves = 0
             report = new_report(
-                kind, seq_no, sub, ts, event.order_id, order.account, order.symbol, order.side,
+                kind, seq_no, sub, ts, order_id, order.account, order.symbol, order.side,
                 order.order_type, order.tif, order.post_only, order.client_order_id,
                 order.orig_client_order_id, order.qty, order.price, 0, order.cum_qty,
-                order.cum_cost, event.remaining_qty, 0, 0, 0, int(event.reason), False,
-                order.entered_seq,
+                order.cum_cost, ev[2], 0, 0, 0, int(ev[3]), False, order.entered_seq,
             )  # fmt: skip
             _add(by_origin, order.origin, report)
         elif isinstance(event, (Rejected, Replaced, SessionNoted)):

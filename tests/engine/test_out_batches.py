@@ -49,7 +49,8 @@ from engine.gateway.events_reader import EventsReader
 from engine.gateway.json_stores import JsonSessionStores
 from engine.gateway.ledger import Delivered, ReportLedger, numbered_reports
 from engine.gateway.ledger_feed import LedgerFeed, for_json, unheard
-from engine.gateway.router import ROUTED_EVENTS, Report, ReportRouter
+from engine.gateway.out_batch import UNHEARD_ORDER_REPORTS
+from engine.gateway.router import ORDER_REPORTS, ROUTED_EVENTS, Report, ReportRouter
 from tests.engine.test_out_lane import EPHEMERAL, SETUP, _commands, _steps
 from tests.engine.test_out_routing_fast_paths import _TAIL, AJ, BJ, FIRMS
 
@@ -349,3 +350,8 @@ def test_a_ledger_behind_mid_command_takes_the_rest_from_the_right_records(
         assert ledger.through == twin.through
         ledger.close()
         twin.close()
+
+
+def test_the_unheard_count_tests_the_routers_order_reports() -> None:
+    # count_unheard compares classes one by one instead of looking them up in ORDER_REPORTS
+    assert frozenset(UNHEARD_ORDER_REPORTS) == ORDER_REPORTS

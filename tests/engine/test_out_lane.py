@@ -29,7 +29,7 @@ from engine.domain.types import (
     TimeInForce,
 )
 from engine.gateway.ledger import numbered_reports
-from engine.gateway.out_lane import project_into
+from engine.gateway.out_lane import POSITIONS, project_into
 from engine.gateway.outbound import OrderReport, OutboundProjection
 from engine.gateway.report_store import encode_report
 from engine.session_ids import session_origin
@@ -162,3 +162,8 @@ def test_the_streams_reach_every_kind_the_lane_makes() -> None:
         assert got == expected
         kinds.update(r.kind.name for reports in got.values() for r in reports)
     assert {"NEW", "TRADE", "REPLACED", "CANCEL_REJECTED", "EXPIRED", "REJECTED"} <= kinds
+
+
+def test_the_lane_reads_the_fields_where_the_classes_have_them() -> None:
+    for cls, name, position in POSITIONS:
+        assert cls._fields[position] == name, (cls.__name__, name, position)  # type: ignore[attr-defined]
