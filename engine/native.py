@@ -50,6 +50,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.ascii_stores",
     "engine.command_reader",
     "engine.event_codec",
+    "engine.ring_rows",
     "engine.marketdata.feed_encoder",
     "engine.canonical.lines",
     "engine.canonical.command_lines",

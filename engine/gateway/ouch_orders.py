@@ -41,9 +41,8 @@ from engine.domain.types import (
     Side,
     TimeInForce,
 )
-from engine.gateway.ouch_pending import answered
+from engine.gateway.ouch_pending import answered, enter_all, sequence_all
 from engine.gateway.outbound import LiveOrder, OrderReport, OutboundProjection
-from engine.gateway.stamping import with_seq_no
 from engine.protocols.ouch.inbound import CancelOrder, EnterOrder
 from engine.protocols.ouch.inbound import ReplaceOrder as OuchReplace
 from engine.protocols.ouch.terms import (
@@ -100,13 +99,7 @@ class OuchOrders:
 
     def sequenced(self, origin: int, commands: list[Command], seq_nos: list[int]) -> None:
         """The batch is in ring[in]: its new orders' ids (their seq_nos) are known."""
-        pending = self._pending
-        for command, seq_no in zip(commands, seq_nos, strict=True):
-            if type(command) is NewOrder:
-                key = (origin, command.client_order_id)
-                # (gone already if its answer came while a full ring held the batch back)
-                if pending.get(key) is command:
-                    pending[key] = with_seq_no(command, seq_no)
+        sequence_all(self._pending, origin, commands, seq_nos)  # (compiled: ouch_pending)
 
     # -- orders in --------------------------------------------------------------------------
 
@@ -156,15 +149,25 @@ class OuchOrders:
             self._replacing.add((origin, token))
         return ReplaceOrder(0, 0, account, order_id, new.qty, new.price, token)
 
-    def enter(self, origin: int, entered: NewOrder) -> bool:
-        """The NewOrder the fast lane (``engine.gateway.ouch_scan``) made of an Enter Order
-        whose terms the engine can express: taken as :meth:`command` takes it (pending from
-        now on), or ignored when its token was used today (False)."""
-        token = entered.client_order_id
-        if self._used(origin, token):
-            return False
-        self._pending[origin, token] = entered
-        return True
+    def enter_all(
+        self,
+        origin: int,
+        scanned: list[NewOrder],
+        over: Callable[[int], bool],
+        now: int,
+        commands: list[Command],
+        refuse: Callable[[str], None],
+    ) -> None:
+        """The NewOrders the fast lane (``engine.gateway.ouch_scan``) made of Enter Orders
+        whose terms the engine can express, in turn: refused (``refuse(token)``) when
+        ``over(now)`` (the session's rate); else taken as :meth:`command` takes them (pending
+        from now on, appended to ``commands``), or ignored when the token was used today
+        (compiled: ``ouch_pending.enter_all``)."""
+        by_token = self._projection().by_token
+        enter_all(
+            self._pending, self._replacing, by_token, self._taken, origin, scanned, over, now,
+            commands, refuse,
+        )  # fmt: skip
 
     def _used(self, origin: int, token: str) -> bool:
         """Whether the session used ``token`` today (see the module docstring)."""

@@ -1,11 +1,13 @@
-"""``OuchOrders.answered``'s loop over a batch of stored reports, compiled (``engine.native``).
+"""``OuchOrders``' loops over a batch of orders or reports, compiled (``engine.native``).
 
-:func:`answered` is the body of :meth:`engine.gateway.ouch_orders.OuchOrders.answered` on its
-two tables (``pending``: the NewOrders sent and not answered yet; ``replacing``: the
-replacement tokens of the replaces sent and not answered yet), which documents what it does.
-It runs for every report of every OUCH batch, so the reports' fields are read with C loads
-(``engine.gateway.report_types``). ``tests/engine/test_ouch_tokens.py`` and the OUCH gateway
-tests exercise it through ``OuchOrders``, both builds.
+They work on its two tables (``pending``: the NewOrders sent and not answered yet;
+``replacing``: the replacement tokens of the replaces sent and not answered yet), and
+:class:`engine.gateway.ouch_orders.OuchOrders` documents what each does: :func:`answered` is
+the body of ``OuchOrders.answered`` (every report of every OUCH batch, the reports' fields read
+with C loads, ``engine.gateway.report_types``), :func:`enter_all` of ``OuchOrders.enter_all``
+and :func:`sequence_all` of ``OuchOrders.sequenced`` (every order of every read).
+``tests/engine/test_ouch_tokens.py`` and the OUCH gateway tests exercise them through
+``OuchOrders``, both builds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 import cython
 
+from engine.domain.types import NewOrder
 from engine.gateway.report_types import ReportKind
+from engine.gateway.stamping import with_seq_no
 
 if cython.compiled:
     from cython.cimports.engine.gateway.report_types import OrderReport
@@ -65,3 +69,52 @@ def _report(item: Any) -> OrderReport:
         raise TypeError(f"not an OrderReport: {got!r}")  # (a store's reports are)
     report: OrderReport = got
     return report
+
+
+def enter_all(
+    pending: dict[tuple[int, str], Any],
+    replacing: set[tuple[int, str]],
+    by_token: dict[tuple[int, str], int],
+    taken: Any,
+    origin: Any,
+    scanned: list[Any],
+    over: Any,
+    now: Any,
+    commands: list[Any],
+    refuse: Any,
+) -> None:
+    """Each NewOrder of ``scanned`` in turn: refused (``refuse(token)``) when ``over(now)``;
+    ignored when session ``origin`` used its token today (pending, ``taken(origin, token)``,
+    a replacement token in flight, or a live order's, ``by_token``); else pending from now on
+    and appended to ``commands``."""
+    item: tuple[Any, ...]
+    for entered in scanned:
+        item = cython.cast(tuple, entered)
+        token = item[10]  # NewOrder.client_order_id (as out_lane.POSITIONS, which is tested)
+        if over(now):
+            refuse(token)
+            continue
+        key = (origin, token)
+        if key in pending or taken(origin, token) or key in replacing or key in by_token:
+            continue
+        pending[key] = entered
+        commands.append(entered)
+
+
+def sequence_all(
+    pending: dict[tuple[int, str], Any], origin: Any, commands: list[Any], seq_nos: list[int]
+) -> None:
+    """The batch ``commands`` is in ring[in] as ``seq_nos``: each pending NewOrder of it
+    (still the one sent: gone already if its answer came while a full ring held the batch
+    back) is replaced by itself with its seq_no."""
+    if len(commands) != len(seq_nos):
+        raise ValueError(f"{len(commands)} commands for {len(seq_nos)} seq_nos")
+    index: cython.Py_ssize_t
+    for index in range(len(commands)):
+        command: NewOrder = commands[index]
+        if type(command) is not NewOrder:
+            continue
+        key = (origin, cython.cast(tuple, command)[10])  # client_order_id: out_lane.POSITIONS
+        sent = pending.get(key)
+        if sent is command:
+            pending[key] = with_seq_no(command, seq_nos[index])

@@ -357,15 +357,11 @@ class OuchListener:
         if not scanned:
             return
         live.ouch.soupbin.took(stop, len(scanned))
-        origin = session.origin
-        enter = self._orders.enter
-        over = live.rate.over
-        for entered in scanned:
-            if over(now):
-                # over the session's rate
-                self._refuse(live, commands, entered.client_order_id, "O")
-            elif enter(origin, entered):
-                commands.append(entered)
+
+        def over_rate(token: str) -> None:
+            self._refuse(live, commands, token, "O")  # over the session's message rate
+
+        self._orders.enter_all(session.origin, scanned, live.rate.over, now, commands, over_rate)
 
     def _order_command(
         self, live: _Live, msg: OrderMessage, now: int, refuse: Refuse

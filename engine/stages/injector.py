@@ -19,6 +19,7 @@ import numpy.typing as npt
 from disruptor import RingBuffer
 from engine.domain.types import Command
 from engine.records import RECORD_SIZE, encode_command_into
+from engine.ring_rows import write_records
 
 Records = npt.NDArray[np.uint8]
 
@@ -74,23 +75,14 @@ class Injector:
         return self.publish(encode_records(commands))
 
     def _write(self, records: Records, lo: int, hi: int) -> None:
-        slots = self._ring.slots
-        words = self._words
         first = self._base + lo + 1
-        expected = np.arange(first, first + len(records), dtype=np.int64)
-        given = records.view("<i8")[:, 1]
-        if np.any((given != 0) & (given != expected)):
-            bad = int(np.flatnonzero((given != 0) & (given != expected))[0])
+        bad = write_records(self._ring.slots, records, self._ring.chunks(lo, hi), first)
+        if bad >= 0:
+            given = int(records[bad].view("<i8")[1])
             raise ValueError(
-                f"record {bad} carries seq_no {int(given[bad])}, its slot is seq_no "
-                f"{int(expected[bad])}"
+                f"record {bad} carries seq_no {given}, its slot is seq_no {first + bad}"
             )
-        done = 0
-        for start, stop in self._ring.chunks(lo, hi):
-            n = stop - start
-            slots[start:stop] = records[done : done + n]
-            words[start:stop, 1] = expected[done : done + n]
-            done += n
+        words = self._words
         if self.stamp_ts:
             now = time.monotonic_ns()
             for start, stop in self._ring.chunks(lo, hi):
