@@ -23,7 +23,7 @@ reported as a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -113,6 +113,11 @@ class FixMessage:
 
     def get(self, tag: int) -> str | None:
         return self._index.get(tag)
+
+    @property
+    def getter(self) -> Callable[[int], str | None]:
+        """:meth:`get` as the index's own (C) method: for a caller that looks up many tags."""
+        return self._index.get
 
     def __contains__(self, tag: int) -> bool:
         return tag in self._index

@@ -109,7 +109,10 @@ def plain_message(
 
 
 _new = object.__new__
-_set = object.__setattr__
+if cython.compiled:  # what object.__setattr__ calls, without the call
+    from cython.cimports.cpython.object import PyObject_GenericSetAttr as _set
+else:
+    _set = object.__setattr__
 
 
 @cython.cfunc

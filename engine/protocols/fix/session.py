@@ -52,6 +52,7 @@ from engine.protocols.fix.events import (
 )
 from engine.protocols.fix.framer import END_OF_INPUT, FixFramer, FramingError, Garbled
 from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
+from engine.protocols.fix.frozen import built, field_names
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest
 from engine.protocols.fix.order_scan import parse_utc
@@ -180,7 +181,8 @@ class FixSession:
 
     def _check_header(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         """The checks that end a session whatever the message's number: CompIDs, clock."""
-        sender, target = msg.get(_SENDER_COMP_ID), msg.get(_TARGET_COMP_ID)
+        get = msg.getter
+        sender, target = get(_SENDER_COMP_ID), get(_TARGET_COMP_ID)
         wrong = Tag.SENDER_COMP_ID if sender not in (None, self._out.target_comp_id) else None
         if target not in (None, self.config.comp_id):
             wrong = Tag.TARGET_COMP_ID
@@ -188,7 +190,7 @@ class FixSession:
             text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
             self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
             return self._fatal(text)
-        sent = parse_utc(msg.get(_SENDING_TIME) or "")
+        sent = parse_utc(get(_SENDING_TIME) or "")
         if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
             text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
             reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
@@ -225,11 +227,12 @@ class FixSession:
         problem = msg.problem
         if problem is not None:
             return self._reject(msg, seq, problem.reason, problem.tag, problem.text)
+        get = msg.getter
         for key, tag in _HEADER_TAGS:
-            if key not in msg:
+            if get(key) is None:
                 text = f"required tag {int(tag)} missing"
                 return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
-        if parse_utc(msg.get(_SENDING_TIME) or "") is None:
+        if parse_utc(get(_SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
         dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
@@ -245,7 +248,7 @@ class FixSession:
             return handler(self, msg, seq)
         if self.state is not State.ACTIVE:  # ACTIVE stays ACTIVE: no look-up in the table
             self._advance(_T.RECV_MESSAGE)
-        return ApplicationMessage(msg)
+        return built(ApplicationMessage, _APPLICATION_MESSAGE, (msg,))
 
     # -- the logon (engine.protocols.fix.session_logon) -----------------------------------
 
@@ -421,6 +424,7 @@ _SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
 # Tags looked up in every message, as plain ints: a look-up by IntEnum member hashes it in
 # Python (Enum.__hash__), one by int does not.
 _SENDER_COMP_ID: Final = int(Tag.SENDER_COMP_ID)
+_APPLICATION_MESSAGE: Final = field_names(ApplicationMessage)
 _TARGET_COMP_ID: Final = int(Tag.TARGET_COMP_ID)
 _SENDING_TIME: Final = int(Tag.SENDING_TIME)
 _HEADER_TAGS: Final = tuple(
