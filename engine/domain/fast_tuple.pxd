@@ -3,7 +3,12 @@
 
 cdef extern from *:
     """
-    #define sequex_alloc_instance(type, n) PyType_GenericAlloc((PyTypeObject *)(type), (n))
+    static PyObject *sequex_alloc_instance(PyObject *type, Py_ssize_t n) {
+        /* untracked: the items are numbers, strings and enum members (fast_tuple.py) */
+        PyObject *out = PyType_GenericAlloc((PyTypeObject *)type, n);
+        if (out != NULL) PyObject_GC_UnTrack(out);
+        return out;
+    }
     """
     object alloc_instance "sequex_alloc_instance" (object cls, Py_ssize_t n)
 

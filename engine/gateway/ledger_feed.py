@@ -57,6 +57,16 @@ class LedgerFeed:
         self._sent[seq_no] = (cmd, origin)
         self._order.append(seq_no)
 
+    def sent_all(self, commands: list[Command], origin: int) -> list[int]:
+        """:meth:`sent` for each of ``commands`` (as stamped: each carries its seq_no) of
+        session ``origin``; returns their seq_nos."""
+        entries = self._sent
+        seq_nos = [cmd[0] for cmd in commands]
+        for seq_no, cmd in zip(seq_nos, commands, strict=True):
+            entries[seq_no] = (cmd, origin)
+        self._order.extend(seq_nos)
+        return seq_nos
+
     def reports(self, batch: ReportBatch) -> None:
         """A batch of reports from ring[events]: applied in one step, delivered at once."""
         applied, rows, last = sent_commands(batch.commands, self._sent)

@@ -270,7 +270,10 @@ class OuchListener:
         ouch = live.ouch
         while True:
             try:
-                data = await asyncio.wait_for(reader.read(READ_CHUNK), TICK_SECONDS)
+                # (asyncio.timeout, not wait_for: wait_for makes a task and a future for
+                # every read, which cost the gateway more than a small read's orders did)
+                async with asyncio.timeout(TICK_SECONDS):
+                    data = await reader.read(READ_CHUNK)
             except TimeoutError:
                 data = None
             if self.fence.reason is not None:

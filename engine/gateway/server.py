@@ -337,16 +337,13 @@ class GatewayServer(JsonConnections):
         port = self._port_in
         assert port is not None
         seq_nos: list[int] = []
-        sent = self._feed.sent
         while len(seq_nos) < len(commands):
             self._last_ts = ts = max(time.time_ns(), self._last_ts)
             rest = commands[len(seq_nos) :] if seq_nos else commands
             # stamped with the seq_no its slot gives it: the ledger sees the command as the
             # journal will hold it
-            for cmd in port.try_submit_stamped(rest, origin, ts):
-                seq_no = cmd[0]
-                sent(seq_no, cmd, origin)
-                seq_nos.append(seq_no)
+            stamped = port.try_submit_stamped(rest, origin, ts)
+            seq_nos += self._feed.sent_all(stamped, origin)
             if len(seq_nos) < len(commands):
                 self.backpressure_waits += 1
                 await asyncio.sleep(BACKPRESSURE_SLEEP)

@@ -11,7 +11,9 @@ is never lost; the timeout is only a safety net and a bound on a missed case.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Final
 
 from disruptor import AlertException, WakeBoard
 
@@ -54,6 +56,36 @@ def park(
             board.end_wait(waiter)
         if ready():
             return
+
+
+#: how many naps a consumer off the order path takes before it parks (``nap_then_park``)
+NAPS_BEFORE_PARKING: Final = 50
+
+
+def nap_then_park(
+    board: WakeBoard,
+    waiter: int,
+    ready: Callable[[], bool],
+    check_alert: Callable[[], None],
+    *,
+    nap: float,
+    naps: int,
+    timeout: float = 0.01,
+) -> None:
+    """:func:`park` for a consumer off the order path: first up to ``naps`` sleeps of ``nap``
+    seconds that no producer is told of, then :func:`park` (a producer posts it once).
+
+    While traffic flows the consumer wakes on its own every ``nap`` and takes what came
+    meanwhile, so the producer publishes without a semaphore post for it: on two shared
+    cores each post is a system call on the order path and a wake-up that competes with it
+    (in the core at 20K orders/s the posts were about 40% of its busy time). Idle for
+    ``nap * naps``, it parks and costs nothing. The price is up to ``nap`` of latency."""
+    for _ in range(naps):
+        check_alert()
+        if ready():
+            return
+        time.sleep(nap)
+    park(board, waiter, ready, check_alert, timeout=timeout)
 
 
 class PollingStage:

@@ -1,0 +1,75 @@
+"""``engine.stages.waiting.nap_then_park``: a consumer off the order path naps unannounced
+first (no producer posts it), then parks as ``park`` does (declared, posted once)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from disruptor import AlertException
+from engine.stages.waiting import nap_then_park
+
+
+class _Board:
+    """Records the parking protocol's calls (``disruptor.wait.WakeBoard``'s shape)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def begin_wait(self, waiter: int) -> None:
+        self.calls.append(f"begin {waiter}")
+
+    def block(self, waiter: int, timeout: float) -> None:
+        self.calls.append(f"block {waiter}")
+        time.sleep(timeout)
+
+    def end_wait(self, waiter: int) -> None:
+        self.calls.append(f"end {waiter}")
+
+
+def _ready_after(checks: int) -> tuple[list[int], object]:
+    seen = [0]
+
+    def ready() -> bool:
+        seen[0] += 1
+        return seen[0] > checks
+
+    return seen, ready
+
+
+def _no_alert() -> None:
+    pass
+
+
+def test_work_that_comes_while_napping_is_taken_without_declaring_a_wait() -> None:
+    board = _Board()
+    seen, ready = _ready_after(3)
+    nap_then_park(board, 1, ready, _no_alert, nap=0.0005, naps=10)  # type: ignore[arg-type]
+    assert seen[0] == 4
+    assert board.calls == []  # never declared: a producer's signal posts nothing for it
+
+
+def test_after_its_naps_it_parks_as_park_does() -> None:
+    board = _Board()
+    seen, ready = _ready_after(20)  # 5 naps, park's spin of 8, then parked until the 21st
+    nap_then_park(board, 2, ready, _no_alert, nap=0.0005, naps=5, timeout=0.001)  # type: ignore[arg-type]
+    assert board.calls[0] == "begin 2" and "block 2" in board.calls
+    assert board.calls[-1] == "end 2" and seen[0] == 21
+
+
+def test_an_alert_stops_it_while_napping() -> None:
+    board = _Board()
+    halted = [False]
+
+    def check_alert() -> None:
+        if halted[0]:
+            raise AlertException("halted")
+
+    def never() -> bool:
+        halted[0] = True  # halted while it waits
+        return False
+
+    with pytest.raises(AlertException):
+        nap_then_park(board, 0, never, check_alert, nap=0.0005, naps=10)  # type: ignore[arg-type]
+    assert board.calls == []
