@@ -28,6 +28,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from typing import Protocol
 
@@ -150,6 +151,16 @@ class WakeBoard:
     @property
     def waiters(self) -> int:
         return len(self._flags)
+
+    def aim(self, targets: Iterable[int]) -> None:
+        """Post only ``targets`` from now on: the waiters whose condition this party's
+        progress can make true (the topology knows which, ``engine.wiring.Wiring.wakes``).
+        Every other post would be a wake-up for nothing: the waiter finds its condition
+        still false and blocks again. By default a party posts every waiter."""
+        chosen = sorted(set(targets))
+        if any(not 0 <= w < len(self._flags) for w in chosen):
+            raise ValueError(f"waiters are 0..{len(self._flags) - 1}, got {chosen}")
+        self._targets = chosen
 
     def begin_wait(self, waiter: int) -> None:
         """Declare that ``waiter`` is about to block; the caller re-checks before blocking."""

@@ -131,6 +131,7 @@ def _core(c: Context) -> Stage:
         report_paths=[p for p in paths if p is not None],
         rules=spec.rules,
         hops=c.hops(),
+        in_wakes=c.wiring.wakes("in", c.plan.name),
     )
 
 

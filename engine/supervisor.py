@@ -214,6 +214,7 @@ class Supervisor:
             self.spec.ring_name("events"),
             self.spec.wiring().consumer("events", "gateway"),
             self.spec.base_seq,
+            in_wakes=self.spec.wiring().wakes("in", None),
             max_connections=config.gateway_max_connections,
             owners=owners,
             journaled_seq=journaled_seq,

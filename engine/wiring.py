@@ -108,6 +108,19 @@ class Wiring:
         """The sequences the producer of ``ring`` must not lap: every reader's."""
         return sorted(self.rings[ring].readers.values())
 
+    def wakes(self, ring: str, stage: str | None) -> list[int]:
+        """The waiters of ``ring`` (0: its producer, 1 + c: consumer c) whose wait the
+        producer's publish (``stage`` None) or reader ``stage``'s progress can end: behind
+        the cursor, the readers that wait for nothing else; behind a reader, the readers
+        that wait for it, and the producer (every reader gates it). What a party of the
+        ring posts when it moves (``disruptor.wait.WakeBoard.aim``); a stage parked on the
+        ring for a condition on another ring is posted by that ring's parties, not these."""
+        inputs = [i for plan in self.stages.values() for i in plan.inputs if i.ring == ring]
+        if stage is None:
+            return sorted(1 + i.consumer for i in inputs if not i.after)
+        own = self.consumer(ring, stage)
+        return [0, *sorted(1 + i.consumer for i in inputs if own in i.after)]
+
 
 def _expand(name: str, shards: int) -> list[tuple[str, int]]:
     if SHARDS not in name:

@@ -5,6 +5,10 @@ cdef extern from *:
     """
     static PyObject *sequex_alloc_instance(PyObject *type, Py_ssize_t n) {
         /* untracked: the items are numbers, strings and enum members (fast_tuple.py) */
+        if (!PyType_IS_GC((PyTypeObject *)type)) {  /* every tuple subclass is */
+            PyErr_SetString(PyExc_TypeError, "fast_tuple: not a tuple subclass");
+            return NULL;
+        }
         PyObject *out = PyType_GenericAlloc((PyTypeObject *)type, n);
         if (out != NULL) PyObject_GC_UnTrack(out);
         return out;

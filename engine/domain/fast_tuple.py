@@ -14,8 +14,9 @@ strings, bools or enum members: nothing that can lead back to the instance. Comp
 instance is made untracked by the cycle collector (``alloc_instance`` in fast_tuple.pxd), which
 could never find a cycle through it; refcounting frees it as before. A gateway makes and drops a
 few such tuples an order, and the collector's walks over them had been about a tenth of its
-out side's time (``sequex bench gateway``: 1.4 against 0.7 us of collection an order). ``alloc_instance`` (compiled only) is declared
-in fast_tuple.pxd: ``PyType_GenericAlloc`` on the class, the allocator of every tuple subclass.
+out side's time (``sequex bench gateway``: 1.4 against 0.7 us of collection an order).
+``alloc_instance`` (compiled only) is declared in fast_tuple.pxd: ``PyType_GenericAlloc`` on
+the class, the allocator of every tuple subclass, then untracked.
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def project_batch(ledger: Any, commands: list[Any], at: list[int] | None) -> Pro
             fresh = [(sub, e) for sub, e in events if (seq_no, sub) > through]
         if not fresh:
             continue
-        through = (seq_no, fresh[len(fresh) - 1][0])
+        through = ledger.through = (seq_no, fresh[len(fresh) - 1][0])
         through_seq = seq_no
         kind = type(cmd)
         if kind is SessionNote and origin in fix_origins:
@@ -116,7 +116,6 @@ def project_batch(ledger: Any, commands: list[Any], at: list[int] | None) -> Pro
         project_into(projection, cmd, origin, fresh, by_origin)
         if kind is EndOfDay and any(type(e) is DayEnded for _, e in fresh):
             ledger.day_ids.end_day(cmd.symbol, seq_no)
-    ledger.through = through
     return owed_events, owed_at, by_origin, notes
 
 

@@ -53,6 +53,7 @@ def run_gateway(
     max_connections: int = MAX_CONNECTIONS,
     owners: Mapping[str, str] | None = None,
     journaled_seq: int | None = None,
+    in_wakes: Sequence[int] | None = None,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
     ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
@@ -74,6 +75,7 @@ def run_gateway(
             max_connections=fit_connection_cap(max_connections),
             owners=owners,
             journaled_seq=journaled_seq,
+            in_wakes=in_wakes,
         )
         with contextlib.suppress(asyncio.CancelledError):
             try:
@@ -96,6 +98,7 @@ def _gateway_main(
     owners: dict[str, str],
     journaled_seq: int | None,
     parked: Connection | None = None,
+    in_wakes: list[int] | None = None,
 ) -> None:
     set_title("gateway")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
@@ -116,6 +119,7 @@ def _gateway_main(
         max_connections=max_connections,
         owners=owners,
         journaled_seq=journaled_seq,
+        in_wakes=in_wakes,
     )
 
 
@@ -137,13 +141,14 @@ class GatewayProcess(ManagedProcess):
         owners: Mapping[str, str] | None = None,
         journaled_seq: int | None = None,
         parked: bool = False,
+        in_wakes: Sequence[int] | None = None,
     ) -> None:
         go: Connection | None = None
         if parked:
             go, self._go = multiprocessing.get_context("spawn").Pipe(duplex=False)
         args = (
             config, ring_in, ring_events, events_consumer, base_seq, max_connections,
-            dict(owners or {}), journaled_seq, go,
+            dict(owners or {}), journaled_seq, go, None if in_wakes is None else list(in_wakes),
         )  # fmt: skip
         super().__init__(_gateway_main, args, name=name, start_method="spawn")
 

@@ -132,8 +132,12 @@ class GatewayServer(JsonConnections):
         login_guard: LoginGuard | None = None,
         clock: Callable[[], int] = time.monotonic_ns,
         journaled_seq: int | None = None,
+        in_wakes: Sequence[int] | None = None,
     ) -> None:
         self._admission = Admission(max_connections, admin_reserve)
+        #: the waiters of ring[in] a publish can wake (``engine.wiring.Wiring.wakes``; None:
+        #: every one)
+        self._in_wakes = in_wakes
         self._host, self._port = parse_endpoint(endpoint or config.endpoints["json"])
         self.logins = LoginDesk(Authenticator(config), login_guard)
         self._ring_in_name, self._events_ring_name = ring_in_name, events_ring_name
@@ -230,6 +234,8 @@ class GatewayServer(JsonConnections):
         self._rings.append(ring_in)
         events_ring = RingBuffer.attach(self._events_ring_name)
         self._rings.append(events_ring)
+        if self._in_wakes is not None:  # the readers right behind the cursor (the journaler)
+            ring_in.board.aim(self._in_wakes)
         self._port_in = RingInPort(ring_in, self._base_seq)
         # beside the rings, under their prefix (none where no host made the rings)
         self._hops = attach_if_present(self._ring_in_name.removesuffix("in") + HOPS)

@@ -16,10 +16,11 @@ Contract.
   sockets, the projection and, when needed, a journal replay are work the exchange must never
   wait for, and a process of its own is the one place that work cannot delay any other
   stage's poll. While trading goes on it looks at the ring every ``FEED_NAP_S`` (1 ms) on its
-  own, so the core publishes without waking it; idle for 50 of those it sleeps on the ring's
+  own, so the core publishes without waking it; idle for 5 of those it sleeps on the ring's
   semaphore (no core time). It takes every record available per poll and sends full
-  datagrams: one more process costs context switches only, and batching amortizes them. The gateway (latency of order entry) and the auditor (the
-  verification digest) are the other readers; neither should carry this work.
+  datagrams: one more process costs context switches only, and batching amortizes them. The
+  gateway (latency of order entry) and the auditor (the verification digest) are the other
+  readers; neither should carry this work.
 * Each poll takes the records of the commands the ring[events] watermark says are complete
   (never half a command), so the feed's position - the last command ``through_seq``, the next
   MoldUDP64 number, the projection - is consistent after every poll. The datagrams go out at

@@ -68,6 +68,7 @@ class CoreAgent(PollingStage):
         report_paths: Sequence[str] = (),
         rules: int = CURRENT_RULES,
         hops: HopBoard | None = None,
+        in_wakes: Sequence[int] | None = None,
     ) -> None:
         #: where the age of every command is counted, its events out (engine.hop_board)
         self._hops = hops
@@ -85,6 +86,8 @@ class CoreAgent(PollingStage):
         self._in_waiter = 1 + ring_in_input.consumer
         self._in_barrier = ring_in.barrier(ring_in_input.consumer, depends_on=ring_in_input.after)
         self._in_seq = ring_in.consumer_sequence(ring_in_input.consumer)
+        if in_wakes is not None:  # what taking commands can end: the producer's wait for space
+            ring_in.board.aim(in_wakes)
         #: what makes a command durable (the journaler): checked per batch, fail fast
         self._durable = [ring_in.consumer_sequence(i) for i in ring_in_input.after]
         self._watermark = ring_events.consumer_sequence(WATERMARK)

@@ -59,7 +59,7 @@ def park(
 
 
 #: how many naps a consumer off the order path takes before it parks (``nap_then_park``)
-NAPS_BEFORE_PARKING: Final = 50
+NAPS_BEFORE_PARKING: Final = 5
 
 
 def nap_then_park(
@@ -79,11 +79,12 @@ def nap_then_park(
     meanwhile, so the producer publishes without a semaphore post for it: on two shared
     cores each post is a system call on the order path and a wake-up that competes with it
     (in the core at 20K orders/s the posts were about 40% of its busy time). Idle for
-    ``nap * naps``, it parks and costs nothing. The price is up to ``nap`` of latency."""
+    ``nap * naps``, it parks and costs nothing; few naps, so that a trickle of events costs
+    at most ``naps`` wake-ups each. The price is up to ``nap`` of latency."""
     for _ in range(naps):
-        check_alert()
-        if ready():
+        if ready():  # (before the alert, as park: what came is taken first)
             return
+        check_alert()
         time.sleep(nap)
     park(board, waiter, ready, check_alert, timeout=timeout)
 

@@ -117,6 +117,22 @@ def test_a_waiter_is_posted_once_per_blocking_episode(prefix: str) -> None:
         ring.board.end_wait(1)
 
 
+def test_an_aimed_board_posts_only_its_targets(prefix: str) -> None:
+    with RingBuffer.create(prefix + "ring", capacity=8, slot_size=8, consumers=2) as ring:
+        ring.board.aim([1])  # this party's progress concerns consumer 0 only
+        for waiter in (0, 1, 2):
+            ring.board.begin_wait(waiter)  # everyone about to block
+        ring.board.signal()
+        assert [sem.value for sem in ring._semaphores] == [0, 1, 0]
+        ring.board.aim(range(3))  # back to everyone: the others are posted now
+        ring.board.signal()
+        assert [sem.value for sem in ring._semaphores] == [1, 1, 1]
+        ring.alert()  # an alert still reaches every waiter
+        assert [sem.value for sem in ring._semaphores] == [2, 2, 2]
+        with pytest.raises(ValueError, match=r"waiters are 0\.\.2"):
+            ring.board.aim([3])
+
+
 def _cpu_ticks(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()

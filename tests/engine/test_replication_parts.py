@@ -137,3 +137,20 @@ def test_a_standby_promotes_only_holding_every_command_the_primary_may_have_acke
     assert "through seq 40 before this standby caught up" in str(promotion_refusal(sync, 39))
     not_sync = Start(0, 11, 0, 0, 0, MODE_ASYNC, HEADER)
     assert "replication was async" in str(promotion_refusal(not_sync, 1000))
+
+
+def test_a_publish_wakes_the_readers_right_behind_it_and_a_reader_its_followers() -> None:
+    plain = TopologySpec("t-", "/tmp/x", fused=True).wiring()
+    journaler, core = plain.consumer("in", "journaler"), plain.consumer("in", "core")
+    assert plain.wakes("in", None) == [1 + journaler]  # not the core: it waits for durability
+    assert plain.wakes("in", "journaler") == [0, 1 + core]  # the producer's space, the core
+    assert plain.wakes("in", "core") == [0]  # only the producer waits for the core
+    sync = TopologySpec(
+        "t-", "/tmp/x", fused=True, replication=ReplicationSettings("127.0.0.1:1")
+    ).wiring()
+    replicator = sync.consumer("in", "replicator")
+    assert sync.wakes("in", None) == sorted([1 + journaler, 1 + replicator])
+    assert sync.wakes("in", "replicator") == [0, 1 + sync.consumer("in", "core")]
+    sharded = TopologySpec("t-", "/tmp/x", shards=2).wiring()
+    assert sharded.wakes("in", "risk") == [0]
+    assert sharded.wakes("risk", "matcher0") == [0, 1 + sharded.consumer("risk", "publisher")]

@@ -73,3 +73,10 @@ def test_an_alert_stops_it_while_napping() -> None:
     with pytest.raises(AlertException):
         nap_then_park(board, 0, never, check_alert, nap=0.0005, naps=10)  # type: ignore[arg-type]
     assert board.calls == []
+
+
+def test_what_came_is_taken_before_an_alert_is_noticed() -> None:
+    def alerted() -> None:
+        raise AlertException("halted")
+
+    nap_then_park(_Board(), 0, lambda: True, alerted, nap=0.0005, naps=3)  # type: ignore[arg-type]
