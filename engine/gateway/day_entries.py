@@ -30,6 +30,13 @@ TOKEN_KINDS: Final = frozenset(
 )
 _REJECTED = ReportKind.REJECTED
 _REPLACE_REJECTED = ReportKind.REPLACE_REJECTED
+_LOCAL_REJECTED = ReportKind.LOCAL_REJECTED
+#: reports that give a live order's state (``engine.gateway.clordids``'s ``_ORDER_KINDS``)
+ORDER_KINDS: Final = frozenset(
+    {ReportKind.NEW, ReportKind.TRADE, ReportKind.CANCELED, ReportKind.REPLACED, ReportKind.EXPIRED}
+)
+#: refusals of a cancel or a replace (``engine.gateway.clordids``'s ``_REQUEST_REFUSED``)
+REQUEST_REFUSED: Final = frozenset({ReportKind.CANCEL_REJECTED, ReportKind.REPLACE_REJECTED})
 _UNKNOWN_SYMBOL = RejectReason.UNKNOWN_SYMBOL
 
 
@@ -58,11 +65,19 @@ class Entry:
 @cython.cfunc
 def _new_entry(key: Any, order_id: Any, number: Any, day: Any, seq_no: Any) -> Entry:
     """``Entry(key, False, order_id, number, day, seq_no, number)``: a ClOrdID's entry."""
+    return _entry_of(key, False, order_id, number, day, seq_no)
+
+
+@cython.cfunc
+def _entry_of(
+    key: Any, is_order: cython.bint, order_id: Any, number: Any, day: Any, seq_no: Any
+) -> Entry:
+    """``Entry(key, is_order, order_id, number, day, seq_no, number)``."""
     if not cython.compiled:
-        return Entry(key, False, order_id, number, day, seq_no, number)
+        return Entry(key, bool(is_order), order_id, number, day, seq_no, number)
     entry: Entry = Entry.__new__(Entry)
     entry.key = key
-    entry.is_order = False
+    entry.is_order = bool(is_order)
     entry.order_id = order_id
     entry.number = number
     entry.day = day
@@ -118,3 +133,69 @@ def note_tokens(
         if days_of is None:
             days_of = days_of_of.setdefault(origin, {})
         days_of.setdefault(day, []).append(entry)
+
+
+def note_order(
+    used_of: dict[int, dict[str | int, Entry]],
+    orders_of: dict[int, dict[str | int, Entry]],
+    days_of_of: dict[int, dict[str, list[Entry]]],
+    days: dict[str, int],
+    last_end: Any,
+    origin: Any,
+    number: Any,
+    got: Any,
+) -> None:
+    """``DayClOrdIds.note(origin, number, report)`` (a FIX session's report: its ClOrdID
+    and its order's latest state) on the table's dictionaries: ``used_of`` and ``orders_of``
+    (origin -> ClOrdID, or order id, -> entry) and the rest as :func:`note_tokens` has them.
+    The FIX out side runs it on every stored report (compiled, anything but an OrderReport
+    is a TypeError)."""
+    if cython.compiled and type(got) is not OrderReport:
+        raise TypeError(f"not an OrderReport: {got!r}")
+    report: OrderReport = got
+    kind = report.kind
+    clid = report.client_order_id
+    if kind is _LOCAL_REJECTED or not clid:
+        return
+    symbol = report.symbol
+    day = "" if kind is _REJECTED and report.reason == _UNKNOWN_SYMBOL else symbol
+    seq_no = report.seq_no
+    if seq_no <= (days.get(day, 0) if day else last_end):
+        return  # of a day that has ended
+    is_order = kind in ORDER_KINDS
+    named = is_order or (kind in REQUEST_REFUSED and symbol)
+    order_id = report.order_id if named else 0
+    _remember(used_of, days_of_of, origin, clid, False, order_id, number, day, seq_no)
+    if is_order:
+        _remember(orders_of, days_of_of, origin, order_id, True, order_id, number, day, seq_no)
+
+
+@cython.cfunc
+def _remember(
+    tables: dict[int, dict[str | int, Entry]],
+    days_of_of: dict[int, dict[str, list[Entry]]],
+    origin: Any,
+    key: Any,
+    is_order: cython.bint,
+    order_id: Any,
+    number: Any,
+    day: Any,
+    seq_no: Any,
+) -> cython.void:
+    """``DayClOrdIds._remember``: the entry of ``key`` now names this report, or a new entry
+    when it has none of this day."""
+    table = tables.get(origin)
+    if table is None:
+        table = tables[origin] = {}
+    entry: Entry | None = table.get(key)
+    if entry is not None and entry.day == day:
+        entry.order_id, entry.number, entry.seq_no = order_id, number, seq_no
+        return
+    entry = table[key] = _entry_of(key, is_order, order_id, number, day, seq_no)
+    days_of = days_of_of.get(origin)
+    if days_of is None:
+        days_of = days_of_of[origin] = {}
+    listed = days_of.get(day)
+    if listed is None:
+        listed = days_of[day] = []
+    listed.append(entry)

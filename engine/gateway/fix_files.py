@@ -71,6 +71,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
+from engine.gateway.fix_records import index_records, store_records
 from engine.protocols.fix.store import StoredMessage
 
 SEQNUMS: Final = "seqnums"
@@ -214,6 +215,24 @@ class FileMessageStore:
             self.flush()
             self._rotate()
 
+    def save_run(
+        self, first_seq: int, msg_type: str, sending_time: str, bodies: list[bytes]
+    ) -> None:
+        """:meth:`save` of a run of encoded bodies (MsgSeqNum ``first_seq`` on, one MsgType
+        and SendingTime: ``Outbound.send_encoded_run``), with the same records and the same
+        rotation; the records are built at once (``engine.gateway.fix_records``) when the run
+        fits in the current segment."""
+        room = self._per_segment - len(self._current.index) - len(self._pending_entries)
+        if len(bodies) >= room:  # the run reaches a rotation: one at a time, as save does
+            for i, body in enumerate(bodies):
+                self.save(StoredMessage(first_seq + i, msg_type, body, sending_time))
+            return
+        records, entries = store_records(
+            first_seq, msg_type, sending_time, bodies, len(self._pending)
+        )
+        self._pending += records
+        self._pending_entries += entries
+
     def messages(self, from_seq: int, to_seq: int) -> Sequence[StoredMessage]:
         self.flush()
         out: list[StoredMessage] = []
@@ -276,6 +295,11 @@ class ReportIndex:
     def note(self, seq: int, number: int, sent_ns: int) -> None:
         """Report ``number`` went out as MsgSeqNum ``seq`` (above every one noted before)."""
         self._pending += _INDEX_RECORD.pack(seq, number, sent_ns)
+
+    def note_run(self, first_seq: int, first_number: int, count: int, sent_ns: int) -> None:
+        """:meth:`note` of ``count`` reports numbered ``first_number`` on, sent as MsgSeqNums
+        ``first_seq`` on (``engine.gateway.fix_records``)."""
+        self._pending += index_records(first_seq, first_number, count, sent_ns)
 
     def flush(self) -> None:
         if self._pending:

@@ -11,6 +11,9 @@ number that is not an int, a text that is not Latin-1 or holds SOH, a time outsi
 what it raises. ``FixSession.send_encoded`` then puts the header around the body and uses
 the same bytes for the wire and for the message store (``engine.gateway.fix_outbox``).
 
+:func:`report_bodies` is the run of such bodies a batch of numbered reports starts with
+(``engine.gateway.fix_outbox.render_into`` sends the run at once).
+
 ``tests/engine/test_fix_frames.py`` holds the lane to the reference byte for byte, compiled
 and uncompiled, for random reports of every kind.
 
@@ -35,7 +38,7 @@ if cython.compiled:
 else:
     from engine.gateway.report_types import OrderReport
 
-__all__ = ["report_body"]
+__all__ = ["report_bodies", "report_body"]
 
 _NEW, _TRADE, _CANCELED = ReportKind.NEW, ReportKind.TRADE, ReportKind.CANCELED
 _REPLACED, _EXPIRED = ReportKind.REPLACED, ReportKind.EXPIRED
@@ -153,3 +156,24 @@ def report_body(report: Any) -> bytes | None:
     avg_px = format_avg_px(r.cum_cost, r.cum_qty)
     parts.append(f"151={leaves}\x0114={r.cum_qty}\x016={avg_px}\x0160={utc_stamp(r.ts)}\x01")
     return "".join(parts).encode("latin-1")
+
+
+@cython.ccall
+def report_bodies(
+    numbered: list[tuple[int, Any]], start: cython.Py_ssize_t, first_number: int
+) -> list[bytes]:
+    """The bodies of ``numbered[start:]`` (``(number, report)`` pairs) while the numbers run
+    on from ``first_number`` and each report has one (:func:`report_body` is not None)."""
+    bodies: list[bytes] = []
+    expected = first_number
+    i: cython.Py_ssize_t
+    for i in range(start, len(numbered)):
+        number, report = numbered[i]
+        if number != expected:
+            break
+        body = report_body(report)
+        if body is None:
+            break
+        bodies.append(body)
+        expected += 1
+    return bodies

@@ -39,6 +39,12 @@ class ReportHistory:
     def save(self, message: StoredMessage) -> None:
         self._messages.save(message)
 
+    def save_run(
+        self, first_seq: int, msg_type: str, sending_time: str, bodies: list[bytes]
+    ) -> None:
+        """A run of encoded messages (``Outbound.send_encoded_run``) into the message store."""
+        self._messages.save_run(first_seq, msg_type, sending_time, bodies)
+
     def messages(self, from_seq: int, to_seq: int) -> Sequence[StoredMessage]:
         kept = list(self._messages.messages(from_seq, to_seq))
         if len(kept) > to_seq - from_seq:

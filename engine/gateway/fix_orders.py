@@ -60,9 +60,17 @@ from engine.protocols.fix.messages import (
     reply_to,
 )
 from engine.protocols.fix.tags import CxlRejReason, CxlRejResponseTo, OrdRejReason, OrdStatus
-from engine.records import CLIENT_ORDER_ID_MAX, SYMBOL_MAX, RecordError, encode_command
+from engine.records import (
+    ACCOUNT_MAX,
+    CLIENT_ORDER_ID_MAX,
+    FIRM_MAX,
+    SYMBOL_MAX,
+    RecordError,
+    encode_command,
+)
 
 UNKNOWN_ORDER_TEXT = "unknown order"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 BAD_CL_ORD_ID = f"ClOrdID(11) must be 1 to {CLIENT_ORDER_ID_MAX} printable ASCII characters"
 DUPLICATE_TEXT = "duplicate ClOrdID(11): the session used it today"
 
@@ -231,11 +239,31 @@ def _new_order(
         0, 0, sender.firm, account, req.symbol, req.side, req.order_type, req.tif, req.qty,
         req.price, req.cl_ord_id, req.post_only,
     )  # fmt: skip
+    if _fits_record(cmd):
+        return cmd
     try:
-        encode_command(cmd)  # every field fits the command record
+        encode_command(cmd)  # the record's own checks, for the text of what does not fit
     except RecordError as exc:
         return _refuse_order(req, OrdRejReason.OTHER, str(exc)[:120])
     return cmd
+
+
+def _fits_record(cmd: NewOrder) -> bool:
+    """Whether every field of ``cmd`` certainly fits the command record
+    (``engine.records.encode_command``): its texts ASCII without NUL and short enough, its
+    numbers int64. Cheaper than encoding it; a False is decided by encoding it."""
+    return (
+        _INT64_MIN <= cmd.qty <= _INT64_MAX
+        and _INT64_MIN <= cmd.price <= _INT64_MAX
+        and _short_ascii(cmd.firm, FIRM_MAX)
+        and _short_ascii(cmd.account, ACCOUNT_MAX)
+        and _short_ascii(cmd.symbol, SYMBOL_MAX)
+        and _short_ascii(cmd.client_order_id, CLIENT_ORDER_ID_MAX)
+    )
+
+
+def _short_ascii(text: str, limit: int) -> bool:
+    return len(text) <= limit and text.isascii() and "\0" not in text
 
 
 def _find(

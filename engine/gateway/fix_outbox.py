@@ -34,7 +34,7 @@ from typing import Final
 
 from engine.config import SessionConfig
 from engine.gateway.fix_files import SessionFiles
-from engine.gateway.fix_frames import report_body
+from engine.gateway.fix_frames import report_bodies
 from engine.gateway.fix_hold import Marking
 from engine.gateway.fix_marks import MarkBook
 from engine.gateway.fix_orders import Sender
@@ -102,23 +102,34 @@ def render_into(
     book: MarkBook | None = None,
 ) -> None:
     """Send each of ``numbered`` that follows the last report sent (``files.seqnums``), while
-    the session is active: an ExecutionReport written straight from the report
-    (``engine.gateway.fix_frames``, one encoding for the wire and the message store), any
-    other report rendered by ``engine.gateway.fix_render`` and encoded by the session."""
-    seqnums = files.seqnums
-    for number, report in numbered:
-        if fix.state is not State.ACTIVE:
-            return
-        if number == seqnums.reports_sent + 1:
-            body = report_body(report)
-            if body is not None:
-                seq = fix.send_encoded(EXECUTION_REPORT, body, now)
-            else:
-                seq = fix.send(render(report), now)
-            files.index.note(seq, number, now)  # resendable after the store forgets it
+    the session is active: ExecutionReports written straight from the reports
+    (``engine.gateway.fix_frames``, one encoding for the wire and the message store), a run
+    of consecutive ones at once (``FixSession.send_encoded_run``), any other report rendered
+    by ``engine.gateway.fix_render`` and encoded by the session. What is sent, stored and
+    indexed is what one report at a time would give (``tests/engine/test_fix_outbox_runs.py``)."""
+    seqnums, index = files.seqnums, files.index
+    i, count = 0, len(numbered)
+    while i < count and fix.state is State.ACTIVE:
+        number, report = numbered[i]
+        if number != seqnums.reports_sent + 1:
+            i += 1
+            continue
+        bodies = report_bodies(numbered, i, number)
+        if bodies:
+            seq = fix.send_encoded_run(EXECUTION_REPORT, bodies, now)
+            index.note_run(seq, number, len(bodies), now)  # resendable once the store forgets
             if book is not None:
-                book.sent(seq, number, now)  # the journal's copy of the index
+                for k in range(len(bodies)):
+                    book.sent(seq + k, number + k, now)  # the journal's copy of the index
+            seqnums.reports_sent = number + len(bodies) - 1
+            i += len(bodies)
+        else:
+            seq = fix.send(render(report), now)
+            index.note(seq, number, now)
+            if book is not None:
+                book.sent(seq, number, now)
             seqnums.reports_sent = number
+            i += 1
 
 
 def flush(live: Connection, write_limit: int = WRITE_LIMIT) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.config import FirmConfig, SessionConfig
 from engine.domain.exchange import Exchange
@@ -95,6 +97,58 @@ def test_what_is_in_flight_is_known_until_the_ledger_is_through_its_command() ->
     assert flying.get(F, "a1", 9) == Known(10, None, in_flight=True)
     assert flying.get(G, "a1", 9) is None
     assert flying.get(F, "a1", 10) is None
+
+
+class _EveryEntryScanned:
+    """The reference of :class:`InFlight`: every look-up scans every entry for those done."""
+
+    def __init__(self) -> None:
+        self.sent: dict[int, dict[str, tuple[int, int]]] = {}
+
+    def add(self, origin: int, seq_no: int, client: str, order_id: int) -> None:
+        self.sent.setdefault(origin, {})[client] = (seq_no, order_id)
+
+    def get(self, origin: int, client: str, through: int) -> Known | None:
+        sent = self.sent.get(origin, {})
+        for done in [c for c, (seq, _) in sent.items() if seq <= through]:
+            del sent[done]
+        hit = sent.get(client)
+        return None if hit is None else Known(hit[1], None, in_flight=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["new", "cancel", "get", "ledger"]),
+            st.sampled_from([F, G]),
+            st.sampled_from(["a", "b", "c", "d"]),
+        ),
+        max_size=60,
+    )
+)
+def test_in_flight_drops_what_the_ledger_is_through_as_scanning_every_entry_would(
+    steps: list[tuple[str, int, str]],
+) -> None:
+    flying, reference = InFlight(), _EveryEntryScanned()
+    seq_no, through = 10, 9
+    for kind, origin, client in steps:
+        if kind == "new":
+            seq_no += 1
+            order = NewOrder(seq_no, 0, "ALPHA", "A-1", "ACME", BUY, LIMIT, DAY, 1, 1, client)
+            flying.sent(origin, seq_no, order)
+            reference.add(origin, seq_no, client, seq_no)
+        elif kind == "cancel":
+            seq_no += 1
+            flying.sent(origin, seq_no, CancelOrder(seq_no, 0, "A-1", seq_no - 1, client))
+            reference.add(origin, seq_no, client, seq_no - 1)
+        elif kind == "ledger":
+            through = min(seq_no, through + 2)
+        else:
+            assert flying.get(origin, client, through) == reference.get(origin, client, through)
+    for origin in (F, G):
+        for client in "abcd":
+            assert flying.get(origin, client, through) == reference.get(origin, client, through)
 
 
 def _flow() -> list[tuple[Command, int]]:

@@ -7,14 +7,23 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.domain.types import NewOrder, OrderType, Side, TimeInForce
 from engine.gateway.accounts import AccountRegistry
 from engine.gateway.clordids import Known
-from engine.gateway.fix_orders import DUPLICATE_TEXT, KnownIds, Sender, command_for
+from engine.gateway.fix_orders import (
+    DUPLICATE_TEXT,
+    KnownIds,
+    Sender,
+    _fits_record,
+    command_for,
+)
 from engine.gateway.outbound import OrderReport, OutboundProjection, ReportKind
 from engine.protocols.fix.codec import OutboundMessage
 from engine.protocols.fix.messages import NewOrderSingle, OrderCancelRequest
+from engine.records import RecordError, encode_command
 
 SENDER = Sender("ALPHA", 11, "ALPHA-1")
 ACCOUNTS = AccountRegistry({"ALPHA-1": "ALPHA"})
@@ -65,3 +74,24 @@ def test_any_other_reuse_is_refused_as_a_duplicate() -> None:
     assert _tags(_answer(ORDER, Known(5, EXPIRED)), 150, 39, 103) == ("8", "8", "6")
     # the cancel names no live order here: unknown order comes first, as for any cancel
     assert _tags(_answer(CANCEL, Known(5, EXPIRED)), 35, 102) == ("9", "1")
+
+
+_FIT_TEXT = st.text(alphabet=st.sampled_from(["a", "Z", "9", "-", "\0", "é", " "]), max_size=22)
+_FIT_INT = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-(2**66), 2**66))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FIT_TEXT, _FIT_TEXT, _FIT_TEXT, _FIT_TEXT, _FIT_INT, _FIT_INT)
+def test_an_order_the_cheap_check_passes_is_one_the_record_takes(
+    firm: str, account: str, symbol: str, client: str, qty: int, price: int
+) -> None:
+    cmd = NewOrder(
+        0, 0, firm, account, symbol, Side.BUY, OrderType.LIMIT, TimeInForce.DAY, qty, price,
+        client, False,
+    )  # fmt: skip
+    try:
+        encode_command(cmd)
+        fits = True
+    except RecordError:
+        fits = False
+    assert _fits_record(cmd) == fits

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.domain.types import RejectReason
+from engine.gateway import clordids
 from engine.gateway.clordids import TOKEN_KINDS, DayClOrdIds
 from engine.gateway.outbound import OrderReport, ReportKind
 from engine.gateway.report_store import NumberedStore, ReportStore
@@ -84,6 +85,44 @@ def test_noting_a_batch_of_tokens_is_noting_each_token_report(steps: list[Any]) 
         assert _view(fast) == _view(reference)
         for token in ("", "t1", "t2", "t3"):
             assert fast.taken(origin, token) == reference.taken(origin, token)
+        assert fast.read_from(origin, 99) == reference.read_from(origin, 99)
+
+
+class _EachReportInPython(DayClOrdIds):
+    """The reference of a FIX session's ``note``: the table's own Python steps."""
+
+    def note(self, origin: int, number: int, report: OrderReport, *, orders: bool = True) -> None:
+        if report.kind is ReportKind.LOCAL_REJECTED or not report.client_order_id:
+            return
+        if not self.in_day(report):
+            return
+        order_id = clordids._named_order(report)
+        self._remember(origin, report.client_order_id, False, order_id, number, report)
+        if orders and report.kind in clordids._ORDER_KINDS:
+            self._remember(origin, order_id, True, order_id, number, report)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_steps)
+def test_noting_a_fix_sessions_report_in_c_is_noting_it_step_by_step(steps: list[Any]) -> None:
+    fast, reference = DayClOrdIds(), _EachReportInPython()
+    for step in steps:
+        if step[0] == "end":
+            fast.end_day(step[1], step[2])
+            reference.end_day(step[1], step[2])
+            continue
+        _, origin, added = step
+        for number, report in added:
+            fast.note(origin, number, report)
+            reference.note(origin, number, report)
+        assert _view(fast) == _view(reference)
+        for table in ("_used", "_orders"):
+            kinds = [{k: e.is_order for k, e in t.items()} for t in getattr(fast, table).values()]
+            assert kinds == [
+                {k: e.is_order for k, e in t.items()} for t in getattr(reference, table).values()
+            ]
+        for clid in ("", "t1", "t2", "t3"):
+            assert fast.used(origin, clid) == reference.used(origin, clid)
         assert fast.read_from(origin, 99) == reference.read_from(origin, 99)
 
 

@@ -23,7 +23,7 @@ reported as a duplicate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -75,6 +75,12 @@ _DATA_LENGTHS: Final[dict[int, int]] = {
 }
 
 
+# Looked up in every message, as plain ints (an IntEnum member is hashed in Python).
+_MSG_SEQ_NUM: Final = int(Tag.MSG_SEQ_NUM)
+_POSS_DUP_FLAG: Final = int(Tag.POSS_DUP_FLAG)
+_POSS_RESEND: Final = int(Tag.POSS_RESEND)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
     """The first tag-level fault of a message: what the session's Reject (35=3) says."""
@@ -108,22 +114,27 @@ class FixMessage:
     def get(self, tag: int) -> str | None:
         return self._index.get(tag)
 
+    @property
+    def getter(self) -> Callable[[int], str | None]:
+        """:meth:`get` as the index's own (C) method: for a caller that looks up many tags."""
+        return self._index.get
+
     def __contains__(self, tag: int) -> bool:
         return tag in self._index
 
     @property
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) when present and a positive integer, else None."""
-        return _positive_int(self._index.get(Tag.MSG_SEQ_NUM))
+        return _positive_int(self._index.get(_MSG_SEQ_NUM))
 
     @property
     def poss_dup(self) -> bool:
-        return self._index.get(Tag.POSS_DUP_FLAG) == "Y"
+        return self._index.get(_POSS_DUP_FLAG) == "Y"
 
     @property
     def poss_resend(self) -> bool:
         """PossResend(97)=Y: the application may have seen this under another MsgSeqNum."""
-        return self._index.get(Tag.POSS_RESEND) == "Y"
+        return self._index.get(_POSS_RESEND) == "Y"
 
 
 @dataclass(frozen=True, slots=True)

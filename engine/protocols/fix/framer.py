@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from engine.protocols.fix.codec import FixMessage, decode_fields
-from engine.protocols.fix.scan import byte_sum, plain_message
+from engine.protocols.fix.scan import byte_sum, frame_plain, plain_message
 
 __all__ = [
     "END_OF_INPUT",
@@ -156,6 +156,12 @@ class FixFramer:
 
     def _frame(self) -> FramerEvent:
         buf, pos = self._buf, self._pos
+        # a whole, plain message with a right CheckSum, in one C pass (the usual one);
+        # anything else is this method's own to tell, from the same position
+        plain = frame_plain(buf, pos, self.max_message_size)
+        if plain is not None:
+            self._pos = plain[1]
+            return plain[0]
         avail = len(buf) - pos
         head = bytes(buf[pos : pos + len(_PREFIX)])
         if not _PREFIX.startswith(head):

@@ -33,6 +33,7 @@ from engine.domain.types import OrderType, Side, TimeInForce
 from engine.protocols.fix import admin, reports
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.decimals import BadFormat, NotRepresentable, parse_price, parse_qty
+from engine.protocols.fix.frozen import built, field_names
 from engine.protocols.fix.order_scan import new_order_fields, parse_utc
 from engine.protocols.fix.tags import (
     ADMIN_MSG_TYPES,
@@ -162,6 +163,9 @@ AppRequest: TypeAlias = NewOrderSingle | OrderCancelRequest | OrderCancelReplace
 AppRefusal: TypeAlias = SessionLevelReject | UnsupportedMessage | OrderRefused | CancelRefused
 
 
+_NEW_ORDER_SINGLE: Final = field_names(NewOrderSingle)
+
+
 class _Refuse(Exception):
     """Carries a refusal out of the nested checks; never leaves this module."""
 
@@ -175,9 +179,10 @@ def parse_application(message: FixMessage) -> AppRequest | AppRefusal:
     the peer's input; handing it an administrative message is our bug (ValueError)."""
     seq = message.seq_num or 0
     if message.msg_type == MsgType.NEW_ORDER_SINGLE:
-        fields = new_order_fields(message.get)  # the C lane: an order taken as it stands
-        if fields is not None:
-            return NewOrderSingle(seq, *fields, message.poss_dup, message.poss_resend)
+        fields = new_order_fields(message.getter)  # the C lane: an order taken as it stands
+        if fields is not None:  # built without the dataclass's __init__ (frozen.built)
+            values = (seq, *fields, message.poss_dup, message.poss_resend)
+            return built(NewOrderSingle, _NEW_ORDER_SINGLE, values)
     parse = _PARSERS.get(message.msg_type)
     if parse is None:
         if message.msg_type in ADMIN_MSG_TYPES:  # the session's own; never reaches here

@@ -20,6 +20,10 @@ the range is filled.
 already (the gateway's ExecutionReports, ``engine.gateway.fix_frames``): the header goes
 around the same bytes (:func:`~.wire.wrap`), and the store keeps those bytes as the body
 (``StoredMessage.body``), which a resend puts its own header around.
+:meth:`Outbound.send_encoded_run` sends several such bodies at once, as one
+:meth:`~Outbound.send_encoded` each would (the same bytes, the same store contents): the
+messages in one C loop (:func:`~.wire.wrap_run`), and into a store that has a ``save_run``
+(the gateway's message store) as one run; any other store is given one message at a time.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from engine.protocols.fix.codec import Fields, OutboundMessage, encode
 from engine.protocols.fix.store import OutboundStore, StoredMessage
 from engine.protocols.fix.tags import ADMIN_MSG_TYPES, MsgType, Tag
 from engine.protocols.fix.timestamps import format_utc_timestamp
-from engine.protocols.fix.wire import utc_stamp, wrap
+from engine.protocols.fix.wire import utc_stamp, wrap, wrap_run
 
 __all__ = ["Outbound"]
 
@@ -86,6 +90,26 @@ class Outbound:
         self._buffer += wrap(head, body)
         self.store.save(StoredMessage(seq, msg_type, body, sending_time))
         self.next_seq = seq + 1
+        self.last_sent_ns = now_ns
+        return seq
+
+    def send_encoded_run(self, msg_type: str, bodies: list[bytes], now_ns: int) -> int:
+        """:meth:`send_encoded` of each of ``bodies`` in turn (see the module docstring);
+        the MsgSeqNum of the first (the next one, when ``bodies`` is empty)."""
+        seq = self.next_seq
+        if not bodies:
+            return seq
+        sending_time = utc_stamp(now_ns)
+        self._buffer += wrap_run(
+            msg_type, self.sender_comp_id, self.target_comp_id, seq, sending_time, bodies
+        )
+        save_run = getattr(self.store, "save_run", None)
+        if save_run is not None:
+            save_run(seq, msg_type, sending_time, bodies)
+        else:
+            for i, body in enumerate(bodies):
+                self.store.save(StoredMessage(seq + i, msg_type, body, sending_time))
+        self.next_seq = seq + len(bodies)
         self.last_sent_ns = now_ns
         return seq
 

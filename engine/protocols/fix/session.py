@@ -52,6 +52,7 @@ from engine.protocols.fix.events import (
 )
 from engine.protocols.fix.framer import END_OF_INPUT, FixFramer, FramingError, Garbled
 from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
+from engine.protocols.fix.frozen import built, field_names
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest
 from engine.protocols.fix.order_scan import parse_utc
@@ -170,7 +171,7 @@ class FixSession:
             return session_logon.second_logon(self, msg)  # a reset's MsgSeqNum is 1
         verdict = self._in.classify(seq, msg.poss_dup)
         if verdict is SeqVerdict.IN_ORDER:
-            return self._in_sequence(msg, False)
+            return self._in_sequence(msg, False, seq)
         if verdict is SeqVerdict.DUPLICATE:
             return None  # a PossDup we processed already: FIX says ignore it
         if verdict is SeqVerdict.TOO_LOW:
@@ -180,7 +181,8 @@ class FixSession:
 
     def _check_header(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         """The checks that end a session whatever the message's number: CompIDs, clock."""
-        sender, target = msg.get(Tag.SENDER_COMP_ID), msg.get(Tag.TARGET_COMP_ID)
+        get = msg.getter
+        sender, target = get(_SENDER_COMP_ID), get(_TARGET_COMP_ID)
         wrong = Tag.SENDER_COMP_ID if sender not in (None, self._out.target_comp_id) else None
         if target not in (None, self.config.comp_id):
             wrong = Tag.TARGET_COMP_ID
@@ -188,7 +190,7 @@ class FixSession:
             text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
             self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
             return self._fatal(text)
-        sent = parse_utc(msg.get(Tag.SENDING_TIME) or "")
+        sent = parse_utc(get(_SENDING_TIME) or "")
         if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
             text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
             reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
@@ -212,20 +214,25 @@ class FixSession:
         self._send_admin(admin.resend_request(gap, 0))
         return SessionNotice(f"MsgSeqNum gap: expected {gap}, received {seq}; resend requested")
 
-    def _in_sequence(self, msg: FixMessage, served: bool) -> SessionEvent | None:
-        seq = msg.seq_num
-        assert seq is not None
+    def _in_sequence(
+        self, msg: FixMessage, served: bool, seq: int | None = None
+    ) -> SessionEvent | None:
+        """A message in sequence (``seq``: its MsgSeqNum, when the caller read it already)."""
+        if seq is None:
+            seq = msg.seq_num
+            assert seq is not None
         self._in.consume(seq)
         if served:
             return None
         problem = msg.problem
         if problem is not None:
             return self._reject(msg, seq, problem.reason, problem.tag, problem.text)
-        for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME):
-            if tag not in msg:
+        get = msg.getter
+        for key, tag in _HEADER_TAGS:
+            if get(key) is None:
                 text = f"required tag {int(tag)} missing"
                 return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
-        if parse_utc(msg.get(Tag.SENDING_TIME) or "") is None:
+        if parse_utc(get(_SENDING_TIME) or "") is None:
             reason = SessionRejectReason.INCORRECT_DATA_FORMAT
             return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
         dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
@@ -239,8 +246,9 @@ class FixSession:
         handler = ADMIN_HANDLERS.get(msg.msg_type)
         if handler is not None:
             return handler(self, msg, seq)
-        self._advance(_T.RECV_MESSAGE)
-        return ApplicationMessage(msg)
+        if self.state is not State.ACTIVE:  # ACTIVE stays ACTIVE: no look-up in the table
+            self._advance(_T.RECV_MESSAGE)
+        return built(ApplicationMessage, _APPLICATION_MESSAGE, (msg,))
 
     # -- the logon (engine.protocols.fix.session_logon) -----------------------------------
 
@@ -288,6 +296,19 @@ class FixSession:
         self._advance(_T.SEND)
         self._now = now_ns
         seq = self._out.send_encoded(msg_type, body, now_ns)
+        self._hb_sent()
+        return seq
+
+    def send_encoded_run(self, msg_type: str, bodies: list[bytes], now_ns: int) -> int:
+        """:meth:`send_encoded` of each of ``bodies`` in turn, at once
+        (``Outbound.send_encoded_run``); the MsgSeqNum of the first."""
+        if msg_type in _SESSION_OWNED:
+            raise LocalProtocolError(f"35={msg_type} is sent by the session itself")
+        self._advance(_T.SEND)
+        if not bodies:
+            return self._out.next_seq
+        self._now = now_ns
+        seq = self._out.send_encoded_run(msg_type, bodies, now_ns)
         self._hb_sent()
         return seq
 
@@ -399,3 +420,13 @@ class FixSession:
 
 #: MsgTypes whose sending changes the session's state: only the session sends them.
 _SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
+
+# Tags looked up in every message, as plain ints: a look-up by IntEnum member hashes it in
+# Python (Enum.__hash__), one by int does not.
+_SENDER_COMP_ID: Final = int(Tag.SENDER_COMP_ID)
+_APPLICATION_MESSAGE: Final = field_names(ApplicationMessage)
+_TARGET_COMP_ID: Final = int(Tag.TARGET_COMP_ID)
+_SENDING_TIME: Final = int(Tag.SENDING_TIME)
+_HEADER_TAGS: Final = tuple(
+    (int(tag), tag) for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME)
+)
