@@ -25,10 +25,11 @@ safety net for anything we did not foresee.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
 from typing import Protocol
 
@@ -55,6 +56,11 @@ class WaitStrategy(Protocol):
 
 
 _fence_lock = threading.Lock()
+#: the C function under ``signal.pthread_sigmask``: the wrapper turns every signal of the old
+#: mask into an enum member, which was most of the cost of a block (3.0 against 0.7 us a call)
+_sigmask: Callable[[int, Iterable[int]], set[int]] = getattr(
+    importlib.import_module("_signal"), "pthread_sigmask", signal.pthread_sigmask
+)
 _HELD_SIGNALS = {
     signal.SIGINT,
     signal.SIGTERM,
@@ -178,12 +184,12 @@ class WakeBoard:
         # raised (KeyboardInterrupt, a test timeout) with its own SignalError. So asynchronous
         # signals are held off during the sleep and delivered when it ends, at most ``timeout``
         # later, where the handler's exception propagates normally.
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+        old_mask = _sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
         try:
             with contextlib.suppress(posix_ipc.BusyError, posix_ipc.SignalError):
                 self._sems[waiter].acquire(timeout)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            _sigmask(signal.SIG_SETMASK, old_mask)
 
     def signal(self) -> None:
         """Post every waiter that declared a blocking episode not yet posted by us."""
