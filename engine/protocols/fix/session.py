@@ -15,7 +15,8 @@ pauses until then), :class:`ApplicationMessage` (in sequence, gaps already handl
 and :class:`SessionClosed` (write the last bytes, then close the socket).
 
 States: :mod:`.states` (one transition table); events and config: :mod:`.events`; the
-administrative messages in sequence: :mod:`.session_admin`; the logon: :mod:`.session_logon`.
+administrative messages in sequence: :mod:`.session_admin`; the logon: :mod:`.session_logon`;
+the checks of each inbound message: :mod:`.session_checks`.
 
 Errors have a direction. The peer's faults never raise: a garbled message is ignored (a
 notice); a tag-level fault (a PossDupFlag=Y message without OrigSendingTime(122) among them)
@@ -55,15 +56,15 @@ from engine.protocols.fix.framer import NEED_DATA as _FRAMER_NEED_DATA
 from engine.protocols.fix.frozen import built, field_names
 from engine.protocols.fix.heartbeat import HeartbeatAction, HeartbeatTimer
 from engine.protocols.fix.logon import LogonRequest
-from engine.protocols.fix.order_scan import parse_utc
 from engine.protocols.fix.outbound import Outbound
-from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict, poss_dup_fault
+from engine.protocols.fix.sequencing import InboundSequencer, SeqVerdict
 from engine.protocols.fix.session_admin import (
     ADMIN_HANDLERS,
     on_logout,
     on_resend_request,
     sequence_reset,
 )
+from engine.protocols.fix.session_checks import header_fault, message_fault
 from engine.protocols.fix.states import LocalProtocolError, State, advance
 from engine.protocols.fix.states import Trigger as _T
 from engine.protocols.fix.store import OutboundStore
@@ -162,7 +163,7 @@ class FixSession:
         seq = msg.seq_num
         if seq is None:
             return self._fatal("MsgSeqNum(34) missing or not a positive integer")
-        fault = self._check_header(msg, seq)
+        fault = header_fault(self, msg, seq)
         if fault is not None:
             return fault
         if msg.msg_type == MsgType.SEQUENCE_RESET and msg.get(Tag.GAP_FILL_FLAG) != "Y":
@@ -178,25 +179,6 @@ class FixSession:
             expected = self._in.next_seq
             return self._fatal(f"MsgSeqNum too low, expecting {expected} but received {seq}")
         return self._too_high(msg, seq)
-
-    def _check_header(self, msg: FixMessage, seq: int) -> SessionEvent | None:
-        """The checks that end a session whatever the message's number: CompIDs, clock."""
-        get = msg.getter
-        sender, target = get(_SENDER_COMP_ID), get(_TARGET_COMP_ID)
-        wrong = Tag.SENDER_COMP_ID if sender not in (None, self._out.target_comp_id) else None
-        if target not in (None, self.config.comp_id):
-            wrong = Tag.TARGET_COMP_ID
-        if wrong is not None:
-            text = f"CompID problem: tag {int(wrong)} does not match the logged-on session"
-            self._reject(msg, seq, SessionRejectReason.COMPID_PROBLEM, wrong, text)
-            return self._fatal(text)
-        sent = parse_utc(get(_SENDING_TIME) or "")
-        if sent is not None and abs(sent - self._now) > self.config.sending_time_tolerance_ns:
-            text = "SendingTime accuracy problem: SendingTime(52) too far from our clock"
-            reason = SessionRejectReason.SENDINGTIME_ACCURACY_PROBLEM
-            self._reject(msg, seq, reason, Tag.SENDING_TIME, text)
-            return self._fatal(text)
-        return None
 
     def _too_high(self, msg: FixMessage, seq: int) -> SessionEvent | None:
         if msg.msg_type == MsgType.LOGOUT:
@@ -224,25 +206,9 @@ class FixSession:
         self._in.consume(seq)
         if served:
             return None
-        problem = msg.problem
-        if problem is not None:
-            return self._reject(msg, seq, problem.reason, problem.tag, problem.text)
-        get = msg.getter
-        for key, tag in _HEADER_TAGS:
-            if get(key) is None:
-                text = f"required tag {int(tag)} missing"
-                return self._reject(msg, seq, SessionRejectReason.REQUIRED_TAG_MISSING, tag, text)
-        if parse_utc(get(_SENDING_TIME) or "") is None:
-            reason = SessionRejectReason.INCORRECT_DATA_FORMAT
-            return self._reject(msg, seq, reason, Tag.SENDING_TIME, "SendingTime(52) format")
-        dup_fault = poss_dup_fault(msg) if msg.poss_dup else None
-        if dup_fault is not None:
-            reason, text, fatal = dup_fault
-            notice = self._reject(msg, seq, reason, Tag.ORIG_SENDING_TIME, text)
-            return self._fatal(text) if fatal else notice
-        if msg.msg_type not in FIX44_MSG_TYPES:
-            text = f"MsgType {msg.msg_type[:8]!r} is not a FIX 4.4 message type"
-            return self._reject(msg, seq, SessionRejectReason.INVALID_MSGTYPE, Tag.MSG_TYPE, text)
+        fault = message_fault(self, msg, seq)
+        if fault is not None:
+            return fault
         handler = ADMIN_HANDLERS.get(msg.msg_type)
         if handler is not None:
             return handler(self, msg, seq)
@@ -421,12 +387,4 @@ class FixSession:
 #: MsgTypes whose sending changes the session's state: only the session sends them.
 _SESSION_OWNED: Final = frozenset({"0", "1", "2", "4", "5", "A"})
 
-# Tags looked up in every message, as plain ints: a look-up by IntEnum member hashes it in
-# Python (Enum.__hash__), one by int does not.
-_SENDER_COMP_ID: Final = int(Tag.SENDER_COMP_ID)
 _APPLICATION_MESSAGE: Final = field_names(ApplicationMessage)
-_TARGET_COMP_ID: Final = int(Tag.TARGET_COMP_ID)
-_SENDING_TIME: Final = int(Tag.SENDING_TIME)
-_HEADER_TAGS: Final = tuple(
-    (int(tag), tag) for tag in (Tag.SENDER_COMP_ID, Tag.TARGET_COMP_ID, Tag.SENDING_TIME)
-)
