@@ -3,11 +3,11 @@
 Each configured FIX session (``[[firms.sessions]]`` with ``protocol = "fix"``) logs on with
 its name as SenderCompID(49), the ``[endpoints] fix_target_comp_id`` as TargetCompID(56),
 its firm as Username(553) and the firm's password as Password(554). Anything wrong gets the
-same Logout text (:data:`LOGON_REFUSED`), logged with the peer's address and slowed down like
-every failed login of the gateway (``engine.gateway.logins``); a second connection of a
-session already logged on is refused too. The Logon must come within the gateway's login
-timeout. The session itself (heartbeats, TestRequest, ResendRequest with
-gap fills, Reject, Logout) is ``engine.protocols.fix.session``.
+same Logout text (``engine.gateway.fix_logon``, where the Logon is answered), logged with the
+peer's address and slowed down like every failed login of the gateway
+(``engine.gateway.logins``); a second connection of a session already logged on is refused
+too. The Logon must come within the gateway's login timeout. The session itself (heartbeats,
+TestRequest, ResendRequest with gap fills, Reject, Logout) is ``engine.protocols.fix.session``.
 
 What a session is sent is its report store (``engine.gateway.report_store``), one FIX message
 per report (``engine.gateway.fix_render``), in store order. FIX numbers those messages with
@@ -62,8 +62,8 @@ from engine.gateway.fence_gate import FenceGate
 from engine.gateway.fix_batch import OrderBatch
 from engine.gateway.fix_failover import JournalMarks, SubmitMany
 from engine.gateway.fix_files import DEFAULT_CAPACITY, SessionFiles
-from engine.gateway.fix_history import ReportHistory
-from engine.gateway.fix_orders import PendingOrders, Sender, command_for, throttled
+from engine.gateway.fix_logon import READ_CHUNK, logon
+from engine.gateway.fix_orders import PendingOrders, command_for, throttled
 from engine.gateway.fix_outbox import (
     REPORT_BATCH,
     RESEND_BATCH,
@@ -75,7 +75,6 @@ from engine.gateway.fix_outbox import (
 )
 from engine.gateway.ledger import Delivered, ReportLedger
 from engine.gateway.outbound import OrderReport
-from engine.gateway.rate_window import RateWindow
 from engine.hop_board import Hop, HopBoard
 from engine.protocols.fix.codec import FixMessage, OutboundMessage
 from engine.protocols.fix.events import SessionConfig as FixConfig
@@ -90,7 +89,6 @@ from engine.protocols.fix.session import (
     PAUSED,
     ApplicationMessage,
     FixSession,
-    LogonRequest,
     SessionClosed,
     State,
 )
@@ -98,12 +96,8 @@ from engine.protocols.fix.store import MemoryStore
 
 log = logging.getLogger(__name__)
 
-READ_CHUNK = 65536
 #: The longest a connection waits for input before its clock ticks (heartbeats, timeouts).
 TICK_SECONDS = 0.25
-#: The one answer to a Logon refused for its CompID, Username or Password.
-LOGON_REFUSED = "logon refused: unknown SenderCompID, Username or Password"
-SESSION_BUSY = "logon refused: this SenderCompID is already logged on"
 SUBDIR = "fix"
 #: The longest a connection waits for input while bytes wait for their notes
 HOLD_TICK_SECONDS = 0.002
@@ -260,7 +254,7 @@ class FixListener:
         fix = FixSession(self._config, MemoryStore(capacity=16))
         live: Connection | None = None
         try:
-            live = await self._logon(reader, writer, fix)
+            live = await logon(self, reader, writer, fix)
             if live is not None:
                 await self._serve(reader, live)
         except (ConnectionError, OSError, asyncio.CancelledError):
@@ -280,74 +274,6 @@ class FixListener:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
                 await writer.wait_closed()
-
-    async def _logon(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, fix: FixSession
-    ) -> Connection | None:
-        deadline = asyncio.get_running_loop().time() + self._login_timeout
-        while True:
-            event = fix.next_event()
-            if event is NEED_DATA:
-                left = deadline - asyncio.get_running_loop().time()
-                try:
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), max(left, 0.0))
-                except TimeoutError:
-                    return None
-                fix.receive_data(data, time.time_ns())
-            elif isinstance(event, LogonRequest):
-                return await self._answer_logon(event, writer, fix)
-            elif isinstance(event, SessionClosed):  # not a Logon, or a bad one
-                writer.write(fix.data_to_send())
-                return None
-
-    async def _answer_logon(
-        self, logon: LogonRequest, writer: asyncio.StreamWriter, fix: FixSession
-    ) -> Connection | None:
-        entry = self._sessions.get(logon.sender_comp_id)
-        username = logon.username or ""
-        peer = writer.get_extra_info("peername")
-        # an unknown session, or a Username that is not its firm, costs the same check (as a
-        # firm of that name, which fails): neither can be told apart by the time it takes
-        known = entry is not None and entry[0].firm == username
-        firm_name = username if known else f"?{username or logon.sender_comp_id}"
-        ok = await self._check_password(peer, firm_name, logon.password or "")
-        now = time.time_ns()
-        if self.fence.reason is not None:  # its Logout would take a number: no answer
-            self._cut(writer, logon.sender_comp_id)
-            return None
-        if entry is None or not known or not ok:
-            fix.reject_logon(LOGON_REFUSED, now)
-            writer.write(fix.data_to_send())
-            return None
-        firm, session = entry
-        if session.origin in self._live:
-            fix.reject_logon(SESSION_BUSY, now)
-            writer.write(fix.data_to_send())
-            return None
-        files = self._files.get(session.origin)
-        if files is None:
-            where = self._directory / firm.firm / session.name
-            files = self._marks.open_files(where, self._capacity, session.origin, session.name)
-            self._files[session.origin] = files
-        seqnums = files.seqnums
-        history = ReportHistory(files.store, files.index, self._ledger.stores[session.origin])
-        fix.accept_logon(
-            now, next_sender_seq=seqnums.next_sender, next_target_seq=seqnums.next_target,
-            store=history,
-        )  # fmt: skip
-        sender = Sender(firm.firm, session.origin, session.account)
-        rate = RateWindow(session.max_messages_per_second)
-        live = Connection(session, sender, fix, files, writer, rate, firm.cancel_on_disconnect)
-        self._marks.attach(live)
-        if fix.state is State.ACTIVE:
-            # In one step of the loop: no report can be stored between these and going live.
-            self._send_reports(live, [])
-            self._live[session.origin] = live
-        self._flush(live)
-        if fix.state is State.CLOSED:  # its Logout goes once noted
-            await self._marks.detach(live, drain=True)
-            return None
-        return live
 
     async def _serve(self, reader: asyncio.StreamReader, live: Connection) -> None:
         fix, store = live.fix, self._ledger.stores[live.session.origin]

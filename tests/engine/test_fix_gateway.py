@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from engine.config import HostConfig
+from engine.gateway.fix_logon import LOGON_REFUSED, SESSION_BUSY
 from engine.gateway.fix_orders import BAD_CL_ORD_ID
-from engine.gateway.fix_server import LOGON_REFUSED, SESSION_BUSY
 from engine.protocols.fix.codec import FixMessage
 from tests.engine.fix_client import Clients, FixClient, fields
 from tests.engine.gateway_harness import Host, gateway_host
