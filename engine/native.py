@@ -68,6 +68,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "engine.protocols.fix.wire",
     "engine.protocols.fix.order_scan",
     "engine.protocols.fix.frozen",
+    "engine.gateway.fix_written",
     "engine.gateway.fix_frames",
     "engine.gateway.fix_records",
     "engine.reporter.rows",

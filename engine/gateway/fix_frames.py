@@ -17,8 +17,10 @@ the same bytes for the wire and for the message store (``engine.gateway.fix_outb
 ``tests/engine/test_fix_frames.py`` holds the lane to the reference byte for byte, compiled
 and uncompiled, for random reports of every kind.
 
-Compiled by Cython (``engine.native``; it reads a report's fields with C loads); the pure
-build runs the same source.
+Compiled by Cython (``engine.native``; it reads a report's fields with C loads), a checked
+report's body is written by C stores into one buffer (``engine.gateway.fix_written``);
+:func:`_text_body` (f-strings, joined and encoded) writes it otherwise, and in the pure
+build, which runs the same source.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ import cython
 
 from engine.domain.types import CancelReason, OrderType, Side, TimeInForce
 from engine.gateway.fix_render import NO_ID, NO_SYMBOL
+from engine.gateway.fix_written import written
 from engine.gateway.report_types import ReportKind
 from engine.protocols.fix.decimals import format_avg_px
 from engine.protocols.fix.wire import utc_stamp
 
 if cython.compiled:
+    from cython.cimports.cpython.unicode import PyUnicode_KIND
     from cython.cimports.engine.gateway.report_types import OrderReport
 else:
     from engine.gateway.report_types import OrderReport
@@ -75,6 +79,9 @@ def _wire_text(value: Any) -> cython.bint:
     """Whether ``value`` is a str the codec writes as it is (non-empty, Latin-1, no SOH)."""
     if not isinstance(value, str) or not value or "\x01" in value:
         return False
+    if cython.compiled and type(value) is str:
+        text: str = value
+        return PyUnicode_KIND(text) == 1  # one byte a character: none above U+00FF
     return max(value) <= "\xff"
 
 
@@ -108,6 +115,14 @@ def report_body(report: Any) -> bytes | None:
             return None
     if not (_is_int(r.cum_cost) and _is_int(r.ts) and 0 <= r.ts <= _MAX_NS):
         return None
+    if kind is _NEW and not _is_int(r.entered_seq):
+        return None
+    if order_type == _LIMIT and not -_MAX_NS <= r.price <= _MAX_NS:
+        return None
+    if kind is _TRADE:
+        last_qty, last_price = r.last_qty, r.last_price
+        if not (_is_int(last_qty) and _is_int(last_price) and -_MAX_NS <= last_price <= _MAX_NS):
+            return None
     cl_ord_id = r.client_order_id or NO_ID
     symbol = r.symbol or NO_SYMBOL
     account = r.account
@@ -117,45 +132,60 @@ def report_body(report: Any) -> bytes | None:
         return None
     if (account and not _wire_text(account)) or (orig and not _wire_text(orig)):
         return None
+    if cython.compiled:
+        try:
+            body = written(r, cl_ord_id, symbol, account or "", orig, tif_text)
+        except OverflowError:  # a number past int64: the texts below write it
+            body = None
+        if body is not None:
+            return body
+    return _text_body(r, cl_ord_id, symbol, account or "", orig, tif_text)
+
+
+@cython.ccall
+def _text_body(
+    r: OrderReport, cl_ord_id: Any, symbol: Any, account: Any, orig: Any, tif_text: Any
+) -> bytes:
+    """The body from Python's texts, for a report :func:`report_body` has checked: the pure
+    build's, and the compiled build's for what ``fix_written.written`` does not take."""
+    kind = r.kind
     done = kind is _CANCELED or kind is _EXPIRED
     parts: list[str] = [f"37={r.order_id}\x01"]
     if kind is _NEW:
-        if not _is_int(r.entered_seq):
-            return None
         parts.append(f"198={r.entered_seq}\x01")
     parts.append(f"11={cl_ord_id}\x01")
     if orig:
         parts.append(f"41={orig}\x01")
-    if kind is _NEW:
-        status = "150=0\x0139=0"
-    elif kind is _TRADE:
-        status = "150=F\x0139=2" if r.leaves_qty == 0 else "150=F\x0139=1"
-    elif kind is _CANCELED:
-        status = "150=4\x0139=4"
-    elif kind is _REPLACED:
-        status = "150=5\x0139=1" if r.cum_qty > 0 else "150=5\x0139=0"
-    else:
-        status = "150=C\x0139=C"
-    parts.append(f"17={r.seq_no}-{r.sub}\x01{status}\x01")
+    parts.append(f"17={r.seq_no}-{r.sub}\x01{_status(r)}\x01")
     if account:
         parts.append(f"1={account}\x01")
-    parts.append(f"55={symbol}\x0154={side}\x0138={r.order_qty}\x01")
-    if order_type == _LIMIT:
-        if not -_MAX_NS <= r.price <= _MAX_NS:
-            return None
+    parts.append(f"55={symbol}\x0154={r.side}\x0138={r.order_qty}\x01")
+    if r.order_type == _LIMIT:
         parts.append(f"40=2\x0144={_price(r.price)}\x01")
     else:
         parts.append("40=1\x01")
     parts.append(f"59={tif_text}\x01")
     if kind is _TRADE:
-        last_qty, last_price = r.last_qty, r.last_price
-        if not (_is_int(last_qty) and _is_int(last_price) and -_MAX_NS <= last_price <= _MAX_NS):
-            return None
-        parts.append(f"32={last_qty}\x0131={_price(last_price)}\x01")
+        parts.append(f"32={r.last_qty}\x0131={_price(r.last_price)}\x01")
     leaves = "0" if done else str(r.leaves_qty)
     avg_px = format_avg_px(r.cum_cost, r.cum_qty)
     parts.append(f"151={leaves}\x0114={r.cum_qty}\x016={avg_px}\x0160={utc_stamp(r.ts)}\x01")
     return "".join(parts).encode("latin-1")
+
+
+@cython.cfunc
+def _status(r: OrderReport) -> str:
+    """ExecType(150) and OrdStatus(39) of a report of one of the five kinds."""
+    kind = r.kind
+    if kind is _NEW:
+        return "150=0\x0139=0"
+    if kind is _TRADE:
+        return "150=F\x0139=2" if r.leaves_qty == 0 else "150=F\x0139=1"
+    if kind is _CANCELED:
+        return "150=4\x0139=4"
+    if kind is _REPLACED:
+        return "150=5\x0139=1" if r.cum_qty > 0 else "150=5\x0139=0"
+    return "150=C\x0139=C"
 
 
 @cython.ccall
