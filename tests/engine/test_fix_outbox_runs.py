@@ -28,7 +28,7 @@ from engine.protocols.fix.outbound import Outbound
 from engine.protocols.fix.session import FixSession, LogonRequest, SessionConfig, State
 from engine.protocols.fix.store import MemoryStore, StoredMessage
 from engine.protocols.fix.timestamps import format_utc_timestamp
-from engine.protocols.fix.wire import wrap_run
+from engine.protocols.fix.wire import wrap, wrap_run
 from tests.engine.protocols.fix.peer import T0
 from tests.engine.test_fix_render import CASES
 
@@ -118,6 +118,35 @@ def test_a_run_goes_out_as_the_messages_one_at_a_time_would() -> None:
     assert runs.store.messages(1, 200) == one.store.messages(1, 200)  # no save_run: one by one
     stamp = format_utc_timestamp(T0)
     assert wrap_run("8", "SEQUEX", "ALPHAFIX", 98, stamp, []) == b""
+
+
+_COMP_ID = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=255), min_size=1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["8", "9", "AE"]),
+    _COMP_ID,
+    _COMP_ID,
+    st.one_of(
+        st.integers(1, 200),
+        st.integers(1, 2**64),
+        st.sampled_from([9, 99, 999_999, 10**18 - 3, 10**18, 2**63]),
+    ),
+    st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\x01", b"") + b"\x01"), max_size=8),
+)
+def test_a_runs_bytes_are_each_message_wrapped(
+    msg_type: str, sender: str, target: str, first: int, bodies: list[bytes]
+) -> None:
+    """The C stores of a run (MsgSeqNums below 10**18) and the Python loop (any other) are
+    ``wrap`` of each message's header and body, in turn."""
+    stamp = format_utc_timestamp(T0)
+    heads = [
+        f"35={msg_type}\x0149={sender}\x0156={target}\x0134={first + k}\x0152={stamp}\x01"
+        for k in range(len(bodies))
+    ]
+    expected = b"".join(wrap(h.encode("latin-1"), b) for h, b in zip(heads, bodies, strict=True))
+    assert wrap_run(msg_type, sender, target, first, stamp, bodies) == expected
 
 
 @settings(max_examples=200, deadline=None)
