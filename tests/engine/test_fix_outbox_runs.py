@@ -151,7 +151,7 @@ def test_a_runs_bytes_are_each_message_wrapped(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.integers(1, 2**32 - 8),
+    st.one_of(st.integers(1, 2**32 - 8), st.integers(2**32, 2**64 - 10)),
     st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\x01", b"") + b"\x01"), max_size=6),
     st.integers(0, 500),
 )
@@ -166,6 +166,8 @@ def test_the_records_of_a_run_are_the_records_of_each_message(
     assert records == b"".join(each)
     starts = [base + sum(map(len, each[:i])) + 16 for i in range(len(each))]
     assert entries == [(first + i, starts[i], len(each[i]) - 16) for i in range(len(each))]
+    if first + len(bodies) > 2**32:
+        return  # the report index keeps MsgSeqNums as u32s
     index = fix_records.index_records(first, 7, len(bodies), T0)
     assert index == b"".join(struct.pack("<IIQ", first + i, 7 + i, T0) for i in range(len(bodies)))
 
