@@ -94,21 +94,21 @@ def _timestamp(ts: Any) -> cython.longlong:
 
 
 @cython.cfunc
-def _executed(r: OrderReport) -> object:
-    if cython.compiled:  # the C path only (render_many)
+def _write_executed(p: cython.p_uchar, r: OrderReport) -> cython.bint:
+    """Report ``r``'s Executed (40 bytes) at ``p``; False when the C path cannot write it as
+    the reference would (what it wrote is then garbage the caller drops)."""
+    if cython.compiled:  # the C path only
         liquidity = _LIQUIDITY.get(r.liquidity)
         if liquidity is None:
-            return None
+            return False
         ts: cython.longlong = _timestamp(r.ts)
         qty: cython.longlong = _u32(r.last_qty)
         price: cython.longlong = _u32(r.last_price)
         match_number: cython.longlong = _u63(r.exec_id)
         if ts < 0 or qty < 0 or price < 0 or match_number < 0:
-            return None
-        data = PyBytes_FromStringAndSize(cython.NULL, 40)
-        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+            return False
         if not _text(p + 9, r.client_order_id, 14):
-            return None
+            return False
         p[0] = 69  # 'E'
         _be(p + 1, ts, 8)
         _be(p + 23, qty, 4)
@@ -116,30 +116,29 @@ def _executed(r: OrderReport) -> object:
         flag: bytes = liquidity
         p[31] = cython.cast(cython.p_uchar, PyBytes_AS_STRING(flag))[0]
         _be(p + 32, match_number, 8)
-        return data
-    return None
+        return True
+    return False
 
 
 @cython.cfunc
-def _accepted(r: OrderReport) -> object:
-    if cython.compiled:  # the C path only (render_many)
+def _write_accepted(p: cython.p_uchar, r: OrderReport) -> cython.bint:
+    """Report ``r``'s Accepted (66 bytes) at ``p``; False as for :func:`_write_executed`."""
+    if cython.compiled:  # the C path only
         if r.order_type == _MARKET or r.tif == _FOK:
-            return None
+            return False
         side = _SIDE.get(r.side)
         tif = _TIF.get(r.tif)
         if side is None or tif is None:
-            return None
+            return False
         ts: cython.longlong = _timestamp(r.ts)
         shares: cython.longlong = _u32(r.leaves_qty)
         price: cython.longlong = _u32(r.price)
         tif_value: cython.longlong = _u32(tif)
         reference: cython.longlong = _u63(r.order_id)
         if ts < 0 or shares < 0 or price < 0 or tif_value < 0 or reference < 0:
-            return None
-        data = PyBytes_FromStringAndSize(cython.NULL, 66)
-        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+            return False
         if not (_text(p + 9, r.client_order_id, 14) and _text(p + 28, r.symbol, 8)):
-            return None
+            return False
         side_char: bytes = side
         p[0] = 65  # 'A'
         _be(p + 1, ts, 8)
@@ -156,7 +155,19 @@ def _accepted(r: OrderReport) -> object:
         p[63] = 78  # cross type 'N'
         p[64] = 76 if r.leaves_qty else 68  # order state 'L' / 'D'
         p[65] = 32  # BBO weight: blank
-        return data
+        return True
+    return False
+
+
+@cython.cfunc
+def _written(r: OrderReport, size: cython.Py_ssize_t) -> object:
+    """Report ``r``'s message of ``size`` bytes (40: Executed, 66: Accepted) as a new bytes
+    object, or None when the C path cannot write it."""
+    if cython.compiled:
+        data = PyBytes_FromStringAndSize(cython.NULL, size)
+        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+        ok: cython.bint = _write_executed(p, r) if size == 40 else _write_accepted(p, r)
+        return data if ok else None
     return None
 
 
@@ -173,9 +184,9 @@ def render_many(reports: list[Any]) -> list[bytes]:
                 kind = report.kind
                 try:
                     if kind is _TRADE:
-                        data = _executed(report)
+                        data = _written(report, 40)
                     elif kind is _NEW:
-                        data = _accepted(report)
+                        data = _written(report, 66)
                 except (OverflowError, TypeError):
                     data = None
             out.append(render_bytes(r) if data is None else data)
@@ -189,7 +200,15 @@ def sequenced_packets(numbered: list[Any]) -> bytes:
     report)`` pairs, as the ledger delivers them), one after the other:
     ``b"".join(_sequenced(m) for m in render_many(reports))``
     (``engine.protocols.soupbin.server``), in one pass and one allocation when compiled.
-    Raises ValueError for a message of 65535 bytes or more, as the framing does."""
+    Raises ValueError for a message of 65535 bytes or more, as the framing does.
+
+    Compiled, the Accepted and Executed messages are written straight into the packets
+    (:func:`_in_place`: no bytes object each); a batch that path cannot write whole, as the
+    reference would, is framed from ``render_many``'s messages instead."""
+    if cython.compiled:
+        done = _in_place(numbered)
+        if done is not None:
+            return done
     messages = render_many([report for _, report in numbered])
     if cython.compiled:
         total: cython.Py_ssize_t = 0
@@ -215,3 +234,68 @@ def sequenced_packets(numbered: list[Any]) -> bytes:
             raise ValueError(f"a message of {len(message)} bytes does not fit a SoupBinTCP packet")
         packets.append(_PACKET_LENGTH.pack(len(message) + 1) + _SEQUENCED + message)
     return b"".join(packets)
+
+
+@cython.cfunc
+def _in_place(numbered: list[Any]) -> object:
+    """:func:`sequenced_packets`' bytes with each Accepted and Executed written in place, the
+    other kinds' messages rendered by the reference first; None (nothing to undo) when any
+    report is not an OrderReport in a ``(number, report)`` tuple, a message does not fit a
+    packet, the reference raises or the C path cannot write a report (the caller then takes
+    the path that gives the reference's bytes or its error)."""
+    if cython.compiled:
+        n: cython.Py_ssize_t = len(numbered)
+        others: list[Any] | None = None  # index -> the reference's message, for the rare kinds
+        total: cython.Py_ssize_t = 0
+        size: cython.Py_ssize_t
+        i: cython.Py_ssize_t
+        item: Any
+        for i in range(n):
+            item = numbered[i]
+            if type(item) is not tuple or len(item) != 2 or type(item[1]) is not OrderReport:
+                return None
+            kind = cython.cast(OrderReport, item[1]).kind
+            if kind is _TRADE:
+                total += 43
+            elif kind is _NEW:
+                total += 69
+            else:
+                try:
+                    message = render_bytes(item[1])
+                except Exception:  # the reference raises it, in its order
+                    return None
+                size = len(message)
+                if size > _MAX_MESSAGE:
+                    return None
+                if others is None:
+                    others = [None] * n
+                others[i] = message
+                total += size + 3
+        data = PyBytes_FromStringAndSize(cython.NULL, total)
+        p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
+        report: OrderReport
+        ok: cython.bint
+        for i in range(n):
+            report = cython.cast(OrderReport, cython.cast(tuple, numbered[i])[1])
+            kind = report.kind
+            p[2] = 83  # 'S'
+            if kind is _TRADE or kind is _NEW:
+                size = 40 if kind is _TRADE else 66
+                try:
+                    ok = (
+                        _write_executed(p + 3, report)
+                        if size == 40
+                        else _write_accepted(p + 3, report)
+                    )
+                except (OverflowError, TypeError):
+                    ok = False
+                if not ok:
+                    return None
+            else:
+                message = cython.cast(list, others)[i]
+                size = len(message)
+                memcpy(p + 3, PyBytes_AS_STRING(message), size)
+            _be(p, size + 1, 2)
+            p += size + 3
+        return data
+    return None
