@@ -2,12 +2,13 @@
 
 :func:`render_many` is ``[render_bytes(r) for r in reports]``
 (``engine.gateway.ouch_render.render_bytes``, the reference) and raises what it raises.
-Compiled (``engine.native``), the two messages nearly every order makes, Accepted (66 bytes)
-and Executed (40 bytes), are written by C stores, big-endian as OUCH 4.2 lays them out; any
-other kind, and a report whose fields the C path does not take as they are (a token or a
-symbol that is not ASCII or longer than its field, a number out of its field's range, a
-side, TIF or liquidity the tables do not name, a market or FOK order's Accepted), goes
-through the reference. Uncompiled, the reference does it all.
+Compiled (``engine.native``), the messages nearly every order makes, Accepted (66 bytes),
+Executed (40 bytes) and Canceled (28 bytes, of a CANCELED or an EXPIRED report), are written
+by C stores, big-endian as OUCH 4.2 lays them out; any other kind, and a report whose fields
+the C path does not take as they are (a token or a symbol that is not ASCII or longer than
+its field, a number out of its field's range, a side, TIF, liquidity or reason the tables do
+not name, a market or FOK order's Accepted), goes through the reference. Uncompiled, the
+reference does it all.
 ``tests/engine/test_ouch_frames.py`` holds the two to the same bytes.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import cython
 
 from engine.domain.types import OrderType, TimeInForce
-from engine.gateway.ouch_render import _LIQUIDITY, _SIDE, _TIF, render_bytes
+from engine.gateway.ouch_render import _CANCEL, _EXPIRE, _LIQUIDITY, _SIDE, _TIF, render_bytes
 from engine.gateway.report_types import ReportKind
 from engine.protocols.ouch.fields import NS_PER_DAY
 
@@ -39,6 +40,8 @@ _SEQUENCED = b"S"
 _MAX_MESSAGE: cython.Py_ssize_t = 0xFFFE
 _NEW = ReportKind.NEW
 _TRADE = ReportKind.TRADE
+_CANCELED = ReportKind.CANCELED
+_EXPIRED = ReportKind.EXPIRED
 _MARKET = int(OrderType.MARKET)
 _FOK = int(TimeInForce.FOK)
 
@@ -160,15 +163,58 @@ def _write_accepted(p: cython.p_uchar, r: OrderReport) -> cython.bint:
 
 
 @cython.cfunc
+def _write_canceled(p: cython.p_uchar, r: OrderReport) -> cython.bint:
+    """Report ``r``'s Canceled (28 bytes: a CANCELED or an EXPIRED) at ``p``; False as for
+    :func:`_write_executed` (a reason the reference's table does not name among them)."""
+    if cython.compiled:  # the C path only
+        reasons = _CANCEL if r.kind is _CANCELED else _EXPIRE
+        reason = reasons.get(r.reason)
+        if reason is None:
+            return False
+        ts: cython.longlong = _timestamp(r.ts)
+        decrement: cython.longlong = _u32(r.last_qty)
+        if ts < 0 or decrement < 0 or not _text(p + 9, r.client_order_id, 14):
+            return False
+        code: bytes = reason
+        p[0] = 67  # 'C'
+        _be(p + 1, ts, 8)
+        _be(p + 23, decrement, 4)
+        p[27] = cython.cast(cython.p_uchar, PyBytes_AS_STRING(code))[0]
+        return True
+    return False
+
+
+@cython.cfunc
 def _written(r: OrderReport, size: cython.Py_ssize_t) -> object:
-    """Report ``r``'s message of ``size`` bytes (40: Executed, 66: Accepted) as a new bytes
-    object, or None when the C path cannot write it."""
+    """Report ``r``'s message of ``size`` bytes (:func:`_write`) as a new bytes object, or
+    None when the C path cannot write it."""
     if cython.compiled:
         data = PyBytes_FromStringAndSize(cython.NULL, size)
         p: cython.p_uchar = cython.cast(cython.p_uchar, PyBytes_AS_STRING(data))
-        ok: cython.bint = _write_executed(p, r) if size == 40 else _write_accepted(p, r)
-        return data if ok else None
+        return data if _write(p, r, size) else None
     return None
+
+
+@cython.cfunc
+def _size(kind: object) -> cython.Py_ssize_t:
+    """The size of the message the C path writes for a report of ``kind``; 0: it writes none."""
+    if kind is _TRADE:
+        return 40
+    if kind is _NEW:
+        return 66
+    if kind is _CANCELED or kind is _EXPIRED:
+        return 28
+    return 0
+
+
+@cython.cfunc
+def _write(p: cython.p_uchar, r: OrderReport, size: cython.Py_ssize_t) -> cython.bint:
+    """Report ``r``'s message of ``size`` bytes (its kind's :func:`_size`) at ``p``."""
+    if size == 40:
+        return _write_executed(p, r)
+    if size == 66:
+        return _write_accepted(p, r)
+    return _write_canceled(p, r)
 
 
 @cython.ccall
@@ -182,11 +228,10 @@ def render_many(reports: list[Any]) -> list[bytes]:
             if type(r) is OrderReport:  # (anything else: the reference); its fields: C loads
                 report: OrderReport = cython.cast(OrderReport, r)
                 kind = report.kind
+                size: cython.Py_ssize_t = _size(kind)
                 try:
-                    if kind is _TRADE:
-                        data = _written(report, 40)
-                    elif kind is _NEW:
-                        data = _written(report, 66)
+                    if size:
+                        data = _written(report, size)
                 except (OverflowError, TypeError):
                     data = None
             out.append(render_bytes(r) if data is None else data)
@@ -202,7 +247,7 @@ def sequenced_packets(numbered: list[Any]) -> bytes:
     (``engine.protocols.soupbin.server``), in one pass and one allocation when compiled.
     Raises ValueError for a message of 65535 bytes or more, as the framing does.
 
-    Compiled, the Accepted and Executed messages are written straight into the packets
+    Compiled, the Accepted, Executed and Canceled messages are written straight into the packets
     (:func:`_in_place`: no bytes object each); a batch that path cannot write whole, as the
     reference would, is framed from ``render_many``'s messages instead."""
     if cython.compiled:
@@ -238,11 +283,11 @@ def sequenced_packets(numbered: list[Any]) -> bytes:
 
 @cython.cfunc
 def _in_place(numbered: list[Any]) -> object:
-    """:func:`sequenced_packets`' bytes with each Accepted and Executed written in place, the
-    other kinds' messages rendered by the reference first; None (nothing to undo) when any
-    report is not an OrderReport in a ``(number, report)`` tuple, a message does not fit a
-    packet, the reference raises or the C path cannot write a report (the caller then takes
-    the path that gives the reference's bytes or its error)."""
+    """:func:`sequenced_packets`' bytes with each Accepted, Executed and Canceled written in
+    place, the other kinds' messages rendered by the reference first; None (nothing to undo)
+    when any report is not an OrderReport in a ``(number, report)`` tuple, a message does not
+    fit a packet, the reference raises or the C path cannot write a report (the caller then
+    takes the path that gives the reference's bytes or its error)."""
     if cython.compiled:
         n: cython.Py_ssize_t = len(numbered)
         others: list[Any] | None = None  # index -> the reference's message, for the rare kinds
@@ -254,11 +299,9 @@ def _in_place(numbered: list[Any]) -> object:
             item = numbered[i]
             if type(item) is not tuple or len(item) != 2 or type(item[1]) is not OrderReport:
                 return None
-            kind = cython.cast(OrderReport, item[1]).kind
-            if kind is _TRADE:
-                total += 43
-            elif kind is _NEW:
-                total += 69
+            size = _size(cython.cast(OrderReport, item[1]).kind)
+            if size:
+                total += size + 3
             else:
                 try:
                     message = render_bytes(item[1])
@@ -277,16 +320,11 @@ def _in_place(numbered: list[Any]) -> object:
         ok: cython.bint
         for i in range(n):
             report = cython.cast(OrderReport, cython.cast(tuple, numbered[i])[1])
-            kind = report.kind
+            size = _size(report.kind)
             p[2] = 83  # 'S'
-            if kind is _TRADE or kind is _NEW:
-                size = 40 if kind is _TRADE else 66
+            if size:
                 try:
-                    ok = (
-                        _write_executed(p + 3, report)
-                        if size == 40
-                        else _write_accepted(p + 3, report)
-                    )
+                    ok = _write(p + 3, report, size)
                 except (OverflowError, TypeError):
                     ok = False
                 if not ok:

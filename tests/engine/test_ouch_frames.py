@@ -81,9 +81,10 @@ def test_sequenced_packets_are_the_soupbin_framing_of_the_references_bytes(
 
 @st.composite
 def _common_reports(draw: st.DrawFn) -> OrderReport:
-    """Mostly Accepted and Executed the C path writes in place, now and then one it cannot
+    """Mostly Accepted, Executed and Canceled the C path writes in place, now and then one it cannot
     (a number out of range, a long token, a market order) or another kind."""
-    kind = draw(st.sampled_from([ReportKind.NEW, ReportKind.TRADE] * 4 + list(ReportKind)))
+    common = [ReportKind.NEW, ReportKind.TRADE, ReportKind.CANCELED, ReportKind.EXPIRED]
+    kind = draw(st.sampled_from(common * 3 + list(ReportKind)))
     fine = st.integers(0, 2**32 - 1)
     number = draw(st.one_of(fine, fine, fine, _NUMBER))
     token = draw(st.one_of(st.sampled_from(["c1", "t" * 14, "", "A B"]), _TEXT))
