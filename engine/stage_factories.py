@@ -216,6 +216,7 @@ def _snapshotter(c: Context) -> Stage:
         base_seq=spec.base_seq,
         state=c.state,
         nice=SNAPSHOTTER_NICE if c.tune else 0,
+        idle=c.tune,  # the idle class, as the reporter: docs/performance.md
         rules=spec.rules,
     )
 

@@ -110,8 +110,10 @@ class Supervisor:
         self._closing = False
         self._stopping_gateway = False
         self._watchdog: threading.Thread | None = None
-        #: set by cut_snapshot_grace(): stop waiting for the shutdown snapshot
-        self._cut = threading.Event()
+        #: set by cut_snapshot_grace(): stop waiting for the shutdown snapshot. A plain flag, not
+        #: a threading.Event: a signal handler sets it, and Event.set() takes a lock that the
+        #: interrupted thread may hold (tools.stop_request)
+        self._cut = False
         #: readers not running now (the gateway before and after it runs): the watchdog
         #: moves their sequences along (engine.topology.stand_in); the lock orders hand-overs
         self._away = {p.name for p in spec.wiring().stages.values() if not p.process}
@@ -324,7 +326,7 @@ class Supervisor:
     def _join_snapshotter(self, proc: ManagedProcess, deadline: float, grace: float) -> None:
         """Wait for the shutdown snapshot until ``deadline`` (or cut_snapshot_grace()), then
         SIGKILL: SIGTERM would not interrupt it, and killing it is safe (module docstring)."""
-        while proc.is_alive() and not self._cut.is_set():
+        while proc.is_alive() and not self._cut:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -336,7 +338,7 @@ class Supervisor:
     def cut_snapshot_grace(self) -> None:
         """Stop waiting for the shutdown snapshot now (e.g. an operator's second Ctrl-C); safe
         from a signal handler or another thread. The next start replays a longer tail."""
-        self._cut.set()
+        self._cut = True
 
     def _hold_journal(self) -> int:
         """The journal writer's lock, taken once the journaler has stopped and held while the

@@ -63,10 +63,11 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from tools.stop_request import StopRequest
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -229,7 +230,7 @@ def _run(args: argparse.Namespace, config: Any, data_dir: str, reports: str, fee
         return EXIT_FAILED
     scrub: Any = None
     watch: Any = None
-    stop = threading.Event()
+    stop = StopRequest()  # not threading.Event: its set() can deadlock in a handler
     supervisor = Supervisor(spec, state=start.state)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -377,7 +378,7 @@ def _check_replication(config: Any, *, standby: bool = False) -> None:
             raise ConfigError(f"{config.source}: endpoints.replication: {exc}") from None
 
 
-def _drain_setup(supervisor: Any, stop: threading.Event, *, waiting: bool) -> bool:
+def _drain_setup(supervisor: Any, stop: StopRequest, *, waiting: bool) -> bool:
     """Wait for the setup to drain: 30 s, or, replicating, for as long as the standby takes
     to come (until a stop or a failure)."""
     if not waiting:

@@ -52,11 +52,12 @@ import os
 import signal
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from tools.stop_request import StopRequest
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -219,7 +220,7 @@ def _standby(args: argparse.Namespace, config: Any, reports: str) -> int:
         snapshot_every=begin.snapshot_every or spec.snapshot_every,
         journal_segment_bytes=begin.segment_bytes or spec.journal_segment_bytes,
     )
-    stop = threading.Event()
+    stop = StopRequest()  # not threading.Event: its set() can deadlock in a handler
     supervisor = Supervisor(spec, state=start.state)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,9 +1,11 @@
 """The CPU priority of a stage that works off the order path.
 
-Contract. :func:`lower_priority` lowers the calling process's priority, for good: by ``nice``
-steps and, with ``idle``, into Linux's ``SCHED_IDLE`` class, where it runs only when no other
-process wants a core. Threads started afterwards inherit it. Where the class is missing (not
-Linux) or refused, the niceness alone stays. It returns what it did, for people.
+Contract. :func:`lower_priority` lowers the calling process's priority: by ``nice`` steps and,
+with ``idle``, into Linux's ``SCHED_IDLE`` class, where it runs only when no other process
+wants a core. Threads started afterwards inherit it. Where the class is missing (not Linux) or
+refused, the niceness alone stays. It returns what it did, for people. :func:`leave_idle`
+takes the calling thread back to the normal class (the niceness stays), for work that someone
+waits for, such as a shutdown snapshot.
 
 Why ``SCHED_IDLE`` for the reporter. Niced, a background process still runs beside the
 pipeline, and on 2 cores what it costs is the core's own speed (caches, memory bandwidth,
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["lower_priority"]
+__all__ = ["leave_idle", "lower_priority"]
 
 
 def lower_priority(nice: int, *, idle: bool = False) -> str:
@@ -33,3 +35,17 @@ def lower_priority(nice: int, *, idle: bool = False) -> str:
         else:
             return "idle"
     return f"nice {nice}"
+
+
+def leave_idle() -> bool:
+    """Leave ``SCHED_IDLE`` for the normal class, keeping the niceness; whether it did (False:
+    not in the idle class, or refused)."""
+    if not hasattr(os, "SCHED_IDLE"):
+        return False
+    try:
+        if os.sched_getscheduler(0) != os.SCHED_IDLE:
+            return False
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    except OSError:
+        return False
+    return True

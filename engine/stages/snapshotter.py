@@ -9,8 +9,11 @@
 Contract.
 
 * Not a ring consumer: it only *reads* the journaler's consumer sequence of ring[in]
-  (``durable_seq``), so it never gates, slows or wakes a stage; it runs niced (``nice``) and
-  polls with a short sleep when idle.
+  (``durable_seq``), so it never gates, slows or wakes a stage; it runs niced (``nice``) and,
+  with ``idle``, in the idle scheduling class (``engine.stages.priority``), and polls with a
+  short sleep when it has nothing to do. In the idle class it takes no core time from the
+  order path during a burst and catches up after it; it leaves that class for its shutdown
+  snapshot, which the stopping host waits for.
 * It replays only records with seq <= durable_seq into its own ``Exchange(W)``, started from
   the same recovered state as the stages (``state``: ``Exchange.snapshot()`` bytes at
   ``base_seq``), so a snapshot never covers a command the journal has not made durable.
@@ -38,6 +41,7 @@ from engine.domain.rules import CURRENT_RULES
 from engine.journal_format import COMMAND_FRAME_SIZE, RECORD_COMMAND, journal_dir
 from engine.rebuild import take_snapshot
 from engine.records import RECORD_SIZE
+from engine.stages.priority import leave_idle, lower_priority
 from engine.stages.waiting import Halt as HaltFlag
 from journal import JournalReader
 from journal.layout import FILE_HEADER_SIZE
@@ -141,6 +145,7 @@ class SnapshotterAgent:
         base_seq: int = 0,
         state: bytes | None = None,
         nice: int = 0,
+        idle: bool = False,
         rules: int = CURRENT_RULES,
     ) -> None:
         if snapshot_every < 1:
@@ -151,6 +156,7 @@ class SnapshotterAgent:
         self._every = snapshot_every
         self._base = base_seq
         self._nice = nice
+        self._idle = idle
         self.exchange = (
             Exchange.restore(state) if state is not None else Exchange(feedback_window, rules)
         )
@@ -204,11 +210,11 @@ class SnapshotterAgent:
         return done
 
     def on_start(self) -> None:
-        if self._nice:
-            os.nice(self._nice)  # whatever core time the pipeline leaves
+        lower_priority(self._nice, idle=self._idle)  # whatever core time the pipeline leaves
 
     def on_close(self) -> None:
         """Catch up with everything durable and take the shutdown snapshot."""
+        leave_idle()  # the stopping host waits for it, however busy the machine is
         try:
             while self.poll():
                 pass

@@ -45,8 +45,10 @@ def test_every_process_of_a_live_host_shows_its_role(tmp_path: Path) -> None:
     sequex_titles = [title for title in titles if title.startswith("sequex: ")]
     assert sorted(sequex_titles) == sorted(f"sequex: {role}" for role in (*STAGES, "gateway"))
     assert not [title for title in titles if "multiprocessing.spawn" in title], titles
-    # the reporter takes only the core time nothing else wants (engine.stages.priority)
+    # the reporter and the snapshotter take only the core time nothing else wants
+    # (engine.stages.priority)
     assert policies["sequex: reporter"] == os.SCHED_IDLE
+    assert policies["sequex: snapshotter"] == os.SCHED_IDLE
     assert policies["sequex: journaler"] == os.SCHED_OTHER
 
 
