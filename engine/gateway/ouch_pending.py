@@ -55,9 +55,16 @@ def answered(
         if kind is _NEW or kind is _REJECTED:
             key = (origin, report.client_order_id)
             entered = pending.get(key)
+            if entered is None:
+                continue
             # its answer (unsequenced here only if the answer came while a full ring
-            # held the rest of its batch back: then it is the one)
-            if entered is not None and entered.seq_no in (0, report.seq_no):
+            # held the rest of its batch back: then it is the one); a pending NewOrder's
+            # seq_no is its first item (a C load, not the NamedTuple's descriptor)
+            if isinstance(entered, NewOrder):
+                seq_no = cython.cast(tuple, entered)[0]
+            else:
+                seq_no = entered.seq_no
+            if seq_no == 0 or seq_no == report.seq_no:
                 del pending[key]  # the projection has it now, or it is gone
 
 

@@ -109,8 +109,14 @@ def project_into(
     ``by_origin[target]`` in the order ``apply`` returns them."""
     orders = projection.orders
     by_token = projection.by_token
-    ts = cmd.ts
-    seq_no = cmd.seq_no
+    if isinstance(cmd, tuple):  # every command is a NamedTuple, seq_no and ts its first two
+        # (a test holds every Command class to that)
+        head = cython.cast(tuple, cmd)
+        seq_no = head[0]
+        ts = head[1]
+    else:
+        ts = cmd.ts
+        seq_no = cmd.seq_no
     order: LiveOrder
     found: LiveOrder | None
     # The events and a NewOrder are NamedTuples: their items are read by position (a C

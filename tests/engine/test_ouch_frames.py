@@ -79,6 +79,46 @@ def test_sequenced_packets_are_the_soupbin_framing_of_the_references_bytes(
     assert _framed(reports) == _outcome(reference, reports)
 
 
+@st.composite
+def _common_reports(draw: st.DrawFn) -> OrderReport:
+    """Mostly Accepted, Executed and Canceled the C path writes in place, now and then one it cannot
+    (a number out of range, a long token, a market order) or another kind."""
+    common = [ReportKind.NEW, ReportKind.TRADE, ReportKind.CANCELED, ReportKind.EXPIRED]
+    kind = draw(st.sampled_from(common * 3 + list(ReportKind)))
+    fine = st.integers(0, 2**32 - 1)
+    number = draw(st.one_of(fine, fine, fine, _NUMBER))
+    token = draw(st.one_of(st.sampled_from(["c1", "t" * 14, "", "A B"]), _TEXT))
+    order_type = draw(st.sampled_from([int(OrderType.LIMIT)] * 5 + [*map(int, OrderType)]))
+    tif = draw(st.sampled_from([int(TimeInForce.DAY)] * 5 + [*map(int, TimeInForce)]))
+    return OrderReport(
+        kind, draw(fine), draw(st.integers(0, 3)), draw(st.one_of(fine, _TS)), draw(fine),
+        "A-1", draw(st.sampled_from(["ACME", "BOLT", "s" * 8])),
+        draw(st.sampled_from([int(Side.BUY), int(Side.SELL)])), order_type, tif,
+        draw(st.booleans()), token, "", draw(fine), number, draw(fine), draw(fine),
+        draw(fine), number, draw(fine), draw(fine), draw(st.sampled_from([1, 2])),
+        draw(st.integers(0, 12)), False, draw(fine),
+    )  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_common_reports(), max_size=40))
+def test_packets_written_in_place_are_the_references(reports: list[OrderReport]) -> None:
+    def reference(rs: list[OrderReport]) -> bytes:
+        return b"".join(_sequenced(render_bytes(r)) for r in rs)
+
+    assert _framed(reports) == _outcome(reference, reports)
+
+
+def test_a_batch_the_c_path_cannot_write_whole_gets_the_references_answer() -> None:
+    long_token = replace(_NEW, client_order_id="t" * 15)  # the reference's own Accepted
+    market = replace(_NEW, order_type=int(OrderType.MARKET), price=0)
+    for reports in ([_NEW, long_token, _TRADE], [_TRADE, market], [_NEW, _TRADE, _NEW]):
+        expected = b"".join(_sequenced(render_bytes(r)) for r in reports)
+        assert sequenced_packets(list(enumerate(reports, 1))) == expected
+    with pytest.raises(ValueError):  # not (number, report) pairs: the reference's unpacking
+        sequenced_packets([(1, _NEW, 0)])
+
+
 def test_sending_framed_packets_is_sending_their_messages() -> None:
     reports = [_NEW, _TRADE, _TRADE]
     many, framed = _logged_in(), _logged_in()

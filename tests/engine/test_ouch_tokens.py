@@ -141,3 +141,36 @@ def test_a_replacement_token_is_taken_from_its_sending_until_the_day_has_it() ->
     day.clear()  # its EndOfDay
     again = orders.command(7, "ALPHA", "A-1", EnterOrder("Y", "B", 1, "ACME", 100, DAY), refuse)
     assert isinstance(again, NewOrder)
+
+
+def test_an_answer_ends_the_pendency_of_its_own_order_only() -> None:
+    """``ouch_pending.answered``: a NEW or REJECTED report ends the pendency of the order
+    under its token when that order is unsequenced or has the report's seq_no (read by
+    position from a pending NewOrder, by name from anything else), and no other."""
+    from engine.gateway.ouch_pending import answered
+
+    def order(seq_no: int, token: str) -> NewOrder:
+        return NewOrder(seq_no, 0, "ALPHA", "A-1", "ACME", 1, 1, 1, 5, 100, token, False)
+
+    def report(kind: ReportKind, seq_no: int, token: str) -> OrderReport:
+        return OrderReport(
+            kind, seq_no, 0, 0, seq_no, "A-1", "ACME", 1, 1, 1, False, token, "", 5, 100, 5,
+            0, 0,
+        )  # fmt: skip
+
+    class Other:  # not a NewOrder: its seq_no read by name
+        seq_no = 4
+
+    pending: dict[tuple[int, str], object] = {
+        (7, "a"): order(3, "a"), (7, "b"): order(0, "b"), (7, "c"): order(9, "c"),
+        (7, "d"): Other(), (7, "e"): order(5, "e"), (8, "a"): order(3, "a"),
+    }  # fmt: skip
+    numbered = [
+        (1, report(ReportKind.NEW, 3, "a")),  # its own: ended
+        (2, report(ReportKind.REJECTED, 6, "b")),  # unsequenced: ended
+        (3, report(ReportKind.NEW, 8, "c")),  # another order's answer: kept
+        (4, report(ReportKind.NEW, 4, "d")),  # by name: ended
+        (5, report(ReportKind.TRADE, 5, "e")),  # not an answer: kept
+    ]
+    answered(pending, set(), 7, numbered)
+    assert sorted(pending) == [(7, "c"), (7, "e"), (8, "a")]

@@ -8,7 +8,7 @@ snapshot after every command."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -167,3 +167,5 @@ def test_the_streams_reach_every_kind_the_lane_makes() -> None:
 def test_the_lane_reads_the_fields_where_the_classes_have_them() -> None:
     for cls, name, position in POSITIONS:
         assert cls._fields[position] == name, (cls.__name__, name, position)  # type: ignore[attr-defined]
+    for cls in get_args(Command):  # a command's seq_no and ts are read as its first two items
+        assert cls._fields[:2] == ("seq_no", "ts"), cls.__name__
