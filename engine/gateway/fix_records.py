@@ -101,10 +101,13 @@ def _stored(
     written (one ``zlib.crc32`` a record, not three)."""
     entries: list[tuple[int, int, int]] = []
     if cython.compiled:
+        # our own snapshot: zlib.crc32 lets go of the GIL on long inputs, and the writes
+        # must see exactly the bodies the sizes were counted over
+        items: tuple[bytes, ...] = tuple(bodies)
         head_len: cython.Py_ssize_t = len(head)
         total: cython.Py_ssize_t = 0
         body: bytes
-        for body in bodies:
+        for body in items:
             if head_len + len(body) > _MAX_LENGTH:
                 raise struct.error("a message store record's length is past a u32")
             total += 16 + head_len + len(body)
@@ -115,7 +118,7 @@ def _stored(
         seq: cython.ulonglong = first_seq
         at: cython.Py_ssize_t = 0
         length: cython.Py_ssize_t
-        for body in bodies:
+        for body in items:
             length = head_len + len(body)
             _le(p + at, length, 4)
             _le(p + at + 8, seq, 8)

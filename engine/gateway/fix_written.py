@@ -171,6 +171,11 @@ def written(
     stores: nothing between the first store and the copy runs Python code."""
     if cython.compiled:
         global _scratch
+        # exact strs only: a str subclass could run Python code (its __len__ or __bool__)
+        # while the stores below hold a pointer into _scratch
+        for text in (cl_ord_id, symbol, account, orig, tif_text):
+            if type(text) is not str:
+                return None
         kind = r.kind
         order_id: cython.longlong = r.order_id
         seq_no: cython.longlong = r.seq_no

@@ -289,14 +289,17 @@ def _in_place(numbered: list[Any]) -> object:
     fit a packet, the reference raises or the C path cannot write a report (the caller then
     takes the path that gives the reference's bytes or its error)."""
     if cython.compiled:
-        n: cython.Py_ssize_t = len(numbered)
+        # our own snapshot: render_bytes runs Python code between the two passes, and the
+        # second pass casts what the first one checked
+        items: tuple[Any, ...] = tuple(numbered)
+        n: cython.Py_ssize_t = len(items)
         others: list[Any] | None = None  # index -> the reference's message, for the rare kinds
         total: cython.Py_ssize_t = 0
         size: cython.Py_ssize_t
         i: cython.Py_ssize_t
         item: Any
         for i in range(n):
-            item = numbered[i]
+            item = items[i]
             if type(item) is not tuple or len(item) != 2 or type(item[1]) is not OrderReport:
                 return None
             size = _size(cython.cast(OrderReport, item[1]).kind)
@@ -319,7 +322,7 @@ def _in_place(numbered: list[Any]) -> object:
         report: OrderReport
         ok: cython.bint
         for i in range(n):
-            report = cython.cast(OrderReport, cython.cast(tuple, numbered[i])[1])
+            report = cython.cast(OrderReport, cython.cast(tuple, items[i])[1])
             size = _size(report.kind)
             p[2] = 83  # 'S'
             if size:
