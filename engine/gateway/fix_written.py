@@ -63,19 +63,24 @@ def _lit(p: cython.p_uchar, text: cython.p_char) -> cython.Py_ssize_t:
 
 
 @cython.cfunc
-def _put_text(p: cython.p_uchar, value: Any) -> cython.Py_ssize_t:
-    """Copy a str kept one byte a character (Latin-1); its length, or -1 for anything
-    else (a str subclass, wider characters)."""
+def _one_byte(value: Any) -> cython.bint:
+    """Whether ``value`` is an exact str kept one byte a character (Latin-1): what
+    :func:`_put_text` copies."""
     if cython.compiled:
         if type(value) is not str:
-            return -1
+            return False
         text: str = value
-        if PyUnicode_KIND(text) != 1:
-            return -1
-        n: cython.Py_ssize_t = len(text)
+        return PyUnicode_KIND(text) == 1
+    return False
+
+
+@cython.cfunc
+def _put_text(p: cython.p_uchar, text: str) -> cython.Py_ssize_t:
+    """Copy ``text`` (checked by :func:`_one_byte`); its length."""
+    n: cython.Py_ssize_t = len(text)
+    if cython.compiled:
         memcpy(p, PyUnicode_1BYTE_DATA(text), n)
-        return n
-    return -1
+    return n
 
 
 @cython.cfunc
@@ -171,11 +176,6 @@ def written(
     stores: nothing between the first store and the copy runs Python code."""
     if cython.compiled:
         global _scratch
-        # exact strs only: a str subclass could run Python code (its __len__ or __bool__)
-        # while the stores below hold a pointer into _scratch
-        for text in (cl_ord_id, symbol, account, orig, tif_text):
-            if type(text) is not str:
-                return None
         kind = r.kind
         order_id: cython.longlong = r.order_id
         seq_no: cython.longlong = r.seq_no
@@ -201,29 +201,29 @@ def written(
         if avg_text is None and not (-_COST_C <= cost <= _COST_C and cum_qty <= _QTY_C):
             avg_text = format_avg_px(r.cum_cost, r.cum_qty)
         stamp = utc_stamp(r.ts)
+        # every text checked before the stores: exact strs (a subclass could run Python code
+        # while they hold a pointer into _scratch), one byte a character, so each copy is sure
+        for text in (cl_ord_id, symbol, account, orig, tif_text, stamp):
+            if not _one_byte(text):
+                return None
+        if avg_text is not None and not _one_byte(avg_text):
+            return None
         need: cython.Py_ssize_t = _ROOM + len(cl_ord_id) + len(symbol) + len(account)
         need += len(orig) + len(stamp) + (0 if avg_text is None else len(avg_text))
         if need > len(_scratch):
             _scratch = bytearray(need)
         start: cython.p_uchar = cython.cast(cython.p_uchar, PyByteArray_AS_STRING(_scratch))
         p: cython.p_uchar = start
-        n: cython.Py_ssize_t
         p += _lit(p, b"37=")
         p += _put_int(p, order_id)
         if kind is _NEW:
             p += _lit(p, b"\x01198=")
             p += _put_int(p, entered)
         p += _lit(p, b"\x0111=")
-        n = _put_text(p, cl_ord_id)
-        if n < 0:
-            return None
-        p += n
+        p += _put_text(p, cl_ord_id)
         if orig:
             p += _lit(p, b"\x0141=")
-            n = _put_text(p, orig)
-            if n < 0:
-                return None
-            p += n
+            p += _put_text(p, orig)
         p += _lit(p, b"\x0117=")
         p += _put_int(p, seq_no)
         p[0] = 45  # '-'
@@ -241,15 +241,9 @@ def written(
             p += _lit(p, b"\x01150=C\x0139=C")
         if account:
             p += _lit(p, b"\x011=")
-            n = _put_text(p, account)
-            if n < 0:
-                return None
-            p += n
+            p += _put_text(p, account)
         p += _lit(p, b"\x0155=")
-        n = _put_text(p, symbol)
-        if n < 0:
-            return None
-        p += n
+        p += _put_text(p, symbol)
         p += _lit(p, b"\x0154=")
         p += _put_int(p, side)
         p += _lit(p, b"\x0138=")
@@ -260,10 +254,7 @@ def written(
         else:
             p += _lit(p, b"\x0140=1")
         p += _lit(p, b"\x0159=")
-        n = _put_text(p, tif_text)
-        if n < 0:
-            return None
-        p += n
+        p += _put_text(p, tif_text)
         if kind is _TRADE:
             p += _lit(p, b"\x0132=")
             p += _put_int(p, last_qty)
@@ -277,15 +268,9 @@ def written(
         if avg_text is None:
             p += _put_avg_px(p, cost, cum_qty)
         else:
-            n = _put_text(p, avg_text)
-            if n < 0:
-                return None
-            p += n
+            p += _put_text(p, avg_text)
         p += _lit(p, b"\x0160=")
-        n = _put_text(p, stamp)
-        if n < 0:
-            return None
-        p += n
+        p += _put_text(p, stamp)
         p[0] = 1
         p += 1
         return PyBytes_FromStringAndSize(cython.cast(cython.p_char, start), p - start)
