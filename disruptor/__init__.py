@@ -53,6 +53,7 @@ from disruptor.shm_claim import (
 from disruptor.wait import (
     AlertException,
     BusySpinWaitStrategy,
+    Doorbell,
     SpinThenBlockWaitStrategy,
     WaitStrategy,
     WakeBoard,
@@ -71,6 +72,7 @@ __all__ = [
     "BatchHandler",
     "BusySpinIdleStrategy",
     "BusySpinWaitStrategy",
+    "Doorbell",
     "IdleStrategy",
     "LocalSequence",
     "ManagedProcess",

@@ -84,7 +84,9 @@ class RingBuffer:
         flags = [
             layout.waiter_line(consumers, w) * layout.COUNTER_STRIDE for w in range(consumers + 1)
         ]
-        self.board = WakeBoard(self._counters, flags, semaphores)
+        self.board = WakeBoard(
+            self._counters, flags, semaphores, [self.doorbell_name(w) for w in range(consumers + 1)]
+        )
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -148,6 +150,7 @@ class RingBuffer:
             shm.unlink_segment(self._segment)
         for sem in self._semaphores:
             sem.close()
+        self.board.close()
         # Drop our own exports of the buffer so the mapping can be closed.
         del self.slots
         self._counters.release()
@@ -195,6 +198,11 @@ class RingBuffer:
         self.consumer_sequence(consumer)  # validates the index
         deps = [self.consumer_sequence(i) for i in depends_on]
         return SequenceBarrier(self.cursor, deps, self.wait_strategy(1 + consumer), self._alert)
+
+    def doorbell_name(self, waiter: int) -> str:
+        """The name of ``waiter``'s doorbell (``disruptor.wait.Doorbell``), for a waiter that
+        waits in an event loop."""
+        return f"{self.name}-w{waiter}"
 
     def is_waiting(self, waiter: int) -> bool:
         """True while ``waiter`` (0 = producer, 1 + i = consumer i) is blocked or about to be."""

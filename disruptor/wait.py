@@ -20,6 +20,14 @@ few loads and no system call. The classic lost-wakeup race (the waiter stores it
 the cursor while the signaller stores the cursor and loads the flag; x86-64 may reorder a store
 with a later load) is closed by a full fence on both sides, and a semaphore timeout remains as a
 safety net for anything we did not foresee.
+
+A waiter inside an event loop cannot sleep on a semaphore. It waits on a *doorbell* instead
+(:class:`Doorbell`): a Unix datagram socket in the abstract namespace, named after the ring and
+the waiter, that the loop watches like any other socket. The waiter declares the episode with
+the :data:`DOORBELL` bit in its flag, and a signaller that sees the bit sends one byte to the
+doorbell instead of posting the semaphore. Either way it is one system call and one wake-up;
+the waiter's process no longer needs a thread parked on the semaphore that hands the wake-up to
+its loop (two more wake-ups and a GIL hand-over each time).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ import contextlib
 import importlib
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
@@ -130,27 +139,90 @@ class YieldingWaitStrategy:
         pass
 
 
+#: the flag bit of a waiter that listens on its doorbell (a flag is +-epoch, so the epoch
+#: lives below it)
+DOORBELL = 1 << 61
+EPOCH_MASK = DOORBELL - 1
+
+
+def doorbell_address(name: str) -> str:
+    """The abstract-namespace address of doorbell ``name``: nothing on disk, gone when its
+    socket closes or its process dies."""
+    return "\0" + name + ".bell"
+
+
+class Doorbell:
+    """The listening end of one waiter's doorbell: a non-blocking datagram socket bound to
+    :func:`doorbell_address`, for an event loop to watch (``fileno()``).
+
+    Binding fails (``OSError``, EADDRINUSE) while another socket listens at the name: one
+    waiter is one party. Rings carry no meaning beyond "look again", so :meth:`clear` reads
+    them all and throws them away.
+    """
+
+    __slots__ = ("_sock",)
+
+    def __init__(self, name: str) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(doorbell_address(name))
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def clear(self) -> int:
+        """Read every ring queued; returns how many there were."""
+        n = 0
+        recv = self._sock.recv
+        while True:
+            try:
+                recv(16)
+            except BlockingIOError:
+                return n
+            n += 1
+
+    def close(self) -> None:
+        self._sock.close()
+
+
 class WakeBoard:
     """The waiter flags of one ring plus their semaphores, as seen by one party.
 
     ``counters`` is the ring's int64 counter view; ``flag_indices[w]`` is waiter ``w``'s flag.
     A flag holds ``+epoch`` while its waiter is (about to be) blocked and ``-epoch`` otherwise;
     only waiter ``w`` writes flag ``w``. Epochs keep increasing across restarts of a waiter
-    (it resumes from the flag), so a signaller posts at most once per blocking episode.
+    (it resumes from the flag), so a signaller posts at most once per blocking episode. With
+    ``bells`` (each waiter's doorbell name), a flag that carries :data:`DOORBELL` is answered
+    with a ring instead of a post.
     """
 
-    __slots__ = ("_counters", "_flags", "_last_posted", "_sems", "_targets")
+    __slots__ = ("_bells", "_counters", "_flags", "_last_posted", "_ringer", "_sems", "_targets")
 
     def __init__(
-        self, counters: memoryview, flag_indices: Seq[int], semaphores: Seq[posix_ipc.Semaphore]
+        self,
+        counters: memoryview,
+        flag_indices: Seq[int],
+        semaphores: Seq[posix_ipc.Semaphore],
+        bells: Seq[str] = (),
     ) -> None:
         if len(flag_indices) != len(semaphores):
             raise ValueError(
                 f"one semaphore per waiter: {len(flag_indices)} flags, {len(semaphores)} semaphores"
             )
+        if bells and len(bells) != len(semaphores):
+            raise ValueError(f"one doorbell name per waiter: {len(bells)} for {len(semaphores)}")
         self._counters = counters
         self._flags = list(flag_indices)
         self._sems = list(semaphores)
+        #: each waiter's doorbell address (see :class:`Doorbell`); none: no doorbells
+        self._bells = [doorbell_address(name) for name in bells]
+        #: the unbound socket this party rings doorbells with, made on first use
+        self._ringer: socket.socket | None = None
         self._last_posted = [0] * len(self._flags)
         self._targets = list(range(len(self._flags)))
 
@@ -171,8 +243,17 @@ class WakeBoard:
     def begin_wait(self, waiter: int) -> None:
         """Declare that ``waiter`` is about to block; the caller re-checks before blocking."""
         index = self._flags[waiter]
-        self._counters[index] = abs(self._counters[index]) + 1
+        self._counters[index] = (abs(self._counters[index]) & EPOCH_MASK) + 1
         full_fence()  # the flag store must be visible before the re-check loads the sequences
+
+    def begin_bell_wait(self, waiter: int) -> None:
+        """As :meth:`begin_wait`, for a waiter that listens on its :class:`Doorbell`: the
+        signallers ring the doorbell instead of posting the semaphore."""
+        if not self._bells:
+            raise ValueError("this board has no doorbells")
+        index = self._flags[waiter]
+        self._counters[index] = ((abs(self._counters[index]) & EPOCH_MASK) + 1) | DOORBELL
+        full_fence()
 
     def end_wait(self, waiter: int) -> None:
         index = self._flags[waiter]
@@ -201,12 +282,40 @@ class WakeBoard:
             epoch = counters[flags[w]]
             if epoch > 0 and epoch != last[w]:
                 last[w] = epoch
-                self._sems[w].release()
+                if epoch & DOORBELL:
+                    self._ring(w)
+                else:
+                    self._sems[w].release()
+
+    def _ring(self, waiter: int) -> None:
+        """One byte to ``waiter``'s doorbell; its semaphore when nobody listens there (the
+        waiter went away meanwhile: the post is then harmless, and a waiter that comes back
+        re-checks before it waits)."""
+        ringer = self._ringer
+        if ringer is None:
+            ringer = self._ringer = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            ringer.setblocking(False)
+        try:
+            ringer.sendto(b"\x01", self._bells[waiter])
+        except BlockingIOError:
+            pass  # its queue is full of rings it has not read yet: it will wake anyway
+        except OSError:  # nobody bound there (ECONNREFUSED, ENOENT)
+            self._sems[waiter].release()
 
     def wake_all(self) -> None:
-        """Post every semaphore once, waiting or not (used to deliver an alert)."""
+        """Post every semaphore once, and ring every doorbell that is listened on, waiting or
+        not (used to deliver an alert)."""
         for sem in self._sems:
             sem.release()
+        for w in range(len(self._bells)):
+            if abs(self._counters[self._flags[w]]) & DOORBELL:
+                self._ring(w)
+
+    def close(self) -> None:
+        """Close the ringing socket (if one was made)."""
+        if self._ringer is not None:
+            self._ringer.close()
+            self._ringer = None
 
 
 class SpinThenBlockWaitStrategy:

@@ -15,9 +15,10 @@ It reads on from where its sequence stands when it starts: until then its host s
 (``engine.topology.stand_in``: its sequence followed the cursor; no session could be owed
 those reports, none had logged in), and does again once it stops.
 
-:meth:`poll` never waits; :meth:`wait_available` blocks on the ring's semaphore (the report
-pump's thread does that) and :meth:`stop` wakes it. Records are copied out before the
-sequence moves, so the producer may reuse the slots at once.
+:meth:`poll` never waits. An event loop waits on the reader's doorbell
+(:meth:`doorbell`, :meth:`arm`, :meth:`disarm`: the report pump does that); a thread may block
+on the ring's semaphore in :meth:`wait_available`, which :meth:`stop` wakes. Records are copied
+out before the sequence moves, so the producer may reuse the slots at once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from disruptor import RingBuffer
+from disruptor import Doorbell, RingBuffer
 from engine.domain.types import Event
 from engine.event_codec import EventReader
 from engine.event_records import EVENT_CLASSES, EVENT_RECORD_SIZE
@@ -87,6 +88,7 @@ class EventsReader:
         self._ring = ring
         self._barrier = ring.barrier(consumer)
         self._sequence = ring.consumer_sequence(consumer)
+        self._waiter = 1 + consumer  # the ring's waiter index of this consumer
         self._decoder = EventReader()
         #: the last command seen and the number of its next routed event
         self._carry: tuple[int, int] = (-1, 0)
@@ -119,6 +121,27 @@ class EventsReader:
         commands, seq_no, sub = self._decoder.decode_commands(rows, seq_no, sub)
         self._carry = (seq_no, sub)
         return commands
+
+    def has_available(self) -> bool:
+        """True if :meth:`poll` would take something now."""
+        return self._barrier.available() > self._sequence.get()
+
+    def doorbell(self) -> Doorbell:
+        """This reader's doorbell, to watch in an event loop (one listener at a time)."""
+        return Doorbell(self._ring.doorbell_name(self._waiter))
+
+    def arm(self) -> None:
+        """Declare a wait on the doorbell: from here on the producer rings it when it
+        publishes. Check :meth:`has_available` after arming, before waiting."""
+        self._ring.board.begin_bell_wait(self._waiter)
+
+    def disarm(self) -> None:
+        """End the wait declared by :meth:`arm` (woken, or found work on the re-check)."""
+        self._ring.board.end_wait(self._waiter)
+
+    def is_alerted(self) -> bool:
+        """True after :meth:`stop` or a ring-wide alert."""
+        return self._barrier.is_alerted()
 
     def wait_available(self) -> int:
         """Block until at least one record is available; returns the highest available

@@ -3,8 +3,10 @@ over a real RingBuffer."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -28,7 +30,9 @@ from engine.domain.types import (
 )
 from engine.event_codec import write_events
 from engine.event_records import EVENT_RECORD_SIZE
-from engine.gateway.events_reader import EventsReader
+from engine.gateway import report_pump
+from engine.gateway.events_reader import EventsReader, ReportBatch
+from engine.gateway.report_pump import ReportPump
 from engine.gateway.router import ROUTED_EVENTS, Report, ReportRouter
 
 
@@ -177,3 +181,61 @@ def test_a_command_split_across_two_polls_keeps_its_report_numbering() -> None:
         assert got == _expected([COMMANDS[1]])
     finally:
         ring.close()
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(3000):  # 30 s: generous, as the wake-up takes well under a second
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_the_report_pump_sleeps_on_the_doorbell_in_the_loop_and_stops_cleanly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(report_pump, "SAFETY_S", 3600.0)  # so only a ring can wake it
+    name = f"sqxgwt{os.getpid()}-{uuid.uuid4().hex[:6]}-events"
+    ring = RingBuffer.create(name, 8, EVENT_RECORD_SIZE, 2)  # 0: watermark, 1: gateway
+    attached = RingBuffer.attach(name)
+    got: list[Report] = []
+    failures = [1]  # the first delivery fails: the pump must carry on
+
+    def deliver(batch: ReportBatch) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise RuntimeError("a delivery that failed")
+        got.extend(batch.reports())
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        errors: list[object] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context.get("exception")))
+        pump = ReportPump(EventsReader(attached, 1), deliver)
+        pump.start(loop)
+        try:
+            await _until(lambda: ring.is_waiting(2), "the pump armed its doorbell")
+            _publish(ring, COMMANDS)  # on the loop: all of it is there at the next look
+            await _until(lambda: not failures[0] and ring.is_waiting(2), "a failed delivery")
+            for n in range(1, 4):
+                # from another thread, as the core publishes from another process
+                await asyncio.to_thread(_publish, ring, COMMANDS)
+                expected = _expected(COMMANDS) * n
+                await _until(
+                    lambda e=expected: ring.is_waiting(2) and got == e,  # type: ignore[misc]
+                    "delivered",
+                )
+            assert [type(e) for e in errors] == [RuntimeError]
+        finally:
+            await pump.stop()
+        assert not ring.is_waiting(2)
+        _publish(ring, COMMANDS[:1])
+        await asyncio.sleep(0.1)
+        assert got == _expected(COMMANDS) * 3  # nothing delivered after stop
+
+    try:
+        asyncio.run(main())
+    finally:
+        attached.close()
+        ring.close()
+    assert list_names(name) == []
