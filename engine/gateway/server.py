@@ -22,8 +22,9 @@ Contract.
 * Backpressure: when ring[in] is full, the connection's task retries ``try_submit_stamped`` every
   0.5 ms and reads nothing meanwhile (TCP pushes back on that client); the loop keeps running,
   so other sessions still log in and receive their reports. Nothing is dropped.
-* Reports: a thread blocks on ring[events] (a semaphore, no polling) and has the loop take
-  every available record (``engine.gateway.report_pump``). Each report's address (the session
+* Reports: the loop itself waits on ring[events] (its doorbell, a socket the producer rings
+  once when it publishes while the loop waits; no polling) and takes every available record
+  (``engine.gateway.report_pump``). Each report's address (the session
   it answers and/or the firm that owns its account: ``engine.gateway.router``) is resolved
   against the sessions logged in at that moment (``engine.gateway.directory``): a firm's
   order reports reach each of its sessions once, one that logged in after the order was
