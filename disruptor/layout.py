@@ -10,7 +10,8 @@ cache line so that two processes writing two counters never share (false-share) 
       line  offset
      +----+--------+--------------------------------------------------------------+
      |  0 |      0 | header: magic u64 | version u32 | slot_size u32 |            |
-     |    |        |         capacity u64 | consumers u32 | wait_kind u32 | (pad)   |
+     |    |        |         capacity u64 | consumers u32 | wait_kind u32 |         |
+     |    |     32 | doorbell nonce: 16 random bytes (names the waiters' doorbells)|
      +----+--------+--------------------------------------------------------------+
      |  1 |     64 | cursor      int64   last sequence published by the producer  |
      |  2 |    128 | alert       int64   non-zero: every waiter must stop         |
@@ -38,6 +39,12 @@ COUNTER_STRIDE = LINE // 8  # int64 index step between two counters
 
 HEADER_FORMAT = "<QIIQII"  # magic, version, slot_size, capacity, consumers, wait_kind
 HEADER_SIZE = struct.calcsize(HEADER_FORMAT)
+
+#: where the ring's doorbell nonce lies in the header line, and its size: random bytes from
+#: which the waiters' doorbells are named (``disruptor.wait.Doorbell``), so that only the
+#: parties that map the segment know the names, and every name has the same short length
+NONCE_OFFSET = 32
+NONCE_SIZE = 16
 
 # line numbers of the fixed counters
 CURSOR_LINE = 1

@@ -15,6 +15,7 @@ ring signals the way the others wait.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -84,6 +85,8 @@ class RingBuffer:
         flags = [
             layout.waiter_line(consumers, w) * layout.COUNTER_STRIDE for w in range(consumers + 1)
         ]
+        nonce = layout.NONCE_OFFSET
+        self._nonce = bytes(buf[nonce : nonce + layout.NONCE_SIZE]).hex()
         self.board = WakeBoard(
             self._counters, flags, semaphores, [self.doorbell_name(w) for w in range(consumers + 1)]
         )
@@ -112,6 +115,8 @@ class RingBuffer:
             header = layout.pack_header(capacity, slot_size, consumers, WAIT_KINDS[wait_kind])
             buf = _buffer(segment)
             buf[: len(header)] = header
+            nonce = layout.NONCE_OFFSET
+            buf[nonce : nonce + layout.NONCE_SIZE] = os.urandom(layout.NONCE_SIZE)
             counters = buf[: layout.data_offset(consumers)].cast("q")
             stride = layout.COUNTER_STRIDE
             counters[layout.CURSOR_LINE * stride] = layout.INITIAL_SEQUENCE
@@ -201,8 +206,9 @@ class RingBuffer:
 
     def doorbell_name(self, waiter: int) -> str:
         """The name of ``waiter``'s doorbell (``disruptor.wait.Doorbell``), for a waiter that
-        waits in an event loop."""
-        return f"{self.name}-w{waiter}"
+        waits in an event loop: from the ring's nonce (``disruptor.layout.NONCE_OFFSET``), so
+        short whatever the ring's name and known only to the parties that map the ring."""
+        return f"sequex-bell-{self._nonce}-w{waiter}"
 
     def is_waiting(self, waiter: int) -> bool:
         """True while ``waiter`` (0 = producer, 1 + i = consumer i) is blocked or about to be."""

@@ -175,16 +175,16 @@ class Doorbell:
     def fileno(self) -> int:
         return self._sock.fileno()
 
-    def clear(self) -> int:
-        """Read every ring queued; returns how many there were."""
-        n = 0
+    def clear(self, most: int = 64) -> int:
+        """Read the rings queued, at most ``most`` (a flood from elsewhere cannot hold the
+        caller: what is left keeps the socket readable); returns how many were read."""
         recv = self._sock.recv
-        while True:
+        for n in range(most):
             try:
                 recv(16)
             except BlockingIOError:
                 return n
-            n += 1
+        return most
 
     def close(self) -> None:
         self._sock.close()
@@ -201,7 +201,7 @@ class WakeBoard:
     with a ring instead of a post.
     """
 
-    __slots__ = ("_bells", "_counters", "_flags", "_last_posted", "_ringer", "_sems", "_targets")
+    __slots__ = ("_bells", "_counters", "_flags", "_last_posted", "_ringers", "_sems", "_targets")
 
     def __init__(
         self,
@@ -221,8 +221,10 @@ class WakeBoard:
         self._sems = list(semaphores)
         #: each waiter's doorbell address (see :class:`Doorbell`); none: no doorbells
         self._bells = [doorbell_address(name) for name in bells]
-        #: the unbound socket this party rings doorbells with, made on first use
-        self._ringer: socket.socket | None = None
+        #: per waiter, the unbound socket this party rings its doorbell with, made on first
+        #: use: one each, so that a full send buffer (EAGAIN) can only mean that this waiter
+        #: has rings it has not read yet, never another waiter's
+        self._ringers: list[socket.socket | None] = [None] * len(self._bells)
         self._last_posted = [0] * len(self._flags)
         self._targets = list(range(len(self._flags)))
 
@@ -291,14 +293,14 @@ class WakeBoard:
         """One byte to ``waiter``'s doorbell; its semaphore when nobody listens there (the
         waiter went away meanwhile: the post is then harmless, and a waiter that comes back
         re-checks before it waits)."""
-        ringer = self._ringer
+        ringer = self._ringers[waiter]
         if ringer is None:
-            ringer = self._ringer = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            ringer = self._ringers[waiter] = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
             ringer.setblocking(False)
         try:
             ringer.sendto(b"\x01", self._bells[waiter])
         except BlockingIOError:
-            pass  # its queue is full of rings it has not read yet: it will wake anyway
+            pass  # this socket's rings to it are still unread: it will wake anyway
         except OSError:  # nobody bound there (ECONNREFUSED, ENOENT)
             self._sems[waiter].release()
 
@@ -312,10 +314,11 @@ class WakeBoard:
                 self._ring(w)
 
     def close(self) -> None:
-        """Close the ringing socket (if one was made)."""
-        if self._ringer is not None:
-            self._ringer.close()
-            self._ringer = None
+        """Close the ringing sockets (those that were made)."""
+        for w, ringer in enumerate(self._ringers):
+            if ringer is not None:
+                ringer.close()
+                self._ringers[w] = None
 
 
 class SpinThenBlockWaitStrategy:

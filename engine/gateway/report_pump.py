@@ -60,13 +60,13 @@ class ReportPump:
         if self._safety is not None:
             self._safety.cancel()
             self._safety = None
+        if self._armed:  # first: nobody rings a doorbell about to close
+            self._armed = False
+            self._reader.disarm()
         if self._bell is not None and self._loop is not None:
             self._loop.remove_reader(self._bell.fileno())
             self._bell.close()
             self._bell = None
-        if self._armed:
-            self._armed = False
-            self._reader.disarm()
         self._reader.stop()
 
     def _look_soon(self) -> None:
@@ -105,7 +105,9 @@ class ReportPump:
             return
         reader.arm()
         self._armed = True
-        if reader.has_available():  # published between the look and the arming
+        # published, or alerted, between the look and the arming (an alert rings only a
+        # doorbell already declared)
+        if reader.has_available() or reader.is_alerted():
             self._wake()
             return
         if self._safety is None and self._loop is not None:

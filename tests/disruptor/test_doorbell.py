@@ -5,7 +5,6 @@ doorbell nobody listens on falls back to the semaphore; an alert rings it too.""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import select
 import time
 
@@ -140,6 +139,44 @@ def test_a_producer_in_another_process_rings_the_armed_doorbell(prefix: str) -> 
             ring.board.end_wait(1)
         finally:
             bell.close()
-    assert os.path.exists("/dev/shm") and not [
-        e for e in os.listdir("/dev/shm") if e.startswith(prefix) and e.endswith(".bell")
-    ]
+
+
+def test_doorbell_names_are_short_secret_and_new_with_each_ring(prefix: str) -> None:
+    name = prefix + "r" * (200 - len(prefix))  # a long ring name: its doorbells still bind
+    with RingBuffer.create(name, capacity=8, slot_size=8, consumers=1) as ring:
+        first = ring.doorbell_name(1)
+        assert name not in first and len(first) < 60
+        with RingBuffer.attach(name) as other:
+            assert other.doorbell_name(1) == first  # every party agrees
+        bell = Doorbell(first)
+        try:
+            ring.board.begin_bell_wait(1)
+            ring.board.signal()
+            assert _rings(bell, 5.0) == 1
+            ring.board.end_wait(1)
+        finally:
+            bell.close()
+    with RingBuffer.create(name, capacity=8, slot_size=8, consumers=1) as again:
+        assert again.doorbell_name(1) != first  # a new ring of the same name: new doorbells
+
+
+def test_doorbells_with_unread_rings_do_not_silence_another(prefix: str) -> None:
+    # The rings a socket sent and nobody read count against its send buffer: shared by every
+    # doorbell, a few dozen full queues elsewhere would make a ring to an idle one fail
+    # (EAGAIN) and be dropped. Each doorbell has its own ringing socket.
+    with RingBuffer.create(prefix + "ring", capacity=8, slot_size=8, consumers=40) as ring:
+        bells = [Doorbell(ring.doorbell_name(w)) for w in range(1, 41)]
+        try:
+            for w in range(1, 40):  # waiters 1-39 never read their rings
+                for _ in range(30):
+                    ring.board.begin_bell_wait(w)
+                    ring.board.signal()
+                    ring.board.end_wait(w)
+            ring.board.begin_bell_wait(40)
+            ring.board.signal()
+            assert _rings(bells[-1], 5.0) == 1
+            ring.board.end_wait(40)
+            assert [s.value for s in ring._semaphores] == [0] * 41
+        finally:
+            for bell in bells:
+                bell.close()
