@@ -4,7 +4,14 @@ An agent has ``do_work() -> int`` (work done, 0 when idle; it never sleeps itsel
 work *is* waiting, like a Disruptor consumer blocking in its wait strategy), ``on_start()``,
 ``on_close()`` and ``halt()`` (make a blocked ``do_work`` return or raise promptly).
 :class:`AgentRunner` loops ``idle.idle(agent.do_work())`` until stopped, alerted
-(:class:`AlertException`) or interrupted by SIGTERM.
+(:class:`AlertException`) or interrupted by :data:`STOP_SIGNAL`.
+
+Who stops a child: its parent alone. ``ManagedProcess.stop`` sends :data:`STOP_SIGNAL`
+(SIGUSR1), and the children ignore SIGINT and SIGTERM. Both reach every process of the group
+at once when a terminal's Ctrl-C, ``kill -- -PGID`` or systemd's default
+``KillMode=control-group`` stops the service; the children then let their parent stop them
+in its own order (a host: the gateway first, then the drain, then the stages), and the parent
+does not mistake their exits for crashes.
 
 :class:`AgentProcess` runs an agent in its own OS process, optionally pinned to a CPU. The agent
 is built *in the child* by a picklable factory, so it attaches to shared memory there. We use
@@ -23,6 +30,7 @@ that lives as long as the parent: Linux signals the child when that *thread* exi
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -33,7 +41,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from disruptor.idle import IdleStrategy, NoOpIdleStrategy
 from disruptor.lifeline import exit_with_parent
@@ -85,6 +93,19 @@ class AgentRunner:
             agent.on_close()
 
 
+#: What ``ManagedProcess.stop`` sends: not SIGTERM, which a group-wide stop sends to every
+#: child at once (module docstring). Held off during a semaphore wait like the others
+#: (``disruptor.wait``), so it is handled within one wait's timeout.
+STOP_SIGNAL: Final = signal.SIGUSR1
+
+
+def ignore_group_stops() -> None:
+    """In a child: ignore the signals a stop of the whole process group sends (the parent
+    decides when and in what order its children stop)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _child_main(
     factory: Callable[[], Agent], idle: IdleStrategy | None, cpu: int | None, freeze: bool
 ) -> None:
@@ -95,8 +116,8 @@ def _child_main(
     def on_term(signum: int, frame: FrameType | None) -> None:
         runner.stop()
 
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; Ctrl-C reaches it too
+    signal.signal(STOP_SIGNAL, on_term)
+    ignore_group_stops()
     if freeze:
         gc.freeze()  # start-up objects never need collecting; keeps GC pauses short
     runner.run()
@@ -110,8 +131,8 @@ def _managed_main(parent_pid: int, target: Callable[..., None], args: tuple[Any,
 class ManagedProcess:
     """A child OS process the supervisor can watch and stop: the handle every host process
     shares (a stage's :class:`AgentProcess`, or a process that is not an agent, such as an
-    asyncio server). ``stop`` is SIGTERM, then SIGKILL after ``timeout``. The child dies with
-    this process (module docstring)."""
+    asyncio server). ``stop`` is :data:`STOP_SIGNAL`, then SIGKILL after ``timeout``. The
+    child dies with this process (module docstring)."""
 
     def __init__(
         self, target: Callable[..., None], args: tuple[Any, ...], *, name: str, start_method: str
@@ -143,11 +164,13 @@ class ManagedProcess:
         return self._process.exitcode
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to ``timeout``, then SIGKILL; returns the exit code."""
-        if self._process.pid is None:
+        """:data:`STOP_SIGNAL`, wait up to ``timeout``, then SIGKILL; returns the exit code."""
+        pid = self._process.pid
+        if pid is None:
             return None
         if self._process.is_alive():
-            self._process.terminate()
+            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+                os.kill(pid, STOP_SIGNAL)
             self._process.join(timeout)
         if self._process.is_alive():
             self._process.kill()

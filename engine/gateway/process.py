@@ -2,8 +2,9 @@
 its entry point :func:`run_gateway`.
 
 The gateway is an asyncio server, not an agent, but the supervisor watches and stops it like
-every stage: ``name``, ``start``, ``is_alive``, ``exitcode``, ``join`` and ``stop`` (SIGTERM,
-then SIGKILL). Like the stage processes it ignores SIGINT: Ctrl-C reaches the whole process
+every stage: ``name``, ``start``, ``is_alive``, ``exitcode``, ``join`` and ``stop``
+(``disruptor.agent.STOP_SIGNAL``, then SIGKILL). Like the stage processes it ignores SIGINT
+and SIGTERM: Ctrl-C, ``kill -- -PGID`` and systemd's default stop reach the whole process
 group, and the supervisor, not each child, decides how the host stops (the gateway first, so
 no command enters a host that is draining).
 
@@ -24,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 
 from disruptor import ManagedProcess
+from disruptor.agent import STOP_SIGNAL, ignore_group_stops
 from engine.config import HostConfig
 from engine.domain.types import Command
 from engine.gateway.limits import fit_connection_cap
@@ -56,7 +58,7 @@ def run_gateway(
     in_wakes: Sequence[int] | None = None,
 ) -> None:
     """Process entry point (picklable, for a spawned process): serve until one of
-    ``stop_signals`` arrives, then close cleanly (listener, sessions, reports thread, ring
+    ``stop_signals`` arrives, then close cleanly (listener, sessions, report pump, ring
     handles)."""
 
     async def main() -> None:
@@ -101,7 +103,7 @@ def _gateway_main(
     in_wakes: list[int] | None = None,
 ) -> None:
     set_title("gateway")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides; see the docstring
+    ignore_group_stops()  # the supervisor decides; see the docstring
     if parked is not None:
         # imported and waiting: a standby's gateway, told to serve when it is promoted
         try:
@@ -115,7 +117,7 @@ def _gateway_main(
         ring_events,
         events_consumer,
         base_seq,
-        stop_signals=(signal.SIGTERM,),
+        stop_signals=(STOP_SIGNAL,),
         max_connections=max_connections,
         owners=owners,
         journaled_seq=journaled_seq,

@@ -85,8 +85,20 @@ def test_a_second_host_on_a_claimed_prefix_is_refused_and_touches_nothing(
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum: int) -> None:
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [
+        (signal.SIGTERM, False),
+        (signal.SIGINT, False),
+        # the whole process group at once: a terminal's Ctrl-C, `kill -- -PGID`, and
+        # systemd's default stop (KillMode=control-group) of a unit running `sequex run`
+        (signal.SIGTERM, True),
+        (signal.SIGINT, True),
+    ],
+)
+def test_sequex_run_drains_and_stops_cleanly_on_a_signal(
+    tmp_path: Path, signum: int, to_group: bool
+) -> None:
     config = tmp_path / "host.toml"
     config.write_text(demo_text(tmp_path / "var")[0])
     proc = subprocess.Popen(
@@ -95,6 +107,7 @@ def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=to_group,  # its own group, so that only it is signalled
     )
     prefix = default_prefix(tmp_path / "var")
     try:
@@ -108,7 +121,10 @@ def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum:
                 break
         assert "press Ctrl-C to stop" in lines[-1], "".join(lines)
         assert list_names(prefix), "the host owns its rings under its prefix"
-        proc.send_signal(signum)
+        if to_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
@@ -116,5 +132,6 @@ def test_sequex_run_drains_and_stops_cleanly_on_a_signal(tmp_path: Path, signum:
             proc.communicate()
     assert proc.returncode == 0, err
     assert "stopped" in out
+    assert "draining: done" in out  # the host stopped its stages in its own order
     assert list_names(prefix) == []
     assert any((tmp_path / "var" / "journal").glob("*.log"))
