@@ -22,8 +22,9 @@ with a later load) is closed by a full fence on both sides, and a semaphore time
 safety net for anything we did not foresee.
 
 A waiter inside an event loop cannot sleep on a semaphore. It waits on a *doorbell* instead
-(:class:`Doorbell`): a Unix datagram socket in the abstract namespace, named after the ring and
-the waiter, that the loop watches like any other socket. The waiter declares the episode with
+(:class:`Doorbell`): a Unix datagram socket in the abstract namespace, named from the ring's
+random nonce and the waiter (``RingBuffer.doorbell_name``), that the loop watches like any
+other socket. The waiter declares the episode with
 the :data:`DOORBELL` bit in its flag, and a signaller that sees the bit sends one byte to the
 doorbell instead of posting the semaphore. Either way it is one system call and one wake-up;
 the waiter's process no longer needs a thread parked on the semaphore that hands the wake-up to

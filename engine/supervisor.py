@@ -22,9 +22,9 @@ Contract.
   then stops the others; :meth:`raise_if_failed` raises ``AgentCrashed`` naming the stage.
 * ``drain(timeout)`` waits until the events of every command injected so far are in
   ring[events] (its watermark) and every running reader of ring[events] has taken them;
-  ``close()`` after it is the clean stop: alert, join (SIGTERM, then SIGKILL after a grace
-  period), unlink every ring, then release the claim (the marker last). Nothing is left in
-  /dev/shm under the prefix either way.
+  ``close()`` after it is the clean stop: alert, join (``disruptor.agent.STOP_SIGNAL``, then
+  SIGKILL after a grace period), unlink every ring, then release the claim (the marker
+  last). Nothing is left in /dev/shm under the prefix either way.
 * Shutdown snapshot: on the alert the snapshotter catches up with the durable journal and
   writes a last snapshot; ``close(snapshot_grace=...)`` is how long it may take (default: the
   grace of the other stages), then it is killed. Cutting it short is safe: a snapshot is
@@ -280,9 +280,9 @@ class Supervisor:
     def close(self, grace: float = 5.0, *, snapshot_grace: float | None = None) -> None:
         """Stop every stage and unlink every ring.
 
-        From the alert, each stage has ``grace`` seconds to stop by itself, then gets SIGTERM
+        From the alert, each stage has ``grace`` seconds to stop by itself, then gets STOP_SIGNAL
         and, ``grace`` later, SIGKILL. The snapshotter has ``snapshot_grace`` seconds (None:
-        ``grace``) to finish its shutdown snapshot, then SIGKILL at once: SIGTERM would not
+        ``grace``) to finish its shutdown snapshot, then SIGKILL at once: STOP_SIGNAL would not
         interrupt it, and killing it is safe (see the module docstring)."""
         self._closing = True
         if self._watchdog is not None:
@@ -325,14 +325,14 @@ class Supervisor:
 
     def _join_snapshotter(self, proc: ManagedProcess, deadline: float, grace: float) -> None:
         """Wait for the shutdown snapshot until ``deadline`` (or cut_snapshot_grace()), then
-        SIGKILL: SIGTERM would not interrupt it, and killing it is safe (module docstring)."""
+        SIGKILL: STOP_SIGNAL would not interrupt it, and killing it is safe (module docstring)."""
         while proc.is_alive() and not self._cut:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             proc.join(min(left, 0.05))
         if proc.is_alive():
-            proc.stop(timeout=0.0)  # SIGTERM, SIGKILL
+            proc.stop(timeout=0.0)  # STOP_SIGNAL, SIGKILL
             proc.join(grace)  # reap it: its exit code tells the shutdown snapshot's fate
 
     def cut_snapshot_grace(self) -> None:

@@ -22,7 +22,7 @@ Contract.
   start writes again (the writer's keys make that harmless).
 * Its lag (``engine.reporter.status``) goes to ``DATA_DIR/reporter.status.json`` about once a
   second while it moves, and at close. On close (the host stopping) it catches up with what
-  is durable, unless halted (SIGTERM), then writes its status and closes the database.
+  is durable, unless halted (the stop signal), then writes its status and closes the database.
 """
 
 from __future__ import annotations
