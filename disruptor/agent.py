@@ -153,6 +153,11 @@ class ManagedProcess:
     def exitcode(self) -> int | None:
         return self._process.exitcode
 
+    @property
+    def sentinel(self) -> int:
+        """A file descriptor that becomes ready when the process ends (after ``start``)."""
+        return self._process.sentinel
+
     def start(self) -> None:
         self._process.start()
 

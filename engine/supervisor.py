@@ -55,6 +55,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from multiprocessing.connection import wait as wait_for_exits
 from pathlib import Path
 from types import TracebackType
 
@@ -84,6 +85,11 @@ from engine.topology import (
 from journal import JournalError, lock_directory
 
 #: The stage name of the snapshotter (``TopologySpec.stage_names``).
+#: How often the watchdog moves the sequences of readers that are away (``stand_in``).
+STAND_IN_S = 0.01
+#: The longest the watchdog sleeps on the processes' sentinels when no reader is away.
+WATCH_S = 0.1
+
 SNAPSHOTTER = "snapshotter"
 JOURNALER = "journaler"
 #: Where hosts' prefixes live: ``start()`` sweeps the abandoned ones under it.
@@ -150,9 +156,11 @@ class Supervisor:
 
     def _watch(self) -> None:
         while not self._closing:
-            if self.rings is not None:
-                with self._away_lock:
+            with self._away_lock:
+                away = bool(self._away)
+                if away and self.rings is not None:
                     stand_in(self.rings, self._away)
+            watched = []
             for proc in list(self.processes):
                 if proc is self.gateway and self._stopping_gateway:
                     continue  # stopped on purpose, on the way down
@@ -162,7 +170,13 @@ class Supervisor:
                         self.rings.alert()
                     self.stopped.set()
                     return
-            time.sleep(0.01)
+                watched.append(proc.sentinel)
+            if away or not watched:
+                time.sleep(STAND_IN_S)  # a reader is away: its sequence must follow the cursor
+            else:
+                # a process's exit wakes us at once (no polling); the timeout only bounds
+                # noticing close() and a process started meanwhile
+                wait_for_exits(watched, timeout=WATCH_S)
 
     def start_gateway(
         self,

@@ -43,8 +43,11 @@ from engine.stages.waiting import Halt as HaltFlag
 
 #: Commands replayed (and written in one transaction) per poll.
 BATCH = 4096
-#: Seconds slept by an idle poll: the reports are not latency-sensitive.
+#: Seconds slept by the first idle poll: the reports are not latency-sensitive. Each idle poll
+#: in a row sleeps twice as long, up to IDLE_SLEEP_MAX (an idle host's reporter wakes 20 times
+#: a second, not 100: a wake-up costs 20-35 us of CPU here, docs/performance.md).
 IDLE_SLEEP = 0.01
+IDLE_SLEEP_MAX = 0.05
 #: Seconds between two status files while the position moves.
 STATUS_EVERY = 1.0
 
@@ -70,6 +73,7 @@ class ReporterAgent:
         self._nice = nice
         self._idle = idle
         self._halt = HaltFlag()
+        self._idle_sleep = IDLE_SLEEP
         self.writer = open_writer(config, data_dir)
         try:
             position = self.writer.position()
@@ -138,10 +142,13 @@ class ReporterAgent:
 
     def do_work(self) -> int:
         done = self.poll()
-        if not done:
+        if done:
+            self._idle_sleep = IDLE_SLEEP
+        else:
             self.write_status()
             self._check_alert()
-            time.sleep(IDLE_SLEEP)
+            time.sleep(self._idle_sleep)
+            self._idle_sleep = min(2 * self._idle_sleep, IDLE_SLEEP_MAX)
         return done
 
     def on_start(self) -> None:

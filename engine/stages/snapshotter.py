@@ -48,8 +48,12 @@ from journal.layout import FILE_HEADER_SIZE
 
 #: Commands replayed per poll: bounds the time between two alert checks.
 BATCH = 4096
-#: Seconds slept by an idle poll: snapshots are not latency-sensitive.
+#: Seconds slept by the first idle poll: snapshots are not latency-sensitive. Each idle poll in
+#: a row sleeps twice as long, up to IDLE_SLEEP_MAX: an idle host's snapshotter then wakes 20
+#: times a second, not 200 (a wake-up costs 20-35 us of CPU on two shared cores of a nested
+#: VM: docs/performance.md, "What a wake-up costs here").
 IDLE_SLEEP = 0.005
+IDLE_SLEEP_MAX = 0.05
 
 
 class TailError(Exception):
@@ -171,6 +175,7 @@ class SnapshotterAgent:
         self._tail = JournalTail(journal_dir(data_dir), base_seq)
         self._decode = CommandReader().decode_many
         self._halt = HaltFlag()
+        self._idle_sleep = IDLE_SLEEP
 
     def durable_seq(self) -> int:
         return self._base + self._durable.get() + 1
@@ -204,9 +209,12 @@ class SnapshotterAgent:
 
     def do_work(self) -> int:
         done = self.poll()
-        if not done:
+        if done:
+            self._idle_sleep = IDLE_SLEEP
+        else:
             self._check_alert()
-            time.sleep(IDLE_SLEEP)
+            time.sleep(self._idle_sleep)
+            self._idle_sleep = min(2 * self._idle_sleep, IDLE_SLEEP_MAX)
         return done
 
     def on_start(self) -> None:
