@@ -24,11 +24,11 @@ safety net for anything we did not foresee.
 A waiter inside an event loop cannot sleep on a semaphore. It waits on a *doorbell* instead
 (:class:`Doorbell`): a Unix datagram socket in the abstract namespace, named from the ring's
 random nonce and the waiter (``RingBuffer.doorbell_name``), that the loop watches like any
-other socket. The waiter declares the episode with
-the :data:`DOORBELL` bit in its flag, and a signaller that sees the bit sends one byte to the
-doorbell instead of posting the semaphore. Either way it is one system call and one wake-up;
-the waiter's process no longer needs a thread parked on the semaphore that hands the wake-up to
-its loop (two more wake-ups and a GIL hand-over each time).
+other socket. The waiter declares the episode with the :data:`DOORBELL` bit in its flag, and a
+signaller that sees the bit sends one byte to the doorbell instead of posting the semaphore.
+Either way it is one system call and one wake-up; the waiter's process no longer needs a thread
+parked on the semaphore that hands the wake-up to its loop (two more wake-ups and a GIL
+hand-over each time).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ class Doorbell:
 
     Binding fails (``OSError``, EADDRINUSE) while another socket listens at the name: one
     waiter is one party. Rings carry no meaning beyond "look again", so :meth:`clear` reads
-    them all and throws them away.
+    them and throws them away. A context manager: closed on exit.
     """
 
     __slots__ = ("_sock",)
@@ -189,6 +189,12 @@ class Doorbell:
 
     def close(self) -> None:
         self._sock.close()
+
+    def __enter__(self) -> Doorbell:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class WakeBoard:
@@ -243,20 +249,16 @@ class WakeBoard:
             raise ValueError(f"waiters are 0..{len(self._flags) - 1}, got {chosen}")
         self._targets = chosen
 
-    def begin_wait(self, waiter: int) -> None:
-        """Declare that ``waiter`` is about to block; the caller re-checks before blocking."""
-        index = self._flags[waiter]
-        self._counters[index] = (abs(self._counters[index]) & EPOCH_MASK) + 1
-        full_fence()  # the flag store must be visible before the re-check loads the sequences
-
-    def begin_bell_wait(self, waiter: int) -> None:
-        """As :meth:`begin_wait`, for a waiter that listens on its :class:`Doorbell`: the
-        signallers ring the doorbell instead of posting the semaphore."""
-        if not self._bells:
+    def begin_wait(self, waiter: int, *, bell: bool = False) -> None:
+        """Declare that ``waiter`` is about to block; the caller re-checks before blocking.
+        ``bell``: it listens on its :class:`Doorbell`, so the signallers ring that instead of
+        posting the semaphore."""
+        if bell and not self._bells:
             raise ValueError("this board has no doorbells")
         index = self._flags[waiter]
-        self._counters[index] = ((abs(self._counters[index]) & EPOCH_MASK) + 1) | DOORBELL
-        full_fence()
+        epoch = (abs(self._counters[index]) & EPOCH_MASK) + 1
+        self._counters[index] = epoch | DOORBELL if bell else epoch
+        full_fence()  # the flag store must be visible before the re-check loads the sequences
 
     def end_wait(self, waiter: int) -> None:
         index = self._flags[waiter]

@@ -84,12 +84,12 @@ from engine.topology import (
 )
 from journal import JournalError, lock_directory
 
-#: The stage name of the snapshotter (``TopologySpec.stage_names``).
 #: How often the watchdog moves the sequences of readers that are away (``stand_in``).
 STAND_IN_S = 0.01
 #: The longest the watchdog sleeps on the processes' sentinels when no reader is away.
 WATCH_S = 0.1
 
+#: The stage name of the snapshotter (``TopologySpec.stage_names``).
 SNAPSHOTTER = "snapshotter"
 JOURNALER = "journaler"
 #: Where hosts' prefixes live: ``start()`` sweeps the abandoned ones under it.

@@ -133,7 +133,7 @@ class EventsReader:
     def arm(self) -> None:
         """Declare a wait on the doorbell: from here on the producer rings it when it
         publishes. Check :meth:`has_available` after arming, before waiting."""
-        self._ring.board.begin_bell_wait(self._waiter)
+        self._ring.board.begin_wait(self._waiter, bell=True)
 
     def disarm(self) -> None:
         """End the wait declared by :meth:`arm` (woken, or found work on the re-check)."""

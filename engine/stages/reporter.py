@@ -40,12 +40,12 @@ from engine.reporter.writer import open_writer
 from engine.stages.priority import lower_priority
 from engine.stages.snapshotter import JournalTail
 from engine.stages.waiting import Halt as HaltFlag
+from engine.stages.waiting import IdleBackoff
 
 #: Commands replayed (and written in one transaction) per poll.
 BATCH = 4096
-#: Seconds slept by the first idle poll: the reports are not latency-sensitive. Each idle poll
-#: in a row sleeps twice as long, up to IDLE_SLEEP_MAX (an idle host's reporter wakes 20 times
-#: a second, not 100: a wake-up costs 20-35 us of CPU here, docs/performance.md).
+#: Seconds slept by the first idle poll and by the longest (``IdleBackoff``): the reports are
+#: not latency-sensitive.
 IDLE_SLEEP = 0.01
 IDLE_SLEEP_MAX = 0.05
 #: Seconds between two status files while the position moves.
@@ -73,7 +73,7 @@ class ReporterAgent:
         self._nice = nice
         self._idle = idle
         self._halt = HaltFlag()
-        self._idle_sleep = IDLE_SLEEP
+        self._idle_sleeps = IdleBackoff(IDLE_SLEEP, IDLE_SLEEP_MAX)
         self.writer = open_writer(config, data_dir)
         try:
             position = self.writer.position()
@@ -143,12 +143,11 @@ class ReporterAgent:
     def do_work(self) -> int:
         done = self.poll()
         if done:
-            self._idle_sleep = IDLE_SLEEP
+            self._idle_sleeps.worked()
         else:
             self.write_status()
             self._check_alert()
-            time.sleep(self._idle_sleep)
-            self._idle_sleep = min(2 * self._idle_sleep, IDLE_SLEEP_MAX)
+            self._idle_sleeps.sleep()
         return done
 
     def on_start(self) -> None:

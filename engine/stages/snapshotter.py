@@ -28,7 +28,6 @@ Contract.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,15 +42,14 @@ from engine.rebuild import take_snapshot
 from engine.records import RECORD_SIZE
 from engine.stages.priority import leave_idle, lower_priority
 from engine.stages.waiting import Halt as HaltFlag
+from engine.stages.waiting import IdleBackoff
 from journal import JournalReader
 from journal.layout import FILE_HEADER_SIZE
 
 #: Commands replayed per poll: bounds the time between two alert checks.
 BATCH = 4096
-#: Seconds slept by the first idle poll: snapshots are not latency-sensitive. Each idle poll in
-#: a row sleeps twice as long, up to IDLE_SLEEP_MAX: an idle host's snapshotter then wakes 20
-#: times a second, not 200 (a wake-up costs 20-35 us of CPU on two shared cores of a nested
-#: VM: docs/performance.md, "What a wake-up costs here").
+#: Seconds slept by the first idle poll and by the longest (``IdleBackoff``): snapshots are not
+#: latency-sensitive.
 IDLE_SLEEP = 0.005
 IDLE_SLEEP_MAX = 0.05
 
@@ -175,7 +173,7 @@ class SnapshotterAgent:
         self._tail = JournalTail(journal_dir(data_dir), base_seq)
         self._decode = CommandReader().decode_many
         self._halt = HaltFlag()
-        self._idle_sleep = IDLE_SLEEP
+        self._idle_sleeps = IdleBackoff(IDLE_SLEEP, IDLE_SLEEP_MAX)
 
     def durable_seq(self) -> int:
         return self._base + self._durable.get() + 1
@@ -210,11 +208,10 @@ class SnapshotterAgent:
     def do_work(self) -> int:
         done = self.poll()
         if done:
-            self._idle_sleep = IDLE_SLEEP
+            self._idle_sleeps.worked()
         else:
             self._check_alert()
-            time.sleep(self._idle_sleep)
-            self._idle_sleep = min(2 * self._idle_sleep, IDLE_SLEEP_MAX)
+            self._idle_sleeps.sleep()
         return done
 
     def on_start(self) -> None:

@@ -89,6 +89,28 @@ def nap_then_park(
     park(board, waiter, ready, check_alert, timeout=timeout)
 
 
+class IdleBackoff:
+    """The sleeps of a stage that polls off the order path: ``first`` after a poll that found
+    nothing, twice as long after each such poll in a row, at most ``most``, and ``first``
+    again once a poll finds work. Polled this way an idle stage wakes about 1 / ``most``
+    times a second, not 1 / ``first`` (each wake-up costs 20-35 us of CPU on two shared cores
+    of a nested VM: docs/performance.md, "What a wake-up costs here")."""
+
+    __slots__ = ("_first", "_most", "_next")
+
+    def __init__(self, first: float, most: float) -> None:
+        self._first = first
+        self._most = most
+        self._next = first
+
+    def worked(self) -> None:
+        self._next = self._first
+
+    def sleep(self) -> None:
+        time.sleep(self._next)
+        self._next = min(2 * self._next, self._most)
+
+
 class PollingStage:
     """The agent loop of a pipeline stage: ``do_work`` polls, and parks in ``wait`` only when
     the poll did nothing (so a busy stage never blocks, an idle one never spins)."""

@@ -1,5 +1,6 @@
 """``engine.stages.waiting.nap_then_park``: a consumer off the order path naps unannounced
-first (no producer posts it), then parks as ``park`` does (declared, posted once)."""
+first (no producer posts it), then parks as ``park`` does (declared, posted once); and
+``IdleBackoff``, the idle sleeps of a stage that polls."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 import pytest
 
 from disruptor import AlertException
-from engine.stages.waiting import nap_then_park
+from engine.stages.waiting import IdleBackoff, nap_then_park
 
 
 class _Board:
@@ -80,3 +81,16 @@ def test_what_came_is_taken_before_an_alert_is_noticed() -> None:
         raise AlertException("halted")
 
     nap_then_park(_Board(), 0, lambda: True, alerted, nap=0.0005, naps=3)  # type: ignore[arg-type]
+
+
+def test_an_idle_stage_sleeps_twice_as_long_each_time_up_to_the_most_and_starts_again_on_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)  # the one IdleBackoff calls
+    backoff = IdleBackoff(0.005, 0.05)
+    for _ in range(6):
+        backoff.sleep()
+    backoff.worked()
+    backoff.sleep()
+    assert slept == [0.005, 0.01, 0.02, 0.04, 0.05, 0.05, 0.005]
