@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from tools.loadgen.clients import (
@@ -45,20 +46,20 @@ from tools.loadgen.clients import (
 from tools.loadgen.correlate import Correlator
 from tools.loadgen.plan import (
     MAX_CONNECTIONS,
-    SIDE_RUN,
     LoadSettings,
     id_prefix,
     order_specs,
     planned_orders,
     run_tag,
     send_grace,
-    side_of,
 )
 from tools.loadgen.report import Counts, Latency, TimelinePoint
+from tools.loadgen.sender import BURST, SEND_QUANTUM_NS, GridSender, Lane, next_wake
 
 __all__ = [
     "BURST",
     "METRICS",
+    "SEND_QUANTUM_NS",
     "TICK_SECONDS",
     "Driver",
     "Progress",
@@ -69,14 +70,6 @@ __all__ = [
     "throughput",
 ]
 
-#: Orders queued back to back before they are written and the task yields (and waits out the
-#: socket's backpressure).
-BURST: Final = 64
-#: The senders' grid (ns): they wake only at ``start + k * SEND_QUANTUM_NS`` (:func:`next_wake`),
-#: all connections' at the same instants, so an order is written at most this late
-#: (``send_lag``) and one wake-up serves every connection's orders due by then. On two shared
-#: cores each wake-up of this process costs 15-30 us of CPU that the host then lacks.
-SEND_QUANTUM_NS: Final = 100_000
 #: How often the recorders fold their buffers and the progress callback runs.
 TICK_SECONDS: Final = 0.1
 #: The latencies recorded (us): see the module docstring.
@@ -112,11 +105,6 @@ class RunResult:
     cpu_s: float = 0.0
 
 
-def next_wake(start: int, due: int, quantum: int = SEND_QUANTUM_NS) -> int:
-    """The first instant of the senders' grid (``start + k * quantum``) not before ``due``."""
-    return start - (start - due) // quantum * quantum
-
-
 def event_loop() -> asyncio.AbstractEventLoop:
     """The loop a run needs: select()-based for sub-millisecond timers (module docstring)."""
     return asyncio.SelectorEventLoop(selectors.SelectSelector())
@@ -144,7 +132,6 @@ class _Connection:
     client: OrderClient
     #: its orders by number, and what their reports measured
     orders: Correlator
-    sent_in_bucket: int = 0
     lost: str | None = None
     closing: bool = False
 
@@ -174,6 +161,8 @@ class Driver:
         self._last_send = 0
         self._last_ack = 0
         self._recent_p99 = 0
+        #: orders sent before the current timeline bucket
+        self._sent_before_bucket = 0
         self._cpu_start = 0.0
         #: what the driver itself counts: orders a protocol cannot carry, and disconnects
         self._refused_here = 0
@@ -202,7 +191,7 @@ class Driver:
                 conn.orders.start = start
             tasks = [asyncio.create_task(self._read(c)) for c in self._conns]
             sampler = asyncio.create_task(self._sample())
-            await asyncio.gather(*(self._send(c, start) for c in self._conns))
+            await self._send_all(start)
             await self._drain(s.drain)
             await self._close_all()
             sampler.cancel()
@@ -231,89 +220,33 @@ class Driver:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             raise ClientError(f"{who}: {error}{more}")
 
-    async def _send(self, conn: _Connection, start: int) -> None:
-        """Send this connection's orders as they fall due: every order due by now (at most
-        :data:`BURST`, of one side) in one ``send_new_orders``, then write."""
+    async def _send_all(self, start: int) -> None:
+        """Send every connection's orders as they fall due (``tools.loadgen.sender``)."""
         s = self.settings
-        counts = self.counts
-        step, rate, planned = s.connections, s.rate, counts.planned
-        client, k = conn.client, conn.index
-        send = client.send_new_orders
-        lag = self.latencies["send_lag"].buffer.extend
-        maker, specs = order_specs(s, conn.identity)
-        orders_sent = conn.orders.sent
-        turn = SIDE_RUN * step  # sides turn every this many planned orders
-        deadline = start + int((s.duration + send_grace(s.duration)) * _NS)
-        g, burst, number = k, 0, 1
-        while g < planned and conn.lost is None:
-            due = start + g * _NS // rate
-            now = now_ns()
-            if now < due:
-                if burst:
-                    burst = 0
-                    if not await self._flush(client, deadline):
-                        break
-                    continue  # the flush took time: look at the clock again
-                # to the next instant of the senders' shared grid: at a high rate one
-                # wake-up (a timer, a select) then serves every connection and sends several
-                # orders on each, not one order per wake-up of each connection
-                await asyncio.sleep((next_wake(start, due) - now) / _NS)
-                continue
-            if now > deadline:
-                break
-            # the orders due by now (g is: the floor in its due time may put it a little
-            # past this estimate), up to the burst's room and the side's turn
-            last_due = max(g, min(planned - 1, (now - start) * rate // _NS))
-            count = min(
-                (last_due - g) // step + 1,
-                BURST - burst,
-                ((g // turn + 1) * turn - g + step - 1) // step,
-            )
-            try:
-                first = send(specs[side_of(g, step, maker)], count)
-            except ValueError as exc:  # the protocol cannot carry this order (a long symbol)
-                # this order is refused, the rest of the connection's unsent
-                self._refused_here += 1
-                self._own_reasons[f"refused: cannot send the order: {exc}"] += 1
-                g += step
-                break
-            if first != number:
-                raise AssertionError(f"connection {k + 1}: order {first} sent as {number}")
-            number += count
-            orders_sent(first, count, now)
-            lag(
-                [
-                    (now - start - gi * _NS // rate) // 1000
-                    for gi in range(g, g + count * step, step)
-                ]
-            )
-            counts.sent += count
-            conn.sent_in_bucket += count
-            g += count * step
-            burst += count
-            if burst >= BURST:
-                burst = 0
-                if not await self._flush(client, deadline):
-                    break
-                await asyncio.sleep(0)
-        if burst:
-            await self._flush(client, now_ns() + int(s.close_timeout * _NS))
-        self._last_send = max(self._last_send, now_ns())
-        if g < planned:
-            counts.unsent += (planned - g + step - 1) // step
-
-    @staticmethod
-    async def _flush(client: OrderClient, deadline: int) -> bool:
-        """Write the queue; when the socket pushes back, wait until ``deadline`` for it to
-        clear; False if it did not."""
-        if not client.write_out():
-            return True  # the common case: no timer, no task switch
+        lanes = []
+        for conn in self._conns:
+            maker, specs = order_specs(s, conn.identity)
+            lost = partial(getattr, conn, "lost")
+            lanes.append(Lane(conn.index, conn.client, conn.orders, maker, specs, lost))
+        sender = GridSender(
+            lanes,
+            start=start,
+            deadline=start + int((s.duration + send_grace(s.duration)) * _NS),
+            rate=s.rate,
+            planned=self.counts.planned,
+            counts=self.counts,
+            lag=self.latencies["send_lag"].buffer.extend,
+            refused=self._refuse,
+        )
         try:
-            async with asyncio.timeout(max(0.0, (deadline - now_ns()) / _NS)):
-                await client.flush()
-        except TimeoutError:
-            return False
-        return True
+            await sender.run()
+        finally:
+            self._last_send = max(self._last_send, sender.last_send)
+
+    def _refuse(self, reason: str) -> None:
+        """An order the protocol cannot carry: refused here, before the host saw it."""
+        self._refused_here += 1
+        self._own_reasons[reason] += 1
 
     async def _read(self, conn: _Connection) -> None:
         counts = self.counts
@@ -365,9 +298,8 @@ class Driver:
             latency.fold()
 
     def _close_bucket(self) -> None:
-        sent = sum(c.sent_in_bucket for c in self._conns)
-        for conn in self._conns:
-            conn.sent_in_bucket = 0
+        sent = self.counts.sent - self._sent_before_bucket
+        self._sent_before_bucket = self.counts.sent
         ack = self.latencies["ack"].take_interval()
         fill = self.latencies["fill"].take_interval()
         if ack.samples:

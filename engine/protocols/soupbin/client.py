@@ -191,6 +191,12 @@ class ClientSession:
     def send_unsequenced(self, message: bytes) -> bytes:
         return self._send(_T.SEND_DATA, encode(UnsequencedData(message)))
 
+    def unsequenced_framed_elsewhere(self) -> None:
+        """The caller is about to send Unsequenced Data packets that it framed itself (a fast
+        writer of many orders): checked as :meth:`send_unsequenced` checks one (raises
+        LocalProtocolError unless logged in) and the heartbeat clock noted, once for all."""
+        self._send(_T.SEND_DATA, b"")
+
     def send_debug(self, text: str) -> bytes:
         return self._send(_T.SEND_DEBUG, encode(Debug(text)))
 

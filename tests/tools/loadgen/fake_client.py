@@ -38,6 +38,8 @@ class FakeHost:
     drop_after: dict[int, float] = field(default_factory=dict)
     #: connection number -> (seconds after its first order, seconds its flush() then blocks)
     stall: dict[int, tuple[float, float]] = field(default_factory=dict)
+    #: connection numbers whose orders the protocol cannot carry (send raises ValueError)
+    unsendable: frozenset[int] = frozenset()
     exchange: ToyExchange[FakeClient] = field(default_factory=ToyExchange)
     clients: list[FakeClient] = field(default_factory=list)
     orders: int = 0
@@ -79,6 +81,8 @@ class FakeClient:
         return oid
 
     def send_new_orders(self, order: OrderSpec, count: int) -> int:
+        if self.number in self.host.unsendable:
+            raise ValueError("symbol too long for this protocol")
         first = self.send_new_order(order)
         for _ in range(count - 1):
             self.send_new_order(order)

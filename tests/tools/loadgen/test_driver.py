@@ -131,6 +131,17 @@ def test_rejects_refusals_and_a_dropped_connection_are_counted_as_errors() -> No
     assert any(r.startswith("disconnected: dropped") for r in c.reasons)
 
 
+def test_an_order_the_protocol_cannot_carry_is_refused_and_its_connection_stops() -> None:
+    host = FakeHost(unsendable=frozenset({1}))
+    s = settings(rate=400, duration=0.5)
+    result = run_load(s, host.factory)
+    c = result.counts
+    assert c.planned == 200 and c.sent == 100  # connection 0 sent all of its orders
+    assert c.refused == 1 and c.unsent == 99  # connection 1: its first refused, the rest unsent
+    assert c.reasons["refused: cannot send the order: symbol too long for this protocol"] == 1
+    assert c.acked == 100 and c.unanswered == 0
+
+
 def test_a_host_that_never_answers_ends_the_run_after_the_drain() -> None:
     host = FakeHost(answers=False)
     s = settings(rate=200, duration=0.3, drain=0.3)

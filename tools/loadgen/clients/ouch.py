@@ -125,30 +125,21 @@ class OuchClient(StreamClient):
     # -- orders ---------------------------------------------------------------------------------
 
     def send_new_order(self, order: OrderSpec) -> str:
-        self._count += 1
-        oid = f"{self._prefix}{self._count:08d}"
-        template = self._templates.get(order) or self._template(order)
-        payload = template[0] + oid.encode().ljust(TOKEN_WIDTH) + template[1]
-        self._write(self.session.soupbin.send_unsequenced(payload))
-        return oid
+        return f"{self._prefix}{self.send_new_orders(order, 1):08d}"
 
     def send_new_orders(self, order: OrderSpec, count: int) -> int:
-        """``count`` Enter Orders in one go: the first through the session (its state check
-        and its heartbeat clock), the rest as the same packet with the next tokens."""
+        """``count`` Enter Orders, each the order's whole packet with its token filled in (one
+        session check and heartbeat-clock note for all of them)."""
+        head, tail = self._frames.get(order) or self._frame(order)
+        self.session.soupbin.unsequenced_framed_elsewhere()
         first = self._count + 1
-        self.send_new_order(order)
-        if count > 1:
-            head, tail = self._frames.get(order) or self._frame(order)
-            prefix, pad = self._prefix_bytes, self._pad
-            self._write(
-                b"".join(
-                    [
-                        head + prefix + b"%08d" % n + pad + tail
-                        for n in range(first + 1, first + count)
-                    ]
-                )
-            )
-            self._count += count - 1
+        prefix, pad = self._prefix_bytes, self._pad
+        if count == 1:
+            self._write(head + prefix + b"%08d" % first + pad + tail)
+        else:
+            numbers = range(first, first + count)
+            self._write(b"".join([head + prefix + b"%08d" % n + pad + tail for n in numbers]))
+        self._count += count
         return first
 
     def _frame(self, order: OrderSpec) -> tuple[bytes, bytes]:

@@ -134,6 +134,21 @@ def test_the_client_heartbeats_after_a_second_of_silence() -> None:
     assert client.tick(int(2.2 * SECOND)) == b"\x00\x01R"
 
 
+def test_packets_framed_elsewhere_need_a_login_and_count_as_sent() -> None:
+    client = ClientSession()
+    with pytest.raises(LocalProtocolError):
+        client.unsequenced_framed_elsewhere()  # checked as one sent through the session
+    client = logged_in()
+    assert client.tick(0) == b""
+    assert client.tick(SECOND) == b"\x00\x01R"
+    client.unsequenced_framed_elsewhere()  # the caller wrote data: no heartbeat is due
+    assert client.tick(int(1.2 * SECOND)) == b""
+    assert client.tick(int(2.2 * SECOND)) == b"\x00\x01R"
+    client.logout()
+    with pytest.raises(LocalProtocolError):
+        client.unsequenced_framed_elsewhere()
+
+
 def test_a_silent_server_is_a_fatal_fault_even_before_it_answers_the_login() -> None:
     client = ClientSession(server_timeout_ns=5 * SECOND)
     client.login("ALPHA", "pw")
