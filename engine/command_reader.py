@@ -48,12 +48,21 @@ if cython.compiled:
         tuple5,
         tuple6,
         tuple7,
+        tuple8,
         tuple12,
     )
     from cython.cimports.engine.text_cache import ascii_field
     from cython.cimports.libc.string import memcpy
 else:
-    from engine.domain.fast_tuple import tuple3, tuple4, tuple5, tuple6, tuple7, tuple12
+    from engine.domain.fast_tuple import (
+        tuple3,
+        tuple4,
+        tuple5,
+        tuple6,
+        tuple7,
+        tuple8,
+        tuple12,
+    )
     from engine.text_cache import ascii_field
 
 LITTLE_ENDIAN_HOST: Final = sys.byteorder == "little"
@@ -148,18 +157,26 @@ class CommandReader:
                 _TIFS[tif], _i64(p + 24), _i64(p + 32), client, post_only == 1,
             )  # fmt: skip
         account = self._text.lookup(p + 72, 16)
+        if kind == 2 or kind == 3:
+            client = ascii_field(p + 96, 20)
+            # the OrigClOrdID the request named the order by, over the firm and symbol fields
+            # (engine.records): unique per request, never cached; "" when it named none
+            orig: Any = ""
+            if p[56] != 0 or p[88] != 0:
+                head = ascii_field(p + 56, 16)
+                tail = ascii_field(p + 88, 8)
+                orig = None if head is None or tail is None else head + tail
+            if account is None or client is None or orig is None:
+                return self._slow(p, offset)
+            if kind == 2:
+                return tuple6(CancelOrder, seq, ts, account, _i64(p + 24), client, orig)
+            return tuple8(
+                ReplaceOrder, seq, ts, account, _i64(p + 24), _i64(p + 32), _i64(p + 40), client,
+                orig,
+            )  # fmt: skip
         symbol = self._text.lookup(p + 88, 8)
         if account is None or symbol is None:
             return self._slow(p, offset)
-        if kind == 2 or kind == 3:
-            client = ascii_field(p + 96, 20)
-            if client is None:
-                return self._slow(p, offset)
-            if kind == 2:
-                return tuple5(CancelOrder, seq, ts, account, _i64(p + 24), client)
-            return tuple7(
-                ReplaceOrder, seq, ts, account, _i64(p + 24), _i64(p + 32), _i64(p + 40), client
-            )
         if kind == 4:
             return tuple7(
                 AddSymbol, seq, ts, symbol, _i64(p + 24), _i64(p + 32), _i64(p + 40), _i64(p + 48)

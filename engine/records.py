@@ -26,8 +26,12 @@ per-kind logic. All integers little-endian.
                                 in a, b, c order, is KEEP_LIMIT, and its field holds 0)
                                 | d (SessionNote)
  56      16    firm       ASCII, NUL padded (NewOrder, SetSelfTradePrevention, OpenAccount)
+                          | orig_client_order_id's first 16 characters (CancelOrder,
+                          ReplaceOrder)
  72      16    account    ASCII, NUL padded (the session's account of a SessionNote)
  88      8     symbol     ASCII, NUL padded (the asset of Deposit/Withdraw: CASH or a symbol)
+                          | orig_client_order_id's characters after the 16th (CancelOrder,
+                          ReplaceOrder)
  96      20    client_order_id  ASCII, NUL padded (the token of a SessionNote)
  116     4     origin     u32, the gateway session that sent it (0 for admin), for routing;
                           the session a SessionNote is about
@@ -39,6 +43,10 @@ its note kind in byte 1, four i64 in a..d, the session's account and a token (an
 a FIX ClOrdID, up to 20 characters); what each field means is the note kind's. NoteKind 1 is
 REFUSED (a: the protocol's reason code); 2 and 3 (FIX_SENT, FIX_MARK) are a FIX session's
 sequence marks (``engine.gateway.fix_marks``).
+
+A cancel's or a replace's ``orig_client_order_id`` (up to 20 characters: the FIX OrigClOrdID
+the request named the order by) is split over the firm and symbol fields, which those kinds do
+not otherwise use; a record written before it existed holds zeros there, which decode as "".
 
 Decoding interns the text fields through a bounded cache, so a replay of millions of records
 builds each distinct account or symbol string once.
@@ -136,6 +144,12 @@ def _ascii(value: str, limit: int, name: str) -> bytes:
     return raw
 
 
+def _split_orig(orig: str) -> tuple[str, str]:
+    """A cancel's or replace's orig_client_order_id as its (firm, symbol) field texts."""
+    _ascii(orig, CLIENT_ORDER_ID_MAX, "orig_client_order_id")  # its checks, under its name
+    return orig[:FIRM_MAX], orig[FIRM_MAX:]
+
+
 def encode_command_into(
     buffer: bytearray | memoryview, offset: int, cmd: Command, origin: int = 0
 ) -> None:
@@ -150,9 +164,11 @@ def encode_command_into(
             firm, account, symbol, client = cmd.firm, cmd.account, cmd.symbol, cmd.client_order_id
         case CancelOrder():
             a, account, client = cmd.order_id, cmd.account, cmd.client_order_id
+            firm, symbol = _split_orig(cmd.orig_client_order_id)
         case ReplaceOrder():
             a, b, c, account = cmd.order_id, cmd.qty, cmd.price, cmd.account
             client = cmd.client_order_id
+            firm, symbol = _split_orig(cmd.orig_client_order_id)
         case AddSymbol():
             a, b, c, d = cmd.tick_size, cmd.lot_size, cmd.reference_price, cmd.band_bps
             symbol = cmd.symbol
@@ -243,6 +259,15 @@ def _client_order_id(raw: bytes) -> str:
         raise RecordError(f"client_order_id {raw!r} is not ASCII") from None
 
 
+def _orig(f: _Fields) -> str:
+    """A cancel's or replace's orig_client_order_id, from its firm and symbol fields."""
+    raw = f[11].rstrip(b"\0") + f[13]
+    try:
+        return raw.rstrip(b"\0").decode("ascii")
+    except UnicodeDecodeError:
+        raise RecordError(f"orig_client_order_id {raw!r} is not ASCII") from None
+
+
 def _bad() -> NoReturn:
     raise RecordError("an enum byte is out of range")
 
@@ -260,10 +285,10 @@ class CommandDecoder:
         self._build: dict[int, Callable[[_Fields], Command]] = {
             KIND_NEW_ORDER: self._new_order,
             KIND_CANCEL: lambda f: CancelOrder(
-                f[5], f[6], self.text(f[12]), f[7], _client_order_id(f[14])
+                f[5], f[6], self.text(f[12]), f[7], _client_order_id(f[14]), _orig(f)
             ),
             KIND_REPLACE: lambda f: ReplaceOrder(
-                f[5], f[6], self.text(f[12]), f[7], f[8], f[9], _client_order_id(f[14])
+                f[5], f[6], self.text(f[12]), f[7], f[8], f[9], _client_order_id(f[14]), _orig(f)
             ),
             KIND_ADD_SYMBOL: lambda f: AddSymbol(
                 f[5], f[6], self.text(f[13]), f[7], f[8], f[9], f[10]

@@ -35,6 +35,7 @@ from engine.canonical.commands import (
     COMMAND_SPECS,
     ENUM_BY_NAME,
     ID,
+    REQUEST_OPTIONAL,
     UINT,
     CommandReader,
     FieldKind,
@@ -73,8 +74,8 @@ def _field_default(field: str, fields: dict[str, FieldKind]) -> object:
     omit it, which the conversion checks."""
     if field == "post_only":
         return False
-    if field == "client_order_id" and "order_id" in fields:
-        return ""  # optional on a cancel or replace (new_order requires it)
+    if field in REQUEST_OPTIONAL and "order_id" in fields:
+        return ""  # optional on a cancel or replace (new_order requires client_order_id)
     if field == "price" and "order_type" in fields:
         return ABSENT
     return msgspec.NODEFAULT

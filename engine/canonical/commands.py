@@ -94,10 +94,20 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
             "post_only": BOOL,
         },
     ),
-    CancelOrder: ("cancel_order", {"account": ID, "order_id": UINT, "client_order_id": TEXT}),
+    CancelOrder: (
+        "cancel_order",
+        {"account": ID, "order_id": UINT, "client_order_id": TEXT, "orig_client_order_id": TEXT},
+    ),
     ReplaceOrder: (
         "replace_order",
-        {"account": ID, "order_id": UINT, "qty": UINT, "price": UINT, "client_order_id": TEXT},
+        {
+            "account": ID,
+            "order_id": UINT,
+            "qty": UINT,
+            "price": UINT,
+            "client_order_id": TEXT,
+            "orig_client_order_id": TEXT,
+        },
     ),
     AddSymbol: (
         "add_symbol",
@@ -140,6 +150,8 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
 }
 
 #: json type name -> command class
+#: the fields a cancel_order or replace_order may leave out ("": the request names none)
+REQUEST_OPTIONAL: Final = frozenset({"client_order_id", "orig_client_order_id"})
 COMMAND_TYPES: Final[dict[str, type[Any]]] = {name: cls for cls, (name, _) in COMMAND_SPECS.items()}
 
 #: keys every command object may carry besides its own fields
@@ -222,7 +234,7 @@ def command_from_json(obj: object, *, seq_no: int, ts: int = 0) -> Command:
             values.append(_read_field(field, kind, obj[field]))
         elif field == "post_only":
             values.append(False)
-        elif field == "client_order_id" and cls in (CancelOrder, ReplaceOrder):
+        elif field in REQUEST_OPTIONAL and cls in (CancelOrder, ReplaceOrder):
             values.append("")  # optional on a cancel or replace
         elif field == "price" and obj.get("order_type") == "market":
             values.append(0)
@@ -243,6 +255,8 @@ def command_to_json(cmd: Command) -> dict[str, Any]:
         value = getattr(cmd, field)
         if value is KEEP_LIMIT:
             continue  # kept: the object leaves the limit out, as its reader expects
+        if field == "orig_client_order_id" and not value:
+            continue  # named by none: left out, as every stream written before it had it
         obj[field] = value.name.lower() if isinstance(value, IntEnum) else value
     return obj
 

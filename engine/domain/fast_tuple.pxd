@@ -23,6 +23,8 @@ cdef object tuple5(type cls, object a0, object a1, object a2, object a3, object 
 cdef object tuple6(type cls, object a0, object a1, object a2, object a3, object a4, object a5)
 cdef object tuple7(type cls, object a0, object a1, object a2, object a3, object a4, object a5,
                    object a6)
+cdef object tuple8(type cls, object a0, object a1, object a2, object a3, object a4, object a5,
+                   object a6, object a7)
 cdef object tuple10(type cls, object a0, object a1, object a2, object a3, object a4,
                     object a5, object a6, object a7, object a8, object a9)
 cdef object tuple12(type cls, object a0, object a1, object a2, object a3, object a4,

@@ -207,6 +207,41 @@ def tuple7(
 
 
 @cython.cfunc
+def tuple8(
+    cls: type,
+    a0: object,
+    a1: object,
+    a2: object,
+    a3: object,
+    a4: object,
+    a5: object,
+    a6: object,
+    a7: object,
+) -> Any:
+    if cython.compiled:
+        out = alloc_instance(cls, 8)  # noqa: F821
+        Py_INCREF(a0)
+        PyTuple_SET_ITEM(out, 0, a0)
+        Py_INCREF(a1)
+        PyTuple_SET_ITEM(out, 1, a1)
+        Py_INCREF(a2)
+        PyTuple_SET_ITEM(out, 2, a2)
+        Py_INCREF(a3)
+        PyTuple_SET_ITEM(out, 3, a3)
+        Py_INCREF(a4)
+        PyTuple_SET_ITEM(out, 4, a4)
+        Py_INCREF(a5)
+        PyTuple_SET_ITEM(out, 5, a5)
+        Py_INCREF(a6)
+        PyTuple_SET_ITEM(out, 6, a6)
+        Py_INCREF(a7)
+        PyTuple_SET_ITEM(out, 7, a7)
+        return out
+    else:
+        return tuple.__new__(cls, (a0, a1, a2, a3, a4, a5, a6, a7))
+
+
+@cython.cfunc
 def tuple10(
     cls: type,
     a0: object,

@@ -171,6 +171,9 @@ class CancelOrder(NamedTuple):
     order_id: int
     #: the client's id of this request (FIX ClOrdID of a cancel; journaled, not decided on)
     client_order_id: str = ""
+    #: the client's id of the order as the request named it (FIX OrigClOrdID; journaled, not
+    #: decided on): what a refusal echoes when the order it names was never live
+    orig_client_order_id: str = ""
 
 
 class ReplaceOrder(NamedTuple):
@@ -189,6 +192,9 @@ class ReplaceOrder(NamedTuple):
     #: the client's id of the order from now on (FIX ClOrdID, OUCH replacement token);
     #: journaled, not decided on
     client_order_id: str = ""
+    #: the client's id of the order as the request named it (FIX OrigClOrdID; journaled, not
+    #: decided on): what a refusal echoes when the order it names was never live
+    orig_client_order_id: str = ""
 
 
 class AddSymbol(NamedTuple):

@@ -31,6 +31,7 @@ TEXT_LIMITS: Final[dict[str, int]] = {
     "symbol": SYMBOL_MAX,
     "asset": SYMBOL_MAX,
     "client_order_id": CLIENT_ORDER_ID_MAX,
+    "orig_client_order_id": CLIENT_ORDER_ID_MAX,
 }
 OUT_OF_RANGE: Final = "out_of_range"
 TOO_LONG: Final = "too_long"

@@ -324,8 +324,11 @@ def _amend(
         return refuse(CxlRejReason.BROKER_EXCHANGE_OPTION, BAD_CL_ORD_ID)
     if used is not None:
         return refuse(CxlRejReason.DUPLICATE_CL_ORD_ID, DUPLICATE_TEXT)
+    # journaled for the answer's OrigClOrdID(41) should the order never be live (it was found
+    # in flight by it, so it is a good id then; any other is not needed and may not fit)
+    orig = req.orig_cl_ord_id if _good_id(req.orig_cl_ord_id) else ""
     if isinstance(req, OrderCancelRequest):
-        return CancelOrder(0, 0, order.account, order_id, req.cl_ord_id)
+        return CancelOrder(0, 0, order.account, order_id, req.cl_ord_id, orig)
     if (req.symbol, int(req.side), int(req.order_type)) != (
         order.symbol,
         order.side,
@@ -333,4 +336,4 @@ def _amend(
     ):
         text = "only OrderQty(38) and Price(44) can be replaced"
         return refuse(CxlRejReason.BROKER_EXCHANGE_OPTION, text)
-    return ReplaceOrder(0, 0, order.account, order_id, req.qty, req.price, req.cl_ord_id)
+    return ReplaceOrder(0, 0, order.account, order_id, req.qty, req.price, req.cl_ord_id, orig)

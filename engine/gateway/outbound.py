@@ -212,11 +212,14 @@ class OutboundProjection:
             return [(origin, report)]
         if isinstance(cmd, CancelOrder | ReplaceOrder):
             order = self.orders.get(cmd.order_id)
-            if order is None:  # unknown here: not a live order of a configured session
+            if order is None:  # unknown here: never a live order of a configured session
+                # (an order refused on entry while the request was in flight): the request's
+                # own OrigClOrdID names it
                 order = LiveOrder(origin, cmd.account, "", 0, 0, 0, False, "", "", 0, 0, 0, 0, 0, 0)
+                order.orig_client_order_id = cmd.orig_client_order_id
             else:
                 order = replace(order)  # the report's view; the order itself is unchanged
-            order.orig_client_order_id = order.client_order_id
+                order.orig_client_order_id = order.client_order_id
             order.client_order_id = _clid(cmd)
             kind = (
                 ReportKind.CANCEL_REJECTED

@@ -115,7 +115,9 @@ def _firm_shape(principal: Principal, obj: dict[str, Any]) -> dict[str, Any] | R
         return Refusal("wrong_firm", f"firm must be your own ({principal.firm}), not {shown(firm)}")
     if out["type"] == "new_order":
         out["firm"] = firm
-    elif out["type"] in ECHO_ONLY_CLIENT_ORDER_ID and "client_order_id" in out:
+    elif "orig_client_order_id" in out:  # FIX's (journaled from OrigClOrdID): not this protocol's
+        return Refusal("bad_command", f"orig_client_order_id: unknown field for {out['type']}")
+    if out["type"] in ECHO_ONLY_CLIENT_ORDER_ID and "client_order_id" in out:
         cid = out.pop("client_order_id")
         if not isinstance(cid, str):
             return Refusal("bad_command", f"client_order_id: expected a string, got {shown(cid)}")

@@ -161,8 +161,10 @@ assert NewOrder._fields[2:] == (
     "firm", "account", "symbol", "side", "order_type", "tif", "qty", "price", "client_order_id",
     "post_only",
 )  # fmt: skip
-assert CancelOrder._fields[2:] == ("account", "order_id", "client_order_id")
-assert ReplaceOrder._fields[2:] == ("account", "order_id", "qty", "price", "client_order_id")
+assert CancelOrder._fields[2:] == ("account", "order_id", "client_order_id", "orig_client_order_id")
+assert ReplaceOrder._fields[2:] == (
+    "account", "order_id", "qty", "price", "client_order_id", "orig_client_order_id",
+)  # fmt: skip
 assert Fill._fields == (
     "order_id", "account", "symbol", "side", "fill_qty", "fill_price", "leaves_qty", "ts",
     "liquidity", "exec_id",
@@ -295,7 +297,7 @@ class Projector:
             )  # fmt: skip
             return
         if cls is CancelOrder:
-            seq, ts, account, order_id, clid = c
+            seq, ts, account, order_id, clid, _ = c
             firm = self.firms.get(account)
             if reason is None:
                 lists[7].append((seq, ts, origin, kind, firm, account, order_id, clid, outcome))
@@ -308,7 +310,7 @@ class Projector:
             )  # fmt: skip
             return
         if cls is ReplaceOrder:
-            seq, ts, account, order_id, qty, price, clid = c
+            seq, ts, account, order_id, qty, price, clid, _ = c
             lists[0].append(
                 (
                     seq, ts, origin, kind, self.firms.get(account), account, None, None, None,

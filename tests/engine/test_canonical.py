@@ -88,6 +88,19 @@ def test_command_round_trips_through_json_text(cmd: Command) -> None:
     assert command_from_json(json.loads(text), seq_no=999) == cmd
 
 
+def test_a_request_names_its_orig_client_order_id_only_when_it_has_one() -> None:
+    # a request that names none writes the object every stream before the field had
+    assert "orig_client_order_id" not in command_to_json(CancelOrder(4, 12, "A1", 1, "c2"))
+    named = [
+        CancelOrder(4, 12, "A1", 1, "c2", "c1"),
+        ReplaceOrder(5, 13, "A1", 1, 50, 1_000_100, "c3", "c2"),
+    ]
+    for cmd in named:
+        obj = command_to_json(cmd)
+        assert obj["orig_client_order_id"] == cmd.orig_client_order_id
+        assert command_from_json(json.loads(json.dumps(obj)), seq_no=999) == cmd
+
+
 def test_command_enums_are_lower_case_names() -> None:
     obj = command_to_json(ONE_OF_EACH[0])
     assert (obj["side"], obj["order_type"], obj["tif"]) == ("buy", "limit", "day")

@@ -87,9 +87,11 @@ def commands(draw: st.DrawFn) -> Command:
             draw(st.text(alphabet="c0123456789", max_size=20)), draw(st.booleans()),
         )  # fmt: skip
     a, b, c, d = draw(INT64), draw(INT64), draw(INT64), draw(INT64)
+    # a request's ClOrdID and the OrigClOrdID it names (over the firm and symbol fields)
+    clid, orig = (draw(st.text(alphabet="c0123456789-", max_size=20)) for _ in range(2))
     made: list[Command] = [
-        CancelOrder(seq, ts, account, a),
-        ReplaceOrder(seq, ts, account, a, b, c),
+        CancelOrder(seq, ts, account, a, clid, orig),
+        ReplaceOrder(seq, ts, account, a, b, c, clid, orig),
         AddSymbol(seq, ts, symbol, a, b, c, d),
         Deposit(seq, ts, account, draw(st.sampled_from([CASH, symbol])), a),
         Withdraw(seq, ts, account, symbol, a),

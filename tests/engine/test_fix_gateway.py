@@ -168,10 +168,13 @@ def test_an_order_can_be_cancelled_or_replaced_before_its_ack(host: Host, fix: C
         alpha.cancel("p5", "p4")  # the replace is in flight too: by its ClOrdID
         alpha.new_order("p6", "1", 10, "99.005")  # off tick: the exchange rejects it
         alpha.cancel("p7", "p6")  # so it rejects the cancel too
-    answers = {}
-    for _ in range(7):
+        alpha.new_order("p8", "1", 10, "99.005")
+        alpha.replace("p9", "p8", "1", 5, "99")  # and a replace of one it rejects
+    answers, response_to = {}, {}
+    for _ in range(9):
         msg = alpha.app()
         answers.setdefault(str(msg.get(11)), []).append(fields(msg, 35, 150, 39, 41, 38, 44))
+        response_to[str(msg.get(11))] = msg.get(434)
     assert answers == {
         "p1": [("8", "0", "0", None, "10", "99")],
         "p2": [("8", "4", "4", "p1", "10", "99")],
@@ -179,9 +182,13 @@ def test_an_order_can_be_cancelled_or_replaced_before_its_ack(host: Host, fix: C
         "p4": [("8", "5", "0", "p3", "6", "98.5")],
         "p5": [("8", "4", "4", "p4", "6", "98.5")],
         "p6": [("8", "8", "8", None, "10", None)],
-        # (the exchange's answer: the order it names never was, so 41 is NONE)
-        "p7": [("9", None, "8", "NONE", None, None)],
+        # the exchange's answer: the order never was, so 41 is the request's own OrigClOrdID
+        # (journaled with the cancel or the replace: it comes from the journal like the rest)
+        "p7": [("9", None, "8", "p6", None, None)],
+        "p8": [("8", "8", "8", None, "10", None)],
+        "p9": [("9", None, "8", "p8", None, None)],
     }
+    assert (response_to["p7"], response_to["p9"]) == ("1", "2")  # a cancel's, a replace's
     assert all(
         host.pipeline.exchange.open_order(int(m.get(37) or 0)) is None
         for m in alpha.received

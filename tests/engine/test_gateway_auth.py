@@ -241,6 +241,17 @@ def test_a_firm_order_is_built_with_seq_no_0_and_the_given_ts() -> None:
         ),
         (ALPHA, _order(symbol="ACME-LONG-NAME"), "too_long"),
         (OPERATOR, {"type": "halt", "symbol": "\u00e9"}, "too_long"),
+        (  # FIX's OrigClOrdID, journaled with FIX cancels: no field of this protocol's
+            ALPHA,
+            {
+                "type": "cancel_order",
+                "account": "ALPHA-1",
+                "order_id": 1,
+                "orig_client_order_id": "a",
+            },
+            "bad_command",
+        ),
+        (ALPHA, _order(orig_client_order_id="a"), "bad_command"),
     ],
 )
 def test_refusal_table(principal: Principal, obj: dict[str, Any], code: str) -> None:

@@ -58,8 +58,8 @@ commands: st.SearchStrategy[Command] = st.one_of(
         client_id,
         st.booleans(),
     ),
-    st.builds(CancelOrder, i64, i64, long_name, i64, client_id),
-    st.builds(ReplaceOrder, i64, i64, long_name, i64, small, small, client_id),
+    st.builds(CancelOrder, i64, i64, long_name, i64, client_id, client_id),
+    st.builds(ReplaceOrder, i64, i64, long_name, i64, small, small, client_id, client_id),
     st.builds(AddSymbol, i64, i64, name, small, small, small, small),
     st.builds(Deposit, i64, i64, long_name, st.one_of(name, st.just(CASH)), small),
     st.builds(Withdraw, i64, i64, long_name, name, small),
@@ -92,6 +92,26 @@ def test_records_pack_back_to_back_in_one_buffer() -> None:
         encode_command_into(buffer, i * RECORD_SIZE, cmd)
     decoder = CommandDecoder()
     assert [decoder.decode(buffer, i * RECORD_SIZE)[0] for i in range(3)] == cmds
+
+
+def test_a_requests_orig_client_order_id_spans_the_firm_and_symbol_fields() -> None:
+    orig = "ORIGINAL-CLORDID-0020"[:20]
+    cancel = CancelOrder(7, 1, "A-1", 3, "NEW-ID", orig)
+    record = encode_command(cancel)
+    assert record[56:72] == orig[:16].encode() and record[88:96] == orig[16:].encode().ljust(
+        8, b"\0"
+    )
+    replace = ReplaceOrder(8, 1, "A-1", 3, 5, 100, "NEW-ID", "short")
+    assert encode_command(replace)[56:72] == b"short".ljust(16, b"\0")
+    decoder = CommandDecoder()
+    assert decoder.decode(record)[0] == cancel
+    assert decoder.decode(encode_command(replace))[0] == replace
+    # a record written before the field existed holds zeros there: the request named none
+    old = bytearray(record)
+    old[56:72], old[88:96] = bytes(16), bytes(8)
+    assert decoder.decode(bytes(old))[0] == cancel._replace(orig_client_order_id="")
+    with pytest.raises(RecordError, match="orig_client_order_id"):
+        encode_command(cancel._replace(orig_client_order_id="x" * 21))
 
 
 def test_decoded_text_fields_are_interned() -> None:

@@ -40,8 +40,8 @@ new_orders = st.builds(
     st.sampled_from(list(TimeInForce)), big, big, text, st.sampled_from([False, True, 1]),
 )  # fmt: skip
 others = st.one_of(
-    st.builds(CancelOrder, st.just(0), st.just(0), text, big, text),
-    st.builds(ReplaceOrder, st.just(0), st.just(0), text, big, big, big, text),
+    st.builds(CancelOrder, st.just(0), st.just(0), text, big, text, text),
+    st.builds(ReplaceOrder, st.just(0), st.just(0), text, big, big, big, text, text),
 )
 commands = st.lists(st.one_of(new_orders, new_orders, others), min_size=1, max_size=5)
 
