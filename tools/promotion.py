@@ -36,7 +36,7 @@ def promote(
     from engine.replication.handshake import epoch_of
     from engine.stages.injector import encode_records
     from engine.stages.state_parts import account_owners
-    from tools.run_cli import LISTEN_SECONDS, _wait_listening
+    from tools.host_banner import LISTEN_SECONDS, wait_listening
 
     if not supervisor.drain(timeout=30.0):
         return False
@@ -55,7 +55,7 @@ def promote(
         if any(s.protocol == protocol for f in config.firms for s in f.sessions):
             endpoints.append(config.endpoints[protocol])
     for endpoint in endpoints:
-        if not _wait_listening(endpoint, supervisor, timeout=LISTEN_SECONDS):
+        if not wait_listening(endpoint, supervisor, timeout=LISTEN_SECONDS):
             return False
     took = (time.monotonic() - lost) * 1000.0
     print(
@@ -70,18 +70,18 @@ def promote(
 
 def serving_after_promotion(spec: Any, supervisor: Any) -> bool:
     """Wait until the promoted stages listen, and say what they serve (False: one failed)."""
-    from tools.run_cli import LISTEN_SECONDS, _wait_listening
+    from tools.host_banner import LISTEN_SECONDS, wait_listening
 
     lines = []
     feed = spec.market_data
     if feed is not None:
         snapshot = f"{feed.snapshot[0]}:{feed.snapshot[1]}"
-        if not _wait_listening(snapshot, supervisor, timeout=LISTEN_SECONDS):
+        if not wait_listening(snapshot, supervisor, timeout=LISTEN_SECONDS):
             return False
         lines += feed.describe()
     replication = spec.replication
     if replication is not None:
-        if not _wait_listening(replication.endpoint, supervisor, timeout=LISTEN_SECONDS):
+        if not wait_listening(replication.endpoint, supervisor, timeout=LISTEN_SECONDS):
             return False
         if replication.probes_only:
             lines.append(

@@ -272,8 +272,9 @@ def _follow(
     from engine.replication.handshake import epoch_of
     from engine.replication.standby import StandbyReceiver
     from journal.replication import Feed
+    from tools.host_banner import print_live_state, settings_line
     from tools.promotion import promote
-    from tools.run_cli import _failed, _print_live_state, _settings_line
+    from tools.run_cli import _failed
 
     rings = supervisor.rings
     if args.promote:
@@ -299,7 +300,7 @@ def _follow(
     if clear_fence(spec.data_dir):
         print("  this host was fenced; it follows its successor now (the marker is removed)")
     print(f"sequex standby up (pid {os.getpid()})")
-    print(_settings_line(spec, spec.data_dir))
+    print(settings_line(spec, spec.data_dir))
     print(f"  following the primary at {args.primary} from seq {spec.base_seq + 1}")
     print("press Ctrl-C to stop", flush=True)
     code = EXIT_OK
@@ -345,7 +346,7 @@ def _follow(
         print("draining: " + ("done" if drained else "timed out"), flush=True)
     supervisor.close()
     if code == EXIT_OK:
-        _print_live_state(supervisor)
+        print_live_state(supervisor)
         print(f"checks: {checks.passed} state hashes equal the primary's", flush=True)
         print("stopped", flush=True)
     return code
