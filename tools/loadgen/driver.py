@@ -136,6 +136,12 @@ class _Connection:
     closing: bool = False
 
 
+def _ended(conn: _Connection) -> str | None:
+    """Why ``conn`` can take no more orders: lost (its reader saw the end), or ended by the
+    peer already (an End of Session or a Logout read, its reader not yet run)."""
+    return conn.lost or conn.client.close_reason
+
+
 class Driver:
     """One load run; :meth:`run` once."""
 
@@ -226,7 +232,7 @@ class Driver:
         lanes = []
         for conn in self._conns:
             maker, specs = order_specs(s, conn.identity)
-            lost = partial(getattr, conn, "lost")
+            lost = partial(_ended, conn)
             lanes.append(Lane(conn.index, conn.client, conn.orders, maker, specs, lost))
         sender = GridSender(
             lanes,

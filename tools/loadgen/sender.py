@@ -65,7 +65,8 @@ class Lane:
     #: whether its firm makes (the first firm), and its buy and sell orders
     maker: bool
     specs: dict[Side, OrderSpec]
-    #: why the connection was lost, if it was (None while it is up)
+    #: why the connection ended, if it did (None while it is up): lost, or ended by the peer
+    #: (its session over, so nothing more can be sent on it)
     lost: Callable[[], str | None]
     #: the next of its orders to send (a number of the run, g)
     g: int = -1
@@ -125,6 +126,20 @@ class GridSender:
             self._finish(lane)
 
     def _turn(self) -> None:
+        """One turn (:meth:`_send_turn`). It runs as a loop callback, where an exception would
+        only be logged and the run would wait for ever: it ends the run instead, raised by
+        :meth:`run`."""
+        try:
+            self._send_turn()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        done = self._done
+        if done is not None and not done.done():
+            done.set_exception(exc)
+
+    def _send_turn(self) -> None:
         """Write every order due by now (at most BURST a connection), then sleep until the
         grid's instant of the next order due, or let the loop read first and come back."""
         self._timer = None
@@ -209,6 +224,9 @@ class GridSender:
                 await lane.client.flush()
         except TimeoutError:
             self._finish(lane)  # still pushing back at the deadline: the rest is unsent
+        except Exception as exc:  # (a task's exception would go unseen: the run ends with it)
+            self._fail(exc)
+            return
         lane.blocked = False
         # back at once, not at the other lanes' next instant: this lane's orders are due
         if self._timer is not None:

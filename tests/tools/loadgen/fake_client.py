@@ -40,6 +40,11 @@ class FakeHost:
     stall: dict[int, tuple[float, float]] = field(default_factory=dict)
     #: connection numbers whose orders the protocol cannot carry (send raises ValueError)
     unsendable: frozenset[int] = frozenset()
+    #: connection number -> seconds after its first order when the host ends its session (an
+    #: End of Session: sending on it raises from then on, and the connection ends 0.2 s later)
+    end_after: dict[int, float] = field(default_factory=dict)
+    #: connection number -> its order whose send fails with a bug (RuntimeError)
+    fail_on: dict[int, int] = field(default_factory=dict)
     exchange: ToyExchange[FakeClient] = field(default_factory=ToyExchange)
     clients: list[FakeClient] = field(default_factory=list)
     orders: int = 0
@@ -67,11 +72,18 @@ class FakeClient:
             raise ClientError("login refused: bad_credentials: wrong password")
 
     def send_new_order(self, order: OrderSpec) -> str:
+        if self.close_reason is not None:
+            raise RuntimeError("cannot send: the session has ended")  # as a closed session
+        if self.host.fail_on.get(self.number) == len(self.sent) + 1:
+            raise RuntimeError("a bug in the client")
         oid = f"{self.prefix}{len(self.sent) + 1:08d}"
         now = now_ns()
         self.sent.append((oid, now, order))
         if self._first is None:
             self._first = now
+            end = self.host.end_after.get(self.number)
+            if end is not None:
+                asyncio.get_running_loop().call_later(end, self._end_session)
             drop = self.host.drop_after.get(self.number)
             if drop is not None:
                 asyncio.get_running_loop().call_later(drop, self._drop)
@@ -114,6 +126,10 @@ class FakeClient:
     async def close(self, timeout: float) -> None:
         self.closed = True
         self._queue.put_nowait(None)
+
+    def _end_session(self) -> None:
+        self.close_reason = "End of Session"
+        asyncio.get_running_loop().call_later(0.2, self._queue.put_nowait, None)
 
     def _drop(self) -> None:
         self.close_reason = "dropped by the fake host"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -140,6 +142,48 @@ def test_an_order_the_protocol_cannot_carry_is_refused_and_its_connection_stops(
     assert c.refused == 1 and c.unsent == 99  # connection 1: its first refused, the rest unsent
     assert c.reasons["refused: cannot send the order: symbol too long for this protocol"] == 1
     assert c.acked == 100 and c.unanswered == 0
+
+
+def test_no_order_is_sent_on_a_session_the_host_ended_before_the_connection_closes() -> None:
+    # The host ends connection 1's session (an End of Session) a fifth into the run; the
+    # connection closes 0.2 s later. Sending meanwhile would raise (a closed session): the
+    # sender sees the end first, stops that connection and carries on with the other.
+    host = FakeHost(end_after={1: 0.1})
+    s = settings(rate=400, duration=0.5)
+    result = _bounded(lambda: run_load(s, host.factory))
+    c = result.counts
+    assert c.sent + c.unsent == c.planned == 200
+    assert 0 < len(host.clients[1].sent) < 100 and len(host.clients[0].sent) == 100
+    assert c.unsent == 100 - len(host.clients[1].sent) and c.disconnects == 1
+
+
+def test_a_failing_client_ends_the_run_with_its_error_never_a_hang() -> None:
+    host = FakeHost(fail_on={0: 30})
+    with pytest.raises(RuntimeError, match="a bug in the client"):
+        _bounded(lambda: run_load(settings(rate=400, duration=0.5), host.factory))
+    assert all(client.closed for client in host.clients)
+
+
+def _bounded(run: Callable[[], RunResult], seconds: float = 60) -> RunResult:
+    """``run()`` in a daemon thread, failing the test if it takes longer than ``seconds`` (a
+    run of half a second that hangs must fail the test, not stall the suite); its exception
+    is raised here."""
+    outcome: list[RunResult | BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(run())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        pytest.fail(f"the run did not end within {seconds} s")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def test_a_host_that_never_answers_ends_the_run_after_the_drain() -> None:
