@@ -162,7 +162,8 @@ class CommandReader:
             # the OrigClOrdID the request named the order by, over the firm and symbol fields
             # (engine.records): unique per request, never cached; "" when it named none
             orig: Any = ""
-            if p[56] != 0 or p[88] != 0:
+            # (the whole fields: a byte after a NUL is part of the reference's answer too)
+            if _i64(p + 56) != 0 or _i64(p + 64) != 0 or _i64(p + 88) != 0:
                 head = ascii_field(p + 56, 16)
                 tail = ascii_field(p + 88, 8)
                 orig = None if head is None or tail is None else head + tail

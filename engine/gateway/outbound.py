@@ -212,9 +212,10 @@ class OutboundProjection:
             return [(origin, report)]
         if isinstance(cmd, CancelOrder | ReplaceOrder):
             order = self.orders.get(cmd.order_id)
-            if order is None:  # unknown here: never a live order of a configured session
-                # (an order refused on entry while the request was in flight): the request's
-                # own OrigClOrdID names it
+            if order is None:  # unknown here: not a live order of a configured session
+                # when the request was decided (refused on entry while the request was in
+                # flight, ended since, or never this session's): the request's own
+                # OrigClOrdID names it (FIX; "" from the other protocols)
                 order = LiveOrder(origin, cmd.account, "", 0, 0, 0, False, "", "", 0, 0, 0, 0, 0, 0)
                 order.orig_client_order_id = cmd.orig_client_order_id
             else:

@@ -152,6 +152,29 @@ def test_garbage_records_decode_or_fail_exactly_like_the_reference(raw: bytes, k
         assert _typed(CommandReader().decode_many(data)) == _typed(want)
 
 
+@pytest.mark.parametrize("kind", [2, 3])
+@pytest.mark.parametrize(
+    ("at", "byte"),
+    [(57, ord("A")), (57, 0xFF), (60, 0x80), (71, ord("B")), (89, ord("Z")), (95, 0x80)],
+)
+def test_a_requests_orig_fields_decode_like_the_reference_whatever_bytes_follow_a_nul(
+    kind: int, at: int, byte: int
+) -> None:
+    # (a record the encoder never writes: bytes after a NUL in the firm or symbol field of a
+    # cancel or replace, the first byte of each field zero. The reference reads them all.)
+    cmd = (
+        CancelOrder(1, 2, "A-1", 3, "c1") if kind == 2 else ReplaceOrder(1, 2, "A-1", 3, 4, 5, "c1")
+    )
+    data = bytearray(encode_command(cmd))
+    data[at] = byte
+    try:
+        want = CommandDecoder().decode_many(bytes(data))
+    except RecordError as exc:
+        assert _error(CommandReader().decode_many, bytes(data)) == str(exc)
+    else:
+        assert _typed(CommandReader().decode_many(bytes(data))) == _typed(want)
+
+
 def test_a_buffer_of_partial_records_is_refused_like_the_reference() -> None:
     data = encode_command(Halt(1, 1, "OK"))[:100]
     assert _error(CommandReader().decode_many, data) == _error(CommandDecoder().decode_many, data)

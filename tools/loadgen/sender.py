@@ -169,7 +169,7 @@ class GridSender:
         """Send ``lane``'s orders due by ``now``, at most BURST; whether more are due."""
         start, rate, planned, step = self._start, self._rate, self._planned, self._step
         turn = SIDE_RUN * step  # sides turn every this many planned orders
-        g, burst = lane.g, 0
+        g, burst, refused = lane.g, 0, False
         while g < planned and burst < BURST:
             if start + g * _NS // rate > now:
                 break
@@ -184,11 +184,12 @@ class GridSender:
             try:
                 first = lane.client.send_new_orders(lane.specs[side_of(g, step, lane.maker)], count)
             except ValueError as exc:  # the protocol cannot carry this order (a long symbol)
-                # this order is refused, the rest of the connection's unsent
+                # this order is refused, the rest of the connection's unsent (what this turn
+                # queued before it still goes out, below)
                 self._refused(f"refused: cannot send the order: {exc}")
-                lane.g = g + step
-                self._finish(lane)
-                return False
+                g += step
+                refused = True
+                break
             if first != lane.number:
                 raise AssertionError(
                     f"connection {lane.index + 1}: order {first} sent as {lane.number}"
@@ -207,13 +208,13 @@ class GridSender:
         lane.g = g
         if burst:
             self.last_send = max(self.last_send, now)
-            if lane.client.write_out():  # the socket pushes back: wait until it takes more
+            if lane.client.write_out() and not refused:  # the socket pushes back: wait
                 lane.blocked = True
                 task = asyncio.get_running_loop().create_task(self._wait_flushed(lane))
                 lane.flushes.add(task)
                 task.add_done_callback(lane.flushes.discard)
                 return False
-        if g >= planned:
+        if g >= planned or refused:
             self._finish(lane)
             return False
         return burst >= BURST and start + g * _NS // rate <= now
