@@ -196,12 +196,11 @@ class Driver:
             for conn in self._conns:
                 conn.orders.start = start
             tasks = [asyncio.create_task(self._read(c)) for c in self._conns]
-            sampler = asyncio.create_task(self._sample())
+            # (with the readers: a run that fails stops the progress lines too)
+            tasks.append(asyncio.create_task(self._sample()))
             await self._send_all(start)
             await self._drain(s.drain)
             await self._close_all()
-            sampler.cancel()
-            tasks.append(sampler)
         finally:
             for task in tasks:
                 task.cancel()
