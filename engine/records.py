@@ -251,21 +251,17 @@ _TIFS: Final = (None, TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInF
 _new_tuple = tuple.__new__
 
 
-def _client_order_id(raw: bytes) -> str:
+def _client_order_id(raw: bytes, name: str = "client_order_id") -> str:
     """A client order id field (unique per request: decoded, never cached)."""
     try:
         return raw.rstrip(b"\0").decode("ascii")
     except UnicodeDecodeError:
-        raise RecordError(f"client_order_id {raw!r} is not ASCII") from None
+        raise RecordError(f"{name} {raw!r} is not ASCII") from None
 
 
 def _orig(f: _Fields) -> str:
     """A cancel's or replace's orig_client_order_id, from its firm and symbol fields."""
-    raw = f[11].rstrip(b"\0") + f[13]
-    try:
-        return raw.rstrip(b"\0").decode("ascii")
-    except UnicodeDecodeError:
-        raise RecordError(f"orig_client_order_id {raw!r} is not ASCII") from None
+    return _client_order_id(f[11].rstrip(b"\0") + f[13], "orig_client_order_id")
 
 
 def _bad() -> NoReturn:

@@ -149,9 +149,9 @@ COMMAND_SPECS: dict[type[Any], tuple[str, dict[str, FieldKind]]] = {
     ),
 }
 
-#: json type name -> command class
 #: the fields a cancel_order or replace_order may leave out ("": the request names none)
 REQUEST_OPTIONAL: Final = frozenset({"client_order_id", "orig_client_order_id"})
+#: json type name -> command class
 COMMAND_TYPES: Final[dict[str, type[Any]]] = {name: cls for cls, (name, _) in COMMAND_SPECS.items()}
 
 #: keys every command object may carry besides its own fields

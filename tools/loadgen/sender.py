@@ -33,7 +33,7 @@ from typing import Final
 from engine.domain.types import Side
 from tools.loadgen.clients import OrderClient, OrderSpec, now_ns
 from tools.loadgen.correlate import Correlator
-from tools.loadgen.plan import SIDE_RUN, side_of
+from tools.loadgen.plan import SIDE_RUN, intended_ns, side_of
 from tools.loadgen.report import Counts
 
 __all__ = ["BURST", "SEND_QUANTUM_NS", "GridSender", "Lane", "next_wake"]
@@ -68,14 +68,17 @@ class Lane:
     #: why the connection ended, if it did (None while it is up): lost, or ended by the peer
     #: (its session over, so nothing more can be sent on it)
     lost: Callable[[], str | None]
-    #: the next of its orders to send (a number of the run, g)
-    g: int = -1
+    #: the next of its orders to send (a number of the run, g): its first is its index
+    g: int = field(init=False)
     #: the number of its next order on the connection (1, 2, ...)
     number: int = 1
     #: waiting for its socket to take more (``flush``)
     blocked: bool = False
     finished: bool = False
     flushes: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.g = self.index
 
 
 class GridSender:
@@ -110,8 +113,6 @@ class GridSender:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._done = loop.create_future()
-        for lane in self._lanes:
-            lane.g = lane.index
         self._timer = loop.call_at(self._start / _NS, self._turn)
         try:
             await self._done
@@ -156,7 +157,7 @@ class GridSender:
             if self._send_due(lane, now):
                 again = True  # a burst left orders due: read the sockets, then go on
             elif not lane.finished and not lane.blocked:
-                due = self._start + lane.g * _NS // self._rate
+                due = intended_ns(self._start, lane.g, self._rate)
                 earliest = due if earliest is None else min(earliest, due)
         if again:
             self._timer = loop.call_soon(self._turn)
@@ -171,7 +172,7 @@ class GridSender:
         turn = SIDE_RUN * step  # sides turn every this many planned orders
         g, burst, refused = lane.g, 0, False
         while g < planned and burst < BURST:
-            if start + g * _NS // rate > now:
+            if intended_ns(start, g, rate) > now:
                 break
             # the orders due by now (g is: the floor in its due time may put it a little
             # past this estimate), up to the burst's room and the side's turn
@@ -198,7 +199,7 @@ class GridSender:
             lane.orders.sent(first, count, now)
             self._lag(
                 [
-                    (now - start - gi * _NS // rate) // 1000
+                    (now - intended_ns(start, gi, rate)) // 1000
                     for gi in range(g, g + count * step, step)
                 ]
             )
@@ -217,7 +218,7 @@ class GridSender:
         if g >= planned or refused:
             self._finish(lane)
             return False
-        return burst >= BURST and start + g * _NS // rate <= now
+        return burst >= BURST and intended_ns(start, g, rate) <= now
 
     async def _wait_flushed(self, lane: Lane) -> None:
         try:
