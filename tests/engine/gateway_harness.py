@@ -82,10 +82,10 @@ class FakePipeline(threading.Thread):
                     events = self.exchange.submit(cmd)
                     self.journaled.append((cmd, origin))
                     self.published.append((cmd.seq_no, events))
-                    # before the events go out: a test that holds the answer reads it
+                    # before the events go out: a test that holds the answer reads both
                     self.last_seq = cmd.seq_no
-                    self._publish(cmd.seq_no, events, origin)
                     self.processed += 1
+                    self._publish(cmd.seq_no, events, origin)
                     self._sequence.set(seq)
                     self.ring_in.board.signal()
         except AlertException:
